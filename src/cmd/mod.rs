@@ -1,0 +1,3 @@
+//! One module per subcommand. Each exposes `Args` (clap) and `run(Args) -> anyhow::Result<i32>`.
+pub mod inventory;
+pub mod policy;

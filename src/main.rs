@@ -1,0 +1,38 @@
+//! retry-audit: a thin CLI over the scan, policy and fix libraries.
+//!
+//! Every subcommand lives in `cmd/` and returns the process exit code; `main` only parses arguments
+//! and maps errors to exit code 2 (usage / config errors), as ruff does.
+
+mod cmd;
+
+use clap::{Parser, Subcommand};
+
+#[derive(Parser)]
+#[command(name = "retry-audit", version, about = "Find hand-rolled retries in Python and consolidate them")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Report every retry implementation against the consolidation plan.
+    Inventory(cmd::inventory::Args),
+    /// The reference retry-policy engine: presets, schedules, simulation, vectors, translation.
+    Policy(cmd::policy::Args),
+}
+
+fn main() {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Inventory(args) => cmd::inventory::run(args),
+        Command::Policy(args) => cmd::policy::run(args),
+    };
+    match result {
+        Ok(code) => std::process::exit(code),
+        Err(err) => {
+            eprintln!("retry-audit: error: {err:#}");
+            std::process::exit(2);
+        }
+    }
+}
