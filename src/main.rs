@@ -4,6 +4,7 @@
 //! and maps errors to exit code 2 (usage / config errors), as ruff does.
 
 mod cmd;
+mod report;
 
 use clap::{Parser, Subcommand};
 
@@ -18,6 +19,8 @@ struct Cli {
 enum Command {
     /// Report every retry implementation against the consolidation plan.
     Inventory(cmd::inventory::Args),
+    /// List the rules, or explain one.
+    Rules(cmd::rules::Args),
     /// The reference retry-policy engine: presets, schedules, simulation, vectors, translation.
     Policy(cmd::policy::Args),
 }
@@ -27,6 +30,7 @@ fn main() {
     let result = match cli.command {
         Command::Inventory(args) => cmd::inventory::run(args),
         Command::Policy(args) => cmd::policy::run(args),
+        Command::Rules(args) => cmd::rules::run(args),
     };
     match result {
         Ok(code) => std::process::exit(code),

@@ -1,7 +1,32 @@
-//! `retry-audit inventory`.
-#[derive(clap::Args)]
-pub struct Args {}
+//! `retry-audit inventory`: every retry implementation, reported against the plan.
+use super::common::ScanArgs;
+use crate::report;
 
-pub fn run(_args: Args) -> anyhow::Result<i32> {
+#[derive(clap::Args)]
+pub struct Args {
+    #[command(flatten)]
+    pub scan: ScanArgs,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+}
+
+#[derive(clap::ValueEnum, Clone, Copy, Debug)]
+pub enum Format {
+    Table,
+    Json,
+    Markdown,
+}
+
+pub fn run(args: Args) -> anyhow::Result<i32> {
+    let data = args.scan.rule_data()?;
+    let result = args.scan.run_scan(&data)?;
+    let inv = report::Inventory::new(&args.scan.root_display(), &result, &data);
+    let out = match args.format {
+        Format::Table => report::table::render(&inv),
+        Format::Json => serde_json::to_string_pretty(&inv.to_json())? + "\n",
+        Format::Markdown => report::markdown::render(&inv),
+    };
+    print!("{out}");
     Ok(0)
 }

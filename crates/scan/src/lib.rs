@@ -1,1 +1,188 @@
-pub fn placeholder() {}
+//! retry-audit's scanner: walk -> read (decode) -> parse -> detect -> classify.
+//!
+//! `scan` runs the whole pipeline over paths in parallel and returns findings sorted by path and line,
+//! diagnostics for every input problem, duplicate groups and plan metrics. `analyse_source` is the
+//! per-file core, also used by `migrate` to re-analyse rewritten text.
+
+pub mod classify;
+pub mod data;
+pub mod detect;
+pub mod diagnostic;
+pub mod drift;
+pub mod finding;
+pub mod metrics;
+pub mod parse;
+pub mod prefilter;
+pub mod read;
+pub mod syntax;
+pub mod walk;
+
+use diagnostic::{Diagnostic, DiagnosticKind};
+use finding::Finding;
+use rayon::prelude::*;
+use std::path::PathBuf;
+
+pub use data::RuleData;
+
+pub const DEFAULT_MAX_FILE_SIZE: u64 = 5 * 1024 * 1024;
+
+#[derive(Debug, Clone)]
+pub struct ScanOptions {
+    pub walk: walk::WalkOptions,
+    pub max_file_size: u64,
+}
+
+impl Default for ScanOptions {
+    fn default() -> Self {
+        ScanOptions { walk: walk::WalkOptions::default(), max_file_size: DEFAULT_MAX_FILE_SIZE }
+    }
+}
+
+/// The outcome of analysing one file.
+#[derive(Debug, Default)]
+pub struct FileOutcome {
+    pub findings: Vec<Finding>,
+    pub diagnostics: Vec<Diagnostic>,
+    pub parsed: bool,
+    /// Imports that already point at the canonical module (for the SSOT import metric).
+    pub canonical_imports: usize,
+}
+
+#[derive(Debug, Default)]
+pub struct ScanResult {
+    pub files_scanned: usize,
+    pub files_parsed: usize,
+    pub findings: Vec<Finding>,
+    pub diagnostics: Vec<Diagnostic>,
+    pub groups: Vec<classify::groups::Group>,
+    pub canonical_imports: usize,
+}
+
+/// Analyse one file's bytes. Never panics outward: a panic in the analysis becomes an internal-error diagnostic.
+pub fn analyse_bytes(display: &str, bytes: &[u8], data: &RuleData, prefilter: Option<&prefilter::Prefilter>) -> FileOutcome {
+    if let Some(p) = prefilter {
+        if !p.may_match(bytes) {
+            return FileOutcome { parsed: false, ..Default::default() };
+        }
+    }
+    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| analyse_inner(display, bytes, data)));
+    match result {
+        Ok(o) => o,
+        Err(panic) => {
+            let msg = panic
+                .downcast_ref::<String>()
+                .cloned()
+                .or_else(|| panic.downcast_ref::<&str>().map(|s| s.to_string()))
+                .unwrap_or_else(|| "unknown panic".into());
+            FileOutcome {
+                diagnostics: vec![Diagnostic {
+                    path: display.to_string(),
+                    line: 0,
+                    kind: DiagnosticKind::InternalError,
+                    message: format!("analysis panicked (please report): {msg}"),
+                }],
+                ..Default::default()
+            }
+        }
+    }
+}
+
+fn analyse_inner(display: &str, bytes: &[u8], data: &RuleData) -> FileOutcome {
+    let mut out = FileOutcome::default();
+    let src = match read::decode(bytes) {
+        Ok(s) => s,
+        Err(e) => {
+            out.diagnostics.push(Diagnostic { path: display.into(), line: e.line, kind: DiagnosticKind::DecodeError, message: e.message });
+            return out;
+        }
+    };
+    if src.text.contains('\0') {
+        let off = src.text.find('\0').unwrap_or(0) as u32;
+        out.diagnostics.push(Diagnostic {
+            path: display.into(),
+            line: src.lines.line(off),
+            kind: DiagnosticKind::ParseError,
+            message: "source contains a NUL byte".into(),
+        });
+        return out;
+    }
+    let module = match parse::parse_module(&src.text) {
+        Ok(m) => m,
+        Err(e) => {
+            out.diagnostics.push(Diagnostic {
+                path: display.into(),
+                line: src.lines.line(e.offset),
+                kind: DiagnosticKind::ParseError,
+                message: e.message,
+            });
+            return out;
+        }
+    };
+    out.parsed = true;
+    let ctx = detect::context::FileContext::new(display, &src.text, &module);
+    out.canonical_imports = metrics::count_canonical_imports(&ctx, &data.plan);
+    let raws = detect::detect(&ctx, data);
+    out.findings = raws.into_iter().map(|r| classify::classify(r, display, &ctx.module, &src, data)).collect();
+    out.findings.sort_by(|a, b| (a.line, a.column, a.rule).cmp(&(b.line, b.column, b.rule)));
+    out
+}
+
+/// Run the whole pipeline over `paths`.
+pub fn scan(paths: &[PathBuf], opts: &ScanOptions, data: &RuleData) -> Result<ScanResult, String> {
+    let walked = walk::walk(paths, &opts.walk)?;
+    let prefilter = prefilter::Prefilter::new(data);
+    let outcomes: Vec<(FileOutcome, bool)> = pool().install(|| {
+        walked
+            .files
+            .par_iter()
+            .map(|entry| {
+                let meta = match std::fs::metadata(&entry.path) {
+                    Ok(m) => m,
+                    Err(e) => return (unreadable(&entry.display, &e), false),
+                };
+                if meta.len() > opts.max_file_size {
+                    return (
+                        FileOutcome {
+                            diagnostics: vec![Diagnostic {
+                                path: entry.display.clone(),
+                                line: 0,
+                                kind: DiagnosticKind::TooLarge,
+                                message: format!("{} bytes is over the {} byte limit (max-file-size); skipped", meta.len(), opts.max_file_size),
+                            }],
+                            ..Default::default()
+                        },
+                        true,
+                    );
+                }
+                match std::fs::read(&entry.path) {
+                    Ok(bytes) => (analyse_bytes(&entry.display, &bytes, data, Some(&prefilter)), true),
+                    Err(e) => (unreadable(&entry.display, &e), false),
+                }
+            })
+            .collect()
+    });
+    let mut result = ScanResult { files_scanned: walked.files.len(), diagnostics: walked.diagnostics, ..Default::default() };
+    for (o, _) in outcomes {
+        result.files_parsed += o.parsed as usize;
+        result.canonical_imports += o.canonical_imports;
+        result.findings.extend(o.findings);
+        result.diagnostics.extend(o.diagnostics);
+    }
+    result.findings.sort_by(|a, b| (&a.path, a.line, a.column, a.rule).cmp(&(&b.path, b.line, b.column, b.rule)));
+    result.diagnostics.sort();
+    result.groups = classify::groups::assign(&mut result.findings);
+    Ok(result)
+}
+
+fn unreadable(display: &str, e: &std::io::Error) -> FileOutcome {
+    FileOutcome {
+        diagnostics: vec![Diagnostic { path: display.to_string(), line: 0, kind: DiagnosticKind::Unreadable, message: e.to_string() }],
+        ..Default::default()
+    }
+}
+
+/// Rayon pool with deep stacks: the parser and our lowering recurse on deeply nested expressions.
+fn pool() -> &'static rayon::ThreadPool {
+    static POOL: std::sync::OnceLock<rayon::ThreadPool> = std::sync::OnceLock::new();
+    POOL.get_or_init(|| rayon::ThreadPoolBuilder::new().stack_size(64 * 1024 * 1024).build().expect("thread pool"))
+}

@@ -1,0 +1,253 @@
+//! tenacity 9.x: `retry(stop=..., wait=..., retry=...)`.
+
+use super::{last, CallExpr, Draft, LiteralValue, Translation};
+use crate::strategy::Strategy;
+
+/// `tenacity._utils.MAX_WAIT` (`sys.maxsize / 2`), the default `max` of every wait.
+pub const MAX_WAIT: f64 = 4_611_686_018_427_387_904.0;
+
+/// `stop`, `wait` or `retry` for a bare component, by its leftmost call name.
+pub(super) fn component_kind(v: &LiteralValue) -> Option<&'static str> {
+    match v {
+        LiteralValue::Call(c) => kind_of(&c.func),
+        LiteralValue::Name(n) => kind_of(n),
+        LiteralValue::BinOp(a, _, _) => component_kind(a),
+        _ => None,
+    }
+}
+
+fn kind_of(func: &str) -> Option<&'static str> {
+    let f = last(func);
+    if f.starts_with("stop_") {
+        Some("stop")
+    } else if f.starts_with("wait_") {
+        Some("wait")
+    } else if f.starts_with("retry_") {
+        Some("retry")
+    } else {
+        None
+    }
+}
+
+pub(super) fn translate(call: &CallExpr) -> Translation {
+    let mut d = Draft::new();
+    d.spec.retryable_exceptions = vec!["Exception".into()];
+    for (k, v) in &call.kwargs {
+        match k.as_str() {
+            "stop" | "wait" | "retry" => {}
+            "reraise" | "before" | "after" | "before_sleep" | "retry_error_callback" | "retry_error_cls" => {}
+            "sleep" => d.reason(format!("sleep={} replaces the sleep function; the canonical engine owns sleeping", v.source())),
+            other => d.reason(format!("unknown tenacity argument `{other}`")),
+        }
+    }
+    stop(&mut d, call.arg("stop", None));
+    wait(&mut d, call.arg("wait", None));
+    retry(&mut d, call.arg("retry", None));
+    d.finish()
+}
+
+fn flatten<'a>(v: &'a LiteralValue, op: char, any_fn: &str, out: &mut Vec<&'a LiteralValue>) {
+    match v {
+        LiteralValue::BinOp(a, o, b) if *o == op => {
+            flatten(a, op, any_fn, out);
+            flatten(b, op, any_fn, out);
+        }
+        LiteralValue::Call(c) if last(&c.func) == any_fn => c.args.iter().for_each(|a| flatten(a, op, any_fn, out)),
+        other => out.push(other),
+    }
+}
+
+fn stop(d: &mut Draft, v: Option<&LiteralValue>) {
+    let mut conditions = Vec::new();
+    if let Some(v) = v {
+        flatten(v, '|', "stop_any", &mut conditions);
+    }
+    let mut attempts: Option<u32> = None;
+    for c in conditions {
+        let call = match c {
+            LiteralValue::Call(call) => call,
+            LiteralValue::Name(n) if last(n) == "stop_never" => continue,
+            other => {
+                d.reason(format!("stop={} is not a tenacity stop condition this engine can read", other.source()));
+                continue;
+            }
+        };
+        match last(&call.func) {
+            "stop_after_attempt" => {
+                let n = d.number(call, "max_attempt_number", Some(0), 3.0);
+                // attempt_number >= n: n = 0 stops after the first attempt too.
+                let n = n.clamp(1.0, u32::MAX as f64) as u32;
+                attempts = Some(attempts.map_or(n, |a| a.min(n)));
+            }
+            "stop_before_delay" => {
+                let t = d.number(call, "max_delay", Some(0), 0.0);
+                d.spec.total_timeout = Some(d.spec.total_timeout.map_or(t, |x| x.min(t)));
+            }
+            "stop_after_delay" => {
+                let t = d.number(call, "max_delay", Some(0), 0.0);
+                d.spec.total_timeout = Some(d.spec.total_timeout.map_or(t, |x| x.min(t)));
+                d.reason(format!(
+                    "stop_after_delay({t}) is checked after an attempt fails and ignores the upcoming sleep, so tenacity can \
+                     sleep past {t} s and start another attempt; canonical total_timeout stops before a sleep that would \
+                     reach it (tenacity's stop_before_delay)"
+                ));
+            }
+            "stop_all" => d.reason("stop_all (stop when every condition holds) has no canonical equivalent"),
+            other => d.reason(format!("{other} is not a stop condition the canonical policy has")),
+        }
+    }
+    match attempts {
+        Some(n) => d.spec.max_attempts = n,
+        None => d.unbounded_attempts("no stop_after_attempt: tenacity retries without an attempt limit"),
+    }
+}
+
+fn wait(d: &mut Draft, v: Option<&LiteralValue>) {
+    let call = match v {
+        None => return zero(d),
+        Some(LiteralValue::Name(n)) if last(n) == "wait_none" => return zero(d),
+        Some(LiteralValue::Call(c)) => c,
+        Some(LiteralValue::BinOp(_, '+', _)) => {
+            d.reason(format!("wait={} sums several waits; canonical delays come from one strategy", v.map(|v| v.source()).unwrap_or_default()));
+            return;
+        }
+        Some(other) => {
+            d.reason(format!("wait={} is not a tenacity wait this engine can read", other.source()));
+            return;
+        }
+    };
+    match last(&call.func) {
+        "wait_none" => zero(d),
+        "wait_fixed" => {
+            let w = d.number(call, "wait", Some(0), 0.0);
+            fixed(d, w);
+        }
+        "wait_random" => {
+            let lo = d.number(call, "min", Some(0), 0.0);
+            let hi = d.number(call, "max", Some(1), 1.0);
+            // uniform(lo, hi) = hi * (1 - r*u) with r = (hi - lo) / hi.
+            fixed(d, hi);
+            if hi > 0.0 && lo < hi {
+                d.spec.jitter_enabled = true;
+                d.spec.jitter_range = (hi - lo) / hi;
+            }
+            if lo > hi {
+                d.reason(format!("wait_random(min={lo}, max={hi}) has min > max"));
+            }
+        }
+        "wait_exponential" | "wait_random_exponential" => {
+            let random = last(&call.func) == "wait_random_exponential";
+            let multiplier = d.number(call, "multiplier", Some(0), 1.0);
+            let max = d.number(call, "max", Some(1), MAX_WAIT);
+            let exp_base = d.number(call, "exp_base", Some(2), 2.0);
+            let min = d.number(call, "min", Some(3), 0.0);
+            exponential(d, multiplier, exp_base, max, &call.func);
+            if min > multiplier.min(max) {
+                d.reason(format!(
+                    "min={min} raises the first delays to {min} (tenacity clamps to [min, max]); canonical delay 1 is base_delay"
+                ));
+                d.spec.base_delay = min;
+            }
+            if random {
+                if min > 0.0 {
+                    d.reason(format!(
+                        "wait_random_exponential(min={min}) draws uniform(min, c): its spread is not a fixed fraction of c, \
+                         canonical jitter is c * (1 - r*u)"
+                    ));
+                }
+                d.spec.strategy = Strategy::ExponentialJitter;
+                d.spec.jitter_enabled = true;
+                d.spec.jitter_range = 1.0;
+            }
+        }
+        "wait_exponential_jitter" => {
+            let initial = d.number(call, "initial", Some(0), 1.0);
+            let max = d.number(call, "max", Some(1), MAX_WAIT);
+            let exp_base = d.number(call, "exp_base", Some(2), 2.0);
+            let jitter = d.number(call, "jitter", Some(3), 1.0);
+            exponential(d, initial, exp_base, max, &call.func);
+            if jitter != 0.0 {
+                d.reason(additive_jitter(&format!("wait_exponential_jitter(jitter={jitter})"), jitter));
+            }
+        }
+        "wait_incrementing" => {
+            let start = d.number(call, "start", Some(0), 0.0);
+            let inc = d.number(call, "increment", Some(1), 100.0);
+            let max = d.number(call, "max", Some(2), MAX_WAIT);
+            d.spec.max_delay = max.max(0.0);
+            if inc == 0.0 {
+                fixed(d, start.clamp(0.0, max));
+                d.spec.max_delay = max.max(0.0);
+            } else {
+                d.spec.strategy = Strategy::Linear;
+                d.spec.base_delay = inc;
+                if start != inc {
+                    d.reason(format!(
+                        "wait_incrementing(start={start}, increment={inc}) waits {start}, {}, ...; canonical linear waits b, 2b, ... \
+                         (equal only when start == increment)",
+                        start + inc
+                    ));
+                }
+            }
+        }
+        "wait_chain" => d.reason("wait_chain switches strategies per attempt; canonical delays come from one strategy"),
+        "wait_combine" => d.reason("wait_combine sums several waits; canonical delays come from one strategy"),
+        other => d.reason(format!("{other} is not a wait the canonical policy has")),
+    }
+}
+
+/// The "full jitter vs additive jitter" explanation shared by tenacity and stamina.
+pub(super) fn additive_jitter(what: &str, jitter: f64) -> String {
+    format!(
+        "{what} adds uniform(0, {jitter}) seconds before the cap, so delays exceed the exponential value and pile up at max; \
+         canonical jitter is multiplicative and applied after the cap (closest drops the additive jitter)"
+    )
+}
+
+fn zero(d: &mut Draft) {
+    fixed(d, 0.0)
+}
+
+fn fixed(d: &mut Draft, w: f64) {
+    d.spec.strategy = Strategy::Fixed;
+    d.spec.base_delay = w;
+    d.spec.max_delay = w;
+}
+
+/// `max(0, min(b * m**(k-1), max))` with `m >= 1`.
+pub(super) fn exponential(d: &mut Draft, base: f64, exp_base: f64, max: f64, func: &str) {
+    d.spec.strategy = Strategy::Exponential;
+    d.spec.base_delay = base;
+    d.spec.multiplier = exp_base;
+    d.spec.max_delay = max;
+    if exp_base < 1.0 {
+        d.reason(format!("{func}(exp_base={exp_base}) shrinks delays; the canonical multiplier is >= 1 (closest uses 1)"));
+        d.spec.multiplier = 1.0;
+    }
+}
+
+fn retry(d: &mut Draft, v: Option<&LiteralValue>) {
+    let Some(v) = v else { return };
+    let mut parts = Vec::new();
+    flatten(v, '|', "retry_any", &mut parts);
+    let mut retryable = Vec::new();
+    for p in parts {
+        let LiteralValue::Call(c) = p else {
+            d.reason(format!("retry={} is code; express it as an error_classifier", p.source()));
+            continue;
+        };
+        let types = || c.arg("exception_types", Some(0)).map(|v| v.as_names()).unwrap_or(Some(vec!["Exception".into()]));
+        match (last(&c.func), types()) {
+            ("retry_if_exception_type", Some(names)) => retryable.extend(names),
+            ("retry_if_not_exception_type", Some(names)) => {
+                retryable.push("Exception".into());
+                d.spec.non_retryable_exceptions.extend(names);
+            }
+            (f, _) => d.reason(format!("retry={} decides by predicate or result ({f}); express it as an error_classifier", c.source())),
+        }
+    }
+    if !retryable.is_empty() {
+        retryable.dedup();
+        d.spec.retryable_exceptions = retryable;
+    }
+}

@@ -1,0 +1,287 @@
+//! The data in `rules/`: the plan manifest, known retry libraries and domain classification words.
+//! Defaults are embedded in the binary; users override them with their own files. Every load error names
+//! the file, line and key (toml's errors carry the span).
+
+use serde::Deserialize;
+use std::collections::BTreeMap;
+use std::path::Path;
+
+pub const DEFAULT_PLAN: &str = include_str!("../../../rules/plans/netra.toml");
+pub const DEFAULT_LIBRARIES: &str = include_str!("../../../rules/libraries.toml");
+pub const DEFAULT_DOMAINS: &str = include_str!("../../../rules/domains.toml");
+
+#[derive(Debug, thiserror::Error)]
+#[error("{file}: {message}")]
+pub struct DataError {
+    pub file: String,
+    pub message: String,
+}
+
+fn parse<T: serde::de::DeserializeOwned>(file: &str, text: &str) -> Result<T, DataError> {
+    toml::from_str(text).map_err(|e| {
+        let line = e.span().map(|s| 1 + text[..s.start.min(text.len())].matches('\n').count());
+        DataError {
+            file: file.to_string(),
+            message: match line {
+                Some(l) => format!("line {l}: {}", e.message()),
+                None => e.message().to_string(),
+            },
+        }
+    })
+}
+
+fn read(path: &Path) -> Result<String, DataError> {
+    std::fs::read_to_string(path).map_err(|e| DataError { file: path.display().to_string(), message: e.to_string() })
+}
+
+// ---------------------------------------------------------------- plan
+
+#[derive(Debug, Clone, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct PlanInfo {
+    pub name: String,
+    #[serde(default)]
+    pub description: String,
+}
+
+#[derive(Debug, Clone, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct Canonical {
+    pub module: String,
+    pub path: String,
+    #[serde(default)]
+    pub exports: Vec<String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PlanEntry {
+    pub id: String,
+    pub category: String,
+    pub path: String,
+    #[serde(rename = "type", default)]
+    pub type_: String,
+    #[serde(default)]
+    pub status: String,
+    #[serde(default)]
+    pub usage: String,
+    #[serde(default)]
+    pub symbols: Vec<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Safety {
+    Safe,
+    Unsafe,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Redirect {
+    pub from: String,
+    pub to: String,
+    pub safety: Safety,
+    #[serde(default)]
+    pub note: String,
+}
+
+impl Redirect {
+    /// (`legacy.mod`, Some(`Name`)) for `legacy.mod:Name`; (`legacy.mod`, None) for a module redirect.
+    pub fn from_parts(&self) -> (&str, Option<&str>) {
+        split_target(&self.from)
+    }
+    pub fn to_parts(&self) -> (&str, Option<&str>) {
+        split_target(&self.to)
+    }
+}
+
+fn split_target(s: &str) -> (&str, Option<&str>) {
+    match s.split_once(':') {
+        Some((m, n)) => (m, Some(n)),
+        None => (s, None),
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Category {
+    pub id: String,
+    pub title: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Plan {
+    pub plan: PlanInfo,
+    /// Display order and titles of the entry categories (the plan document's section headings).
+    #[serde(default)]
+    pub categories: Vec<Category>,
+    pub canonical: Canonical,
+    #[serde(default)]
+    pub entries: Vec<PlanEntry>,
+    #[serde(default)]
+    pub redirects: Vec<Redirect>,
+}
+
+impl Plan {
+    pub fn load(path: Option<&Path>) -> Result<Plan, DataError> {
+        let plan: Plan = match path {
+            Some(p) => parse(&p.display().to_string(), &read(p)?)?,
+            None => parse("rules/plans/netra.toml (built in)", DEFAULT_PLAN)?,
+        };
+        for e in &plan.entries {
+            globset::Glob::new(&e.path).map_err(|err| DataError {
+                file: path.map(|p| p.display().to_string()).unwrap_or_default(),
+                message: format!("entries.{}.path: invalid glob: {err}", e.id),
+            })?;
+        }
+        Ok(plan)
+    }
+
+    /// Title of a category id (the id itself when the plan declares none).
+    pub fn category_title<'a>(&'a self, id: &'a str) -> &'a str {
+        self.categories.iter().find(|c| c.id == id).map(|c| c.title.as_str()).unwrap_or(id)
+    }
+
+    /// Legacy module names (from `[[redirects]]`).
+    pub fn legacy_modules(&self) -> impl Iterator<Item = &str> {
+        self.redirects.iter().map(|r| r.from_parts().0)
+    }
+}
+
+// ---------------------------------------------------------------- libraries
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Helper {
+    pub call: String,
+    #[serde(default)]
+    pub args: Vec<String>,
+    #[serde(default)]
+    pub kwargs: BTreeMap<String, String>,
+    #[serde(default)]
+    pub strategy: Option<String>,
+    #[serde(default)]
+    pub jitter: Option<bool>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Library {
+    pub name: String,
+    pub entries: Vec<String>,
+    #[serde(default)]
+    pub args: Vec<String>,
+    #[serde(default)]
+    pub kwargs: BTreeMap<String, String>,
+    #[serde(default)]
+    pub helpers: Vec<Helper>,
+    #[serde(default)]
+    pub require_any_kwarg: Vec<String>,
+    #[serde(default)]
+    pub defaults: BTreeMap<String, toml::Value>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Libraries {
+    #[serde(rename = "library")]
+    pub libraries: Vec<Library>,
+}
+
+impl Libraries {
+    pub fn load(path: Option<&Path>) -> Result<Libraries, DataError> {
+        match path {
+            Some(p) => parse(&p.display().to_string(), &read(p)?),
+            None => parse("rules/libraries.toml (built in)", DEFAULT_LIBRARIES),
+        }
+    }
+
+    /// The library whose entry point is `qualified` (a resolved dotted name).
+    pub fn find(&self, qualified: &str) -> Option<&Library> {
+        self.libraries.iter().find(|l| l.entries.iter().any(|e| e == qualified))
+    }
+}
+
+// ---------------------------------------------------------------- domains
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DomainWords {
+    pub name: String,
+    pub words: Vec<String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Domains {
+    pub test_paths: Vec<String>,
+    #[serde(rename = "domain")]
+    pub domains: Vec<DomainWords>,
+    /// User path globs -> domain (from configuration `domains = { "app/db/**" = "database" }`), checked first.
+    #[serde(skip)]
+    pub path_overrides: Vec<(globset::GlobMatcher, String)>,
+}
+
+pub const DOMAIN_NAMES: &[&str] = &["database", "llm", "agent", "websocket", "file", "http", "auth", "mcp", "generic", "test"];
+
+impl Domains {
+    pub fn load(path: Option<&Path>) -> Result<Domains, DataError> {
+        match path {
+            Some(p) => parse(&p.display().to_string(), &read(p)?),
+            None => parse("rules/domains.toml (built in)", DEFAULT_DOMAINS),
+        }
+    }
+
+    /// Add `glob -> domain` overrides; unknown domains and bad globs are errors naming the key.
+    pub fn with_overrides(mut self, overrides: &BTreeMap<String, String>) -> Result<Domains, String> {
+        for (glob, domain) in overrides {
+            if !DOMAIN_NAMES.contains(&domain.as_str()) {
+                return Err(format!("domains.\"{glob}\": unknown domain {domain:?} (expected one of {})", DOMAIN_NAMES.join(", ")));
+            }
+            let m = globset::Glob::new(glob).map_err(|e| format!("domains.\"{glob}\": invalid glob: {e}"))?.compile_matcher();
+            self.path_overrides.push((m, domain.clone()));
+        }
+        Ok(self)
+    }
+}
+
+/// All rule data, loaded once and shared read-only by every file's analysis.
+#[derive(Debug, Clone)]
+pub struct RuleData {
+    pub plan: Plan,
+    pub libraries: Libraries,
+    pub domains: Domains,
+}
+
+impl RuleData {
+    pub fn builtin() -> RuleData {
+        RuleData {
+            plan: Plan::load(None).expect("built-in plan parses"),
+            libraries: Libraries::load(None).expect("built-in libraries parse"),
+            domains: Domains::load(None).expect("built-in domains parse"),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn builtin_data_loads() {
+        let d = RuleData::builtin();
+        assert_eq!(d.plan.canonical.module, "netra_backend.app.core.resilience.unified_retry_handler");
+        assert_eq!(d.plan.entries.len(), 25);
+        assert!(d.libraries.find("tenacity.retry").is_some());
+        assert!(d.domains.domains.iter().any(|x| x.name == "database"));
+    }
+
+    #[test]
+    fn unknown_plan_key_names_line_and_key() {
+        let err = parse::<Plan>("p.toml", "[plan]\nname = 'x'\nbogus = 1\n[canonical]\nmodule='m'\npath='p'\n").unwrap_err();
+        assert!(err.to_string().contains("p.toml: line 3"), "{err}");
+        assert!(err.to_string().contains("bogus"), "{err}");
+    }
+}

@@ -1,0 +1,256 @@
+//! Per-class analysis shared by the class-level rules: is this class retry machinery, a retry config schema,
+//! a circuit breaker, or none of those (an exception named `RetryExhaustedError`, a settings class that
+//! happens to have a `timeout`, a state enum)?
+
+use super::context::FileContext;
+use super::functions::{FnAnalysis, Role};
+use super::names;
+use super::params;
+use crate::finding::Params;
+use crate::syntax::*;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ClassRole {
+    None,
+    RetryClass,
+    RetryConfig,
+    StrategyEnum,
+    CircuitBreaker,
+}
+
+pub struct ClassInfo<'a> {
+    pub stmt: &'a Stmt,
+    pub def: &'a ClassDef,
+    pub qualname: String,
+    pub role: ClassRole,
+    pub params: Params,
+    /// Sorted field names (config identity for duplicate grouping).
+    pub field_names: Vec<String>,
+    /// Why the class got its role (shown as the finding message).
+    pub why: String,
+}
+
+pub fn analyse_all<'a>(ctx: &FileContext<'a>, fns: &[FnAnalysis<'a>]) -> Vec<ClassInfo<'a>> {
+    let mut out = Vec::new();
+    collect(ctx, fns, &ctx.ast.body, "", &mut out);
+    out
+}
+
+fn collect<'a>(ctx: &FileContext<'a>, fns: &[FnAnalysis<'a>], body: &'a [Stmt], prefix: &str, out: &mut Vec<ClassInfo<'a>>) {
+    for s in body {
+        match &s.kind {
+            StmtKind::ClassDef(c) => {
+                let qualname = if prefix.is_empty() { c.name.clone() } else { format!("{prefix}.{}", c.name) };
+                let info = classify(ctx, fns, s, c, qualname.clone());
+                out.push(info);
+                collect(ctx, fns, &c.body, &qualname, out);
+            }
+            StmtKind::FunctionDef(f) => {
+                let q = if prefix.is_empty() { f.name.clone() } else { format!("{prefix}.{}", f.name) };
+                collect(ctx, fns, &f.body, &q, out);
+            }
+            _ => {
+                for b in s.blocks(false) {
+                    collect(ctx, fns, b, prefix, out);
+                }
+            }
+        }
+    }
+}
+
+fn base_names(c: &ClassDef) -> Vec<String> {
+    c.bases.iter().filter_map(|b| b.last_name().map(str::to_string)).collect()
+}
+
+fn is_exception(c: &ClassDef) -> bool {
+    let n = &c.name;
+    n.ends_with("Error") || n.ends_with("Exception") || n.ends_with("Exhausted") || n.ends_with("Warning")
+        || base_names(c).iter().any(|b| b.ends_with("Error") || b.ends_with("Exception") || b == "Warning")
+}
+
+fn is_enum(c: &ClassDef) -> bool {
+    base_names(c).iter().any(|b| b.ends_with("Enum") || b == "Flag")
+}
+
+/// Class-level fields: annotated or assigned names in the body, plus `self.x = ...` in `__init__`.
+fn fields(c: &ClassDef) -> Vec<(String, Option<Expr>)> {
+    let mut out = Vec::new();
+    for s in &c.body {
+        match &s.kind {
+            StmtKind::AnnAssign { target, value, .. } => {
+                if let Some(n) = target.dotted() {
+                    out.push((n, value.clone()));
+                }
+            }
+            StmtKind::Assign { targets, value } => {
+                for t in targets {
+                    if let Some(n) = t.dotted() {
+                        out.push((n, Some(value.clone())));
+                    }
+                }
+            }
+            StmtKind::FunctionDef(f) if f.name == "__init__" => {
+                walk_stmts(&f.body, false, &mut |st| {
+                    let (targets, value): (Vec<&Expr>, Option<&Expr>) = match &st.kind {
+                        StmtKind::Assign { targets, value } => (targets.iter().collect(), Some(value)),
+                        StmtKind::AnnAssign { target, value, .. } => (vec![target], value.as_ref()),
+                        _ => return,
+                    };
+                    for t in targets {
+                        if let ExprKind::Attribute { value: obj, attr } = &t.kind {
+                            if obj.dotted().as_deref() == Some("self") {
+                                // `self.max_retries = max_retries`: take the parameter's default.
+                                let v = value.and_then(|v| match v.dotted() {
+                                    Some(n) => f.params.iter().find(|p| p.name == n).and_then(|p| p.default.clone()).or(Some(v.clone())),
+                                    None => Some(v.clone()),
+                                });
+                                out.push((attr.trim_start_matches('_').to_string(), v));
+                            }
+                        }
+                    }
+                });
+            }
+            _ => {}
+        }
+    }
+    out
+}
+
+fn methods(c: &ClassDef) -> Vec<&FunctionDef> {
+    c.body
+        .iter()
+        .filter_map(|s| match &s.kind {
+            StmtKind::FunctionDef(f) => Some(&**f),
+            _ => None,
+        })
+        .collect()
+}
+
+fn is_trivial_body(body: &[Stmt]) -> bool {
+    body.iter().all(|s| match &s.kind {
+        StmtKind::Pass => true,
+        StmtKind::Expr(e) => e.as_str().is_some() || matches!(e.kind, ExprKind::Constant(Constant::Ellipsis)),
+        StmtKind::Raise { exc: Some(e) } => e.last_name() == Some("NotImplementedError"),
+        _ => false,
+    })
+}
+
+const STRATEGY_MEMBERS: &[&str] =
+    &["EXPONENTIAL", "LINEAR", "FIXED", "FIBONACCI", "CONSTANT", "EXPONENTIAL_JITTER", "JITTER", "ADAPTIVE", "IMMEDIATE", "EXPONENTIAL_BACKOFF", "LINEAR_BACKOFF", "FIXED_DELAY", "NO_RETRY", "DECORRELATED_JITTER", "FULL_JITTER"];
+
+fn classify<'a>(ctx: &FileContext<'a>, fns: &[FnAnalysis<'a>], stmt: &'a Stmt, c: &'a ClassDef, qualname: String) -> ClassInfo<'a> {
+    let mut info = ClassInfo { stmt, def: c, qualname: qualname.clone(), role: ClassRole::None, params: Params::default(), field_names: vec![], why: String::new() };
+    if is_exception(c) {
+        return info;
+    }
+    let name_says_retry = names::has_word(&c.name, &["retry", "retrier", "backoff", "retrying"]);
+    let name_says_breaker = names::has_word(&c.name, &["breaker"]);
+
+    if is_enum(c) {
+        let members: Vec<String> = fields(c).into_iter().map(|(n, _)| n.to_ascii_uppercase()).collect();
+        info.field_names = members.clone();
+        info.field_names.sort();
+        let strategy_members = members.iter().filter(|m| STRATEGY_MEMBERS.contains(&m.as_str())).count();
+        if strategy_members >= 2 && !members.iter().any(|m| m == "HALF_OPEN") {
+            info.role = ClassRole::StrategyEnum;
+            info.why = format!("enum of {strategy_members} retry strategies");
+        }
+        return info;
+    }
+
+    // Circuit breakers: named so, or a state machine over OPEN/HALF_OPEN with failure counting.
+    let mut mentions_half_open = false;
+    let mut counts_failures = false;
+    walk_exprs(&c.body, true, &mut |e| {
+        if let Some(n) = e.last_name() {
+            let u = n.to_ascii_uppercase();
+            if u == "HALF_OPEN" || u == "HALFOPEN" {
+                mentions_half_open = true;
+            }
+            if names::has_word(n, &["failure_count", "failures", "failure_threshold", "consecutive_failures", "fail_count", "error_count"]) {
+                counts_failures = true;
+            }
+        }
+        if let Some(s) = e.as_str() {
+            if s.eq_ignore_ascii_case("half_open") || s.eq_ignore_ascii_case("half-open") {
+                mentions_half_open = true;
+            }
+        }
+    });
+    let field_list = fields(c);
+    info.field_names = field_list.iter().map(|(n, _)| n.clone()).collect();
+    info.field_names.sort();
+    info.field_names.dedup();
+    let breaker_fields = field_list
+        .iter()
+        .filter(|(n, _)| names::has_word(n, &["failure_threshold", "recovery_timeout", "reset_timeout", "half_open", "open_timeout", "circuit"]))
+        .count();
+    if (name_says_breaker && (mentions_half_open || counts_failures || breaker_fields >= 1))
+        || (mentions_half_open && counts_failures)
+    {
+        info.role = ClassRole::CircuitBreaker;
+        info.why = "circuit breaker state machine".into();
+        return info;
+    }
+
+    // Retry machinery: methods that run retries or make retry decisions.
+    let ms = methods(c);
+    let method_prefix = format!("{qualname}.");
+    let retry_methods: Vec<&str> = ctx
+        .functions
+        .iter()
+        .zip(fns)
+        .filter(|(f, a)| {
+            f.qualname.starts_with(&method_prefix)
+                && !f.qualname[method_prefix.len()..].contains('.')
+                && matches!(a.role, Role::RetryFunction | Role::DecoratorDef)
+        })
+        .map(|(f, _)| f.def.name.as_str())
+        .collect();
+    let decision_methods: Vec<&FunctionDef> = ms.iter().copied().filter(|m| names::is_retry_method(&m.name)).collect();
+    let substantive_decisions = decision_methods.iter().filter(|m| !is_trivial_body(&m.body)).count();
+    let delay_math = ms.iter().any(|m| {
+        let mut math = false;
+        walk_stmts(&m.body, false, &mut |s| {
+            if let StmtKind::Return(Some(e)) = &s.kind {
+                if params::is_backoff_arithmetic(ctx, e) {
+                    math = true;
+                }
+            }
+        });
+        math
+    });
+    let mut retry_fields = 0;
+    for (n, v) in &field_list {
+        if names::is_attempts_param(n) || names::is_delay_param(n) {
+            retry_fields += 1;
+            if let Some(v) = v {
+                params::apply_binding(&mut info.params, n, v);
+            }
+        }
+    }
+    let runs_retries = !retry_methods.is_empty() && (name_says_retry || names::has_word(&c.name, &["resilien", "reliab", "recover", "executor"]));
+    let decides = decision_methods.len() >= 2
+        || (name_says_retry && (substantive_decisions >= 1 || delay_math || decision_methods.len() >= 1))
+        || (names::has_word(&c.name, &["wait", "strategy", "policy"]) && delay_math && retry_fields >= 1);
+    if runs_retries || decides {
+        info.role = ClassRole::RetryClass;
+        info.why = if !retry_methods.is_empty() {
+            format!("runs retries in {}", retry_methods.join(", "))
+        } else {
+            format!("makes retry decisions ({})", decision_methods.iter().map(|m| m.name.as_str()).collect::<Vec<_>>().join(", "))
+        };
+        return info;
+    }
+
+    // Config schemas: fields that are retry parameters, with little behaviour of their own.
+    let attempts = field_list.iter().filter(|(n, _)| names::is_attempts_param(n)).count();
+    let delays = field_list.iter().filter(|(n, _)| names::is_delay_param(n)).count();
+    let behaviour = ms.iter().filter(|m| !m.name.starts_with("__") && !is_trivial_body(&m.body) && !names::has_word(&m.name, &["valid", "to_dict", "from_", "dict", "copy", "replace", "with_", "as_", "json", "for_", "default"])).count();
+    let share_ok = retry_fields * 10 >= field_list.len() * 3 || names::has_word(&c.name, &["retry", "backoff", "policy", "resilien"]);
+    if retry_fields >= 2 && (attempts >= 1 || delays >= 2) && share_ok && behaviour <= 2 && retry_methods.is_empty() {
+        info.role = ClassRole::RetryConfig;
+        info.why = format!("{retry_fields} retry parameter fields");
+    }
+    info
+}

@@ -1,0 +1,400 @@
+//! Loop analysis: is this `for`/`while` a retry of one operation, a readiness probe, or a look-alike
+//! (periodic monitor, consumer, poll for a state, fallback chain, item loop)?
+//!
+//! The signals are those of detection-notes.md: a retry re-attempts the same operation after a failure
+//! (exception or falsy result), is bounded by an attempt counter or `range(n)` (or a deadline, which makes it a
+//! readiness probe), exits on success, and usually waits between attempts. A monitor repeats a job while a
+//! running flag holds; a poll waits for a state; a fallback chain iterates over alternatives.
+
+use super::context::FileContext;
+use super::names;
+use super::sleeps;
+use crate::syntax::*;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LoopVerdict {
+    Retry,
+    ReadinessProbe,
+}
+
+#[derive(Debug, Default, Clone)]
+pub struct LoopFacts {
+    pub verdict: Option<LoopVerdict>,
+    pub bounded: bool,
+    pub has_sleep: bool,
+    pub sleep_via_helper: bool,
+    pub failure_driven: bool,
+    pub result_driven: bool,
+    /// The expression passed to the sleep, when direct.
+    pub sleep_arg: Option<Expr>,
+    /// `range(n)` argument or the counter's bound expression.
+    pub bound_expr: Option<Expr>,
+    pub growing_delay: bool,
+}
+
+/// Analyse one loop statement of a function (`class` is the enclosing class, for helper lookup).
+pub fn analyse(ctx: &FileContext, stmt: &Stmt, class: Option<&str>) -> LoopFacts {
+    let mut f = LoopFacts::default();
+    let (body, is_while, test, for_target, for_iter) = match &stmt.kind {
+        StmtKind::For { target, iter, body, .. } => (body, false, None, Some(target), Some(iter)),
+        StmtKind::While { test, body, .. } => (body, true, Some(test), None, None),
+        _ => return f,
+    };
+
+    // Bounds.
+    let mut range_bound = false;
+    if let Some(iter) = for_iter {
+        match iter.as_call() {
+            Some((func, args, _)) if func.dotted().as_deref() == Some("range") => {
+                // `range(len(items))` walks items by index: an item loop, not attempts.
+                if args.iter().any(|a| a.as_call().is_some_and(|(f, _, _)| f.dotted().as_deref() == Some("len"))) {
+                    return f;
+                }
+                range_bound = true;
+                f.bound_expr = args.iter().max_by_key(|a| a.span.start).cloned();
+            }
+            _ => {
+                let iter_name = iter.dotted().unwrap_or_default();
+                let resolved = ctx.resolve(iter.as_call().map(|c| c.0).unwrap_or(iter)).unwrap_or_default();
+                // `for attempt in self._attempts()` / `itertools.count()` count attempts; anything else is items.
+                let counts = resolved == "itertools.count"
+                    || names::is_attempt_name(&iter_name)
+                    || iter.as_call().and_then(|(func, _, _)| func.last_name()).is_some_and(names::is_attempt_name);
+                if !counts {
+                    return f;
+                }
+            }
+        }
+    }
+    let loop_var = for_target.and_then(|t| t.dotted());
+
+    let mut counter_bound = false;
+    let mut deadline_bound = false;
+    if let Some(test) = test {
+        if is_monitor_condition(test) {
+            return f;
+        }
+        test.walk(&mut |e| {
+            if let Some(n) = e.dotted() {
+                if names::is_attempt_name(&n) {
+                    counter_bound = true;
+                }
+                if names::has_word(&n, &["deadline", "timeout", "end_time", "until", "expire", "time_left", "remaining"]) {
+                    deadline_bound = true;
+                }
+            }
+            if let Some((func, _, _)) = e.as_call() {
+                let r = ctx.resolve(func).unwrap_or_default();
+                if matches!(r.as_str(), "time.time" | "time.monotonic" | "time.perf_counter" | "datetime.datetime.now" | "datetime.now")
+                    || r.ends_with("loop.time")
+                    || r.ends_with(".time")
+                {
+                    deadline_bound = true;
+                }
+            }
+        });
+        if counter_bound {
+            f.bound_expr = comparator_bound(test);
+        }
+    }
+    // `while True:` with `if attempt >= max: raise` inside.
+    if is_while && !counter_bound && has_counter_guard(body) {
+        counter_bound = true;
+    }
+
+    // Sleeps, direct or one call away.
+    let mut sleep_arg = None;
+    let mut via_helper = false;
+    walk_loop_body(body, &mut |e| {
+        if let Some((func, args, kws)) = e.as_call() {
+            if sleeps::is_sleep(ctx, func) {
+                if sleep_arg.is_none() {
+                    sleep_arg = args.first().cloned().or_else(|| kws.first().map(|k| k.value.clone()));
+                }
+                f.has_sleep = true;
+            } else if !f.has_sleep && sleeps::helper_sleeps(ctx, func, class, 2) {
+                via_helper = true;
+            }
+        }
+    });
+    if !f.has_sleep && via_helper {
+        f.has_sleep = true;
+        f.sleep_via_helper = true;
+    }
+    f.growing_delay = grows_delay(body, sleep_arg.as_ref(), loop_var.as_deref());
+    f.sleep_arg = sleep_arg;
+
+    // Failure handling and exits.
+    let exits = classify_exits(ctx, body, class);
+    f.failure_driven = exits.continuing_handler && (exits.success_exit || exits.result_exit);
+    f.result_driven = !f.failure_driven && exits.result_exit && f.has_sleep;
+    if exits.state_exit && !exits.success_exit && !exits.result_exit {
+        return f; // poll for a state
+    }
+    if exits.continuing_handler && f.growing_delay && !f.failure_driven {
+        // `while not self.connected: try: connect() except: sleep(backoff); backoff *= 2`
+        f.failure_driven = is_while;
+    }
+    if !(f.failure_driven || f.result_driven) {
+        return f;
+    }
+    f.bounded = range_bound || counter_bound;
+    f.verdict = if deadline_bound && !f.bounded {
+        Some(LoopVerdict::ReadinessProbe)
+    } else if f.bounded {
+        if !f.has_sleep && !f.failure_driven {
+            None
+        } else {
+            Some(LoopVerdict::Retry)
+        }
+    } else if f.has_sleep && is_while {
+        Some(LoopVerdict::Retry) // unbounded retry: reported with a note
+    } else {
+        None
+    };
+    f
+}
+
+/// `while self._running`, `while not self._stop_event.is_set()`, `while not shutdown`.
+fn is_monitor_condition(test: &Expr) -> bool {
+    let mut flag = false;
+    test.walk(&mut |e| {
+        let name = match &e.kind {
+            ExprKind::Name(n) => Some(n.as_str()),
+            ExprKind::Attribute { attr, .. } => Some(attr.as_str()),
+            _ => None,
+        };
+        if let Some(n) = name {
+            if names::is_running_flag(n) && !names::is_attempt_name(n) {
+                flag = true;
+            }
+        }
+    });
+    flag
+}
+
+/// The right-hand side of `attempt < max_attempts`.
+fn comparator_bound(test: &Expr) -> Option<Expr> {
+    let mut out = None;
+    test.walk(&mut |e| {
+        if out.is_none() {
+            if let ExprKind::Compare { left, comparators, .. } = &e.kind {
+                if left.dotted().is_some_and(|n| names::is_attempt_name(&n)) {
+                    out = comparators.first().cloned();
+                } else if comparators.first().and_then(|c| c.dotted()).is_some_and(|n| names::is_attempt_name(&n)) {
+                    out = Some((**left).clone());
+                }
+            }
+        }
+    });
+    out
+}
+
+fn has_counter_guard(body: &[Stmt]) -> bool {
+    let mut found = false;
+    walk_stmts(body, false, &mut |s| {
+        if let StmtKind::If { test, body: then, .. } = &s.kind {
+            let tests_counter = test.any(&|e| {
+                matches!(e.kind, ExprKind::Compare { .. })
+                    && e.any(&|n| n.dotted().is_some_and(|d| names::is_attempt_name(&d)))
+            });
+            let leaves = then.iter().any(|t| matches!(t.kind, StmtKind::Raise { .. } | StmtKind::Return(_) | StmtKind::Break));
+            if tests_counter && leaves {
+                found = true;
+            }
+        }
+    });
+    found
+}
+
+/// Walk expressions of a loop body without entering nested defs.
+fn walk_loop_body<'a>(body: &'a [Stmt], f: &mut dyn FnMut(&'a Expr)) {
+    walk_exprs(body, false, f);
+}
+
+/// The delay grows: `delay *= 2`, `delay = min(delay * 2, cap)`, `sleep(base * 2 ** attempt)`.
+fn grows_delay(body: &[Stmt], sleep_arg: Option<&Expr>, loop_var: Option<&str>) -> bool {
+    let arith = |e: &Expr| {
+        e.any(&|x| matches!(x.kind, ExprKind::BinOp { op: BinOp::Pow | BinOp::Mult | BinOp::LShift, .. }))
+            || e.any(&|x| x.as_call().and_then(|(f, _, _)| f.last_name()).is_some_and(|n| n == "pow"))
+    };
+    if let Some(arg) = sleep_arg {
+        if arith(arg) {
+            return true;
+        }
+        if let Some(var) = loop_var {
+            if arg.any(&|x| x.dotted().as_deref() == Some(var)) {
+                return true;
+            }
+        }
+        if let Some(name) = arg.dotted() {
+            let mut grows = false;
+            walk_stmts(body, false, &mut |s| match &s.kind {
+                StmtKind::AugAssign { target, op: BinOp::Mult | BinOp::Add | BinOp::Pow, .. }
+                    if target.dotted().as_deref() == Some(&name) =>
+                {
+                    grows = true
+                }
+                StmtKind::Assign { targets, value } if targets.iter().any(|t| t.dotted().as_deref() == Some(&name)) => {
+                    if arith(value) || value.as_call().is_some() {
+                        grows = true
+                    }
+                }
+                _ => {}
+            });
+            return grows;
+        }
+        // `sleep(self._backoff(attempt))`: a computed delay.
+        if arg.as_call().is_some() {
+            return true;
+        }
+    }
+    false
+}
+
+#[derive(Default, Debug)]
+struct Exits {
+    /// An except handler that does not unconditionally leave the loop.
+    continuing_handler: bool,
+    /// return/break on the success path not guarded by any test.
+    success_exit: bool,
+    /// return/break guarded by a positive truthiness test of a result (`if ok:`, `if conn is not None:`).
+    result_exit: bool,
+    /// return/break guarded by a comparison with a state (`if status == "done":`).
+    state_exit: bool,
+}
+
+fn classify_exits(ctx: &FileContext, body: &[Stmt], class: Option<&str>) -> Exits {
+    let mut ex = Exits::default();
+    scan_block(ctx, body, class, &mut ex, Guard::None, false);
+    ex
+}
+
+#[derive(Clone, Copy, PartialEq)]
+enum Guard {
+    None,
+    Result,
+    State,
+    Other,
+}
+
+fn guard_of(test: &Expr) -> Guard {
+    match &test.kind {
+        ExprKind::Name(n) => {
+            if names::is_state_name(n) {
+                Guard::State
+            } else {
+                Guard::Result
+            }
+        }
+        ExprKind::Attribute { attr, .. } => {
+            if names::is_state_name(attr) || names::is_running_flag(attr) {
+                Guard::State
+            } else {
+                Guard::Result
+            }
+        }
+        ExprKind::Await(_) | ExprKind::Call { .. } => {
+            let name = test.unawait().last_name().unwrap_or("");
+            if names::has_word(name, &["is_", "has_", "done", "ready", "status", "state", "running", "alive", "set", "complete", "exists"]) {
+                Guard::State
+            } else {
+                Guard::Result
+            }
+        }
+        ExprKind::Compare { ops, comparators, left } => {
+            let against_state = comparators.iter().chain(std::iter::once(&**left)).any(|c| {
+                c.as_str().is_some() || c.dotted().is_some_and(|d| names::is_state_name(&d) || d.chars().last().is_some_and(|ch| ch.is_ascii_uppercase()))
+            });
+            match ops.first() {
+                Some(CmpOp::IsNot) if comparators.first().is_some_and(|c| matches!(c.kind, ExprKind::Constant(Constant::None))) => {
+                    Guard::Result
+                }
+                Some(CmpOp::Eq | CmpOp::In | CmpOp::NotEq | CmpOp::NotIn) if against_state => Guard::State,
+                Some(CmpOp::Lt | CmpOp::LtE | CmpOp::Gt | CmpOp::GtE)
+                    if left.dotted().is_some_and(|d| names::has_word(&d, &["status_code", "status"])) =>
+                {
+                    Guard::Result
+                }
+                _ => Guard::Other,
+            }
+        }
+        ExprKind::BoolOp { values, .. } => {
+            let gs: Vec<Guard> = values.iter().map(guard_of).collect();
+            if gs.contains(&Guard::State) {
+                Guard::State
+            } else if gs.iter().all(|g| *g == Guard::Result) {
+                Guard::Result
+            } else {
+                Guard::Other
+            }
+        }
+        _ => Guard::Other,
+    }
+}
+
+fn leaves(s: &Stmt) -> bool {
+    matches!(s.kind, StmtKind::Return(_) | StmtKind::Break | StmtKind::Raise { .. })
+}
+
+fn record_exit(ex: &mut Exits, guard: Guard) {
+    match guard {
+        Guard::None => ex.success_exit = true,
+        Guard::Result => ex.result_exit = true,
+        Guard::State => ex.state_exit = true,
+        Guard::Other => {}
+    }
+}
+
+/// Walk a block of the loop body (not nested loops' bodies for exits, not nested defs).
+fn scan_block(ctx: &FileContext, body: &[Stmt], class: Option<&str>, ex: &mut Exits, guard: Guard, in_handler: bool) {
+    for s in body {
+        match &s.kind {
+            StmtKind::Return(v) if !in_handler => {
+                // `return None`/`return False` is not success.
+                let failure = v.as_ref().is_some_and(|e| matches!(e.kind, ExprKind::Constant(Constant::Bool(false) | Constant::None)));
+                if !failure {
+                    record_exit(ex, guard)
+                }
+            }
+            StmtKind::Break if !in_handler => record_exit(ex, guard),
+            StmtKind::If { test, body: then, orelse } => {
+                let g = if guard == Guard::None { guard_of(test) } else { guard };
+                scan_block(ctx, then, class, ex, g, in_handler);
+                // `if not ok: sleep; continue` then falls through to success: the else-path is unguarded.
+                let else_guard = match (&test.kind, guard) {
+                    (ExprKind::UnaryNot(inner), Guard::None) => guard_of(inner),
+                    _ => if guard == Guard::None { Guard::Other } else { guard },
+                };
+                scan_block(ctx, orelse, class, ex, else_guard, in_handler);
+            }
+            StmtKind::Try { body: tbody, handlers, orelse, finalbody } => {
+                scan_block(ctx, tbody, class, ex, guard, in_handler);
+                for h in handlers {
+                    if is_control_flow_handler(h) {
+                        continue;
+                    }
+                    let unconditional_leave = h.body.iter().any(leaves);
+                    if !unconditional_leave {
+                        ex.continuing_handler = true;
+                    }
+                    scan_block(ctx, &h.body, class, ex, guard, true);
+                }
+                scan_block(ctx, orelse, class, ex, guard, in_handler);
+                scan_block(ctx, finalbody, class, ex, guard, in_handler);
+            }
+            StmtKind::With { body: b, .. } => scan_block(ctx, b, class, ex, guard, in_handler),
+            // Exits of nested loops leave only those loops.
+            StmtKind::For { .. } | StmtKind::While { .. } | StmtKind::FunctionDef(_) | StmtKind::ClassDef(_) => {}
+            StmtKind::Other { body: b, .. } => scan_block(ctx, b, class, ex, guard, in_handler),
+            _ => {}
+        }
+    }
+}
+
+/// Handlers for `StopIteration`, `StopAsyncIteration`, `KeyError` ... are control flow, not failure recovery.
+fn is_control_flow_handler(h: &Handler) -> bool {
+    h.type_.as_ref().and_then(|t| t.last_name()).is_some_and(|n| {
+        matches!(n, "StopIteration" | "StopAsyncIteration" | "KeyError" | "IndexError" | "QueueEmpty" | "Empty" | "CancelledError" | "KeyboardInterrupt" | "GeneratorExit")
+    })
+}

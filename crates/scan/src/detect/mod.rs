@@ -1,0 +1,57 @@
+//! Detection: per-file analysis (`context`, `loops`, `sleeps`, `functions`) and the rule catalogue
+//! (`rules/`, one file per rule; each file's `//!` doc comment is the rule's documentation).
+
+pub mod classes;
+pub mod context;
+pub mod functions;
+pub mod loops;
+pub mod names;
+pub mod params;
+pub mod rules;
+pub mod shape;
+pub mod sleeps;
+
+use crate::data::RuleData;
+use crate::finding::{Fix, Kind, Params, SkippedFix};
+use crate::syntax::Span;
+use context::FileContext;
+use functions::FnAnalysis;
+
+/// What a rule reports before classification adds path, lines, domain, plan status and fingerprint.
+#[derive(Debug, Clone)]
+pub struct RawFinding {
+    pub rule: &'static str,
+    pub kind: Kind,
+    pub span: Span,
+    /// Dotted name relative to the module (`Class.method`); empty for module level.
+    pub qualname: String,
+    pub params: Params,
+    pub message: String,
+    pub notes: Vec<String>,
+    /// Structural hash of the reported node (names, literals and positions erased).
+    pub shape: u64,
+    /// Call names inside the span (evidence for domain classification).
+    pub operations: Vec<String>,
+    pub fix: Option<Fix>,
+    pub skipped_fix: Option<SkippedFix>,
+}
+
+/// Everything a rule may read.
+pub struct Cx<'a, 'b> {
+    pub file: &'b FileContext<'a>,
+    pub functions: &'b [FnAnalysis<'a>],
+    pub classes: &'b [classes::ClassInfo<'a>],
+    pub data: &'b RuleData,
+}
+
+/// Run every rule over one parsed file.
+pub fn detect(file: &FileContext, data: &RuleData) -> Vec<RawFinding> {
+    let functions = functions::analyse_all(file);
+    let classes = classes::analyse_all(file, &functions);
+    let cx = Cx { file, functions: &functions, classes: &classes, data };
+    let mut out = Vec::new();
+    for rule in rules::REGISTRY {
+        (rule.check)(&cx, &mut out);
+    }
+    out
+}

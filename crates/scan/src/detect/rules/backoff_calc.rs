@@ -1,0 +1,63 @@
+//! RTY008 backoff_calc: a standalone delay calculation.
+//!
+//! A function that computes a retry delay without looping over attempts itself: exponential
+//! (`base * 2 ** attempt`, `1 << n`, `math.pow`), linear, fibonacci tables, or jitter (`random.uniform`),
+//! usually capped with `min(cap, ...)`. It takes an attempt-like parameter or says "delay/backoff/jitter/wait"
+//! in its name, and returns such arithmetic. Methods of retry classes and breakers are part of those and are
+//! not reported again; functions that also retry are reported by RTY002.
+use super::support;
+use crate::detect::classes::ClassRole;
+use crate::detect::functions::Role;
+use crate::detect::{names, params, Cx, RawFinding};
+use crate::finding::Kind;
+use crate::syntax::*;
+
+pub fn check(cx: &Cx, out: &mut Vec<RawFinding>) {
+    for (info, a) in cx.file.functions.iter().zip(cx.functions) {
+        if a.role != Role::None {
+            continue;
+        }
+        if let Some(cp) = &info.class_path {
+            let owner = cx.classes.iter().find(|c| &c.qualname == cp);
+            if owner.is_some_and(|c| matches!(c.role, ClassRole::RetryClass | ClassRole::CircuitBreaker)) {
+                continue;
+            }
+        }
+        let def = info.def;
+        let hint = names::has_word(&def.name, &["delay", "backoff", "jitter", "wait", "sleep_time", "interval", "fib", "retry"]);
+        let attempt_param = def.params.iter().any(|p| names::is_attempt_name(&p.name) || p.name == "n" || p.name == "k");
+        if !(hint || attempt_param) {
+            continue;
+        }
+        let mut returns = Vec::new();
+        walk_stmts(&def.body, false, &mut |s| {
+            if let StmtKind::Return(Some(e)) = &s.kind {
+                returns.push(e);
+            }
+        });
+        let math_return = returns.iter().any(|e| params::is_backoff_arithmetic(cx.file, e));
+        // Arithmetic assigned to a local and then returned (`delay = base * 2 ** n; ...; return delay`).
+        let math_assign = {
+            let mut m = false;
+            walk_stmts(&def.body, false, &mut |s| match &s.kind {
+                StmtKind::Assign { value, .. } | StmtKind::AugAssign { value, .. } if params::is_backoff_arithmetic(cx.file, value) => m = true,
+                _ => {}
+            });
+            m && !returns.is_empty()
+        };
+        let fib = names::has_word(&def.name, &["fib"]) && !returns.is_empty();
+        if !(math_return || (math_assign && hint) || fib) {
+            continue;
+        }
+        let Some(stmt) = support::fn_stmt(cx.file, info) else { continue };
+        let mut f = support::finding("RTY008", Kind::BackoffCalc, stmt, &info.qualname, format!("backoff calculation `{}`", def.name));
+        params::from_signature(&mut f.params, def);
+        for e in &returns {
+            params::from_delay_expr(&mut f.params, cx.file, Some(def), e);
+        }
+        if fib {
+            f.params.strategy = Some("fibonacci".into());
+        }
+        out.push(f);
+    }
+}

@@ -1,0 +1,17 @@
+//! RTY007 circuit_breaker: a circuit-breaker implementation.
+//!
+//! A class named `*Breaker*` with breaker state or fields (failure threshold, recovery timeout, half-open
+//! handling), or any class running a CLOSED / OPEN / HALF_OPEN state machine that counts failures. State enums
+//! (`class CircuitState(Enum)`) and exceptions (`CircuitOpenError`) are not implementations and are not reported.
+//!
+//! Why it matters: the plan centralises breaker state; each local breaker keeps its own, inconsistent state.
+use super::support;
+use crate::detect::classes::ClassRole;
+use crate::detect::{Cx, RawFinding};
+use crate::finding::Kind;
+
+pub fn check(cx: &Cx, out: &mut Vec<RawFinding>) {
+    for c in cx.classes.iter().filter(|c| c.role == ClassRole::CircuitBreaker) {
+        out.push(support::finding("RTY007", Kind::CircuitBreaker, c.stmt, &c.qualname, format!("circuit breaker `{}`", c.def.name)));
+    }
+}

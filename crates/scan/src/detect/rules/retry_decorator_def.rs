@@ -1,0 +1,41 @@
+//! RTY004 retry_decorator_def: a decorator or decorator factory that wraps a function in retry logic.
+//!
+//! `def with_retry(max_attempts=3, ...): def deco(fn): @wraps(fn) async def wrapper(...): for attempt in ...`
+//! and ready decorators `def database_retry(fn): def wrapper(...): ...; return wrapper`. The outermost function
+//! is reported once (the inner wrapper is part of it); its parameters' defaults are the policy. Use sites of
+//! the decorator are not implementations and are not reported as such.
+use super::support;
+use crate::detect::functions::Role;
+use crate::detect::{Cx, RawFinding};
+use crate::finding::Kind;
+
+pub fn check(cx: &Cx, out: &mut Vec<RawFinding>) {
+    for (i, (info, a)) in cx.file.functions.iter().zip(cx.functions).enumerate() {
+        if a.role != Role::DecoratorDef {
+            continue;
+        }
+        let Some(stmt) = support::fn_stmt(cx.file, info) else { continue };
+        let mut f = support::finding("RTY004", Kind::RetryDecoratorDef, stmt, &info.qualname, format!("retry decorator `{}`", info.def.name));
+        crate::detect::params::from_signature(&mut f.params, info.def);
+        // Parameters of the nested decorator/wrapper functions and their loops.
+        for (j, (inner, ia)) in cx.file.functions.iter().zip(cx.functions).enumerate() {
+            if j != i && is_descendant(cx, j, i) {
+                crate::detect::params::from_signature(&mut f.params, inner.def);
+                for l in ia.retry_loops() {
+                    support::loop_params(cx.file, Some(info.def), &l.facts, &mut f.params);
+                }
+            }
+        }
+        out.push(f);
+    }
+}
+
+fn is_descendant(cx: &Cx, mut j: usize, ancestor: usize) -> bool {
+    while let Some(p) = cx.file.functions[j].parent {
+        if p == ancestor {
+            return true;
+        }
+        j = p;
+    }
+    false
+}

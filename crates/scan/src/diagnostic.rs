@@ -1,0 +1,41 @@
+//! Problems with the input (never with the code's retry logic): every one names a path, a line and a reason,
+//! and none of them stops the scan.
+
+use serde::Serialize;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum DiagnosticKind {
+    ParseError,
+    DecodeError,
+    TooLarge,
+    Unreadable,
+    InternalError,
+}
+
+impl DiagnosticKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DiagnosticKind::ParseError => "parse-error",
+            DiagnosticKind::DecodeError => "decode-error",
+            DiagnosticKind::TooLarge => "too-large",
+            DiagnosticKind::Unreadable => "unreadable",
+            DiagnosticKind::InternalError => "internal-error",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+pub struct Diagnostic {
+    pub path: String,
+    /// 1-based; 0 when the problem concerns the whole file.
+    pub line: u32,
+    pub kind: DiagnosticKind,
+    pub message: String,
+}
+
+impl std::fmt::Display for Diagnostic {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}:{}: {}: {}", self.path, self.line, self.kind.as_str(), self.message)
+    }
+}

@@ -1,0 +1,29 @@
+//! The one module that touches `ruff_python_parser` / `ruff_python_ast` / `ruff_text_size`.
+//!
+//! Their API is unstable (0.0.x internal crates of ruff), so everything else in the scanner works on
+//! `crate::syntax`, and a parser upgrade only has to keep `lower.rs` compiling.
+
+mod lower;
+
+use crate::syntax::Module;
+
+/// A syntax error: byte offset into the source and the parser's message.
+#[derive(Debug, Clone)]
+pub struct SyntaxError {
+    pub offset: u32,
+    pub message: String,
+}
+
+/// Parse a module. Any syntax error fails the whole file: a partially recovered tree could invent or hide
+/// retry sites, and codemods must never touch a file that does not parse.
+pub fn parse_module(source: &str) -> Result<Module, SyntaxError> {
+    match ruff_python_parser::parse_module(source) {
+        Ok(parsed) => Ok(lower::module(parsed.syntax())),
+        Err(err) => Err(SyntaxError { offset: err.location.start().to_u32(), message: err.error.to_string() }),
+    }
+}
+
+/// True when `source` parses (used to verify rewritten files before they are written).
+pub fn parses(source: &str) -> bool {
+    ruff_python_parser::parse_module(source).is_ok()
+}

@@ -1,0 +1,362 @@
+//! The scanner's own small Python syntax tree.
+//!
+//! Detectors never see the parser's types: `parse` lowers the parser's AST into these nodes, so a parser
+//! upgrade (its API is unstable) touches one module. Only what detection, classification and the codemods
+//! need is kept: statements with bodies, calls, names, literals, arithmetic, comparisons and byte ranges.
+
+/// A half-open byte range `[start, end)` into the decoded source text.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Default, serde::Serialize, serde::Deserialize)]
+pub struct Span {
+    pub start: u32,
+    pub end: u32,
+}
+
+impl Span {
+    pub fn new(start: u32, end: u32) -> Self {
+        Span { start, end }
+    }
+    pub fn len(&self) -> u32 {
+        self.end - self.start
+    }
+    pub fn is_empty(&self) -> bool {
+        self.start == self.end
+    }
+    pub fn contains(&self, other: Span) -> bool {
+        self.start <= other.start && other.end <= self.end
+    }
+}
+
+#[derive(Debug, Default)]
+pub struct Module {
+    pub body: Vec<Stmt>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Stmt {
+    pub span: Span,
+    pub kind: StmtKind,
+}
+
+#[derive(Debug, Clone)]
+pub struct Param {
+    pub name: String,
+    pub default: Option<Expr>,
+    pub annotation: Option<Expr>,
+}
+
+#[derive(Debug, Clone)]
+pub struct FunctionDef {
+    pub name: String,
+    pub is_async: bool,
+    pub params: Vec<Param>,
+    pub decorators: Vec<Expr>,
+    pub returns: Option<Expr>,
+    pub body: Vec<Stmt>,
+}
+
+#[derive(Debug, Clone)]
+pub struct ClassDef {
+    pub name: String,
+    pub bases: Vec<Expr>,
+    pub keywords: Vec<Keyword>,
+    pub decorators: Vec<Expr>,
+    pub body: Vec<Stmt>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Handler {
+    pub span: Span,
+    pub type_: Option<Expr>,
+    pub name: Option<String>,
+    pub body: Vec<Stmt>,
+}
+
+/// One name of an import statement, with the spans codemods rewrite.
+#[derive(Debug, Clone)]
+pub struct ImportName {
+    pub span: Span,
+    pub name: String,
+    pub name_span: Span,
+    pub asname: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub enum StmtKind {
+    FunctionDef(Box<FunctionDef>),
+    ClassDef(Box<ClassDef>),
+    Return(Option<Expr>),
+    Assign { targets: Vec<Expr>, value: Expr },
+    AnnAssign { target: Expr, annotation: Expr, value: Option<Expr> },
+    AugAssign { target: Expr, op: BinOp, value: Expr },
+    For { is_async: bool, target: Expr, iter: Expr, body: Vec<Stmt>, orelse: Vec<Stmt> },
+    While { test: Expr, body: Vec<Stmt>, orelse: Vec<Stmt> },
+    /// `elif` chains are lowered to a nested `If` in `orelse`.
+    If { test: Expr, body: Vec<Stmt>, orelse: Vec<Stmt> },
+    With { is_async: bool, items: Vec<Expr>, body: Vec<Stmt> },
+    Try { body: Vec<Stmt>, handlers: Vec<Handler>, orelse: Vec<Stmt>, finalbody: Vec<Stmt> },
+    Raise { exc: Option<Expr> },
+    Import { names: Vec<ImportName> },
+    ImportFrom { module: Option<String>, level: u32, names: Vec<ImportName> },
+    Expr(Expr),
+    Break,
+    Continue,
+    Pass,
+    /// Statements we do not model (match, assert, del, global ...): kept as their nested statements and
+    /// expressions so walkers still see calls inside them.
+    Other { body: Vec<Stmt>, exprs: Vec<Expr> },
+}
+
+#[derive(Debug, Clone)]
+pub struct Keyword {
+    pub arg: Option<String>,
+    pub value: Expr,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BinOp {
+    Add,
+    Sub,
+    Mult,
+    Div,
+    FloorDiv,
+    Mod,
+    Pow,
+    LShift,
+    RShift,
+    Other,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CmpOp {
+    Eq,
+    NotEq,
+    Lt,
+    LtE,
+    Gt,
+    GtE,
+    Is,
+    IsNot,
+    In,
+    NotIn,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Constant {
+    Int(i64),
+    /// Integers too large for i64, kept as text.
+    BigInt(String),
+    Float(f64),
+    Str(String),
+    Bytes,
+    Bool(bool),
+    None,
+    Ellipsis,
+}
+
+#[derive(Debug, Clone)]
+pub struct Expr {
+    pub span: Span,
+    pub kind: ExprKind,
+}
+
+#[derive(Debug, Clone)]
+pub enum ExprKind {
+    Name(String),
+    Attribute { value: Box<Expr>, attr: String },
+    Call { func: Box<Expr>, args: Vec<Expr>, keywords: Vec<Keyword> },
+    Constant(Constant),
+    BinOp { left: Box<Expr>, op: BinOp, right: Box<Expr> },
+    /// `not x` is `negate = false`, `-x` is `negate = true` (other unary ops lower to `Other`).
+    UnaryNot(Box<Expr>),
+    UnaryMinus(Box<Expr>),
+    BoolOp { and: bool, values: Vec<Expr> },
+    Compare { left: Box<Expr>, ops: Vec<CmpOp>, comparators: Vec<Expr> },
+    Await(Box<Expr>),
+    Lambda { params: Vec<String>, body: Box<Expr> },
+    IfExp { test: Box<Expr>, body: Box<Expr>, orelse: Box<Expr> },
+    Tuple(Vec<Expr>),
+    List(Vec<Expr>),
+    Dict { keys: Vec<Option<Expr>>, values: Vec<Expr> },
+    Subscript { value: Box<Expr>, slice: Box<Expr> },
+    Starred(Box<Expr>),
+    /// Anything else (comprehensions, f-strings, yields ...), with its child expressions.
+    Other(Vec<Expr>),
+}
+
+impl Expr {
+    /// The dotted name of a `Name` / `Attribute` chain (`asyncio.sleep`, `self.max_retries`).
+    pub fn dotted(&self) -> Option<String> {
+        match &self.kind {
+            ExprKind::Name(n) => Some(n.clone()),
+            ExprKind::Attribute { value, attr } => value.dotted().map(|v| format!("{v}.{attr}")),
+            _ => None,
+        }
+    }
+
+    /// The last segment of a name or attribute (`sleep` for `asyncio.sleep`), or the callee's for a call.
+    pub fn last_name(&self) -> Option<&str> {
+        match &self.kind {
+            ExprKind::Name(n) => Some(n),
+            ExprKind::Attribute { attr, .. } => Some(attr),
+            ExprKind::Call { func, .. } => func.last_name(),
+            _ => None,
+        }
+    }
+
+    /// Strip an `await`.
+    pub fn unawait(&self) -> &Expr {
+        match &self.kind {
+            ExprKind::Await(inner) => inner.unawait(),
+            _ => self,
+        }
+    }
+
+    pub fn as_call(&self) -> Option<(&Expr, &[Expr], &[Keyword])> {
+        match &self.unawait().kind {
+            ExprKind::Call { func, args, keywords } => Some((func, args, keywords)),
+            _ => None,
+        }
+    }
+
+    pub fn as_number(&self) -> Option<f64> {
+        match &self.kind {
+            ExprKind::Constant(Constant::Int(i)) => Some(*i as f64),
+            ExprKind::Constant(Constant::Float(f)) => Some(*f),
+            ExprKind::UnaryMinus(inner) => inner.as_number().map(|v| -v),
+            _ => None,
+        }
+    }
+
+    pub fn as_str(&self) -> Option<&str> {
+        match &self.kind {
+            ExprKind::Constant(Constant::Str(s)) => Some(s),
+            _ => None,
+        }
+    }
+
+    /// Direct child expressions, in source order.
+    pub fn children(&self) -> Vec<&Expr> {
+        let mut out: Vec<&Expr> = Vec::new();
+        match &self.kind {
+            ExprKind::Name(_) | ExprKind::Constant(_) => {}
+            ExprKind::Attribute { value, .. } => out.push(value),
+            ExprKind::Call { func, args, keywords } => {
+                out.push(func);
+                out.extend(args.iter());
+                out.extend(keywords.iter().map(|k| &k.value));
+            }
+            ExprKind::BinOp { left, right, .. } => {
+                out.push(left);
+                out.push(right);
+            }
+            ExprKind::UnaryNot(e) | ExprKind::UnaryMinus(e) | ExprKind::Await(e) | ExprKind::Starred(e) => out.push(e),
+            ExprKind::BoolOp { values, .. } => out.extend(values.iter()),
+            ExprKind::Compare { left, comparators, .. } => {
+                out.push(left);
+                out.extend(comparators.iter());
+            }
+            ExprKind::Lambda { body, .. } => out.push(body),
+            ExprKind::IfExp { test, body, orelse } => {
+                out.push(test);
+                out.push(body);
+                out.push(orelse);
+            }
+            ExprKind::Tuple(items) | ExprKind::List(items) | ExprKind::Other(items) => out.extend(items.iter()),
+            ExprKind::Dict { keys, values } => {
+                out.extend(keys.iter().flatten());
+                out.extend(values.iter());
+            }
+            ExprKind::Subscript { value, slice } => {
+                out.push(value);
+                out.push(slice);
+            }
+        }
+        out
+    }
+
+    /// Pre-order walk over this expression and all its descendants.
+    pub fn walk<'a>(&'a self, f: &mut dyn FnMut(&'a Expr)) {
+        f(self);
+        for c in self.children() {
+            c.walk(f);
+        }
+    }
+
+    /// True when any sub-expression satisfies `pred`.
+    pub fn any(&self, pred: &dyn Fn(&Expr) -> bool) -> bool {
+        if pred(self) {
+            return true;
+        }
+        self.children().into_iter().any(|c| c.any(pred))
+    }
+}
+
+impl Stmt {
+    /// Nested statement blocks (bodies of compound statements), excluding nested function/class bodies
+    /// when `into_defs` is false.
+    pub fn blocks(&self, into_defs: bool) -> Vec<&[Stmt]> {
+        match &self.kind {
+            StmtKind::FunctionDef(f) if into_defs => vec![&f.body],
+            StmtKind::ClassDef(c) if into_defs => vec![&c.body],
+            StmtKind::For { body, orelse, .. } | StmtKind::While { body, orelse, .. } | StmtKind::If { body, orelse, .. } => {
+                vec![body, orelse]
+            }
+            StmtKind::With { body, .. } => vec![body],
+            StmtKind::Try { body, handlers, orelse, finalbody } => {
+                let mut v: Vec<&[Stmt]> = vec![body];
+                v.extend(handlers.iter().map(|h| h.body.as_slice()));
+                v.push(orelse);
+                v.push(finalbody);
+                v
+            }
+            StmtKind::Other { body, .. } => vec![body],
+            _ => vec![],
+        }
+    }
+
+    /// Expressions owned directly by this statement (not those of nested statements).
+    pub fn exprs(&self) -> Vec<&Expr> {
+        match &self.kind {
+            StmtKind::FunctionDef(f) => {
+                let mut v: Vec<&Expr> = f.decorators.iter().collect();
+                v.extend(f.params.iter().filter_map(|p| p.default.as_ref()));
+                v
+            }
+            StmtKind::ClassDef(c) => c.decorators.iter().chain(c.bases.iter()).chain(c.keywords.iter().map(|k| &k.value)).collect(),
+            StmtKind::Return(Some(e)) | StmtKind::Expr(e) => vec![e],
+            StmtKind::Raise { exc: Some(e) } => vec![e],
+            StmtKind::Assign { targets, value } => targets.iter().chain(std::iter::once(value)).collect(),
+            StmtKind::AnnAssign { target, annotation, value } => {
+                let mut v = vec![target, annotation];
+                v.extend(value.iter());
+                v
+            }
+            StmtKind::AugAssign { target, value, .. } => vec![target, value],
+            StmtKind::For { target, iter, .. } => vec![target, iter],
+            StmtKind::While { test, .. } | StmtKind::If { test, .. } => vec![test],
+            StmtKind::With { items, .. } => items.iter().collect(),
+            StmtKind::Try { handlers, .. } => handlers.iter().filter_map(|h| h.type_.as_ref()).collect(),
+            StmtKind::Other { exprs, .. } => exprs.iter().collect(),
+            _ => vec![],
+        }
+    }
+}
+
+/// Pre-order walk over statements; `into_defs` decides whether nested function and class bodies are entered.
+pub fn walk_stmts<'a>(stmts: &'a [Stmt], into_defs: bool, f: &mut dyn FnMut(&'a Stmt)) {
+    for s in stmts {
+        f(s);
+        for block in s.blocks(into_defs) {
+            walk_stmts(block, into_defs, f);
+        }
+    }
+}
+
+/// Every expression (recursively) in a statement list, not entering nested defs unless `into_defs`.
+pub fn walk_exprs<'a>(stmts: &'a [Stmt], into_defs: bool, f: &mut dyn FnMut(&'a Expr)) {
+    walk_stmts(stmts, into_defs, &mut |s| {
+        for e in s.exprs() {
+            e.walk(f);
+        }
+    });
+}

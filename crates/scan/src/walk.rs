@@ -1,0 +1,156 @@
+//! Walking the scanned paths: .gitignore-aware, default excludes, `--include`/`--exclude` globs, symlink-loop
+//! safe, deterministic (sorted) output.
+
+use crate::diagnostic::{Diagnostic, DiagnosticKind};
+use globset::{Glob, GlobSet, GlobSetBuilder};
+use std::path::{Path, PathBuf};
+
+/// Directory names never entered (virtualenvs, caches, build output, VCS metadata).
+pub const DEFAULT_EXCLUDES: &[&str] =
+    &[".git", ".hg", ".svn", ".venv", "venv", "node_modules", "__pycache__", "site-packages", "build", "dist", ".tox", ".mypy_cache", ".ruff_cache", ".pytest_cache", ".eggs"];
+
+#[derive(Debug, Clone, Default)]
+pub struct WalkOptions {
+    /// Extra globs to exclude (matched against the path relative to its root and against each file name).
+    pub exclude: Vec<String>,
+    /// When non-empty, only files matching one of these globs are scanned (default: `*.py`, `*.pyi`).
+    pub include: Vec<String>,
+    /// Honour `.gitignore` / `.ignore` files (default true).
+    pub no_gitignore: bool,
+}
+
+/// A file to scan: its absolute-or-given path and the display path (relative to its root, `/`-separated).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct FileEntry {
+    pub display: String,
+    pub path: PathBuf,
+}
+
+pub struct Walked {
+    pub files: Vec<FileEntry>,
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+fn globset(globs: &[String]) -> Result<GlobSet, String> {
+    let mut b = GlobSetBuilder::new();
+    for g in globs {
+        let glob = Glob::new(g).map_err(|e| format!("invalid glob {g:?}: {e}"))?;
+        b.add(glob);
+        // A glob without a slash also matches at any depth, like .gitignore patterns.
+        if !g.contains('/') && !g.starts_with("**") {
+            b.add(Glob::new(&format!("**/{g}")).map_err(|e| format!("invalid glob {g:?}: {e}"))?);
+        }
+    }
+    b.build().map_err(|e| e.to_string())
+}
+
+/// Display path of `path` relative to `base` with `/` separators.
+pub fn display_path(path: &Path, base: &Path) -> String {
+    let rel = path.strip_prefix(base).unwrap_or(path);
+    let s = rel.to_string_lossy().replace('\\', "/");
+    s.strip_prefix("./").map(str::to_string).unwrap_or(s)
+}
+
+/// Walk `roots`. Paths are displayed relative to the root when there is exactly one directory root,
+/// relative to the current directory otherwise.
+pub fn walk(roots: &[PathBuf], opts: &WalkOptions) -> Result<Walked, String> {
+    let exclude = globset(&opts.exclude)?;
+    let include_globs: Vec<String> =
+        if opts.include.is_empty() { vec!["*.py".into(), "*.pyi".into()] } else { opts.include.clone() };
+    let include = globset(&include_globs)?;
+    let single_root = roots.len() == 1;
+    let mut files = Vec::new();
+    let mut diagnostics = Vec::new();
+
+    for root in roots {
+        let base: PathBuf = if single_root && root.is_dir() { root.clone() } else { PathBuf::from(".") };
+        let rel_of = |p: &Path| -> String {
+            if single_root && root.is_dir() {
+                display_path(p, root)
+            } else {
+                display_path(p, Path::new("."))
+            }
+        };
+        if !root.exists() && root.symlink_metadata().is_err() {
+            return Err(format!("{}: no such file or directory", root.display()));
+        }
+        if !root.is_dir() {
+            // An explicit file is scanned whatever its extension, unless excluded.
+            let display = if single_root {
+                root.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default()
+            } else {
+                rel_of(root)
+            };
+            if !exclude.is_match(&display) {
+                files.push(FileEntry { display, path: root.clone() });
+            }
+            continue;
+        }
+        let excl = exclude.clone();
+        let root_for_filter = root.clone();
+        let walker = ignore::WalkBuilder::new(root)
+            .follow_links(true)
+            .hidden(false)
+            .git_ignore(!opts.no_gitignore)
+            .git_global(false)
+            .git_exclude(!opts.no_gitignore)
+            .ignore(!opts.no_gitignore)
+            .require_git(false)
+            .parents(true)
+            .filter_entry(move |e| {
+                let name = e.file_name().to_string_lossy();
+                if e.depth() > 0 && e.file_type().is_some_and(|t| t.is_dir()) && DEFAULT_EXCLUDES.contains(&name.as_ref()) {
+                    return false;
+                }
+                let rel = display_path(e.path(), &root_for_filter);
+                !(e.depth() > 0 && excl.is_match(&rel))
+            })
+            .build();
+        for entry in walker {
+            match entry {
+                Ok(e) => {
+                    if !e.file_type().is_some_and(|t| t.is_file()) {
+                        continue;
+                    }
+                    let rel = display_path(e.path(), root);
+                    if !include.is_match(&rel) {
+                        continue;
+                    }
+                    let display = rel_of(e.path());
+                    let _ = &base;
+                    files.push(FileEntry { display, path: e.into_path() });
+                }
+                Err(err) => diagnostics.push(walk_error(&err, root)),
+            }
+        }
+    }
+    files.sort();
+    files.dedup_by(|a, b| a.path == b.path);
+    Ok(Walked { files, diagnostics })
+}
+
+fn walk_error(err: &ignore::Error, root: &Path) -> Diagnostic {
+    let mut path = String::new();
+    let mut message = err.to_string();
+    let mut e = err;
+    loop {
+        match e {
+            ignore::Error::WithPath { path: p, err: inner } => {
+                path = display_path(p, root);
+                e = inner;
+            }
+            ignore::Error::WithDepth { err: inner, .. } | ignore::Error::WithLineNumber { err: inner, .. } => e = inner,
+            ignore::Error::Loop { ancestor, child } => {
+                path = display_path(child, root);
+                message = format!("symlink loop: {} points back to {}", path, display_path(ancestor, root));
+                break;
+            }
+            ignore::Error::Io(io) => {
+                message = io.to_string();
+                break;
+            }
+            _ => break,
+        }
+    }
+    Diagnostic { path, line: 0, kind: DiagnosticKind::Unreadable, message }
+}
