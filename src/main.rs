@@ -19,6 +19,14 @@ struct Cli {
 enum Command {
     /// Report every retry implementation against the consolidation plan.
     Inventory(cmd::inventory::Args),
+    /// CI / pre-commit gate: fail on retry findings that are not canonical, suppressed or baselined.
+    Check(cmd::check::Args),
+    /// Record the current findings as the baseline (or prune fixed ones).
+    Baseline(cmd::baseline::Args),
+    /// Print enforcement configs for other tools (ruff banned-api, import-linter).
+    Enforce(cmd::enforce::Args),
+    /// Codemods that redirect legacy retry code to the canonical manager (dry run by default).
+    Migrate(cmd::migrate::Args),
     /// List the rules, or explain one.
     Rules(cmd::rules::Args),
     /// The reference retry-policy engine: presets, schedules, simulation, vectors, translation.
@@ -31,6 +39,10 @@ fn main() {
         Command::Inventory(args) => cmd::inventory::run(args),
         Command::Policy(args) => cmd::policy::run(args),
         Command::Rules(args) => cmd::rules::run(args),
+        Command::Check(args) => cmd::check::run(args),
+        Command::Baseline(args) => cmd::baseline::run(args),
+        Command::Enforce(args) => cmd::enforce::run(args),
+        Command::Migrate(args) => cmd::migrate::run(args),
     };
     match result {
         Ok(code) => std::process::exit(code),

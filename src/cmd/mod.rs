@@ -1,5 +1,9 @@
 //! One module per subcommand. Each exposes `Args` (clap) and `run(Args) -> anyhow::Result<i32>`.
+pub mod baseline;
+pub mod check;
 pub mod common;
+pub mod enforce;
 pub mod inventory;
+pub mod migrate;
 pub mod policy;
 pub mod rules;

@@ -284,6 +284,12 @@ pub fn simulate_in(policy: &RetryPolicy, steps: &[Step], env: SimEnv<'_>) -> Res
         let deadline_hit = timed_out && left.is_some_and(|l| duration >= l);
         let start = elapsed;
         now += duration;
+        if let Some(total) = policy.total_timeout {
+            // (total - elapsed) + elapsed can round one ulp past total: the deadline is exact.
+            if deadline_hit || now - origin > total {
+                now = origin + total;
+            }
+        }
         let mut record = AttemptRecord {
             attempt: n,
             start,

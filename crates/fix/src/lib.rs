@@ -1,0 +1,1 @@
+//! Edits, fixpoint application, atomic writes and diff rendering for `retry-audit migrate`.
