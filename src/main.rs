@@ -4,6 +4,7 @@
 //! and maps errors to exit code 2 (usage / config errors), as ruff does.
 
 mod cmd;
+mod config;
 mod report;
 
 use clap::{Parser, Subcommand};

@@ -1,8 +1,11 @@
 //! Arguments every scanning command shares, and turning them into a scan.
 
+use crate::config::Config;
 use anyhow::Context;
-use retry_audit_scan::{data, walk::WalkOptions, RuleData, ScanOptions};
-use std::path::PathBuf;
+use retry_audit_scan::{data, walk::WalkOptions, RuleData, ScanOptions, ScanResult};
+use std::collections::{BTreeMap, HashSet};
+use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
 
 #[derive(clap::Args, Debug, Clone)]
 pub struct ScanArgs {
@@ -32,6 +35,34 @@ pub struct ScanArgs {
     /// No progress output.
     #[arg(long, short)]
     pub quiet: bool,
+    /// Configuration file (`pyproject.toml` with `[tool.retry-audit]`, or `retry-audit.toml`); default: found
+    /// by walking up from the first path.
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Ignore every configuration file.
+    #[arg(long, conflicts_with = "config")]
+    pub isolated: bool,
+    #[arg(skip)]
+    loaded: OnceLock<Option<Config>>,
+}
+
+/// A scan whose paths are relative to the project root (the config file's directory, else the current
+/// directory), whatever paths were given: `check` and `baseline` need the same path for the same file
+/// whether the whole tree, a subdirectory or pre-commit's file list is checked.
+pub struct ProjectScan {
+    /// Absolute project root.
+    pub root: PathBuf,
+    pub result: ScanResult,
+    /// Display path -> path on disk.
+    pub sources: BTreeMap<String, PathBuf>,
+}
+
+impl ProjectScan {
+    /// Display paths that were read and analysed without a diagnostic (so their findings are complete).
+    pub fn complete_paths(&self) -> HashSet<String> {
+        let bad: HashSet<&str> = self.result.diagnostics.iter().map(|d| d.path.as_str()).collect();
+        self.sources.keys().filter(|p| !bad.contains(p.as_str())).cloned().collect()
+    }
 }
 
 impl ScanArgs {
@@ -51,23 +82,120 @@ impl ScanArgs {
         }
     }
 
+    /// The configuration in effect (`--config`, else discovered from the first path), loaded once.
+    pub fn config(&self) -> anyhow::Result<Option<&Config>> {
+        if let Some(c) = self.loaded.get() {
+            return Ok(c.as_ref());
+        }
+        let cfg = if self.isolated {
+            None
+        } else if let Some(file) = &self.config {
+            match Config::load(file)? {
+                Some(c) => Some(c),
+                None => anyhow::bail!("{}: no [tool.retry-audit] table", file.display()),
+            }
+        } else {
+            Config::discover(&self.roots()[0])?
+        };
+        Ok(self.loaded.get_or_init(|| cfg).as_ref())
+    }
+
+    /// The config if it was already loaded (by `config`, `rule_data` or `run_scan`).
+    fn loaded_config(&self) -> Option<&Config> {
+        self.loaded.get().and_then(|c| c.as_ref())
+    }
+
+    /// Project root: the config file's directory, else the current directory (absolute).
+    pub fn project_root(&self) -> anyhow::Result<PathBuf> {
+        match self.config()? {
+            Some(c) => Ok(c.dir.clone()),
+            None => {
+                let cwd = std::env::current_dir().context("current directory")?;
+                Ok(std::fs::canonicalize(&cwd).unwrap_or(cwd))
+            }
+        }
+    }
+
+    /// Plan, libraries and domains: command line first, then the config (`plan`, `domains` overrides).
     pub fn rule_data(&self) -> anyhow::Result<RuleData> {
+        let cfg = self.config()?;
+        let plan_file = self.plan.clone().or_else(|| cfg.and_then(|c| c.settings.plan.as_deref().map(|p| c.resolve(p))));
+        let mut domains = data::Domains::load(self.domains.as_deref())?;
+        if let Some(c) = cfg {
+            if !c.settings.domains.is_empty() {
+                domains = domains.with_overrides(&c.settings.domains).map_err(|e| {
+                    let needle = e.split('"').nth(1).unwrap_or("domains").to_string();
+                    anyhow::anyhow!("{}: line {}: {e}", c.file.display(), c.line_of(&needle))
+                })?;
+            }
+        }
         Ok(RuleData {
-            plan: data::Plan::load(self.plan.as_deref())?,
+            plan: data::Plan::load(plan_file.as_deref())?,
             libraries: data::Libraries::load(self.libraries.as_deref())?,
-            domains: data::Domains::load(self.domains.as_deref())?,
+            domains,
         })
     }
 
+    /// Walk and size options: `--include` replaces the config's, `--exclude` adds to it.
     pub fn scan_options(&self) -> ScanOptions {
+        let cfg = self.loaded_config().map(|c| &c.settings);
+        let mut exclude = cfg.map(|s| s.exclude.clone()).unwrap_or_default();
+        exclude.extend(self.exclude.iter().cloned());
+        let include = if self.include.is_empty() { cfg.map(|s| s.include.clone()).unwrap_or_default() } else { self.include.clone() };
+        let max = self.max_file_size.or(cfg.and_then(|s| s.max_file_size));
         ScanOptions {
-            walk: WalkOptions { exclude: self.exclude.clone(), include: self.include.clone(), no_gitignore: self.no_gitignore },
-            max_file_size: self.max_file_size.unwrap_or(retry_audit_scan::DEFAULT_MAX_FILE_SIZE),
+            walk: WalkOptions { exclude, include, no_gitignore: self.no_gitignore },
+            max_file_size: max.unwrap_or(retry_audit_scan::DEFAULT_MAX_FILE_SIZE),
         }
+    }
+
+    /// Scan with paths relative to the project root. `only`: absolute paths of the files to keep (the
+    /// changed files of `--diff-base`); the walk still applies .gitignore, include and exclude.
+    pub fn scan_project(&self, data: &RuleData, only: Option<&HashSet<PathBuf>>) -> anyhow::Result<ProjectScan> {
+        self.config()?;
+        let root = self.project_root()?;
+        let opts = self.scan_options();
+        let walked = retry_audit_scan::walk::walk(&self.roots(), &opts.walk).map_err(anyhow::Error::msg)?;
+        let exclude = globs(&opts.walk.exclude)?;
+        let mut entries: BTreeMap<String, PathBuf> = BTreeMap::new();
+        for e in walked.files {
+            let abs = std::fs::canonicalize(&e.path).unwrap_or_else(|_| e.path.clone());
+            if only.is_some_and(|o| !o.contains(&abs)) {
+                continue;
+            }
+            let display = match abs.strip_prefix(&root) {
+                Ok(rel) => retry_audit_scan::walk::display_path(rel, Path::new("")),
+                Err(_) => e.display.clone(),
+            };
+            if exclude.is_match(&display) {
+                continue;
+            }
+            entries.entry(display).or_insert(e.path);
+        }
+        let progress = (!self.quiet).then(progress::start);
+        let list: Vec<(&String, &PathBuf)> = entries.iter().collect();
+        let outcomes = analyse_all(&list, opts.max_file_size, data);
+        if let Some(p) = progress {
+            p.finish();
+        }
+        let mut result = ScanResult { files_scanned: list.len(), diagnostics: walked.diagnostics, ..Default::default() };
+        for o in outcomes {
+            result.files_parsed += o.parsed as usize;
+            result.canonical_imports += o.canonical_imports;
+            result.findings.extend(o.findings);
+            result.diagnostics.extend(o.diagnostics);
+            result.suppressions.extend(o.suppressions);
+        }
+        result.findings.sort_by(|a, b| (&a.path, a.line, a.column, a.rule).cmp(&(&b.path, b.line, b.column, b.rule)));
+        result.diagnostics.sort();
+        result.suppressions.sort_by(|a, b| (&a.path, a.line, a.column).cmp(&(&b.path, b.line, b.column)));
+        result.groups = retry_audit_scan::classify::groups::assign(&mut result.findings);
+        Ok(ProjectScan { root, result, sources: entries })
     }
 
     /// Run the scan, with a progress line on stderr for scans over a second when stderr is a terminal.
     pub fn run_scan(&self, data: &RuleData) -> anyhow::Result<retry_audit_scan::ScanResult> {
+        self.config()?;
         let progress = (!self.quiet).then(progress::start);
         let result = retry_audit_scan::scan(&self.roots(), &self.scan_options(), data).map_err(anyhow::Error::msg).context("scan failed");
         if let Some(p) = progress {
@@ -75,6 +203,75 @@ impl ScanArgs {
         }
         result
     }
+}
+
+/// Globs as the walker builds them: a glob without `/` also matches at any depth.
+fn globs(list: &[String]) -> anyhow::Result<globset::GlobSet> {
+    let mut b = globset::GlobSetBuilder::new();
+    for g in list {
+        b.add(globset::Glob::new(g).with_context(|| format!("invalid glob {g:?}"))?);
+        if !g.contains('/') && !g.starts_with("**") {
+            b.add(globset::Glob::new(&format!("**/{g}")).with_context(|| format!("invalid glob {g:?}"))?);
+        }
+    }
+    Ok(b.build()?)
+}
+
+/// Analyse files on worker threads with deep stacks (the parser recurses on deeply nested expressions).
+fn analyse_all(list: &[(&String, &PathBuf)], max_file_size: u64, data: &RuleData) -> Vec<retry_audit_scan::FileOutcome> {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::Mutex;
+    let prefilter = retry_audit_scan::prefilter::Prefilter::new(data);
+    let next = AtomicUsize::new(0);
+    let slots: Mutex<Vec<Option<retry_audit_scan::FileOutcome>>> = Mutex::new((0..list.len()).map(|_| None).collect());
+    let workers = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2).min(list.len()).max(1);
+    std::thread::scope(|s| {
+        for _ in 0..workers {
+            std::thread::Builder::new()
+                .stack_size(64 * 1024 * 1024)
+                .spawn_scoped(s, || loop {
+                    let i = next.fetch_add(1, Ordering::SeqCst);
+                    let Some((display, path)) = list.get(i) else { break };
+                    let o = analyse_one(display, path, max_file_size, data, &prefilter);
+                    slots.lock().expect("slots")[i] = Some(o);
+                })
+                .expect("spawn analysis thread");
+        }
+    });
+    slots.into_inner().expect("slots").into_iter().flatten().collect()
+}
+
+fn analyse_one(
+    display: &str,
+    path: &Path,
+    max_file_size: u64,
+    data: &RuleData,
+    prefilter: &retry_audit_scan::prefilter::Prefilter,
+) -> retry_audit_scan::FileOutcome {
+    use retry_audit_scan::diagnostic::{Diagnostic, DiagnosticKind};
+    let diag = |kind, message: String| retry_audit_scan::FileOutcome {
+        diagnostics: vec![Diagnostic { path: display.to_string(), line: 0, kind, message }],
+        ..Default::default()
+    };
+    match std::fs::metadata(path) {
+        Ok(m) if m.len() > max_file_size => {
+            return diag(DiagnosticKind::TooLarge, format!("{} bytes is over the {max_file_size} byte limit (max-file-size); skipped", m.len()))
+        }
+        Ok(_) => {}
+        Err(e) => return diag(DiagnosticKind::Unreadable, e.to_string()),
+    }
+    let bytes = match std::fs::read(path) {
+        Ok(b) => b,
+        Err(e) => return diag(DiagnosticKind::Unreadable, e.to_string()),
+    };
+    let mut o = retry_audit_scan::analyse_bytes(display, &bytes, data, Some(prefilter));
+    // The prefilter skipped a file that cannot hold a finding: its suppressions are all unused.
+    if !o.parsed && o.diagnostics.is_empty() && bytes.windows(12).any(|w| w == b"retry-audit:") {
+        if let Ok(src) = retry_audit_scan::read::decode(&bytes) {
+            o.suppressions = retry_audit_scan::suppress::collect(display, &src.text);
+        }
+    }
+    o
 }
 
 mod progress {

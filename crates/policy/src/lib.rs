@@ -42,7 +42,7 @@
 //! use retry_audit_policy::translate::{translate_call, translate_str, LiteralValue, Translation};
 //!
 //! // From source text, as written in code:
-//! let t = translate_str("stop_after_attempt(5), wait_exponential(multiplier=0.5, max=30)").unwrap();
+//! let t = translate_str("stop_after_attempt(5), wait_exponential(multiplier=0.5, max=30)").unwrap().translation;
 //! let Translation::Exact(p) = t else { panic!() };
 //! assert_eq!(retry_audit_policy::schedule(&p), [0.5, 1.0, 2.0, 4.0]);
 //!
@@ -73,7 +73,9 @@ pub mod strategy;
 pub mod translate;
 pub mod vectors;
 
-pub use breaker::{BreakerConfig, BreakerRegistry, BreakerState, CircuitBreaker, Rejected, RegistryConflict};
+pub use breaker::{
+    BreakerConfig, BreakerRegistry, BreakerState, CircuitBreaker, RegistryConflict, Rejected,
+};
 pub use budget::{retry_after, HintDecision, TokenBucket};
 pub use classify::{classify, Classification, Classifier, Hierarchy, Rule, Verdict};
 pub use drift::{drift, FieldDrift, ParamValue, PartialParams};
@@ -82,8 +84,8 @@ pub use legacy::{from_legacy_json, from_legacy_map, from_legacy_toml, ConfigErro
 pub use policy::{PolicyError, PolicySpec, RetryPolicy};
 pub use presets::{domains, override_preset, preset, preset_entry, presets, Preset};
 pub use simulate::{
-    parse_outcomes, simulate, simulate_in, AttemptRecord, FinalResult, ScriptError, ScriptExhausted, SimEnv, Simulation,
-    Step, Trace,
+    parse_outcomes, simulate, simulate_in, AttemptRecord, FinalResult, ScriptError,
+    ScriptExhausted, SimEnv, Simulation, Step, Trace,
 };
 pub use strategy::{capped_delay, schedule, schedule_prefix, Strategy};
 pub use translate::Translation;

@@ -73,17 +73,30 @@ fn failures(n: u32, class: &str) -> String {
 }
 
 fn custom(edit: impl FnOnce(&mut crate::policy::PolicySpec)) -> RetryPolicy {
-    RetryPolicy::default().with(edit).expect("vector policy is valid")
+    RetryPolicy::default()
+        .with(edit)
+        .expect("vector policy is valid")
 }
 
 fn no_jitter(domain: &str) -> RetryPolicy {
-    preset(domain).expect("known domain").with(|s| s.jitter_range = 0.0).expect("valid")
+    preset(domain)
+        .expect("known domain")
+        .with(|s| s.jitter_range = 0.0)
+        .expect("valid")
 }
 
 fn cases() -> Vec<Case> {
     let spec = |name, description, policy: RetryPolicy| {
         let n = policy.max_attempts;
-        Case { name, description, from_spec: true, outcomes: failures(n, "ConnectionError"), policy, legacy_input: None, seed: 0 }
+        Case {
+            name,
+            description,
+            from_spec: true,
+            outcomes: failures(n, "ConnectionError"),
+            policy,
+            legacy_input: None,
+            seed: 0,
+        }
     };
     let preset_of = |d: &str| preset(d).expect("known domain").clone();
     let legacy = json!({"max_retries": 3, "strategy": "exponential", "base_delay": 1.0, "multiplier": 2.0, "max_delay": 60.0});
@@ -138,24 +151,57 @@ fn cases() -> Vec<Case> {
     ];
     let jittered = |name, description, seed, policy: RetryPolicy| {
         let n = policy.max_attempts;
-        Case { name, description, from_spec: false, outcomes: failures(n, "TimeoutError"), policy, legacy_input: None, seed }
+        Case {
+            name,
+            description,
+            from_spec: false,
+            outcomes: failures(n, "TimeoutError"),
+            policy,
+            legacy_input: None,
+            seed,
+        }
     };
     v.extend([
-        jittered("database-preset-seed-42", "database preset (r = 0.1), seed 42", 42, preset_of("database")),
-        jittered("llm-preset-seed-7", "llm preset (r = 0.15), seed 7; breaker rejects attempt 4", 7, preset_of("llm")),
-        jittered("http-preset-seed-3", "http preset (r = 0.1), seed 3", 3, preset_of("http")),
-        jittered("full-jitter-seed-1", "exponential, N=6, b=1, max=8, full jitter r = 1, seed 1", 1, custom(|s| {
-            s.max_attempts = 6;
-            s.max_delay = 8.0;
-            s.jitter_enabled = true;
-            s.jitter_range = 1.0;
-        })),
-        jittered("equal-jitter-at-cap-seed-2", "exponential, N=10, b=1, max=4, equal jitter r = 0.5: keeps varying at the cap, seed 2", 2, custom(|s| {
-            s.max_attempts = 10;
-            s.max_delay = 4.0;
-            s.jitter_enabled = true;
-            s.jitter_range = 0.5;
-        })),
+        jittered(
+            "database-preset-seed-42",
+            "database preset (r = 0.1), seed 42",
+            42,
+            preset_of("database"),
+        ),
+        jittered(
+            "llm-preset-seed-7",
+            "llm preset (r = 0.15), seed 7; breaker rejects attempt 4",
+            7,
+            preset_of("llm"),
+        ),
+        jittered(
+            "http-preset-seed-3",
+            "http preset (r = 0.1), seed 3",
+            3,
+            preset_of("http"),
+        ),
+        jittered(
+            "full-jitter-seed-1",
+            "exponential, N=6, b=1, max=8, full jitter r = 1, seed 1",
+            1,
+            custom(|s| {
+                s.max_attempts = 6;
+                s.max_delay = 8.0;
+                s.jitter_enabled = true;
+                s.jitter_range = 1.0;
+            }),
+        ),
+        jittered(
+            "equal-jitter-at-cap-seed-2",
+            "exponential, N=10, b=1, max=4, equal jitter r = 0.5: keeps varying at the cap, seed 2",
+            2,
+            custom(|s| {
+                s.max_attempts = 10;
+                s.max_delay = 4.0;
+                s.jitter_enabled = true;
+                s.jitter_range = 0.5;
+            }),
+        ),
     ]);
     let behaviour = |name, description, policy: RetryPolicy, outcomes: &str| Case {
         name,
@@ -218,7 +264,8 @@ pub fn vectors() -> VectorFile {
         .into_iter()
         .map(|c| {
             let steps = parse_outcomes(&c.outcomes).expect("vector scripts parse");
-            let trace = simulate(&c.policy, &steps, c.seed).expect("vector scripts are long enough");
+            let trace =
+                simulate(&c.policy, &steps, c.seed).expect("vector scripts are long enough");
             Vector {
                 name: c.name.to_string(),
                 description: c.description.to_string(),
@@ -257,11 +304,18 @@ mod tests {
     use super::*;
 
     fn close(a: &[f64], b: &[f64]) -> bool {
-        a.len() == b.len() && a.iter().zip(b).all(|(x, y)| (x - y).abs() <= 1e-9 * x.abs().max(1.0))
+        a.len() == b.len()
+            && a.iter()
+                .zip(b)
+                .all(|(x, y)| (x - y).abs() <= 1e-9 * x.abs().max(1.0))
     }
 
     fn get(file: &VectorFile, name: &str) -> Vector {
-        file.vectors.iter().find(|v| v.name == name).unwrap_or_else(|| panic!("{name}")).clone()
+        file.vectors
+            .iter()
+            .find(|v| v.name == name)
+            .unwrap_or_else(|| panic!("{name}"))
+            .clone()
     }
 
     /// The spec's table, typed in by hand: name -> delays.
@@ -274,7 +328,10 @@ mod tests {
         ("fixed", &[1.5, 1.5, 1.5]),
         ("linear-capped", &[1.0, 2.0, 3.0, 3.0]),
         ("fibonacci-capped", &[1.0, 1.0, 2.0, 3.0, 5.0, 6.0]),
-        ("exponential-capped", &[1.0, 2.0, 4.0, 8.0, 10.0, 10.0, 10.0]),
+        (
+            "exponential-capped",
+            &[1.0, 2.0, 4.0, 8.0, 10.0, 10.0, 10.0],
+        ),
         ("single-attempt", &[]),
         ("legacy-max-retries", &[1.0, 2.0, 4.0]),
     ];
@@ -285,8 +342,16 @@ mod tests {
         for (name, delays) in SPEC_DELAYS {
             let v = get(&file, name);
             assert!(v.from_spec);
-            assert!(close(&v.expected.schedule, delays), "{name}: schedule {:?}", v.expected.schedule);
-            assert!(close(&v.expected.sleeps, delays), "{name}: sleeps {:?}", v.expected.sleeps);
+            assert!(
+                close(&v.expected.schedule, delays),
+                "{name}: schedule {:?}",
+                v.expected.schedule
+            );
+            assert!(
+                close(&v.expected.sleeps, delays),
+                "{name}: sleeps {:?}",
+                v.expected.sleeps
+            );
             assert!(v.expected.jitter_u.is_empty(), "{name}");
         }
     }
@@ -296,8 +361,14 @@ mod tests {
         let file = vectors();
         assert_eq!(get(&file, "legacy-max-retries").expected.attempts_made, 4);
         assert_eq!(get(&file, "single-attempt").expected.attempts_made, 1);
-        assert_eq!(get(&file, "exponential-capped").expected.result, FinalResult::Exhausted);
-        assert_eq!(get(&file, "llm-preset-r0").expected.result, FinalResult::CircuitOpen);
+        assert_eq!(
+            get(&file, "exponential-capped").expected.result,
+            FinalResult::Exhausted
+        );
+        assert_eq!(
+            get(&file, "llm-preset-r0").expected.result,
+            FinalResult::CircuitOpen
+        );
     }
 
     #[test]
@@ -315,11 +386,30 @@ mod tests {
 
     #[test]
     fn jittered_vectors_replay_from_their_draws() {
-        for v in vectors().vectors.iter().filter(|v| !v.expected.jitter_u.is_empty()) {
+        for v in vectors()
+            .vectors
+            .iter()
+            .filter(|v| !v.expected.jitter_u.is_empty())
+        {
             let r = v.policy.effective_jitter_range();
-            let replayed: Vec<f64> = v.expected.schedule.iter().zip(&v.expected.jitter_u).map(|(c, u)| c * (1.0 - r * u)).collect();
-            assert!(close(&v.expected.sleeps, &replayed[..v.expected.sleeps.len()]), "{}", v.name);
-            assert!(v.expected.sleeps.iter().zip(&v.expected.schedule).all(|(d, c)| *d <= *c && *d >= c * (1.0 - r)));
+            let replayed: Vec<f64> = v
+                .expected
+                .schedule
+                .iter()
+                .zip(&v.expected.jitter_u)
+                .map(|(c, u)| c * (1.0 - r * u))
+                .collect();
+            assert!(
+                close(&v.expected.sleeps, &replayed[..v.expected.sleeps.len()]),
+                "{}",
+                v.name
+            );
+            assert!(v
+                .expected
+                .sleeps
+                .iter()
+                .zip(&v.expected.schedule)
+                .all(|(d, c)| *d <= *c && *d >= c * (1.0 - r)));
         }
     }
 
@@ -327,10 +417,24 @@ mod tests {
     fn behaviour_vectors() {
         let file = vectors();
         let v = get(&file, "non-retryable-subclass");
-        assert_eq!((v.expected.result, v.expected.attempts_made), (FinalResult::NonRetryable, 1));
-        assert_eq!(get(&file, "cancellation-propagates").expected.result, FinalResult::Cancelled);
-        assert_eq!(get(&file, "adaptive-retry-after-and-throttle").expected.sleeps, [7.0]);
-        assert_eq!(get(&file, "success-after-retries").expected.starts, [0.0, 1.5, 3.75]);
+        assert_eq!(
+            (v.expected.result, v.expected.attempts_made),
+            (FinalResult::NonRetryable, 1)
+        );
+        assert_eq!(
+            get(&file, "cancellation-propagates").expected.result,
+            FinalResult::Cancelled
+        );
+        assert_eq!(
+            get(&file, "adaptive-retry-after-and-throttle")
+                .expected
+                .sleeps,
+            [7.0]
+        );
+        assert_eq!(
+            get(&file, "success-after-retries").expected.starts,
+            [0.0, 1.5, 3.75]
+        );
     }
 
     #[test]

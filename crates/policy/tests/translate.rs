@@ -42,13 +42,17 @@ fn tenacity_wait_exponential_default_cap_is_max_wait() {
     // tenacity wait_exponential()(attempt 2000) == 4.611686018427388e18 (sys.maxsize / 2)
     let p = exact("@retry(stop=stop_after_attempt(3), wait=wait_exponential())");
     assert_eq!(p.max_delay, 4.611686018427388e18);
-    assert_eq!(retry_audit_policy::capped_delay(&p, 2000), 4.611686018427388e18);
+    assert_eq!(
+        retry_audit_policy::capped_delay(&p, 2000),
+        4.611686018427388e18
+    );
 }
 
 #[test]
 fn tenacity_min_above_multiplier_is_explained() {
     // tenacity: wait_exponential(multiplier=1, min=4, max=10) -> [4, 4, 4, 8, 10]
-    let (closest, reasons) = inexact("stop_after_attempt(6), wait_exponential(multiplier=1, min=4, max=10)");
+    let (closest, reasons) =
+        inexact("stop_after_attempt(6), wait_exponential(multiplier=1, min=4, max=10)");
     assert_eq!(reasons, ["min=4 raises the first delays to 4 (tenacity clamps to [min, max]); canonical delay 1 is base_delay"]);
     assert_eq!(closest.unwrap().base_delay, 4.0);
 }
@@ -57,25 +61,38 @@ fn tenacity_min_above_multiplier_is_explained() {
 fn tenacity_wait_random_exponential_is_full_jitter() {
     // uniform(0, min(multiplier * 2**(n-1), max)) == c * (1 - 1*u)
     let p = exact("stop_after_attempt(4), wait_random_exponential(multiplier=0.5, max=60)");
-    assert_eq!((p.strategy, p.effective_jitter_range()), (Strategy::ExponentialJitter, 1.0));
+    assert_eq!(
+        (p.strategy, p.effective_jitter_range()),
+        (Strategy::ExponentialJitter, 1.0)
+    );
     close(&schedule(&p), &[0.5, 1.0, 2.0]);
-    let (_, reasons) = inexact("stop_after_attempt(4), wait_random_exponential(multiplier=0.5, max=60, min=0.2)");
-    assert!(reasons[0].starts_with("wait_random_exponential(min=0.2) draws uniform(min, c)"), "{reasons:?}");
+    let (_, reasons) =
+        inexact("stop_after_attempt(4), wait_random_exponential(multiplier=0.5, max=60, min=0.2)");
+    assert!(
+        reasons[0].starts_with("wait_random_exponential(min=0.2) draws uniform(min, c)"),
+        "{reasons:?}"
+    );
 }
 
 #[test]
 fn tenacity_stop_after_attempt_counts_the_first_call() {
     // A function raising under stop_after_attempt(5) is called 5 times.
     assert_eq!(exact("stop=stop_after_attempt(5)").max_attempts, 5);
-    let p = exact("tenacity.retry(stop=tenacity.stop_after_attempt(2), wait=tenacity.wait_fixed(3))");
-    assert_eq!((p.max_attempts, p.strategy, p.base_delay), (2, Strategy::Fixed, 3.0));
+    let p =
+        exact("tenacity.retry(stop=tenacity.stop_after_attempt(2), wait=tenacity.wait_fixed(3))");
+    assert_eq!(
+        (p.max_attempts, p.strategy, p.base_delay),
+        (2, Strategy::Fixed, 3.0)
+    );
 }
 
 #[test]
 fn tenacity_no_stop_retries_forever() {
     let (closest, reasons) = inexact("wait_fixed(1)");
     assert_eq!(closest.unwrap().max_attempts, u32::MAX);
-    assert!(reasons[0].starts_with("no stop_after_attempt: tenacity retries without an attempt limit"));
+    assert!(
+        reasons[0].starts_with("no stop_after_attempt: tenacity retries without an attempt limit")
+    );
 }
 
 #[test]
@@ -99,17 +116,30 @@ fn tenacity_wait_random_is_fixed_with_partial_jitter() {
 fn tenacity_wait_incrementing_default_is_not_linear() {
     // tenacity wait_incrementing() -> [0, 100, 200]: start 0, not b, 2b, ...
     let (_, reasons) = inexact("stop_after_attempt(4), wait_incrementing()");
-    assert!(reasons[0].starts_with("wait_incrementing(start=0, increment=100) waits 0, 100, ..."), "{reasons:?}");
+    assert!(
+        reasons[0].starts_with("wait_incrementing(start=0, increment=100) waits 0, 100, ..."),
+        "{reasons:?}"
+    );
     let p = exact("stop_after_attempt(4), wait_incrementing(start=2, increment=2, max=5)");
     close(&schedule(&p), &[2.0, 4.0, 5.0]);
 }
 
 #[test]
 fn tenacity_exception_types() {
-    let p = exact("stop_after_attempt(3), retry_if_exception_type((ConnectionError, TimeoutError))");
+    let p =
+        exact("stop_after_attempt(3), retry_if_exception_type((ConnectionError, TimeoutError))");
     assert_eq!(p.retryable_exceptions, ["ConnectionError", "TimeoutError"]);
     let p = exact("stop_after_attempt(3), retry=retry_if_not_exception_type(ValueError)");
-    assert_eq!((p.retryable_exceptions.clone(), p.non_retryable_exceptions.clone()), (vec!["Exception".to_string()], vec!["ValueError".to_string()]));
+    assert_eq!(
+        (
+            p.retryable_exceptions.clone(),
+            p.non_retryable_exceptions.clone()
+        ),
+        (
+            vec!["Exception".to_string()],
+            vec!["ValueError".to_string()]
+        )
+    );
     let (_, reasons) = inexact("stop_after_attempt(3), retry_if_result(is_none)");
     assert!(reasons[0].contains("express it as an error_classifier"));
 }
@@ -148,7 +178,11 @@ fn backoff_fibo_matches_the_library() {
 #[test]
 fn backoff_max_tries_counts_the_first_call_and_none_is_unbounded() {
     // on_exception(constant, OSError, max_tries=5) calls the function 5 times.
-    assert_eq!(exact("backoff.on_exception(backoff.constant, OSError, max_tries=5, interval=0)").max_attempts, 5);
+    assert_eq!(
+        exact("backoff.on_exception(backoff.constant, OSError, max_tries=5, interval=0)")
+            .max_attempts,
+        5
+    );
     let (closest, reasons) = inexact("backoff.on_exception(backoff.expo, OSError)");
     assert_eq!(closest.unwrap().max_attempts, u32::MAX);
     assert!(reasons[0].starts_with("no max_tries: backoff retries without an attempt limit"));
@@ -156,7 +190,8 @@ fn backoff_max_tries_counts_the_first_call_and_none_is_unbounded() {
 
 #[test]
 fn backoff_max_time_clips_the_last_sleep() {
-    let (closest, reasons) = inexact("backoff.on_exception(backoff.expo, OSError, max_tries=5, max_time=30)");
+    let (closest, reasons) =
+        inexact("backoff.on_exception(backoff.expo, OSError, max_tries=5, max_time=30)");
     assert_eq!(closest.unwrap().total_timeout, Some(30.0));
     assert_eq!(
         reasons,
@@ -177,11 +212,25 @@ fn backoff_structured_entry_point() {
     let t = translate_call(
         "backoff",
         "backoff.on_exception",
-        &[LiteralValue::Name("backoff.expo".into()), LiteralValue::Tuple(vec![LiteralValue::Name("OSError".into())])],
-        &[("max_tries".into(), LiteralValue::Int(3)), ("giveup".into(), LiteralValue::Unknown("is_fatal".into()))],
+        &[
+            LiteralValue::Name("backoff.expo".into()),
+            LiteralValue::Tuple(vec![LiteralValue::Name("OSError".into())]),
+        ],
+        &[
+            ("max_tries".into(), LiteralValue::Int(3)),
+            ("giveup".into(), LiteralValue::Unknown("is_fatal".into())),
+        ],
     );
-    assert_eq!(t.reasons(), ["giveup=is_fatal is code; express it as an error_classifier"]);
-    let t = translate_call("backoff", "on_exception", &[LiteralValue::Name("backoff.expo".into())], &[("max_tries".into(), LiteralValue::Unknown("N".into()))]);
+    assert_eq!(
+        t.reasons(),
+        ["giveup=is_fatal is code; express it as an error_classifier"]
+    );
+    let t = translate_call(
+        "backoff",
+        "on_exception",
+        &[LiteralValue::Name("backoff.expo".into())],
+        &[("max_tries".into(), LiteralValue::Unknown("N".into()))],
+    );
     assert!(!t.is_exact());
 }
 
@@ -193,8 +242,20 @@ fn stamina_defaults() {
     // wait_jitter=1, wait_exp_base=2 -> tenacity wait_exponential_jitter + stop_after_delay.
     let (closest, reasons) = inexact("@stamina.retry(on=httpx.HTTPError)");
     let p = closest.unwrap();
-    assert_eq!((p.max_attempts, p.total_timeout, p.base_delay, p.max_delay, p.multiplier), (10, Some(45.0), 0.1, 5.0, 2.0));
-    close(&schedule(&p), &[0.1, 0.2, 0.4, 0.8, 1.6, 3.2, 5.0, 5.0, 5.0]);
+    assert_eq!(
+        (
+            p.max_attempts,
+            p.total_timeout,
+            p.base_delay,
+            p.max_delay,
+            p.multiplier
+        ),
+        (10, Some(45.0), 0.1, 5.0, 2.0)
+    );
+    close(
+        &schedule(&p),
+        &[0.1, 0.2, 0.4, 0.8, 1.6, 3.2, 5.0, 5.0, 5.0],
+    );
     assert_eq!(p.retryable_exceptions, ["httpx.HTTPError"]);
     assert_eq!(reasons.len(), 2);
     assert!(reasons[0].starts_with("timeout=45 is tenacity stop_after_delay"));
@@ -219,7 +280,9 @@ fn urllib3_first_retry_sleeps_zero() {
     assert_eq!(p.max_attempts, 6);
     let s = schedule(&p);
     close(&s[1..], &[1.0, 2.0, 4.0, 8.0]);
-    assert!(reasons.iter().any(|r| r.contains("so only delay 1 differs")));
+    assert!(reasons
+        .iter()
+        .any(|r| r.contains("so only delay 1 differs")));
 }
 
 #[test]

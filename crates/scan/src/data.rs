@@ -122,6 +122,33 @@ pub struct Plan {
     pub entries: Vec<PlanEntry>,
     #[serde(default)]
     pub redirects: Vec<Redirect>,
+    /// Legacy config constructions to rewrite (`RetryConfig(max_retries=3)` -> canonical config).
+    #[serde(default)]
+    pub config_migrations: Vec<ConfigMigration>,
+    /// Tree-level facts (exports, import graph) built by `migrate` before the per-file pass.
+    #[serde(skip)]
+    pub tree: Option<std::sync::Arc<crate::project::TreeInfo>>,
+}
+
+/// `[[config_migrations]]`: calls of a legacy config class (`from = "legacy.mod:RetryConfig"`) become calls of
+/// the canonical config (`to = "canonical.mod:UnifiedRetryConfig"`); keyword arguments are renamed through
+/// `rename` (`max_retries = "max_attempts+1"`: the value is converted, attempts count the first call).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConfigMigration {
+    pub from: String,
+    pub to: String,
+    #[serde(default = "unsafe_default")]
+    pub safety: Safety,
+    #[serde(default)]
+    pub note: String,
+    /// Legacy keyword -> canonical keyword, optionally with `+1` (value incremented) or `*N` (scaled).
+    #[serde(default)]
+    pub rename: BTreeMap<String, String>,
+}
+
+fn unsafe_default() -> Safety {
+    Safety::Unsafe
 }
 
 impl Plan {

@@ -4,6 +4,7 @@
 //! diagnostics for every input problem, duplicate groups and plan metrics. `analyse_source` is the
 //! per-file core, also used by `migrate` to re-analyse rewritten text.
 
+pub mod baseline;
 pub mod classify;
 pub mod data;
 pub mod detect;
@@ -13,7 +14,9 @@ pub mod finding;
 pub mod metrics;
 pub mod parse;
 pub mod prefilter;
+pub mod project;
 pub mod read;
+pub mod suppress;
 pub mod syntax;
 pub mod walk;
 
@@ -46,6 +49,8 @@ pub struct FileOutcome {
     pub parsed: bool,
     /// Imports that already point at the canonical module (for the SSOT import metric).
     pub canonical_imports: usize,
+    /// `# retry-audit: ignore[...]` comments in the file (see `suppress`).
+    pub suppressions: Vec<suppress::Suppression>,
 }
 
 #[derive(Debug, Default)]
@@ -56,6 +61,8 @@ pub struct ScanResult {
     pub diagnostics: Vec<Diagnostic>,
     pub groups: Vec<classify::groups::Group>,
     pub canonical_imports: usize,
+    /// Suppression comments of every parsed file, sorted by path and line.
+    pub suppressions: Vec<suppress::Suppression>,
 }
 
 /// Analyse one file's bytes. Never panics outward: a panic in the analysis becomes an internal-error diagnostic.
@@ -119,10 +126,13 @@ fn analyse_inner(display: &str, bytes: &[u8], data: &RuleData) -> FileOutcome {
         }
     };
     out.parsed = true;
+    out.suppressions = suppress::collect(display, &src.text);
     let ctx = detect::context::FileContext::new(display, &src.text, &module);
     out.canonical_imports = metrics::count_canonical_imports(&ctx, &data.plan);
     let raws = detect::detect(&ctx, data);
     out.findings = raws.into_iter().map(|r| classify::classify(r, display, &ctx.module, &src, data)).collect();
+    let drifts = drift::derive(&out.findings);
+    out.findings.extend(drifts);
     out.findings.sort_by(|a, b| (a.line, a.column, a.rule).cmp(&(b.line, b.column, b.rule)));
     out
 }
@@ -167,9 +177,11 @@ pub fn scan(paths: &[PathBuf], opts: &ScanOptions, data: &RuleData) -> Result<Sc
         result.canonical_imports += o.canonical_imports;
         result.findings.extend(o.findings);
         result.diagnostics.extend(o.diagnostics);
+        result.suppressions.extend(o.suppressions);
     }
     result.findings.sort_by(|a, b| (&a.path, a.line, a.column, a.rule).cmp(&(&b.path, b.line, b.column, b.rule)));
     result.diagnostics.sort();
+    result.suppressions.sort_by(|a, b| (&a.path, a.line, a.column).cmp(&(&b.path, b.line, b.column)));
     result.groups = classify::groups::assign(&mut result.findings);
     Ok(result)
 }

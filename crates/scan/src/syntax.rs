@@ -179,6 +179,8 @@ pub enum ExprKind {
     Dict { keys: Vec<Option<Expr>>, values: Vec<Expr> },
     Subscript { value: Box<Expr>, slice: Box<Expr> },
     Starred(Box<Expr>),
+    /// `yield x` / `yield from x` (generators that compute delay sequences).
+    Yield(Option<Box<Expr>>),
     /// Anything else (comprehensions, f-strings, yields ...), with its child expressions.
     Other(Vec<Expr>),
 }
@@ -238,7 +240,8 @@ impl Expr {
     pub fn children(&self) -> Vec<&Expr> {
         let mut out: Vec<&Expr> = Vec::new();
         match &self.kind {
-            ExprKind::Name(_) | ExprKind::Constant(_) => {}
+            ExprKind::Name(_) | ExprKind::Constant(_) | ExprKind::Yield(None) => {}
+            ExprKind::Yield(Some(e)) => out.push(e),
             ExprKind::Attribute { value, .. } => out.push(value),
             ExprKind::Call { func, args, keywords } => {
                 out.push(func);

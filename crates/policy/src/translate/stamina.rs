@@ -13,13 +13,21 @@ pub(super) fn translate(call: &CallExpr) -> Translation {
     }
     let present = |k: &str| call.arg(k, None).filter(|v| **v != LiteralValue::None);
     // stamina: `if attempts:` / `if timeout:`, so None and 0 both mean "no limit".
-    let attempts = if present("attempts").is_some() || call.arg("attempts", None).is_none() { d.number(call, "attempts", None, 10.0) } else { 0.0 };
+    let attempts = if present("attempts").is_some() || call.arg("attempts", None).is_none() {
+        d.number(call, "attempts", None, 10.0)
+    } else {
+        0.0
+    };
     if attempts >= 1.0 {
         d.spec.max_attempts = attempts.min(u32::MAX as f64) as u32;
     } else {
         d.unbounded_attempts("attempts=None/0: stamina retries without an attempt limit");
     }
-    let timeout = if present("timeout").is_some() || call.arg("timeout", None).is_none() { d.number(call, "timeout", None, 45.0) } else { 0.0 };
+    let timeout = if present("timeout").is_some() || call.arg("timeout", None).is_none() {
+        d.number(call, "timeout", None, 45.0)
+    } else {
+        0.0
+    };
     if timeout > 0.0 {
         d.spec.total_timeout = Some(timeout);
         d.reason(format!(
@@ -33,7 +41,10 @@ pub(super) fn translate(call: &CallExpr) -> Translation {
     let jitter = d.number(call, "wait_jitter", None, 1.0);
     super::tenacity::exponential(&mut d, initial, exp_base, max, "stamina.retry");
     if jitter != 0.0 {
-        d.reason(super::tenacity::additive_jitter(&format!("wait_jitter={jitter} (tenacity wait_exponential_jitter)"), jitter));
+        d.reason(super::tenacity::additive_jitter(
+            &format!("wait_jitter={jitter} (tenacity wait_exponential_jitter)"),
+            jitter,
+        ));
     }
     d.finish()
 }

@@ -35,8 +35,16 @@ pub(super) fn translate(call: &CallExpr) -> Translation {
     for (k, v) in &call.kwargs {
         match k.as_str() {
             "stop" | "wait" | "retry" => {}
-            "reraise" | "before" | "after" | "before_sleep" | "retry_error_callback" | "retry_error_cls" => {}
-            "sleep" => d.reason(format!("sleep={} replaces the sleep function; the canonical engine owns sleeping", v.source())),
+            "reraise"
+            | "before"
+            | "after"
+            | "before_sleep"
+            | "retry_error_callback"
+            | "retry_error_cls" => {}
+            "sleep" => d.reason(format!(
+                "sleep={} replaces the sleep function; the canonical engine owns sleeping",
+                v.source()
+            )),
             other => d.reason(format!("unknown tenacity argument `{other}`")),
         }
     }
@@ -52,7 +60,9 @@ fn flatten<'a>(v: &'a LiteralValue, op: char, any_fn: &str, out: &mut Vec<&'a Li
             flatten(a, op, any_fn, out);
             flatten(b, op, any_fn, out);
         }
-        LiteralValue::Call(c) if last(&c.func) == any_fn => c.args.iter().for_each(|a| flatten(a, op, any_fn, out)),
+        LiteralValue::Call(c) if last(&c.func) == any_fn => {
+            c.args.iter().for_each(|a| flatten(a, op, any_fn, out))
+        }
         other => out.push(other),
     }
 }
@@ -68,7 +78,10 @@ fn stop(d: &mut Draft, v: Option<&LiteralValue>) {
             LiteralValue::Call(call) => call,
             LiteralValue::Name(n) if last(n) == "stop_never" => continue,
             other => {
-                d.reason(format!("stop={} is not a tenacity stop condition this engine can read", other.source()));
+                d.reason(format!(
+                    "stop={} is not a tenacity stop condition this engine can read",
+                    other.source()
+                ));
                 continue;
             }
         };
@@ -92,13 +105,19 @@ fn stop(d: &mut Draft, v: Option<&LiteralValue>) {
                      reach it (tenacity's stop_before_delay)"
                 ));
             }
-            "stop_all" => d.reason("stop_all (stop when every condition holds) has no canonical equivalent"),
-            other => d.reason(format!("{other} is not a stop condition the canonical policy has")),
+            "stop_all" => {
+                d.reason("stop_all (stop when every condition holds) has no canonical equivalent")
+            }
+            other => d.reason(format!(
+                "{other} is not a stop condition the canonical policy has"
+            )),
         }
     }
     match attempts {
         Some(n) => d.spec.max_attempts = n,
-        None => d.unbounded_attempts("no stop_after_attempt: tenacity retries without an attempt limit"),
+        None => {
+            d.unbounded_attempts("no stop_after_attempt: tenacity retries without an attempt limit")
+        }
     }
 }
 
@@ -108,11 +127,17 @@ fn wait(d: &mut Draft, v: Option<&LiteralValue>) {
         Some(LiteralValue::Name(n)) if last(n) == "wait_none" => return zero(d),
         Some(LiteralValue::Call(c)) => c,
         Some(LiteralValue::BinOp(_, '+', _)) => {
-            d.reason(format!("wait={} sums several waits; canonical delays come from one strategy", v.map(|v| v.source()).unwrap_or_default()));
+            d.reason(format!(
+                "wait={} sums several waits; canonical delays come from one strategy",
+                v.map(|v| v.source()).unwrap_or_default()
+            ));
             return;
         }
         Some(other) => {
-            d.reason(format!("wait={} is not a tenacity wait this engine can read", other.source()));
+            d.reason(format!(
+                "wait={} is not a tenacity wait this engine can read",
+                other.source()
+            ));
             return;
         }
     };
@@ -167,7 +192,10 @@ fn wait(d: &mut Draft, v: Option<&LiteralValue>) {
             let jitter = d.number(call, "jitter", Some(3), 1.0);
             exponential(d, initial, exp_base, max, &call.func);
             if jitter != 0.0 {
-                d.reason(additive_jitter(&format!("wait_exponential_jitter(jitter={jitter})"), jitter));
+                d.reason(additive_jitter(
+                    &format!("wait_exponential_jitter(jitter={jitter})"),
+                    jitter,
+                ));
             }
         }
         "wait_incrementing" => {
@@ -190,8 +218,12 @@ fn wait(d: &mut Draft, v: Option<&LiteralValue>) {
                 }
             }
         }
-        "wait_chain" => d.reason("wait_chain switches strategies per attempt; canonical delays come from one strategy"),
-        "wait_combine" => d.reason("wait_combine sums several waits; canonical delays come from one strategy"),
+        "wait_chain" => d.reason(
+            "wait_chain switches strategies per attempt; canonical delays come from one strategy",
+        ),
+        "wait_combine" => {
+            d.reason("wait_combine sums several waits; canonical delays come from one strategy")
+        }
         other => d.reason(format!("{other} is not a wait the canonical policy has")),
     }
 }
@@ -233,17 +265,27 @@ fn retry(d: &mut Draft, v: Option<&LiteralValue>) {
     let mut retryable = Vec::new();
     for p in parts {
         let LiteralValue::Call(c) = p else {
-            d.reason(format!("retry={} is code; express it as an error_classifier", p.source()));
+            d.reason(format!(
+                "retry={} is code; express it as an error_classifier",
+                p.source()
+            ));
             continue;
         };
-        let types = || c.arg("exception_types", Some(0)).map(|v| v.as_names()).unwrap_or(Some(vec!["Exception".into()]));
+        let types = || {
+            c.arg("exception_types", Some(0))
+                .map(|v| v.as_names())
+                .unwrap_or(Some(vec!["Exception".into()]))
+        };
         match (last(&c.func), types()) {
             ("retry_if_exception_type", Some(names)) => retryable.extend(names),
             ("retry_if_not_exception_type", Some(names)) => {
                 retryable.push("Exception".into());
                 d.spec.non_retryable_exceptions.extend(names);
             }
-            (f, _) => d.reason(format!("retry={} decides by predicate or result ({f}); express it as an error_classifier", c.source())),
+            (f, _) => d.reason(format!(
+                "retry={} decides by predicate or result ({f}); express it as an error_classifier",
+                c.source()
+            )),
         }
     }
     if !retryable.is_empty() {

@@ -10,7 +10,9 @@ pub(super) fn translate(call: &CallExpr) -> Translation {
     let mut d = Draft::new();
     match call.arg("total", Some(0)) {
         Some(LiteralValue::Bool(false)) => d.spec.max_attempts = 1,
-        Some(LiteralValue::None) => d.unbounded_attempts("total=None: urllib3 counts connect/read/status retries separately"),
+        Some(LiteralValue::None) => d.unbounded_attempts(
+            "total=None: urllib3 counts connect/read/status retries separately",
+        ),
         _ => {
             let total = d.number(call, "total", Some(0), 10.0);
             // `total` counts retries: attempts = total + 1.
@@ -22,7 +24,10 @@ pub(super) fn translate(call: &CallExpr) -> Translation {
         .filter(|k| call.arg(k, None).is_some_and(|v| *v != LiteralValue::None))
         .collect();
     if !per_kind.is_empty() {
-        d.reason(format!("per-error-kind limits ({}) have no canonical equivalent; closest uses total", per_kind.join(", ")));
+        d.reason(format!(
+            "per-error-kind limits ({}) have no canonical equivalent; closest uses total",
+            per_kind.join(", ")
+        ));
     }
     d.reason(
         "urllib3 decides per error kind (connect/read/status/redirect) and per HTTP method whether to retry; the canonical \

@@ -2,7 +2,7 @@
 //! otherwise; and the plan entries no finding matched (`stale`).
 
 use crate::data::{Plan, PlanEntry};
-use crate::finding::{Finding, PlanRef, PlanStatus};
+use crate::finding::{Finding, Kind, PlanRef, PlanStatus};
 
 /// Does a scanned path match a plan path or glob? Plan paths are repository-relative; a scanned path may
 /// carry a prefix (a parent directory was scanned) or lack one (a subdirectory was scanned).
@@ -49,12 +49,17 @@ pub fn status(plan: &Plan, path: &str, module: &str) -> PlanRef {
     }
 }
 
-/// Plan entries with no finding. Entries of the canonical module are never stale.
+/// Plan entries with no retry finding (legacy imports and drift do not count: they are not implementations).
+/// Entries of the canonical module are never stale.
 pub fn stale<'p>(plan: &'p Plan, findings: &[Finding]) -> Vec<&'p PlanEntry> {
     plan.entries
         .iter()
         .filter(|e| e.path != plan.canonical.path)
-        .filter(|e| !findings.iter().any(|f| f.kind.is_implementation() && f.plan.entry.as_deref() == Some(e.id.as_str())))
+        .filter(|e| {
+            !findings.iter().any(|f| {
+                !matches!(f.kind, Kind::LegacyImport | Kind::PolicyDrift) && f.plan.entry.as_deref() == Some(e.id.as_str())
+            })
+        })
         .collect()
 }
 

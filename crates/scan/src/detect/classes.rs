@@ -16,6 +16,8 @@ pub enum ClassRole {
     RetryConfig,
     StrategyEnum,
     CircuitBreaker,
+    /// A class whose job is computing delays (`ExponentialBackoff.compute`, `wait_exponential.__call__`).
+    BackoffCalc,
 }
 
 pub struct ClassInfo<'a> {
@@ -228,6 +230,27 @@ fn classify<'a>(ctx: &FileContext<'a>, fns: &[FnAnalysis<'a>], stmt: &'a Stmt, c
                 params::apply_binding(&mut info.params, n, v);
             }
         }
+    }
+    // Delay calculators: backoff arithmetic, no retry running, no retry decisions beyond the delay itself.
+    let deciding = decision_methods.iter().any(|m| {
+        names::has_word(&m.name, &["should_retry", "retryable", "execute", "call", "run", "increment", "exhausted"]) && !is_trivial_body(&m.body)
+    });
+    let delay_assign_math = ms.iter().any(|m| {
+        let mut math = false;
+        walk_stmts(&m.body, false, &mut |s| match &s.kind {
+            StmtKind::Assign { value, .. } | StmtKind::AugAssign { value, .. } if params::is_backoff_arithmetic(ctx, value) => math = true,
+            _ => {}
+        });
+        math
+    });
+    if retry_methods.is_empty()
+        && !deciding
+        && (delay_math || delay_assign_math)
+        && names::has_word(&c.name, &["backoff", "wait", "jitter", "delay", "interval"])
+    {
+        info.role = ClassRole::BackoffCalc;
+        info.why = "delay calculation".into();
+        return info;
     }
     let runs_retries = !retry_methods.is_empty() && (name_says_retry || names::has_word(&c.name, &["resilien", "reliab", "recover", "executor"]));
     let decides = decision_methods.len() >= 2

@@ -94,7 +94,6 @@ impl<'a> FileContext<'a> {
             ExprKind::Name(n) => (n.as_str(), false),
             ExprKind::Attribute { value, attr } => match &value.kind {
                 ExprKind::Name(v) if v == "self" || v == "cls" => (attr.as_str(), true),
-                ExprKind::Call { func, .. } if func.dotted().as_deref() == Some("super") => (attr.as_str(), true),
                 _ => return vec![],
             },
             _ => return vec![],

@@ -140,6 +140,26 @@ fn collect_loops<'a>(ctx: &FileContext<'a>, body: &'a [Stmt], class: Option<&str
 fn recursion(ctx: &FileContext, f: &FnInfo) -> Option<Recursion> {
     let mut result: Option<Recursion> = None;
     let me = f.def.name.as_str();
+    // `retries = retries.increment(); retries.sleep(); ... return self.urlopen(..., retries=retries)`: a self-call
+    // anywhere in the body that hands on an attempt counter, in a function that catches and waits.
+    let mut has_try = false;
+    walk_stmts(&f.def.body, false, &mut |s| has_try |= matches!(s.kind, StmtKind::Try { .. }));
+    if has_try && handler_waits(ctx, &f.def.body, f.class) {
+        walk_exprs(&f.def.body, false, &mut |e| {
+            if result.is_some() {
+                return;
+            }
+            let Some((func, args, kws)) = e.as_call() else { return };
+            let passes_counter = args.iter().any(|a| a.dotted().is_some_and(|n| names::is_attempt_name(&n)))
+                || kws.iter().any(|k| k.arg.as_deref().is_some_and(names::is_attempt_name));
+            if passes_counter && ctx.callees(func, f.class).iter().any(|c| std::ptr::eq(c.def, f.def)) {
+                result = Some(Recursion { via: None, bounded: true });
+            }
+        });
+        if result.is_some() {
+            return result;
+        }
+    }
     walk_stmts(&f.def.body, false, &mut |s| {
         let StmtKind::Try { handlers, .. } = &s.kind else { return };
         for h in handlers {
@@ -154,7 +174,12 @@ fn recursion(ctx: &FileContext, f: &FnInfo) -> Option<Recursion> {
                         && a.any(&|x| x.dotted().is_some_and(|n| names::is_attempt_name(&n)))
                 }) || kws.iter().any(|k| k.arg.as_deref().is_some_and(names::is_attempt_name));
                 if callees.iter().any(|c| c.def.name == me && std::ptr::eq(c.def, f.def)) {
-                    result = Some(Recursion { via: None, bounded: counter_arg });
+                    // Recursing from a handler is a retry only with a counter, a wait, or a name that says so;
+                    // otherwise it is a fallback (re-query after refreshing a schema, switch decoder and recurse).
+                    let waits = handler_waits(ctx, &h.body, f.class);
+                    if counter_arg || waits || names::has_word(me, &["retry", "attempt", "reconnect"]) {
+                        result = Some(Recursion { via: None, bounded: counter_arg });
+                    }
                     return;
                 }
                 // Mutual recursion: the handler calls a same-file helper that calls us back.
@@ -179,6 +204,18 @@ fn recursion(ctx: &FileContext, f: &FnInfo) -> Option<Recursion> {
         }
     });
     result
+}
+
+fn handler_waits(ctx: &FileContext, body: &[Stmt], class: Option<&str>) -> bool {
+    let mut waits = false;
+    walk_exprs(body, false, &mut |e| {
+        if let Some((func, _, _)) = e.as_call() {
+            if super::sleeps::is_sleep(ctx, func) || super::sleeps::helper_sleeps(ctx, func, class, 1) {
+                waits = true;
+            }
+        }
+    });
+    waits
 }
 
 fn has_counter_param(def: &FunctionDef) -> bool {

@@ -97,8 +97,8 @@ pub fn analyse(ctx: &FileContext, stmt: &Stmt, class: Option<&str>) -> LoopFacts
             f.bound_expr = comparator_bound(test);
         }
     }
-    // `while True:` with `if attempt >= max: raise` inside.
-    if is_while && !counter_bound && has_counter_guard(body) {
+    // `while True:` / `for n in count():` with `if attempt >= max: raise` inside.
+    if !range_bound && !counter_bound && has_counter_guard(body) {
         counter_bound = true;
     }
 
@@ -147,7 +147,7 @@ pub fn analyse(ctx: &FileContext, stmt: &Stmt, class: Option<&str>) -> LoopFacts
         } else {
             Some(LoopVerdict::Retry)
         }
-    } else if f.has_sleep && is_while {
+    } else if f.has_sleep && (is_while || for_iter.is_some()) {
         Some(LoopVerdict::Retry) // unbounded retry: reported with a note
     } else {
         None
@@ -193,12 +193,12 @@ fn comparator_bound(test: &Expr) -> Option<Expr> {
 fn has_counter_guard(body: &[Stmt]) -> bool {
     let mut found = false;
     walk_stmts(body, false, &mut |s| {
-        if let StmtKind::If { test, body: then, .. } = &s.kind {
-            let tests_counter = test.any(&|e| {
-                matches!(e.kind, ExprKind::Compare { .. })
-                    && e.any(&|n| n.dotted().is_some_and(|d| names::is_attempt_name(&d)))
-            });
-            let leaves = then.iter().any(|t| matches!(t.kind, StmtKind::Raise { .. } | StmtKind::Return(_) | StmtKind::Break));
+        if let StmtKind::If { test, body: then, orelse } = &s.kind {
+            let tests_counter = test.any(&|n| n.dotted().is_some_and(|d| names::is_attempt_name(&d)));
+            let leaves = then
+                .iter()
+                .chain(orelse.iter())
+                .any(|t| matches!(t.kind, StmtKind::Raise { .. } | StmtKind::Return(_) | StmtKind::Break));
             if tests_counter && leaves {
                 found = true;
             }
@@ -319,6 +319,15 @@ fn guard_of(test: &Expr) -> Guard {
                 _ => Guard::Other,
             }
         }
+        // `if not self.should_reject(attempt): return attempt.get()`
+        ExprKind::UnaryNot(inner) if inner.unawait().as_call().is_some() => {
+            let name = inner.unawait().last_name().unwrap_or("");
+            if names::is_state_name(name) || names::is_running_flag(name) {
+                Guard::State
+            } else {
+                Guard::Result
+            }
+        }
         ExprKind::BoolOp { values, .. } => {
             let gs: Vec<Guard> = values.iter().map(guard_of).collect();
             if gs.contains(&Guard::State) {
@@ -352,8 +361,12 @@ fn scan_block(ctx: &FileContext, body: &[Stmt], class: Option<&str>, ex: &mut Ex
         match &s.kind {
             StmtKind::Return(v) if !in_handler => {
                 // `return None`/`return False` is not success.
-                let failure = v.as_ref().is_some_and(|e| matches!(e.kind, ExprKind::Constant(Constant::Bool(false) | Constant::None)));
+                let failure = v.as_ref().is_none_or(|e| matches!(e.kind, ExprKind::Constant(Constant::Bool(false) | Constant::None)));
                 if !failure {
+                    // Returning a value under ordinary branching (`if len(nodes) == 1: return ret`) is still the
+                    // success path; only state tests make it a poll.
+                    record_exit(ex, if guard == Guard::Other { Guard::None } else { guard })
+                } else if v.is_none() {
                     record_exit(ex, guard)
                 }
             }
@@ -394,7 +407,17 @@ fn scan_block(ctx: &FileContext, body: &[Stmt], class: Option<&str>, ex: &mut Ex
 
 /// Handlers for `StopIteration`, `StopAsyncIteration`, `KeyError` ... are control flow, not failure recovery.
 fn is_control_flow_handler(h: &Handler) -> bool {
-    h.type_.as_ref().and_then(|t| t.last_name()).is_some_and(|n| {
-        matches!(n, "StopIteration" | "StopAsyncIteration" | "KeyError" | "IndexError" | "QueueEmpty" | "Empty" | "CancelledError" | "KeyboardInterrupt" | "GeneratorExit")
-    })
+    let is_cf = |e: &Expr| {
+        e.last_name().is_some_and(|n| {
+            matches!(
+                n,
+                "StopIteration" | "StopAsyncIteration" | "KeyError" | "IndexError" | "QueueEmpty" | "Empty" | "CancelledError" | "KeyboardInterrupt" | "GeneratorExit" | "WouldBlock" | "BlockingIOError"
+            )
+        })
+    };
+    match h.type_.as_ref().map(|t| &t.kind) {
+        Some(ExprKind::Tuple(items)) => !items.is_empty() && items.iter().all(is_cf),
+        Some(_) => h.type_.as_ref().is_some_and(is_cf),
+        None => false,
+    }
 }

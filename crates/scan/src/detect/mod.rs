@@ -3,6 +3,7 @@
 
 pub mod classes;
 pub mod context;
+pub mod fixes;
 pub mod functions;
 pub mod loops;
 pub mod names;

@@ -188,6 +188,10 @@ pub fn from_delay_expr(p: &mut Params, ctx: &FileContext, def: Option<&FunctionD
 pub fn is_backoff_arithmetic(ctx: &FileContext, e: &Expr) -> bool {
     e.any(&|x| match &x.kind {
         ExprKind::BinOp { op: BinOp::Pow | BinOp::LShift, .. } => true,
+        // Linear: `step * attempt`, `self.increment * (attempt_number - 1)`.
+        ExprKind::BinOp { op: BinOp::Mult, left, right } => [left, right]
+            .iter()
+            .any(|side| side.any(&|n| n.dotted().is_some_and(|d| super::names::is_attempt_name(&d)))),
         ExprKind::Call { func, .. } => {
             let r = ctx.resolve(func).unwrap_or_default();
             matches!(r.as_str(), "math.pow" | "pow" | "random.uniform" | "random.random" | "random.randint" | "random.expovariate")

@@ -118,6 +118,7 @@ fn hash_expr(e: &Expr, h: &mut Fnv) {
         ExprKind::Dict { .. } => "dict",
         ExprKind::Subscript { .. } => "[]",
         ExprKind::Starred(_) => "*",
+        ExprKind::Yield(_) => "yield",
         ExprKind::Other(_) => "?",
     };
     tag(h, t);

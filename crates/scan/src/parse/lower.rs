@@ -247,6 +247,8 @@ fn expr(e: &ast::Expr) -> Expr {
         },
         ast::Expr::Subscript(s) => ExprKind::Subscript { value: boxed(&s.value), slice: boxed(&s.slice) },
         ast::Expr::Starred(s) => ExprKind::Starred(boxed(&s.value)),
+        ast::Expr::Yield(y) => ExprKind::Yield(y.value.as_deref().map(boxed)),
+        ast::Expr::YieldFrom(y) => ExprKind::Yield(Some(boxed(&y.value))),
         other => {
             let mut c = ChildExprs::default();
             visitor::walk_expr(&mut c, other);

@@ -4,7 +4,9 @@
 //! (`base * 2 ** attempt`, `1 << n`, `math.pow`), linear, fibonacci tables, or jitter (`random.uniform`),
 //! usually capped with `min(cap, ...)`. It takes an attempt-like parameter or says "delay/backoff/jitter/wait"
 //! in its name, and returns such arithmetic. Methods of retry classes and breakers are part of those and are
-//! not reported again; functions that also retry are reported by RTY002.
+//! not reported again; functions that also retry are reported by RTY002. A class whose only job is computing
+//! delays (`ExponentialBackoff.compute`, a `wait_exponential` strategy with `__call__`) is reported here as one
+//! finding; generators that yield the delay sequence count too.
 use super::support;
 use crate::detect::classes::ClassRole;
 use crate::detect::functions::Role;
@@ -13,18 +15,23 @@ use crate::finding::Kind;
 use crate::syntax::*;
 
 pub fn check(cx: &Cx, out: &mut Vec<RawFinding>) {
+    for c in cx.classes.iter().filter(|c| c.role == ClassRole::BackoffCalc) {
+        let mut f = support::finding("RTY008", Kind::BackoffCalc, c.stmt, &c.qualname, format!("backoff calculation class `{}`", c.def.name));
+        f.params = c.params.clone();
+        out.push(f);
+    }
     for (info, a) in cx.file.functions.iter().zip(cx.functions) {
         if a.role != Role::None {
             continue;
         }
         if let Some(cp) = &info.class_path {
             let owner = cx.classes.iter().find(|c| &c.qualname == cp);
-            if owner.is_some_and(|c| matches!(c.role, ClassRole::RetryClass | ClassRole::CircuitBreaker)) {
+            if owner.is_some_and(|c| matches!(c.role, ClassRole::RetryClass | ClassRole::CircuitBreaker | ClassRole::BackoffCalc)) {
                 continue;
             }
         }
         let def = info.def;
-        let hint = names::has_word(&def.name, &["delay", "backoff", "jitter", "wait", "sleep_time", "interval", "fib", "retry"]);
+        let hint = names::has_word(&def.name, &["delay", "backoff", "jitter", "wait", "sleep_time", "interval", "fib", "retry", "expo", "linear"]);
         let attempt_param = def.params.iter().any(|p| names::is_attempt_name(&p.name) || p.name == "n" || p.name == "k");
         if !(hint || attempt_param) {
             continue;
@@ -33,6 +40,12 @@ pub fn check(cx: &Cx, out: &mut Vec<RawFinding>) {
         walk_stmts(&def.body, false, &mut |s| {
             if let StmtKind::Return(Some(e)) = &s.kind {
                 returns.push(e);
+            }
+        });
+        // Generators yield the delay sequence (`backoff.expo`, fibonacci tables).
+        walk_exprs(&def.body, false, &mut |e| {
+            if let ExprKind::Yield(Some(v)) = &e.kind {
+                returns.push(v.as_ref());
             }
         });
         let math_return = returns.iter().any(|e| params::is_backoff_arithmetic(cx.file, e));

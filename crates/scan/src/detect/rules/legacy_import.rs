@@ -5,46 +5,60 @@
 //! and `from legacy import mod` is reported once per imported name, wherever it sits (module level, inside a
 //! function, inside a `try: ... except ImportError:` shim). Relative imports are resolved against the file's
 //! package. Star imports are reported but can never be rewritten. `retry-audit migrate` fixes these.
+//!
+//! Fix: the import is redirected to the plan's target (`from = "legacy.mod"` -> `to = "canonical.mod"`, or
+//! symbol-level `legacy.mod:Name` -> `canonical.mod:NewName`), renaming use sites when the name changes, merging
+//! into an existing import of the target and dropping an import left empty. No fix when the target module does
+//! not export the symbol (the reason names it); star imports are never rewritten. Safe or unsafe per redirect;
+//! a redirect that would close an import cycle carries a warning.
 use super::support;
 use crate::data::Redirect;
+use crate::detect::fixes::imports;
 use crate::detect::{Cx, RawFinding};
 use crate::finding::Kind;
 use crate::syntax::*;
+
+pub use crate::detect::fixes::imports::redirect_for;
+pub use crate::project::resolve_relative;
 
 pub fn check(cx: &Cx, out: &mut Vec<RawFinding>) {
     if cx.data.plan.redirects.is_empty() {
         return;
     }
     let is_package = cx.file.path.ends_with("__init__.py") || cx.file.path.ends_with("__init__.pyi");
-    support::walk_scoped(&cx.file.ast.body, "", &mut |s, scope| match &s.kind {
-        StmtKind::ImportFrom { module, level, names } => {
-            let Some(base) = resolve_relative(&cx.file.module, is_package, module.as_deref(), *level) else { return };
-            for n in names {
-                let full_symbol = format!("{base}.{}", n.name);
-                let hit = redirect_for(&cx.data.plan.redirects, &base, Some(&n.name))
-                    .or_else(|| redirect_for(&cx.data.plan.redirects, &full_symbol, None));
-                if let Some(r) = hit {
-                    let mut f = support::finding("RTY009", Kind::LegacyImport, s, scope, message(&base, Some(&n.name), r));
+    imports::walk_blocks(&cx.file.ast.body, true, "", &mut |block, idx, top, scope| {
+        let s = &block[idx];
+        match &s.kind {
+            StmtKind::ImportFrom { module, level, names } => {
+                let Some(base) = resolve_relative(&cx.file.module, is_package, module.as_deref(), *level) else { return };
+                for o in imports::from_import(cx.file, &cx.data.plan, block, idx, top) {
+                    let n = &names[o.index];
+                    let mut f = support::finding("RTY009", Kind::LegacyImport, s, scope, message(&base, Some(&n.name), o.redirect));
                     f.span = n.span;
                     f.shape = crate::detect::shape::Fnv::default().hash_str(&format!("{base}:{}", n.name));
                     if n.name == "*" {
                         f.notes.push("star-import".into());
                     }
+                    f.fix = o.fix;
+                    f.skipped_fix = o.skipped;
                     out.push(f);
                 }
             }
-        }
-        StmtKind::Import { names } => {
-            for n in names {
-                if let Some(r) = redirect_for(&cx.data.plan.redirects, &n.name, None) {
-                    let mut f = support::finding("RTY009", Kind::LegacyImport, s, scope, message(&n.name, None, r));
-                    f.span = n.span;
-                    f.shape = crate::detect::shape::Fnv::default().hash_str(&n.name);
-                    out.push(f);
+            StmtKind::Import { names } => {
+                for n in names {
+                    if let Some(r) = redirect_for(&cx.data.plan.redirects, &n.name, None) {
+                        let mut f = support::finding("RTY009", Kind::LegacyImport, s, scope, message(&n.name, None, r));
+                        f.span = n.span;
+                        f.shape = crate::detect::shape::Fnv::default().hash_str(&n.name);
+                        let (fix, skipped) = imports::plain_import(cx.file, &cx.data.plan, n, r);
+                        f.fix = fix;
+                        f.skipped_fix = skipped;
+                        out.push(f);
+                    }
                 }
             }
+            _ => {}
         }
-        _ => {}
     });
 }
 
@@ -54,39 +68,4 @@ fn message(module: &str, name: Option<&str>, r: &Redirect) -> String {
         None => format!("legacy module `{module}`"),
     };
     format!("import of {what}; the plan redirects it to `{}`", r.to)
-}
-
-/// Absolute module of `from <level dots><module> import ...` in the file's package.
-pub fn resolve_relative(file_module: &str, is_package: bool, module: Option<&str>, level: u32) -> Option<String> {
-    if level == 0 {
-        return module.map(str::to_string);
-    }
-    let mut parts: Vec<&str> = if file_module.is_empty() { vec![] } else { file_module.split('.').collect() };
-    if !is_package {
-        parts.pop();
-    }
-    for _ in 1..level {
-        parts.pop()?;
-    }
-    if let Some(m) = module {
-        parts.extend(m.split('.'));
-    }
-    if parts.is_empty() {
-        None
-    } else {
-        Some(parts.join("."))
-    }
-}
-
-/// Module names match when equal or when the scanned module name carries a prefix (a parent was scanned).
-fn module_eq(scanned: &str, plan: &str) -> bool {
-    scanned == plan || scanned.ends_with(&format!(".{plan}"))
-}
-
-/// The redirect for `module` (and imported `name`), symbol-level first.
-pub fn redirect_for<'r>(redirects: &'r [Redirect], module: &str, name: Option<&str>) -> Option<&'r Redirect> {
-    redirects
-        .iter()
-        .find(|r| matches!(r.from_parts(), (m, Some(n)) if module_eq(module, m) && Some(n) == name))
-        .or_else(|| redirects.iter().find(|r| matches!(r.from_parts(), (m, None) if module_eq(module, m))))
 }

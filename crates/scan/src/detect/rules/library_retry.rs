@@ -40,6 +40,11 @@ pub fn check(cx: &Cx, out: &mut Vec<RawFinding>) {
 }
 
 fn report(cx: &Cx, lib: &Library, e: &Expr, scope: &str, out: &mut Vec<RawFinding>) {
+    // A library's use of itself (tenacity's own `retry()` building a `Retrying`) is its implementation, not a use.
+    let top = lib.entries.first().and_then(|e| e.split('.').next()).unwrap_or_default();
+    if cx.file.module.split('.').any(|seg| seg == top) {
+        return;
+    }
     let kws: &[Keyword] = e.as_call().map(|c| c.2).unwrap_or(&[]);
     if !lib.require_any_kwarg.is_empty()
         && !kws.iter().any(|k| {

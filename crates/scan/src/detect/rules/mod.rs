@@ -5,6 +5,7 @@ mod backoff_calc;
 mod circuit_breaker;
 mod legacy_import;
 mod library_retry;
+mod policy_drift;
 mod readiness_probe;
 mod retry_class;
 mod retry_config;
@@ -64,6 +65,7 @@ pub static REGISTRY: &[Rule] = &[
     rule!("RTY008", Kind::BackoffCalc, backoff_calc),
     rule!("RTY009", Kind::LegacyImport, legacy_import),
     rule!("RTY010", Kind::ReadinessProbe, readiness_probe),
+    rule!("RTY011", Kind::PolicyDrift, policy_drift),
 ];
 
 pub fn by_code(code: &str) -> Option<&'static Rule> {

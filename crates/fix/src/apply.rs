@@ -1,0 +1,367 @@
+//! Selecting fixes, resolving overlaps and the fixpoint loop.
+
+use retry_audit_scan::finding::{Applicability, Edit, Finding, Fix};
+use retry_audit_scan::read::{decode, encode, SourceFile};
+use retry_audit_scan::syntax::Span;
+use retry_audit_scan::walk::FileEntry;
+use retry_audit_scan::{analyse_bytes, parse, RuleData, ScanResult};
+use serde::Serialize;
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::PathBuf;
+
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// Apply unsafe fixes too.
+    pub unsafe_fixes: bool,
+    /// Only fixes whose kind, rule code or finding kind is listed (empty: all).
+    pub select: Vec<String>,
+    /// Never fixes whose kind, rule code or finding kind is listed.
+    pub ignore: Vec<String>,
+    /// Cap on re-scan/re-fix passes per file.
+    pub max_passes: usize,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options { unsafe_fixes: false, select: vec![], ignore: vec![], max_passes: 10 }
+    }
+}
+
+impl Options {
+    fn matches(list: &[String], f: &Finding, fix_kind: &str) -> bool {
+        list.iter().any(|s| s.eq_ignore_ascii_case(fix_kind) || s.eq_ignore_ascii_case(f.rule) || s.eq_ignore_ascii_case(f.kind.as_str()))
+    }
+    /// Is this fix kind selected (ignoring applicability)?
+    pub fn selected(&self, f: &Finding, fix_kind: &str) -> bool {
+        (self.select.is_empty() || Self::matches(&self.select, f, fix_kind)) && !Self::matches(&self.ignore, f, fix_kind)
+    }
+    fn allowed(&self, fix: &Fix) -> bool {
+        match fix.applicability {
+            Applicability::Safe => true,
+            Applicability::Unsafe => self.unsafe_fixes,
+            Applicability::DisplayOnly => false,
+        }
+    }
+}
+
+/// One edit as applied: offsets are byte offsets into the decoded (UTF-8, BOM-less) text of that pass.
+#[derive(Debug, Clone, Serialize)]
+pub struct AppliedEdit {
+    pub pass: usize,
+    pub start: u32,
+    pub end: u32,
+    pub old: String,
+    pub new: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct AppliedFix {
+    pub rule: String,
+    pub fix_kind: String,
+    pub applicability: Applicability,
+    pub note: String,
+    pub message: String,
+    /// Line of the finding in the text of the pass that applied the fix.
+    pub line: u32,
+    pub edits: Vec<AppliedEdit>,
+}
+
+/// A file the fixes change.
+#[derive(Debug, Clone)]
+pub struct FileChange {
+    pub display: String,
+    pub path: PathBuf,
+    /// Path used in the patch (`a/<patch_path>`): relative to the current directory.
+    pub patch_path: String,
+    pub original: Vec<u8>,
+    pub source: SourceFile,
+    pub new_text: String,
+    pub new_bytes: Vec<u8>,
+    pub fixes: Vec<AppliedFix>,
+}
+
+/// A fix the codemod could not offer, and why.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Skipped {
+    pub path: String,
+    pub line: u32,
+    pub rule: String,
+    pub fix_kind: String,
+    pub reason: String,
+}
+
+/// A file that could not be fixed or written.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Problem {
+    pub path: String,
+    pub message: String,
+}
+
+#[derive(Debug, Default)]
+pub struct Outcome {
+    pub changes: Vec<FileChange>,
+    pub skipped: Vec<Skipped>,
+    /// Unsafe fixes left out because `--unsafe-fixes` was not given.
+    pub unsafe_withheld: usize,
+    pub problems: Vec<Problem>,
+}
+
+impl Outcome {
+    pub fn fix_count(&self) -> usize {
+        self.changes.iter().map(|c| c.fixes.len()).sum()
+    }
+    /// Applied fixes by kind.
+    pub fn by_kind(&self) -> BTreeMap<String, usize> {
+        let mut m = BTreeMap::new();
+        for f in self.changes.iter().flat_map(|c| &c.fixes) {
+            *m.entry(f.fix_kind.clone()).or_insert(0) += 1;
+        }
+        m
+    }
+}
+
+/// Two edits conflict when their ranges overlap or they start at the same offset (ordering would be
+/// ambiguous). Identical edits never conflict: they are applied once.
+pub fn conflicts(a: &Edit, b: &Edit) -> bool {
+    if a == b {
+        return false;
+    }
+    (a.span.start < b.span.end && b.span.start < a.span.end) || a.span.start == b.span.start
+}
+
+/// Apply non-conflicting edits (sorted, identical ones once).
+pub fn apply_edits(text: &str, edits: &[Edit]) -> String {
+    let mut sorted: Vec<&Edit> = edits.iter().collect();
+    sorted.sort();
+    sorted.dedup();
+    let mut out = String::with_capacity(text.len());
+    let mut pos = 0usize;
+    for e in sorted {
+        let (s, en) = (e.span.start as usize, e.span.end as usize);
+        out.push_str(&text[pos..s]);
+        out.push_str(&e.content);
+        pos = en;
+    }
+    out.push_str(&text[pos..]);
+    out
+}
+
+fn line_of(text: &str, off: u32) -> u32 {
+    1 + text.as_bytes()[..off as usize].iter().filter(|b| **b == b'\n').count() as u32
+}
+
+/// Path relative to the current directory, `/`-separated (for `a/` / `b/` patch headers).
+pub fn patch_path(path: &std::path::Path) -> String {
+    let p = if path.is_absolute() {
+        std::env::current_dir().ok().and_then(|cwd| path.strip_prefix(&cwd).ok().map(|p| p.to_path_buf())).unwrap_or_else(|| path.to_path_buf())
+    } else {
+        path.to_path_buf()
+    };
+    let comps: Vec<String> = p
+        .components()
+        .filter(|c| !matches!(c, std::path::Component::CurDir))
+        .map(|c| c.as_os_str().to_string_lossy().into_owned())
+        .collect();
+    comps.join("/")
+}
+
+/// Compute every file's change (nothing is written).
+pub fn compute(result: &ScanResult, files: &[FileEntry], data: &RuleData, opts: &Options) -> Outcome {
+    let mut outcome = Outcome::default();
+    let by_display: BTreeMap<&str, &FileEntry> = files.iter().map(|f| (f.display.as_str(), f)).collect();
+    let mut per_file: BTreeMap<&str, Vec<&Finding>> = BTreeMap::new();
+    for f in &result.findings {
+        per_file.entry(f.path.as_str()).or_default().push(f);
+    }
+    for (display, findings) in per_file {
+        let wants = findings.iter().any(|f| f.fix.as_ref().is_some_and(|x| opts.selected(f, &x.fix_kind)));
+        let entry = by_display.get(display);
+        if !wants || entry.is_none() {
+            outcome.skipped.extend(skipped_of(&findings, opts));
+            continue;
+        }
+        let entry = entry.expect("checked");
+        fix_file(entry, data, opts, &mut outcome);
+    }
+    outcome.skipped.sort();
+    outcome.skipped.dedup();
+    outcome.problems.sort();
+    outcome
+}
+
+fn skipped_of(findings: &[&Finding], opts: &Options) -> Vec<Skipped> {
+    findings
+        .iter()
+        .filter_map(|f| {
+            let s = f.skipped_fix.as_ref()?;
+            opts.selected(f, &s.fix_kind).then(|| Skipped {
+                path: f.path.clone(),
+                line: f.line,
+                rule: f.rule.to_string(),
+                fix_kind: s.fix_kind.clone(),
+                reason: s.reason.clone(),
+            })
+        })
+        .collect()
+}
+
+fn fix_file(entry: &FileEntry, data: &RuleData, opts: &Options, outcome: &mut Outcome) {
+    let display = entry.display.clone();
+    let problem = |m: String| Problem { path: display.clone(), message: m };
+    let original = match std::fs::read(&entry.path) {
+        Ok(b) => b,
+        Err(e) => return outcome.problems.push(problem(format!("cannot read: {e}"))),
+    };
+    let source = match decode(&original) {
+        Ok(s) => s,
+        Err(e) => return outcome.problems.push(problem(format!("cannot decode: {}", e.message))),
+    };
+    let mut text = source.text.clone();
+    let mut applied: Vec<AppliedFix> = Vec::new();
+    let mut last: Vec<Finding> = Vec::new();
+    for pass in 1..=opts.max_passes + 1 {
+        let bytes = if pass == 1 {
+            original.clone()
+        } else {
+            match encode(&source, &text) {
+                Ok(b) => b,
+                Err(e) => {
+                    outcome.problems.push(problem(format!("rewritten text cannot be encoded ({e}); left untouched")));
+                    return;
+                }
+            }
+        };
+        let analysis = analyse_bytes(&display, &bytes, data, None);
+        if !analysis.parsed {
+            if pass > 1 {
+                outcome.problems.push(problem("rewritten file no longer analyses; left untouched".into()));
+            }
+            return;
+        }
+        last = analysis.findings;
+        let mut candidates: Vec<&Finding> = last
+            .iter()
+            .filter(|f| f.fix.as_ref().is_some_and(|x| opts.selected(f, &x.fix_kind) && !x.edits.is_empty()))
+            .collect();
+        let withheld: BTreeSet<Vec<Edit>> = candidates
+            .iter()
+            .filter_map(|f| f.fix.as_ref())
+            .filter(|x| !opts.allowed(x))
+            .map(|x| x.edits.clone())
+            .collect();
+        candidates.retain(|f| f.fix.as_ref().is_some_and(|x| opts.allowed(x)));
+        if candidates.is_empty() {
+            if pass == 1 {
+                outcome.unsafe_withheld += withheld.len();
+            }
+            break;
+        }
+        if pass > opts.max_passes {
+            outcome.problems.push(problem(format!("fixes did not converge after {} passes; later fixes not applied", opts.max_passes)));
+            break;
+        }
+        if pass == 1 {
+            outcome.unsafe_withheld += withheld.len();
+        }
+        candidates.sort_by(|a, b| {
+            let ka = a.fix.as_ref().map(|x| (x.edits.first().map(|e| e.span).unwrap_or_default(), x.fix_kind.clone()));
+            let kb = b.fix.as_ref().map(|x| (x.edits.first().map(|e| e.span).unwrap_or_default(), x.fix_kind.clone()));
+            (ka, a.rule, a.span).cmp(&(kb, b.rule, b.span))
+        });
+        let mut accepted: Vec<Edit> = Vec::new();
+        let mut fixes_this_pass: Vec<AppliedFix> = Vec::new();
+        let mut seen_fixes: Vec<&Fix> = Vec::new();
+        for f in candidates {
+            let fix = f.fix.as_ref().expect("candidate has a fix");
+            if seen_fixes.iter().any(|s| s.edits == fix.edits) {
+                continue; // the same statement-level fix shared by several findings
+            }
+            if fix.edits.iter().any(|e| accepted.iter().any(|a| conflicts(a, e))) {
+                continue; // retried on the next pass
+            }
+            seen_fixes.push(fix);
+            for e in &fix.edits {
+                if !accepted.contains(e) {
+                    accepted.push(e.clone());
+                }
+            }
+            fixes_this_pass.push(AppliedFix {
+                rule: f.rule.to_string(),
+                fix_kind: fix.fix_kind.clone(),
+                applicability: fix.applicability,
+                note: fix.note.clone(),
+                message: f.message.clone(),
+                line: line_of(&text, f.span.start),
+                edits: fix
+                    .edits
+                    .iter()
+                    .map(|e| AppliedEdit {
+                        pass,
+                        start: e.span.start,
+                        end: e.span.end,
+                        old: text[e.span.start as usize..e.span.end as usize].to_string(),
+                        new: e.content.clone(),
+                    })
+                    .collect(),
+            });
+        }
+        let new_text = apply_edits(&text, &accepted);
+        if let Err(e) = parse::parse_module(&new_text) {
+            outcome.problems.push(problem(format!(
+                "rewrite does not parse (pass {pass}, line {}: {}); file left untouched",
+                line_of(&new_text, e.offset.min(new_text.len() as u32)),
+                e.message
+            )));
+            return;
+        }
+        if new_text == text {
+            break;
+        }
+        text = new_text;
+        applied.extend(fixes_this_pass);
+    }
+    let refs: Vec<&Finding> = last.iter().collect();
+    outcome.skipped.extend(skipped_of(&refs, opts));
+    if text == source.text {
+        return;
+    }
+    let new_bytes = match encode(&source, &text) {
+        Ok(b) => b,
+        Err(e) => return outcome.problems.push(problem(format!("rewritten text cannot be encoded ({e}); left untouched"))),
+    };
+    outcome.changes.push(FileChange {
+        display: entry.display.clone(),
+        patch_path: patch_path(&entry.path),
+        path: entry.path.clone(),
+        original,
+        source,
+        new_text: text,
+        new_bytes,
+        fixes: applied,
+    });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn e(s: u32, en: u32, c: &str) -> Edit {
+        Edit { span: Span::new(s, en), content: c.into() }
+    }
+
+    #[test]
+    fn overlap_rules() {
+        assert!(conflicts(&e(0, 5, "a"), &e(3, 8, "b")));
+        assert!(conflicts(&e(4, 4, "a"), &e(4, 4, "b")));
+        assert!(!conflicts(&e(4, 4, "a"), &e(4, 4, "a")));
+        assert!(!conflicts(&e(0, 4, "a"), &e(4, 6, "b")));
+        assert!(conflicts(&e(2, 2, "x"), &e(0, 4, "b")));
+    }
+
+    #[test]
+    fn applies_sorted_and_deduped() {
+        let t = "from a import b\n";
+        let out = apply_edits(t, &[e(14, 15, "c"), e(5, 6, "z"), e(5, 6, "z")]);
+        assert_eq!(out, "from z import c\n");
+    }
+}

@@ -1,0 +1,1 @@
+//! Legacy config construction codemod.

@@ -1,0 +1,1 @@
+//! Decorator codemod (tenacity / backoff -> the unified decorator).

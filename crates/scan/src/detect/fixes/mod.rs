@@ -1,0 +1,12 @@
+//! Fix generation for `retry-audit migrate`: byte-range edits attached to findings (ruff's Edit/Fix model).
+//!
+//! - `imports`: RTY009 legacy imports -> the canonical module (redirects, renames, merges, drops).
+//! - `decorator`: RTY005 tenacity / backoff decorators -> the unified decorator, via the policy engine's
+//!   translation (safe only when the schedule and exception classification are proven identical).
+//! - `config`: legacy config constructions (`RetryConfig(max_retries=3)`) -> the canonical config.
+//! - `text`: small source-text helpers shared by the above (identifier counting, line bounds).
+
+pub mod config;
+pub mod decorator;
+pub mod imports;
+pub mod text;

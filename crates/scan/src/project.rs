@@ -1,0 +1,238 @@
+//! Tree-level facts the codemods need and one file alone cannot give: each scanned module's exports
+//! (top-level bindings and `__all__`) and the module import graph (for import-cycle warnings).
+//!
+//! Built once before the per-file pass (`build`) and attached to the plan (`Plan::tree`), so the legacy
+//! import rule can check that a redirect target really exports a symbol before offering a fix.
+
+use crate::detect::context::module_name;
+use crate::syntax::*;
+use crate::walk::{walk, WalkOptions};
+use rayon::prelude::*;
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
+use std::path::PathBuf;
+
+#[derive(Debug, Clone, Default)]
+pub struct ModuleInfo {
+    /// Names bound at module level (defs, classes, assignments, imports) plus `__all__` entries.
+    pub exports: BTreeSet<String>,
+    /// The module defines `__getattr__` (PEP 562): any name may resolve.
+    pub dynamic: bool,
+    /// Absolute module names this module imports (anywhere in the file).
+    pub imports: BTreeSet<String>,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct TreeInfo {
+    /// Dotted module name (as derived from the display path) -> facts.
+    pub modules: BTreeMap<String, ModuleInfo>,
+}
+
+/// Absolute module of `from <level dots><module> import ...` in the file's package.
+pub fn resolve_relative(file_module: &str, is_package: bool, module: Option<&str>, level: u32) -> Option<String> {
+    if level == 0 {
+        return module.map(str::to_string);
+    }
+    let mut parts: Vec<&str> = if file_module.is_empty() { vec![] } else { file_module.split('.').collect() };
+    if !is_package {
+        parts.pop();
+    }
+    for _ in 1..level {
+        parts.pop()?;
+    }
+    if let Some(m) = module {
+        parts.extend(m.split('.'));
+    }
+    if parts.is_empty() {
+        None
+    } else {
+        Some(parts.join("."))
+    }
+}
+
+/// Module names match when equal or when the scanned name carries a prefix (a parent directory was scanned).
+pub fn module_eq(scanned: &str, wanted: &str) -> bool {
+    scanned == wanted || scanned.ends_with(&format!(".{wanted}"))
+}
+
+impl TreeInfo {
+    /// Facts about `module` (a dotted name as written in code), if it is in the scanned tree.
+    pub fn module(&self, module: &str) -> Option<(&str, &ModuleInfo)> {
+        if let Some((k, v)) = self.modules.get_key_value(module) {
+            return Some((k.as_str(), v));
+        }
+        self.modules.iter().find(|(k, _)| module_eq(k, module)).map(|(k, v)| (k.as_str(), v))
+    }
+
+    /// The scanned-tree key of a module named in code.
+    fn key(&self, module: &str) -> Option<&str> {
+        self.module(module).map(|(k, _)| k)
+    }
+
+    /// A path of imports `from -> ... -> to` through the scanned tree, if one exists.
+    pub fn import_path(&self, from: &str, to: &str) -> Option<Vec<String>> {
+        let start = self.key(from)?.to_string();
+        let goal = self.key(to)?.to_string();
+        let mut prev: BTreeMap<String, String> = BTreeMap::new();
+        let mut queue = VecDeque::from([start.clone()]);
+        let mut seen = BTreeSet::from([start.clone()]);
+        while let Some(m) = queue.pop_front() {
+            if m == goal {
+                let mut path = vec![m.clone()];
+                let mut cur = m;
+                while let Some(p) = prev.get(&cur) {
+                    path.push(p.clone());
+                    cur = p.clone();
+                }
+                path.reverse();
+                return Some(path);
+            }
+            let Some(info) = self.modules.get(&m) else { continue };
+            for imp in &info.imports {
+                if let Some(k) = self.key(imp) {
+                    if seen.insert(k.to_string()) {
+                        prev.insert(k.to_string(), m.clone());
+                        queue.push_back(k.to_string());
+                    }
+                }
+            }
+        }
+        None
+    }
+}
+
+/// Walk and parse `roots` (files that do not decode or parse are left out).
+pub fn build(roots: &[PathBuf], opts: &WalkOptions, max_file_size: u64) -> TreeInfo {
+    let Ok(walked) = walk(roots, opts) else { return TreeInfo::default() };
+    let infos: Vec<(String, ModuleInfo)> = walked
+        .files
+        .par_iter()
+        .filter_map(|e| {
+            let meta = std::fs::metadata(&e.path).ok()?;
+            if meta.len() > max_file_size {
+                return None;
+            }
+            let bytes = std::fs::read(&e.path).ok()?;
+            let src = crate::read::decode(&bytes).ok()?;
+            let module = crate::parse::parse_module(&src.text).ok()?;
+            let name = module_name(&e.display);
+            let is_package = e.display.ends_with("__init__.py") || e.display.ends_with("__init__.pyi");
+            Some((name.clone(), module_info(&name, is_package, &module)))
+        })
+        .collect();
+    TreeInfo { modules: infos.into_iter().collect() }
+}
+
+/// Exports and imports of one parsed module.
+pub fn module_info(name: &str, is_package: bool, module: &Module) -> ModuleInfo {
+    let mut info = ModuleInfo::default();
+    top_level_bindings(&module.body, &mut info);
+    walk_stmts(&module.body, true, &mut |s| match &s.kind {
+        StmtKind::Import { names } => {
+            for n in names {
+                info.imports.insert(n.name.clone());
+            }
+        }
+        StmtKind::ImportFrom { module: m, level, names } => {
+            if let Some(base) = resolve_relative(name, is_package, m.as_deref(), *level) {
+                for n in names {
+                    if n.name != "*" {
+                        // `from pkg import mod` imports the submodule when there is one.
+                        info.imports.insert(format!("{base}.{}", n.name));
+                    }
+                }
+                info.imports.insert(base);
+            }
+        }
+        _ => {}
+    });
+    info
+}
+
+fn bind_target(e: &Expr, info: &mut ModuleInfo) {
+    match &e.kind {
+        ExprKind::Name(n) => {
+            info.exports.insert(n.clone());
+        }
+        ExprKind::Tuple(items) | ExprKind::List(items) => items.iter().for_each(|i| bind_target(i, info)),
+        ExprKind::Starred(inner) => bind_target(inner, info),
+        _ => {}
+    }
+}
+
+/// Module-level bindings, including those inside top-level `if` / `try` blocks (shims).
+fn top_level_bindings(body: &[Stmt], info: &mut ModuleInfo) {
+    for s in body {
+        match &s.kind {
+            StmtKind::FunctionDef(f) => {
+                if f.name == "__getattr__" {
+                    info.dynamic = true;
+                }
+                info.exports.insert(f.name.clone());
+            }
+            StmtKind::ClassDef(c) => {
+                info.exports.insert(c.name.clone());
+            }
+            StmtKind::Assign { targets, value } => {
+                for t in targets {
+                    bind_target(t, info);
+                    if matches!(&t.kind, ExprKind::Name(n) if n == "__all__") {
+                        if let ExprKind::List(items) | ExprKind::Tuple(items) = &value.kind {
+                            info.exports.extend(items.iter().filter_map(|i| i.as_str().map(str::to_string)));
+                        }
+                    }
+                }
+            }
+            StmtKind::AnnAssign { target, .. } | StmtKind::AugAssign { target, .. } => bind_target(target, info),
+            StmtKind::Import { names } => {
+                for n in names {
+                    let local = n.asname.clone().unwrap_or_else(|| n.name.split('.').next().unwrap_or(&n.name).to_string());
+                    info.exports.insert(local);
+                }
+            }
+            StmtKind::ImportFrom { names, .. } => {
+                for n in names {
+                    if n.name == "*" {
+                        // Unknown names: be permissive only through `dynamic`, never guess.
+                        continue;
+                    }
+                    info.exports.insert(n.asname.clone().unwrap_or_else(|| n.name.clone()));
+                }
+            }
+            StmtKind::If { .. } | StmtKind::Try { .. } | StmtKind::With { .. } | StmtKind::For { .. } | StmtKind::While { .. } => {
+                for b in s.blocks(false) {
+                    top_level_bindings(b, info);
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn exports_and_imports() {
+        let m = crate::parse::parse_module(
+            "import os\nfrom .x import y as z\ntry:\n    from a import B\nexcept ImportError:\n    B = None\nclass C: pass\ndef f(): pass\nV, W = 1, 2\n__all__ = ['Extra']\n",
+        )
+        .unwrap();
+        let info = module_info("pkg.mod", false, &m);
+        for n in ["os", "z", "B", "C", "f", "V", "W", "Extra", "__all__"] {
+            assert!(info.exports.contains(n), "{n}");
+        }
+        assert!(info.imports.contains("pkg.x"));
+        assert!(info.imports.contains("a"));
+    }
+
+    #[test]
+    fn import_path_finds_cycles() {
+        let mut t = TreeInfo::default();
+        t.modules.insert("a".into(), ModuleInfo { imports: ["b".to_string()].into(), ..Default::default() });
+        t.modules.insert("b".into(), ModuleInfo { imports: ["c".to_string()].into(), ..Default::default() });
+        t.modules.insert("c".into(), ModuleInfo::default());
+        assert_eq!(t.import_path("a", "c").unwrap(), ["a", "b", "c"]);
+        assert!(t.import_path("c", "a").is_none());
+    }
+}

@@ -1,0 +1,91 @@
+//! `check --format text`: codespan-reporting diagnostics. Each new finding shows its rule code and message,
+//! the source with the finding's span underlined, a note naming the canonical replacement from the plan and
+//! a help line (the codemod, or how to suppress). Then unused suppressions, input problems, fixed baseline
+//! entries and a summary line.
+
+use crate::cmd::check::{help_text, plural, replacement_note, CheckReport};
+use codespan_reporting::diagnostic::{Diagnostic, Label, Severity};
+use codespan_reporting::files::SimpleFiles;
+use codespan_reporting::term::{self, termcolor::Buffer};
+use std::collections::HashMap;
+
+/// Spans longer than this many lines are underlined on their first line only.
+const MAX_LABEL_LINES: usize = 12;
+
+pub fn render(r: &CheckReport, color: bool) -> String {
+    let mut buf = if color { Buffer::ansi() } else { Buffer::no_color() };
+    let config = term::Config::default();
+    let mut files = SimpleFiles::new();
+    let mut ids: HashMap<String, Option<usize>> = HashMap::new();
+    let mut file_id = |path: &str| -> Option<usize> {
+        *ids.entry(path.to_string()).or_insert_with(|| {
+            let disk = r.scan.sources.get(path)?;
+            let bytes = std::fs::read(disk).ok()?;
+            let src = retry_audit_scan::read::decode(&bytes).ok()?;
+            Some(files.add(path.to_string(), src.text))
+        })
+    };
+
+    let mut diags: Vec<Diagnostic<usize>> = Vec::new();
+    for it in r.new_items() {
+        let f = it.finding;
+        let mut d = Diagnostic::error().with_code(f.rule).with_message(format!("{}: {}", f.kind.as_str(), f.message));
+        let params = super::params_text(f);
+        let label_msg = if params.is_empty() { f.kind.as_str().to_string() } else { format!("{} ({params})", f.kind.as_str()) };
+        match file_id(&f.path) {
+            Some(id) => {
+                let text = files.get(id).map(|s| s.source().clone()).unwrap_or_default();
+                d = d.with_labels(vec![Label::primary(id, label_range(&text, f.span.start as usize, f.span.end as usize)).with_message(label_msg)]);
+            }
+            None => d = d.with_notes(vec![format!("at {}:{}:{}", f.path, f.line, f.column)]),
+        }
+        let mut notes = vec![format!("symbol `{}`, domain {}, plan status {}", f.symbol, f.domain, f.plan.status.as_str())];
+        if let Some(g) = &f.group {
+            notes.push(format!("duplicate group {g}: the same structure exists elsewhere"));
+        }
+        notes.push(format!("note: {}", replacement_note(f, r.data)));
+        notes.push(format!("help: {}", help_text(f)));
+        d.notes.extend(notes);
+        diags.push(d);
+    }
+    for u in &r.unused {
+        let sev = if r.unused_fail { Severity::Error } else { Severity::Warning };
+        let mut d = Diagnostic::new(sev).with_code(crate::config::UNUSED_SUPPRESSION).with_message(u.message());
+        match file_id(&u.path) {
+            Some(id) => d = d.with_labels(vec![Label::primary(id, u.start as usize..u.end as usize).with_message("remove or fix this comment")]),
+            None => d = d.with_notes(vec![format!("at {}:{}:{}", u.path, u.line, u.column)]),
+        }
+        diags.push(d);
+    }
+    for d in &diags {
+        let _ = term::emit(&mut buf, &config, &files, d);
+    }
+    let mut out = String::from_utf8_lossy(buf.as_slice()).into_owned();
+    for d in &r.scan.result.diagnostics {
+        out.push_str(&format!("warning[{}]: {}:{}: {}\n", d.kind.as_str(), d.path, d.line, d.message));
+    }
+    if !r.fixed.is_empty() {
+        let n: u32 = r.fixed.iter().map(|e| e.count).sum();
+        out.push_str(&format!("{n} baselined finding{} no longer exist{} (fixed):\n", plural(n as usize), if n == 1 { "s" } else { "" }));
+        for e in &r.fixed {
+            let times = if e.count > 1 { format!(" (x{})", e.count) } else { String::new() };
+            out.push_str(&format!("  {} {} {}{times}\n", e.rule, e.path, e.symbol));
+        }
+        out.push_str("  run `retry-audit baseline --prune` to drop them from the baseline\n");
+    }
+    out.push_str(&r.summary_line());
+    out.push('\n');
+    out
+}
+
+/// The byte range to underline: the whole span, or its first line when it is long.
+fn label_range(text: &str, start: usize, end: usize) -> std::ops::Range<usize> {
+    let start = start.min(text.len());
+    let end = end.clamp(start, text.len());
+    let body = &text[start..end];
+    if body.matches('\n').count() < MAX_LABEL_LINES {
+        return start..end;
+    }
+    let first = body.find('\n').map(|n| start + n).unwrap_or(end);
+    start..first
+}

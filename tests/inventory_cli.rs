@@ -1,0 +1,168 @@
+//! CLI tests for `retry-audit inventory`: exit codes, the JSON interface, bad input that must not abort a run.
+
+use assert_cmd::Command;
+use serde_json::Value;
+use std::path::Path;
+
+fn bin() -> Command {
+    Command::cargo_bin("retry-audit").unwrap()
+}
+
+fn json(args: &[&str]) -> Value {
+    let out = bin().arg("inventory").args(args).args(["--format", "json", "--quiet"]).assert().success().get_output().stdout.clone();
+    serde_json::from_slice(&out).unwrap()
+}
+
+#[test]
+fn json_interface_on_the_demo_tree() {
+    let v = json(&["fixtures/netra_demo"]);
+    assert_eq!(v["version"], 1);
+    assert_eq!(v["root"], "fixtures/netra_demo");
+    assert_eq!(v["files_scanned"], 12);
+    let findings = v["findings"].as_array().unwrap();
+    let clickhouse = findings
+        .iter()
+        .find(|f| f["symbol"] == "netra_backend.app.db.clickhouse.execute_clickhouse_query" && f["rule"] == "RTY002")
+        .expect("clickhouse retry function");
+    assert_eq!(clickhouse["kind"], "retry_function");
+    assert_eq!(clickhouse["path"], "netra_backend/app/db/clickhouse.py");
+    assert_eq!(clickhouse["line"], 5);
+    assert_eq!(clickhouse["end_line"], 12);
+    assert_eq!(clickhouse["column"], 1);
+    assert_eq!(clickhouse["domain"], "database");
+    assert_eq!(clickhouse["plan"]["status"], "planned");
+    assert_eq!(clickhouse["plan"]["entry"], "db-clickhouse");
+    assert_eq!(clickhouse["params"]["max_attempts"], 4);
+    assert_eq!(clickhouse["params"]["spelling"]["max_attempts"], "max_retries=3");
+    assert_eq!(clickhouse["group"], "G1");
+    assert_eq!(clickhouse["fingerprint"].as_str().unwrap().len(), 16);
+    // The unplanned copy of the same loop is in the same group.
+    let copy = findings.iter().find(|f| f["symbol"] == "netra_backend.app.services.notification_service.send_notification_with_retry" && f["rule"] == "RTY002").unwrap();
+    assert_eq!(copy["plan"]["status"], "unplanned");
+    assert_eq!(copy["group"], "G1");
+    // Canonical module findings.
+    assert!(findings.iter().any(|f| f["plan"]["status"] == "canonical" && f["symbol"] == "netra_backend.app.core.resilience.unified_retry_handler.UnifiedRetryHandler"));
+    // The monitor and the websocket receive loop are not reported.
+    assert!(!findings.iter().any(|f| f["symbol"].as_str().unwrap().contains("HealthMonitor") || f["symbol"].as_str().unwrap().contains("receive_loop")));
+    let stale: Vec<&str> = v["plan"]["stale"].as_array().unwrap().iter().map(|e| e["id"].as_str().unwrap()).collect();
+    assert!(stale.contains(&"db-transaction-core"));
+    assert!(!stale.contains(&"llm-enhanced-retry"));
+    assert_eq!(v["metrics"]["legacy_imports"], 1);
+    assert_eq!(v["metrics"]["canonical_imports"], 1);
+    assert_eq!(v["metrics"]["canonical_import_share"], 0.5);
+}
+
+#[test]
+fn bad_input_is_diagnosed_and_the_scan_goes_on() {
+    let v = json(&["fixtures/bad_input"]);
+    let diags: Vec<(String, u64, String)> = v["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| (d["path"].as_str().unwrap().to_string(), d["line"].as_u64().unwrap(), d["kind"].as_str().unwrap().to_string()))
+        .collect();
+    assert_eq!(
+        diags,
+        vec![
+            ("not_utf8.py".to_string(), 2, "decode-error".to_string()),
+            ("nul_byte.py".to_string(), 9, "parse-error".to_string()),
+            ("syntax_error.py".to_string(), 5, "parse-error".to_string()),
+        ]
+    );
+    let symbols: Vec<&str> = v["findings"].as_array().unwrap().iter().filter(|f| f["rule"] == "RTY002").map(|f| f["symbol"].as_str().unwrap()).collect();
+    assert_eq!(symbols, vec!["bom_crlf.bom_crlf_retry", "fstring_312.notify_with_retry", "latin1_cookie.réessayer"]);
+}
+
+#[cfg(unix)]
+#[test]
+fn symlink_loops_broken_links_and_large_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    std::fs::create_dir(root.join("pkg")).unwrap();
+    std::fs::copy("fixtures/rules/retry_function/loops.py", root.join("pkg/loops.py")).unwrap();
+    std::os::unix::fs::symlink("..", root.join("pkg/loop")).unwrap();
+    std::os::unix::fs::symlink("missing.py", root.join("pkg/broken.py")).unwrap();
+    std::fs::write(root.join("pkg/big.py"), "x = 1\n".repeat(400)).unwrap();
+    let out = bin()
+        .args(["inventory", "--format", "json", "--quiet", "--max-file-size", "1000"])
+        .arg(root)
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let v: Value = serde_json::from_slice(&out).unwrap();
+    let kinds: Vec<(String, String)> = v["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| (d["path"].as_str().unwrap().to_string(), d["kind"].as_str().unwrap().to_string()))
+        .collect();
+    assert!(kinds.contains(&("pkg/big.py".into(), "too-large".into())), "{kinds:?}");
+    assert!(kinds.contains(&("pkg/broken.py".into(), "unreadable".into())), "{kinds:?}");
+    assert!(kinds.iter().any(|(p, k)| p == "pkg/loop" && k == "unreadable"), "{kinds:?}");
+    let loop_diag = v["diagnostics"].as_array().unwrap().iter().find(|d| d["path"] == "pkg/loop").unwrap();
+    assert!(loop_diag["message"].as_str().unwrap().contains("symlink loop"));
+    // Findings of the readable file are all there.
+    assert_eq!(v["findings"].as_array().unwrap().iter().filter(|f| f["rule"] == "RTY002").count(), 8);
+}
+
+#[test]
+fn paths_are_relative_to_cwd_with_several_roots() {
+    let v = json(&["fixtures/rules/sleep_loop", "fixtures/rules/readiness_probe"]);
+    let paths: Vec<&str> = v["findings"].as_array().unwrap().iter().map(|f| f["path"].as_str().unwrap()).collect();
+    assert!(paths.contains(&"fixtures/rules/sleep_loop/inline.py"));
+    assert!(paths.contains(&"fixtures/rules/readiness_probe/probes.py"));
+}
+
+#[test]
+fn exclude_and_include_globs() {
+    let v = json(&["fixtures/rules", "--exclude", "library_retry", "--exclude", "legacy_import/*.py"]);
+    let paths: Vec<&str> = v["findings"].as_array().unwrap().iter().map(|f| f["path"].as_str().unwrap()).collect();
+    assert!(!paths.iter().any(|p| p.starts_with("library_retry/") || p.starts_with("legacy_import/")));
+    let v = json(&["fixtures/rules", "--include", "calcs.py"]);
+    assert_eq!(v["files_scanned"], 1);
+}
+
+#[test]
+fn gitignore_is_honoured() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::copy("fixtures/rules/sleep_loop/inline.py", dir.path().join("kept.py")).unwrap();
+    std::fs::copy("fixtures/rules/sleep_loop/inline.py", dir.path().join("ignored.py")).unwrap();
+    std::fs::create_dir(dir.path().join(".venv")).unwrap();
+    std::fs::copy("fixtures/rules/sleep_loop/inline.py", dir.path().join(".venv/dep.py")).unwrap();
+    std::fs::write(dir.path().join(".gitignore"), "ignored.py\n").unwrap();
+    let v = json(&[dir.path().to_str().unwrap()]);
+    assert_eq!(v["files_scanned"], 1);
+    assert!(v["findings"].as_array().unwrap().iter().all(|f| f["path"] == "kept.py"));
+}
+
+#[test]
+fn usage_and_config_errors_exit_2() {
+    bin().args(["inventory", "does/not/exist"]).assert().code(2);
+    let dir = tempfile::tempdir().unwrap();
+    let plan = dir.path().join("plan.toml");
+    std::fs::write(&plan, "[plan]\nname = 'x'\nunknown_key = 1\n").unwrap();
+    let out = bin().args(["inventory", "fixtures/rules", "--plan"]).arg(&plan).assert().code(2).get_output().stderr.clone();
+    let err = String::from_utf8(out).unwrap();
+    assert!(err.contains("plan.toml") && err.contains("line 3") && err.contains("unknown_key"), "{err}");
+}
+
+#[test]
+fn markdown_regenerates_the_plan_tables() {
+    let out = bin().args(["inventory", "fixtures/netra_demo", "--format", "markdown", "--quiet"]).assert().success().get_output().stdout.clone();
+    let md = String::from_utf8(out).unwrap();
+    assert!(md.contains("### 2. Database Retry Systems (5 implementations)"));
+    assert!(md.contains("| `netra_backend/app/db/clickhouse.py` | DB-specific | **ACTIVE** | ClickHouse operations | 1 policy_drift, 1 retry_function |"), "{md}");
+    assert!(md.contains("| `netra_backend/app/db/transaction_core.py` | Transaction layer | **STALE** (not found) |"));
+    assert!(md.contains("| `netra_backend/app/services/notification_service.py:8` | retry_function | **UNPLANNED** |"));
+}
+
+#[test]
+fn rules_explain_prints_the_rule_doc_comment() {
+    let out = bin().args(["rules", "--explain", "RTY003"]).assert().success().get_output().stdout.clone();
+    let text = String::from_utf8(out).unwrap();
+    assert!(text.starts_with("RTY003 (sleep_loop)\n\nRTY003 sleep_loop: an inline retry loop"));
+    bin().args(["rules", "--explain", "RTY999"]).assert().code(2);
+    assert!(Path::new("crates/scan/src/detect/rules/sleep_loop.rs").exists());
+}
