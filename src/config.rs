@@ -66,7 +66,8 @@ fn toml_error(file: &Path, text: &str, e: toml::de::Error) -> anyhow::Error {
 }
 
 fn absolute(p: &Path) -> PathBuf {
-    std::fs::canonicalize(p).unwrap_or_else(|_| std::env::current_dir().map(|c| c.join(p)).unwrap_or_else(|_| p.to_path_buf()))
+    std::fs::canonicalize(p)
+        .unwrap_or_else(|_| std::env::current_dir().map(|c| c.join(p)).unwrap_or_else(|_| p.to_path_buf()))
 }
 
 impl Config {
@@ -148,7 +149,8 @@ impl Config {
         }
         for (key, globs) in [("include", &s.include), ("exclude", &s.exclude)] {
             for g in globs {
-                globset::Glob::new(g).map_err(|e| self.error(&format!("\"{g}\""), key, format!("invalid glob: {e}")))?;
+                globset::Glob::new(g)
+                    .map_err(|e| self.error(&format!("\"{g}\""), key, format!("invalid glob: {e}")))?;
             }
         }
         Ok(())
@@ -187,11 +189,16 @@ pub fn parse_code(token: &str) -> Option<Code> {
     let kinds: Vec<Kind> = all_kinds()
         .into_iter()
         .filter(|(code, kind)| {
-            kind.as_str() == t || (!code.is_empty() && code.len() >= t.len() && t.len() >= 3 && code[..t.len()].eq_ignore_ascii_case(t))
+            kind.as_str() == t
+                || (!code.is_empty()
+                    && code.len() >= t.len()
+                    && t.len() >= 3
+                    && code[..t.len()].eq_ignore_ascii_case(t))
         })
         .map(|(_, k)| k)
         .collect();
-    let covers_rty100 = (3..UNUSED_SUPPRESSION.len()).contains(&t.len()) && UNUSED_SUPPRESSION[..t.len()].eq_ignore_ascii_case(t);
+    let covers_rty100 =
+        (3..UNUSED_SUPPRESSION.len()).contains(&t.len()) && UNUSED_SUPPRESSION[..t.len()].eq_ignore_ascii_case(t);
     match (kinds.is_empty(), covers_rty100) {
         (true, true) => Some(Code::UnusedSuppression),
         (true, false) => None,
@@ -213,13 +220,20 @@ pub struct Selection {
 
 impl Selection {
     pub fn default_kinds() -> HashSet<Kind> {
-        all_kinds().into_iter().map(|(_, k)| k).filter(|k| !matches!(k, Kind::ReadinessProbe | Kind::PolicyDrift)).collect()
+        all_kinds()
+            .into_iter()
+            .map(|(_, k)| k)
+            .filter(|k| !matches!(k, Kind::ReadinessProbe | Kind::PolicyDrift))
+            .collect()
     }
 
     /// From the config's `select`/`ignore`/`per-file-ignores`, then `--select` (replaces) and `--ignore` (adds).
     pub fn new(cfg: Option<&Config>, cli_select: &[String], cli_ignore: &[String]) -> anyhow::Result<Selection> {
         let parse_cli = |flag: &str, list: &[String]| -> anyhow::Result<Vec<Code>> {
-            list.iter().filter(|c| !c.trim().is_empty()).map(|c| parse_code(c).ok_or_else(|| anyhow!("--{flag}: {}", unknown_code(c)))).collect()
+            list.iter()
+                .filter(|c| !c.trim().is_empty())
+                .map(|c| parse_code(c).ok_or_else(|| anyhow!("--{flag}: {}", unknown_code(c))))
+                .collect()
         };
         let parse_cfg = |list: &[String]| -> Vec<Code> { list.iter().filter_map(|c| parse_code(c)).collect() };
         let settings = cfg.map(|c| &c.settings);
@@ -297,7 +311,9 @@ impl Selection {
 
     /// Are unused suppressions in `path` ignored by `per-file-ignores`?
     pub fn per_file_ignores_unused(&self, path: &str) -> bool {
-        self.per_file.iter().any(|(m, codes)| m.is_match(path) && codes.iter().any(|c| matches!(c, Code::All | Code::UnusedSuppression)))
+        self.per_file.iter().any(|(m, codes)| {
+            m.is_match(path) && codes.iter().any(|c| matches!(c, Code::All | Code::UnusedSuppression))
+        })
     }
 }
 

@@ -9,7 +9,15 @@ fn bin() -> Command {
 }
 
 fn json(args: &[&str]) -> Value {
-    let out = bin().arg("inventory").args(args).args(["--format", "json", "--quiet"]).assert().success().get_output().stdout.clone();
+    let out = bin()
+        .arg("inventory")
+        .args(args)
+        .args(["--format", "json", "--quiet"])
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
     serde_json::from_slice(&out).unwrap()
 }
 
@@ -37,13 +45,21 @@ fn json_interface_on_the_demo_tree() {
     assert_eq!(clickhouse["group"], "G1");
     assert_eq!(clickhouse["fingerprint"].as_str().unwrap().len(), 16);
     // The unplanned copy of the same loop is in the same group.
-    let copy = findings.iter().find(|f| f["symbol"] == "netra_backend.app.services.notification_service.send_notification_with_retry" && f["rule"] == "RTY002").unwrap();
+    let copy = findings
+        .iter()
+        .find(|f| {
+            f["symbol"] == "netra_backend.app.services.notification_service.send_notification_with_retry"
+                && f["rule"] == "RTY002"
+        })
+        .unwrap();
     assert_eq!(copy["plan"]["status"], "unplanned");
     assert_eq!(copy["group"], "G1");
     // Canonical module findings.
-    assert!(findings.iter().any(|f| f["plan"]["status"] == "canonical" && f["symbol"] == "netra_backend.app.core.resilience.unified_retry_handler.UnifiedRetryHandler"));
+    assert!(findings.iter().any(|f| f["plan"]["status"] == "canonical"
+        && f["symbol"] == "netra_backend.app.core.resilience.unified_retry_handler.UnifiedRetryHandler"));
     // The monitor and the websocket receive loop are not reported.
-    assert!(!findings.iter().any(|f| f["symbol"].as_str().unwrap().contains("HealthMonitor") || f["symbol"].as_str().unwrap().contains("receive_loop")));
+    assert!(!findings.iter().any(|f| f["symbol"].as_str().unwrap().contains("HealthMonitor")
+        || f["symbol"].as_str().unwrap().contains("receive_loop")));
     let stale: Vec<&str> = v["plan"]["stale"].as_array().unwrap().iter().map(|e| e["id"].as_str().unwrap()).collect();
     assert!(stale.contains(&"db-transaction-core"));
     assert!(!stale.contains(&"llm-enhanced-retry"));
@@ -59,7 +75,13 @@ fn bad_input_is_diagnosed_and_the_scan_goes_on() {
         .as_array()
         .unwrap()
         .iter()
-        .map(|d| (d["path"].as_str().unwrap().to_string(), d["line"].as_u64().unwrap(), d["kind"].as_str().unwrap().to_string()))
+        .map(|d| {
+            (
+                d["path"].as_str().unwrap().to_string(),
+                d["line"].as_u64().unwrap(),
+                d["kind"].as_str().unwrap().to_string(),
+            )
+        })
         .collect();
     assert_eq!(
         diags,
@@ -69,7 +91,13 @@ fn bad_input_is_diagnosed_and_the_scan_goes_on() {
             ("syntax_error.py".to_string(), 5, "parse-error".to_string()),
         ]
     );
-    let symbols: Vec<&str> = v["findings"].as_array().unwrap().iter().filter(|f| f["rule"] == "RTY002").map(|f| f["symbol"].as_str().unwrap()).collect();
+    let symbols: Vec<&str> = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["rule"] == "RTY002")
+        .map(|f| f["symbol"].as_str().unwrap())
+        .collect();
     assert_eq!(symbols, vec!["bom_crlf.bom_crlf_retry", "fstring_312.notify_with_retry", "latin1_cookie.réessayer"]);
 }
 
@@ -82,9 +110,9 @@ fn symlink_loops_broken_links_and_large_files() {
     std::fs::copy("fixtures/rules/retry_function/loops.py", root.join("pkg/loops.py")).unwrap();
     std::os::unix::fs::symlink("..", root.join("pkg/loop")).unwrap();
     std::os::unix::fs::symlink("missing.py", root.join("pkg/broken.py")).unwrap();
-    std::fs::write(root.join("pkg/big.py"), "x = 1\n".repeat(400)).unwrap();
+    std::fs::write(root.join("pkg/big.py"), "x = 1\n".repeat(1000)).unwrap();
     let out = bin()
-        .args(["inventory", "--format", "json", "--quiet", "--max-file-size", "1000"])
+        .args(["inventory", "--format", "json", "--quiet", "--max-file-size", "4000"])
         .arg(root)
         .assert()
         .success()
@@ -143,14 +171,21 @@ fn usage_and_config_errors_exit_2() {
     let dir = tempfile::tempdir().unwrap();
     let plan = dir.path().join("plan.toml");
     std::fs::write(&plan, "[plan]\nname = 'x'\nunknown_key = 1\n").unwrap();
-    let out = bin().args(["inventory", "fixtures/rules", "--plan"]).arg(&plan).assert().code(2).get_output().stderr.clone();
+    let out =
+        bin().args(["inventory", "fixtures/rules", "--plan"]).arg(&plan).assert().code(2).get_output().stderr.clone();
     let err = String::from_utf8(out).unwrap();
     assert!(err.contains("plan.toml") && err.contains("line 3") && err.contains("unknown_key"), "{err}");
 }
 
 #[test]
 fn markdown_regenerates_the_plan_tables() {
-    let out = bin().args(["inventory", "fixtures/netra_demo", "--format", "markdown", "--quiet"]).assert().success().get_output().stdout.clone();
+    let out = bin()
+        .args(["inventory", "fixtures/netra_demo", "--format", "markdown", "--quiet"])
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
     let md = String::from_utf8(out).unwrap();
     assert!(md.contains("### 2. Database Retry Systems (5 implementations)"));
     assert!(md.contains("| `netra_backend/app/db/clickhouse.py` | DB-specific | **ACTIVE** | ClickHouse operations | 1 policy_drift, 1 retry_function |"), "{md}");

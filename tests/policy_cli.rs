@@ -4,11 +4,7 @@ use assert_cmd::Command;
 use predicates::prelude::*;
 
 fn policy(args: &[&str]) -> assert_cmd::assert::Assert {
-    Command::cargo_bin("retry-audit")
-        .unwrap()
-        .arg("policy")
-        .args(args)
-        .assert()
+    Command::cargo_bin("retry-audit").unwrap().arg("policy").args(args).assert()
 }
 
 fn stdout_of(args: &[&str]) -> String {
@@ -54,8 +50,7 @@ fn show_json_and_toml_are_loadable_policies() {
     assert_eq!(json["max_attempts"], 4);
     assert_eq!(json["multiplier"], 2.5);
     assert_eq!(json["strategy"], "exponential_jitter");
-    let all: serde_json::Value =
-        serde_json::from_str(&stdout_of(&["show", "--format", "json"])).unwrap();
+    let all: serde_json::Value = serde_json::from_str(&stdout_of(&["show", "--format", "json"])).unwrap();
     assert_eq!(all.as_array().unwrap().len(), 7);
     assert_eq!(all[5]["aliases"][0], "network");
 
@@ -64,10 +59,7 @@ fn show_json_and_toml_are_loadable_policies() {
     let path = write(&dir, "file.toml", &toml);
     let from_file = stdout_of(&["schedule", "--policy", &path]);
     let from_domain = stdout_of(&["schedule", "--domain", "file"]);
-    assert_eq!(
-        from_file.lines().skip(1).collect::<Vec<_>>(),
-        from_domain.lines().skip(1).collect::<Vec<_>>()
-    );
+    assert_eq!(from_file.lines().skip(1).collect::<Vec<_>>(), from_domain.lines().skip(1).collect::<Vec<_>>());
 }
 
 #[test]
@@ -94,11 +86,7 @@ stops: after attempt 3 (max_attempts); elapsed 3 s of total_timeout 120 s
 #[test]
 fn schedule_shows_where_the_deadline_stops_it() {
     let dir = tempfile::tempdir().unwrap();
-    let path = write(
-        &dir,
-        "t.toml",
-        "max_attempts = 10\nbase_delay = 1.0\nmultiplier = 2.0\ntotal_timeout = 10.0\n",
-    );
+    let path = write(&dir, "t.toml", "max_attempts = 10\nbase_delay = 1.0\nmultiplier = 2.0\ntotal_timeout = 10.0\n");
     let out = stdout_of(&["schedule", "--policy", &path]);
     assert_eq!(
         out.lines().skip(1).collect::<Vec<_>>().join("\n"),
@@ -115,14 +103,8 @@ stops: deadline after attempt 4: next attempt would start at 15 >= total_timeout
 #[test]
 fn schedule_attempts_until_and_seed() {
     let out = stdout_of(&["schedule", "--domain", "generic", "--attempts-until", "8"]);
-    assert!(
-        out.contains("\n7        63         60            60     123\n"),
-        "{out}"
-    );
-    assert!(
-        out.ends_with("stops: after attempt 8 (max_attempts); elapsed 123 s\n"),
-        "{out}"
-    );
+    assert!(out.contains("\n7        63         60            60     123\n"), "{out}");
+    assert!(out.ends_with("stops: after attempt 8 (max_attempts); elapsed 123 s\n"), "{out}");
     let a = stdout_of(&["schedule", "--domain", "database", "--seed", "5"]);
     let b = stdout_of(&["schedule", "--domain", "database", "--seed", "5"]);
     let c = stdout_of(&["schedule", "--domain", "database", "--seed", "6"]);
@@ -145,19 +127,13 @@ fn bad_policy_files_exit_2_and_name_the_field() {
     let zero = write(&dir, "zero.toml", "max_attempts = 0\n");
     policy(&["schedule", "--policy", &zero])
         .code(2)
-        .stderr(format!(
-            "retry-audit: error: policy file {zero}: max_attempts must be >= 1 (got 0)\n"
-        ));
+        .stderr(format!("retry-audit: error: policy file {zero}: max_attempts must be >= 1 (got 0)\n"));
     let jitter = write(&dir, "j.json", r#"{"jitter_range": 1.5}"#);
     policy(&["schedule", "--policy", &jitter])
         .code(2)
-        .stderr(predicate::str::contains(
-            "jitter_range must be in [0, 1] (got 1.5)",
-        ));
+        .stderr(predicate::str::contains("jitter_range must be in [0, 1] (got 1.5)"));
     let unknown = write(&dir, "u.toml", "max_attemps = 3\n");
-    policy(&["schedule", "--policy", &unknown])
-        .code(2)
-        .stderr(predicate::str::contains("unknown field `max_attemps`"));
+    policy(&["schedule", "--policy", &unknown]).code(2).stderr(predicate::str::contains("unknown field `max_attemps`"));
     policy(&["schedule", "--policy", "/nonexistent/p.toml"])
         .code(2)
         .stderr(predicate::str::contains("cannot read policy file"));
@@ -170,23 +146,15 @@ fn legacy_policy_files_are_converted_and_reported() {
     policy(&["schedule", "--policy", &path])
         .success()
         .stderr("note: legacy spelling max_retries=3 -> max_attempts=4\n")
-        .stdout(predicate::str::contains(
-            "stops: after attempt 4 (max_attempts); elapsed 7 s\n",
-        ));
+        .stdout(predicate::str::contains("stops: after attempt 4 (max_attempts); elapsed 7 s\n"));
 }
 
 #[test]
 fn simulate_table() {
-    policy(&[
-        "simulate",
-        "--domain",
-        "agent",
-        "--outcomes",
-        "err:ConnectionError,err:TimeoutError,ok",
-    ])
-    .success()
-    .stdout(
-        "\
+    policy(&["simulate", "--domain", "agent", "--outcomes", "err:ConnectionError,err:TimeoutError,ok"])
+        .success()
+        .stdout(
+            "\
 policy: agent: 3 attempts, exponential b=1 max=60 m=2, no jitter, total_timeout=120
 attempt  start  duration  outcome              verdict  rule       breaker  sleep
 1        0      0         err:ConnectionError  retry    retryable  -        1
@@ -194,42 +162,23 @@ attempt  start  duration  outcome              verdict  rule       breaker  slee
 3        3      0         ok                   success  -          -        -
 result: success after 3 attempt(s), elapsed 3 s (attempt 3 succeeded)
 ",
-    );
+        );
 }
 
 #[test]
 fn simulate_breaker_and_cancellation() {
-    let out = stdout_of(&[
-        "simulate",
-        "--domain",
-        "llm",
-        "--outcomes",
-        "err:OSError,err:OSError,err:OSError,ok",
-    ]);
+    let out = stdout_of(&["simulate", "--domain", "llm", "--outcomes", "err:OSError,err:OSError,err:OSError,ok"]);
     assert!(out.contains("rejected"), "{out}");
     assert!(out.ends_with("(breaker rejected attempt 4)\n"), "{out}");
-    let out = stdout_of(&[
-        "simulate",
-        "--domain",
-        "database",
-        "--outcomes",
-        "err:asyncio.CancelledError",
-    ]);
+    let out = stdout_of(&["simulate", "--domain", "database", "--outcomes", "err:asyncio.CancelledError"]);
     assert!(out.contains("propagate  cancellation  closed"), "{out}");
-    assert!(
-        out.contains("result: cancelled after 1 attempt(s)"),
-        "{out}"
-    );
+    assert!(out.contains("result: cancelled after 1 attempt(s)"), "{out}");
 }
 
 #[test]
 fn simulate_json_trace() {
     let dir = tempfile::tempdir().unwrap();
-    let path = write(
-        &dir,
-        "p.json",
-        r#"{"retryable_exceptions": ["OSError"], "max_attempts": 4}"#,
-    );
+    let path = write(&dir, "p.json", r#"{"retryable_exceptions": ["OSError"], "max_attempts": 4}"#);
     let out = stdout_of(&[
         "simulate",
         "--policy",
@@ -254,9 +203,9 @@ fn simulate_bad_scripts_exit_2() {
     policy(&["simulate", "--domain", "agent", "--outcomes", "err:ConnectionError,boom"]).code(2).stderr(
         "retry-audit: error: bad outcome #2 `boom`: expected `ok`, `err:Class`, `err:Class@seconds` or `hint:seconds`\n",
     );
-    policy(&["simulate", "--domain", "agent", "--outcomes", "err:OSError"]).code(2).stderr(
-        "retry-audit: error: the outcome script has 1 outcome(s) but attempt 2 needs one; add more outcomes\n",
-    );
+    policy(&["simulate", "--domain", "agent", "--outcomes", "err:OSError"])
+        .code(2)
+        .stderr("retry-audit: error: the outcome script has 1 outcome(s) but attempt 2 needs one; add more outcomes\n");
     policy(&["simulate", "--domain", "agent"]).code(2);
 }
 
@@ -265,37 +214,23 @@ fn vectors_to_stdout_and_file() {
     let out: serde_json::Value = serde_json::from_str(&stdout_of(&["vectors"])).unwrap();
     assert_eq!(out["schema"], "retry-audit/policy-vectors/v1");
     let vectors = out["vectors"].as_array().unwrap();
-    assert_eq!(
-        vectors.iter().filter(|v| v["from_spec"] == true).count(),
-        12
-    );
-    assert!(vectors
-        .iter()
-        .any(|v| !v["expected"]["jitter_u"].as_array().unwrap().is_empty()));
+    assert_eq!(vectors.iter().filter(|v| v["from_spec"] == true).count(), 12);
+    assert!(vectors.iter().any(|v| !v["expected"]["jitter_u"].as_array().unwrap().is_empty()));
 
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("v.json");
-    policy(&["vectors", "--out", path.to_str().unwrap()])
-        .success()
-        .stdout("")
-        .stderr(format!(
-            "wrote {} vectors to {}\n",
-            vectors.len(),
-            path.display()
-        ));
-    let file: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    policy(&["vectors", "--out", path.to_str().unwrap()]).success().stdout("").stderr(format!(
+        "wrote {} vectors to {}\n",
+        vectors.len(),
+        path.display()
+    ));
+    let file: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
     assert_eq!(file, out);
 }
 
 #[test]
 fn translate_exact_exits_0() {
-    policy(&[
-        "translate",
-        "stop_after_attempt(5), wait_exponential(multiplier=0.5, max=30)",
-    ])
-    .success()
-    .stdout(
+    policy(&["translate", "stop_after_attempt(5), wait_exponential(multiplier=0.5, max=30)"]).success().stdout(
         "\
 exact (tenacity): 5 attempts, exponential b=0.5 max=30 m=2, no jitter, no total_timeout
 schedule (jitter off): [0.5, 1, 2, 4]
@@ -319,13 +254,7 @@ schedule (jitter off): [1, 2, 4]
 fn translate_json() {
     let out = Command::cargo_bin("retry-audit")
         .unwrap()
-        .args([
-            "policy",
-            "translate",
-            "stamina.retry(on=OSError)",
-            "--format",
-            "json",
-        ])
+        .args(["policy", "translate", "stamina.retry(on=OSError)", "--format", "json"])
         .assert()
         .code(1)
         .get_output()

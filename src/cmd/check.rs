@@ -132,7 +132,9 @@ impl CheckReport<'_> {
             format!("{} file{} checked", self.scan.result.files_scanned, plural(self.scan.result.files_scanned)),
             format!("{new} new retry finding{}", plural(new)),
         ];
-        for (s, label) in [(Status::Baselined, "baselined"), (Status::Suppressed, "suppressed"), (Status::Ignored, "ignored")] {
+        for (s, label) in
+            [(Status::Baselined, "baselined"), (Status::Suppressed, "suppressed"), (Status::Ignored, "ignored")]
+        {
             let n = self.count(s);
             if n > 0 {
                 parts.push(format!("{n} {label}"));
@@ -182,7 +184,12 @@ pub fn load_baseline(path: &Path, explicit: bool) -> anyhow::Result<Option<Basel
 }
 
 /// Evaluate every finding of a project scan against suppressions, selection and baseline.
-pub fn evaluate<'a>(scan: &'a ProjectScan, data: &'a RuleData, sel: &Selection, baseline: Option<&Baseline>) -> CheckReport<'a> {
+pub fn evaluate<'a>(
+    scan: &'a ProjectScan,
+    data: &'a RuleData,
+    sel: &Selection,
+    baseline: Option<&Baseline>,
+) -> CheckReport<'a> {
     let findings: Vec<&Finding> = scan.result.findings.iter().collect();
     let applied = suppress::apply(&findings, &scan.result.suppressions);
     let mut items: Vec<Item> = findings
@@ -246,7 +253,11 @@ pub fn changed_files(start: &Path, rev: &str) -> anyhow::Result<HashSet<PathBuf>
         }
         Ok(String::from_utf8_lossy(&out.stdout).into_owned())
     };
-    let dir = if start.is_dir() { start.to_path_buf() } else { start.parent().map(Path::to_path_buf).unwrap_or_else(|| PathBuf::from(".")) };
+    let dir = if start.is_dir() {
+        start.to_path_buf()
+    } else {
+        start.parent().map(Path::to_path_buf).unwrap_or_else(|| PathBuf::from("."))
+    };
     let dir = if dir.as_os_str().is_empty() { PathBuf::from(".") } else { dir };
     let top = PathBuf::from(git(&["rev-parse", "--show-toplevel"], &dir)?.trim());
     let base = git(&["merge-base", rev, "HEAD"], &top)?.trim().to_string();
@@ -277,7 +288,9 @@ pub fn run(args: Args) -> anyhow::Result<i32> {
     report.baseline_file = baseline.as_ref().map(|_| bpath.clone());
     let text = match args.format {
         Format::Text => {
-            let color = args.output.is_none() && std::io::IsTerminal::is_terminal(&std::io::stdout()) && std::env::var_os("NO_COLOR").is_none();
+            let color = args.output.is_none()
+                && std::io::IsTerminal::is_terminal(&std::io::stdout())
+                && std::env::var_os("NO_COLOR").is_none();
             crate::report::diagnostics::render(&report, color)
         }
         Format::Json => serde_json::to_string_pretty(&to_json(&report, &args.scan.root_display()))? + "\n",
@@ -286,7 +299,9 @@ pub fn run(args: Args) -> anyhow::Result<i32> {
         Format::Junit => crate::report::junit::render(&report),
     };
     match &args.output {
-        Some(file) => std::fs::write(file, &text).map_err(|e| anyhow!("{}: cannot write report: {e}", file.display()))?,
+        Some(file) => {
+            std::fs::write(file, &text).map_err(|e| anyhow!("{}: cannot write report: {e}", file.display()))?
+        }
         None => {
             use std::io::Write;
             let mut out = std::io::stdout().lock();
@@ -343,14 +358,12 @@ pub fn to_json(r: &CheckReport, root: &str) -> serde_json::Value {
 pub fn replacement_note(f: &Finding, data: &RuleData) -> String {
     let plan = &data.plan;
     if f.kind == Kind::LegacyImport {
-        let hit = plan
-            .redirects
-            .iter()
-            .filter(|r| f.message.contains(&format!("`{}`", r.to)))
-            .find(|r| match r.from_parts() {
+        let hit = plan.redirects.iter().filter(|r| f.message.contains(&format!("`{}`", r.to))).find(|r| {
+            match r.from_parts() {
                 (m, Some(n)) => f.message.contains(&format!("`{n}`")) && f.message.contains(&format!("{m}`")),
                 (m, None) => f.message.contains(&format!("{m}`")),
-            });
+            }
+        });
         if let Some(r) = hit {
             let safety = match r.safety {
                 retry_audit_scan::data::Safety::Safe => "safe",
@@ -374,10 +387,13 @@ pub fn replacement_note(f: &Finding, data: &RuleData) -> String {
 
 /// How to act on a finding: the codemod when it can fix it, else how to suppress it.
 pub fn help_text(f: &Finding) -> String {
-    let suppress = format!("or, if this retry must stay, add `# retry-audit: ignore[{}] -- reason` on line {} or the line above", f.rule, f.line);
+    let suppress = format!(
+        "or, if this retry must stay, add `# retry-audit: ignore[{}] -- reason` on line {} or the line above",
+        f.rule, f.line
+    );
     if f.kind == Kind::LegacyImport {
         let how = match &f.fix {
-            Some(fix) => format!("`retry-audit migrate` can fix this ({} fix: {})", applicability(fix.applicability), fix.note),
+            Some(fix) => format!("`retry-audit migrate` can fix this ({} fix)", applicability(fix.applicability)),
             None => "`retry-audit migrate` can fix this".to_string(),
         };
         format!("{how}; {suppress}")

@@ -119,7 +119,8 @@ impl ScanArgs {
     /// Plan, libraries and domains: command line first, then the config (`plan`, `domains` overrides).
     pub fn rule_data(&self) -> anyhow::Result<RuleData> {
         let cfg = self.config()?;
-        let plan_file = self.plan.clone().or_else(|| cfg.and_then(|c| c.settings.plan.as_deref().map(|p| c.resolve(p))));
+        let plan_file =
+            self.plan.clone().or_else(|| cfg.and_then(|c| c.settings.plan.as_deref().map(|p| c.resolve(p))));
         let mut domains = data::Domains::load(self.domains.as_deref())?;
         if let Some(c) = cfg {
             if !c.settings.domains.is_empty() {
@@ -141,7 +142,11 @@ impl ScanArgs {
         let cfg = self.loaded_config().map(|c| &c.settings);
         let mut exclude = cfg.map(|s| s.exclude.clone()).unwrap_or_default();
         exclude.extend(self.exclude.iter().cloned());
-        let include = if self.include.is_empty() { cfg.map(|s| s.include.clone()).unwrap_or_default() } else { self.include.clone() };
+        let include = if self.include.is_empty() {
+            cfg.map(|s| s.include.clone()).unwrap_or_default()
+        } else {
+            self.include.clone()
+        };
         let max = self.max_file_size.or(cfg.and_then(|s| s.max_file_size));
         ScanOptions {
             walk: WalkOptions { exclude, include, no_gitignore: self.no_gitignore },
@@ -178,7 +183,8 @@ impl ScanArgs {
         if let Some(p) = progress {
             p.finish();
         }
-        let mut result = ScanResult { files_scanned: list.len(), diagnostics: walked.diagnostics, ..Default::default() };
+        let mut result =
+            ScanResult { files_scanned: list.len(), diagnostics: walked.diagnostics, ..Default::default() };
         for o in outcomes {
             result.files_parsed += o.parsed as usize;
             result.canonical_imports += o.canonical_imports;
@@ -197,7 +203,9 @@ impl ScanArgs {
     pub fn run_scan(&self, data: &RuleData) -> anyhow::Result<retry_audit_scan::ScanResult> {
         self.config()?;
         let progress = (!self.quiet).then(progress::start);
-        let result = retry_audit_scan::scan(&self.roots(), &self.scan_options(), data).map_err(anyhow::Error::msg).context("scan failed");
+        let result = retry_audit_scan::scan(&self.roots(), &self.scan_options(), data)
+            .map_err(anyhow::Error::msg)
+            .context("scan failed");
         if let Some(p) = progress {
             p.finish();
         }
@@ -218,7 +226,11 @@ fn globs(list: &[String]) -> anyhow::Result<globset::GlobSet> {
 }
 
 /// Analyse files on worker threads with deep stacks (the parser recurses on deeply nested expressions).
-fn analyse_all(list: &[(&String, &PathBuf)], max_file_size: u64, data: &RuleData) -> Vec<retry_audit_scan::FileOutcome> {
+fn analyse_all(
+    list: &[(&String, &PathBuf)],
+    max_file_size: u64,
+    data: &RuleData,
+) -> Vec<retry_audit_scan::FileOutcome> {
     use std::sync::atomic::{AtomicUsize, Ordering};
     use std::sync::Mutex;
     let prefilter = retry_audit_scan::prefilter::Prefilter::new(data);
@@ -231,7 +243,9 @@ fn analyse_all(list: &[(&String, &PathBuf)], max_file_size: u64, data: &RuleData
                 .stack_size(64 * 1024 * 1024)
                 .spawn_scoped(s, || loop {
                     let i = next.fetch_add(1, Ordering::SeqCst);
-                    let Some((display, path)) = list.get(i) else { break };
+                    let Some((display, path)) = list.get(i) else {
+                        break;
+                    };
                     let o = analyse_one(display, path, max_file_size, data, &prefilter);
                     slots.lock().expect("slots")[i] = Some(o);
                 })
@@ -255,7 +269,10 @@ fn analyse_one(
     };
     match std::fs::metadata(path) {
         Ok(m) if m.len() > max_file_size => {
-            return diag(DiagnosticKind::TooLarge, format!("{} bytes is over the {max_file_size} byte limit (max-file-size); skipped", m.len()))
+            return diag(
+                DiagnosticKind::TooLarge,
+                format!("{} bytes is over the {max_file_size} byte limit (max-file-size); skipped", m.len()),
+            )
         }
         Ok(_) => {}
         Err(e) => return diag(DiagnosticKind::Unreadable, e.to_string()),

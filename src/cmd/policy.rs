@@ -9,8 +9,8 @@ use anyhow::{bail, Context};
 use clap::{Subcommand, ValueEnum};
 use retry_audit_policy::translate::{translate_str, Translation};
 use retry_audit_policy::{
-    from_legacy_json, from_legacy_toml, parse_outcomes, preset_entry, presets, schedule, simulate,
-    vectors, FinalResult, RetryPolicy, Trace,
+    from_legacy_json, from_legacy_toml, parse_outcomes, preset_entry, presets, schedule, simulate, vectors,
+    FinalResult, RetryPolicy, Trace,
 };
 use serde_json::json;
 
@@ -92,20 +92,11 @@ enum TraceFormat {
 pub fn run(args: Args) -> anyhow::Result<i32> {
     match args.command {
         PolicyCommand::Show { domain, format } => show(domain.as_deref(), format),
-        PolicyCommand::Schedule {
-            source,
-            seed,
-            attempts_until,
-        } => {
+        PolicyCommand::Schedule { source, seed, attempts_until } => {
             let (name, policy) = load(&source)?;
             print_schedule(&name, &policy, seed, attempts_until)
         }
-        PolicyCommand::Simulate {
-            source,
-            outcomes,
-            seed,
-            format,
-        } => {
+        PolicyCommand::Simulate { source, outcomes, seed, format } => {
             let (name, policy) = load(&source)?;
             let steps = parse_outcomes(&outcomes)?;
             let trace = simulate(&policy, &steps, seed)?;
@@ -120,8 +111,7 @@ pub fn run(args: Args) -> anyhow::Result<i32> {
             let text = serde_json::to_string_pretty(&file)? + "\n";
             match out {
                 Some(path) => {
-                    std::fs::write(&path, text)
-                        .with_context(|| format!("cannot write {}", path.display()))?;
+                    std::fs::write(&path, text).with_context(|| format!("cannot write {}", path.display()))?;
                     eprintln!("wrote {} vectors to {}", file.vectors.len(), path.display());
                 }
                 None => print!("{text}"),
@@ -145,10 +135,7 @@ fn secs(x: f64) -> String {
 
 fn unknown_domain(d: &str) -> anyhow::Error {
     let known: Vec<&str> = presets().iter().map(|p| p.domain.as_str()).collect();
-    anyhow::anyhow!(
-        "unknown domain `{d}` (known: {}, network)",
-        known.join(", ")
-    )
+    anyhow::anyhow!("unknown domain `{d}` (known: {}, network)", known.join(", "))
 }
 
 fn load(source: &PolicySource) -> anyhow::Result<(String, RetryPolicy)> {
@@ -156,24 +143,15 @@ fn load(source: &PolicySource) -> anyhow::Result<(String, RetryPolicy)> {
         let p = preset_entry(d).ok_or_else(|| unknown_domain(d))?;
         return Ok((p.domain.clone(), p.policy.clone()));
     }
-    let Some(path) = &source.policy else {
-        bail!("give --domain or --policy")
-    };
+    let Some(path) = &source.policy else { bail!("give --domain or --policy") };
     Ok((path.display().to_string(), load_file(path)?))
 }
 
 fn load_file(path: &Path) -> anyhow::Result<RetryPolicy> {
-    let text = std::fs::read_to_string(path)
-        .with_context(|| format!("cannot read policy file {}", path.display()))?;
-    let is_json = path
-        .extension()
-        .is_some_and(|e| e.eq_ignore_ascii_case("json"))
-        || text.trim_start().starts_with('{');
-    let parsed = if is_json {
-        from_legacy_json(&text)
-    } else {
-        from_legacy_toml(&text)
-    };
+    let text = std::fs::read_to_string(path).with_context(|| format!("cannot read policy file {}", path.display()))?;
+    let is_json =
+        path.extension().is_some_and(|e| e.eq_ignore_ascii_case("json")) || text.trim_start().starts_with('{');
+    let parsed = if is_json { from_legacy_json(&text) } else { from_legacy_toml(&text) };
     let (policy, mappings) = parsed.with_context(|| format!("policy file {}", path.display()))?;
     for m in mappings {
         eprintln!("note: legacy spelling {m}");
@@ -182,16 +160,11 @@ fn load_file(path: &Path) -> anyhow::Result<RetryPolicy> {
 }
 
 fn table(rows: &[Vec<String>]) -> String {
-    let widths: Vec<usize> = (0..rows[0].len())
-        .map(|c| rows.iter().map(|r| r[c].chars().count()).max().unwrap_or(0))
-        .collect();
+    let widths: Vec<usize> =
+        (0..rows[0].len()).map(|c| rows.iter().map(|r| r[c].chars().count()).max().unwrap_or(0)).collect();
     let mut out = String::new();
     for row in rows {
-        let line: Vec<String> = row
-            .iter()
-            .zip(&widths)
-            .map(|(cell, w)| format!("{cell:<w$}"))
-            .collect();
+        let line: Vec<String> = row.iter().zip(&widths).map(|(cell, w)| format!("{cell:<w$}")).collect();
         out.push_str(line.join("  ").trim_end());
         out.push('\n');
     }
@@ -204,11 +177,7 @@ fn preset_row(domain: &str, p: &RetryPolicy) -> Vec<String> {
         _ => "-".into(),
     };
     let breaker = if p.circuit_breaker_enabled {
-        format!(
-            "{} failures / {} s",
-            p.circuit_breaker_threshold,
-            secs(p.circuit_breaker_timeout)
-        )
+        format!("{} failures / {} s", p.circuit_breaker_threshold, secs(p.circuit_breaker_timeout))
     } else {
         "off".into()
     };
@@ -220,8 +189,7 @@ fn preset_row(domain: &str, p: &RetryPolicy) -> Vec<String> {
         p.strategy.to_string(),
         secs(p.multiplier),
         jitter,
-        p.total_timeout
-            .map_or("none".into(), |t| format!("{} s", secs(t))),
+        p.total_timeout.map_or("none".into(), |t| format!("{} s", secs(t))),
         breaker,
     ]
 }
@@ -271,12 +239,7 @@ fn show(domain: Option<&str>, format: ShowFormat) -> anyhow::Result<i32> {
     Ok(0)
 }
 
-fn print_schedule(
-    name: &str,
-    policy: &RetryPolicy,
-    seed: u64,
-    attempts_until: Option<u32>,
-) -> anyhow::Result<i32> {
+fn print_schedule(name: &str, policy: &RetryPolicy, seed: u64, attempts_until: Option<u32>) -> anyhow::Result<i32> {
     // Every attempt fails instantly with a retryable error; the breaker and token bucket are
     // shared, cross-call state, so they are left out of a single call's schedule.
     let policy = policy.with(|s| {
@@ -297,15 +260,7 @@ fn print_schedule(
     if policy.effective_jitter_range() > 0.0 {
         println!("seed: {seed}");
     }
-    let mut rows = vec![[
-        "attempt",
-        "starts at",
-        "capped delay",
-        "sleep",
-        "cumulative",
-    ]
-    .map(String::from)
-    .to_vec()];
+    let mut rows = vec![["attempt", "starts at", "capped delay", "sleep", "cumulative"].map(String::from).to_vec()];
     for a in &trace.attempts {
         let k = a.attempt as usize;
         rows.push(vec![
@@ -318,39 +273,26 @@ fn print_schedule(
     }
     print!("{}", table(&rows));
     let stop = match trace.result {
-        FinalResult::Exhausted => format!(
-            "stops: after attempt {} (max_attempts)",
-            trace.attempts_made
-        ),
-        FinalResult::Deadline => format!(
-            "stops: deadline after attempt {}: {}",
-            trace.attempts_made, trace.reason
-        ),
+        FinalResult::Exhausted => format!("stops: after attempt {} (max_attempts)", trace.attempts_made),
+        FinalResult::Deadline => format!("stops: deadline after attempt {}: {}", trace.attempts_made, trace.reason),
         other => format!("stops: {} ({})", other.name(), trace.reason),
     };
-    let budget = policy.total_timeout.map_or(String::new(), |t| {
-        format!(" of total_timeout {} s", secs(t))
-    });
+    let budget = policy.total_timeout.map_or(String::new(), |t| format!(" of total_timeout {} s", secs(t)));
     println!("{stop}; elapsed {} s{budget}", secs(trace.elapsed));
     Ok(0)
 }
 
 fn print_trace(name: &str, policy: &RetryPolicy, trace: &Trace) {
     println!("policy: {name}: {policy}");
-    let mut rows = vec![[
-        "attempt", "start", "duration", "outcome", "verdict", "rule", "breaker", "sleep",
-    ]
-    .map(String::from)
-    .to_vec()];
+    let mut rows = vec![["attempt", "start", "duration", "outcome", "verdict", "rule", "breaker", "sleep"]
+        .map(String::from)
+        .to_vec()];
     for a in &trace.attempts {
         let (verdict, rule) = match &a.classification {
             None => ("success".to_string(), "-".to_string()),
             Some(c) => (
                 format!("{:?}", c.verdict).to_lowercase(),
-                serde_json::to_value(c.rule)
-                    .ok()
-                    .and_then(|v| v.as_str().map(String::from))
-                    .unwrap_or_default(),
+                serde_json::to_value(c.rule).ok().and_then(|v| v.as_str().map(String::from)).unwrap_or_default(),
             ),
         };
         rows.push(vec![
@@ -393,10 +335,7 @@ fn translate(config: &str, format: TraceFormat) -> anyhow::Result<i32> {
                 println!("exact ({}): {p}", t.library);
             }
             Translation::Inexact { closest, reasons } => {
-                println!(
-                    "inexact ({}): no canonical policy has exactly this behaviour",
-                    t.library
-                );
+                println!("inexact ({}): no canonical policy has exactly this behaviour", t.library);
                 for r in reasons {
                     println!("  - {r}");
                 }
@@ -408,11 +347,7 @@ fn translate(config: &str, format: TraceFormat) -> anyhow::Result<i32> {
         }
         if let Some(p) = policy {
             let preview: Vec<String> = schedule_preview(p).iter().map(|d| secs(*d)).collect();
-            let more = if p.max_attempts as usize > PREVIEW + 1 {
-                ", ..."
-            } else {
-                ""
-            };
+            let more = if p.max_attempts as usize > PREVIEW + 1 { ", ..." } else { "" };
             println!("schedule (jitter off): [{}{more}]", preview.join(", "));
         }
     }

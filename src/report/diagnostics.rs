@@ -16,30 +16,45 @@ pub fn render(r: &CheckReport, color: bool) -> String {
     let mut buf = if color { Buffer::ansi() } else { Buffer::no_color() };
     let config = term::Config::default();
     let mut files = SimpleFiles::new();
-    let mut ids: HashMap<String, Option<usize>> = HashMap::new();
-    let mut file_id = |path: &str| -> Option<usize> {
-        *ids.entry(path.to_string()).or_insert_with(|| {
-            let disk = r.scan.sources.get(path)?;
-            let bytes = std::fs::read(disk).ok()?;
-            let src = retry_audit_scan::read::decode(&bytes).ok()?;
-            Some(files.add(path.to_string(), src.text))
-        })
-    };
+    let mut ids: HashMap<String, (usize, String)> = HashMap::new();
+    let paths = r.new_items().map(|i| i.finding.path.as_str()).chain(r.unused.iter().map(|u| u.path.as_str()));
+    for path in paths {
+        if ids.contains_key(path) {
+            continue;
+        }
+        let Some(disk) = r.scan.sources.get(path) else {
+            continue;
+        };
+        let Ok(bytes) = std::fs::read(disk) else {
+            continue;
+        };
+        let Ok(src) = retry_audit_scan::read::decode(&bytes) else {
+            continue;
+        };
+        let id = files.add(path.to_string(), src.text.clone());
+        ids.insert(path.to_string(), (id, src.text));
+    }
+    let file_id = |path: &str| ids.get(path);
 
     let mut diags: Vec<Diagnostic<usize>> = Vec::new();
     for it in r.new_items() {
         let f = it.finding;
         let mut d = Diagnostic::error().with_code(f.rule).with_message(format!("{}: {}", f.kind.as_str(), f.message));
         let params = super::params_text(f);
-        let label_msg = if params.is_empty() { f.kind.as_str().to_string() } else { format!("{} ({params})", f.kind.as_str()) };
+        let label_msg =
+            if params.is_empty() { f.kind.as_str().to_string() } else { format!("{} ({params})", f.kind.as_str()) };
         match file_id(&f.path) {
-            Some(id) => {
-                let text = files.get(id).map(|s| s.source().clone()).unwrap_or_default();
-                d = d.with_labels(vec![Label::primary(id, label_range(&text, f.span.start as usize, f.span.end as usize)).with_message(label_msg)]);
+            Some((id, text)) => {
+                d = d.with_labels(vec![Label::primary(
+                    *id,
+                    label_range(text, f.span.start as usize, f.span.end as usize),
+                )
+                .with_message(label_msg)]);
             }
             None => d = d.with_notes(vec![format!("at {}:{}:{}", f.path, f.line, f.column)]),
         }
-        let mut notes = vec![format!("symbol `{}`, domain {}, plan status {}", f.symbol, f.domain, f.plan.status.as_str())];
+        let mut notes =
+            vec![format!("symbol `{}`, domain {}, plan status {}", f.symbol, f.domain, f.plan.status.as_str())];
         if let Some(g) = &f.group {
             notes.push(format!("duplicate group {g}: the same structure exists elsewhere"));
         }
@@ -52,7 +67,11 @@ pub fn render(r: &CheckReport, color: bool) -> String {
         let sev = if r.unused_fail { Severity::Error } else { Severity::Warning };
         let mut d = Diagnostic::new(sev).with_code(crate::config::UNUSED_SUPPRESSION).with_message(u.message());
         match file_id(&u.path) {
-            Some(id) => d = d.with_labels(vec![Label::primary(id, u.start as usize..u.end as usize).with_message("remove or fix this comment")]),
+            Some((id, _)) => {
+                d = d
+                    .with_labels(vec![Label::primary(*id, u.start as usize..u.end as usize)
+                        .with_message("remove or fix this comment")])
+            }
             None => d = d.with_notes(vec![format!("at {}:{}:{}", u.path, u.line, u.column)]),
         }
         diags.push(d);
@@ -66,7 +85,11 @@ pub fn render(r: &CheckReport, color: bool) -> String {
     }
     if !r.fixed.is_empty() {
         let n: u32 = r.fixed.iter().map(|e| e.count).sum();
-        out.push_str(&format!("{n} baselined finding{} no longer exist{} (fixed):\n", plural(n as usize), if n == 1 { "s" } else { "" }));
+        out.push_str(&format!(
+            "{n} baselined finding{} no longer exist{} (fixed):\n",
+            plural(n as usize),
+            if n == 1 { "s" } else { "" }
+        ));
         for e in &r.fixed {
             let times = if e.count > 1 { format!(" (x{})", e.count) } else { String::new() };
             out.push_str(&format!("  {} {} {}{times}\n", e.rule, e.path, e.symbol));

@@ -1,7 +1,11 @@
 //! Rendering an inventory: a human table, JSON (a stable interface, documented in README) and Markdown
 //! (the plan's "Complete Inventory" tables regenerated from what was found).
 
+pub mod diagnostics;
+pub mod github;
+pub mod junit;
 pub mod markdown;
+pub mod sarif;
 pub mod table;
 
 use retry_audit_scan::classify::groups::Group;
@@ -24,7 +28,8 @@ pub struct Inventory<'a> {
 impl<'a> Inventory<'a> {
     pub fn new(root: &str, result: &'a ScanResult, data: &'a RuleData) -> Self {
         let stale = plan_match::stale(&data.plan, &result.findings);
-        let metrics = metrics::compute(&result.findings, result.canonical_imports, &|f| retry_audit_scan::drift::conforms(f));
+        let metrics =
+            metrics::compute(&result.findings, result.canonical_imports, &|f| retry_audit_scan::drift::conforms(f));
         Inventory { root: root.to_string(), result, data, stale, metrics }
     }
 
@@ -81,7 +86,9 @@ pub fn params_text(f: &Finding) -> String {
     let num = |v: f64| if v.fract() == 0.0 { format!("{v:.0}") } else { format!("{v}") };
     if let Some(a) = p.max_attempts {
         match p.spelling.get("max_attempts") {
-            Some(s) if s.contains('=') && !s.starts_with("max_attempts") => parts.push(format!("max_attempts={a} ({s})")),
+            Some(s) if s.contains('=') && !s.starts_with("max_attempts") => {
+                parts.push(format!("max_attempts={a} ({s})"))
+            }
             _ => parts.push(format!("max_attempts={a}")),
         }
     }

@@ -26,7 +26,9 @@ pub fn render(inv: &Inventory) -> String {
         let in_cat: Vec<&Finding> = findings
             .iter()
             .filter(|f| f.plan.status == PlanStatus::Planned)
-            .filter(|f| plan.entries.iter().any(|e| Some(e.id.as_str()) == f.plan.entry.as_deref() && e.category == cat))
+            .filter(|f| {
+                plan.entries.iter().any(|e| Some(e.id.as_str()) == f.plan.entry.as_deref() && e.category == cat)
+            })
             .collect();
         if in_cat.is_empty() {
             continue;
@@ -68,7 +70,14 @@ pub fn render(inv: &Inventory) -> String {
     if !inv.groups().is_empty() {
         let _ = writeln!(out, "\nDuplicate groups (same structure, names and literals erased):");
         for g in inv.groups() {
-            let _ = writeln!(out, "  {}: {} {}s are one implementation written {} times", g.id, g.size, g.kind.as_str(), g.size);
+            let _ = writeln!(
+                out,
+                "  {}: {} {}s are one implementation written {} times",
+                g.id,
+                g.size,
+                g.kind.as_str(),
+                g.size
+            );
             for m in &g.members {
                 let _ = writeln!(out, "      {m}");
             }
@@ -89,7 +98,11 @@ pub fn render(inv: &Inventory) -> String {
     let m = &inv.metrics;
     let pct = |v: Option<f64>| v.map(|x| format!("{:.1}%", x * 100.0)).unwrap_or_else(|| "n/a".into());
     let _ = writeln!(out, "\nSSOT metrics:");
-    let _ = writeln!(out, "  distinct implementations: {} ({} sites outside the canonical module)", m.distinct_implementations, m.implementation_sites);
+    let _ = writeln!(
+        out,
+        "  distinct implementations: {} ({} sites outside the canonical module)",
+        m.distinct_implementations, m.implementation_sites
+    );
     let _ = writeln!(
         out,
         "  retry imports on the canonical module: {} ({} canonical, {} legacy)",
@@ -117,7 +130,15 @@ fn by_file(out: &mut String, findings: &[&Finding]) {
         }
         let group = f.group.as_deref().map(|g| format!(" {g}")).unwrap_or_default();
         let notes = if f.notes.is_empty() { String::new() } else { format!(" ({})", f.notes.join(", ")) };
-        let _ = writeln!(out, "  {:>5}  {} {:<19} {}  [{}]{group}{notes}", f.line, f.rule, f.kind.as_str(), f.symbol, f.domain);
+        let _ = writeln!(
+            out,
+            "  {:>5}  {} {:<19} {}  [{}]{group}{notes}",
+            f.line,
+            f.rule,
+            f.kind.as_str(),
+            f.symbol,
+            f.domain
+        );
         let p = params_text(f);
         if !p.is_empty() {
             let _ = writeln!(out, "         {p}");

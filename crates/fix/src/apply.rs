@@ -1,8 +1,9 @@
 //! Selecting fixes, resolving overlaps and the fixpoint loop.
 
-use retry_audit_scan::finding::{Applicability, Edit, Finding, Fix};
+use retry_audit_scan::detect::context::module_name;
+use retry_audit_scan::detect::fixes::decorator;
+use retry_audit_scan::finding::{Applicability, Edit, Finding, Fix, Kind};
 use retry_audit_scan::read::{decode, encode, SourceFile};
-use retry_audit_scan::syntax::Span;
 use retry_audit_scan::walk::FileEntry;
 use retry_audit_scan::{analyse_bytes, parse, RuleData, ScanResult};
 use serde::Serialize;
@@ -29,11 +30,16 @@ impl Default for Options {
 
 impl Options {
     fn matches(list: &[String], f: &Finding, fix_kind: &str) -> bool {
-        list.iter().any(|s| s.eq_ignore_ascii_case(fix_kind) || s.eq_ignore_ascii_case(f.rule) || s.eq_ignore_ascii_case(f.kind.as_str()))
+        list.iter().any(|s| {
+            s.eq_ignore_ascii_case(fix_kind)
+                || s.eq_ignore_ascii_case(f.rule)
+                || s.eq_ignore_ascii_case(f.kind.as_str())
+        })
     }
     /// Is this fix kind selected (ignoring applicability)?
     pub fn selected(&self, f: &Finding, fix_kind: &str) -> bool {
-        (self.select.is_empty() || Self::matches(&self.select, f, fix_kind)) && !Self::matches(&self.ignore, f, fix_kind)
+        (self.select.is_empty() || Self::matches(&self.select, f, fix_kind))
+            && !Self::matches(&self.ignore, f, fix_kind)
     }
     fn allowed(&self, fix: &Fix) -> bool {
         match fix.applicability {
@@ -138,6 +144,9 @@ pub fn apply_edits(text: &str, edits: &[Edit]) -> String {
     let mut pos = 0usize;
     for e in sorted {
         let (s, en) = (e.span.start as usize, e.span.end as usize);
+        if s < pos {
+            continue; // overlapping edit: callers filter these out; never corrupt the text
+        }
         out.push_str(&text[pos..s]);
         out.push_str(&e.content);
         pos = en;
@@ -153,7 +162,10 @@ fn line_of(text: &str, off: u32) -> u32 {
 /// Path relative to the current directory, `/`-separated (for `a/` / `b/` patch headers).
 pub fn patch_path(path: &std::path::Path) -> String {
     let p = if path.is_absolute() {
-        std::env::current_dir().ok().and_then(|cwd| path.strip_prefix(&cwd).ok().map(|p| p.to_path_buf())).unwrap_or_else(|| path.to_path_buf())
+        std::env::current_dir()
+            .ok()
+            .and_then(|cwd| path.strip_prefix(&cwd).ok().map(|p| p.to_path_buf()))
+            .unwrap_or_else(|| path.to_path_buf())
     } else {
         path.to_path_buf()
     };
@@ -174,7 +186,10 @@ pub fn compute(result: &ScanResult, files: &[FileEntry], data: &RuleData, opts: 
         per_file.entry(f.path.as_str()).or_default().push(f);
     }
     for (display, findings) in per_file {
-        let wants = findings.iter().any(|f| f.fix.as_ref().is_some_and(|x| opts.selected(f, &x.fix_kind)));
+        let wants = findings.iter().any(|f| {
+            f.fix.as_ref().is_some_and(|x| opts.selected(f, &x.fix_kind))
+                || (f.kind == Kind::LibraryRetry && opts.selected(f, decorator::KIND))
+        });
         let entry = by_display.get(display);
         if !wants || entry.is_none() {
             outcome.skipped.extend(skipped_of(&findings, opts));
@@ -187,6 +202,25 @@ pub fn compute(result: &ScanResult, files: &[FileEntry], data: &RuleData, opts: 
     outcome.skipped.dedup();
     outcome.problems.sort();
     outcome
+}
+
+/// RTY005 library decorators get their fix here (the codemod lives in `detect::fixes::decorator`).
+fn attach_decorator_fixes(findings: &mut [Finding], text: &str, display: &str, data: &RuleData) {
+    if !findings.iter().any(|f| f.kind == Kind::LibraryRetry && f.fix.is_none()) {
+        return;
+    }
+    let Ok(module) = parse::parse_module(text) else {
+        return;
+    };
+    let file_module = module_name(display);
+    for f in findings.iter_mut().filter(|f| f.kind == Kind::LibraryRetry && f.fix.is_none() && f.skipped_fix.is_none())
+    {
+        match decorator::decorator_fix(text, &module, &data.plan, &file_module, f.span) {
+            Some(Ok(fix)) => f.fix = Some(fix),
+            Some(Err(skipped)) => f.skipped_fix = Some(skipped),
+            None => {}
+        }
+    }
 }
 
 fn skipped_of(findings: &[&Finding], opts: &Options) -> Vec<Skipped> {
@@ -239,6 +273,7 @@ fn fix_file(entry: &FileEntry, data: &RuleData, opts: &Options, outcome: &mut Ou
             return;
         }
         last = analysis.findings;
+        attach_decorator_fixes(&mut last, &text, &display, data);
         let mut candidates: Vec<&Finding> = last
             .iter()
             .filter(|f| f.fix.as_ref().is_some_and(|x| opts.selected(f, &x.fix_kind) && !x.edits.is_empty()))
@@ -257,7 +292,10 @@ fn fix_file(entry: &FileEntry, data: &RuleData, opts: &Options, outcome: &mut Ou
             break;
         }
         if pass > opts.max_passes {
-            outcome.problems.push(problem(format!("fixes did not converge after {} passes; later fixes not applied", opts.max_passes)));
+            outcome.problems.push(problem(format!(
+                "fixes did not converge after {} passes; later fixes not applied",
+                opts.max_passes
+            )));
             break;
         }
         if pass == 1 {
@@ -276,7 +314,9 @@ fn fix_file(entry: &FileEntry, data: &RuleData, opts: &Options, outcome: &mut Ou
             if seen_fixes.iter().any(|s| s.edits == fix.edits) {
                 continue; // the same statement-level fix shared by several findings
             }
-            if fix.edits.iter().any(|e| accepted.iter().any(|a| conflicts(a, e))) {
+            let self_overlap =
+                fix.edits.iter().enumerate().any(|(i, a)| fix.edits[i + 1..].iter().any(|b| conflicts(a, b)));
+            if self_overlap || fix.edits.iter().any(|e| accepted.iter().any(|a| conflicts(a, e))) {
                 continue; // retried on the next pass
             }
             seen_fixes.push(fix);
@@ -327,7 +367,9 @@ fn fix_file(entry: &FileEntry, data: &RuleData, opts: &Options, outcome: &mut Ou
     }
     let new_bytes = match encode(&source, &text) {
         Ok(b) => b,
-        Err(e) => return outcome.problems.push(problem(format!("rewritten text cannot be encoded ({e}); left untouched"))),
+        Err(e) => {
+            return outcome.problems.push(problem(format!("rewritten text cannot be encoded ({e}); left untouched")))
+        }
     };
     outcome.changes.push(FileChange {
         display: entry.display.clone(),
@@ -344,6 +386,7 @@ fn fix_file(entry: &FileEntry, data: &RuleData, opts: &Options, outcome: &mut Ou
 #[cfg(test)]
 mod tests {
     use super::*;
+    use retry_audit_scan::syntax::Span;
 
     fn e(s: u32, en: u32, c: &str) -> Edit {
         Edit { span: Span::new(s, en), content: c.into() }

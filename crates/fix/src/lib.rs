@@ -16,6 +16,8 @@ pub mod apply;
 pub mod diff;
 pub mod write;
 
-pub use apply::{apply_edits, compute, conflicts, AppliedEdit, AppliedFix, FileChange, Options, Outcome, Problem, Skipped};
+pub use apply::{
+    apply_edits, compute, conflicts, AppliedEdit, AppliedFix, FileChange, Options, Outcome, Problem, Skipped,
+};
 pub use diff::render_patch;
 pub use write::write_change;

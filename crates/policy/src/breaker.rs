@@ -64,12 +64,7 @@ pub struct CircuitBreaker {
 
 impl CircuitBreaker {
     pub fn new(config: BreakerConfig) -> Self {
-        CircuitBreaker {
-            config,
-            state: BreakerState::Closed {
-                consecutive_failures: 0,
-            },
-        }
+        CircuitBreaker { config, state: BreakerState::Closed { consecutive_failures: 0 } }
     }
 
     pub fn config(&self) -> BreakerConfig {
@@ -80,10 +75,7 @@ impl CircuitBreaker {
     pub fn state(&self, now: f64) -> BreakerState {
         match self.state {
             BreakerState::Open { since } if now - since >= self.config.open_timeout => {
-                BreakerState::HalfOpen {
-                    admitted: 0,
-                    succeeded: 0,
-                }
+                BreakerState::HalfOpen { admitted: 0, succeeded: 0 }
             }
             s => s,
         }
@@ -110,15 +102,11 @@ impl CircuitBreaker {
     /// An admitted call succeeded.
     pub fn record_success(&mut self, _now: f64) {
         match &mut self.state {
-            BreakerState::Closed {
-                consecutive_failures,
-            } => *consecutive_failures = 0,
+            BreakerState::Closed { consecutive_failures } => *consecutive_failures = 0,
             BreakerState::HalfOpen { succeeded, .. } => {
                 *succeeded += 1;
                 if *succeeded >= self.config.half_open_max_calls {
-                    self.state = BreakerState::Closed {
-                        consecutive_failures: 0,
-                    };
+                    self.state = BreakerState::Closed { consecutive_failures: 0 };
                 }
             }
             BreakerState::Open { .. } => {}
@@ -128,9 +116,7 @@ impl CircuitBreaker {
     /// An admitted call failed with a retryable error.
     pub fn record_failure(&mut self, now: f64) {
         match &mut self.state {
-            BreakerState::Closed {
-                consecutive_failures,
-            } => {
+            BreakerState::Closed { consecutive_failures } => {
                 *consecutive_failures += 1;
                 if *consecutive_failures >= self.config.threshold {
                     self.state = BreakerState::Open { since: now };
@@ -179,16 +165,9 @@ impl BreakerRegistry {
         name: &str,
         config: BreakerConfig,
     ) -> Result<&mut CircuitBreaker, RegistryConflict> {
-        let b = self
-            .breakers
-            .entry(name.to_string())
-            .or_insert_with(|| CircuitBreaker::new(config));
+        let b = self.breakers.entry(name.to_string()).or_insert_with(|| CircuitBreaker::new(config));
         if b.config != config {
-            return Err(RegistryConflict {
-                name: name.to_string(),
-                existing: b.config,
-                requested: config,
-            });
+            return Err(RegistryConflict { name: name.to_string(), existing: b.config, requested: config });
         }
         Ok(b)
     }
@@ -202,11 +181,7 @@ impl BreakerRegistry {
 mod tests {
     use super::*;
 
-    const CFG: BreakerConfig = BreakerConfig {
-        threshold: 3,
-        open_timeout: 10.0,
-        half_open_max_calls: 2,
-    };
+    const CFG: BreakerConfig = BreakerConfig { threshold: 3, open_timeout: 10.0, half_open_max_calls: 2 };
 
     fn opened() -> CircuitBreaker {
         let mut b = CircuitBreaker::new(CFG);
@@ -224,12 +199,7 @@ mod tests {
         b.record_failure(0.0);
         b.record_success(0.0);
         b.record_failure(0.0);
-        assert_eq!(
-            b.state(0.0),
-            BreakerState::Closed {
-                consecutive_failures: 1
-            }
-        );
+        assert_eq!(b.state(0.0), BreakerState::Closed { consecutive_failures: 1 });
         assert_eq!(opened().state(0.0), BreakerState::Open { since: 0.0 });
     }
 
@@ -250,12 +220,7 @@ mod tests {
         b.record_success(10.0);
         assert_eq!(b.state(10.0).name(), "half_open");
         b.record_success(10.0);
-        assert_eq!(
-            b.state(10.0),
-            BreakerState::Closed {
-                consecutive_failures: 0
-            }
-        );
+        assert_eq!(b.state(10.0), BreakerState::Closed { consecutive_failures: 0 });
     }
 
     #[test]
@@ -281,16 +246,8 @@ mod tests {
     fn registry_rejects_a_second_config() {
         let mut r = BreakerRegistry::new();
         r.get_or_register("db", CFG).unwrap().record_failure(0.0);
-        assert_eq!(
-            r.get_or_register("db", CFG).unwrap().state(0.0),
-            BreakerState::Closed {
-                consecutive_failures: 1
-            }
-        );
-        let other = BreakerConfig {
-            threshold: 5,
-            ..CFG
-        };
+        assert_eq!(r.get_or_register("db", CFG).unwrap().state(0.0), BreakerState::Closed { consecutive_failures: 1 });
+        let other = BreakerConfig { threshold: 5, ..CFG };
         let e = r.get_or_register("db", other).unwrap_err();
         assert_eq!(e.name, "db");
         assert!(r.get_or_register("cache", other).is_ok());

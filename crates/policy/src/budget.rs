@@ -18,11 +18,7 @@ pub struct TokenBucket {
 impl TokenBucket {
     /// A full bucket.
     pub fn new(max_tokens: f64, token_ratio: f64) -> Self {
-        TokenBucket {
-            max_tokens,
-            token_ratio,
-            tokens: max_tokens,
-        }
+        TokenBucket { max_tokens, token_ratio, tokens: max_tokens }
     }
 
     /// A full bucket with the policy's knobs.

@@ -18,13 +18,8 @@ use serde::{Deserialize, Serialize};
 use crate::policy::RetryPolicy;
 
 /// Classes whose instances mean "stop everything now", and their subclasses.
-const CANCELLATION_ROOTS: &[&str] = &[
-    "asyncio.CancelledError",
-    "KeyboardInterrupt",
-    "SystemExit",
-    "GeneratorExit",
-    "trio.Cancelled",
-];
+const CANCELLATION_ROOTS: &[&str] =
+    &["asyncio.CancelledError", "KeyboardInterrupt", "SystemExit", "GeneratorExit", "trio.Cancelled"];
 
 /// Alternative spellings of one class object (Python aliases), normalised before matching.
 const ALIASES: &[(&str, &str)] = &[
@@ -37,18 +32,9 @@ const ALIASES: &[(&str, &str)] = &[
     ("asyncio.exceptions.TimeoutError", "TimeoutError"),
     ("concurrent.futures.TimeoutError", "TimeoutError"),
     ("CancelledError", "asyncio.CancelledError"),
-    (
-        "asyncio.exceptions.CancelledError",
-        "asyncio.CancelledError",
-    ),
-    (
-        "requests.RequestException",
-        "requests.exceptions.RequestException",
-    ),
-    (
-        "requests.ConnectionError",
-        "requests.exceptions.ConnectionError",
-    ),
+    ("asyncio.exceptions.CancelledError", "asyncio.CancelledError"),
+    ("requests.RequestException", "requests.exceptions.RequestException"),
+    ("requests.ConnectionError", "requests.exceptions.ConnectionError"),
     ("requests.Timeout", "requests.exceptions.Timeout"),
     ("requests.HTTPError", "requests.exceptions.HTTPError"),
 ];
@@ -108,26 +94,11 @@ const PARENTS: &[(&str, &str)] = &[
     ("asyncio.InvalidStateError", "Exception"),
     ("asyncio.IncompleteReadError", "EOFError"),
     ("requests.exceptions.RequestException", "OSError"),
-    (
-        "requests.exceptions.ConnectionError",
-        "requests.exceptions.RequestException",
-    ),
-    (
-        "requests.exceptions.Timeout",
-        "requests.exceptions.RequestException",
-    ),
-    (
-        "requests.exceptions.ReadTimeout",
-        "requests.exceptions.Timeout",
-    ),
-    (
-        "requests.exceptions.ConnectTimeout",
-        "requests.exceptions.ConnectionError",
-    ),
-    (
-        "requests.exceptions.HTTPError",
-        "requests.exceptions.RequestException",
-    ),
+    ("requests.exceptions.ConnectionError", "requests.exceptions.RequestException"),
+    ("requests.exceptions.Timeout", "requests.exceptions.RequestException"),
+    ("requests.exceptions.ReadTimeout", "requests.exceptions.Timeout"),
+    ("requests.exceptions.ConnectTimeout", "requests.exceptions.ConnectionError"),
+    ("requests.exceptions.HTTPError", "requests.exceptions.RequestException"),
     ("httpx.HTTPError", "Exception"),
     ("httpx.RequestError", "httpx.HTTPError"),
     ("httpx.TransportError", "httpx.RequestError"),
@@ -140,39 +111,21 @@ const PARENTS: &[(&str, &str)] = &[
     ("aiohttp.ClientError", "Exception"),
     ("aiohttp.ClientConnectionError", "aiohttp.ClientError"),
     ("aiohttp.ClientResponseError", "aiohttp.ClientError"),
-    (
-        "aiohttp.ServerTimeoutError",
-        "aiohttp.ClientConnectionError",
-    ),
+    ("aiohttp.ServerTimeoutError", "aiohttp.ClientConnectionError"),
     ("sqlalchemy.exc.SQLAlchemyError", "Exception"),
-    (
-        "sqlalchemy.exc.StatementError",
-        "sqlalchemy.exc.SQLAlchemyError",
-    ),
+    ("sqlalchemy.exc.StatementError", "sqlalchemy.exc.SQLAlchemyError"),
     ("sqlalchemy.exc.DBAPIError", "sqlalchemy.exc.StatementError"),
-    (
-        "sqlalchemy.exc.OperationalError",
-        "sqlalchemy.exc.DBAPIError",
-    ),
+    ("sqlalchemy.exc.OperationalError", "sqlalchemy.exc.DBAPIError"),
     ("sqlalchemy.exc.IntegrityError", "sqlalchemy.exc.DBAPIError"),
     ("psycopg2.Error", "Exception"),
     ("psycopg2.DatabaseError", "psycopg2.Error"),
     ("psycopg2.OperationalError", "psycopg2.DatabaseError"),
     ("asyncpg.PostgresError", "Exception"),
     ("redis.exceptions.RedisError", "Exception"),
-    (
-        "redis.exceptions.ConnectionError",
-        "redis.exceptions.RedisError",
-    ),
-    (
-        "redis.exceptions.TimeoutError",
-        "redis.exceptions.RedisError",
-    ),
+    ("redis.exceptions.ConnectionError", "redis.exceptions.RedisError"),
+    ("redis.exceptions.TimeoutError", "redis.exceptions.RedisError"),
     ("websockets.exceptions.WebSocketException", "Exception"),
-    (
-        "websockets.exceptions.ConnectionClosed",
-        "websockets.exceptions.WebSocketException",
-    ),
+    ("websockets.exceptions.ConnectionClosed", "websockets.exceptions.WebSocketException"),
 ];
 
 /// Class name -> direct parent, with aliases. Unknown classes are treated as direct subclasses
@@ -193,27 +146,18 @@ impl Default for Hierarchy {
 pub fn normalize(name: &str) -> &str {
     let name = name.trim();
     let name = name.strip_prefix("builtins.").unwrap_or(name);
-    ALIASES
-        .iter()
-        .find(|(a, _)| *a == name)
-        .map_or(name, |(_, canon)| canon)
+    ALIASES.iter().find(|(a, _)| *a == name).map_or(name, |(_, canon)| canon)
 }
 
 impl Hierarchy {
     /// The built-in table (standard library and common client libraries).
     pub fn builtin() -> Self {
-        Hierarchy {
-            parents: PARENTS
-                .iter()
-                .map(|(c, p)| (c.to_string(), p.to_string()))
-                .collect(),
-        }
+        Hierarchy { parents: PARENTS.iter().map(|(c, p)| (c.to_string(), p.to_string())).collect() }
     }
 
     /// Declares `class`'s direct parent (overrides the built-in entry).
     pub fn insert(&mut self, class: &str, parent: &str) -> &mut Self {
-        self.parents
-            .insert(normalize(class).to_string(), normalize(parent).to_string());
+        self.parents.insert(normalize(class).to_string(), normalize(parent).to_string());
         self
     }
 
@@ -299,16 +243,8 @@ pub fn classify(
     classifier: Option<Classifier<'_>>,
 ) -> Classification {
     let ancestors = hierarchy.ancestors(class);
-    let first_match = |names: &[String]| {
-        names
-            .iter()
-            .find(|n| ancestors.iter().any(|a| a == normalize(n)))
-            .cloned()
-    };
-    if let Some(root) = CANCELLATION_ROOTS
-        .iter()
-        .find(|r| ancestors.iter().any(|a| a == *r))
-    {
+    let first_match = |names: &[String]| names.iter().find(|n| ancestors.iter().any(|a| a == normalize(n))).cloned();
+    if let Some(root) = CANCELLATION_ROOTS.iter().find(|r| ancestors.iter().any(|a| a == *r)) {
         return Classification {
             verdict: Verdict::Propagate,
             rule: Rule::Cancellation,
@@ -316,36 +252,16 @@ pub fn classify(
         };
     }
     if let Some(m) = first_match(&policy.non_retryable_exceptions) {
-        return Classification {
-            verdict: Verdict::Stop,
-            rule: Rule::NonRetryable,
-            matched: Some(m),
-        };
+        return Classification { verdict: Verdict::Stop, rule: Rule::NonRetryable, matched: Some(m) };
     }
     if let Some(answer) = classifier.and_then(|f| f(&ancestors[0], &ancestors)) {
-        let verdict = if answer {
-            Verdict::Retry
-        } else {
-            Verdict::Stop
-        };
-        return Classification {
-            verdict,
-            rule: Rule::Classifier,
-            matched: None,
-        };
+        let verdict = if answer { Verdict::Retry } else { Verdict::Stop };
+        return Classification { verdict, rule: Rule::Classifier, matched: None };
     }
     if let Some(m) = first_match(&policy.retryable_exceptions) {
-        return Classification {
-            verdict: Verdict::Retry,
-            rule: Rule::Retryable,
-            matched: Some(m),
-        };
+        return Classification { verdict: Verdict::Retry, rule: Rule::Retryable, matched: Some(m) };
     }
-    Classification {
-        verdict: Verdict::Stop,
-        rule: Rule::Unlisted,
-        matched: None,
-    }
+    Classification { verdict: Verdict::Stop, rule: Rule::Unlisted, matched: None }
 }
 
 #[cfg(test)]
@@ -366,22 +282,10 @@ mod tests {
         let h = Hierarchy::builtin();
         assert_eq!(
             h.ancestors("ConnectionResetError"),
-            [
-                "ConnectionResetError",
-                "ConnectionError",
-                "OSError",
-                "Exception",
-                "BaseException"
-            ]
+            ["ConnectionResetError", "ConnectionError", "OSError", "Exception", "BaseException"]
         );
-        assert_eq!(
-            h.ancestors("CancelledError"),
-            ["asyncio.CancelledError", "BaseException"]
-        );
-        assert_eq!(
-            h.ancestors("myapp.Boom"),
-            ["myapp.Boom", "Exception", "BaseException"]
-        );
+        assert_eq!(h.ancestors("CancelledError"), ["asyncio.CancelledError", "BaseException"]);
+        assert_eq!(h.ancestors("myapp.Boom"), ["myapp.Boom", "Exception", "BaseException"]);
     }
 
     #[test]
@@ -404,11 +308,7 @@ mod tests {
         let h = Hierarchy::builtin();
         let p = policy(&["BaseException"], &[]);
         for class in ["asyncio.CancelledError", "KeyboardInterrupt", "SystemExit"] {
-            assert_eq!(
-                classify(&p, &h, class, None).verdict,
-                Verdict::Propagate,
-                "{class}"
-            );
+            assert_eq!(classify(&p, &h, class, None).verdict, Verdict::Propagate, "{class}");
         }
     }
 
@@ -417,19 +317,10 @@ mod tests {
         let h = Hierarchy::builtin();
         let p = policy(&["Exception"], &["ValueError"]);
         let never = |_: &str, _: &[String]| Some(false);
-        assert_eq!(
-            classify(&p, &h, "OSError", Some(&never)).rule,
-            Rule::Classifier
-        );
-        assert_eq!(
-            classify(&p, &h, "ValueError", Some(&never)).rule,
-            Rule::NonRetryable
-        );
+        assert_eq!(classify(&p, &h, "OSError", Some(&never)).rule, Rule::Classifier);
+        assert_eq!(classify(&p, &h, "ValueError", Some(&never)).rule, Rule::NonRetryable);
         let defer = |_: &str, _: &[String]| None;
-        assert_eq!(
-            classify(&p, &h, "OSError", Some(&defer)).rule,
-            Rule::Retryable
-        );
+        assert_eq!(classify(&p, &h, "OSError", Some(&defer)).rule, Rule::Retryable);
     }
 
     #[test]
@@ -438,10 +329,7 @@ mod tests {
         h.insert_chain(&["app.DbDown", "ConnectionError"]);
         let p = policy(&["IOError"], &[]);
         let c = classify(&p, &h, "app.DbDown", None);
-        assert_eq!(
-            (c.verdict, c.matched.as_deref()),
-            (Verdict::Retry, Some("IOError"))
-        );
+        assert_eq!((c.verdict, c.matched.as_deref()), (Verdict::Retry, Some("IOError")));
         assert!(h.is_subclass("socket.timeout", "OSError"));
     }
 }

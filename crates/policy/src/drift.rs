@@ -74,72 +74,36 @@ fn shape(s: Strategy) -> Strategy {
 pub fn drift(preset: &RetryPolicy, found: &PartialParams) -> Vec<FieldDrift> {
     let mut out = Vec::new();
     let mut push = |field: &str, preset: ParamValue, found: ParamValue| {
-        out.push(FieldDrift {
-            field: field.to_string(),
-            preset,
-            found,
-        })
+        out.push(FieldDrift { field: field.to_string(), preset, found })
     };
     if let Some(n) = found.max_attempts.filter(|n| *n != preset.max_attempts) {
-        push(
-            "max_attempts",
-            ParamValue::Count(preset.max_attempts),
-            ParamValue::Count(n),
-        );
+        push("max_attempts", ParamValue::Count(preset.max_attempts), ParamValue::Count(n));
     }
-    for (field, want, got) in [
-        ("base_delay", preset.base_delay, found.base_delay),
-        ("max_delay", preset.max_delay, found.max_delay),
-    ] {
+    for (field, want, got) in
+        [("base_delay", preset.base_delay, found.base_delay), ("max_delay", preset.max_delay, found.max_delay)]
+    {
         if let Some(g) = got.filter(|g| !close(*g, want)) {
             push(field, ParamValue::Seconds(want), ParamValue::Seconds(g));
         }
     }
     // The multiplier only means something for the exponential family.
-    let exponential = matches!(
-        shape(found.strategy.unwrap_or(preset.strategy)),
-        Strategy::Exponential | Strategy::Adaptive
-    );
-    if let Some(m) = found
-        .multiplier
-        .filter(|m| exponential && !close(*m, preset.multiplier))
-    {
-        push(
-            "multiplier",
-            ParamValue::Seconds(preset.multiplier),
-            ParamValue::Seconds(m),
-        );
+    let exponential =
+        matches!(shape(found.strategy.unwrap_or(preset.strategy)), Strategy::Exponential | Strategy::Adaptive);
+    if let Some(m) = found.multiplier.filter(|m| exponential && !close(*m, preset.multiplier)) {
+        push("multiplier", ParamValue::Seconds(preset.multiplier), ParamValue::Seconds(m));
     }
-    if let Some(s) = found
-        .strategy
-        .filter(|s| shape(*s) != shape(preset.strategy))
-    {
-        push(
-            "strategy",
-            ParamValue::Strategy(preset.strategy),
-            ParamValue::Strategy(s),
-        );
+    if let Some(s) = found.strategy.filter(|s| shape(*s) != shape(preset.strategy)) {
+        push("strategy", ParamValue::Strategy(preset.strategy), ParamValue::Strategy(s));
     }
-    let found_jitter = found
-        .jitter
-        .or((found.strategy == Some(Strategy::ExponentialJitter)).then_some(true));
+    let found_jitter = found.jitter.or((found.strategy == Some(Strategy::ExponentialJitter)).then_some(true));
     let preset_jitter = preset.effective_jitter_range() > 0.0;
     if let Some(j) = found_jitter.filter(|j| *j != preset_jitter) {
-        push(
-            "jitter",
-            ParamValue::Flag(preset_jitter),
-            ParamValue::Flag(j),
-        );
+        push("jitter", ParamValue::Flag(preset_jitter), ParamValue::Flag(j));
     }
-    if let Some(t) = found
-        .total_timeout
-        .filter(|t| preset.total_timeout.is_none_or(|p| !close(p, *t)))
-    {
+    if let Some(t) = found.total_timeout.filter(|t| preset.total_timeout.is_none_or(|p| !close(p, *t))) {
         push(
             "total_timeout",
-            preset
-                .total_timeout
-                .map_or(ParamValue::None, ParamValue::Seconds),
+            preset.total_timeout.map_or(ParamValue::None, ParamValue::Seconds),
             ParamValue::Seconds(t),
         );
     }
@@ -190,26 +154,14 @@ mod tests {
     #[test]
     fn database_loop_with_three_attempts_and_no_jitter() {
         let db = preset("database").unwrap();
-        let found = PartialParams {
-            max_attempts: Some(3),
-            jitter: Some(false),
-            base_delay: Some(0.5),
-            ..Default::default()
-        };
+        let found =
+            PartialParams { max_attempts: Some(3), jitter: Some(false), base_delay: Some(0.5), ..Default::default() };
         let d = drift(db, &found);
         assert_eq!(
             d,
             [
-                FieldDrift {
-                    field: "max_attempts".into(),
-                    preset: ParamValue::Count(5),
-                    found: ParamValue::Count(3)
-                },
-                FieldDrift {
-                    field: "jitter".into(),
-                    preset: ParamValue::Flag(true),
-                    found: ParamValue::Flag(false)
-                },
+                FieldDrift { field: "max_attempts".into(), preset: ParamValue::Count(5), found: ParamValue::Count(3) },
+                FieldDrift { field: "jitter".into(), preset: ParamValue::Flag(true), found: ParamValue::Flag(false) },
             ]
         );
         let site = found.apply(db).unwrap();
@@ -225,46 +177,23 @@ mod tests {
     #[test]
     fn jitter_strategy_is_not_a_strategy_drift() {
         let http = preset("http").unwrap();
-        let found = PartialParams {
-            strategy: Some(Strategy::Exponential),
-            jitter: Some(true),
-            ..Default::default()
-        };
+        let found = PartialParams { strategy: Some(Strategy::Exponential), jitter: Some(true), ..Default::default() };
         assert!(drift(http, &found).is_empty());
-        let found = PartialParams {
-            strategy: Some(Strategy::Linear),
-            total_timeout: Some(5.0),
-            ..Default::default()
-        };
+        let found = PartialParams { strategy: Some(Strategy::Linear), total_timeout: Some(5.0), ..Default::default() };
         let fields: Vec<_> = drift(http, &found).into_iter().map(|d| d.field).collect();
         assert_eq!(fields, ["strategy", "total_timeout"]);
     }
 
     #[test]
     fn serde_field_names() {
-        let p = PartialParams {
-            max_attempts: Some(3),
-            jitter: Some(true),
-            ..Default::default()
-        };
+        let p = PartialParams { max_attempts: Some(3), jitter: Some(true), ..Default::default() };
         let v = serde_json::to_value(&p).unwrap();
         let keys: Vec<_> = v.as_object().unwrap().keys().cloned().collect();
         assert_eq!(keys.len(), 7);
-        for k in [
-            "max_attempts",
-            "base_delay",
-            "max_delay",
-            "multiplier",
-            "strategy",
-            "jitter",
-            "total_timeout",
-        ] {
+        for k in ["max_attempts", "base_delay", "max_delay", "multiplier", "strategy", "jitter", "total_timeout"] {
             assert!(keys.iter().any(|x| x == k), "{k}");
         }
         let d = drift(preset("generic").unwrap(), &p);
-        assert_eq!(
-            serde_json::to_string(&d).unwrap(),
-            r#"[{"field":"jitter","preset":false,"found":true}]"#
-        );
+        assert_eq!(serde_json::to_string(&d).unwrap(), r#"[{"field":"jitter","preset":false,"found":true}]"#);
     }
 }

@@ -50,9 +50,7 @@ pub fn delay(policy: &RetryPolicy, k: u64, uniforms: &mut impl Uniform) -> f64 {
 /// The jittered schedule for a seed: delays 1..N-1.
 pub fn jittered_schedule(policy: &RetryPolicy, seed: u64) -> Vec<f64> {
     let mut r = rng(seed);
-    (1..policy.max_attempts as u64)
-        .map(|k| delay(policy, k, &mut r))
-        .collect()
+    (1..policy.max_attempts as u64).map(|k| delay(policy, k, &mut r)).collect()
 }
 
 #[cfg(test)]

@@ -52,9 +52,7 @@ const LEGACY: &[(&str, Rule)] = &[
 
 /// Converts a key/value map that may use legacy spellings. Canonical keys pass through; two keys
 /// that land on the same knob with different values are a [`PolicyError::Conflict`].
-pub fn from_legacy_map(
-    mut map: Map<String, Value>,
-) -> Result<(RetryPolicy, Vec<Mapping>), ConfigError> {
+pub fn from_legacy_map(mut map: Map<String, Value>) -> Result<(RetryPolicy, Vec<Mapping>), ConfigError> {
     let mut mappings = Vec::new();
     for (legacy, rule) in LEGACY {
         let Some(value) = map.remove(*legacy) else {
@@ -62,38 +60,26 @@ pub fn from_legacy_map(
         };
         let (field, new_value): (&'static str, Value) = match rule {
             Rule::RetriesToAttempts => {
-                let r = value
-                    .as_u64()
-                    .and_then(|r| u32::try_from(r).ok())
-                    .ok_or_else(|| {
-                        ConfigError::Syntax(format!(
-                            "{legacy} must be a non-negative integer (got {value})"
-                        ))
-                    })?;
-                let attempts = r
-                    .checked_add(1)
-                    .ok_or_else(|| ConfigError::Syntax(format!("{legacy} is too large")))?;
+                let r = value.as_u64().and_then(|r| u32::try_from(r).ok()).ok_or_else(|| {
+                    ConfigError::Syntax(format!("{legacy} must be a non-negative integer (got {value})"))
+                })?;
+                let attempts = r.checked_add(1).ok_or_else(|| ConfigError::Syntax(format!("{legacy} is too large")))?;
                 ("max_attempts", Value::from(attempts))
             }
             Rule::Rename(to) => (*to, value.clone()),
         };
         if let Some(existing) = map.get(field) {
             if !same_number(existing, &new_value) {
-                return Err(PolicyError::Conflict {
-                    field,
-                    detail: format!("{field}={existing} vs {legacy}={value}"),
-                }
-                .into());
+                return Err(
+                    PolicyError::Conflict { field, detail: format!("{field}={existing} vs {legacy}={value}") }.into()
+                );
             }
         }
-        mappings.push(Mapping {
-            legacy: format!("{legacy}={value}"),
-            canonical: format!("{field}={new_value}"),
-        });
+        mappings.push(Mapping { legacy: format!("{legacy}={value}"), canonical: format!("{field}={new_value}") });
         map.insert(field.to_string(), new_value);
     }
-    let spec: PolicySpec = serde_json::from_value(Value::Object(map))
-        .map_err(|e| ConfigError::Syntax(e.to_string()))?;
+    let spec: PolicySpec =
+        serde_json::from_value(Value::Object(map)).map_err(|e| ConfigError::Syntax(e.to_string()))?;
     Ok((RetryPolicy::new(spec)?, mappings))
 }
 
@@ -108,16 +94,13 @@ fn same_number(a: &Value, b: &Value) -> bool {
 pub fn from_legacy_json(text: &str) -> Result<(RetryPolicy, Vec<Mapping>), ConfigError> {
     match serde_json::from_str::<Value>(text).map_err(|e| ConfigError::Syntax(e.to_string()))? {
         Value::Object(map) => from_legacy_map(map),
-        other => Err(ConfigError::Syntax(format!(
-            "expected a JSON object, got {other}"
-        ))),
+        other => Err(ConfigError::Syntax(format!("expected a JSON object, got {other}"))),
     }
 }
 
 /// [`from_legacy_map`] on a TOML document.
 pub fn from_legacy_toml(text: &str) -> Result<(RetryPolicy, Vec<Mapping>), ConfigError> {
-    let table: toml::Table =
-        toml::from_str(text).map_err(|e| ConfigError::Syntax(e.to_string()))?;
+    let table: toml::Table = toml::from_str(text).map_err(|e| ConfigError::Syntax(e.to_string()))?;
     match serde_json::to_value(table).map_err(|e| ConfigError::Syntax(e.to_string()))? {
         Value::Object(map) => from_legacy_map(map),
         _ => Err(ConfigError::Syntax("expected a TOML table".into())),
@@ -130,8 +113,7 @@ mod tests {
 
     #[test]
     fn max_retries_means_one_more_attempt() {
-        let (p, m) =
-            from_legacy_toml("max_retries = 3\nretry_delay = 0.5\nbackoff_factor = 3").unwrap();
+        let (p, m) = from_legacy_toml("max_retries = 3\nretry_delay = 0.5\nbackoff_factor = 3").unwrap();
         assert_eq!((p.max_attempts, p.base_delay, p.multiplier), (4, 0.5, 3.0));
         let shown: Vec<String> = m.iter().map(|m| m.to_string()).collect();
         assert_eq!(
@@ -146,10 +128,9 @@ mod tests {
 
     #[test]
     fn every_legacy_spelling_maps() {
-        let (p, m) = from_legacy_json(
-            r#"{"retry_count": 0, "initial_delay": 2, "max_delay": 9, "exponential_base": 1.5}"#,
-        )
-        .unwrap();
+        let (p, m) =
+            from_legacy_json(r#"{"retry_count": 0, "initial_delay": 2, "max_delay": 9, "exponential_base": 1.5}"#)
+                .unwrap();
         assert_eq!((p.max_attempts, p.base_delay, p.multiplier), (1, 2.0, 1.5));
         assert_eq!(m.len(), 3);
     }
@@ -173,10 +154,7 @@ mod tests {
 
     #[test]
     fn bad_values_are_errors() {
-        assert!(matches!(
-            from_legacy_toml("max_retries = -1"),
-            Err(ConfigError::Syntax(_))
-        ));
+        assert!(matches!(from_legacy_toml("max_retries = -1"), Err(ConfigError::Syntax(_))));
         assert!(
             matches!(from_legacy_toml("retry_delay = -1"), Err(ConfigError::Policy(e)) if e.field() == "base_delay")
         );

@@ -73,9 +73,7 @@ pub mod strategy;
 pub mod translate;
 pub mod vectors;
 
-pub use breaker::{
-    BreakerConfig, BreakerRegistry, BreakerState, CircuitBreaker, RegistryConflict, Rejected,
-};
+pub use breaker::{BreakerConfig, BreakerRegistry, BreakerState, CircuitBreaker, RegistryConflict, Rejected};
 pub use budget::{retry_after, HintDecision, TokenBucket};
 pub use classify::{classify, Classification, Classifier, Hierarchy, Rule, Verdict};
 pub use drift::{drift, FieldDrift, ParamValue, PartialParams};
@@ -84,8 +82,8 @@ pub use legacy::{from_legacy_json, from_legacy_map, from_legacy_toml, ConfigErro
 pub use policy::{PolicyError, PolicySpec, RetryPolicy};
 pub use presets::{domains, override_preset, preset, preset_entry, presets, Preset};
 pub use simulate::{
-    parse_outcomes, simulate, simulate_in, AttemptRecord, FinalResult, ScriptError,
-    ScriptExhausted, SimEnv, Simulation, Step, Trace,
+    parse_outcomes, simulate, simulate_in, AttemptRecord, FinalResult, ScriptError, ScriptExhausted, SimEnv,
+    Simulation, Step, Trace,
 };
 pub use strategy::{capped_delay, schedule, schedule_prefix, Strategy};
 pub use translate::Translation;

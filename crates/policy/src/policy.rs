@@ -141,27 +141,18 @@ impl PolicySpec {
     /// the deadline" contradict "attempt 1 always runs".
     pub fn validate(&self) -> Result<(), PolicyError> {
         if self.max_attempts == 0 {
-            return Err(PolicyError::Zero {
-                field: "max_attempts",
-            });
+            return Err(PolicyError::Zero { field: "max_attempts" });
         }
         non_negative("base_delay", self.base_delay)?;
         non_negative("max_delay", self.max_delay)?;
         if self.base_delay > self.max_delay {
-            return Err(PolicyError::BaseAboveMax {
-                base: self.base_delay,
-                max: self.max_delay,
-            });
+            return Err(PolicyError::BaseAboveMax { base: self.base_delay, max: self.max_delay });
         }
         if !(self.multiplier.is_finite() && self.multiplier >= 1.0) {
-            return Err(PolicyError::Multiplier {
-                value: self.multiplier,
-            });
+            return Err(PolicyError::Multiplier { value: self.multiplier });
         }
         if !(0.0..=1.0).contains(&self.jitter_range) {
-            return Err(PolicyError::JitterRange {
-                value: self.jitter_range,
-            });
+            return Err(PolicyError::JitterRange { value: self.jitter_range });
         }
         if let Some(t) = self.operation_timeout {
             positive("operation_timeout", t)?;
@@ -178,15 +169,11 @@ impl PolicySpec {
             }
         }
         if self.circuit_breaker_threshold == 0 {
-            return Err(PolicyError::Zero {
-                field: "circuit_breaker_threshold",
-            });
+            return Err(PolicyError::Zero { field: "circuit_breaker_threshold" });
         }
         non_negative("circuit_breaker_timeout", self.circuit_breaker_timeout)?;
         if self.half_open_max_calls == 0 {
-            return Err(PolicyError::Zero {
-                field: "half_open_max_calls",
-            });
+            return Err(PolicyError::Zero { field: "half_open_max_calls" });
         }
         if let Some(m) = self.retry_after_max {
             non_negative("retry_after_max", m)?;
@@ -256,15 +243,8 @@ impl RetryPolicy {
 impl std::fmt::Display for RetryPolicy {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let s = &self.0;
-        write!(
-            f,
-            "{} attempts, {} b={} max={}",
-            s.max_attempts, s.strategy, s.base_delay, s.max_delay
-        )?;
-        if matches!(
-            s.strategy,
-            Strategy::Exponential | Strategy::ExponentialJitter | Strategy::Adaptive
-        ) {
+        write!(f, "{} attempts, {} b={} max={}", s.max_attempts, s.strategy, s.base_delay, s.max_delay)?;
+        if matches!(s.strategy, Strategy::Exponential | Strategy::ExponentialJitter | Strategy::Adaptive) {
             write!(f, " m={}", s.multiplier)?;
         }
         match self.effective_jitter_range() {
@@ -279,11 +259,7 @@ impl std::fmt::Display for RetryPolicy {
             None => f.write_str(", no total_timeout")?,
         }
         if s.circuit_breaker_enabled {
-            write!(
-                f,
-                ", breaker {}/{}s",
-                s.circuit_breaker_threshold, s.circuit_breaker_timeout
-            )?;
+            write!(f, ", breaker {}/{}s", s.circuit_breaker_threshold, s.circuit_breaker_timeout)?;
         }
         if s.strategy == Strategy::Adaptive {
             write!(f, ", tokens {}/{}", s.max_tokens, s.token_ratio)?;
@@ -334,12 +310,7 @@ mod tests {
     #[test]
     fn zero_attempts_is_an_error() {
         let e = err(|s| s.max_attempts = 0);
-        assert_eq!(
-            e,
-            PolicyError::Zero {
-                field: "max_attempts"
-            }
-        );
+        assert_eq!(e, PolicyError::Zero { field: "max_attempts" });
         assert_eq!(e.to_string(), "max_attempts must be >= 1 (got 0)");
     }
 
@@ -347,10 +318,7 @@ mod tests {
     fn negative_base_delay() {
         let e = err(|s| s.base_delay = -1.0);
         assert_eq!(e.field(), "base_delay");
-        assert_eq!(
-            e.to_string(),
-            "base_delay must be a finite number >= 0 (got -1)"
-        );
+        assert_eq!(e.to_string(), "base_delay must be a finite number >= 0 (got -1)");
     }
 
     #[test]
@@ -361,13 +329,7 @@ mod tests {
     #[test]
     fn infinite_max_delay() {
         let e = err(|s| s.max_delay = f64::INFINITY);
-        assert_eq!(
-            e,
-            PolicyError::NegativeOrNonFinite {
-                field: "max_delay",
-                value: f64::INFINITY
-            }
-        );
+        assert_eq!(e, PolicyError::NegativeOrNonFinite { field: "max_delay", value: f64::INFINITY });
     }
 
     #[test]
@@ -376,13 +338,7 @@ mod tests {
             s.base_delay = 5.0;
             s.max_delay = 2.0
         });
-        assert_eq!(
-            e,
-            PolicyError::BaseAboveMax {
-                base: 5.0,
-                max: 2.0
-            }
-        );
+        assert_eq!(e, PolicyError::BaseAboveMax { base: 5.0, max: 2.0 });
         assert_eq!(e.field(), "base_delay");
     }
 
@@ -395,62 +351,36 @@ mod tests {
 
     #[test]
     fn jitter_range_out_of_bounds() {
-        assert_eq!(
-            err(|s| s.jitter_range = 1.5),
-            PolicyError::JitterRange { value: 1.5 }
-        );
+        assert_eq!(err(|s| s.jitter_range = 1.5), PolicyError::JitterRange { value: 1.5 });
         assert_eq!(err(|s| s.jitter_range = -0.1).field(), "jitter_range");
         assert_eq!(err(|s| s.jitter_range = f64::NAN).field(), "jitter_range");
     }
 
     #[test]
     fn timeouts_must_be_positive() {
-        assert_eq!(
-            err(|s| s.operation_timeout = Some(0.0)).field(),
-            "operation_timeout"
-        );
-        assert_eq!(
-            err(|s| s.total_timeout = Some(-3.0)).field(),
-            "total_timeout"
-        );
+        assert_eq!(err(|s| s.operation_timeout = Some(0.0)).field(), "operation_timeout");
+        assert_eq!(err(|s| s.total_timeout = Some(-3.0)).field(), "total_timeout");
     }
 
     #[test]
     fn empty_exception_names() {
         assert_eq!(
             err(|s| s.retryable_exceptions = vec![" ".into()]),
-            PolicyError::EmptyClassName {
-                field: "retryable_exceptions"
-            }
+            PolicyError::EmptyClassName { field: "retryable_exceptions" }
         );
-        assert_eq!(
-            err(|s| s.non_retryable_exceptions = vec!["".into()]).field(),
-            "non_retryable_exceptions"
-        );
+        assert_eq!(err(|s| s.non_retryable_exceptions = vec!["".into()]).field(), "non_retryable_exceptions");
     }
 
     #[test]
     fn breaker_knobs() {
-        assert_eq!(
-            err(|s| s.circuit_breaker_threshold = 0).field(),
-            "circuit_breaker_threshold"
-        );
-        assert_eq!(
-            err(|s| s.circuit_breaker_timeout = -1.0).field(),
-            "circuit_breaker_timeout"
-        );
-        assert_eq!(
-            err(|s| s.half_open_max_calls = 0).field(),
-            "half_open_max_calls"
-        );
+        assert_eq!(err(|s| s.circuit_breaker_threshold = 0).field(), "circuit_breaker_threshold");
+        assert_eq!(err(|s| s.circuit_breaker_timeout = -1.0).field(), "circuit_breaker_timeout");
+        assert_eq!(err(|s| s.half_open_max_calls = 0).field(), "half_open_max_calls");
     }
 
     #[test]
     fn budget_and_hint_knobs() {
-        assert_eq!(
-            err(|s| s.retry_after_max = Some(f64::NAN)).field(),
-            "retry_after_max"
-        );
+        assert_eq!(err(|s| s.retry_after_max = Some(f64::NAN)).field(), "retry_after_max");
         assert_eq!(err(|s| s.max_tokens = 0.0).field(), "max_tokens");
         assert_eq!(err(|s| s.token_ratio = -1.0).field(), "token_ratio");
     }
@@ -467,9 +397,7 @@ mod tests {
 
     #[test]
     fn toml_and_json_round_trip() {
-        let p = RetryPolicy::default()
-            .with(|s| s.total_timeout = Some(12.5))
-            .unwrap();
+        let p = RetryPolicy::default().with(|s| s.total_timeout = Some(12.5)).unwrap();
         let t = toml::to_string(&p).unwrap();
         assert_eq!(RetryPolicy::from_toml(&t).unwrap(), p);
         let j = serde_json::to_string(&p).unwrap();
@@ -478,10 +406,11 @@ mod tests {
 
     #[test]
     fn display_is_one_line() {
-        let p = RetryPolicy::default()
-            .with(|s| s.retryable_exceptions = vec!["OSError".into()])
-            .unwrap();
-        assert_eq!(p.to_string(), "3 attempts, exponential b=1 max=60 m=2, no jitter, no total_timeout, retry on [OSError]");
+        let p = RetryPolicy::default().with(|s| s.retryable_exceptions = vec!["OSError".into()]).unwrap();
+        assert_eq!(
+            p.to_string(),
+            "3 attempts, exponential b=1 max=60 m=2, no jitter, no total_timeout, retry on [OSError]"
+        );
     }
 
     #[test]

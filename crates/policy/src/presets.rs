@@ -40,13 +40,8 @@ fn parse(text: &str) -> Result<Vec<Preset>, String> {
     file.preset
         .into_iter()
         .map(|e| {
-            let policy =
-                RetryPolicy::new(e.policy).map_err(|err| format!("preset {}: {err}", e.domain))?;
-            Ok(Preset {
-                domain: e.domain,
-                aliases: e.aliases,
-                policy,
-            })
+            let policy = RetryPolicy::new(e.policy).map_err(|err| format!("preset {}: {err}", e.domain))?;
+            Ok(Preset { domain: e.domain, aliases: e.aliases, policy })
         })
         .collect()
 }
@@ -67,9 +62,7 @@ pub fn preset(domain: &str) -> Option<&'static RetryPolicy> {
 /// The preset entry (with its canonical domain name) for a domain name or alias.
 pub fn preset_entry(domain: &str) -> Option<&'static Preset> {
     let d = domain.trim().to_ascii_lowercase();
-    presets()
-        .iter()
-        .find(|p| p.domain == d || p.aliases.contains(&d))
+    presets().iter().find(|p| p.domain == d || p.aliases.contains(&d))
 }
 
 /// Canonical domain names, in table order.
@@ -79,10 +72,7 @@ pub fn domains() -> Vec<&'static str> {
 
 /// A new policy: the domain's preset with `edit` applied and re-validated. `None` for an unknown
 /// domain.
-pub fn override_preset(
-    domain: &str,
-    edit: impl FnOnce(&mut PolicySpec),
-) -> Option<Result<RetryPolicy, PolicyError>> {
+pub fn override_preset(domain: &str, edit: impl FnOnce(&mut PolicySpec)) -> Option<Result<RetryPolicy, PolicyError>> {
     preset(domain).map(|p| p.with(edit))
 }
 
@@ -94,48 +84,17 @@ mod tests {
     #[test]
     fn embedded_file_parses_and_has_every_domain() {
         assert_eq!(parse(PRESETS_TOML).unwrap().len(), 7);
-        assert_eq!(
-            domains(),
-            [
-                "database",
-                "llm",
-                "agent",
-                "websocket",
-                "file",
-                "http",
-                "generic"
-            ]
-        );
+        assert_eq!(domains(), ["database", "llm", "agent", "websocket", "file", "http", "generic"]);
     }
 
     #[test]
     fn table_values() {
         let db = preset("database").unwrap();
-        assert_eq!(
-            (db.max_attempts, db.base_delay, db.max_delay),
-            (5, 0.5, 30.0)
-        );
-        assert_eq!(
-            (db.strategy, db.multiplier, db.jitter_range),
-            (Strategy::ExponentialJitter, 2.0, 0.1)
-        );
-        assert_eq!(
-            (
-                db.total_timeout,
-                db.circuit_breaker_threshold,
-                db.circuit_breaker_timeout
-            ),
-            (Some(60.0), 5, 60.0)
-        );
+        assert_eq!((db.max_attempts, db.base_delay, db.max_delay), (5, 0.5, 30.0));
+        assert_eq!((db.strategy, db.multiplier, db.jitter_range), (Strategy::ExponentialJitter, 2.0, 0.1));
+        assert_eq!((db.total_timeout, db.circuit_breaker_threshold, db.circuit_breaker_timeout), (Some(60.0), 5, 60.0));
         let llm = preset("llm").unwrap();
-        assert_eq!(
-            (
-                llm.multiplier,
-                llm.jitter_range,
-                llm.circuit_breaker_threshold
-            ),
-            (2.5, 0.15, 3)
-        );
+        assert_eq!((llm.multiplier, llm.jitter_range, llm.circuit_breaker_threshold), (2.5, 0.15, 3));
         assert!(!preset("agent").unwrap().circuit_breaker_enabled);
         assert_eq!(preset("generic").unwrap().total_timeout, None);
         assert_eq!(preset("file").unwrap().multiplier, 1.5);
@@ -143,31 +102,23 @@ mod tests {
 
     #[test]
     fn network_is_http() {
-        assert!(std::ptr::eq(
-            preset("network").unwrap(),
-            preset("http").unwrap()
-        ));
+        assert!(std::ptr::eq(preset("network").unwrap(), preset("http").unwrap()));
         assert!(preset("HTTP").is_some());
         assert!(preset("nope").is_none());
     }
 
     #[test]
     fn overrides_do_not_leak() {
-        let changed = override_preset("database", |s| s.max_attempts = 9)
-            .unwrap()
-            .unwrap();
+        let changed = override_preset("database", |s| s.max_attempts = 9).unwrap().unwrap();
         assert_eq!(changed.max_attempts, 9);
         assert_eq!(preset("database").unwrap().max_attempts, 5);
-        let err = override_preset("database", |s| s.jitter_range = 3.0)
-            .unwrap()
-            .unwrap_err();
+        let err = override_preset("database", |s| s.jitter_range = 3.0).unwrap().unwrap_err();
         assert_eq!(err.field(), "jitter_range");
     }
 
     #[test]
     fn broken_preset_data_names_the_domain() {
-        let e =
-            parse("[[preset]]\ndomain = \"x\"\n[preset.policy]\nmax_attempts = 0\n").unwrap_err();
+        let e = parse("[[preset]]\ndomain = \"x\"\n[preset.policy]\nmax_attempts = 0\n").unwrap_err();
         assert_eq!(e, "preset x: max_attempts must be >= 1 (got 0)");
     }
 }

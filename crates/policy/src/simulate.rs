@@ -31,18 +31,10 @@ pub struct Step {
 
 impl Step {
     pub fn ok() -> Step {
-        Step {
-            error: None,
-            duration: 0.0,
-            hint: None,
-        }
+        Step { error: None, duration: 0.0, hint: None }
     }
     pub fn err(class: &str) -> Step {
-        Step {
-            error: Some(class.to_string()),
-            duration: 0.0,
-            hint: None,
-        }
+        Step { error: Some(class.to_string()), duration: 0.0, hint: None }
     }
 }
 
@@ -72,9 +64,7 @@ pub struct ScriptError {
 fn seconds(text: &str, what: &str) -> Result<f64, String> {
     match text.trim().parse::<f64>() {
         Ok(v) if v.is_finite() && v >= 0.0 => Ok(v),
-        _ => Err(format!(
-            "{what} `{text}` is not a finite number of seconds >= 0"
-        )),
+        _ => Err(format!("{what} `{text}` is not a finite number of seconds >= 0")),
     }
 }
 
@@ -83,22 +73,12 @@ pub fn parse_outcomes(script: &str) -> Result<Vec<Step>, ScriptError> {
     let mut steps: Vec<Step> = Vec::new();
     for (i, raw) in script.split(',').enumerate() {
         let token = raw.trim();
-        let fail = |reason: String| ScriptError {
-            index: i + 1,
-            token: token.to_string(),
-            reason,
-        };
+        let fail = |reason: String| ScriptError { index: i + 1, token: token.to_string(), reason };
         if let Some(h) = token.strip_prefix("hint:") {
             let h = seconds(h, "hint").map_err(fail)?;
             match steps.last_mut() {
-                Some(Step {
-                    error: Some(_),
-                    hint: hint @ None,
-                    ..
-                }) => *hint = Some(h),
-                Some(Step { error: Some(_), .. }) => {
-                    return Err(fail("the failure already has a hint".into()))
-                }
+                Some(Step { error: Some(_), hint: hint @ None, .. }) => *hint = Some(h),
+                Some(Step { error: Some(_), .. }) => return Err(fail("the failure already has a hint".into())),
                 _ => return Err(fail("a hint must follow an `err:` outcome".into())),
             }
             continue;
@@ -111,9 +91,7 @@ pub fn parse_outcomes(script: &str) -> Result<Vec<Step>, ScriptError> {
             None
         } else if let Some(class) = body.strip_prefix("err:") {
             let valid = !class.is_empty()
-                && class
-                    .split('.')
-                    .all(|p| !p.is_empty() && p.chars().all(|c| c.is_alphanumeric() || c == '_'));
+                && class.split('.').all(|p| !p.is_empty() && p.chars().all(|c| c.is_alphanumeric() || c == '_'));
             if !valid {
                 return Err(fail(format!("`{class}` is not a dotted Python class name")));
             }
@@ -121,15 +99,9 @@ pub fn parse_outcomes(script: &str) -> Result<Vec<Step>, ScriptError> {
         } else if token.is_empty() {
             return Err(fail("empty outcome".into()));
         } else {
-            return Err(fail(
-                "expected `ok`, `err:Class`, `err:Class@seconds` or `hint:seconds`".into(),
-            ));
+            return Err(fail("expected `ok`, `err:Class`, `err:Class@seconds` or `hint:seconds`".into()));
         };
-        steps.push(Step {
-            error,
-            duration,
-            hint: None,
-        });
+        steps.push(Step { error, duration, hint: None });
     }
     Ok(steps)
 }
@@ -212,19 +184,13 @@ impl Trace {
     }
     /// Start times of executed attempts.
     pub fn starts(&self) -> Vec<f64> {
-        self.attempts
-            .iter()
-            .filter(|a| a.outcome != "rejected")
-            .map(|a| a.start)
-            .collect()
+        self.attempts.iter().filter(|a| a.outcome != "rejected").map(|a| a.start).collect()
     }
 }
 
 /// The script ran out before the loop ended.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
-#[error(
-    "the outcome script has {given} outcome(s) but attempt {attempt} needs one; add more outcomes"
-)]
+#[error("the outcome script has {given} outcome(s) but attempt {attempt} needs one; add more outcomes")]
 pub struct ScriptExhausted {
     pub attempt: u32,
     pub given: usize,
@@ -246,14 +212,7 @@ pub struct SimEnv<'a> {
 
 impl<'a> SimEnv<'a> {
     pub fn new(seed: u64, hierarchy: &'a Hierarchy) -> Self {
-        SimEnv {
-            seed,
-            hierarchy,
-            classifier: None,
-            breaker: None,
-            bucket: None,
-            clock: 0.0,
-        }
+        SimEnv { seed, hierarchy, classifier: None, breaker: None, bucket: None, clock: 0.0 }
     }
 }
 
@@ -273,42 +232,26 @@ pub fn simulate(policy: &RetryPolicy, steps: &[Step], seed: u64) -> Result<Trace
 }
 
 /// Simulates one call in `env`.
-pub fn simulate_in(
-    policy: &RetryPolicy,
-    steps: &[Step],
-    env: SimEnv<'_>,
-) -> Result<Simulation, ScriptExhausted> {
+pub fn simulate_in(policy: &RetryPolicy, steps: &[Step], env: SimEnv<'_>) -> Result<Simulation, ScriptExhausted> {
     let mut rng = jitter::rng(env.seed);
     let adaptive = policy.strategy == Strategy::Adaptive;
-    let mut breaker = env
-        .breaker
-        .or_else(|| BreakerConfig::from_policy(policy).map(CircuitBreaker::new));
-    let mut bucket = if adaptive {
-        Some(
-            env.bucket
-                .unwrap_or_else(|| TokenBucket::for_policy(policy)),
-        )
-    } else {
-        env.bucket
-    };
+    let mut breaker = env.breaker.or_else(|| BreakerConfig::from_policy(policy).map(CircuitBreaker::new));
+    let mut bucket =
+        if adaptive { Some(env.bucket.unwrap_or_else(|| TokenBucket::for_policy(policy))) } else { env.bucket };
     let origin = env.clock;
     let mut now = origin;
     let mut records = Vec::new();
     let mut script = steps.iter();
     let mut made = 0u32;
 
-    let finish =
-        |result: FinalResult, reason: String, records: Vec<AttemptRecord>, made: u32, now: f64| {
-            Trace {
-                result,
-                attempts_made: made,
-                elapsed: now - origin,
-                reason,
-                attempts: records,
-            }
-        };
-    let state_name =
-        |b: &Option<CircuitBreaker>, now: f64| b.as_ref().map(|b| b.state(now).name().to_string());
+    let finish = |result: FinalResult, reason: String, records: Vec<AttemptRecord>, made: u32, now: f64| Trace {
+        result,
+        attempts_made: made,
+        elapsed: now - origin,
+        reason,
+        attempts: records,
+    };
+    let state_name = |b: &Option<CircuitBreaker>, now: f64| b.as_ref().map(|b| b.state(now).name().to_string());
 
     let mut n = 1u32;
     let (result, reason) = loop {
@@ -330,16 +273,10 @@ pub fn simulate_in(
                     jitter_u: None,
                     sleep: None,
                 });
-                break (
-                    FinalResult::CircuitOpen,
-                    format!("breaker rejected attempt {n}"),
-                );
+                break (FinalResult::CircuitOpen, format!("breaker rejected attempt {n}"));
             }
         }
-        let step = script.next().ok_or(ScriptExhausted {
-            attempt: n,
-            given: steps.len(),
-        })?;
+        let step = script.next().ok_or(ScriptExhausted { attempt: n, given: steps.len() })?;
         made += 1;
         // Per-attempt budget: min(operation_timeout, time left).
         let left = policy.total_timeout.map(|t| t - elapsed);
@@ -348,11 +285,7 @@ pub fn simulate_in(
             (o, l) => o.or(l),
         };
         let timed_out = budget.is_some_and(|b| step.duration > b);
-        let duration = if timed_out {
-            budget.unwrap_or(step.duration)
-        } else {
-            step.duration
-        };
+        let duration = if timed_out { budget.unwrap_or(step.duration) } else { step.duration };
         let deadline_hit = timed_out && left.is_some_and(|l| duration >= l);
         let start = elapsed;
         now += duration;
@@ -377,15 +310,9 @@ pub fn simulate_in(
         let classification = if deadline_hit {
             None
         } else if timed_out {
-            Some(Classification {
-                verdict: Verdict::Retry,
-                rule: Rule::AttemptTimeout,
-                matched: None,
-            })
+            Some(Classification { verdict: Verdict::Retry, rule: Rule::AttemptTimeout, matched: None })
         } else {
-            step.error
-                .as_ref()
-                .map(|class| classify(policy, env.hierarchy, class, env.classifier))
+            step.error.as_ref().map(|class| classify(policy, env.hierarchy, class, env.classifier))
         };
         if deadline_hit {
             // The attempt was cut at the deadline: terminal, never itself retried.
@@ -395,10 +322,7 @@ pub fn simulate_in(
             record.breaker = state_name(&breaker, now);
             record.tokens = bucket.map(|b| b.tokens);
             records.push(record);
-            break (
-                FinalResult::Deadline,
-                format!("attempt {n} ran into total_timeout"),
-            );
+            break (FinalResult::Deadline, format!("attempt {n} ran into total_timeout"));
         }
         let Some(classification) = classification else {
             if let Some(b) = breaker.as_mut() {
@@ -423,15 +347,9 @@ pub fn simulate_in(
                 records.push(record);
                 let class = step.error.clone().unwrap_or_default();
                 break if classification.verdict == Verdict::Propagate {
-                    (
-                        FinalResult::Cancelled,
-                        format!("{class} is cancellation: propagated, not retried"),
-                    )
+                    (FinalResult::Cancelled, format!("{class} is cancellation: propagated, not retried"))
                 } else {
-                    (
-                        FinalResult::NonRetryable,
-                        format!("{class} is not retryable ({:?})", classification.rule),
-                    )
+                    (FinalResult::NonRetryable, format!("{class} is not retryable ({:?})", classification.rule))
                 };
             }
             Verdict::Retry => {}
@@ -450,10 +368,7 @@ pub fn simulate_in(
         }
         if adaptive && !bucket.is_some_and(|b| b.retry_allowed()) {
             records.push(record);
-            break (
-                FinalResult::Throttled,
-                "retry token bucket at or below half".to_string(),
-            );
+            break (FinalResult::Throttled, "retry token bucket at or below half".to_string());
         }
         let elapsed = now - origin;
         let delay = match step.hint.filter(|_| adaptive) {
@@ -461,17 +376,11 @@ pub fn simulate_in(
                 HintDecision::Sleep(d) => d,
                 HintDecision::Stop => {
                     records.push(record);
-                    break (
-                        FinalResult::Deadline,
-                        format!("Retry-After {h}s does not fit in total_timeout"),
-                    );
+                    break (FinalResult::Deadline, format!("Retry-After {h}s does not fit in total_timeout"));
                 }
             },
             None => {
-                let mut recorder = Recording {
-                    inner: &mut rng,
-                    last: None,
-                };
+                let mut recorder = Recording { inner: &mut rng, last: None };
                 let d = jitter::delay(policy, n as u64, &mut recorder);
                 record.jitter_u = recorder.last;
                 d
@@ -482,10 +391,7 @@ pub fn simulate_in(
                 records.push(record);
                 break (
                     FinalResult::Deadline,
-                    format!(
-                        "next attempt would start at {} >= total_timeout {total}",
-                        elapsed + delay
-                    ),
+                    format!("next attempt would start at {} >= total_timeout {total}", elapsed + delay),
                 );
             }
         }
@@ -495,12 +401,7 @@ pub fn simulate_in(
         n += 1;
     };
     let trace = finish(result, reason, records, made, now);
-    Ok(Simulation {
-        trace,
-        breaker,
-        bucket,
-        clock: now,
-    })
+    Ok(Simulation { trace, breaker, bucket, clock: now })
 }
 
 /// Remembers the draw so the trace can show it (and vectors can replay it).
@@ -525,41 +426,19 @@ mod tests {
 
     #[test]
     fn parses_every_token_kind() {
-        let s =
-            parse_outcomes(" ok@0.25, err:ConnectionError , hint:3, err:asyncio.CancelledError@1")
-                .unwrap();
+        let s = parse_outcomes(" ok@0.25, err:ConnectionError , hint:3, err:asyncio.CancelledError@1").unwrap();
         assert_eq!(s.len(), 3);
-        assert_eq!(
-            s[0],
-            Step {
-                error: None,
-                duration: 0.25,
-                hint: None
-            }
-        );
-        assert_eq!(
-            s[1],
-            Step {
-                error: Some("ConnectionError".into()),
-                duration: 0.0,
-                hint: Some(3.0)
-            }
-        );
+        assert_eq!(s[0], Step { error: None, duration: 0.25, hint: None });
+        assert_eq!(s[1], Step { error: Some("ConnectionError".into()), duration: 0.0, hint: Some(3.0) });
         assert_eq!(s[2].to_string(), "err:asyncio.CancelledError@1");
     }
 
     #[test]
     fn script_errors_name_the_token() {
         let e = parse_outcomes("ok,err:,ok").unwrap_err();
-        assert_eq!(
-            e.to_string(),
-            "bad outcome #2 `err:`: `` is not a dotted Python class name"
-        );
+        assert_eq!(e.to_string(), "bad outcome #2 `err:`: `` is not a dotted Python class name");
         let e = parse_outcomes("hint:2").unwrap_err();
-        assert_eq!(
-            e.to_string(),
-            "bad outcome #1 `hint:2`: a hint must follow an `err:` outcome"
-        );
+        assert_eq!(e.to_string(), "bad outcome #1 `hint:2`: a hint must follow an `err:` outcome");
         let e = parse_outcomes("err:X@-1").unwrap_err();
         assert_eq!((e.index, e.token.as_str()), (1, "err:X@-1"));
         let e = parse_outcomes("ok,,ok").unwrap_err();
@@ -572,24 +451,13 @@ mod tests {
     fn script_running_out_is_an_error() {
         let p = preset("agent").unwrap();
         let e = simulate(p, &[Step::err("OSError")], 0).unwrap_err();
-        assert_eq!(
-            e,
-            ScriptExhausted {
-                attempt: 2,
-                given: 1
-            }
-        );
+        assert_eq!(e, ScriptExhausted { attempt: 2, given: 1 });
     }
 
     #[test]
     fn success_after_retries() {
         let p = preset("agent").unwrap();
-        let t = simulate(
-            p,
-            &parse_outcomes("err:ConnectionError,err:TimeoutError,ok").unwrap(),
-            0,
-        )
-        .unwrap();
+        let t = simulate(p, &parse_outcomes("err:ConnectionError,err:TimeoutError,ok").unwrap(), 0).unwrap();
         assert_eq!(t.result, FinalResult::Success);
         assert_eq!(t.starts(), [0.0, 1.0, 3.0]);
         assert_eq!(t.sleeps(), [1.0, 2.0]);
@@ -597,16 +465,8 @@ mod tests {
 
     #[test]
     fn llm_breaker_opens_before_the_last_attempt() {
-        let p = preset("llm")
-            .unwrap()
-            .with(|s| s.jitter_range = 0.0)
-            .unwrap();
-        let t = simulate(
-            &p,
-            &parse_outcomes("err:OSError,err:OSError,err:OSError,ok").unwrap(),
-            0,
-        )
-        .unwrap();
+        let p = preset("llm").unwrap().with(|s| s.jitter_range = 0.0).unwrap();
+        let t = simulate(&p, &parse_outcomes("err:OSError,err:OSError,err:OSError,ok").unwrap(), 0).unwrap();
         assert_eq!(t.result, FinalResult::CircuitOpen);
         assert_eq!(t.attempts_made, 3);
         assert_eq!(t.attempts[2].breaker.as_deref(), Some("open"));
@@ -615,16 +475,10 @@ mod tests {
 
     #[test]
     fn operation_timeout_is_a_retryable_attempt_timeout() {
-        let p = preset("agent")
-            .unwrap()
-            .with(|s| s.operation_timeout = Some(2.0))
-            .unwrap();
+        let p = preset("agent").unwrap().with(|s| s.operation_timeout = Some(2.0)).unwrap();
         let t = simulate(&p, &parse_outcomes("ok@5,ok").unwrap(), 0).unwrap();
         assert_eq!(t.attempts[0].duration, 2.0);
-        assert_eq!(
-            t.attempts[0].classification.as_ref().unwrap().rule,
-            Rule::AttemptTimeout
-        );
+        assert_eq!(t.attempts[0].classification.as_ref().unwrap().rule, Rule::AttemptTimeout);
         assert_eq!(t.starts(), [0.0, 3.0]);
         assert_eq!(t.result, FinalResult::Success);
     }
@@ -649,40 +503,22 @@ mod tests {
                 s.retry_after_max = Some(7.0);
             })
             .unwrap();
-        let t = simulate(
-            &p,
-            &parse_outcomes("err:OSError,hint:30,err:OSError,err:OSError").unwrap(),
-            0,
-        )
-        .unwrap();
+        let t = simulate(&p, &parse_outcomes("err:OSError,hint:30,err:OSError,err:OSError").unwrap(), 0).unwrap();
         assert_eq!(t.sleeps(), [7.0]);
         assert_eq!(t.result, FinalResult::Throttled);
         assert_eq!(t.attempts[1].tokens, Some(2.0));
         // Non-adaptive strategies ignore the hint.
-        let t = simulate(
-            preset("agent").unwrap(),
-            &parse_outcomes("err:OSError,hint:30,ok").unwrap(),
-            0,
-        )
-        .unwrap();
+        let t = simulate(preset("agent").unwrap(), &parse_outcomes("err:OSError,hint:30,ok").unwrap(), 0).unwrap();
         assert_eq!(t.sleeps(), [1.0]);
     }
 
     #[test]
     fn cancellation_propagates_without_touching_the_breaker() {
         let p = preset("database").unwrap();
-        let s = simulate_in(
-            p,
-            &parse_outcomes("err:KeyboardInterrupt").unwrap(),
-            SimEnv::new(1, &Hierarchy::builtin()),
-        )
-        .unwrap();
+        let s =
+            simulate_in(p, &parse_outcomes("err:KeyboardInterrupt").unwrap(), SimEnv::new(1, &Hierarchy::builtin()))
+                .unwrap();
         assert_eq!(s.trace.result, FinalResult::Cancelled);
-        assert_eq!(
-            s.breaker.unwrap().state(0.0),
-            BreakerState::Closed {
-                consecutive_failures: 0
-            }
-        );
+        assert_eq!(s.breaker.unwrap().state(0.0), BreakerState::Closed { consecutive_failures: 0 });
     }
 }

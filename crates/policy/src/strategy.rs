@@ -65,13 +65,7 @@ impl std::fmt::Display for Strategy {
 /// `c(k) = min(raw(k), max_delay)` for the policy's strategy. `k` starts at 1; `k = 0` is treated
 /// as 1. Never returns inf or NaN: the result is always in `[0, max_delay]`.
 pub fn capped_delay(policy: &RetryPolicy, k: u64) -> f64 {
-    capped(
-        policy.strategy,
-        policy.base_delay,
-        policy.multiplier,
-        policy.max_delay,
-        k,
-    )
+    capped(policy.strategy, policy.base_delay, policy.multiplier, policy.max_delay, k)
 }
 
 /// The same computation on bare numbers (inputs assumed valid: finite, `0 <= b <= max`, `m >= 1`).
@@ -144,22 +138,13 @@ mod tests {
                 assert_eq!(d, want, "{s} k={k}");
             }
         }
-        assert_eq!(
-            capped(Strategy::Exponential, 1e-300, 1e300, 1e308, 1_000_000),
-            1e308
-        );
-        assert_eq!(
-            capped(Strategy::Linear, 1e308, 1.0, 1e308, 1_000_000),
-            1e308
-        );
+        assert_eq!(capped(Strategy::Exponential, 1e-300, 1e300, 1e308, 1_000_000), 1e308);
+        assert_eq!(capped(Strategy::Linear, 1e308, 1.0, 1e308, 1_000_000), 1e308);
     }
 
     #[test]
     fn zero_base_never_nan() {
-        assert_eq!(
-            capped(Strategy::Exponential, 0.0, 10.0, 0.0, 1_000_000),
-            0.0
-        );
+        assert_eq!(capped(Strategy::Exponential, 0.0, 10.0, 0.0, 1_000_000), 0.0);
     }
 
     #[test]

@@ -73,16 +73,11 @@ fn failures(n: u32, class: &str) -> String {
 }
 
 fn custom(edit: impl FnOnce(&mut crate::policy::PolicySpec)) -> RetryPolicy {
-    RetryPolicy::default()
-        .with(edit)
-        .expect("vector policy is valid")
+    RetryPolicy::default().with(edit).expect("vector policy is valid")
 }
 
 fn no_jitter(domain: &str) -> RetryPolicy {
-    preset(domain)
-        .expect("known domain")
-        .with(|s| s.jitter_range = 0.0)
-        .expect("valid")
+    preset(domain).expect("known domain").with(|s| s.jitter_range = 0.0).expect("valid")
 }
 
 fn cases() -> Vec<Case> {
@@ -99,7 +94,8 @@ fn cases() -> Vec<Case> {
         }
     };
     let preset_of = |d: &str| preset(d).expect("known domain").clone();
-    let legacy = json!({"max_retries": 3, "strategy": "exponential", "base_delay": 1.0, "multiplier": 2.0, "max_delay": 60.0});
+    let legacy =
+        json!({"max_retries": 3, "strategy": "exponential", "base_delay": 1.0, "multiplier": 2.0, "max_delay": 60.0});
     let (legacy_policy, _) = from_legacy_json(&legacy.to_string()).expect("valid legacy vector");
     let mut v = vec![
         spec("agent-preset", "agent preset, every attempt fails: delays [1, 2]", preset_of("agent")),
@@ -162,24 +158,9 @@ fn cases() -> Vec<Case> {
         }
     };
     v.extend([
-        jittered(
-            "database-preset-seed-42",
-            "database preset (r = 0.1), seed 42",
-            42,
-            preset_of("database"),
-        ),
-        jittered(
-            "llm-preset-seed-7",
-            "llm preset (r = 0.15), seed 7; breaker rejects attempt 4",
-            7,
-            preset_of("llm"),
-        ),
-        jittered(
-            "http-preset-seed-3",
-            "http preset (r = 0.1), seed 3",
-            3,
-            preset_of("http"),
-        ),
+        jittered("database-preset-seed-42", "database preset (r = 0.1), seed 42", 42, preset_of("database")),
+        jittered("llm-preset-seed-7", "llm preset (r = 0.15), seed 7; breaker rejects attempt 4", 7, preset_of("llm")),
+        jittered("http-preset-seed-3", "http preset (r = 0.1), seed 3", 3, preset_of("http")),
         jittered(
             "full-jitter-seed-1",
             "exponential, N=6, b=1, max=8, full jitter r = 1, seed 1",
@@ -264,8 +245,7 @@ pub fn vectors() -> VectorFile {
         .into_iter()
         .map(|c| {
             let steps = parse_outcomes(&c.outcomes).expect("vector scripts parse");
-            let trace =
-                simulate(&c.policy, &steps, c.seed).expect("vector scripts are long enough");
+            let trace = simulate(&c.policy, &steps, c.seed).expect("vector scripts are long enough");
             Vector {
                 name: c.name.to_string(),
                 description: c.description.to_string(),
@@ -304,18 +284,11 @@ mod tests {
     use super::*;
 
     fn close(a: &[f64], b: &[f64]) -> bool {
-        a.len() == b.len()
-            && a.iter()
-                .zip(b)
-                .all(|(x, y)| (x - y).abs() <= 1e-9 * x.abs().max(1.0))
+        a.len() == b.len() && a.iter().zip(b).all(|(x, y)| (x - y).abs() <= 1e-9 * x.abs().max(1.0))
     }
 
     fn get(file: &VectorFile, name: &str) -> Vector {
-        file.vectors
-            .iter()
-            .find(|v| v.name == name)
-            .unwrap_or_else(|| panic!("{name}"))
-            .clone()
+        file.vectors.iter().find(|v| v.name == name).unwrap_or_else(|| panic!("{name}")).clone()
     }
 
     /// The spec's table, typed in by hand: name -> delays.
@@ -328,10 +301,7 @@ mod tests {
         ("fixed", &[1.5, 1.5, 1.5]),
         ("linear-capped", &[1.0, 2.0, 3.0, 3.0]),
         ("fibonacci-capped", &[1.0, 1.0, 2.0, 3.0, 5.0, 6.0]),
-        (
-            "exponential-capped",
-            &[1.0, 2.0, 4.0, 8.0, 10.0, 10.0, 10.0],
-        ),
+        ("exponential-capped", &[1.0, 2.0, 4.0, 8.0, 10.0, 10.0, 10.0]),
         ("single-attempt", &[]),
         ("legacy-max-retries", &[1.0, 2.0, 4.0]),
     ];
@@ -342,16 +312,8 @@ mod tests {
         for (name, delays) in SPEC_DELAYS {
             let v = get(&file, name);
             assert!(v.from_spec);
-            assert!(
-                close(&v.expected.schedule, delays),
-                "{name}: schedule {:?}",
-                v.expected.schedule
-            );
-            assert!(
-                close(&v.expected.sleeps, delays),
-                "{name}: sleeps {:?}",
-                v.expected.sleeps
-            );
+            assert!(close(&v.expected.schedule, delays), "{name}: schedule {:?}", v.expected.schedule);
+            assert!(close(&v.expected.sleeps, delays), "{name}: sleeps {:?}", v.expected.sleeps);
             assert!(v.expected.jitter_u.is_empty(), "{name}");
         }
     }
@@ -361,14 +323,8 @@ mod tests {
         let file = vectors();
         assert_eq!(get(&file, "legacy-max-retries").expected.attempts_made, 4);
         assert_eq!(get(&file, "single-attempt").expected.attempts_made, 1);
-        assert_eq!(
-            get(&file, "exponential-capped").expected.result,
-            FinalResult::Exhausted
-        );
-        assert_eq!(
-            get(&file, "llm-preset-r0").expected.result,
-            FinalResult::CircuitOpen
-        );
+        assert_eq!(get(&file, "exponential-capped").expected.result, FinalResult::Exhausted);
+        assert_eq!(get(&file, "llm-preset-r0").expected.result, FinalResult::CircuitOpen);
     }
 
     #[test]
@@ -386,30 +342,12 @@ mod tests {
 
     #[test]
     fn jittered_vectors_replay_from_their_draws() {
-        for v in vectors()
-            .vectors
-            .iter()
-            .filter(|v| !v.expected.jitter_u.is_empty())
-        {
+        for v in vectors().vectors.iter().filter(|v| !v.expected.jitter_u.is_empty()) {
             let r = v.policy.effective_jitter_range();
-            let replayed: Vec<f64> = v
-                .expected
-                .schedule
-                .iter()
-                .zip(&v.expected.jitter_u)
-                .map(|(c, u)| c * (1.0 - r * u))
-                .collect();
-            assert!(
-                close(&v.expected.sleeps, &replayed[..v.expected.sleeps.len()]),
-                "{}",
-                v.name
-            );
-            assert!(v
-                .expected
-                .sleeps
-                .iter()
-                .zip(&v.expected.schedule)
-                .all(|(d, c)| *d <= *c && *d >= c * (1.0 - r)));
+            let replayed: Vec<f64> =
+                v.expected.schedule.iter().zip(&v.expected.jitter_u).map(|(c, u)| c * (1.0 - r * u)).collect();
+            assert!(close(&v.expected.sleeps, &replayed[..v.expected.sleeps.len()]), "{}", v.name);
+            assert!(v.expected.sleeps.iter().zip(&v.expected.schedule).all(|(d, c)| *d <= *c && *d >= c * (1.0 - r)));
         }
     }
 
@@ -417,24 +355,10 @@ mod tests {
     fn behaviour_vectors() {
         let file = vectors();
         let v = get(&file, "non-retryable-subclass");
-        assert_eq!(
-            (v.expected.result, v.expected.attempts_made),
-            (FinalResult::NonRetryable, 1)
-        );
-        assert_eq!(
-            get(&file, "cancellation-propagates").expected.result,
-            FinalResult::Cancelled
-        );
-        assert_eq!(
-            get(&file, "adaptive-retry-after-and-throttle")
-                .expected
-                .sleeps,
-            [7.0]
-        );
-        assert_eq!(
-            get(&file, "success-after-retries").expected.starts,
-            [0.0, 1.5, 3.75]
-        );
+        assert_eq!((v.expected.result, v.expected.attempts_made), (FinalResult::NonRetryable, 1));
+        assert_eq!(get(&file, "cancellation-propagates").expected.result, FinalResult::Cancelled);
+        assert_eq!(get(&file, "adaptive-retry-after-and-throttle").expected.sleeps, [7.0]);
+        assert_eq!(get(&file, "success-after-retries").expected.starts, [0.0, 1.5, 3.75]);
     }
 
     #[test]

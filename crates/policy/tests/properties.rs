@@ -3,25 +3,17 @@
 use proptest::prelude::*;
 use retry_audit_policy::jitter::{self, Uniform};
 use retry_audit_policy::{
-    capped_delay, simulate, simulate_in, BreakerConfig, BreakerState, CircuitBreaker, FinalResult,
-    Hierarchy, PolicySpec, RetryPolicy, SimEnv, Step, Strategy as Kind,
+    capped_delay, simulate, simulate_in, BreakerConfig, BreakerState, CircuitBreaker, FinalResult, Hierarchy,
+    PolicySpec, RetryPolicy, SimEnv, Step, Strategy as Kind,
 };
 
 fn config() -> ProptestConfig {
-    ProptestConfig {
-        cases: 10_000,
-        ..ProptestConfig::default()
-    }
+    ProptestConfig { cases: 10_000, ..ProptestConfig::default() }
 }
 
 /// Every strategy except adaptive (its token bucket is a budget that may stop the loop early).
 fn kind() -> impl proptest::strategy::Strategy<Value = Kind> {
-    prop::sample::select(
-        Kind::ALL
-            .into_iter()
-            .filter(|k| *k != Kind::Adaptive)
-            .collect::<Vec<_>>(),
-    )
+    prop::sample::select(Kind::ALL.into_iter().filter(|k| *k != Kind::Adaptive).collect::<Vec<_>>())
 }
 
 prop_compose! {

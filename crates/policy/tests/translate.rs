@@ -42,18 +42,17 @@ fn tenacity_wait_exponential_default_cap_is_max_wait() {
     // tenacity wait_exponential()(attempt 2000) == 4.611686018427388e18 (sys.maxsize / 2)
     let p = exact("@retry(stop=stop_after_attempt(3), wait=wait_exponential())");
     assert_eq!(p.max_delay, 4.611686018427388e18);
-    assert_eq!(
-        retry_audit_policy::capped_delay(&p, 2000),
-        4.611686018427388e18
-    );
+    assert_eq!(retry_audit_policy::capped_delay(&p, 2000), 4.611686018427388e18);
 }
 
 #[test]
 fn tenacity_min_above_multiplier_is_explained() {
     // tenacity: wait_exponential(multiplier=1, min=4, max=10) -> [4, 4, 4, 8, 10]
-    let (closest, reasons) =
-        inexact("stop_after_attempt(6), wait_exponential(multiplier=1, min=4, max=10)");
-    assert_eq!(reasons, ["min=4 raises the first delays to 4 (tenacity clamps to [min, max]); canonical delay 1 is base_delay"]);
+    let (closest, reasons) = inexact("stop_after_attempt(6), wait_exponential(multiplier=1, min=4, max=10)");
+    assert_eq!(
+        reasons,
+        ["min=4 raises the first delays to 4 (tenacity clamps to [min, max]); canonical delay 1 is base_delay"]
+    );
     assert_eq!(closest.unwrap().base_delay, 4.0);
 }
 
@@ -61,38 +60,25 @@ fn tenacity_min_above_multiplier_is_explained() {
 fn tenacity_wait_random_exponential_is_full_jitter() {
     // uniform(0, min(multiplier * 2**(n-1), max)) == c * (1 - 1*u)
     let p = exact("stop_after_attempt(4), wait_random_exponential(multiplier=0.5, max=60)");
-    assert_eq!(
-        (p.strategy, p.effective_jitter_range()),
-        (Strategy::ExponentialJitter, 1.0)
-    );
+    assert_eq!((p.strategy, p.effective_jitter_range()), (Strategy::ExponentialJitter, 1.0));
     close(&schedule(&p), &[0.5, 1.0, 2.0]);
-    let (_, reasons) =
-        inexact("stop_after_attempt(4), wait_random_exponential(multiplier=0.5, max=60, min=0.2)");
-    assert!(
-        reasons[0].starts_with("wait_random_exponential(min=0.2) draws uniform(min, c)"),
-        "{reasons:?}"
-    );
+    let (_, reasons) = inexact("stop_after_attempt(4), wait_random_exponential(multiplier=0.5, max=60, min=0.2)");
+    assert!(reasons[0].starts_with("wait_random_exponential(min=0.2) draws uniform(min, c)"), "{reasons:?}");
 }
 
 #[test]
 fn tenacity_stop_after_attempt_counts_the_first_call() {
     // A function raising under stop_after_attempt(5) is called 5 times.
     assert_eq!(exact("stop=stop_after_attempt(5)").max_attempts, 5);
-    let p =
-        exact("tenacity.retry(stop=tenacity.stop_after_attempt(2), wait=tenacity.wait_fixed(3))");
-    assert_eq!(
-        (p.max_attempts, p.strategy, p.base_delay),
-        (2, Strategy::Fixed, 3.0)
-    );
+    let p = exact("tenacity.retry(stop=tenacity.stop_after_attempt(2), wait=tenacity.wait_fixed(3))");
+    assert_eq!((p.max_attempts, p.strategy, p.base_delay), (2, Strategy::Fixed, 3.0));
 }
 
 #[test]
 fn tenacity_no_stop_retries_forever() {
     let (closest, reasons) = inexact("wait_fixed(1)");
     assert_eq!(closest.unwrap().max_attempts, u32::MAX);
-    assert!(
-        reasons[0].starts_with("no stop_after_attempt: tenacity retries without an attempt limit")
-    );
+    assert!(reasons[0].starts_with("no stop_after_attempt: tenacity retries without an attempt limit"));
 }
 
 #[test]
@@ -116,29 +102,19 @@ fn tenacity_wait_random_is_fixed_with_partial_jitter() {
 fn tenacity_wait_incrementing_default_is_not_linear() {
     // tenacity wait_incrementing() -> [0, 100, 200]: start 0, not b, 2b, ...
     let (_, reasons) = inexact("stop_after_attempt(4), wait_incrementing()");
-    assert!(
-        reasons[0].starts_with("wait_incrementing(start=0, increment=100) waits 0, 100, ..."),
-        "{reasons:?}"
-    );
+    assert!(reasons[0].starts_with("wait_incrementing(start=0, increment=100) waits 0, 100, ..."), "{reasons:?}");
     let p = exact("stop_after_attempt(4), wait_incrementing(start=2, increment=2, max=5)");
     close(&schedule(&p), &[2.0, 4.0, 5.0]);
 }
 
 #[test]
 fn tenacity_exception_types() {
-    let p =
-        exact("stop_after_attempt(3), retry_if_exception_type((ConnectionError, TimeoutError))");
+    let p = exact("stop_after_attempt(3), retry_if_exception_type((ConnectionError, TimeoutError))");
     assert_eq!(p.retryable_exceptions, ["ConnectionError", "TimeoutError"]);
     let p = exact("stop_after_attempt(3), retry=retry_if_not_exception_type(ValueError)");
     assert_eq!(
-        (
-            p.retryable_exceptions.clone(),
-            p.non_retryable_exceptions.clone()
-        ),
-        (
-            vec!["Exception".to_string()],
-            vec!["ValueError".to_string()]
-        )
+        (p.retryable_exceptions.clone(), p.non_retryable_exceptions.clone()),
+        (vec!["Exception".to_string()], vec!["ValueError".to_string()])
     );
     let (_, reasons) = inexact("stop_after_attempt(3), retry_if_result(is_none)");
     assert!(reasons[0].contains("express it as an error_classifier"));
@@ -147,7 +123,10 @@ fn tenacity_exception_types() {
 #[test]
 fn tenacity_summed_waits_are_explained() {
     let (_, reasons) = inexact("stop_after_attempt(3), wait_fixed(1) + wait_random(0, 1)");
-    assert_eq!(reasons, ["wait=wait_fixed(1) + wait_random(0, 1) sums several waits; canonical delays come from one strategy"]);
+    assert_eq!(
+        reasons,
+        ["wait=wait_fixed(1) + wait_random(0, 1) sums several waits; canonical delays come from one strategy"]
+    );
 }
 
 // ---- backoff ----
@@ -161,7 +140,9 @@ fn backoff_expo_is_zero_based_and_full_jitter_after_the_cap_is_canonical() {
     close(&schedule(&p), &[1.0, 2.0, 4.0, 8.0, 16.0]);
     assert_eq!((p.max_attempts, p.effective_jitter_range()), (6, 1.0));
     // backoff.expo(base=3, factor=0.5, max_value=10) yields [0.5, 1.5, 4.5, 10, 10]
-    let p = exact("backoff.on_exception(backoff.expo, OSError, max_tries=6, base=3, factor=0.5, max_value=10, jitter=None)");
+    let p = exact(
+        "backoff.on_exception(backoff.expo, OSError, max_tries=6, base=3, factor=0.5, max_value=10, jitter=None)",
+    );
     close(&schedule(&p), &[0.5, 1.5, 4.5, 10.0, 10.0]);
     assert!(!p.jitter_active());
     assert_eq!(p.retryable_exceptions, ["OSError"]);
@@ -178,11 +159,7 @@ fn backoff_fibo_matches_the_library() {
 #[test]
 fn backoff_max_tries_counts_the_first_call_and_none_is_unbounded() {
     // on_exception(constant, OSError, max_tries=5) calls the function 5 times.
-    assert_eq!(
-        exact("backoff.on_exception(backoff.constant, OSError, max_tries=5, interval=0)")
-            .max_attempts,
-        5
-    );
+    assert_eq!(exact("backoff.on_exception(backoff.constant, OSError, max_tries=5, interval=0)").max_attempts, 5);
     let (closest, reasons) = inexact("backoff.on_exception(backoff.expo, OSError)");
     assert_eq!(closest.unwrap().max_attempts, u32::MAX);
     assert!(reasons[0].starts_with("no max_tries: backoff retries without an attempt limit"));
@@ -190,8 +167,7 @@ fn backoff_max_tries_counts_the_first_call_and_none_is_unbounded() {
 
 #[test]
 fn backoff_max_time_clips_the_last_sleep() {
-    let (closest, reasons) =
-        inexact("backoff.on_exception(backoff.expo, OSError, max_tries=5, max_time=30)");
+    let (closest, reasons) = inexact("backoff.on_exception(backoff.expo, OSError, max_tries=5, max_time=30)");
     assert_eq!(closest.unwrap().total_timeout, Some(30.0));
     assert_eq!(
         reasons,
@@ -202,7 +178,8 @@ fn backoff_max_time_clips_the_last_sleep() {
 
 #[test]
 fn backoff_random_jitter_is_explained() {
-    let (closest, reasons) = inexact("backoff.on_exception(backoff.constant, OSError, max_tries=3, jitter=backoff.random_jitter)");
+    let (closest, reasons) =
+        inexact("backoff.on_exception(backoff.constant, OSError, max_tries=3, jitter=backoff.random_jitter)");
     assert!(reasons[0].starts_with("jitter=random_jitter adds up to 1 s to every delay"));
     assert!(!closest.unwrap().jitter_active());
 }
@@ -212,19 +189,10 @@ fn backoff_structured_entry_point() {
     let t = translate_call(
         "backoff",
         "backoff.on_exception",
-        &[
-            LiteralValue::Name("backoff.expo".into()),
-            LiteralValue::Tuple(vec![LiteralValue::Name("OSError".into())]),
-        ],
-        &[
-            ("max_tries".into(), LiteralValue::Int(3)),
-            ("giveup".into(), LiteralValue::Unknown("is_fatal".into())),
-        ],
+        &[LiteralValue::Name("backoff.expo".into()), LiteralValue::Tuple(vec![LiteralValue::Name("OSError".into())])],
+        &[("max_tries".into(), LiteralValue::Int(3)), ("giveup".into(), LiteralValue::Unknown("is_fatal".into()))],
     );
-    assert_eq!(
-        t.reasons(),
-        ["giveup=is_fatal is code; express it as an error_classifier"]
-    );
+    assert_eq!(t.reasons(), ["giveup=is_fatal is code; express it as an error_classifier"]);
     let t = translate_call(
         "backoff",
         "on_exception",
@@ -243,23 +211,15 @@ fn stamina_defaults() {
     let (closest, reasons) = inexact("@stamina.retry(on=httpx.HTTPError)");
     let p = closest.unwrap();
     assert_eq!(
-        (
-            p.max_attempts,
-            p.total_timeout,
-            p.base_delay,
-            p.max_delay,
-            p.multiplier
-        ),
+        (p.max_attempts, p.total_timeout, p.base_delay, p.max_delay, p.multiplier),
         (10, Some(45.0), 0.1, 5.0, 2.0)
     );
-    close(
-        &schedule(&p),
-        &[0.1, 0.2, 0.4, 0.8, 1.6, 3.2, 5.0, 5.0, 5.0],
-    );
+    close(&schedule(&p), &[0.1, 0.2, 0.4, 0.8, 1.6, 3.2, 5.0, 5.0, 5.0]);
     assert_eq!(p.retryable_exceptions, ["httpx.HTTPError"]);
     assert_eq!(reasons.len(), 2);
     assert!(reasons[0].starts_with("timeout=45 is tenacity stop_after_delay"));
-    assert!(reasons[1].starts_with("wait_jitter=1 (tenacity wait_exponential_jitter) adds uniform(0, 1) seconds before the cap"));
+    assert!(reasons[1]
+        .starts_with("wait_jitter=1 (tenacity wait_exponential_jitter) adds uniform(0, 1) seconds before the cap"));
 }
 
 #[test]
@@ -280,9 +240,7 @@ fn urllib3_first_retry_sleeps_zero() {
     assert_eq!(p.max_attempts, 6);
     let s = schedule(&p);
     close(&s[1..], &[1.0, 2.0, 4.0, 8.0]);
-    assert!(reasons
-        .iter()
-        .any(|r| r.contains("so only delay 1 differs")));
+    assert!(reasons.iter().any(|r| r.contains("so only delay 1 differs")));
 }
 
 #[test]

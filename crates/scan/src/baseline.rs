@@ -58,7 +58,9 @@ impl Baseline {
     pub fn from_findings<'a>(findings: impl IntoIterator<Item = &'a Finding>) -> Baseline {
         let mut counts: BTreeMap<(String, String, String, String), u32> = BTreeMap::new();
         for f in findings {
-            *counts.entry((f.path.clone(), f.rule.to_string(), f.symbol.clone(), f.fingerprint.clone())).or_default() += 1;
+            *counts
+                .entry((f.path.clone(), f.rule.to_string(), f.symbol.clone(), f.fingerprint.clone()))
+                .or_default() += 1;
         }
         let entries = counts
             .into_iter()
@@ -78,13 +80,17 @@ impl Baseline {
         })?;
         if b.version != VERSION {
             let line = text.lines().position(|l| l.trim_start().starts_with("version")).map(|i| i + 1).unwrap_or(1);
-            return Err(format!("{file}: line {line}: version: unsupported baseline version {} (expected {VERSION})", b.version));
+            return Err(format!(
+                "{file}: line {line}: version: unsupported baseline version {} (expected {VERSION})",
+                b.version
+            ));
         }
         Ok(b.normalized())
     }
 
     pub fn load(path: &Path) -> Result<Baseline, String> {
-        let text = std::fs::read_to_string(path).map_err(|e| format!("{}: cannot read baseline: {e}", path.display()))?;
+        let text =
+            std::fs::read_to_string(path).map_err(|e| format!("{}: cannot read baseline: {e}", path.display()))?;
         Baseline::parse(&path.display().to_string(), &text)
     }
 
@@ -228,10 +234,20 @@ mod tests {
     fn round_trip_and_errors() {
         let b = Baseline {
             version: 1,
-            entries: vec![Entry { path: "a \"q\".py".into(), rule: "RTY003".into(), symbol: "a.f".into(), fingerprint: "00ff".into(), count: 2 }],
+            entries: vec![Entry {
+                path: "a \"q\".py".into(),
+                rule: "RTY003".into(),
+                symbol: "a.f".into(),
+                fingerprint: "00ff".into(),
+                count: 2,
+            }],
         };
         assert_eq!(Baseline::parse("b.toml", &b.to_toml()).unwrap(), b);
-        let err = Baseline::parse("b.toml", "version = 1\n[[finding]]\npath='a'\nrule='R'\nsymbol='s'\nfingerprint='f'\nbogus=1\n").unwrap_err();
+        let err = Baseline::parse(
+            "b.toml",
+            "version = 1\n[[finding]]\npath='a'\nrule='R'\nsymbol='s'\nfingerprint='f'\nbogus=1\n",
+        )
+        .unwrap_err();
         assert!(err.starts_with("b.toml: line 7") && err.contains("bogus"), "{err}");
         let err = Baseline::parse("b.toml", "version = 7\n").unwrap_err();
         assert!(err.contains("line 1") && err.contains("version"), "{err}");

@@ -251,7 +251,8 @@ pub struct Domains {
     pub path_overrides: Vec<(globset::GlobMatcher, String)>,
 }
 
-pub const DOMAIN_NAMES: &[&str] = &["database", "llm", "agent", "websocket", "file", "http", "auth", "mcp", "generic", "test"];
+pub const DOMAIN_NAMES: &[&str] =
+    &["database", "llm", "agent", "websocket", "file", "http", "auth", "mcp", "generic", "test"];
 
 impl Domains {
     pub fn load(path: Option<&Path>) -> Result<Domains, DataError> {
@@ -265,9 +266,14 @@ impl Domains {
     pub fn with_overrides(mut self, overrides: &BTreeMap<String, String>) -> Result<Domains, String> {
         for (glob, domain) in overrides {
             if !DOMAIN_NAMES.contains(&domain.as_str()) {
-                return Err(format!("domains.\"{glob}\": unknown domain {domain:?} (expected one of {})", DOMAIN_NAMES.join(", ")));
+                return Err(format!(
+                    "domains.\"{glob}\": unknown domain {domain:?} (expected one of {})",
+                    DOMAIN_NAMES.join(", ")
+                ));
             }
-            let m = globset::Glob::new(glob).map_err(|e| format!("domains.\"{glob}\": invalid glob: {e}"))?.compile_matcher();
+            let m = globset::Glob::new(glob)
+                .map_err(|e| format!("domains.\"{glob}\": invalid glob: {e}"))?
+                .compile_matcher();
             self.path_overrides.push((m, domain.clone()));
         }
         Ok(self)
@@ -307,7 +313,8 @@ mod tests {
 
     #[test]
     fn unknown_plan_key_names_line_and_key() {
-        let err = parse::<Plan>("p.toml", "[plan]\nname = 'x'\nbogus = 1\n[canonical]\nmodule='m'\npath='p'\n").unwrap_err();
+        let err =
+            parse::<Plan>("p.toml", "[plan]\nname = 'x'\nbogus = 1\n[canonical]\nmodule='m'\npath='p'\n").unwrap_err();
         assert!(err.to_string().contains("p.toml: line 3"), "{err}");
         assert!(err.to_string().contains("bogus"), "{err}");
     }

@@ -6,7 +6,10 @@ use retry_audit_policy::{drift, preset, schedule, PartialParams, RetryPolicy, St
 
 /// Kinds whose params describe a retry policy.
 fn carries_policy(kind: Kind) -> bool {
-    matches!(kind, Kind::RetryFunction | Kind::SleepLoop | Kind::RetryDecoratorDef | Kind::LibraryRetry | Kind::RetryConfig)
+    matches!(
+        kind,
+        Kind::RetryFunction | Kind::SleepLoop | Kind::RetryDecoratorDef | Kind::LibraryRetry | Kind::RetryConfig
+    )
 }
 
 /// Domains without a preset of their own (auth, mcp) are compared against `generic`; tests are not compared.
@@ -36,10 +39,17 @@ fn comparable(f: &Finding) -> Option<&'static RetryPolicy> {
         return None;
     }
     let p = &f.params;
-    let known = [p.max_attempts.is_some(), p.base_delay.is_some(), p.max_delay.is_some(), p.multiplier.is_some(), p.strategy.is_some(), p.jitter.is_some()]
-        .iter()
-        .filter(|k| **k)
-        .count();
+    let known = [
+        p.max_attempts.is_some(),
+        p.base_delay.is_some(),
+        p.max_delay.is_some(),
+        p.multiplier.is_some(),
+        p.strategy.is_some(),
+        p.jitter.is_some(),
+    ]
+    .iter()
+    .filter(|k| **k)
+    .count();
     if known < 2 {
         return None;
     }
@@ -68,8 +78,10 @@ pub fn derive(findings: &[Finding]) -> Vec<Finding> {
         if diffs.is_empty() {
             continue;
         }
-        let fields: Vec<String> = diffs.iter().map(|d| format!("{} {} (preset {})", d.field, d.found, d.preset)).collect();
-        let site_schedule = found.apply(pre).map(|p| fmt_schedule(&schedule(&p))).unwrap_or_else(|e| format!("invalid: {e}"));
+        let fields: Vec<String> =
+            diffs.iter().map(|d| format!("{} {} (preset {})", d.field, d.found, d.preset)).collect();
+        let site_schedule =
+            found.apply(pre).map(|p| fmt_schedule(&schedule(&p))).unwrap_or_else(|e| format!("invalid: {e}"));
         let mut d = f.clone();
         d.rule = "RTY011";
         d.kind = Kind::PolicyDrift;
@@ -78,7 +90,10 @@ pub fn derive(findings: &[Finding]) -> Vec<Finding> {
         d.skipped_fix = None;
         d.fingerprint = crate::classify::fingerprint("RTY011", &f.path, &f.symbol, f.shape);
         d.message = format!("{} drifts from the {} preset: {}", f.kind.as_str(), f.domain, fields.join(", "));
-        d.notes = vec![format!("site schedule {site_schedule}"), format!("{} preset schedule {}", f.domain, fmt_schedule(&schedule(pre)))];
+        d.notes = vec![
+            format!("site schedule {site_schedule}"),
+            format!("{} preset schedule {}", f.domain, fmt_schedule(&schedule(pre))),
+        ];
         out.push(d);
     }
     out

@@ -66,7 +66,12 @@ pub struct ScanResult {
 }
 
 /// Analyse one file's bytes. Never panics outward: a panic in the analysis becomes an internal-error diagnostic.
-pub fn analyse_bytes(display: &str, bytes: &[u8], data: &RuleData, prefilter: Option<&prefilter::Prefilter>) -> FileOutcome {
+pub fn analyse_bytes(
+    display: &str,
+    bytes: &[u8],
+    data: &RuleData,
+    prefilter: Option<&prefilter::Prefilter>,
+) -> FileOutcome {
     if let Some(p) = prefilter {
         if !p.may_match(bytes) {
             return FileOutcome { parsed: false, ..Default::default() };
@@ -99,7 +104,12 @@ fn analyse_inner(display: &str, bytes: &[u8], data: &RuleData) -> FileOutcome {
     let src = match read::decode(bytes) {
         Ok(s) => s,
         Err(e) => {
-            out.diagnostics.push(Diagnostic { path: display.into(), line: e.line, kind: DiagnosticKind::DecodeError, message: e.message });
+            out.diagnostics.push(Diagnostic {
+                path: display.into(),
+                line: e.line,
+                kind: DiagnosticKind::DecodeError,
+                message: e.message,
+            });
             return out;
         }
     };
@@ -157,7 +167,11 @@ pub fn scan(paths: &[PathBuf], opts: &ScanOptions, data: &RuleData) -> Result<Sc
                                 path: entry.display.clone(),
                                 line: 0,
                                 kind: DiagnosticKind::TooLarge,
-                                message: format!("{} bytes is over the {} byte limit (max-file-size); skipped", meta.len(), opts.max_file_size),
+                                message: format!(
+                                    "{} bytes is over the {} byte limit (max-file-size); skipped",
+                                    meta.len(),
+                                    opts.max_file_size
+                                ),
                             }],
                             ..Default::default()
                         },
@@ -171,7 +185,8 @@ pub fn scan(paths: &[PathBuf], opts: &ScanOptions, data: &RuleData) -> Result<Sc
             })
             .collect()
     });
-    let mut result = ScanResult { files_scanned: walked.files.len(), diagnostics: walked.diagnostics, ..Default::default() };
+    let mut result =
+        ScanResult { files_scanned: walked.files.len(), diagnostics: walked.diagnostics, ..Default::default() };
     for (o, _) in outcomes {
         result.files_parsed += o.parsed as usize;
         result.canonical_imports += o.canonical_imports;
@@ -188,7 +203,12 @@ pub fn scan(paths: &[PathBuf], opts: &ScanOptions, data: &RuleData) -> Result<Sc
 
 fn unreadable(display: &str, e: &std::io::Error) -> FileOutcome {
     FileOutcome {
-        diagnostics: vec![Diagnostic { path: display.to_string(), line: 0, kind: DiagnosticKind::Unreadable, message: e.to_string() }],
+        diagnostics: vec![Diagnostic {
+            path: display.to_string(),
+            line: 0,
+            kind: DiagnosticKind::Unreadable,
+            message: e.to_string(),
+        }],
         ..Default::default()
     }
 }

@@ -33,8 +33,13 @@ pub struct Metrics {
     pub preset_conformance_share: Option<f64>,
 }
 
-pub fn compute(findings: &[Finding], canonical_imports: usize, conforming: &dyn Fn(&Finding) -> Option<bool>) -> Metrics {
-    let impls: Vec<&Finding> = findings.iter().filter(|f| f.kind.is_implementation() && f.plan.status != PlanStatus::Canonical).collect();
+pub fn compute(
+    findings: &[Finding],
+    canonical_imports: usize,
+    conforming: &dyn Fn(&Finding) -> Option<bool>,
+) -> Metrics {
+    let impls: Vec<&Finding> =
+        findings.iter().filter(|f| f.kind.is_implementation() && f.plan.status != PlanStatus::Canonical).collect();
     let mut groups: Vec<&str> = impls.iter().filter_map(|f| f.group.as_deref()).collect();
     groups.sort();
     groups.dedup();

@@ -18,9 +18,33 @@ use crate::data::RuleData;
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
 
 const WORDS: &[&str] = &[
-    "except", "sleep", "wait", "retr", "attempt", "tries", "trial", "_try", "delay", "backoff", "jitter", "interval", "fib",
-    "increment", "exhausted", "breaker", "half_open", "halfopen", "half-open", "expon", "linear", "fixed", "constant",
-    "adaptive", "immediate", "multiplier", "factor",
+    "except",
+    "sleep",
+    "wait",
+    "retr",
+    "attempt",
+    "tries",
+    "trial",
+    "_try",
+    "delay",
+    "backoff",
+    "jitter",
+    "interval",
+    "fib",
+    "increment",
+    "exhausted",
+    "breaker",
+    "half_open",
+    "halfopen",
+    "half-open",
+    "expon",
+    "linear",
+    "fixed",
+    "constant",
+    "adaptive",
+    "immediate",
+    "multiplier",
+    "factor",
 ];
 
 pub struct Prefilter {

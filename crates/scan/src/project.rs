@@ -86,7 +86,9 @@ impl TreeInfo {
                 path.reverse();
                 return Some(path);
             }
-            let Some(info) = self.modules.get(&m) else { continue };
+            let Some(info) = self.modules.get(&m) else {
+                continue;
+            };
             for imp in &info.imports {
                 if let Some(k) = self.key(imp) {
                     if seen.insert(k.to_string()) {
@@ -102,7 +104,9 @@ impl TreeInfo {
 
 /// Walk and parse `roots` (files that do not decode or parse are left out).
 pub fn build(roots: &[PathBuf], opts: &WalkOptions, max_file_size: u64) -> TreeInfo {
-    let Ok(walked) = walk(roots, opts) else { return TreeInfo::default() };
+    let Ok(walked) = walk(roots, opts) else {
+        return TreeInfo::default();
+    };
     let infos: Vec<(String, ModuleInfo)> = walked
         .files
         .par_iter()
@@ -185,7 +189,8 @@ fn top_level_bindings(body: &[Stmt], info: &mut ModuleInfo) {
             StmtKind::AnnAssign { target, .. } | StmtKind::AugAssign { target, .. } => bind_target(target, info),
             StmtKind::Import { names } => {
                 for n in names {
-                    let local = n.asname.clone().unwrap_or_else(|| n.name.split('.').next().unwrap_or(&n.name).to_string());
+                    let local =
+                        n.asname.clone().unwrap_or_else(|| n.name.split('.').next().unwrap_or(&n.name).to_string());
                     info.exports.insert(local);
                 }
             }
@@ -198,7 +203,11 @@ fn top_level_bindings(body: &[Stmt], info: &mut ModuleInfo) {
                     info.exports.insert(n.asname.clone().unwrap_or_else(|| n.name.clone()));
                 }
             }
-            StmtKind::If { .. } | StmtKind::Try { .. } | StmtKind::With { .. } | StmtKind::For { .. } | StmtKind::While { .. } => {
+            StmtKind::If { .. }
+            | StmtKind::Try { .. }
+            | StmtKind::With { .. }
+            | StmtKind::For { .. }
+            | StmtKind::While { .. } => {
                 for b in s.blocks(false) {
                     top_level_bindings(b, info);
                 }

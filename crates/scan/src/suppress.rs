@@ -67,7 +67,9 @@ pub fn collect(path: &str, text: &str) -> Vec<Suppression> {
     let mut out = Vec::new();
     for (start, end) in comments(text) {
         let comment = &text[start..end];
-        let Some(pos) = comment.find(MARKER) else { continue };
+        let Some(pos) = comment.find(MARKER) else {
+            continue;
+        };
         let line = lines.line(start as u32);
         let line_start = lines.line_start(line) as usize;
         let own_line = text[line_start..start].trim().is_empty();
@@ -102,7 +104,9 @@ fn parse_directive(rest: &str) -> Result<(Vec<String>, Option<String>), String> 
         return Err(format!("expected `ignore` or `ignore[CODE, ...]` after `{MARKER}`"));
     };
     let (codes, tail) = if let Some(inner) = after.strip_prefix('[') {
-        let Some(close) = inner.find(']') else { return Err("unclosed `[` in suppression".into()) };
+        let Some(close) = inner.find(']') else {
+            return Err("unclosed `[` in suppression".into());
+        };
         let codes: Vec<String> = inner[..close]
             .split(',')
             .map(|c| c.trim())
@@ -205,7 +209,11 @@ impl Unused {
         }
         let mut parts = Vec::new();
         if !self.unknown.is_empty() {
-            parts.push(format!("unknown code{} {}", if self.unknown.len() > 1 { "s" } else { "" }, self.unknown.join(", ")));
+            parts.push(format!(
+                "unknown code{} {}",
+                if self.unknown.len() > 1 { "s" } else { "" },
+                self.unknown.join(", ")
+            ));
         }
         let unused: Vec<&String> = self.codes.iter().filter(|c| !self.unknown.contains(c)).collect();
         if !unused.is_empty() {

@@ -85,25 +85,70 @@ pub enum StmtKind {
     FunctionDef(Box<FunctionDef>),
     ClassDef(Box<ClassDef>),
     Return(Option<Expr>),
-    Assign { targets: Vec<Expr>, value: Expr },
-    AnnAssign { target: Expr, annotation: Expr, value: Option<Expr> },
-    AugAssign { target: Expr, op: BinOp, value: Expr },
-    For { is_async: bool, target: Expr, iter: Expr, body: Vec<Stmt>, orelse: Vec<Stmt> },
-    While { test: Expr, body: Vec<Stmt>, orelse: Vec<Stmt> },
+    Assign {
+        targets: Vec<Expr>,
+        value: Expr,
+    },
+    AnnAssign {
+        target: Expr,
+        annotation: Expr,
+        value: Option<Expr>,
+    },
+    AugAssign {
+        target: Expr,
+        op: BinOp,
+        value: Expr,
+    },
+    For {
+        is_async: bool,
+        target: Expr,
+        iter: Expr,
+        body: Vec<Stmt>,
+        orelse: Vec<Stmt>,
+    },
+    While {
+        test: Expr,
+        body: Vec<Stmt>,
+        orelse: Vec<Stmt>,
+    },
     /// `elif` chains are lowered to a nested `If` in `orelse`.
-    If { test: Expr, body: Vec<Stmt>, orelse: Vec<Stmt> },
-    With { is_async: bool, items: Vec<Expr>, body: Vec<Stmt> },
-    Try { body: Vec<Stmt>, handlers: Vec<Handler>, orelse: Vec<Stmt>, finalbody: Vec<Stmt> },
-    Raise { exc: Option<Expr> },
-    Import { names: Vec<ImportName> },
-    ImportFrom { module: Option<String>, level: u32, names: Vec<ImportName> },
+    If {
+        test: Expr,
+        body: Vec<Stmt>,
+        orelse: Vec<Stmt>,
+    },
+    With {
+        is_async: bool,
+        items: Vec<Expr>,
+        body: Vec<Stmt>,
+    },
+    Try {
+        body: Vec<Stmt>,
+        handlers: Vec<Handler>,
+        orelse: Vec<Stmt>,
+        finalbody: Vec<Stmt>,
+    },
+    Raise {
+        exc: Option<Expr>,
+    },
+    Import {
+        names: Vec<ImportName>,
+    },
+    ImportFrom {
+        module: Option<String>,
+        level: u32,
+        names: Vec<ImportName>,
+    },
     Expr(Expr),
     Break,
     Continue,
     Pass,
     /// Statements we do not model (match, assert, del, global ...): kept as their nested statements and
     /// expressions so walkers still see calls inside them.
-    Other { body: Vec<Stmt>, exprs: Vec<Expr> },
+    Other {
+        body: Vec<Stmt>,
+        exprs: Vec<Expr>,
+    },
 }
 
 #[derive(Debug, Clone)]
@@ -162,22 +207,53 @@ pub struct Expr {
 #[derive(Debug, Clone)]
 pub enum ExprKind {
     Name(String),
-    Attribute { value: Box<Expr>, attr: String },
-    Call { func: Box<Expr>, args: Vec<Expr>, keywords: Vec<Keyword> },
+    Attribute {
+        value: Box<Expr>,
+        attr: String,
+    },
+    Call {
+        func: Box<Expr>,
+        args: Vec<Expr>,
+        keywords: Vec<Keyword>,
+    },
     Constant(Constant),
-    BinOp { left: Box<Expr>, op: BinOp, right: Box<Expr> },
+    BinOp {
+        left: Box<Expr>,
+        op: BinOp,
+        right: Box<Expr>,
+    },
     /// `not x` is `negate = false`, `-x` is `negate = true` (other unary ops lower to `Other`).
     UnaryNot(Box<Expr>),
     UnaryMinus(Box<Expr>),
-    BoolOp { and: bool, values: Vec<Expr> },
-    Compare { left: Box<Expr>, ops: Vec<CmpOp>, comparators: Vec<Expr> },
+    BoolOp {
+        and: bool,
+        values: Vec<Expr>,
+    },
+    Compare {
+        left: Box<Expr>,
+        ops: Vec<CmpOp>,
+        comparators: Vec<Expr>,
+    },
     Await(Box<Expr>),
-    Lambda { params: Vec<String>, body: Box<Expr> },
-    IfExp { test: Box<Expr>, body: Box<Expr>, orelse: Box<Expr> },
+    Lambda {
+        params: Vec<String>,
+        body: Box<Expr>,
+    },
+    IfExp {
+        test: Box<Expr>,
+        body: Box<Expr>,
+        orelse: Box<Expr>,
+    },
     Tuple(Vec<Expr>),
     List(Vec<Expr>),
-    Dict { keys: Vec<Option<Expr>>, values: Vec<Expr> },
-    Subscript { value: Box<Expr>, slice: Box<Expr> },
+    Dict {
+        keys: Vec<Option<Expr>>,
+        values: Vec<Expr>,
+    },
+    Subscript {
+        value: Box<Expr>,
+        slice: Box<Expr>,
+    },
     Starred(Box<Expr>),
     /// `yield x` / `yield from x` (generators that compute delay sequences).
     Yield(Option<Box<Expr>>),
@@ -301,7 +377,9 @@ impl Stmt {
         match &self.kind {
             StmtKind::FunctionDef(f) if into_defs => vec![&f.body],
             StmtKind::ClassDef(c) if into_defs => vec![&c.body],
-            StmtKind::For { body, orelse, .. } | StmtKind::While { body, orelse, .. } | StmtKind::If { body, orelse, .. } => {
+            StmtKind::For { body, orelse, .. }
+            | StmtKind::While { body, orelse, .. }
+            | StmtKind::If { body, orelse, .. } => {
                 vec![body, orelse]
             }
             StmtKind::With { body, .. } => vec![body],
@@ -325,7 +403,9 @@ impl Stmt {
                 v.extend(f.params.iter().filter_map(|p| p.default.as_ref()));
                 v
             }
-            StmtKind::ClassDef(c) => c.decorators.iter().chain(c.bases.iter()).chain(c.keywords.iter().map(|k| &k.value)).collect(),
+            StmtKind::ClassDef(c) => {
+                c.decorators.iter().chain(c.bases.iter()).chain(c.keywords.iter().map(|k| &k.value)).collect()
+            }
             StmtKind::Return(Some(e)) | StmtKind::Expr(e) => vec![e],
             StmtKind::Raise { exc: Some(e) } => vec![e],
             StmtKind::Assign { targets, value } => targets.iter().chain(std::iter::once(value)).collect(),

@@ -6,8 +6,23 @@ use globset::{Glob, GlobSet, GlobSetBuilder};
 use std::path::{Path, PathBuf};
 
 /// Directory names never entered (virtualenvs, caches, build output, VCS metadata).
-pub const DEFAULT_EXCLUDES: &[&str] =
-    &[".git", ".hg", ".svn", ".venv", "venv", "node_modules", "__pycache__", "site-packages", "build", "dist", ".tox", ".mypy_cache", ".ruff_cache", ".pytest_cache", ".eggs"];
+pub const DEFAULT_EXCLUDES: &[&str] = &[
+    ".git",
+    ".hg",
+    ".svn",
+    ".venv",
+    "venv",
+    "node_modules",
+    "__pycache__",
+    "site-packages",
+    "build",
+    "dist",
+    ".tox",
+    ".mypy_cache",
+    ".ruff_cache",
+    ".pytest_cache",
+    ".eggs",
+];
 
 #[derive(Debug, Clone, Default)]
 pub struct WalkOptions {
@@ -99,7 +114,10 @@ pub fn walk(roots: &[PathBuf], opts: &WalkOptions) -> Result<Walked, String> {
             .parents(true)
             .filter_entry(move |e| {
                 let name = e.file_name().to_string_lossy();
-                if e.depth() > 0 && e.file_type().is_some_and(|t| t.is_dir()) && DEFAULT_EXCLUDES.contains(&name.as_ref()) {
+                if e.depth() > 0
+                    && e.file_type().is_some_and(|t| t.is_dir())
+                    && DEFAULT_EXCLUDES.contains(&name.as_ref())
+                {
                     return false;
                 }
                 let rel = display_path(e.path(), &root_for_filter);

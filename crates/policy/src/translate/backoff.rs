@@ -11,9 +11,7 @@ pub(super) fn translate(call: &CallExpr) -> Translation {
     match call.arg("exception", Some(1)).map(|v| v.as_names()) {
         Some(Some(names)) => d.spec.retryable_exceptions = names,
         Some(None) => d.reason("the exception argument is not a literal class or tuple of classes"),
-        None if last(&call.func) == "on_exception" => {
-            d.reason("on_exception without an exception argument")
-        }
+        None if last(&call.func) == "on_exception" => d.reason("on_exception without an exception argument"),
         None => {}
     }
     match call.arg("max_tries", None) {
@@ -22,16 +20,10 @@ pub(super) fn translate(call: &CallExpr) -> Translation {
         }
         Some(v) => match v.as_number() {
             Some(n) if n >= 1.0 => d.spec.max_attempts = n.min(u32::MAX as f64) as u32,
-            _ => d.unbounded_attempts(&format!(
-                "max_tries={} never equals the try count",
-                v.source()
-            )),
+            _ => d.unbounded_attempts(&format!("max_tries={} never equals the try count", v.source())),
         },
     }
-    if let Some(v) = call
-        .arg("max_time", None)
-        .filter(|v| **v != LiteralValue::None)
-    {
+    if let Some(v) = call.arg("max_time", None).filter(|v| **v != LiteralValue::None) {
         match v.as_number() {
             Some(t) => {
                 d.spec.total_timeout = Some(t);
@@ -44,19 +36,13 @@ pub(super) fn translate(call: &CallExpr) -> Translation {
         }
     }
     if let Some(g) = call.arg("giveup", None) {
-        d.reason(format!(
-            "giveup={} is code; express it as an error_classifier",
-            g.source()
-        ));
+        d.reason(format!("giveup={} is code; express it as an error_classifier", g.source()));
     }
     let wait_gen = call.arg("wait_gen", Some(0));
     let gen_name = match wait_gen {
         Some(LiteralValue::Name(n)) => last(n).to_string(),
         Some(other) => {
-            d.reason(format!(
-                "wait_gen={} is not backoff.expo, backoff.fibo or backoff.constant",
-                other.source()
-            ));
+            d.reason(format!("wait_gen={} is not backoff.expo, backoff.fibo or backoff.constant", other.source()));
             return d.finish();
         }
         None => {
@@ -64,9 +50,7 @@ pub(super) fn translate(call: &CallExpr) -> Translation {
             return d.finish();
         }
     };
-    let max_value = call
-        .arg("max_value", None)
-        .filter(|v| **v != LiteralValue::None);
+    let max_value = call.arg("max_value", None).filter(|v| **v != LiteralValue::None);
     let cap = max_value.and_then(|v| v.as_number());
     match gen_name.as_str() {
         "expo" => {
@@ -83,15 +67,10 @@ pub(super) fn translate(call: &CallExpr) -> Translation {
             None => fixed(&mut d, 1.0),
             Some(v) => match v.as_number() {
                 Some(i) => fixed(&mut d, i),
-                None => d.reason(format!(
-                    "constant(interval={}) is not one number",
-                    v.source()
-                )),
+                None => d.reason(format!("constant(interval={}) is not one number", v.source())),
             },
         },
-        other => d.reason(format!(
-            "wait_gen `{other}` is not backoff.expo, backoff.fibo or backoff.constant"
-        )),
+        other => d.reason(format!("wait_gen `{other}` is not backoff.expo, backoff.fibo or backoff.constant")),
     }
     match cap {
         Some(c) => d.spec.max_delay = c,
@@ -125,10 +104,7 @@ fn jitter(d: &mut Draft, v: Option<&LiteralValue>) {
         Some(LiteralValue::None) => return,
         Some(LiteralValue::Name(n)) => last(n).to_string(),
         Some(other) => {
-            d.reason(format!(
-                "jitter={} is code; canonical jitter is c * (1 - r*u)",
-                other.source()
-            ));
+            d.reason(format!("jitter={} is code; canonical jitter is c * (1 - r*u)", other.source()));
             return;
         }
     };

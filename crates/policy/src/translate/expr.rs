@@ -40,15 +40,9 @@ pub fn parse_items(src: &str) -> Result<Vec<Item>, ParseError> {
 impl Parser<'_> {
     fn error(&self, message: &str) -> ParseError {
         let rest: String = self.src[self.pos..].chars().take(12).collect();
-        let message = if rest.is_empty() {
-            format!("{message} (end of input)")
-        } else {
-            format!("{message} near `{rest}`")
-        };
-        ParseError {
-            offset: self.pos,
-            message,
-        }
+        let message =
+            if rest.is_empty() { format!("{message} (end of input)") } else { format!("{message} near `{rest}`") };
+        ParseError { offset: self.pos, message }
     }
 
     fn peek(&self) -> Option<char> {
@@ -122,11 +116,7 @@ impl Parser<'_> {
         self.skip_ws();
         let start = self.pos;
         for (i, c) in self.src[start..].char_indices() {
-            let ok = if i == 0 {
-                c.is_alphabetic() || c == '_'
-            } else {
-                c.is_alphanumeric() || c == '_'
-            };
+            let ok = if i == 0 { c.is_alphabetic() || c == '_' } else { c.is_alphanumeric() || c == '_' };
             if !ok {
                 break;
             }
@@ -195,9 +185,7 @@ impl Parser<'_> {
         let Some(c) = self.peek() else {
             return Err(self.error("expected a value"));
         };
-        if c.is_ascii_digit()
-            || (c == '.' && self.src[self.pos + 1..].starts_with(|d: char| d.is_ascii_digit()))
-        {
+        if c.is_ascii_digit() || (c == '.' && self.src[self.pos + 1..].starts_with(|d: char| d.is_ascii_digit())) {
             return self.number();
         }
         if c == '"' || c == '\'' {
@@ -243,11 +231,7 @@ impl Parser<'_> {
             _ => {}
         }
         if self.eat("(") {
-            let mut call = CallExpr {
-                func: name,
-                args: Vec::new(),
-                kwargs: Vec::new(),
-            };
+            let mut call = CallExpr { func: name, args: Vec::new(), kwargs: Vec::new() };
             for item in self.arguments(Some(')'))? {
                 match item {
                     Item::Positional(v) => call.args.push(v),
@@ -271,10 +255,7 @@ impl Parser<'_> {
                 break;
             }
         }
-        let text: String = self.src[start..self.pos]
-            .chars()
-            .filter(|c| *c != '_')
-            .collect();
+        let text: String = self.src[start..self.pos].chars().filter(|c| *c != '_').collect();
         if let Ok(i) = text.parse::<i64>() {
             return Ok(LiteralValue::Int(i));
         }
@@ -330,45 +311,23 @@ mod tests {
 
     #[test]
     fn calls_keywords_and_arithmetic() {
-        let items = parse_items(
-            "stop_after_attempt(5), wait=wait_exponential(multiplier=0.5, max=60 * 5), x=-2**3",
-        )
-        .unwrap();
+        let items =
+            parse_items("stop_after_attempt(5), wait=wait_exponential(multiplier=0.5, max=60 * 5), x=-2**3").unwrap();
         assert_eq!(items.len(), 3);
-        let Item::Positional(Call(c)) = &items[0] else {
-            panic!("{items:?}")
-        };
-        assert_eq!(
-            (c.func.as_str(), &c.args[..]),
-            ("stop_after_attempt", &[Int(5)][..])
-        );
-        let Item::Keyword(k, Call(w)) = &items[1] else {
-            panic!()
-        };
+        let Item::Positional(Call(c)) = &items[0] else { panic!("{items:?}") };
+        assert_eq!((c.func.as_str(), &c.args[..]), ("stop_after_attempt", &[Int(5)][..]));
+        let Item::Keyword(k, Call(w)) = &items[1] else { panic!() };
         assert_eq!(k, "wait");
-        assert_eq!(
-            w.kwargs,
-            [
-                ("multiplier".to_string(), Float(0.5)),
-                ("max".to_string(), Int(300))
-            ]
-        );
+        assert_eq!(w.kwargs, [("multiplier".to_string(), Float(0.5)), ("max".to_string(), Int(300))]);
         assert_eq!(items[2], Item::Keyword("x".into(), Int(-8)));
     }
 
     #[test]
     fn tuples_names_and_operators() {
-        let items =
-            parse_items("backoff.on_exception(backoff.expo, (OSError, TimeoutError), jitter=None)")
-                .unwrap();
-        let Item::Positional(Call(c)) = &items[0] else {
-            panic!()
-        };
+        let items = parse_items("backoff.on_exception(backoff.expo, (OSError, TimeoutError), jitter=None)").unwrap();
+        let Item::Positional(Call(c)) = &items[0] else { panic!() };
         assert_eq!(c.args[0], Name("backoff.expo".into()));
-        assert_eq!(
-            c.args[1],
-            Tuple(vec![Name("OSError".into()), Name("TimeoutError".into())])
-        );
+        assert_eq!(c.args[1], Tuple(vec![Name("OSError".into()), Name("TimeoutError".into())]));
         assert_eq!(c.kwargs[0].1, None);
         let items = parse_items("stop=stop_after_attempt(3) | stop_after_delay(1e1)").unwrap();
         assert!(matches!(&items[0], Item::Keyword(_, BinOp(_, '|', _))));
@@ -378,13 +337,7 @@ mod tests {
     fn errors_have_offsets() {
         let e = parse_items("wait_fixed(1").unwrap_err();
         assert_eq!(e.offset, 12);
-        assert_eq!(
-            e.to_string(),
-            "cannot parse the configuration at offset 12: expected `,` or `)` (end of input)"
-        );
-        assert_eq!(
-            parse_items("a b").unwrap_err().message,
-            "expected `,` near `b`"
-        );
+        assert_eq!(e.to_string(), "cannot parse the configuration at offset 12: expected `,` or `)` (end of input)");
+        assert_eq!(parse_items("a b").unwrap_err().message, "expected `,` near `b`");
     }
 }

@@ -97,10 +97,7 @@ impl LiteralValue {
     pub fn as_names(&self) -> Option<Vec<String>> {
         match self {
             LiteralValue::Name(n) => Some(vec![n.clone()]),
-            LiteralValue::Tuple(items) => items
-                .iter()
-                .map(|i| i.as_names().map(|mut v| v.remove(0)))
-                .collect(),
+            LiteralValue::Tuple(items) => items.iter().map(|i| i.as_names().map(|mut v| v.remove(0))).collect(),
             _ => None,
         }
     }
@@ -115,14 +112,9 @@ impl LiteralValue {
             LiteralValue::None => "None".into(),
             LiteralValue::Name(n) | LiteralValue::Unknown(n) => n.clone(),
             LiteralValue::Call(c) => c.source(),
-            LiteralValue::Tuple(items) => format!(
-                "({})",
-                items
-                    .iter()
-                    .map(|i| i.source())
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            ),
+            LiteralValue::Tuple(items) => {
+                format!("({})", items.iter().map(|i| i.source()).collect::<Vec<_>>().join(", "))
+            }
             LiteralValue::BinOp(a, op, b) => format!("{} {op} {}", a.source(), b.source()),
         }
     }
@@ -131,20 +123,12 @@ impl LiteralValue {
 impl CallExpr {
     /// Argument by keyword, or by position when the function takes it positionally.
     pub fn arg(&self, name: &str, position: Option<usize>) -> Option<&LiteralValue> {
-        self.kwargs
-            .iter()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v)
-            .or_else(|| position.and_then(|p| self.args.get(p)))
+        self.kwargs.iter().find(|(k, _)| k == name).map(|(_, v)| v).or_else(|| position.and_then(|p| self.args.get(p)))
     }
 
     pub fn source(&self) -> String {
         let mut parts: Vec<String> = self.args.iter().map(|a| a.source()).collect();
-        parts.extend(
-            self.kwargs
-                .iter()
-                .map(|(k, v)| format!("{k}={}", v.source())),
-        );
+        parts.extend(self.kwargs.iter().map(|(k, v)| format!("{k}={}", v.source())));
         format!("{}({})", self.func, parts.join(", "))
     }
 }
@@ -160,10 +144,7 @@ pub enum Translation {
     /// This canonical policy behaves exactly like the library config.
     Exact(RetryPolicy),
     /// No canonical policy does; `closest` (when one can be built) and why it differs.
-    Inexact {
-        closest: Option<RetryPolicy>,
-        reasons: Vec<String>,
-    },
+    Inexact { closest: Option<RetryPolicy>, reasons: Vec<String> },
 }
 
 impl Translation {
@@ -200,13 +181,7 @@ pub(crate) struct Draft {
 
 impl Draft {
     pub fn new() -> Self {
-        Draft {
-            spec: PolicySpec {
-                total_timeout: None,
-                ..PolicySpec::default()
-            },
-            reasons: Vec::new(),
-        }
+        Draft { spec: PolicySpec { total_timeout: None, ..PolicySpec::default() }, reasons: Vec::new() }
     }
 
     pub fn reason(&mut self, r: impl Into<String>) {
@@ -214,13 +189,7 @@ impl Draft {
     }
 
     /// A number argument, or a reason when it is present but not a number.
-    pub fn number(
-        &mut self,
-        call: &CallExpr,
-        name: &str,
-        position: Option<usize>,
-        default: f64,
-    ) -> f64 {
+    pub fn number(&mut self, call: &CallExpr, name: &str, position: Option<usize>, default: f64) -> f64 {
         match call.arg(name, position) {
             None => default,
             Some(v) => v.as_number().unwrap_or_else(|| {
@@ -237,10 +206,7 @@ impl Draft {
     /// Unbounded attempts: represented by the largest count, and never exact.
     pub fn unbounded_attempts(&mut self, why: &str) {
         self.spec.max_attempts = u32::MAX;
-        self.reason(format!(
-            "{why}; a canonical policy has a finite max_attempts (closest uses {})",
-            u32::MAX
-        ));
+        self.reason(format!("{why}; a canonical policy has a finite max_attempts (closest uses {})", u32::MAX));
     }
 
     pub fn finish(mut self) -> Translation {
@@ -251,26 +217,17 @@ impl Draft {
         }
         match RetryPolicy::new(self.spec) {
             Ok(p) if self.reasons.is_empty() => Translation::Exact(p),
-            Ok(p) => Translation::Inexact {
-                closest: Some(p),
-                reasons: self.reasons,
-            },
+            Ok(p) => Translation::Inexact { closest: Some(p), reasons: self.reasons },
             Err(e) => {
                 self.reasons.push(format!("no valid canonical policy: {e}"));
-                Translation::Inexact {
-                    closest: None,
-                    reasons: self.reasons,
-                }
+                Translation::Inexact { closest: None, reasons: self.reasons }
             }
         }
     }
 }
 
 fn unknown(reason: String) -> Translation {
-    Translation::Inexact {
-        closest: None,
-        reasons: vec![reason],
-    }
+    Translation::Inexact { closest: None, reasons: vec![reason] }
 }
 
 /// Translates a decorator / constructor call whose arguments were parsed from source.
@@ -284,32 +241,18 @@ pub fn translate_call(
     args: &[LiteralValue],
     kwargs: &[(String, LiteralValue)],
 ) -> Translation {
-    let call = CallExpr {
-        func: func.to_string(),
-        args: args.to_vec(),
-        kwargs: kwargs.to_vec(),
-    };
+    let call = CallExpr { func: func.to_string(), args: args.to_vec(), kwargs: kwargs.to_vec() };
     match (library, last(func)) {
         ("tenacity", "retry" | "Retrying" | "AsyncRetrying") => tenacity::translate(&call),
         ("backoff", "on_exception" | "on_predicate") => backoff::translate(&call),
         ("stamina", "retry" | "retry_context") => stamina::translate(&call),
         ("urllib3", "Retry") => urllib3::translate(&call),
-        _ => unknown(format!(
-            "`{library}.{}` is not a retry configuration this engine knows",
-            last(func)
-        )),
+        _ => unknown(format!("`{library}.{}` is not a retry configuration this engine knows", last(func))),
     }
 }
 
-const STAMINA_KWARGS: &[&str] = &[
-    "on",
-    "attempts",
-    "timeout",
-    "wait_initial",
-    "wait_max",
-    "wait_jitter",
-    "wait_exp_base",
-];
+const STAMINA_KWARGS: &[&str] =
+    &["on", "attempts", "timeout", "wait_initial", "wait_max", "wait_jitter", "wait_exp_base"];
 
 /// Which library a call belongs to, from its name and keywords.
 fn detect(call: &CallExpr) -> Option<&'static str> {
@@ -336,10 +279,7 @@ pub fn translate_str(src: &str) -> Result<Translated, ParseError> {
     if let [expr::Item::Positional(LiteralValue::Call(call))] = items.as_slice() {
         if let Some(library) = detect(call) {
             let translation = translate_call(library, &call.func, &call.args, &call.kwargs);
-            return Ok(Translated {
-                library,
-                translation,
-            });
+            return Ok(Translated { library, translation });
         }
     }
     // A list of tenacity components and/or keyword arguments of tenacity.retry.
@@ -351,7 +291,10 @@ pub fn translate_str(src: &str) -> Result<Translated, ParseError> {
                 let Some(key) = tenacity::component_kind(&v) else {
                     return Ok(Translated {
                         library: "unknown",
-                        translation: unknown(format!("`{}` is not a tenacity stop_/wait_/retry_ component or a known decorator", v.source())),
+                        translation: unknown(format!(
+                            "`{}` is not a tenacity stop_/wait_/retry_ component or a known decorator",
+                            v.source()
+                        )),
                     });
                 };
                 (key.to_string(), v)
@@ -363,16 +306,10 @@ pub fn translate_str(src: &str) -> Result<Translated, ParseError> {
                 *existing = LiteralValue::BinOp(Box::new(existing.clone()), '|', Box::new(value))
             }
             Some(_) => {
-                return Ok(Translated {
-                    library: "tenacity",
-                    translation: unknown(format!("`{key}` is given twice")),
-                });
+                return Ok(Translated { library: "tenacity", translation: unknown(format!("`{key}` is given twice")) });
             }
             None => kwargs.push((key, value)),
         }
     }
-    Ok(Translated {
-        library: "tenacity",
-        translation: translate_call("tenacity", "retry", &[], &kwargs),
-    })
+    Ok(Translated { library: "tenacity", translation: translate_call("tenacity", "retry", &[], &kwargs) })
 }

@@ -8,7 +8,9 @@ pub(super) fn translate(call: &CallExpr) -> Translation {
     let mut d = Draft::new();
     match call.arg("on", None).map(|v| v.as_names()) {
         Some(Some(names)) => d.spec.retryable_exceptions = names,
-        Some(None) => d.reason("on= is not a literal class or tuple of classes (a predicate is code: use an error_classifier)"),
+        Some(None) => {
+            d.reason("on= is not a literal class or tuple of classes (a predicate is code: use an error_classifier)")
+        }
         None => d.reason("stamina.retry requires on="),
     }
     let present = |k: &str| call.arg(k, None).filter(|v| **v != LiteralValue::None);

@@ -35,12 +35,7 @@ pub(super) fn translate(call: &CallExpr) -> Translation {
     for (k, v) in &call.kwargs {
         match k.as_str() {
             "stop" | "wait" | "retry" => {}
-            "reraise"
-            | "before"
-            | "after"
-            | "before_sleep"
-            | "retry_error_callback"
-            | "retry_error_cls" => {}
+            "reraise" | "before" | "after" | "before_sleep" | "retry_error_callback" | "retry_error_cls" => {}
             "sleep" => d.reason(format!(
                 "sleep={} replaces the sleep function; the canonical engine owns sleeping",
                 v.source()
@@ -60,9 +55,7 @@ fn flatten<'a>(v: &'a LiteralValue, op: char, any_fn: &str, out: &mut Vec<&'a Li
             flatten(a, op, any_fn, out);
             flatten(b, op, any_fn, out);
         }
-        LiteralValue::Call(c) if last(&c.func) == any_fn => {
-            c.args.iter().for_each(|a| flatten(a, op, any_fn, out))
-        }
+        LiteralValue::Call(c) if last(&c.func) == any_fn => c.args.iter().for_each(|a| flatten(a, op, any_fn, out)),
         other => out.push(other),
     }
 }
@@ -78,10 +71,7 @@ fn stop(d: &mut Draft, v: Option<&LiteralValue>) {
             LiteralValue::Call(call) => call,
             LiteralValue::Name(n) if last(n) == "stop_never" => continue,
             other => {
-                d.reason(format!(
-                    "stop={} is not a tenacity stop condition this engine can read",
-                    other.source()
-                ));
+                d.reason(format!("stop={} is not a tenacity stop condition this engine can read", other.source()));
                 continue;
             }
         };
@@ -105,19 +95,13 @@ fn stop(d: &mut Draft, v: Option<&LiteralValue>) {
                      reach it (tenacity's stop_before_delay)"
                 ));
             }
-            "stop_all" => {
-                d.reason("stop_all (stop when every condition holds) has no canonical equivalent")
-            }
-            other => d.reason(format!(
-                "{other} is not a stop condition the canonical policy has"
-            )),
+            "stop_all" => d.reason("stop_all (stop when every condition holds) has no canonical equivalent"),
+            other => d.reason(format!("{other} is not a stop condition the canonical policy has")),
         }
     }
     match attempts {
         Some(n) => d.spec.max_attempts = n,
-        None => {
-            d.unbounded_attempts("no stop_after_attempt: tenacity retries without an attempt limit")
-        }
+        None => d.unbounded_attempts("no stop_after_attempt: tenacity retries without an attempt limit"),
     }
 }
 
@@ -134,10 +118,7 @@ fn wait(d: &mut Draft, v: Option<&LiteralValue>) {
             return;
         }
         Some(other) => {
-            d.reason(format!(
-                "wait={} is not a tenacity wait this engine can read",
-                other.source()
-            ));
+            d.reason(format!("wait={} is not a tenacity wait this engine can read", other.source()));
             return;
         }
     };
@@ -192,10 +173,7 @@ fn wait(d: &mut Draft, v: Option<&LiteralValue>) {
             let jitter = d.number(call, "jitter", Some(3), 1.0);
             exponential(d, initial, exp_base, max, &call.func);
             if jitter != 0.0 {
-                d.reason(additive_jitter(
-                    &format!("wait_exponential_jitter(jitter={jitter})"),
-                    jitter,
-                ));
+                d.reason(additive_jitter(&format!("wait_exponential_jitter(jitter={jitter})"), jitter));
             }
         }
         "wait_incrementing" => {
@@ -218,12 +196,8 @@ fn wait(d: &mut Draft, v: Option<&LiteralValue>) {
                 }
             }
         }
-        "wait_chain" => d.reason(
-            "wait_chain switches strategies per attempt; canonical delays come from one strategy",
-        ),
-        "wait_combine" => {
-            d.reason("wait_combine sums several waits; canonical delays come from one strategy")
-        }
+        "wait_chain" => d.reason("wait_chain switches strategies per attempt; canonical delays come from one strategy"),
+        "wait_combine" => d.reason("wait_combine sums several waits; canonical delays come from one strategy"),
         other => d.reason(format!("{other} is not a wait the canonical policy has")),
     }
 }
@@ -253,7 +227,9 @@ pub(super) fn exponential(d: &mut Draft, base: f64, exp_base: f64, max: f64, fun
     d.spec.multiplier = exp_base;
     d.spec.max_delay = max;
     if exp_base < 1.0 {
-        d.reason(format!("{func}(exp_base={exp_base}) shrinks delays; the canonical multiplier is >= 1 (closest uses 1)"));
+        d.reason(format!(
+            "{func}(exp_base={exp_base}) shrinks delays; the canonical multiplier is >= 1 (closest uses 1)"
+        ));
         d.spec.multiplier = 1.0;
     }
 }
@@ -265,17 +241,11 @@ fn retry(d: &mut Draft, v: Option<&LiteralValue>) {
     let mut retryable = Vec::new();
     for p in parts {
         let LiteralValue::Call(c) = p else {
-            d.reason(format!(
-                "retry={} is code; express it as an error_classifier",
-                p.source()
-            ));
+            d.reason(format!("retry={} is code; express it as an error_classifier", p.source()));
             continue;
         };
-        let types = || {
-            c.arg("exception_types", Some(0))
-                .map(|v| v.as_names())
-                .unwrap_or(Some(vec!["Exception".into()]))
-        };
+        let types =
+            || c.arg("exception_types", Some(0)).map(|v| v.as_names()).unwrap_or(Some(vec!["Exception".into()]));
         match (last(&c.func), types()) {
             ("retry_if_exception_type", Some(names)) => retryable.extend(names),
             ("retry_if_not_exception_type", Some(names)) => {

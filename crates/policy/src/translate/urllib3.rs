@@ -10,9 +10,9 @@ pub(super) fn translate(call: &CallExpr) -> Translation {
     let mut d = Draft::new();
     match call.arg("total", Some(0)) {
         Some(LiteralValue::Bool(false)) => d.spec.max_attempts = 1,
-        Some(LiteralValue::None) => d.unbounded_attempts(
-            "total=None: urllib3 counts connect/read/status retries separately",
-        ),
+        Some(LiteralValue::None) => {
+            d.unbounded_attempts("total=None: urllib3 counts connect/read/status retries separately")
+        }
         _ => {
             let total = d.number(call, "total", Some(0), 10.0);
             // `total` counts retries: attempts = total + 1.
@@ -34,7 +34,9 @@ pub(super) fn translate(call: &CallExpr) -> Translation {
          policy retries by exception class (closest retries every Exception)",
     );
     if call.arg("status_forcelist", None).is_some() {
-        d.reason("status retries honour Retry-After without an upper bound; canonical hints are capped at retry_after_max");
+        d.reason(
+            "status retries honour Retry-After without an upper bound; canonical hints are capped at retry_after_max",
+        );
     }
     let factor = d.number(call, "backoff_factor", None, 0.0);
     let max = d.number(call, "backoff_max", None, DEFAULT_BACKOFF_MAX);

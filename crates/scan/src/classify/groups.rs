@@ -37,7 +37,10 @@ pub fn assign(findings: &mut [Finding]) -> Vec<Group> {
                 id,
                 kind: findings[members[0]].kind,
                 size: members.len(),
-                members: members.iter().map(|&m| format!("{}:{} {}", findings[m].path, findings[m].line, findings[m].symbol)).collect(),
+                members: members
+                    .iter()
+                    .map(|&m| format!("{}:{} {}", findings[m].path, findings[m].line, findings[m].symbol))
+                    .collect(),
             }
         })
         .collect()

@@ -22,7 +22,8 @@ pub fn path_matches(plan_path: &str, scanned: &str) -> bool {
             }
         }
     }
-    ends_with_segments(scanned, plan_path) || (plan_path.matches('/').count() >= 2 && ends_with_segments(plan_path, scanned) && scanned.contains('/'))
+    ends_with_segments(scanned, plan_path)
+        || (plan_path.matches('/').count() >= 2 && ends_with_segments(plan_path, scanned) && scanned.contains('/'))
 }
 
 fn ends_with_segments(long: &str, short: &str) -> bool {
@@ -39,7 +40,10 @@ pub fn entry_for<'p>(plan: &'p Plan, path: &str) -> Option<&'p PlanEntry> {
 }
 
 pub fn status(plan: &Plan, path: &str, module: &str) -> PlanRef {
-    if path_matches(&plan.canonical.path, path) || module == plan.canonical.module || module.ends_with(&format!(".{}", plan.canonical.module)) {
+    if path_matches(&plan.canonical.path, path)
+        || module == plan.canonical.module
+        || module.ends_with(&format!(".{}", plan.canonical.module))
+    {
         let entry = plan.entries.iter().find(|e| e.path == plan.canonical.path).map(|e| e.id.clone());
         return PlanRef { status: PlanStatus::Canonical, entry };
     }
@@ -57,7 +61,8 @@ pub fn stale<'p>(plan: &'p Plan, findings: &[Finding]) -> Vec<&'p PlanEntry> {
         .filter(|e| e.path != plan.canonical.path)
         .filter(|e| {
             !findings.iter().any(|f| {
-                !matches!(f.kind, Kind::LegacyImport | Kind::PolicyDrift) && f.plan.entry.as_deref() == Some(e.id.as_str())
+                !matches!(f.kind, Kind::LegacyImport | Kind::PolicyDrift)
+                    && f.plan.entry.as_deref() == Some(e.id.as_str())
             })
         })
         .collect()

@@ -38,7 +38,13 @@ pub fn analyse_all<'a>(ctx: &FileContext<'a>, fns: &[FnAnalysis<'a>]) -> Vec<Cla
     out
 }
 
-fn collect<'a>(ctx: &FileContext<'a>, fns: &[FnAnalysis<'a>], body: &'a [Stmt], prefix: &str, out: &mut Vec<ClassInfo<'a>>) {
+fn collect<'a>(
+    ctx: &FileContext<'a>,
+    fns: &[FnAnalysis<'a>],
+    body: &'a [Stmt],
+    prefix: &str,
+    out: &mut Vec<ClassInfo<'a>>,
+) {
     for s in body {
         match &s.kind {
             StmtKind::ClassDef(c) => {
@@ -66,7 +72,10 @@ fn base_names(c: &ClassDef) -> Vec<String> {
 
 fn is_exception(c: &ClassDef) -> bool {
     let n = &c.name;
-    n.ends_with("Error") || n.ends_with("Exception") || n.ends_with("Exhausted") || n.ends_with("Warning")
+    n.ends_with("Error")
+        || n.ends_with("Exception")
+        || n.ends_with("Exhausted")
+        || n.ends_with("Warning")
         || base_names(c).iter().any(|b| b.ends_with("Error") || b.ends_with("Exception") || b == "Warning")
 }
 
@@ -103,7 +112,12 @@ fn fields(c: &ClassDef) -> Vec<(String, Option<Expr>)> {
                             if obj.dotted().as_deref() == Some("self") {
                                 // `self.max_retries = max_retries`: take the parameter's default.
                                 let v = value.and_then(|v| match v.dotted() {
-                                    Some(n) => f.params.iter().find(|p| p.name == n).and_then(|p| p.default.clone()).or(Some(v.clone())),
+                                    Some(n) => f
+                                        .params
+                                        .iter()
+                                        .find(|p| p.name == n)
+                                        .and_then(|p| p.default.clone())
+                                        .or(Some(v.clone())),
                                     None => Some(v.clone()),
                                 });
                                 out.push((attr.trim_start_matches('_').to_string(), v));
@@ -137,11 +151,40 @@ fn is_trivial_body(body: &[Stmt]) -> bool {
     })
 }
 
-const STRATEGY_MEMBERS: &[&str] =
-    &["EXPONENTIAL", "LINEAR", "FIXED", "FIBONACCI", "CONSTANT", "EXPONENTIAL_JITTER", "JITTER", "ADAPTIVE", "IMMEDIATE", "EXPONENTIAL_BACKOFF", "LINEAR_BACKOFF", "FIXED_DELAY", "NO_RETRY", "DECORRELATED_JITTER", "FULL_JITTER"];
+const STRATEGY_MEMBERS: &[&str] = &[
+    "EXPONENTIAL",
+    "LINEAR",
+    "FIXED",
+    "FIBONACCI",
+    "CONSTANT",
+    "EXPONENTIAL_JITTER",
+    "JITTER",
+    "ADAPTIVE",
+    "IMMEDIATE",
+    "EXPONENTIAL_BACKOFF",
+    "LINEAR_BACKOFF",
+    "FIXED_DELAY",
+    "NO_RETRY",
+    "DECORRELATED_JITTER",
+    "FULL_JITTER",
+];
 
-fn classify<'a>(ctx: &FileContext<'a>, fns: &[FnAnalysis<'a>], stmt: &'a Stmt, c: &'a ClassDef, qualname: String) -> ClassInfo<'a> {
-    let mut info = ClassInfo { stmt, def: c, qualname: qualname.clone(), role: ClassRole::None, params: Params::default(), field_names: vec![], why: String::new() };
+fn classify<'a>(
+    ctx: &FileContext<'a>,
+    fns: &[FnAnalysis<'a>],
+    stmt: &'a Stmt,
+    c: &'a ClassDef,
+    qualname: String,
+) -> ClassInfo<'a> {
+    let mut info = ClassInfo {
+        stmt,
+        def: c,
+        qualname: qualname.clone(),
+        role: ClassRole::None,
+        params: Params::default(),
+        field_names: vec![],
+        why: String::new(),
+    };
     if is_exception(c) {
         return info;
     }
@@ -169,7 +212,17 @@ fn classify<'a>(ctx: &FileContext<'a>, fns: &[FnAnalysis<'a>], stmt: &'a Stmt, c
             if u == "HALF_OPEN" || u == "HALFOPEN" {
                 mentions_half_open = true;
             }
-            if names::has_word(n, &["failure_count", "failures", "failure_threshold", "consecutive_failures", "fail_count", "error_count"]) {
+            if names::has_word(
+                n,
+                &[
+                    "failure_count",
+                    "failures",
+                    "failure_threshold",
+                    "consecutive_failures",
+                    "fail_count",
+                    "error_count",
+                ],
+            ) {
                 counts_failures = true;
             }
         }
@@ -185,7 +238,12 @@ fn classify<'a>(ctx: &FileContext<'a>, fns: &[FnAnalysis<'a>], stmt: &'a Stmt, c
     info.field_names.dedup();
     let breaker_fields = field_list
         .iter()
-        .filter(|(n, _)| names::has_word(n, &["failure_threshold", "recovery_timeout", "reset_timeout", "half_open", "open_timeout", "circuit"]))
+        .filter(|(n, _)| {
+            names::has_word(
+                n,
+                &["failure_threshold", "recovery_timeout", "reset_timeout", "half_open", "open_timeout", "circuit"],
+            )
+        })
         .count();
     if (name_says_breaker && (mentions_half_open || counts_failures || breaker_fields >= 1))
         || (mentions_half_open && counts_failures)
@@ -233,12 +291,17 @@ fn classify<'a>(ctx: &FileContext<'a>, fns: &[FnAnalysis<'a>], stmt: &'a Stmt, c
     }
     // Delay calculators: backoff arithmetic, no retry running, no retry decisions beyond the delay itself.
     let deciding = decision_methods.iter().any(|m| {
-        names::has_word(&m.name, &["should_retry", "retryable", "execute", "call", "run", "increment", "exhausted"]) && !is_trivial_body(&m.body)
+        names::has_word(&m.name, &["should_retry", "retryable", "execute", "call", "run", "increment", "exhausted"])
+            && !is_trivial_body(&m.body)
     });
     let delay_assign_math = ms.iter().any(|m| {
         let mut math = false;
         walk_stmts(&m.body, false, &mut |s| match &s.kind {
-            StmtKind::Assign { value, .. } | StmtKind::AugAssign { value, .. } if params::is_backoff_arithmetic(ctx, value) => math = true,
+            StmtKind::Assign { value, .. } | StmtKind::AugAssign { value, .. }
+                if params::is_backoff_arithmetic(ctx, value) =>
+            {
+                math = true
+            }
             _ => {}
         });
         math
@@ -252,16 +315,20 @@ fn classify<'a>(ctx: &FileContext<'a>, fns: &[FnAnalysis<'a>], stmt: &'a Stmt, c
         info.why = "delay calculation".into();
         return info;
     }
-    let runs_retries = !retry_methods.is_empty() && (name_says_retry || names::has_word(&c.name, &["resilien", "reliab", "recover", "executor"]));
+    let runs_retries = !retry_methods.is_empty()
+        && (name_says_retry || names::has_word(&c.name, &["resilien", "reliab", "recover", "executor"]));
     let decides = decision_methods.len() >= 2
-        || (name_says_retry && (substantive_decisions >= 1 || delay_math || decision_methods.len() >= 1))
+        || (name_says_retry && (substantive_decisions >= 1 || delay_math || !decision_methods.is_empty()))
         || (names::has_word(&c.name, &["wait", "strategy", "policy"]) && delay_math && retry_fields >= 1);
     if runs_retries || decides {
         info.role = ClassRole::RetryClass;
         info.why = if !retry_methods.is_empty() {
             format!("runs retries in {}", retry_methods.join(", "))
         } else {
-            format!("makes retry decisions ({})", decision_methods.iter().map(|m| m.name.as_str()).collect::<Vec<_>>().join(", "))
+            format!(
+                "makes retry decisions ({})",
+                decision_methods.iter().map(|m| m.name.as_str()).collect::<Vec<_>>().join(", ")
+            )
         };
         return info;
     }
@@ -269,8 +336,22 @@ fn classify<'a>(ctx: &FileContext<'a>, fns: &[FnAnalysis<'a>], stmt: &'a Stmt, c
     // Config schemas: fields that are retry parameters, with little behaviour of their own.
     let attempts = field_list.iter().filter(|(n, _)| names::is_attempts_param(n)).count();
     let delays = field_list.iter().filter(|(n, _)| names::is_delay_param(n)).count();
-    let behaviour = ms.iter().filter(|m| !m.name.starts_with("__") && !is_trivial_body(&m.body) && !names::has_word(&m.name, &["valid", "to_dict", "from_", "dict", "copy", "replace", "with_", "as_", "json", "for_", "default"])).count();
-    let share_ok = retry_fields * 10 >= field_list.len() * 3 || names::has_word(&c.name, &["retry", "backoff", "policy", "resilien"]);
+    let behaviour = ms
+        .iter()
+        .filter(|m| {
+            !m.name.starts_with("__")
+                && !is_trivial_body(&m.body)
+                && !names::has_word(
+                    &m.name,
+                    &[
+                        "valid", "to_dict", "from_", "dict", "copy", "replace", "with_", "as_", "json", "for_",
+                        "default",
+                    ],
+                )
+        })
+        .count();
+    let share_ok = retry_fields * 10 >= field_list.len() * 3
+        || names::has_word(&c.name, &["retry", "backoff", "policy", "resilien"]);
     if retry_fields >= 2 && (attempts >= 1 || delays >= 2) && share_ok && behaviour <= 2 && retry_methods.is_empty() {
         info.role = ClassRole::RetryConfig;
         info.why = format!("{retry_fields} retry parameter fields");

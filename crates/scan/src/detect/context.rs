@@ -101,7 +101,8 @@ impl<'a> FileContext<'a> {
         let Some(idx) = self.by_name.get(name) else { return vec![] };
         let cands: Vec<&FnInfo> = idx.iter().map(|&i| &self.functions[i]).collect();
         if via_self {
-            let same: Vec<&FnInfo> = cands.iter().copied().filter(|f| f.class.is_some() && f.class == caller_class).collect();
+            let same: Vec<&FnInfo> =
+                cands.iter().copied().filter(|f| f.class.is_some() && f.class == caller_class).collect();
             if !same.is_empty() {
                 return same;
             }

@@ -196,7 +196,10 @@ fn recursion(ctx: &FileContext, f: &FnInfo) -> Option<Recursion> {
                         }
                     });
                     if calls_back && names::has_word(&c.def.name, &["retry", "again", "attempt"]) {
-                        result = Some(Recursion { via: Some(c.def.name.clone()), bounded: counter_arg || has_counter_param(c.def) });
+                        result = Some(Recursion {
+                            via: Some(c.def.name.clone()),
+                            bounded: counter_arg || has_counter_param(c.def),
+                        });
                         return;
                     }
                 }
@@ -247,7 +250,10 @@ fn returns_nested_def(f: &FnInfo) -> bool {
 /// The loop is the function's main job: apart from it there is only setup (assignments, docstring, logging)
 /// and the final raise/return. A name that says "retry" settles it too.
 fn is_main_job(f: &FnInfo, a: &FnAnalysis) -> bool {
-    if names::has_word(&f.def.name, &["retry", "retries", "attempt", "backoff", "reconnect", "with_retries", "resilient", "persist"]) {
+    if names::has_word(
+        &f.def.name,
+        &["retry", "retries", "attempt", "backoff", "reconnect", "with_retries", "resilient", "persist"],
+    ) {
         return true;
     }
     let loop_spans: Vec<Span> = a.retry_loops().map(|l| l.stmt.span).collect();
@@ -257,7 +263,10 @@ fn is_main_job(f: &FnInfo, a: &FnAnalysis) -> bool {
             // A `with`/`try` wrapping the loop: count what else it holds.
             if !loop_spans.contains(&s.span) {
                 for b in s.blocks(false) {
-                    other += b.iter().filter(|x| !loop_spans.iter().any(|l| x.span.contains(*l)) && is_significant(x)).count();
+                    other += b
+                        .iter()
+                        .filter(|x| !loop_spans.iter().any(|l| x.span.contains(*l)) && is_significant(x))
+                        .count();
                 }
             }
             continue;
@@ -272,9 +281,13 @@ fn is_main_job(f: &FnInfo, a: &FnAnalysis) -> bool {
 fn is_significant(s: &Stmt) -> bool {
     match &s.kind {
         StmtKind::Pass | StmtKind::Raise { .. } | StmtKind::Return(_) | StmtKind::Break | StmtKind::Continue => false,
-        StmtKind::Assign { value, .. } | StmtKind::AnnAssign { value: Some(value), .. } => value.as_call().is_some_and(|(f, _, _)| {
-            !f.last_name().is_some_and(|n| matches!(n, "time" | "monotonic" | "perf_counter" | "getLogger" | "get_logger" | "now"))
-        }),
+        StmtKind::Assign { value, .. } | StmtKind::AnnAssign { value: Some(value), .. } => {
+            value.as_call().is_some_and(|(f, _, _)| {
+                !f.last_name().is_some_and(|n| {
+                    matches!(n, "time" | "monotonic" | "perf_counter" | "getLogger" | "get_logger" | "now")
+                })
+            })
+        }
         StmtKind::AnnAssign { value: None, .. } | StmtKind::AugAssign { .. } => false,
         StmtKind::Expr(e) => {
             if e.as_str().is_some() {

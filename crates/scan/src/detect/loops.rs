@@ -10,6 +10,7 @@ use super::context::FileContext;
 use super::names;
 use super::sleeps;
 use crate::syntax::*;
+use std::collections::HashSet;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum LoopVerdict {
@@ -79,14 +80,19 @@ pub fn analyse(ctx: &FileContext, stmt: &Stmt, class: Option<&str>) -> LoopFacts
                 if names::is_attempt_name(&n) {
                     counter_bound = true;
                 }
-                if names::has_word(&n, &["deadline", "timeout", "end_time", "until", "expire", "time_left", "remaining"]) {
+                if names::has_word(
+                    &n,
+                    &["deadline", "timeout", "end_time", "until", "expire", "time_left", "remaining"],
+                ) {
                     deadline_bound = true;
                 }
             }
             if let Some((func, _, _)) = e.as_call() {
                 let r = ctx.resolve(func).unwrap_or_default();
-                if matches!(r.as_str(), "time.time" | "time.monotonic" | "time.perf_counter" | "datetime.datetime.now" | "datetime.now")
-                    || r.ends_with("loop.time")
+                if matches!(
+                    r.as_str(),
+                    "time.time" | "time.monotonic" | "time.perf_counter" | "datetime.datetime.now" | "datetime.now"
+                ) || r.ends_with("loop.time")
                     || r.ends_with(".time")
                 {
                     deadline_bound = true;
@@ -125,7 +131,7 @@ pub fn analyse(ctx: &FileContext, stmt: &Stmt, class: Option<&str>) -> LoopFacts
     f.sleep_arg = sleep_arg;
 
     // Failure handling and exits.
-    let exits = classify_exits(ctx, body, class);
+    let exits = classify_exits(body);
     f.failure_driven = exits.continuing_handler && (exits.success_exit || exits.result_exit);
     f.result_driven = !f.failure_driven && exits.result_exit && f.has_sleep;
     if exits.state_exit && !exits.success_exit && !exits.result_exit {
@@ -133,10 +139,21 @@ pub fn analyse(ctx: &FileContext, stmt: &Stmt, class: Option<&str>) -> LoopFacts
     }
     if exits.continuing_handler && f.growing_delay && !f.failure_driven {
         // `while not self.connected: try: connect() except: sleep(backoff); backoff *= 2`
-        f.failure_driven = is_while;
+        f.failure_driven = test.is_some_and(|t| {
+            t.any(&|e| {
+                e.dotted().is_some_and(|d| names::has_word(&d, &["connected", "success", "acquired", "succeeded"]))
+            })
+        });
     }
     if !(f.failure_driven || f.result_driven) {
         return f;
+    }
+    // `for i in range(10): try: os.fstat(fd + i)`: each iteration tries a different candidate (a search),
+    // unless the variable is an attempt counter handed on for logging or backoff.
+    if let Some(var) = loop_var.as_deref() {
+        if !names::is_attempt_name(var) && loop_var_feeds_call(body, var) {
+            return f;
+        }
     }
     f.bounded = range_bound || counter_bound;
     f.verdict = if deadline_bound && !f.bounded {
@@ -235,10 +252,11 @@ fn grows_delay(body: &[Stmt], sleep_arg: Option<&Expr>, loop_var: Option<&str>) 
                 {
                     grows = true
                 }
-                StmtKind::Assign { targets, value } if targets.iter().any(|t| t.dotted().as_deref() == Some(&name)) => {
-                    if arith(value) || value.as_call().is_some() {
-                        grows = true
-                    }
+                StmtKind::Assign { targets, value }
+                    if targets.iter().any(|t| t.dotted().as_deref() == Some(&name))
+                        && (arith(value) || value.as_call().is_some()) =>
+                {
+                    grows = true
                 }
                 _ => {}
             });
@@ -264,10 +282,47 @@ struct Exits {
     state_exit: bool,
 }
 
-fn classify_exits(ctx: &FileContext, body: &[Stmt], class: Option<&str>) -> Exits {
+fn classify_exits(body: &[Stmt]) -> Exits {
     let mut ex = Exits::default();
-    scan_block(ctx, body, class, &mut ex, Guard::None, false);
+    // Names the loop assigns from a call: `ok = await self.connect()`, `conn = pool.acquire()`.
+    let mut results = HashSet::new();
+    walk_stmts(body, false, &mut |s| {
+        let (targets, value): (Vec<&Expr>, &Expr) = match &s.kind {
+            StmtKind::Assign { targets, value } => (targets.iter().collect(), value),
+            StmtKind::AnnAssign { target, value: Some(value), .. } => (vec![target], value),
+            _ => return,
+        };
+        if value.any(&|e| matches!(e.kind, ExprKind::Call { .. })) {
+            for t in targets {
+                let mut add = |e: &Expr| {
+                    if let Some(d) = e.dotted() {
+                        results.insert(d);
+                    }
+                };
+                match &t.kind {
+                    ExprKind::Tuple(items) | ExprKind::List(items) => items.iter().for_each(&mut add),
+                    _ => add(t),
+                }
+            }
+        }
+    });
+    scan_block(body, &mut ex, Guard::None, false, &results);
     ex
+}
+
+/// The stronger of two nested guards: a state test anywhere on the path makes the exit a poll's.
+fn combine(outer: Guard, inner: Guard) -> Guard {
+    let rank = |g: Guard| match g {
+        Guard::None => 0,
+        Guard::Result => 1,
+        Guard::Other => 2,
+        Guard::State => 3,
+    };
+    if rank(inner) > rank(outer) {
+        inner
+    } else {
+        outer
+    }
 }
 
 #[derive(Clone, Copy, PartialEq)]
@@ -278,25 +333,34 @@ enum Guard {
     Other,
 }
 
-fn guard_of(test: &Expr) -> Guard {
+fn guard_of(test: &Expr, results: &HashSet<String>) -> Guard {
     match &test.kind {
+        // A name tested for truth is a result only when the loop assigned it from a call (`ok = connect()`);
+        // a flag set elsewhere (`if instance.flag: return`) is a state being polled.
         ExprKind::Name(n) => {
             if names::is_state_name(n) {
                 Guard::State
-            } else {
+            } else if results.contains(n) {
                 Guard::Result
+            } else {
+                Guard::Other
             }
         }
         ExprKind::Attribute { attr, .. } => {
             if names::is_state_name(attr) || names::is_running_flag(attr) {
                 Guard::State
-            } else {
+            } else if test.dotted().is_some_and(|d| results.contains(&d)) {
                 Guard::Result
+            } else {
+                Guard::Other
             }
         }
         ExprKind::Await(_) | ExprKind::Call { .. } => {
             let name = test.unawait().last_name().unwrap_or("");
-            if names::has_word(name, &["is_", "has_", "done", "ready", "status", "state", "running", "alive", "set", "complete", "exists"]) {
+            if names::has_word(
+                name,
+                &["is_", "has_", "done", "ready", "status", "state", "running", "alive", "set", "complete", "exists"],
+            ) {
                 Guard::State
             } else {
                 Guard::Result
@@ -304,11 +368,22 @@ fn guard_of(test: &Expr) -> Guard {
         }
         ExprKind::Compare { ops, comparators, left } => {
             let against_state = comparators.iter().chain(std::iter::once(&**left)).any(|c| {
-                c.as_str().is_some() || c.dotted().is_some_and(|d| names::is_state_name(&d) || d.chars().last().is_some_and(|ch| ch.is_ascii_uppercase()))
+                c.as_str().is_some()
+                    || c.dotted().is_some_and(|d| {
+                        names::is_state_name(&d) || d.chars().last().is_some_and(|ch| ch.is_ascii_uppercase())
+                    })
             });
+            let tested_result =
+                left.dotted().is_some_and(|d| results.contains(&d)) || left.unawait().as_call().is_some();
             match ops.first() {
-                Some(CmpOp::IsNot) if comparators.first().is_some_and(|c| matches!(c.kind, ExprKind::Constant(Constant::None))) => {
-                    Guard::Result
+                Some(CmpOp::IsNot)
+                    if comparators.first().is_some_and(|c| matches!(c.kind, ExprKind::Constant(Constant::None))) =>
+                {
+                    if tested_result {
+                        Guard::Result
+                    } else {
+                        Guard::Other
+                    }
                 }
                 Some(CmpOp::Eq | CmpOp::In | CmpOp::NotEq | CmpOp::NotIn) if against_state => Guard::State,
                 Some(CmpOp::Lt | CmpOp::LtE | CmpOp::Gt | CmpOp::GtE)
@@ -329,7 +404,7 @@ fn guard_of(test: &Expr) -> Guard {
             }
         }
         ExprKind::BoolOp { values, .. } => {
-            let gs: Vec<Guard> = values.iter().map(guard_of).collect();
+            let gs: Vec<Guard> = values.iter().map(|v| guard_of(v, results)).collect();
             if gs.contains(&Guard::State) {
                 Guard::State
             } else if gs.iter().all(|g| *g == Guard::Result) {
@@ -356,12 +431,14 @@ fn record_exit(ex: &mut Exits, guard: Guard) {
 }
 
 /// Walk a block of the loop body (not nested loops' bodies for exits, not nested defs).
-fn scan_block(ctx: &FileContext, body: &[Stmt], class: Option<&str>, ex: &mut Exits, guard: Guard, in_handler: bool) {
+fn scan_block(body: &[Stmt], ex: &mut Exits, guard: Guard, in_handler: bool, results: &HashSet<String>) {
     for s in body {
         match &s.kind {
             StmtKind::Return(v) if !in_handler => {
                 // `return None`/`return False` is not success.
-                let failure = v.as_ref().is_none_or(|e| matches!(e.kind, ExprKind::Constant(Constant::Bool(false) | Constant::None)));
+                let failure = v
+                    .as_ref()
+                    .is_none_or(|e| matches!(e.kind, ExprKind::Constant(Constant::Bool(false) | Constant::None)));
                 if !failure {
                     // Returning a value under ordinary branching (`if len(nodes) == 1: return ret`) is still the
                     // success path; only state tests make it a poll.
@@ -372,17 +449,22 @@ fn scan_block(ctx: &FileContext, body: &[Stmt], class: Option<&str>, ex: &mut Ex
             }
             StmtKind::Break if !in_handler => record_exit(ex, guard),
             StmtKind::If { test, body: then, orelse } => {
-                let g = if guard == Guard::None { guard_of(test) } else { guard };
-                scan_block(ctx, then, class, ex, g, in_handler);
+                let g = combine(guard, guard_of(test, results));
+                scan_block(then, ex, g, in_handler, results);
                 // `if not ok: sleep; continue` then falls through to success: the else-path is unguarded.
-                let else_guard = match (&test.kind, guard) {
-                    (ExprKind::UnaryNot(inner), Guard::None) => guard_of(inner),
-                    _ => if guard == Guard::None { Guard::Other } else { guard },
+                // The else-path of a result test is still decided by the result (`if predicate(ret): ...
+                // sleep; continue else: break`); of anything else it is ordinary branching.
+                let else_guard = match &test.kind {
+                    ExprKind::UnaryNot(inner) => combine(guard, guard_of(inner, results)),
+                    _ => match guard_of(test, results) {
+                        g @ (Guard::Result | Guard::State) => combine(guard, g),
+                        _ => combine(guard, Guard::Other),
+                    },
                 };
-                scan_block(ctx, orelse, class, ex, else_guard, in_handler);
+                scan_block(orelse, ex, else_guard, in_handler, results);
             }
             StmtKind::Try { body: tbody, handlers, orelse, finalbody } => {
-                scan_block(ctx, tbody, class, ex, guard, in_handler);
+                scan_block(tbody, ex, guard, in_handler, results);
                 for h in handlers {
                     if is_control_flow_handler(h) {
                         continue;
@@ -391,15 +473,15 @@ fn scan_block(ctx: &FileContext, body: &[Stmt], class: Option<&str>, ex: &mut Ex
                     if !unconditional_leave {
                         ex.continuing_handler = true;
                     }
-                    scan_block(ctx, &h.body, class, ex, guard, true);
+                    scan_block(&h.body, ex, guard, true, results);
                 }
-                scan_block(ctx, orelse, class, ex, guard, in_handler);
-                scan_block(ctx, finalbody, class, ex, guard, in_handler);
+                scan_block(orelse, ex, guard, in_handler, results);
+                scan_block(finalbody, ex, guard, in_handler, results);
             }
-            StmtKind::With { body: b, .. } => scan_block(ctx, b, class, ex, guard, in_handler),
+            StmtKind::With { body: b, .. } => scan_block(b, ex, guard, in_handler, results),
             // Exits of nested loops leave only those loops.
             StmtKind::For { .. } | StmtKind::While { .. } | StmtKind::FunctionDef(_) | StmtKind::ClassDef(_) => {}
-            StmtKind::Other { body: b, .. } => scan_block(ctx, b, class, ex, guard, in_handler),
+            StmtKind::Other { body: b, .. } => scan_block(b, ex, guard, in_handler, results),
             _ => {}
         }
     }
@@ -409,10 +491,22 @@ fn scan_block(ctx: &FileContext, body: &[Stmt], class: Option<&str>, ex: &mut Ex
 fn is_control_flow_handler(h: &Handler) -> bool {
     let is_cf = |e: &Expr| {
         e.last_name().is_some_and(|n| {
-            matches!(
-                n,
-                "StopIteration" | "StopAsyncIteration" | "KeyError" | "IndexError" | "QueueEmpty" | "Empty" | "CancelledError" | "KeyboardInterrupt" | "GeneratorExit" | "WouldBlock" | "BlockingIOError"
-            )
+            // "No data yet" errors make a loop a poll for data, not a retry of a failed operation.
+            n.contains("Empty")
+                || matches!(
+                    n,
+                    "StopIteration"
+                        | "StopAsyncIteration"
+                        | "KeyError"
+                        | "IndexError"
+                        | "QueueEmpty"
+                        | "Empty"
+                        | "CancelledError"
+                        | "KeyboardInterrupt"
+                        | "GeneratorExit"
+                        | "WouldBlock"
+                        | "BlockingIOError"
+                )
         })
     };
     match h.type_.as_ref().map(|t| &t.kind) {
@@ -420,4 +514,22 @@ fn is_control_flow_handler(h: &Handler) -> bool {
         Some(_) => h.type_.as_ref().is_some_and(is_cf),
         None => false,
     }
+}
+
+/// Does the loop variable feed a call attempted inside a `try` (`try: os.fstat(fd + i)`)?
+fn loop_var_feeds_call(body: &[Stmt], var: &str) -> bool {
+    let mut found = false;
+    walk_stmts(body, false, &mut |s| {
+        if let StmtKind::Try { body: tbody, .. } = &s.kind {
+            walk_exprs(tbody, false, &mut |e| {
+                if let ExprKind::Call { args, keywords, .. } = &e.kind {
+                    let uses = |a: &Expr| a.any(&|x| x.dotted().as_deref() == Some(var));
+                    if args.iter().any(uses) || keywords.iter().any(|k| k.arg.is_none() && uses(&k.value)) {
+                        found = true;
+                    }
+                }
+            });
+        }
+    });
+    found
 }

@@ -18,7 +18,28 @@ pub fn is_attempt_name(name: &str) -> bool {
 pub fn is_running_flag(name: &str) -> bool {
     has_word(
         name,
-        &["running", "_run", "is_run", "alive", "active", "stop", "shutdown", "closed", "closing", "cancel", "enabled", "keep_going", "should_continue", "started", "monitoring", "exit", "quit", "terminate", "done", "finished"],
+        &[
+            "running",
+            "_run",
+            "is_run",
+            "alive",
+            "active",
+            "stop",
+            "shutdown",
+            "closed",
+            "closing",
+            "cancel",
+            "enabled",
+            "keep_going",
+            "should_continue",
+            "started",
+            "monitoring",
+            "exit",
+            "quit",
+            "terminate",
+            "done",
+            "finish",
+        ],
     )
 }
 
@@ -32,9 +53,23 @@ pub fn is_attempts_param(name: &str) -> bool {
     let l = name.to_ascii_lowercase();
     matches!(
         l.as_str(),
-        "max_retries" | "max_attempts" | "retries" | "retry_count" | "max_retry" | "attempts" | "max_tries" | "tries"
-            | "retry_attempts" | "num_retries" | "retry_limit" | "max_retry_attempts" | "total_retries" | "retry_times"
-            | "stop_max_attempt_number" | "n_retries" | "retry_max"
+        "max_retries"
+            | "max_attempts"
+            | "retries"
+            | "retry_count"
+            | "max_retry"
+            | "attempts"
+            | "max_tries"
+            | "tries"
+            | "retry_attempts"
+            | "num_retries"
+            | "retry_limit"
+            | "max_retry_attempts"
+            | "total_retries"
+            | "retry_times"
+            | "stop_max_attempt_number"
+            | "n_retries"
+            | "retry_max"
     )
 }
 
@@ -42,12 +77,43 @@ pub fn is_delay_param(name: &str) -> bool {
     let l = name.to_ascii_lowercase();
     matches!(
         l.as_str(),
-        "base_delay" | "initial_delay" | "retry_delay" | "delay" | "backoff" | "backoff_base" | "initial_backoff"
-            | "min_delay" | "retry_interval" | "retry_backoff" | "wait" | "wait_time" | "retry_wait" | "base_backoff"
-            | "backoff_factor" | "backoff_multiplier" | "multiplier" | "exponential_base" | "max_delay" | "max_backoff"
-            | "backoff_max" | "max_wait" | "jitter" | "jitter_range" | "jitter_enabled" | "use_jitter" | "retry_backoff_max"
-            | "delay_seconds" | "retry_delay_seconds" | "base_delay_seconds" | "max_delay_seconds" | "initial_interval"
-            | "max_interval" | "backoff_seconds" | "exponential_backoff" | "retry_strategy" | "backoff_strategy"
+        "base_delay"
+            | "initial_delay"
+            | "retry_delay"
+            | "delay"
+            | "backoff"
+            | "backoff_base"
+            | "initial_backoff"
+            | "min_delay"
+            | "retry_interval"
+            | "retry_backoff"
+            | "wait"
+            | "wait_time"
+            | "retry_wait"
+            | "base_backoff"
+            | "backoff_factor"
+            | "backoff_multiplier"
+            | "multiplier"
+            | "exponential_base"
+            | "max_delay"
+            | "max_backoff"
+            | "backoff_max"
+            | "max_wait"
+            | "jitter"
+            | "jitter_range"
+            | "jitter_enabled"
+            | "use_jitter"
+            | "retry_backoff_max"
+            | "delay_seconds"
+            | "retry_delay_seconds"
+            | "base_delay_seconds"
+            | "max_delay_seconds"
+            | "initial_interval"
+            | "max_interval"
+            | "backoff_seconds"
+            | "exponential_backoff"
+            | "retry_strategy"
+            | "backoff_strategy"
     )
 }
 
@@ -56,10 +122,33 @@ pub fn is_retry_method(name: &str) -> bool {
     let l = name.trim_start_matches('_').to_ascii_lowercase();
     matches!(
         l.as_str(),
-        "should_retry" | "calculate_delay" | "get_delay" | "compute_delay" | "next_delay" | "get_retry_delay"
-            | "get_backoff_time" | "get_backoff" | "calculate_backoff" | "compute_backoff" | "execute_with_retry"
-            | "call_with_retry" | "retry" | "retry_call" | "run_with_retry" | "with_retry" | "is_retryable"
-            | "sleep_for_retry" | "increment" | "is_exhausted" | "get_wait_time" | "next_backoff" | "delay_for"
-            | "retry_async" | "execute_with_retries" | "retry_operation" | "get_retry_after" | "sleep"
+        "should_retry"
+            | "calculate_delay"
+            | "get_delay"
+            | "compute_delay"
+            | "next_delay"
+            | "get_retry_delay"
+            | "get_backoff_time"
+            | "get_backoff"
+            | "calculate_backoff"
+            | "compute_backoff"
+            | "execute_with_retry"
+            | "call_with_retry"
+            | "retry"
+            | "retry_call"
+            | "run_with_retry"
+            | "with_retry"
+            | "is_retryable"
+            | "sleep_for_retry"
+            | "increment"
+            | "is_exhausted"
+            | "get_wait_time"
+            | "next_backoff"
+            | "delay_for"
+            | "retry_async"
+            | "execute_with_retries"
+            | "retry_operation"
+            | "get_retry_after"
+            | "sleep"
     )
 }

@@ -11,35 +11,56 @@ pub fn apply_binding(p: &mut Params, name: &str, value: &Expr) {
     let num = value.as_number().or_else(|| field_default(value));
     let spelled = |v: &Expr| format!("{name}={}", literal_text(v));
     match lower.as_str() {
-        "max_attempts" | "attempts" | "max_tries" | "tries" | "retry_attempts" | "stop_max_attempt_number" | "max_retry_attempts" => {
+        "max_attempts"
+        | "attempts"
+        | "max_tries"
+        | "tries"
+        | "retry_attempts"
+        | "stop_max_attempt_number"
+        | "max_retry_attempts" => {
             if let Some(n) = num.filter(|n| *n >= 1.0 && n.fract() == 0.0) {
                 p.max_attempts.get_or_insert(n as u32);
                 p.spelling.entry("max_attempts".into()).or_insert_with(|| spelled(value));
             }
         }
-        "max_retries" | "retries" | "retry_count" | "num_retries" | "max_retry" | "retry_limit" | "total_retries" | "n_retries"
-        | "retry_times" | "retry_max" => {
+        "max_retries" | "retries" | "retry_count" | "num_retries" | "max_retry" | "retry_limit" | "total_retries"
+        | "n_retries" | "retry_times" | "retry_max" => {
             if let Some(n) = num.filter(|n| *n >= 0.0 && n.fract() == 0.0) {
                 p.max_attempts.get_or_insert(n as u32 + 1);
                 p.spelling.entry("max_attempts".into()).or_insert_with(|| spelled(value));
             }
         }
-        "base_delay" | "initial_delay" | "retry_delay" | "delay" | "backoff" | "initial_backoff" | "base_backoff" | "min_delay"
-        | "retry_interval" | "wait" | "initial_interval" | "base_delay_seconds" | "retry_delay_seconds" | "delay_seconds"
-        | "backoff_seconds" | "wait_initial" | "backoff_base" => {
+        "base_delay"
+        | "initial_delay"
+        | "retry_delay"
+        | "delay"
+        | "backoff"
+        | "initial_backoff"
+        | "base_backoff"
+        | "min_delay"
+        | "retry_interval"
+        | "wait"
+        | "initial_interval"
+        | "base_delay_seconds"
+        | "retry_delay_seconds"
+        | "delay_seconds"
+        | "backoff_seconds"
+        | "wait_initial"
+        | "backoff_base" => {
             if let Some(n) = num {
                 p.base_delay.get_or_insert(n);
                 p.spelling.entry("base_delay".into()).or_insert_with(|| spelled(value));
             }
         }
-        "max_delay" | "max_backoff" | "backoff_max" | "max_wait" | "max_interval" | "max_delay_seconds" | "retry_backoff_max"
-        | "wait_max" | "cap" => {
+        "max_delay" | "max_backoff" | "backoff_max" | "max_wait" | "max_interval" | "max_delay_seconds"
+        | "retry_backoff_max" | "wait_max" | "cap" => {
             if let Some(n) = num {
                 p.max_delay.get_or_insert(n);
                 p.spelling.entry("max_delay".into()).or_insert_with(|| spelled(value));
             }
         }
-        "backoff_factor" | "multiplier" | "backoff_multiplier" | "exponential_base" | "exp_base" | "factor" | "wait_exp_base" => {
+        "backoff_factor" | "multiplier" | "backoff_multiplier" | "exponential_base" | "exp_base" | "factor"
+        | "wait_exp_base" => {
             if let Some(n) = num {
                 p.multiplier.get_or_insert(n);
                 p.spelling.entry("multiplier".into()).or_insert_with(|| spelled(value));
@@ -60,7 +81,9 @@ pub fn apply_binding(p: &mut Params, name: &str, value: &Expr) {
             }
         }
         "strategy" | "retry_strategy" | "backoff_strategy" => {
-            if let Some(s) = strategy_of_name(&value.dotted().or_else(|| value.as_str().map(str::to_string)).unwrap_or_default()) {
+            if let Some(s) =
+                strategy_of_name(&value.dotted().or_else(|| value.as_str().map(str::to_string)).unwrap_or_default())
+            {
                 p.strategy.get_or_insert(s.to_string());
             }
         }
@@ -75,14 +98,24 @@ fn field_default(value: &Expr) -> Option<f64> {
     if !matches!(name, "Field" | "field" | "attrib" | "attr.ib") {
         return None;
     }
-    kws.iter().find(|k| k.arg.as_deref() == Some("default")).map(|k| &k.value).or(args.first()).and_then(Expr::as_number)
+    kws.iter()
+        .find(|k| k.arg.as_deref() == Some("default"))
+        .map(|k| &k.value)
+        .or(args.first())
+        .and_then(Expr::as_number)
 }
 
 fn literal_text(e: &Expr) -> String {
     match &e.kind {
         ExprKind::Constant(Constant::Int(i)) => i.to_string(),
         ExprKind::Constant(Constant::Float(f)) => format!("{f}"),
-        ExprKind::Constant(Constant::Bool(b)) => if *b { "True".into() } else { "False".into() },
+        ExprKind::Constant(Constant::Bool(b)) => {
+            if *b {
+                "True".into()
+            } else {
+                "False".into()
+            }
+        }
         _ => e.dotted().or_else(|| field_default(e).map(|v| v.to_string())).unwrap_or_else(|| "...".into()),
     }
 }
@@ -128,8 +161,12 @@ pub fn resolve_number(ctx: &FileContext, def: Option<&FunctionDef>, e: &Expr) ->
     }
     for s in &ctx.ast.body {
         match &s.kind {
-            StmtKind::Assign { targets, value } if targets.iter().any(|t| t.dotted().as_deref() == Some(&name)) => return value.as_number(),
-            StmtKind::AnnAssign { target, value: Some(v), .. } if target.dotted().as_deref() == Some(&name) => return v.as_number(),
+            StmtKind::Assign { targets, value } if targets.iter().any(|t| t.dotted().as_deref() == Some(&name)) => {
+                return value.as_number()
+            }
+            StmtKind::AnnAssign { target, value: Some(v), .. } if target.dotted().as_deref() == Some(&name) => {
+                return v.as_number()
+            }
             _ => {}
         }
     }
@@ -144,12 +181,15 @@ pub fn from_delay_expr(p: &mut Params, ctx: &FileContext, def: Option<&FunctionD
     let mut jitter = false;
     let mut cap = None;
     e.walk(&mut |x| match &x.kind {
-        ExprKind::BinOp { op: BinOp::Pow, left, .. } => pow_base = pow_base.or(resolve_number(ctx, def, left)).or(Some(f64::NAN)),
+        ExprKind::BinOp { op: BinOp::Pow, left, .. } => {
+            pow_base = pow_base.or(resolve_number(ctx, def, left)).or(Some(f64::NAN))
+        }
         ExprKind::BinOp { op: BinOp::LShift, .. } => has_shift = true,
-        ExprKind::BinOp { op: BinOp::Mult, left, right } => {
-            if left.dotted().is_some_and(|n| super::names::is_attempt_name(&n)) || right.dotted().is_some_and(|n| super::names::is_attempt_name(&n)) {
-                has_mult_by_var = true;
-            }
+        ExprKind::BinOp { op: BinOp::Mult, left, right }
+            if left.dotted().is_some_and(|n| super::names::is_attempt_name(&n))
+                || right.dotted().is_some_and(|n| super::names::is_attempt_name(&n)) =>
+        {
+            has_mult_by_var = true;
         }
         ExprKind::Call { func, args, .. } => {
             let r = ctx.resolve(func).unwrap_or_default();
@@ -194,8 +234,10 @@ pub fn is_backoff_arithmetic(ctx: &FileContext, e: &Expr) -> bool {
             .any(|side| side.any(&|n| n.dotted().is_some_and(|d| super::names::is_attempt_name(&d)))),
         ExprKind::Call { func, .. } => {
             let r = ctx.resolve(func).unwrap_or_default();
-            matches!(r.as_str(), "math.pow" | "pow" | "random.uniform" | "random.random" | "random.randint" | "random.expovariate")
-                || r.ends_with(".uniform")
+            matches!(
+                r.as_str(),
+                "math.pow" | "pow" | "random.uniform" | "random.random" | "random.randint" | "random.expovariate"
+            ) || r.ends_with(".uniform")
         }
         _ => false,
     })

@@ -59,7 +59,13 @@ fn hash_block(b: &[Stmt], h: &mut Fnv, exprs: bool) {
 
 fn hash_stmt(s: &Stmt, h: &mut Fnv, exprs: bool) {
     let name = match &s.kind {
-        StmtKind::FunctionDef(f) => if f.is_async { "async def" } else { "def" },
+        StmtKind::FunctionDef(f) => {
+            if f.is_async {
+                "async def"
+            } else {
+                "def"
+            }
+        }
         StmtKind::ClassDef(_) => "class",
         StmtKind::Return(_) => "return",
         StmtKind::Assign { .. } => "=",

@@ -68,13 +68,17 @@ fn stmt(s: &ast::Stmt) -> Stmt {
             }))
         }
         ast::Stmt::Return(r) => StmtKind::Return(r.value.as_deref().map(expr)),
-        ast::Stmt::Assign(a) => StmtKind::Assign { targets: a.targets.iter().map(expr).collect(), value: expr(&a.value) },
+        ast::Stmt::Assign(a) => {
+            StmtKind::Assign { targets: a.targets.iter().map(expr).collect(), value: expr(&a.value) }
+        }
         ast::Stmt::AnnAssign(a) => StmtKind::AnnAssign {
             target: expr(&a.target),
             annotation: expr(&a.annotation),
             value: a.value.as_deref().map(expr),
         },
-        ast::Stmt::AugAssign(a) => StmtKind::AugAssign { target: expr(&a.target), op: binop(a.op), value: expr(&a.value) },
+        ast::Stmt::AugAssign(a) => {
+            StmtKind::AugAssign { target: expr(&a.target), op: binop(a.op), value: expr(&a.value) }
+        }
         ast::Stmt::For(f) => StmtKind::For {
             is_async: f.is_async,
             target: expr(&f.target),
@@ -235,7 +239,11 @@ fn expr(e: &ast::Expr) -> Expr {
         },
         ast::Expr::Await(a) => ExprKind::Await(boxed(&a.value)),
         ast::Expr::Lambda(l) => ExprKind::Lambda {
-            params: l.parameters.as_deref().map(|p| params(p).into_iter().map(|p| p.name).collect()).unwrap_or_default(),
+            params: l
+                .parameters
+                .as_deref()
+                .map(|p| params(p).into_iter().map(|p| p.name).collect())
+                .unwrap_or_default(),
             body: boxed(&l.body),
         },
         ast::Expr::If(i) => ExprKind::IfExp { test: boxed(&i.test), body: boxed(&i.body), orelse: boxed(&i.orelse) },

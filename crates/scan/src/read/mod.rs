@@ -66,7 +66,12 @@ pub fn decode(bytes: &[u8]) -> Result<SourceFile, DecodeError> {
                         }
                         Some(enc)
                     }
-                    None => return Err(DecodeError { line: 1, message: format!("unknown encoding in coding cookie: {name}") }),
+                    None => {
+                        return Err(DecodeError {
+                            line: 1,
+                            message: format!("unknown encoding in coding cookie: {name}"),
+                        })
+                    }
                 }
             }
         }
@@ -89,7 +94,10 @@ pub fn decode(bytes: &[u8]) -> Result<SourceFile, DecodeError> {
         Some(enc) => {
             let (text, had_errors) = enc.decode_without_bom_handling(body);
             if had_errors {
-                return Err(DecodeError { line: 1, message: format!("bytes not valid in declared encoding {}", enc.name()) });
+                return Err(DecodeError {
+                    line: 1,
+                    message: format!("bytes not valid in declared encoding {}", enc.name()),
+                });
             }
             text.into_owned()
         }

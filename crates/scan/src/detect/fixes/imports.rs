@@ -30,9 +30,12 @@ pub fn redirect_for<'r>(redirects: &'r [Redirect], module: &str, name: Option<&s
         .or_else(|| redirects.iter().find(|r| matches!(r.from_parts(), (m, None) if module_eq(module, m))))
 }
 
+/// Callback of [`walk_blocks`]: (block, index in block, block is the module body, scope).
+pub type BlockVisitor<'v, 'a> = dyn FnMut(&'a [Stmt], usize, bool, &str) + 'v;
+
 /// Pre-order walk over every statement with its block, its index in the block, whether the block is the
 /// module body, and the dotted scope ("" at module level).
-pub fn walk_blocks<'a>(body: &'a [Stmt], top: bool, scope: &str, f: &mut dyn FnMut(&'a [Stmt], usize, bool, &str)) {
+pub fn walk_blocks<'a>(body: &'a [Stmt], top: bool, scope: &str, f: &mut BlockVisitor<'_, 'a>) {
     for (i, s) in body.iter().enumerate() {
         f(body, i, top, scope);
         let inner = match &s.kind {
@@ -79,7 +82,9 @@ pub fn check_export(plan: &Plan, module: &str, name: &str) -> Result<(), String>
             return if info.dynamic || info.exports.contains(name) {
                 Ok(())
             } else {
-                Err(format!("`{module}` does not define or re-export `{name}`; not rewritten (it would leave the name unbound)"))
+                Err(format!(
+                    "`{module}` does not define or re-export `{name}`; not rewritten (it would leave the name unbound)"
+                ))
             };
         }
     }
@@ -87,7 +92,9 @@ pub fn check_export(plan: &Plan, module: &str, name: &str) -> Result<(), String>
         return if plan.canonical.exports.iter().any(|e| e == name) {
             Ok(())
         } else {
-            Err(format!("`{name}` is not in the plan's declared exports of `{module}` (the module is not in the scanned tree)"))
+            Err(format!(
+                "`{name}` is not in the plan's declared exports of `{module}` (the module is not in the scanned tree)"
+            ))
         };
     }
     Err(format!("target module `{module}` is not in the scanned tree and the plan declares no exports for it; cannot verify `{name}`"))
@@ -101,7 +108,11 @@ pub fn cycle_warning(plan: &Plan, file_module: &str, target: &str) -> Option<Str
         return None; // the file already imports the target: no new edge
     }
     let path = tree.import_path(target, file_key)?;
-    Some(format!("import cycle: `{file_key}` would import `{}`, which imports it back ({})", path[0], path.join(" -> ")))
+    Some(format!(
+        "import cycle: `{file_key}` would import `{}`, which imports it back ({})",
+        path[0],
+        path.join(" -> ")
+    ))
 }
 
 /// Can every occurrence of `old` be renamed to `new` (an alpha-rename)? Only when each textual occurrence of
@@ -141,17 +152,29 @@ struct Moving<'s, 'r> {
 }
 
 /// Outcomes for every redirected name of the `from ... import ...` statement `block[idx]`.
-pub fn from_import<'r>(file: &FileContext, plan: &'r Plan, block: &[Stmt], idx: usize, top: bool) -> Vec<NameOutcome<'r>> {
+pub fn from_import<'r>(
+    file: &FileContext,
+    plan: &'r Plan,
+    block: &[Stmt],
+    idx: usize,
+    top: bool,
+) -> Vec<NameOutcome<'r>> {
     let s = &block[idx];
-    let StmtKind::ImportFrom { module, level, names } = &s.kind else { return vec![] };
-    let Some(base) = resolve_relative(&file.module, is_package(file), module.as_deref(), *level) else { return vec![] };
+    let StmtKind::ImportFrom { module, level, names } = &s.kind else {
+        return vec![];
+    };
+    let Some(base) = resolve_relative(&file.module, is_package(file), module.as_deref(), *level) else {
+        return vec![];
+    };
     let mut out = Vec::new();
     // (target module, applicability) -> moving names
     let mut groups: BTreeMap<(String, bool), Vec<Moving>> = BTreeMap::new();
     for (i, n) in names.iter().enumerate() {
         let full = format!("{base}.{}", n.name);
         let direct = redirect_for(&plan.redirects, &base, Some(&n.name));
-        let Some(r) = direct.or_else(|| redirect_for(&plan.redirects, &full, None)) else { continue };
+        let Some(r) = direct.or_else(|| redirect_for(&plan.redirects, &full, None)) else {
+            continue;
+        };
         let mut outcome = NameOutcome { index: i, redirect: r, fix: None, skipped: None };
         let (tmod, tname) = r.to_parts();
         if n.name == "*" {
@@ -230,18 +253,24 @@ fn group_fix(
         if *j == idx {
             return false;
         }
-        let StmtKind::ImportFrom { module, level, names: onames } = &other.kind else { return false };
-        let Some(b) = resolve_relative(&file.module, is_package(file), module.as_deref(), *level) else { return false };
+        let StmtKind::ImportFrom { module, level, names: onames } = &other.kind else {
+            return false;
+        };
+        let Some(b) = resolve_relative(&file.module, is_package(file), module.as_deref(), *level) else {
+            return false;
+        };
         if !module_eq(&b, tmod) || onames.iter().any(|n| n.name == "*") {
             return false;
         }
         let (lo, hi) = if *j < idx { (*j, idx) } else { (idx, *j) };
-        *j < idx || block[lo + 1..hi].iter().all(|x| matches!(x.kind, StmtKind::Import { .. } | StmtKind::ImportFrom { .. }))
+        *j < idx
+            || block[lo + 1..hi].iter().all(|x| matches!(x.kind, StmtKind::Import { .. } | StmtKind::ImportFrom { .. }))
     });
 
     if let Some((_, s2)) = merge {
         let StmtKind::ImportFrom { names: onames, .. } = &s2.kind else { unreachable!() };
-        let existing: BTreeSet<String> = onames.iter().map(|n| slice(text, n.span).split_whitespace().collect::<Vec<_>>().join(" ")).collect();
+        let existing: BTreeSet<String> =
+            onames.iter().map(|n| slice(text, n.span).split_whitespace().collect::<Vec<_>>().join(" ")).collect();
         let mut added: Vec<&str> = Vec::new();
         for m in moving {
             if !existing.contains(&m.spec) && !added.contains(&m.spec.as_str()) {
@@ -258,7 +287,8 @@ fn group_fix(
             edits.extend(remove_names(text, names, &moving_idx)?);
         }
     } else if all_move {
-        let msp = from_module_span(text, s.span).ok_or_else(|| format!("could not locate the module name of `from {base} import`"))?;
+        let msp = from_module_span(text, s.span)
+            .ok_or_else(|| format!("could not locate the module name of `from {base} import`"))?;
         edits.push(Edit { span: msp, content: tmod.to_string() });
         for m in moving {
             if slice(text, m.name.span) != m.spec {
@@ -272,7 +302,10 @@ fn group_fix(
         let end = s.span.end as usize;
         if alone_before(text, s.span.start as usize) && rest_is_blank_or_comment(text, end) {
             let at = line_end(text, end) as u32;
-            edits.push(Edit { span: Span::new(at, at), content: format!("{}{}{stmt_text}", eol(text), indent_of(text, s.span.start as usize)) });
+            edits.push(Edit {
+                span: Span::new(at, at),
+                content: format!("{}{}{stmt_text}", eol(text), indent_of(text, s.span.start as usize)),
+            });
         } else {
             edits.push(Edit { span: Span::new(s.span.end, s.span.end), content: format!("; {stmt_text}") });
         }
@@ -318,18 +351,21 @@ fn is_in_function(file: &FileContext, span: Span) -> bool {
 
 /// Delete statement `block[idx]`: its whole line when it stands alone there, `pass` when it was the only
 /// statement of a nested block (or shares its line with others).
-fn delete_stmt(text: &str, block: &[Stmt], idx: usize, top: bool) -> Edit {
+pub(crate) fn delete_stmt(text: &str, block: &[Stmt], idx: usize, top: bool) -> Edit {
     let s = block[idx].span;
     let (start, end) = (s.start as usize, s.end as usize);
     if (top || block.len() > 1) && alone_before(text, start) && rest_is_blank_or_comment(text, end) {
-        Edit { span: Span::new(line_start(text, start) as u32, next_line_start(text, end) as u32), content: String::new() }
+        Edit {
+            span: Span::new(line_start(text, start) as u32, next_line_start(text, end) as u32),
+            content: String::new(),
+        }
     } else {
         Edit { span: s, content: "pass".into() }
     }
 }
 
 /// Edits removing the names `remove` (not all of them) from an import's name list.
-fn remove_names(text: &str, names: &[ImportName], remove: &BTreeSet<usize>) -> Result<Vec<Edit>, String> {
+pub(crate) fn remove_names(text: &str, names: &[ImportName], remove: &BTreeSet<usize>) -> Result<Vec<Edit>, String> {
     let own_line = |n: &ImportName| {
         let (st, en) = (n.span.start as usize, n.span.end as usize);
         alone_before(text, st) && {
@@ -342,7 +378,10 @@ fn remove_names(text: &str, names: &[ImportName], remove: &BTreeSet<usize>) -> R
     if remove.iter().all(|&i| own_line(&names[i])) {
         for &i in remove {
             let st = names[i].span.start as usize;
-            edits.push(Edit { span: Span::new(line_start(text, st) as u32, next_line_start(text, st) as u32), content: String::new() });
+            edits.push(Edit {
+                span: Span::new(line_start(text, st) as u32, next_line_start(text, st) as u32),
+                content: String::new(),
+            });
         }
         return Ok(edits);
     }
@@ -354,7 +393,10 @@ fn remove_names(text: &str, names: &[ImportName], remove: &BTreeSet<usize>) -> R
             Span::new(names[i - 1].span.end, names[i].span.end)
         };
         if slice(text, span).contains('#') {
-            return Err(format!("removing `{}` from its import would move a comment; rewrite it by hand", names[i].name));
+            return Err(format!(
+                "removing `{}` from its import would move a comment; rewrite it by hand",
+                names[i].name
+            ));
         }
         edits.push(Edit { span, content: String::new() });
     }
@@ -362,7 +404,12 @@ fn remove_names(text: &str, names: &[ImportName], remove: &BTreeSet<usize>) -> R
 }
 
 /// Outcome for one `import legacy.mod [as m]` name.
-pub fn plain_import(file: &FileContext, plan: &Plan, name: &ImportName, r: &Redirect) -> (Option<Fix>, Option<SkippedFix>) {
+pub fn plain_import(
+    file: &FileContext,
+    plan: &Plan,
+    name: &ImportName,
+    r: &Redirect,
+) -> (Option<Fix>, Option<SkippedFix>) {
     match plain_import_fix(file, plan, name, r) {
         Ok(f) => (Some(f), None),
         Err(reason) => (None, skipped(reason)),
@@ -380,7 +427,11 @@ fn plain_import_fix(file: &FileContext, plan: &Plan, name: &ImportName, r: &Redi
     }
     let text = file.text;
     let mut edits = vec![Edit { span: name.name_span, content: tmod.to_string() }];
-    let mut notes = vec![if r.note.is_empty() { format!("{legacy} -> {tmod}") } else { format!("{legacy} -> {tmod} ({})", r.note) }];
+    let mut notes = vec![if r.note.is_empty() {
+        format!("{legacy} -> {tmod}")
+    } else {
+        format!("{legacy} -> {tmod} ({})", r.note)
+    }];
     let mut unsafe_ = r.safety == Safety::Unsafe;
     // Attribute uses: (span of the module prefix expression, attribute, span of the whole attribute expression).
     let mut uses: Vec<(Span, String, Span)> = Vec::new();
@@ -399,7 +450,9 @@ fn plain_import_fix(file: &FileContext, plan: &Plan, name: &ImportName, r: &Redi
         Some(a) => {
             let names = name_nodes(file.ast, a);
             if ident_count(text, a) != names.len() + 1 {
-                return Err(format!("`{a}` (alias of `{legacy}`) also appears outside name expressions; rewrite it by hand"));
+                return Err(format!(
+                    "`{a}` (alias of `{legacy}`) also appears outside name expressions; rewrite it by hand"
+                ));
             }
             let as_attr: BTreeSet<Span> = uses.iter().map(|u| u.0).collect();
             if names.iter().any(|sp| !as_attr.contains(sp)) {
@@ -411,7 +464,9 @@ fn plain_import_fix(file: &FileContext, plan: &Plan, name: &ImportName, r: &Redi
             let top_old = legacy.split('.').next().unwrap_or(legacy);
             let top_new = tmod.split('.').next().unwrap_or(tmod);
             if top_old != top_new {
-                return Err(format!("`import {legacy}` binds `{top_old}`, which `import {tmod}` would not; rewrite it by hand"));
+                return Err(format!(
+                    "`import {legacy}` binds `{top_old}`, which `import {tmod}` would not; rewrite it by hand"
+                ));
             }
             for (sp, _, _) in &uses {
                 edits.push(Edit { span: *sp, content: tmod.to_string() });
@@ -423,7 +478,10 @@ fn plain_import_fix(file: &FileContext, plan: &Plan, name: &ImportName, r: &Redi
             Some(sr) if sr.from_parts().1.is_some() => {
                 let (m2, n2) = sr.to_parts();
                 if m2 != tmod {
-                    return Err(format!("`{prefix}.{attr}` is redirected to `{}`, another module; rewrite it by hand", sr.to));
+                    return Err(format!(
+                        "`{prefix}.{attr}` is redirected to `{}`, another module; rewrite it by hand",
+                        sr.to
+                    ));
                 }
                 unsafe_ |= sr.safety == Safety::Unsafe;
                 n2.unwrap_or(attr).to_string()

@@ -94,7 +94,9 @@ pub fn stored_names(module: &Module, word: &str) -> usize {
     walk_stmts(&module.body, true, &mut |s| {
         let targets: Vec<&Expr> = match &s.kind {
             StmtKind::Assign { targets, .. } => targets.iter().collect(),
-            StmtKind::AnnAssign { target, .. } | StmtKind::AugAssign { target, .. } | StmtKind::For { target, .. } => vec![target],
+            StmtKind::AnnAssign { target, .. } | StmtKind::AugAssign { target, .. } | StmtKind::For { target, .. } => {
+                vec![target]
+            }
             StmtKind::FunctionDef(f) if f.name == word => {
                 n += 1;
                 vec![]
@@ -122,14 +124,12 @@ pub fn from_module_span(text: &str, stmt: Span) -> Option<Span> {
     let rest = s.strip_prefix("from")?;
     let mut i = 4usize;
     let bytes = s.as_bytes();
-    let skip_ws = |mut i: usize| {
-        loop {
-            match bytes.get(i) {
-                Some(b' ' | b'\t' | b'\x0c') => i += 1,
-                Some(b'\\') if matches!(bytes.get(i + 1), Some(b'\n')) => i += 2,
-                Some(b'\\') if matches!(bytes.get(i + 1), Some(b'\r')) => i += 3,
-                _ => break i,
-            }
+    let skip_ws = |mut i: usize| loop {
+        match bytes.get(i) {
+            Some(b' ' | b'\t' | b'\x0c') => i += 1,
+            Some(b'\\') if matches!(bytes.get(i + 1), Some(b'\n')) => i += 2,
+            Some(b'\\') if matches!(bytes.get(i + 1), Some(b'\r')) => i += 3,
+            _ => break i,
         }
     };
     let _ = rest;

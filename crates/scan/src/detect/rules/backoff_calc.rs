@@ -16,7 +16,13 @@ use crate::syntax::*;
 
 pub fn check(cx: &Cx, out: &mut Vec<RawFinding>) {
     for c in cx.classes.iter().filter(|c| c.role == ClassRole::BackoffCalc) {
-        let mut f = support::finding("RTY008", Kind::BackoffCalc, c.stmt, &c.qualname, format!("backoff calculation class `{}`", c.def.name));
+        let mut f = support::finding(
+            "RTY008",
+            Kind::BackoffCalc,
+            c.stmt,
+            &c.qualname,
+            format!("backoff calculation class `{}`", c.def.name),
+        );
         f.params = c.params.clone();
         out.push(f);
     }
@@ -26,13 +32,18 @@ pub fn check(cx: &Cx, out: &mut Vec<RawFinding>) {
         }
         if let Some(cp) = &info.class_path {
             let owner = cx.classes.iter().find(|c| &c.qualname == cp);
-            if owner.is_some_and(|c| matches!(c.role, ClassRole::RetryClass | ClassRole::CircuitBreaker | ClassRole::BackoffCalc)) {
+            if owner.is_some_and(|c| {
+                matches!(c.role, ClassRole::RetryClass | ClassRole::CircuitBreaker | ClassRole::BackoffCalc)
+            }) {
                 continue;
             }
         }
         let def = info.def;
-        let hint = names::has_word(&def.name, &["delay", "backoff", "jitter", "wait", "sleep_time", "interval", "fib", "retry", "expo", "linear"]);
-        let attempt_param = def.params.iter().any(|p| names::is_attempt_name(&p.name) || p.name == "n" || p.name == "k");
+        let hint = names::has_word(
+            &def.name,
+            &["delay", "backoff", "jitter", "wait", "sleep_time", "interval", "fib", "retry", "expo", "linear"],
+        );
+        let attempt_param = def.params.iter().any(|p| names::is_attempt_name(&p.name));
         if !(hint || attempt_param) {
             continue;
         }
@@ -53,17 +64,30 @@ pub fn check(cx: &Cx, out: &mut Vec<RawFinding>) {
         let math_assign = {
             let mut m = false;
             walk_stmts(&def.body, false, &mut |s| match &s.kind {
-                StmtKind::Assign { value, .. } | StmtKind::AugAssign { value, .. } if params::is_backoff_arithmetic(cx.file, value) => m = true,
+                StmtKind::Assign { value, .. } | StmtKind::AugAssign { value, .. }
+                    if params::is_backoff_arithmetic(cx.file, value) =>
+                {
+                    m = true
+                }
                 _ => {}
             });
             m && !returns.is_empty()
         };
-        let fib = names::has_word(&def.name, &["fib"]) && !returns.is_empty();
+        // A fibonacci *delay* table, not any fibonacci function (`def fib(n)` in a test is not a backoff).
+        let fib = names::has_word(&def.name, &["fib"])
+            && names::has_word(&def.name, &["delay", "backoff", "wait", "sleep", "interval", "retry"])
+            && !returns.is_empty();
         if !(math_return || (math_assign && hint) || fib) {
             continue;
         }
         let Some(stmt) = support::fn_stmt(cx.file, info) else { continue };
-        let mut f = support::finding("RTY008", Kind::BackoffCalc, stmt, &info.qualname, format!("backoff calculation `{}`", def.name));
+        let mut f = support::finding(
+            "RTY008",
+            Kind::BackoffCalc,
+            stmt,
+            &info.qualname,
+            format!("backoff calculation `{}`", def.name),
+        );
         params::from_signature(&mut f.params, def);
         for e in &returns {
             params::from_delay_expr(&mut f.params, cx.file, Some(def), e);

@@ -12,6 +12,12 @@ use crate::finding::Kind;
 
 pub fn check(cx: &Cx, out: &mut Vec<RawFinding>) {
     for c in cx.classes.iter().filter(|c| c.role == ClassRole::CircuitBreaker) {
-        out.push(support::finding("RTY007", Kind::CircuitBreaker, c.stmt, &c.qualname, format!("circuit breaker `{}`", c.def.name)));
+        out.push(support::finding(
+            "RTY007",
+            Kind::CircuitBreaker,
+            c.stmt,
+            &c.qualname,
+            format!("circuit breaker `{}`", c.def.name),
+        ));
     }
 }

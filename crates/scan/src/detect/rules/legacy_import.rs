@@ -30,10 +30,18 @@ pub fn check(cx: &Cx, out: &mut Vec<RawFinding>) {
         let s = &block[idx];
         match &s.kind {
             StmtKind::ImportFrom { module, level, names } => {
-                let Some(base) = resolve_relative(&cx.file.module, is_package, module.as_deref(), *level) else { return };
+                let Some(base) = resolve_relative(&cx.file.module, is_package, module.as_deref(), *level) else {
+                    return;
+                };
                 for o in imports::from_import(cx.file, &cx.data.plan, block, idx, top) {
                     let n = &names[o.index];
-                    let mut f = support::finding("RTY009", Kind::LegacyImport, s, scope, message(&base, Some(&n.name), o.redirect));
+                    let mut f = support::finding(
+                        "RTY009",
+                        Kind::LegacyImport,
+                        s,
+                        scope,
+                        message(&base, Some(&n.name), o.redirect),
+                    );
                     f.span = n.span;
                     f.shape = crate::detect::shape::Fnv::default().hash_str(&format!("{base}:{}", n.name));
                     if n.name == "*" {

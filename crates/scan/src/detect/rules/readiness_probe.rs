@@ -16,7 +16,13 @@ pub fn check(cx: &Cx, out: &mut Vec<RawFinding>) {
             continue;
         }
         for l in a.loops.iter().filter(|l| l.facts.verdict == Some(LoopVerdict::ReadinessProbe)) {
-            let mut f = support::finding("RTY010", Kind::ReadinessProbe, l.stmt, &info.qualname, format!("retry-until-ready loop in `{}`", info.def.name));
+            let mut f = support::finding(
+                "RTY010",
+                Kind::ReadinessProbe,
+                l.stmt,
+                &info.qualname,
+                format!("retry-until-ready loop in `{}`", info.def.name),
+            );
             f.notes.push("low-confidence".into());
             out.push(f);
         }

@@ -15,7 +15,13 @@ use crate::finding::Kind;
 
 pub fn check(cx: &Cx, out: &mut Vec<RawFinding>) {
     for c in cx.classes.iter().filter(|c| c.role == ClassRole::RetryClass) {
-        let mut f = support::finding("RTY001", Kind::RetryClass, c.stmt, &c.qualname, format!("retry class `{}`: {}", c.def.name, c.why));
+        let mut f = support::finding(
+            "RTY001",
+            Kind::RetryClass,
+            c.stmt,
+            &c.qualname,
+            format!("retry class `{}`: {}", c.def.name, c.why),
+        );
         f.params = c.params.clone();
         out.push(f);
     }

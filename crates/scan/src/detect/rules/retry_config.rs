@@ -15,7 +15,13 @@ use crate::finding::Kind;
 
 pub fn check(cx: &Cx, out: &mut Vec<RawFinding>) {
     for c in cx.classes.iter().filter(|c| matches!(c.role, ClassRole::RetryConfig | ClassRole::StrategyEnum)) {
-        let mut f = support::finding("RTY006", Kind::RetryConfig, c.stmt, &c.qualname, format!("retry config `{}`: {}", c.def.name, c.why));
+        let mut f = support::finding(
+            "RTY006",
+            Kind::RetryConfig,
+            c.stmt,
+            &c.qualname,
+            format!("retry config `{}`: {}", c.def.name, c.why),
+        );
         f.params = c.params.clone();
         // Duplicate configs share field names (RetryConfig defined six times), whatever their layout.
         f.shape = crate::detect::shape::Fnv::default().hash_str(&c.field_names.join(","));

@@ -15,7 +15,13 @@ pub fn check(cx: &Cx, out: &mut Vec<RawFinding>) {
             continue;
         }
         let Some(stmt) = support::fn_stmt(cx.file, info) else { continue };
-        let mut f = support::finding("RTY004", Kind::RetryDecoratorDef, stmt, &info.qualname, format!("retry decorator `{}`", info.def.name));
+        let mut f = support::finding(
+            "RTY004",
+            Kind::RetryDecoratorDef,
+            stmt,
+            &info.qualname,
+            format!("retry decorator `{}`", info.def.name),
+        );
         crate::detect::params::from_signature(&mut f.params, info.def);
         // Parameters of the nested decorator/wrapper functions and their loops.
         for (j, (inner, ia)) in cx.file.functions.iter().zip(cx.functions).enumerate() {

@@ -27,7 +27,13 @@ pub fn check(cx: &Cx, out: &mut Vec<RawFinding>) {
             },
             None => "retry loop".to_string(),
         };
-        let mut f = support::finding("RTY002", Kind::RetryFunction, stmt, &info.qualname, format!("retry function `{}`: {how}", info.def.name));
+        let mut f = support::finding(
+            "RTY002",
+            Kind::RetryFunction,
+            stmt,
+            &info.qualname,
+            format!("retry function `{}`: {how}", info.def.name),
+        );
         f.params = support::function_params(cx.file, info, a);
         let unbounded = a.recursion.as_ref().is_some_and(|r| !r.bounded) || a.retry_loops().any(|l| !l.facts.bounded);
         if unbounded && f.params.max_attempts.is_none() {

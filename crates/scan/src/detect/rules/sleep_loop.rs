@@ -16,7 +16,13 @@ pub fn check(cx: &Cx, out: &mut Vec<RawFinding>) {
             continue;
         }
         for l in a.retry_loops() {
-            let mut f = support::finding("RTY003", Kind::SleepLoop, l.stmt, &info.qualname, format!("inline retry loop in `{}`", info.def.name));
+            let mut f = support::finding(
+                "RTY003",
+                Kind::SleepLoop,
+                l.stmt,
+                &info.qualname,
+                format!("inline retry loop in `{}`", info.def.name),
+            );
             support::loop_params(cx.file, Some(info.def), &l.facts, &mut f.params);
             if !l.facts.bounded {
                 f.notes.push("unbounded".into());

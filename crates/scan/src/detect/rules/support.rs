@@ -58,7 +58,12 @@ pub fn function_params(ctx: &FileContext, f: &FnInfo, a: &FnAnalysis) -> Params 
     p
 }
 
-pub fn loop_params(ctx: &FileContext, def: Option<&FunctionDef>, facts: &crate::detect::loops::LoopFacts, p: &mut Params) {
+pub fn loop_params(
+    ctx: &FileContext,
+    def: Option<&FunctionDef>,
+    facts: &crate::detect::loops::LoopFacts,
+    p: &mut Params,
+) {
     if let Some(b) = &facts.bound_expr {
         if let Some(n) = params::resolve_number(ctx, def, b) {
             if n >= 1.0 && n.fract() == 0.0 && p.max_attempts.is_none() {

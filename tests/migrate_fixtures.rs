@@ -1,0 +1,260 @@
+//! `retry-audit migrate` against the fixture pairs in `fixtures/migrate/<case>/{before,expected}`.
+//!
+//! For every case: `--apply` on a copy of `before/` must produce `expected/` byte for byte, every changed
+//! file must compile (`python3 -m py_compile`), a second `--apply` must change nothing and say so, and the
+//! dry-run patch applied with `git apply` (or `patch -p1`) must reproduce `--apply` exactly.
+//! A case's optional `args` file holds extra flags (e.g. `--unsafe-fixes`).
+
+use assert_cmd::Command;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+fn fixtures() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/migrate")
+}
+
+fn cases() -> Vec<(String, PathBuf)> {
+    let mut v: Vec<(String, PathBuf)> = std::fs::read_dir(fixtures())
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.join("before").is_dir())
+        .map(|p| (p.file_name().unwrap().to_string_lossy().into_owned(), p))
+        .collect();
+    v.sort();
+    assert!(v.len() >= 15, "fixture cases missing");
+    v
+}
+
+fn read_tree(root: &Path) -> BTreeMap<String, Vec<u8>> {
+    fn go(dir: &Path, root: &Path, out: &mut BTreeMap<String, Vec<u8>>) {
+        for e in std::fs::read_dir(dir).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                go(&p, root, out);
+            } else {
+                let rel = p.strip_prefix(root).unwrap().to_string_lossy().replace('\\', "/");
+                out.insert(rel, std::fs::read(&p).unwrap());
+            }
+        }
+    }
+    let mut out = BTreeMap::new();
+    go(root, root, &mut out);
+    out
+}
+
+fn copy_tree(from: &Path, to: &Path) {
+    for (rel, bytes) in read_tree(from) {
+        let dest = to.join(&rel);
+        std::fs::create_dir_all(dest.parent().unwrap()).unwrap();
+        std::fs::write(dest, bytes).unwrap();
+    }
+}
+
+fn extra_args(case: &Path) -> Vec<String> {
+    std::fs::read_to_string(case.join("args"))
+        .map(|s| s.split_whitespace().map(str::to_string).collect())
+        .unwrap_or_default()
+}
+
+fn migrate(dir: &Path, args: &[&str], extra: &[String]) -> std::process::Output {
+    Command::cargo_bin("retry-audit").unwrap().current_dir(dir).arg("migrate").args(args).args(extra).output().unwrap()
+}
+
+fn assert_same(case: &str, got: &BTreeMap<String, Vec<u8>>, want: &BTreeMap<String, Vec<u8>>) {
+    let names_got: Vec<&String> = got.keys().collect();
+    let names_want: Vec<&String> = want.keys().collect();
+    assert_eq!(names_got, names_want, "{case}: file sets differ");
+    for (k, v) in want {
+        assert!(
+            got[k] == *v,
+            "{case}: {k} differs\n--- got ---\n{}\n--- expected ---\n{}",
+            String::from_utf8_lossy(&got[k]),
+            String::from_utf8_lossy(v)
+        );
+    }
+}
+
+fn py_compile(path: &Path) {
+    // Byte code goes to a scratch prefix so the fixture tree stays comparable.
+    let cache = tempfile::tempdir().unwrap();
+    let out = std::process::Command::new("python3")
+        .env("PYTHONPYCACHEPREFIX", cache.path())
+        .args(["-m", "py_compile"])
+        .arg(path)
+        .output();
+    match out {
+        Ok(o) => {
+            assert!(o.status.success(), "{} does not compile: {}", path.display(), String::from_utf8_lossy(&o.stderr))
+        }
+        Err(e) => eprintln!("python3 not available ({e}); skipping py_compile of {}", path.display()),
+    }
+}
+
+#[test]
+fn apply_matches_expected_compiles_and_is_idempotent() {
+    for (name, case) in cases() {
+        let extra = extra_args(&case);
+        let tmp = tempfile::tempdir().unwrap();
+        copy_tree(&case.join("before"), tmp.path());
+        let before = read_tree(tmp.path());
+        let out = migrate(tmp.path(), &["--apply"], &extra);
+        assert_eq!(out.status.code(), Some(0), "{name}: {}", String::from_utf8_lossy(&out.stderr));
+        let after = read_tree(tmp.path());
+        assert_same(&name, &after, &read_tree(&case.join("expected")));
+        for (rel, bytes) in &after {
+            if before.get(rel) != Some(bytes) {
+                py_compile(&tmp.path().join(rel));
+            }
+        }
+        // Second run: nothing changes, and the tool says so.
+        let again = migrate(tmp.path(), &["--apply"], &extra);
+        assert_eq!(again.status.code(), Some(0));
+        let stderr = String::from_utf8_lossy(&again.stderr);
+        assert!(stderr.contains("nothing to change"), "{name}: second run: {stderr}");
+        assert_same(&name, &read_tree(tmp.path()), &after);
+        // And --check agrees.
+        let check = migrate(tmp.path(), &["--check"], &extra);
+        assert_eq!(check.status.code(), Some(0), "{name}: --check after --apply");
+    }
+}
+
+fn apply_patch(dir: &Path, patch: &[u8]) -> bool {
+    let path = dir.join("..").join(format!("{}.patch", dir.file_name().unwrap().to_string_lossy()));
+    std::fs::write(&path, patch).unwrap();
+    let git = std::process::Command::new("git").current_dir(dir).args(["apply", "--unsafe-paths"]).arg(&path).output();
+    let ok = match git {
+        Ok(o) if o.status.success() => true,
+        Ok(o) => panic!("git apply failed: {}\n{}", String::from_utf8_lossy(&o.stderr), String::from_utf8_lossy(patch)),
+        Err(_) => {
+            let o = std::process::Command::new("patch")
+                .current_dir(dir)
+                .args(["-p1", "-i"])
+                .arg(&path)
+                .output()
+                .expect("git or patch");
+            o.status.success()
+        }
+    };
+    let _ = std::fs::remove_file(&path);
+    ok
+}
+
+#[test]
+fn diff_output_is_a_patch_that_reproduces_apply() {
+    for (name, case) in cases() {
+        let extra = extra_args(&case);
+        let tmp = tempfile::tempdir().unwrap();
+        let work = tmp.path().join("work");
+        std::fs::create_dir(&work).unwrap();
+        copy_tree(&case.join("before"), &work);
+        let out = migrate(&work, &["--diff"], &extra);
+        assert_eq!(out.status.code(), Some(0), "{name}");
+        assert!(
+            out.stderr.is_empty(),
+            "{name}: --diff prints only the patch: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        if !out.stdout.is_empty() {
+            assert!(apply_patch(&work, &out.stdout), "{name}: patch failed");
+        }
+        assert_same(&name, &read_tree(&work), &read_tree(&case.join("expected")));
+    }
+}
+
+#[test]
+fn check_exit_codes() {
+    let case = fixtures().join("multi_name");
+    let tmp = tempfile::tempdir().unwrap();
+    copy_tree(&case.join("before"), tmp.path());
+    let before = read_tree(tmp.path());
+    let out = migrate(tmp.path(), &["--check"], &[]);
+    assert_eq!(out.status.code(), Some(1), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("app/service.py"));
+    assert_eq!(read_tree(tmp.path()), before, "--check never writes");
+    // Unsafe-only fixes are not pending unless --unsafe-fixes.
+    let case = fixtures().join("import_cycle");
+    let tmp = tempfile::tempdir().unwrap();
+    copy_tree(&case.join("before"), tmp.path());
+    assert_eq!(migrate(tmp.path(), &["--check"], &[]).status.code(), Some(0));
+    let out = migrate(tmp.path(), &["--check", "--unsafe-fixes"], &[]);
+    assert_eq!(out.status.code(), Some(1));
+    // Usage errors exit 2.
+    assert_eq!(migrate(tmp.path(), &["--select", "bogus"], &[]).status.code(), Some(2));
+    assert_eq!(migrate(tmp.path(), &["--apply", "--check"], &[]).status.code(), Some(2));
+}
+
+#[test]
+fn cycle_warning_in_diff_header() {
+    let case = fixtures().join("import_cycle");
+    let tmp = tempfile::tempdir().unwrap();
+    copy_tree(&case.join("before"), tmp.path());
+    let out = migrate(tmp.path(), &["--unsafe-fixes"], &[]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains("(unsafe)") && stdout.contains("import cycle"), "{stdout}");
+    let out = migrate(tmp.path(), &[], &[]);
+    assert!(out.stdout.is_empty());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("1 unsafe fix(es) not applied"));
+}
+
+#[test]
+fn json_lists_every_edit() {
+    let case = fixtures().join("rename_use_sites");
+    let tmp = tempfile::tempdir().unwrap();
+    copy_tree(&case.join("before"), tmp.path());
+    let out = migrate(tmp.path(), &["--format", "json", "--unsafe-fixes"], &[]);
+    assert_eq!(out.status.code(), Some(0));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["mode"], "dry-run");
+    assert_eq!(v["files_changed"], 1);
+    let edits = v["edits"].as_array().unwrap();
+    assert!(edits.len() >= 3, "{v:#}");
+    for e in edits {
+        for key in ["path", "start", "end", "old", "new", "fix_kind", "applicability", "rule"] {
+            assert!(!e[key].is_null(), "{key} missing in {e}");
+        }
+        assert_eq!(e["path"], "app/agent.py");
+        assert_eq!(e["applicability"], "unsafe");
+    }
+    assert!(edits.iter().any(|e| e["old"] == "RetryManager" && e["new"] == "UnifiedRetryHandler"));
+    // Edit offsets refer to the text they were applied to (pass 1 here: the original file).
+    let src = std::fs::read_to_string(tmp.path().join("app/agent.py")).unwrap();
+    for e in edits.iter().filter(|e| e["pass"] == 1) {
+        let (s, en) = (e["start"].as_u64().unwrap() as usize, e["end"].as_u64().unwrap() as usize);
+        assert_eq!(&src[s..en], e["old"].as_str().unwrap());
+    }
+    // Without --unsafe-fixes nothing applies and the unsafe ones are counted.
+    let out = migrate(tmp.path(), &["--format", "json"], &[]);
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["files_changed"], 0);
+    assert_eq!(v["unsafe_withheld"], 2);
+}
+
+#[test]
+fn select_and_ignore_filter_fix_kinds() {
+    let case = fixtures().join("rename_use_sites");
+    let tmp = tempfile::tempdir().unwrap();
+    copy_tree(&case.join("before"), tmp.path());
+    let out = migrate(tmp.path(), &["--check", "--unsafe-fixes", "--ignore", "rename"], &[]);
+    assert_eq!(out.status.code(), Some(0));
+    let out = migrate(tmp.path(), &["--check", "--unsafe-fixes", "--select", "RTY009"], &[]);
+    assert_eq!(out.status.code(), Some(1));
+}
+
+#[test]
+fn file_changed_since_read_is_not_written_and_mode_is_kept() {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let case = fixtures().join("alias");
+        let tmp = tempfile::tempdir().unwrap();
+        copy_tree(&case.join("before"), tmp.path());
+        let f = tmp.path().join("app/service.py");
+        std::fs::set_permissions(&f, std::fs::Permissions::from_mode(0o640)).unwrap();
+        let out = migrate(tmp.path(), &["--apply"], &[]);
+        assert_eq!(out.status.code(), Some(0));
+        assert_eq!(std::fs::metadata(&f).unwrap().permissions().mode() & 0o777, 0o640);
+        let leftovers: Vec<_> =
+            std::fs::read_dir(tmp.path().join("app")).unwrap().map(|e| e.unwrap().file_name()).collect();
+        assert_eq!(leftovers.len(), 1, "no temp files left: {leftovers:?}");
+    }
+}
