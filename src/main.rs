@@ -9,6 +9,11 @@ mod report;
 
 use clap::{Parser, Subcommand};
 
+/// The scan allocates many small AST nodes on every thread; mimalloc's thread-local heaps cut the time spent
+/// in the system allocator (a third of the profile with glibc malloc).
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[derive(Parser)]
 #[command(name = "retry-audit", version, about = "Find hand-rolled retries in Python and consolidate them")]
 struct Cli {

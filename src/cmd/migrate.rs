@@ -155,6 +155,7 @@ fn print_json(outcome: &Outcome, args: &Args) -> anyhow::Result<()> {
         "skipped": outcome.skipped,
         "unsafe_withheld": outcome.unsafe_withheld,
         "problems": outcome.problems,
+        "unparsable": outcome.unparsable,
     });
     println!("{}", serde_json::to_string_pretty(&doc)?);
     Ok(())
@@ -193,6 +194,15 @@ fn summary(outcome: &Outcome, args: &Args, written: usize) -> String {
             "{} unsafe fix(es) not applied (review them with --unsafe-fixes)\n",
             outcome.unsafe_withheld
         ));
+    }
+    if !outcome.unparsable.is_empty() {
+        s.push_str(&format!(
+            "left alone {} file(s) that do not parse (files with syntax errors are never touched):\n",
+            outcome.unparsable.len()
+        ));
+        for p in &outcome.unparsable {
+            s.push_str(&format!("  {}: {}\n", p.path, p.message));
+        }
     }
     for p in &outcome.problems {
         s.push_str(&format!("error: {}: {}\n", p.path, p.message));

@@ -110,6 +110,8 @@ pub struct Outcome {
     /// Unsafe fixes left out because `--unsafe-fixes` was not given.
     pub unsafe_withheld: usize,
     pub problems: Vec<Problem>,
+    /// Files left alone because they do not parse (or decode): syntax errors are never touched.
+    pub unparsable: Vec<Problem>,
 }
 
 impl Outcome {
@@ -180,6 +182,13 @@ pub fn patch_path(path: &std::path::Path) -> String {
 /// Compute every file's change (nothing is written).
 pub fn compute(result: &ScanResult, files: &[FileEntry], data: &RuleData, opts: &Options) -> Outcome {
     let mut outcome = Outcome::default();
+    use retry_audit_scan::diagnostic::DiagnosticKind;
+    for d in &result.diagnostics {
+        if matches!(d.kind, DiagnosticKind::ParseError | DiagnosticKind::DecodeError) {
+            let at = if d.line > 0 { format!("line {}: ", d.line) } else { String::new() };
+            outcome.unparsable.push(Problem { path: d.path.clone(), message: format!("{at}{}", d.message) });
+        }
+    }
     let by_display: BTreeMap<&str, &FileEntry> = files.iter().map(|f| (f.display.as_str(), f)).collect();
     let mut per_file: BTreeMap<&str, Vec<&Finding>> = BTreeMap::new();
     for f in &result.findings {
@@ -201,6 +210,8 @@ pub fn compute(result: &ScanResult, files: &[FileEntry], data: &RuleData, opts: 
     outcome.skipped.sort();
     outcome.skipped.dedup();
     outcome.problems.sort();
+    outcome.unparsable.sort();
+    outcome.unparsable.dedup_by(|a, b| a.path == b.path);
     outcome
 }
 
@@ -240,6 +251,13 @@ fn skipped_of(findings: &[&Finding], opts: &Options) -> Vec<Skipped> {
 }
 
 fn fix_file(entry: &FileEntry, data: &RuleData, opts: &Options, outcome: &mut Outcome) {
+    fix_file_with(entry, data, opts, outcome, &|_, _| {});
+}
+
+/// Called on each pass's findings after the fixes are attached (tests inject fake fixes through it).
+type FindingsHook<'h> = dyn Fn(usize, &mut Vec<Finding>) + 'h;
+
+fn fix_file_with(entry: &FileEntry, data: &RuleData, opts: &Options, outcome: &mut Outcome, hook: &FindingsHook) {
     let display = entry.display.clone();
     let problem = |m: String| Problem { path: display.clone(), message: m };
     let original = match std::fs::read(&entry.path) {
@@ -269,11 +287,14 @@ fn fix_file(entry: &FileEntry, data: &RuleData, opts: &Options, outcome: &mut Ou
         if !analysis.parsed {
             if pass > 1 {
                 outcome.problems.push(problem("rewritten file no longer analyses; left untouched".into()));
+            } else {
+                outcome.unparsable.push(problem("does not parse".into()));
             }
             return;
         }
         last = analysis.findings;
         attach_decorator_fixes(&mut last, &text, &display, data);
+        hook(pass, &mut last);
         let mut candidates: Vec<&Finding> = last
             .iter()
             .filter(|f| f.fix.as_ref().is_some_and(|x| opts.selected(f, &x.fix_kind) && !x.edits.is_empty()))
@@ -399,6 +420,37 @@ mod tests {
         assert!(!conflicts(&e(4, 4, "a"), &e(4, 4, "a")));
         assert!(!conflicts(&e(0, 4, "a"), &e(4, 6, "b")));
         assert!(conflicts(&e(2, 2, "x"), &e(0, 4, "b")));
+    }
+
+    #[test]
+    fn a_rewrite_that_does_not_parse_leaves_the_file_untouched_and_is_reported() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("x.py");
+        let original = "from netra_backend.app.core.error_recovery import RetryStrategy\nprint(RetryStrategy)\n";
+        std::fs::write(&path, original).unwrap();
+        let entry = FileEntry { display: "app/x.py".into(), path: path.clone() };
+        let data = RuleData::builtin();
+        let mut outcome = Outcome::default();
+        // A fake fix whose edit breaks the syntax, attached to every finding of the first pass.
+        let broken = |pass: usize, findings: &mut Vec<Finding>| {
+            assert!(!findings.is_empty(), "the legacy import is reported");
+            if pass == 1 {
+                for f in findings.iter_mut() {
+                    f.fix = Some(Fix {
+                        edits: vec![e(0, 0, "def (:\n")],
+                        applicability: Applicability::Safe,
+                        note: "fake".into(),
+                        fix_kind: "import_redirect".into(),
+                    });
+                }
+            }
+        };
+        fix_file_with(&entry, &data, &Options::default(), &mut outcome, &broken);
+        assert!(outcome.changes.is_empty(), "no change is offered");
+        assert_eq!(outcome.problems.len(), 1, "{:?}", outcome.problems);
+        assert!(outcome.problems[0].message.contains("does not parse"), "{:?}", outcome.problems);
+        assert!(outcome.problems[0].message.contains("left untouched"), "{:?}", outcome.problems);
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), original);
     }
 
     #[test]

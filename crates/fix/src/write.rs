@@ -28,3 +28,57 @@ pub fn write_change(c: &FileChange) -> Result<(), String> {
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use retry_audit_scan::read::decode;
+
+    fn change(path: &Path, original: &[u8], new: &str) -> FileChange {
+        FileChange {
+            display: "app/x.py".into(),
+            path: path.to_path_buf(),
+            patch_path: "app/x.py".into(),
+            original: original.to_vec(),
+            source: decode(original).expect("decodes"),
+            new_text: new.into(),
+            new_bytes: new.as_bytes().to_vec(),
+            fixes: vec![],
+        }
+    }
+
+    fn entries(dir: &Path) -> Vec<String> {
+        let mut v: Vec<String> =
+            std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
+        v.sort();
+        v
+    }
+
+    #[test]
+    fn refuses_a_file_changed_since_it_was_read() {
+        let dir = tempfile::tempdir().unwrap();
+        let f = dir.path().join("x.py");
+        std::fs::write(&f, "a = 1\n").unwrap();
+        let c = change(&f, b"a = 1\n", "a = 2\n");
+        // Someone edits the file between the read and the write.
+        std::fs::write(&f, "a = 1  # edited meanwhile\n").unwrap();
+        let err = write_change(&c).unwrap_err();
+        assert!(err.contains("changed since it was read"), "{err}");
+        assert_eq!(
+            std::fs::read_to_string(&f).unwrap(),
+            "a = 1  # edited meanwhile\n",
+            "left as the other writer left it"
+        );
+        assert_eq!(entries(dir.path()), ["x.py"], "no temporary file left behind");
+    }
+
+    #[test]
+    fn writes_when_unchanged() {
+        let dir = tempfile::tempdir().unwrap();
+        let f = dir.path().join("x.py");
+        std::fs::write(&f, "a = 1\n").unwrap();
+        write_change(&change(&f, b"a = 1\n", "a = 2\n")).unwrap();
+        assert_eq!(std::fs::read_to_string(&f).unwrap(), "a = 2\n");
+        assert_eq!(entries(dir.path()), ["x.py"]);
+    }
+}

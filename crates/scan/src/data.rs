@@ -51,6 +51,31 @@ pub struct Canonical {
     pub path: String,
     #[serde(default)]
     pub exports: Vec<String>,
+    /// The unified decorator's name (`@with_retry(...)`), used by the decorator codemod. Default `with_retry`.
+    #[serde(default)]
+    pub decorator: String,
+    /// The config class the decorator takes (`UnifiedRetryConfig(...)`). Default `UnifiedRetryConfig`.
+    #[serde(default)]
+    pub config_class: String,
+}
+
+impl Canonical {
+    /// The unified decorator's name (`decorator`, default `with_retry`).
+    pub fn decorator_name(&self) -> &str {
+        if self.decorator.is_empty() {
+            "with_retry"
+        } else {
+            &self.decorator
+        }
+    }
+    /// The decorator's config class (`config_class`, default `UnifiedRetryConfig`).
+    pub fn config_class_name(&self) -> &str {
+        if self.config_class.is_empty() {
+            "UnifiedRetryConfig"
+        } else {
+            &self.config_class
+        }
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -147,6 +172,46 @@ pub struct ConfigMigration {
     pub rename: BTreeMap<String, String>,
 }
 
+impl ConfigMigration {
+    /// (`legacy.mod`, `Name`) of `from`; the name is empty when `from` names no symbol.
+    pub fn from_parts(&self) -> (&str, &str) {
+        let (m, n) = split_target(&self.from);
+        (m, n.unwrap_or(""))
+    }
+    /// (`canonical.mod`, `Name`) of `to`; the name is empty when `to` names no symbol.
+    pub fn to_parts(&self) -> (&str, &str) {
+        let (m, n) = split_target(&self.to);
+        (m, n.unwrap_or(""))
+    }
+}
+
+/// How a legacy keyword's value becomes the canonical one.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Conversion {
+    /// Same value (`"base_delay"`).
+    Same,
+    /// Integer literal plus N (`"max_attempts+1"`: attempts count the first call, retries do not).
+    Add(i64),
+    /// Numeric literal times N (`"timeout_ms*0.001"`).
+    Scale(f64),
+}
+
+/// Parse a `rename` value: `name`, `name+N` or `name*N`.
+pub fn parse_rename(spec: &str) -> Result<(String, Conversion), String> {
+    let valid = |n: &str| !n.is_empty() && n.chars().all(|c| c == '_' || c.is_ascii_alphanumeric());
+    let (name, conv) = if let Some((n, k)) = spec.split_once('+') {
+        (n.trim(), Conversion::Add(k.trim().parse().map_err(|_| format!("`{spec}`: `+{k}` is not an integer"))?))
+    } else if let Some((n, k)) = spec.split_once('*') {
+        (n.trim(), Conversion::Scale(k.trim().parse().map_err(|_| format!("`{spec}`: `*{k}` is not a number"))?))
+    } else {
+        (spec.trim(), Conversion::Same)
+    };
+    if !valid(name) {
+        return Err(format!("`{spec}`: `{name}` is not a keyword name"));
+    }
+    Ok((name.to_string(), conv))
+}
+
 fn unsafe_default() -> Safety {
     Safety::Unsafe
 }
@@ -162,6 +227,18 @@ impl Plan {
                 file: path.map(|p| p.display().to_string()).unwrap_or_default(),
                 message: format!("entries.{}.path: invalid glob: {err}", e.id),
             })?;
+        }
+        for (i, m) in plan.config_migrations.iter().enumerate() {
+            let err = |message: String| DataError {
+                file: path.map(|p| p.display().to_string()).unwrap_or_default(),
+                message: format!("config_migrations[{i}] ({}): {message}", m.from),
+            };
+            if m.from_parts().1.is_empty() || m.to_parts().1.is_empty() {
+                return Err(err("`from` and `to` must name a class: \"module:Class\"".into()));
+            }
+            for (k, v) in &m.rename {
+                parse_rename(v).map_err(|e| err(format!("rename.{k}: {e}")))?;
+            }
         }
         Ok(plan)
     }

@@ -22,6 +22,8 @@ pub enum Kind {
     /// never as duplicates of the canonical manager.
     ReadinessProbe,
     PolicyDrift,
+    /// A construction of a legacy config class the plan migrates (`RetryConfig(max_retries=3)`).
+    LegacyConfig,
 }
 
 impl Kind {
@@ -38,6 +40,7 @@ impl Kind {
             Kind::LegacyImport => "legacy_import",
             Kind::ReadinessProbe => "readiness_probe",
             Kind::PolicyDrift => "policy_drift",
+            Kind::LegacyConfig => "legacy_config",
         }
     }
 

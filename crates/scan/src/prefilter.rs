@@ -1,7 +1,7 @@
 //! Byte prefilter: files that cannot contain a finding are not parsed.
 //!
 //! Provably safe because every rule needs at least one of these words (ASCII case-insensitive) somewhere in
-//! the file:
+//! the file (an occurrence inside `await` does not count for `wait`: `await` is a keyword, never a name):
 //! - loop and recursion retries (RTY002/003/004/010) need an `except` handler or a sleep/wait call;
 //! - retry classes (RTY001) need a retry loop (above) or a decision method, whose names all contain
 //!   retr / delay / backoff / wait / sleep / increment / exhausted;
@@ -12,7 +12,8 @@
 //! - backoff calculators (RTY008) need a delay/backoff/jitter/wait/interval/fib/retry name or an attempt
 //!   parameter (attempt, retr, tries, trial, _try);
 //! - library uses (RTY005) need the library's top-level module name in an import;
-//! - legacy imports (RTY009) need the last segment of a legacy module or symbol from the plan.
+//! - legacy imports (RTY009) and legacy config constructions (RTY012) need the last segment of a legacy
+//!   module or symbol from the plan (`[[redirects]]`, `[[config_migrations]]`).
 
 use crate::data::RuleData;
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
@@ -47,8 +48,36 @@ const WORDS: &[&str] = &[
     "factor",
 ];
 
-pub struct Prefilter {
+/// Case-insensitive word matcher with decoys: a decoy is a longer word that contains a wanted word but does not
+/// count (`await` contains `wait`), so `matches` is true only for a wanted word outside any decoy.
+pub struct WordMatcher {
     matcher: AhoCorasick,
+    wanted: usize,
+}
+
+/// Words that contain a prefilter word but never mean it.
+pub const DECOYS: &[&str] = &["await"];
+
+impl WordMatcher {
+    pub fn new<S: AsRef<str>>(words: &[S], decoys: &[&str]) -> WordMatcher {
+        let mut all: Vec<String> = words.iter().map(|w| w.as_ref().to_string()).collect();
+        let wanted = all.len();
+        all.extend(decoys.iter().map(|d| d.to_string()));
+        let matcher = AhoCorasickBuilder::new()
+            .ascii_case_insensitive(true)
+            .match_kind(MatchKind::LeftmostLongest)
+            .build(&all)
+            .expect("word matcher compiles");
+        WordMatcher { matcher, wanted }
+    }
+
+    pub fn matches(&self, hay: &[u8]) -> bool {
+        self.matcher.find_iter(hay).any(|m| m.pattern().as_usize() < self.wanted)
+    }
+}
+
+pub struct Prefilter {
+    matcher: WordMatcher,
 }
 
 impl Prefilter {
@@ -59,8 +88,10 @@ impl Prefilter {
                 words.push(e.split('.').next().unwrap_or(e).to_string());
             }
         }
-        for r in &data.plan.redirects {
-            let (m, n) = r.from_parts();
+        // Legacy config classes (RTY012) are reached through an import of their module or name.
+        let config_sources = data.plan.config_migrations.iter().map(|c| c.from.as_str());
+        for from in data.plan.redirects.iter().map(|r| r.from.as_str()).chain(config_sources) {
+            let (m, n) = from.split_once(':').map_or((from, None), |(m, n)| (m, Some(n)));
             words.push(m.rsplit('.').next().unwrap_or(m).to_string());
             if let Some(n) = n {
                 words.push(n.to_string());
@@ -68,16 +99,11 @@ impl Prefilter {
         }
         words.sort();
         words.dedup();
-        let matcher = AhoCorasickBuilder::new()
-            .ascii_case_insensitive(true)
-            .match_kind(MatchKind::LeftmostFirst)
-            .build(&words)
-            .expect("prefilter words compile");
-        Prefilter { matcher }
+        Prefilter { matcher: WordMatcher::new(&words, DECOYS) }
     }
 
     /// False only when the file provably holds no finding.
     pub fn may_match(&self, bytes: &[u8]) -> bool {
-        self.matcher.is_match(bytes)
+        self.matcher.matches(bytes)
     }
 }

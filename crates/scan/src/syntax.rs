@@ -312,53 +312,51 @@ impl Expr {
         }
     }
 
-    /// Direct child expressions, in source order.
-    pub fn children(&self) -> Vec<&Expr> {
-        let mut out: Vec<&Expr> = Vec::new();
+    /// Visit the direct child expressions, in source order, without allocating (this is the hot path of
+    /// every walk).
+    pub fn for_each_child<'a>(&'a self, f: &mut dyn FnMut(&'a Expr)) {
+        let mut push = |e: &'a Expr| f(e);
         match &self.kind {
             ExprKind::Name(_) | ExprKind::Constant(_) | ExprKind::Yield(None) => {}
-            ExprKind::Yield(Some(e)) => out.push(e),
-            ExprKind::Attribute { value, .. } => out.push(value),
+            ExprKind::Yield(Some(e)) => push(e),
+            ExprKind::Attribute { value, .. } => push(value),
             ExprKind::Call { func, args, keywords } => {
-                out.push(func);
-                out.extend(args.iter());
-                out.extend(keywords.iter().map(|k| &k.value));
+                push(func);
+                args.iter().for_each(&mut push);
+                keywords.iter().map(|k| &k.value).for_each(&mut push);
             }
             ExprKind::BinOp { left, right, .. } => {
-                out.push(left);
-                out.push(right);
+                push(left);
+                push(right);
             }
-            ExprKind::UnaryNot(e) | ExprKind::UnaryMinus(e) | ExprKind::Await(e) | ExprKind::Starred(e) => out.push(e),
-            ExprKind::BoolOp { values, .. } => out.extend(values.iter()),
+            ExprKind::UnaryNot(e) | ExprKind::UnaryMinus(e) | ExprKind::Await(e) | ExprKind::Starred(e) => push(e),
+            ExprKind::BoolOp { values, .. } => values.iter().for_each(&mut push),
             ExprKind::Compare { left, comparators, .. } => {
-                out.push(left);
-                out.extend(comparators.iter());
+                push(left);
+                comparators.iter().for_each(&mut push);
             }
-            ExprKind::Lambda { body, .. } => out.push(body),
+            ExprKind::Lambda { body, .. } => push(body),
             ExprKind::IfExp { test, body, orelse } => {
-                out.push(test);
-                out.push(body);
-                out.push(orelse);
+                push(test);
+                push(body);
+                push(orelse);
             }
-            ExprKind::Tuple(items) | ExprKind::List(items) | ExprKind::Other(items) => out.extend(items.iter()),
+            ExprKind::Tuple(items) | ExprKind::List(items) | ExprKind::Other(items) => items.iter().for_each(&mut push),
             ExprKind::Dict { keys, values } => {
-                out.extend(keys.iter().flatten());
-                out.extend(values.iter());
+                keys.iter().flatten().for_each(&mut push);
+                values.iter().for_each(&mut push);
             }
             ExprKind::Subscript { value, slice } => {
-                out.push(value);
-                out.push(slice);
+                push(value);
+                push(slice);
             }
         }
-        out
     }
 
     /// Pre-order walk over this expression and all its descendants.
     pub fn walk<'a>(&'a self, f: &mut dyn FnMut(&'a Expr)) {
         f(self);
-        for c in self.children() {
-            c.walk(f);
-        }
+        self.for_each_child(&mut |c| c.walk(f));
     }
 
     /// True when any sub-expression satisfies `pred`.
@@ -366,7 +364,9 @@ impl Expr {
         if pred(self) {
             return true;
         }
-        self.children().into_iter().any(|c| c.any(pred))
+        let mut found = false;
+        self.for_each_child(&mut |c| found = found || c.any(pred));
+        found
     }
 }
 

@@ -61,7 +61,7 @@ pub fn stale<'p>(plan: &'p Plan, findings: &[Finding]) -> Vec<&'p PlanEntry> {
         .filter(|e| e.path != plan.canonical.path)
         .filter(|e| {
             !findings.iter().any(|f| {
-                !matches!(f.kind, Kind::LegacyImport | Kind::PolicyDrift)
+                !matches!(f.kind, Kind::LegacyImport | Kind::LegacyConfig | Kind::PolicyDrift)
                     && f.plan.entry.as_deref() == Some(e.id.as_str())
             })
         })

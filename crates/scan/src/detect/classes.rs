@@ -7,6 +7,7 @@ use super::functions::{FnAnalysis, Role};
 use super::names;
 use super::params;
 use crate::finding::Params;
+use crate::prefilter::{WordMatcher, DECOYS};
 use crate::syntax::*;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -33,14 +34,21 @@ pub struct ClassInfo<'a> {
 }
 
 pub fn analyse_all<'a>(ctx: &FileContext<'a>, fns: &[FnAnalysis<'a>]) -> Vec<ClassInfo<'a>> {
+    // Methods that retry, found once (a class looks its own up by class path).
+    let retrying: Vec<usize> = fns
+        .iter()
+        .enumerate()
+        .filter(|(_, a)| matches!(a.role, Role::RetryFunction | Role::DecoratorDef))
+        .map(|(i, _)| i)
+        .collect();
     let mut out = Vec::new();
-    collect(ctx, fns, &ctx.ast.body, "", &mut out);
+    collect(ctx, &retrying, &ctx.ast.body, "", &mut out);
     out
 }
 
 fn collect<'a>(
     ctx: &FileContext<'a>,
-    fns: &[FnAnalysis<'a>],
+    retrying_methods: &[usize],
     body: &'a [Stmt],
     prefix: &str,
     out: &mut Vec<ClassInfo<'a>>,
@@ -49,17 +57,17 @@ fn collect<'a>(
         match &s.kind {
             StmtKind::ClassDef(c) => {
                 let qualname = if prefix.is_empty() { c.name.clone() } else { format!("{prefix}.{}", c.name) };
-                let info = classify(ctx, fns, s, c, qualname.clone());
+                let info = classify(ctx, retrying_methods, s, c, qualname.clone());
                 out.push(info);
-                collect(ctx, fns, &c.body, &qualname, out);
+                collect(ctx, retrying_methods, &c.body, &qualname, out);
             }
             StmtKind::FunctionDef(f) => {
                 let q = if prefix.is_empty() { f.name.clone() } else { format!("{prefix}.{}", f.name) };
-                collect(ctx, fns, &f.body, &q, out);
+                collect(ctx, retrying_methods, &f.body, &q, out);
             }
             _ => {
                 for b in s.blocks(false) {
-                    collect(ctx, fns, b, prefix, out);
+                    collect(ctx, retrying_methods, b, prefix, out);
                 }
             }
         }
@@ -151,6 +159,46 @@ fn is_trivial_body(body: &[Stmt]) -> bool {
     })
 }
 
+/// Words (ASCII case-insensitive) that every class role needs somewhere in the class source, when no method of
+/// the class retries: decision-method names (retr, delay, backoff, wait, sleep, increment, exhausted), config
+/// fields (attempt, tries, interval, jitter, multiplier, factor, expon), breaker state (breaker, half), strategy
+/// enum members (linear, fixed, fibonacci, constant, adaptive, immediate).
+const CLASS_WORDS: &[&str] = &[
+    "retr",
+    "attempt",
+    "tries",
+    "delay",
+    "backoff",
+    "wait",
+    "sleep",
+    "increment",
+    "exhausted",
+    "interval",
+    "jitter",
+    "multiplier",
+    "factor",
+    "expon",
+    "breaker",
+    "half_open",
+    "halfopen",
+    "half-open",
+    "fib",
+    "trial",
+    "_try",
+];
+/// Strategy-enum member words, needed only by `Enum` classes.
+const ENUM_WORDS: &[&str] = &["linear", "fixed", "constant", "adaptive", "immediate"];
+
+fn class_words(is_enum: bool) -> &'static WordMatcher {
+    static PLAIN: std::sync::OnceLock<WordMatcher> = std::sync::OnceLock::new();
+    static ENUM: std::sync::OnceLock<WordMatcher> = std::sync::OnceLock::new();
+    if is_enum {
+        ENUM.get_or_init(|| WordMatcher::new(&[CLASS_WORDS, ENUM_WORDS].concat(), DECOYS))
+    } else {
+        PLAIN.get_or_init(|| WordMatcher::new(CLASS_WORDS, DECOYS))
+    }
+}
+
 const STRATEGY_MEMBERS: &[&str] = &[
     "EXPONENTIAL",
     "LINEAR",
@@ -171,7 +219,7 @@ const STRATEGY_MEMBERS: &[&str] = &[
 
 fn classify<'a>(
     ctx: &FileContext<'a>,
-    fns: &[FnAnalysis<'a>],
+    retrying_methods: &[usize],
     stmt: &'a Stmt,
     c: &'a ClassDef,
     qualname: String,
@@ -186,6 +234,17 @@ fn classify<'a>(
         why: String::new(),
     };
     if is_exception(c) {
+        return info;
+    }
+    // Most classes of a file are nothing to us, and analysing one walks its whole body: skip it unless one of
+    // its methods retries or its source mentions a word every class role needs (see `CLASS_WORDS`).
+    let retry_methods: Vec<&str> = retrying_methods
+        .iter()
+        .filter(|&&i| ctx.functions[i].class_path.as_deref() == Some(qualname.as_str()))
+        .map(|&i| ctx.functions[i].def.name.as_str())
+        .collect();
+    let class_text = ctx.text.get(stmt.span.start as usize..stmt.span.end as usize).unwrap_or("");
+    if retry_methods.is_empty() && !class_words(is_enum(c)).matches(class_text.as_bytes()) {
         return info;
     }
     let name_says_retry = names::has_word(&c.name, &["retry", "retrier", "backoff", "retrying"]);
@@ -206,10 +265,11 @@ fn classify<'a>(
     // Circuit breakers: named so, or a state machine over OPEN/HALF_OPEN with failure counting.
     let mut mentions_half_open = false;
     let mut counts_failures = false;
-    walk_exprs(&c.body, true, &mut |e| {
+    // Walking a class body is costly; the half-open state has to be spelled somewhere in its source.
+    let may_be_breaker = name_says_breaker || names::has_word(class_text, &["half_open", "halfopen", "half-open"]);
+    walk_exprs(if may_be_breaker { &c.body } else { &[] }, true, &mut |e| {
         if let Some(n) = e.last_name() {
-            let u = n.to_ascii_uppercase();
-            if u == "HALF_OPEN" || u == "HALFOPEN" {
+            if n.eq_ignore_ascii_case("HALF_OPEN") || n.eq_ignore_ascii_case("HALFOPEN") {
                 mentions_half_open = true;
             }
             if names::has_word(
@@ -255,18 +315,6 @@ fn classify<'a>(
 
     // Retry machinery: methods that run retries or make retry decisions.
     let ms = methods(c);
-    let method_prefix = format!("{qualname}.");
-    let retry_methods: Vec<&str> = ctx
-        .functions
-        .iter()
-        .zip(fns)
-        .filter(|(f, a)| {
-            f.qualname.starts_with(&method_prefix)
-                && !f.qualname[method_prefix.len()..].contains('.')
-                && matches!(a.role, Role::RetryFunction | Role::DecoratorDef)
-        })
-        .map(|(f, _)| f.def.name.as_str())
-        .collect();
     let decision_methods: Vec<&FunctionDef> = ms.iter().copied().filter(|m| names::is_retry_method(&m.name)).collect();
     let substantive_decisions = decision_methods.iter().filter(|m| !is_trivial_body(&m.body)).count();
     let delay_math = ms.iter().any(|m| {

@@ -87,6 +87,17 @@ impl<'a> FileContext<'a> {
         }
     }
 
+    /// Does any import bring in a name from one of these top-level packages? (Rules whose every finding needs
+    /// such an import skip the file cheaply when none does.)
+    pub fn imports_from_any(&self, roots: &[&str]) -> bool {
+        self.imports.values().any(|full| roots.contains(&full.split('.').next().unwrap_or(full)))
+    }
+
+    /// Does any imported module or name contain one of these segments?
+    pub fn imports_mention_any(&self, segments: &[&str]) -> bool {
+        self.imports.values().any(|full| full.split('.').any(|seg| segments.contains(&seg)))
+    }
+
     /// Same-file functions a call may reach: `self.m()` / `cls.m()` -> methods named `m` (preferring the caller's
     /// class), `f()` -> module-level functions named `f`.
     pub fn callees(&self, call_func: &Expr, caller_class: Option<&str>) -> Vec<&FnInfo<'a>> {

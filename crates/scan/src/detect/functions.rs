@@ -150,7 +150,7 @@ fn recursion(ctx: &FileContext, f: &FnInfo) -> Option<Recursion> {
                 return;
             }
             let Some((func, args, kws)) = e.as_call() else { return };
-            let passes_counter = args.iter().any(|a| a.dotted().is_some_and(|n| names::is_attempt_name(&n)))
+            let passes_counter = args.iter().any(names::is_attempt_ref)
                 || kws.iter().any(|k| k.arg.as_deref().is_some_and(names::is_attempt_name));
             if passes_counter && ctx.callees(func, f.class).iter().any(|c| std::ptr::eq(c.def, f.def)) {
                 result = Some(Recursion { via: None, bounded: true });
@@ -171,7 +171,7 @@ fn recursion(ctx: &FileContext, f: &FnInfo) -> Option<Recursion> {
                 let callees = ctx.callees(func, f.class);
                 let counter_arg = args.iter().chain(kws.iter().map(|k| &k.value)).any(|a| {
                     matches!(a.kind, ExprKind::BinOp { op: BinOp::Add | BinOp::Sub, .. })
-                        && a.any(&|x| x.dotted().is_some_and(|n| names::is_attempt_name(&n)))
+                        && a.any(&|x| names::is_attempt_ref(x))
                 }) || kws.iter().any(|k| k.arg.as_deref().is_some_and(names::is_attempt_name));
                 if callees.iter().any(|c| c.def.name == me && std::ptr::eq(c.def, f.def)) {
                     // Recursing from a handler is a retry only with a counter, a wait, or a name that says so;

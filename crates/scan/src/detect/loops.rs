@@ -196,7 +196,7 @@ fn comparator_bound(test: &Expr) -> Option<Expr> {
     test.walk(&mut |e| {
         if out.is_none() {
             if let ExprKind::Compare { left, comparators, .. } = &e.kind {
-                if left.dotted().is_some_and(|n| names::is_attempt_name(&n)) {
+                if names::is_attempt_ref(left) {
                     out = comparators.first().cloned();
                 } else if comparators.first().and_then(|c| c.dotted()).is_some_and(|n| names::is_attempt_name(&n)) {
                     out = Some((**left).clone());
@@ -211,7 +211,7 @@ fn has_counter_guard(body: &[Stmt]) -> bool {
     let mut found = false;
     walk_stmts(body, false, &mut |s| {
         if let StmtKind::If { test, body: then, orelse } = &s.kind {
-            let tests_counter = test.any(&|n| n.dotted().is_some_and(|d| names::is_attempt_name(&d)));
+            let tests_counter = test.any(&|n| names::is_attempt_ref(n));
             let leaves = then
                 .iter()
                 .chain(orelse.iter())

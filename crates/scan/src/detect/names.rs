@@ -1,17 +1,28 @@
 //! Name vocabularies the detectors weigh. Names are hints, never proof: every rule also checks what the
 //! body does (detection-notes: "names lie both ways").
 
-/// Lower-cased name contains one of the words.
+/// The name contains one of the (lower-case) words, ignoring ASCII case. Allocation-free: this runs for every
+/// name the detectors look at.
 pub fn has_word(name: &str, words: &[&str]) -> bool {
-    let lower = name.to_ascii_lowercase();
-    words.iter().any(|w| lower.contains(w))
+    words.iter().any(|w| contains_ignore_case(name, w))
+}
+
+/// `hay` contains `needle` (lower-case ASCII), ignoring ASCII case.
+pub fn contains_ignore_case(hay: &str, needle: &str) -> bool {
+    let (h, n) = (hay.as_bytes(), needle.as_bytes());
+    n.is_empty() || (h.len() >= n.len() && h.windows(n.len()).any(|win| win.eq_ignore_ascii_case(n)))
 }
 
 /// Attempt counters: `attempt`, `retries`, `tries_left`, `retry_count`, `n_tries` ...
 pub fn is_attempt_name(name: &str) -> bool {
-    let lower = name.to_ascii_lowercase();
-    let last = lower.rsplit('.').next().unwrap_or(&lower);
-    ["attempt", "retr", "tries", "try_count", "trial", "_try", "backoff_count"].iter().any(|w| last.contains(w))
+    let last = name.rsplit('.').next().unwrap_or(name);
+    has_word(last, &["attempt", "retr", "tries", "try_count", "trial", "_try", "backoff_count"])
+}
+
+/// A name or attribute whose last segment is an attempt counter (`attempt`, `self.retries`); allocation-free.
+pub fn is_attempt_ref(e: &crate::syntax::Expr) -> bool {
+    matches!(e.kind, crate::syntax::ExprKind::Name(_) | crate::syntax::ExprKind::Attribute { .. })
+        && e.last_name().is_some_and(is_attempt_name)
 }
 
 /// Loop conditions of periodic monitors and consumers: a running flag or a shutdown event.

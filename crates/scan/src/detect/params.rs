@@ -186,8 +186,7 @@ pub fn from_delay_expr(p: &mut Params, ctx: &FileContext, def: Option<&FunctionD
         }
         ExprKind::BinOp { op: BinOp::LShift, .. } => has_shift = true,
         ExprKind::BinOp { op: BinOp::Mult, left, right }
-            if left.dotted().is_some_and(|n| super::names::is_attempt_name(&n))
-                || right.dotted().is_some_and(|n| super::names::is_attempt_name(&n)) =>
+            if super::names::is_attempt_ref(left) || super::names::is_attempt_ref(right) =>
         {
             has_mult_by_var = true;
         }
@@ -229,15 +228,18 @@ pub fn is_backoff_arithmetic(ctx: &FileContext, e: &Expr) -> bool {
     e.any(&|x| match &x.kind {
         ExprKind::BinOp { op: BinOp::Pow | BinOp::LShift, .. } => true,
         // Linear: `step * attempt`, `self.increment * (attempt_number - 1)`.
-        ExprKind::BinOp { op: BinOp::Mult, left, right } => [left, right]
-            .iter()
-            .any(|side| side.any(&|n| n.dotted().is_some_and(|d| super::names::is_attempt_name(&d)))),
+        ExprKind::BinOp { op: BinOp::Mult, left, right } => {
+            [left, right].iter().any(|side| side.any(&|n| super::names::is_attempt_ref(n)))
+        }
         ExprKind::Call { func, .. } => {
-            let r = ctx.resolve(func).unwrap_or_default();
-            matches!(
-                r.as_str(),
-                "math.pow" | "pow" | "random.uniform" | "random.random" | "random.randint" | "random.expovariate"
-            ) || r.ends_with(".uniform")
+            // Check the last name before resolving imports (resolution allocates; this runs on every call).
+            matches!(func.last_name(), Some("pow" | "uniform" | "random" | "randint" | "expovariate")) && {
+                let r = ctx.resolve(func).unwrap_or_default();
+                matches!(
+                    r.as_str(),
+                    "math.pow" | "pow" | "random.uniform" | "random.random" | "random.randint" | "random.expovariate"
+                ) || r.ends_with(".uniform")
+            }
         }
         _ => false,
     })

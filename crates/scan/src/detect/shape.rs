@@ -128,7 +128,5 @@ fn hash_expr(e: &Expr, h: &mut Fnv) {
         ExprKind::Other(_) => "?",
     };
     tag(h, t);
-    for c in e.children() {
-        hash_expr(c, h);
-    }
+    e.for_each_child(&mut |c| hash_expr(c, h));
 }

@@ -1,1 +1,431 @@
-//! Legacy config construction codemod.
+//! Legacy config construction codemod (RTY012): `RetryPolicy(max_retries=3, retry_delay=0.5)` of a legacy
+//! schema -> the canonical config `RetryConfig(max_attempts=4, base_delay=0.5)`, per the plan's
+//! `[[config_migrations]]`.
+//!
+//! Every keyword must have a mapping (`rename`): `"name"` keeps the value, `"name+N"` adds N to an integer
+//! literal, `"name*N"` scales a numeric literal. Positional arguments, `**kwargs`, unmapped keywords and
+//! non-literal values of a converted keyword mean no fix (the reason is reported).
+//!
+//! Imports: the canonical class is used under the name the file already imports it as, else under its own
+//! name (which must be free, or be the legacy name that this fix replaces). When every use of the legacy
+//! name in the file is a construction that converts, one fix rewrites all of them and replaces the legacy
+//! import (no unused import left); otherwise each construction gets its own fix that adds the canonical
+//! import next to the legacy one and leaves the legacy import for the remaining uses.
+
+use super::imports::{check_export, cycle_warning, delete_stmt, remove_names, walk_blocks};
+use super::text::*;
+use crate::data::{parse_rename, ConfigMigration, Conversion, Plan, Safety};
+use crate::detect::context::FileContext;
+use crate::detect::RawFinding;
+use crate::finding::{Applicability, Edit, Fix, Kind, Params, SkippedFix};
+use crate::project::{module_eq, resolve_relative};
+use crate::syntax::*;
+use std::collections::BTreeSet;
+
+pub const KIND: &str = "config";
+
+/// How the legacy class is bound in the file.
+struct Binding<'a, 'p> {
+    block: &'a [Stmt],
+    idx: usize,
+    top: bool,
+    /// `from legacy import Name [as local]`: the local name and the index of the name in the import.
+    /// `import legacy.mod [as m]`: the module prefix (`m` or `legacy.mod`), `name_index` unused.
+    local: String,
+    via_module: bool,
+    name_index: usize,
+    migration: &'p ConfigMigration,
+}
+
+struct Site<'a> {
+    call: &'a Expr,
+    func: &'a Expr,
+    args: &'a [Expr],
+    keywords: &'a [Keyword],
+    binding: usize,
+}
+
+fn is_package(file: &FileContext) -> bool {
+    file.path.ends_with("__init__.py") || file.path.ends_with("__init__.pyi")
+}
+
+fn bindings<'a, 'p>(file: &FileContext<'a>, plan: &'p Plan) -> Vec<Binding<'a, 'p>> {
+    let mut out = Vec::new();
+    walk_blocks(&file.ast.body, true, "", &mut |block, idx, top, _| match &block[idx].kind {
+        StmtKind::ImportFrom { module, level, names } => {
+            let Some(base) = resolve_relative(&file.module, is_package(file), module.as_deref(), *level) else {
+                return;
+            };
+            for (i, n) in names.iter().enumerate() {
+                let hit = plan.config_migrations.iter().find(|m| {
+                    let (fm, fname) = m.from_parts();
+                    module_eq(&base, fm) && n.name == fname
+                });
+                if let Some(m) = hit {
+                    out.push(Binding {
+                        block,
+                        idx,
+                        top,
+                        local: n.asname.clone().unwrap_or_else(|| n.name.clone()),
+                        via_module: false,
+                        name_index: i,
+                        migration: m,
+                    });
+                }
+            }
+        }
+        StmtKind::Import { names } => {
+            for n in names {
+                for m in plan.config_migrations.iter().filter(|m| module_eq(&n.name, m.from_parts().0)) {
+                    out.push(Binding {
+                        block,
+                        idx,
+                        top,
+                        local: n.asname.clone().unwrap_or_else(|| n.name.clone()),
+                        via_module: true,
+                        name_index: 0,
+                        migration: m,
+                    });
+                }
+            }
+        }
+        _ => {}
+    });
+    out
+}
+
+/// RTY012 findings (with their fixes) for one file.
+pub fn findings(file: &FileContext, plan: &Plan) -> Vec<RawFinding> {
+    let binds = bindings(file, plan);
+    if binds.is_empty() {
+        return vec![];
+    }
+    let mut sites: Vec<Site> = Vec::new();
+    walk_exprs(&file.ast.body, true, &mut |e| {
+        let ExprKind::Call { func, args, keywords } = &e.kind else { return };
+        let Some(dotted) = func.dotted() else { return };
+        let found = binds.iter().position(|b| {
+            if b.via_module {
+                dotted.strip_prefix(&b.local).and_then(|r| r.strip_prefix('.')) == Some(b.migration.from_parts().1)
+            } else {
+                dotted == b.local
+            }
+        });
+        if let Some(binding) = found {
+            sites.push(Site { call: e, func, args, keywords, binding });
+        }
+    });
+    sites.sort_by_key(|s| s.call.span);
+    sites.dedup_by_key(|s| s.call.span);
+    let mut out = Vec::new();
+    for (bi, b) in binds.iter().enumerate() {
+        let mine: Vec<&Site> = sites.iter().filter(|s| s.binding == bi).collect();
+        if mine.is_empty() {
+            continue;
+        }
+        let results = fixes_for(file, plan, &binds, bi, &mine);
+        for (s, r) in mine.iter().zip(results) {
+            let (fm, fname) = b.migration.from_parts();
+            let mut f = RawFinding {
+                rule: "RTY012",
+                kind: Kind::LegacyConfig,
+                span: s.call.span,
+                qualname: scope_of(file, s.call.span),
+                params: Params::default(),
+                message: format!(
+                    "construction of legacy config `{fname}` from `{fm}`; the plan migrates it to `{}`",
+                    b.migration.to.replace(':', ".")
+                ),
+                notes: vec![],
+                shape: crate::detect::shape::Fnv::default().hash_str(&format!("config:{}", b.migration.from)),
+                operations: vec![],
+                fix: None,
+                skipped_fix: None,
+            };
+            match r {
+                Ok(fix) => f.fix = Some(fix),
+                Err(reason) => f.skipped_fix = Some(SkippedFix { fix_kind: KIND.into(), reason }),
+            }
+            out.push(f);
+        }
+    }
+    out
+}
+
+fn scope_of(file: &FileContext, span: Span) -> String {
+    file.functions
+        .iter()
+        .filter(|f| f.span.contains(span))
+        .min_by_key(|f| f.span.end - f.span.start)
+        .map(|f| f.qualname.clone())
+        .unwrap_or_default()
+}
+
+/// Span of a keyword's name: `name` `=` value, found backwards from the value.
+fn keyword_name_span(text: &str, kw: &Keyword) -> Option<Span> {
+    let arg = kw.arg.as_deref()?;
+    let before = text[..kw.value.span.start as usize].trim_end_matches([' ', '\t']);
+    let before = before.strip_suffix('=')?.trim_end_matches([' ', '\t']);
+    let start = before.len().checked_sub(arg.len())?;
+    (before.ends_with(arg) && !before[..start].chars().next_back().is_some_and(is_ident_char))
+        .then(|| Span::new(start as u32, before.len() as u32))
+}
+
+fn fmt_float(x: f64) -> String {
+    // Scaling by a decimal factor (`*0.001`) must not print binary noise (2.5000000000000004).
+    let x = (x * 1e12).round() / 1e12;
+    if x.fract() == 0.0 && x.abs() < 1e15 {
+        format!("{x:.1}")
+    } else {
+        format!("{x}")
+    }
+}
+
+/// The argument edits of one construction and a human summary of what changes, or why there is no fix.
+type Converted = Result<(Vec<Edit>, Vec<String>), String>;
+
+/// The argument edits of one construction, and a human summary of what changes.
+fn convert_args(text: &str, m: &ConfigMigration, site: &Site) -> Converted {
+    let fname = m.from_parts().1;
+    if !site.args.is_empty() {
+        return Err(format!(
+            "`{fname}(...)` has positional arguments; the plan maps keywords only, rewrite it by hand"
+        ));
+    }
+    let mut edits = Vec::new();
+    let mut changes = Vec::new();
+    let mut targets: BTreeSet<String> = BTreeSet::new();
+    for kw in site.keywords {
+        let Some(arg) = kw.arg.as_deref() else {
+            return Err(format!("`{fname}(**...)` passes keywords dynamically; rewrite it by hand"));
+        };
+        let Some(spec) = m.rename.get(arg) else {
+            return Err(format!(
+                "keyword `{arg}` of `{fname}` has no mapping in the plan's config_migrations (`rename`); not rewritten"
+            ));
+        };
+        let (new, conv) = parse_rename(spec).map_err(|e| format!("config_migrations rename.{arg}: {e}"))?;
+        if !targets.insert(new.clone()) {
+            return Err(format!("two keywords of `{fname}(...)` map to `{new}`; rewrite it by hand"));
+        }
+        let value_src = slice(text, kw.value.span);
+        let new_value = match conv {
+            Conversion::Same => None,
+            Conversion::Add(n) => match &kw.value.kind {
+                ExprKind::Constant(Constant::Int(i)) => Some(
+                    i.checked_add(n).ok_or_else(|| format!("`{arg}={value_src}` overflows"))?.to_string(),
+                ),
+                _ => {
+                    return Err(format!(
+                        "`{arg}={value_src}` is not an integer literal; `{new}` needs {arg}{n:+} and the value is not known statically"
+                    ))
+                }
+            },
+            Conversion::Scale(k) => match &kw.value.kind {
+                ExprKind::Constant(Constant::Int(i)) if k.fract() == 0.0 => Some(format!("{}", (*i as f64) * k)),
+                ExprKind::Constant(Constant::Int(_) | Constant::Float(_)) => {
+                    Some(fmt_float(kw.value.as_number().unwrap_or_default() * k))
+                }
+                _ => {
+                    return Err(format!(
+                        "`{arg}={value_src}` is not a numeric literal; `{new}` needs it scaled by {k}"
+                    ))
+                }
+            },
+        };
+        if new != arg {
+            let sp = keyword_name_span(text, kw)
+                .ok_or_else(|| format!("could not locate the keyword `{arg}` in the source; rewrite it by hand"))?;
+            edits.push(Edit { span: sp, content: new.clone() });
+        }
+        if let Some(v) = &new_value {
+            if v != value_src {
+                edits.push(Edit { span: kw.value.span, content: v.clone() });
+            }
+        }
+        if new != arg || new_value.is_some() {
+            changes.push(format!("{arg}={value_src} -> {new}={}", new_value.as_deref().unwrap_or(value_src)));
+        }
+    }
+    Ok((edits, changes))
+}
+
+/// A module-level `from <tmod> import ...` (no star) ending before `before`: (statement, local name of `tname` if imported).
+fn canonical_import<'a>(
+    file: &FileContext<'a>,
+    tmod: &str,
+    tname: &str,
+    before: u32,
+) -> Option<(&'a Stmt, Option<String>)> {
+    file.ast.body.iter().filter(|s| s.span.end <= before).find_map(|s| match &s.kind {
+        StmtKind::ImportFrom { module, level, names } => {
+            let base = resolve_relative(&file.module, is_package(file), module.as_deref(), *level)?;
+            if !module_eq(&base, tmod) || names.iter().any(|n| n.name == "*") {
+                return None;
+            }
+            let local = names.iter().find(|n| n.name == tname).map(|n| n.asname.clone().unwrap_or(n.name.clone()));
+            Some((s, local))
+        }
+        _ => None,
+    })
+}
+
+/// An edit adding `stmt_text` on its own line after statement `s` (or `; stmt` on the same line).
+fn insert_after(text: &str, s: &Stmt, stmt_text: &str) -> Edit {
+    let end = s.span.end as usize;
+    if alone_before(text, s.span.start as usize) && rest_is_blank_or_comment(text, end) {
+        let at = line_end(text, end) as u32;
+        Edit {
+            span: Span::new(at, at),
+            content: format!("{}{}{stmt_text}", eol(text), indent_of(text, s.span.start as usize)),
+        }
+    } else {
+        Edit { span: Span::new(s.span.end, s.span.end), content: format!("; {stmt_text}") }
+    }
+}
+
+/// Fixes (or skip reasons) for every construction site of binding `bi`, in order.
+fn fixes_for(
+    file: &FileContext,
+    plan: &Plan,
+    binds: &[Binding],
+    bi: usize,
+    sites: &[&Site],
+) -> Vec<Result<Fix, String>> {
+    let b = &binds[bi];
+    let m = b.migration;
+    let text = file.text;
+    let (tmod, tname) = m.to_parts();
+    let all_err = |reason: String| sites.iter().map(|_| Err(reason.clone())).collect();
+    if module_eq(&file.module, tmod) {
+        return all_err(format!("this file is the canonical module `{tmod}`"));
+    }
+    // A name rebound in the file (`except ImportError: P = None`, a def ...) may not be the legacy class.
+    let head = b.local.split('.').next().unwrap_or(&b.local);
+    if stored_names(file.ast, head) > 0 {
+        return all_err(format!("`{head}` is also assigned in this file; rewrite the construction by hand"));
+    }
+    if let Err(reason) = check_export(plan, tmod, tname) {
+        return all_err(reason);
+    }
+    let converted: Vec<Converted> = sites.iter().map(|s| convert_args(text, m, s)).collect();
+    let first_site = sites.iter().map(|s| s.call.span.start).min().unwrap_or(0);
+    let existing = canonical_import(file, tmod, tname, first_site.min(b.block[b.idx].span.start));
+    let mut applicability = if m.safety == Safety::Safe { Applicability::Safe } else { Applicability::Unsafe };
+    let mut warning = None;
+    if let Some(w) = cycle_warning(plan, &file.module, tmod) {
+        applicability = Applicability::Unsafe;
+        warning = Some(format!("warning: {w}"));
+    }
+    let note = |changes: &[String]| {
+        let mut parts = vec![format!("{} -> {}", m.from, m.to)];
+        if !changes.is_empty() {
+            parts.push(changes.join(", "));
+        }
+        let mut n = parts.join(": ");
+        if !m.note.is_empty() {
+            n.push_str(&format!(" ({})", m.note));
+        }
+        if let Some(w) = &warning {
+            n.push_str(&format!("; {w}"));
+        }
+        n
+    };
+    let stmt = &b.block[b.idx];
+    let same_binding = binds.iter().filter(|o| o.local == b.local && !o.via_module).count() == 1;
+
+    // Every use of the legacy name is a construction that converts: one fix, legacy import replaced.
+    if !b.via_module
+        && same_binding
+        && converted.iter().all(|c| c.is_ok())
+        && ident_count(text, &b.local) == sites.len() + 1
+        && name_nodes(file.ast, &b.local).len() == sites.len()
+    {
+        let StmtKind::ImportFrom { names, .. } = &stmt.kind else { unreachable!() };
+        let mut edits: Vec<Edit> = Vec::new();
+        let mut changes: Vec<String> = Vec::new();
+        let local: Option<String> = match &existing {
+            Some((_, Some(l))) => Some(l.clone()),
+            _ if tname == b.local || ident_count(text, tname) == 0 => Some(tname.to_string()),
+            _ => None,
+        };
+        if let Some(local) = local {
+            let only = names.len() == 1;
+            let drop_legacy = || -> Result<Vec<Edit>, String> {
+                if only {
+                    Ok(vec![delete_stmt(text, b.block, b.idx, b.top)])
+                } else {
+                    remove_names(text, names, &BTreeSet::from([b.name_index]))
+                }
+            };
+            let import_edits: Result<Vec<Edit>, String> = match &existing {
+                Some((_, Some(_))) => drop_legacy(),
+                Some((s2, None)) => {
+                    let StmtKind::ImportFrom { names: onames, .. } = &s2.kind else { unreachable!() };
+                    let last = onames.last().expect("import has names").span.end;
+                    drop_legacy().map(|mut e| {
+                        e.push(Edit { span: Span::new(last, last), content: format!(", {tname}") });
+                        e
+                    })
+                }
+                None if only => match from_module_span(text, stmt.span) {
+                    Some(msp) => Ok(vec![
+                        Edit { span: msp, content: tmod.to_string() },
+                        Edit { span: names[0].span, content: tname.to_string() },
+                    ]),
+                    None => Err("could not locate the module name of the legacy import".into()),
+                },
+                None => drop_legacy().map(|mut e| {
+                    e.push(insert_after(text, stmt, &format!("from {tmod} import {tname}")));
+                    e
+                }),
+            };
+            match import_edits {
+                Ok(e) => edits.extend(e),
+                Err(r) => return all_err(r),
+            }
+            for (s, c) in sites.iter().zip(&converted) {
+                let (e, ch) = c.as_ref().expect("all converted");
+                edits.extend(e.iter().cloned());
+                changes.extend(ch.iter().cloned());
+                if slice(text, s.func.span) != local {
+                    edits.push(Edit { span: s.func.span, content: local.clone() });
+                }
+            }
+            edits.sort();
+            edits.dedup();
+            changes.dedup();
+            let fix = Fix { edits, applicability, note: note(&changes), fix_kind: KIND.into() };
+            return sites.iter().map(|_| Ok(fix.clone())).collect();
+        }
+    }
+
+    // One fix per construction; the legacy import stays for the other uses.
+    let local: Result<(String, Option<Edit>), String> = match &existing {
+        Some((_, Some(l))) => Ok((l.clone(), None)),
+        _ if ident_count(text, tname) > 0 => Err(format!(
+            "`{tname}` is already bound in this file (the legacy class or another name) and other uses of the legacy name remain; import the canonical `{tname}` under another name by hand"
+        )),
+        Some((s2, None)) => {
+            let StmtKind::ImportFrom { names: onames, .. } = &s2.kind else { unreachable!() };
+            let last = onames.last().expect("import has names").span.end;
+            Ok((tname.to_string(), Some(Edit { span: Span::new(last, last), content: format!(", {tname}") })))
+        }
+        _ => Ok((tname.to_string(), Some(insert_after(text, stmt, &format!("from {tmod} import {tname}"))))),
+    };
+    sites
+        .iter()
+        .zip(converted)
+        .map(|(s, c)| {
+            let (mut edits, changes) = c?;
+            let (local, import) = local.clone()?;
+            edits.extend(import);
+            if slice(text, s.func.span) != local {
+                edits.push(Edit { span: s.func.span, content: local });
+            }
+            edits.sort();
+            edits.dedup();
+            Ok(Fix { edits, applicability, note: note(&changes), fix_kind: KIND.into() })
+        })
+        .collect()
+}

@@ -3,7 +3,10 @@
 //! `@retry(stop=stop_after_attempt(5), wait=wait_exponential(multiplier=0.5, max=30))` (tenacity) or
 //! `@backoff.on_exception(backoff.expo, OSError, max_tries=4, jitter=None)` becomes
 //! `@with_retry(UnifiedRetryConfig(max_attempts=5, base_delay=0.5, max_delay=30.0, ...))`, importing
-//! `with_retry` / `UnifiedRetryConfig` (and `RetryStrategy` when needed) from the canonical module.
+//! `with_retry` / `UnifiedRetryConfig` (and `RetryStrategy` when needed) from the canonical module. The
+//! spelling comes from the plan (`[canonical] decorator`, `config_class`; defaults `with_retry`,
+//! `UnifiedRetryConfig`), and the fix is offered only when the canonical module exports every name it uses
+//! (parsed from the scanned tree, else the plan's `[canonical] exports`); otherwise the reason names the symbol.
 //!
 //! The policy engine's translation (`retry_audit_policy::translate::translate_str`) decides: an exact
 //! translation (same attempts, delays, jitter distribution, deadline rule and exception classification) is a
@@ -20,8 +23,6 @@ use retry_audit_policy::translate::{translate_str, Translation};
 use retry_audit_policy::PolicySpec;
 
 pub const KIND: &str = "decorator";
-pub const DECORATOR: &str = "with_retry";
-pub const CONFIG: &str = "UnifiedRetryConfig";
 
 fn num(x: f64) -> String {
     if x.fract() == 0.0 && x.abs() < 1e15 {
@@ -31,8 +32,9 @@ fn num(x: f64) -> String {
     }
 }
 
-/// `UnifiedRetryConfig(...)` keyword arguments for the knobs that differ from the defaults.
-pub fn config_call(spec: &PolicySpec) -> (String, bool) {
+/// `<config_class>(...)` (e.g. `UnifiedRetryConfig(...)`) with keyword arguments for the knobs that differ from
+/// the defaults; true when `RetryStrategy` is needed.
+pub fn config_call(config_class: &str, spec: &PolicySpec) -> (String, bool) {
     let d = PolicySpec::default();
     let mut kw: Vec<String> = Vec::new();
     let mut needs_strategy = false;
@@ -85,7 +87,7 @@ pub fn config_call(spec: &PolicySpec) -> (String, bool) {
     if !spec.non_retryable_exceptions.is_empty() {
         kw.push(format!("non_retryable_exceptions={}", tuple(&spec.non_retryable_exceptions)));
     }
-    (format!("{CONFIG}({})", kw.join(", ")), needs_strategy)
+    (format!("{config_class}({})", kw.join(", ")), needs_strategy)
 }
 
 /// Edits removing module-level imports from retry libraries whose only use is the decorator being replaced.
@@ -161,10 +163,17 @@ pub fn decorator_fix(
             return skip(format!("no canonical policy matches: {}", reasons.join("; ")))
         }
     };
-    let (call, needs_strategy) = config_call(&spec);
-    let mut names = vec![DECORATOR, CONFIG];
+    let decorator = plan.canonical.decorator_name();
+    let (call, needs_strategy) = config_call(plan.canonical.config_class_name(), &spec);
+    let mut names = vec![decorator, plan.canonical.config_class_name()];
     if needs_strategy {
         names.push("RetryStrategy");
+    }
+    // The canonical module must export every name the rewrite uses (tree exports, else the plan's list).
+    for n in &names {
+        if let Err(reason) = super::imports::check_export(plan, canonical, n) {
+            return skip(reason);
+        }
     }
     // The names we introduce must be free, or already imported from the canonical module.
     let mut imported: Vec<&str> = Vec::new();
@@ -181,7 +190,7 @@ pub fn decorator_fix(
             return skip(format!("`{n}` is already used in this file for something else"));
         }
     }
-    let mut edits = vec![Edit { span, content: format!("{DECORATOR}({call})") }];
+    let mut edits = vec![Edit { span, content: format!("{decorator}({call})") }];
     edits.extend(drop_library_imports(text, module, src));
     let existing = module.body.iter().find_map(|s| match &s.kind {
         StmtKind::ImportFrom { module: Some(m), level: 0, names: ns }
@@ -237,7 +246,7 @@ pub fn decorator_fix(
             edits.remove(ins);
         }
     }
-    notes.push(format!("-> @{DECORATOR}({call})"));
+    notes.push(format!("-> @{decorator}({call})"));
     edits.sort();
     Some(Ok(Fix { edits, applicability, note: notes.join("; "), fix_kind: KIND.into() }))
 }

@@ -149,6 +149,8 @@ struct Moving<'s, 'r> {
     spec: String,
     rename_uses: bool,
     redirect: &'r Redirect,
+    /// Shown in the diff header after the redirect's note.
+    extra_note: Option<String>,
 }
 
 /// Outcomes for every redirected name of the `from ... import ...` statement `block[idx]`.
@@ -181,10 +183,40 @@ pub fn from_import<'r>(
             outcome.skipped = skipped(format!(
                 "star import from `{base}` is not rewritten: list the names you use, then re-run (target `{tmod}`)"
             ));
+        } else if direct.is_none() && module_eq(&file.module, tmod) {
+            outcome.skipped = skipped(format!("this file is the redirect target `{tmod}`"));
+        } else if direct.is_none() && tname.is_none() && r.safety == Safety::Safe && tmod.contains('.') {
+            // `from pkg import legacy_module [as m]` -> `from canonical_parent import canonical_module as m`.
+            let local = n.asname.clone().unwrap_or_else(|| n.name.clone());
+            let (tparent, tleaf) = tmod.rsplit_once('.').expect("dotted");
+            match module_name_fix(file, plan, &full, tmod, &local) {
+                Err(reason) => outcome.skipped = skipped(reason),
+                Ok(direct_use) => {
+                    let spec = if tleaf == local { tleaf.to_string() } else { format!("{tleaf} as {local}") };
+                    groups.entry((tparent.to_string(), !direct_use)).or_default().push(Moving {
+                        index: i,
+                        name: n,
+                        new_name: tleaf.to_string(),
+                        spec,
+                        rename_uses: false,
+                        redirect: r,
+                        extra_note: direct_use
+                            .then(|| format!("the module object `{local}` is used directly and becomes `{tmod}`")),
+                    });
+                }
+            }
         } else if direct.is_none() {
+            let why = if tname.is_some() {
+                "the redirect targets a symbol, not a module"
+            } else if r.safety == Safety::Unsafe {
+                "the redirect is unsafe"
+            } else {
+                "the target has no parent package"
+            };
             outcome.skipped = skipped(format!(
-                "`from {base} import {}` imports the legacy module itself; rewrite it as `import {tmod} as {}` by hand",
+                "`from {base} import {}` imports the legacy module itself ({why}); rewrite it as `import {} as {}` by hand",
                 n.name,
+                r.to.replace(':', "."),
                 n.asname.as_deref().unwrap_or(&n.name)
             ));
         } else if module_eq(&file.module, tmod) {
@@ -209,6 +241,7 @@ pub fn from_import<'r>(
                         spec,
                         rename_uses,
                         redirect: r,
+                        extra_note: None,
                     });
                 }
             }
@@ -226,6 +259,36 @@ pub fn from_import<'r>(
         }
     }
     out
+}
+
+/// Can `from pkg import legacy_module [as local]` import the canonical module instead? Every `local.attr` use
+/// must name a symbol the canonical module exports, under the same name. Ok(true) when the module object
+/// itself is used (passed around, not only through attributes): the fix is then unsafe.
+fn module_name_fix(file: &FileContext, plan: &Plan, legacy: &str, tmod: &str, local: &str) -> Result<bool, String> {
+    let known = plan.tree.as_ref().is_some_and(|t| t.module(tmod).is_some()) || tmod == plan.canonical.module;
+    if !known {
+        return Err(format!(
+            "target module `{tmod}` is not in the scanned tree and is not the plan's canonical module; rewrite `{local}` by hand"
+        ));
+    }
+    let mut attrs: Vec<(Span, String)> = Vec::new();
+    walk_exprs(&file.ast.body, true, &mut |e| {
+        if let ExprKind::Attribute { value, attr } = &e.kind {
+            if matches!(&value.kind, ExprKind::Name(n) if n == local) {
+                attrs.push((value.span, attr.clone()));
+            }
+        }
+    });
+    for (_, attr) in &attrs {
+        if let Some(sr) = redirect_for(&plan.redirects, legacy, Some(attr)).filter(|sr| sr.from_parts().1.is_some()) {
+            if sr.to_parts() != (tmod, Some(attr.as_str())) {
+                return Err(format!("`{local}.{attr}` is redirected to `{}`; rewrite it by hand", sr.to));
+            }
+        }
+        check_export(plan, tmod, attr)?;
+    }
+    let prefixes: BTreeSet<Span> = attrs.iter().map(|a| a.0).collect();
+    Ok(name_nodes(file.ast, local).iter().any(|sp| !prefixes.contains(sp)))
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -327,7 +390,10 @@ fn group_fix(
         } else {
             format!("{} -> {tmod}:{}", m.name.name, m.new_name)
         };
-        let n = if m.redirect.note.is_empty() { what } else { format!("{what} ({})", m.redirect.note) };
+        let mut n = if m.redirect.note.is_empty() { what } else { format!("{what} ({})", m.redirect.note) };
+        if let Some(x) = &m.extra_note {
+            n.push_str(&format!(": {x}"));
+        }
         if !notes.contains(&n) {
             notes.push(n);
         }

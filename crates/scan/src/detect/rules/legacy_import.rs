@@ -25,6 +25,21 @@ pub fn check(cx: &Cx, out: &mut Vec<RawFinding>) {
     if cx.data.plan.redirects.is_empty() {
         return;
     }
+    // Every legacy import names the legacy module's last segment (or the symbol) in the import table.
+    let segments: Vec<&str> = cx
+        .data
+        .plan
+        .redirects
+        .iter()
+        .flat_map(|r| {
+            let (m, n) = r.from_parts();
+            [m.rsplit('.').next(), n]
+        })
+        .flatten()
+        .collect();
+    if !cx.file.imports_mention_any(&segments) {
+        return;
+    }
     let is_package = cx.file.path.ends_with("__init__.py") || cx.file.path.ends_with("__init__.pyi");
     imports::walk_blocks(&cx.file.ast.body, true, "", &mut |block, idx, top, scope| {
         let s = &block[idx];

@@ -13,6 +13,17 @@ use crate::finding::{Kind, Params};
 use crate::syntax::*;
 
 pub fn check(cx: &Cx, out: &mut Vec<RawFinding>) {
+    // Every entry point resolves through an import of its library: no such import, nothing to find.
+    let roots: Vec<&str> = cx
+        .data
+        .libraries
+        .libraries
+        .iter()
+        .flat_map(|l| l.entries.iter().map(|e| e.split('.').next().unwrap_or(e)))
+        .collect();
+    if !cx.file.imports_from_any(&roots) {
+        return;
+    }
     support::walk_scoped(&cx.file.ast.body, "", &mut |s, scope| {
         // Decorators (bare `@retry` included) are reported at the decorated function's symbol.
         if let StmtKind::FunctionDef(def) = &s.kind {

@@ -3,6 +3,7 @@
 
 mod backoff_calc;
 mod circuit_breaker;
+mod legacy_config;
 mod legacy_import;
 mod library_retry;
 mod policy_drift;
@@ -66,6 +67,7 @@ pub static REGISTRY: &[Rule] = &[
     rule!("RTY009", Kind::LegacyImport, legacy_import),
     rule!("RTY010", Kind::ReadinessProbe, readiness_probe),
     rule!("RTY011", Kind::PolicyDrift, policy_drift),
+    rule!("RTY012", Kind::LegacyConfig, legacy_config),
 ];
 
 pub fn by_code(code: &str) -> Option<&'static Rule> {

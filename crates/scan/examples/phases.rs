@@ -1,0 +1,52 @@
+//! Where the time goes: decode, parse (+ lowering), detect, for every file of a tree, on one thread.
+//! `cargo run --release -p retry-audit-scan --example phases -- DIR`
+use retry_audit_scan::{detect, parse, prefilter, read, walk, RuleData};
+use std::time::{Duration, Instant};
+
+fn main() {
+    let root = std::path::PathBuf::from(std::env::args().nth(1).expect("DIR"));
+    let data = RuleData::builtin();
+    let pre = prefilter::Prefilter::new(&data);
+    let files = walk::walk(&[root], &Default::default()).unwrap().files;
+    let (mut t_read, mut t_parse) = (Duration::ZERO, Duration::ZERO);
+    let (mut parsed, mut with_findings) = (0, 0);
+    let (mut t_ctx, mut t_fns, mut t_classes) = (Duration::ZERO, Duration::ZERO, Duration::ZERO);
+    let mut t_rules = vec![Duration::ZERO; detect::rules::REGISTRY.len()];
+    for f in &files {
+        let t = Instant::now();
+        let bytes = std::fs::read(&f.path).unwrap();
+        let pass = pre.may_match(&bytes);
+        let src = read::decode(&bytes);
+        t_read += t.elapsed();
+        let (Ok(src), true) = (src, pass) else { continue };
+        let t = Instant::now();
+        let module = parse::parse_module(&src.text);
+        t_parse += t.elapsed();
+        let Ok(module) = module else { continue };
+        parsed += 1;
+        let t = Instant::now();
+        let ctx = detect::context::FileContext::new(&f.display, &src.text, &module);
+        t_ctx += t.elapsed();
+        let t = Instant::now();
+        let fns = detect::functions::analyse_all(&ctx);
+        t_fns += t.elapsed();
+        let t = Instant::now();
+        let classes = detect::classes::analyse_all(&ctx, &fns);
+        t_classes += t.elapsed();
+        let cx = detect::Cx { file: &ctx, functions: &fns, classes: &classes, data: &data };
+        let mut out = Vec::new();
+        for (i, rule) in detect::rules::REGISTRY.iter().enumerate() {
+            let t = Instant::now();
+            (rule.check)(&cx, &mut out);
+            t_rules[i] += t.elapsed();
+        }
+        let n = out.len();
+        with_findings += (n > 0) as usize;
+    }
+    println!("files {} parsed {parsed} with findings {with_findings}", files.len());
+    println!("read+decode {t_read:?}  parse+lower {t_parse:?}");
+    println!("context {t_ctx:?}  functions {t_fns:?}  classes {t_classes:?}");
+    for (r, t) in detect::rules::REGISTRY.iter().zip(&t_rules) {
+        println!("  {} {:<20} {t:?}", r.code, r.kind.as_str());
+    }
+}

@@ -1,0 +1,179 @@
+//! `retry-audit migrate`: legacy config constructions (RTY012), plan-driven decorator spelling, skip reasons,
+//! files that do not parse, and `from pkg import legacy_module`. The before/expected pairs themselves are
+//! checked by `migrate_fixtures.rs`; these tests check what the summary says and what the plan controls.
+
+use assert_cmd::Command;
+use std::path::{Path, PathBuf};
+
+fn fixture(case: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/migrate").join(case).join("before")
+}
+
+fn copy_tree(from: &Path, to: &Path) {
+    for e in std::fs::read_dir(from).unwrap() {
+        let p = e.unwrap().path();
+        let dest = to.join(p.file_name().unwrap());
+        if p.is_dir() {
+            std::fs::create_dir_all(&dest).unwrap();
+            copy_tree(&p, &dest);
+        } else {
+            std::fs::copy(&p, &dest).unwrap();
+        }
+    }
+}
+
+fn copy(case: &str) -> tempfile::TempDir {
+    let tmp = tempfile::tempdir().unwrap();
+    copy_tree(&fixture(case), tmp.path());
+    tmp
+}
+
+fn migrate(dir: &Path, args: &[&str]) -> (i32, String, String) {
+    let out = Command::cargo_bin("retry-audit").unwrap().current_dir(dir).arg("migrate").args(args).output().unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn config_fixes_are_unsafe_by_default_and_withheld() {
+    let tmp = copy("config_migration");
+    let before = std::fs::read(tmp.path().join("app/agent.py")).unwrap();
+    let (code, stdout, stderr) = migrate(tmp.path(), &["--apply"]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stdout.is_empty());
+    assert!(stderr.contains("nothing to change"), "{stderr}");
+    assert!(stderr.contains("3 unsafe fix(es) not applied"), "{stderr}");
+    assert_eq!(std::fs::read(tmp.path().join("app/agent.py")).unwrap(), before);
+    // --check does not count them either, --unsafe-fixes does.
+    assert_eq!(migrate(tmp.path(), &["--check"]).0, 0);
+    assert_eq!(migrate(tmp.path(), &["--check", "--unsafe-fixes", "--select", "config"]).0, 1);
+    assert_eq!(migrate(tmp.path(), &["--check", "--unsafe-fixes", "--ignore", "RTY012"]).0, 0);
+    // The diff header names the conversion.
+    let (_, stdout, _) = migrate(tmp.path(), &["--unsafe-fixes"]);
+    assert!(stdout.contains("RTY012 config (unsafe)"), "{stdout}");
+    assert!(stdout.contains("max_retries=3 -> max_attempts=4"), "{stdout}");
+}
+
+#[test]
+fn config_skip_reasons_are_reported() {
+    let tmp = copy("config_not_rewritten");
+    let (code, stdout, stderr) = migrate(tmp.path(), &["--unsafe-fixes"]);
+    assert_eq!(code, 0);
+    assert!(stdout.is_empty(), "{stdout}");
+    for want in [
+        "app/settings.py:7: RTY012 config: `max_retries=RETRIES` is not an integer literal",
+        "app/settings.py:8: RTY012 config: keyword `jitter` of `RetryPolicy` has no mapping",
+        "app/settings.py:9: RTY012 config: `RetryPolicy(...)` has positional arguments",
+    ] {
+        assert!(stderr.contains(want), "missing {want:?} in\n{stderr}");
+    }
+    let (_, stdout, _) = migrate(tmp.path(), &["--unsafe-fixes", "--format", "json"]);
+    let v: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(v["skipped"].as_array().unwrap().len(), 3, "{v:#}");
+    assert!(v["skipped"].as_array().unwrap().iter().all(|s| s["fix_kind"] == "config"));
+}
+
+const SAFE_PLAN: &str = r#"
+[plan]
+name = "custom"
+
+[canonical]
+module = "netra_backend.app.core.resilience.unified_retry_handler"
+path = "netra_backend/app/core/resilience/unified_retry_handler.py"
+exports = ["RetryConfig", "unified_retry", "RetryStrategy"]
+decorator = "unified_retry"
+config_class = "RetryConfig"
+
+[[config_migrations]]
+from = "netra_backend.app.core.reliability_retry:RetryPolicy"
+to = "netra_backend.app.core.resilience.unified_retry_handler:RetryConfig"
+safety = "safe"
+rename = { max_retries = "max_attempts+1", base_delay = "base_delay", retry_delay = "base_delay", backoff_factor = "backoff_multiplier", timeout_ms = "timeout_seconds*0.001" }
+"#;
+
+#[test]
+fn a_plan_can_mark_a_config_migration_safe() {
+    let tmp = copy("config_migration");
+    std::fs::write(tmp.path().join("plan.toml"), SAFE_PLAN).unwrap();
+    std::fs::write(
+        tmp.path().join("app/timeouts.py"),
+        "from netra_backend.app.core.reliability_retry import RetryPolicy\n\nP = RetryPolicy(max_retries=0, timeout_ms=2500)\n",
+    )
+    .unwrap();
+    let (code, _, stderr) = migrate(tmp.path(), &["--apply", "--plan", "plan.toml"]);
+    assert_eq!(code, 0, "{stderr}");
+    let agent = std::fs::read_to_string(tmp.path().join("app/agent.py")).unwrap();
+    assert!(agent.contains("DEFAULT = RetryConfig(max_attempts=4, base_delay=1.0)"), "{agent}");
+    let timeouts = std::fs::read_to_string(tmp.path().join("app/timeouts.py")).unwrap();
+    assert_eq!(
+        timeouts,
+        "from netra_backend.app.core.resilience.unified_retry_handler import RetryConfig\n\nP = RetryConfig(max_attempts=1, timeout_seconds=2.5)\n"
+    );
+    let (_, _, stderr) = migrate(tmp.path(), &["--apply", "--plan", "plan.toml"]);
+    assert!(stderr.contains("nothing to change"), "{stderr}");
+}
+
+#[test]
+fn a_bad_rename_in_the_plan_is_a_configuration_error() {
+    let tmp = copy("config_migration");
+    std::fs::write(tmp.path().join("plan.toml"), SAFE_PLAN.replace("max_attempts+1", "max_attempts+one")).unwrap();
+    let (code, _, stderr) = migrate(tmp.path(), &["--plan", "plan.toml"]);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("rename.max_retries"), "{stderr}");
+}
+
+#[test]
+fn decorator_spelling_comes_from_the_plan() {
+    let tmp = copy("decorators");
+    std::fs::write(tmp.path().join("plan.toml"), SAFE_PLAN).unwrap();
+    let (code, stdout, stderr) = migrate(tmp.path(), &["--plan", "plan.toml"]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stdout.contains("+@unified_retry(RetryConfig(max_attempts=5"), "{stdout}");
+    assert!(stdout.contains("import unified_retry, RetryConfig"), "{stdout}");
+    assert!(!stdout.contains("with_retry"), "{stdout}");
+}
+
+#[test]
+fn decorator_needs_the_canonical_exports() {
+    let tmp = copy("decorator_missing_export");
+    let (code, stdout, stderr) = migrate(tmp.path(), &["--unsafe-fixes"]);
+    assert_eq!(code, 0);
+    assert!(stdout.is_empty(), "{stdout}");
+    assert!(stderr.contains("RTY005 decorator:") && stderr.contains("`with_retry`"), "{stderr}");
+    // Exports declared by the plan when the canonical module is not in the tree.
+    let tmp = copy("decorators");
+    let plan = SAFE_PLAN.replace("\"RetryConfig\", \"unified_retry\", ", "");
+    std::fs::write(tmp.path().join("plan.toml"), plan).unwrap();
+    let (_, stdout, stderr) = migrate(tmp.path(), &["--plan", "plan.toml"]);
+    assert!(stdout.is_empty(), "{stdout}");
+    assert!(stderr.contains("`unified_retry` is not in the plan's declared exports"), "{stderr}");
+}
+
+#[test]
+fn files_that_do_not_parse_are_counted_and_listed() {
+    let tmp = copy("not_rewritten");
+    let (code, _, stderr) = migrate(tmp.path(), &["--apply"]);
+    assert_eq!(code, 0);
+    assert!(stderr.contains("left alone 1 file(s) that do not parse"), "{stderr}");
+    assert!(stderr.contains("  myapp/broken.py: line 2:"), "{stderr}");
+    let (_, stdout, _) = migrate(tmp.path(), &["--format", "json"]);
+    let v: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(v["unparsable"][0]["path"], "myapp/broken.py", "{v:#}");
+}
+
+#[test]
+fn module_imported_as_a_name() {
+    let tmp = copy("module_as_name");
+    let (_, stdout, stderr) = migrate(tmp.path(), &[]);
+    assert!(stdout.contains("import unified_retry_handler as enhanced_retry"), "{stdout}");
+    assert!(stderr.contains("imports the legacy module itself (the redirect is unsafe)"), "{stderr}");
+    // The module object used directly (not only through attributes): unsafe, and the header says why.
+    let tmp = copy("relative");
+    let (_, stdout, stderr) = migrate(tmp.path(), &["--unsafe-fixes"]);
+    assert!(stdout.contains("the module object `enhanced_retry` is used directly"), "{stdout}");
+    let (_, _, stderr2) = migrate(tmp.path(), &[]);
+    assert!(stderr2.contains("1 unsafe fix(es) not applied"), "{stderr}\n{stderr2}");
+}
