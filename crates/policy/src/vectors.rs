@@ -2,7 +2,7 @@
 //!
 //! A Python implementation loads these and proves it behaves like the reference engine. Jittered
 //! vectors carry the uniform draws (`jitter_u`) the engine used, so a conforming implementation
-//! replays them instead of reimplementing ChaCha8. Schema: `docs/policy.md`.
+//! replays them instead of reimplementing ChaCha8. Schema: README.md, section `policy vectors`.
 
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};

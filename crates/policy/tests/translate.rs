@@ -1,6 +1,6 @@
 //! Translation pinned to the real libraries. The expected delays below were produced by running
 //! the pinned library versions (tenacity 9.1.2, backoff 2.2.1, urllib3 2.3.0; see
-//! docs/policy.md) and are typed in, not computed by this crate.
+//! README.md, `retry-audit policy`) and are typed in, not computed by this crate.
 
 use retry_audit_policy::translate::{translate_call, translate_str, LiteralValue, Translation};
 use retry_audit_policy::{schedule, RetryPolicy, Strategy};

@@ -63,8 +63,10 @@ impl WordMatcher {
         let mut all: Vec<String> = words.iter().map(|w| w.as_ref().to_string()).collect();
         let wanted = all.len();
         all.extend(decoys.iter().map(|d| d.to_string()));
+        // Case-sensitive search over lower-cased text: aho-corasick's SIMD prefilter (Teddy) does not run with
+        // `ascii_case_insensitive`, and lower-casing a buffer is cheaper than the slow path.
+        let all: Vec<String> = all.iter().map(|w| w.to_ascii_lowercase()).collect();
         let matcher = AhoCorasickBuilder::new()
-            .ascii_case_insensitive(true)
             .match_kind(MatchKind::LeftmostLongest)
             .build(&all)
             .expect("word matcher compiles");
@@ -72,8 +74,21 @@ impl WordMatcher {
     }
 
     pub fn matches(&self, hay: &[u8]) -> bool {
-        self.matcher.find_iter(hay).any(|m| m.pattern().as_usize() < self.wanted)
+        with_lowercase(hay, |lower| self.matcher.find_iter(lower).any(|m| m.pattern().as_usize() < self.wanted))
     }
+}
+
+/// Run `f` on an ASCII-lower-cased copy of `hay`, reusing a per-thread buffer.
+fn with_lowercase<R>(hay: &[u8], f: impl FnOnce(&[u8]) -> R) -> R {
+    thread_local! {
+        static BUF: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
+    }
+    BUF.with(|buf| {
+        let mut buf = buf.borrow_mut();
+        buf.clear();
+        buf.extend(hay.iter().map(u8::to_ascii_lowercase));
+        f(&buf)
+    })
 }
 
 pub struct Prefilter {

@@ -370,28 +370,31 @@ impl Expr {
     }
 }
 
+/// The nested blocks of one statement; inline storage, because walks ask for them on every statement.
+pub type Blocks<'a> = smallvec::SmallVec<[&'a [Stmt]; 4]>;
+
 impl Stmt {
     /// Nested statement blocks (bodies of compound statements), excluding nested function/class bodies
     /// when `into_defs` is false.
-    pub fn blocks(&self, into_defs: bool) -> Vec<&[Stmt]> {
+    pub fn blocks(&self, into_defs: bool) -> Blocks<'_> {
         match &self.kind {
-            StmtKind::FunctionDef(f) if into_defs => vec![&f.body],
-            StmtKind::ClassDef(c) if into_defs => vec![&c.body],
+            StmtKind::FunctionDef(f) if into_defs => smallvec::smallvec![f.body.as_slice()],
+            StmtKind::ClassDef(c) if into_defs => smallvec::smallvec![c.body.as_slice()],
             StmtKind::For { body, orelse, .. }
             | StmtKind::While { body, orelse, .. }
             | StmtKind::If { body, orelse, .. } => {
-                vec![body, orelse]
+                smallvec::smallvec![body.as_slice(), orelse.as_slice()]
             }
-            StmtKind::With { body, .. } => vec![body],
+            StmtKind::With { body, .. } => smallvec::smallvec![body.as_slice()],
             StmtKind::Try { body, handlers, orelse, finalbody } => {
-                let mut v: Vec<&[Stmt]> = vec![body];
+                let mut v: Blocks = smallvec::smallvec![&body[..]];
                 v.extend(handlers.iter().map(|h| h.body.as_slice()));
-                v.push(orelse);
-                v.push(finalbody);
+                v.push(orelse.as_slice());
+                v.push(finalbody.as_slice());
                 v
             }
-            StmtKind::Other { body, .. } => vec![body],
-            _ => vec![],
+            StmtKind::Other { body, .. } => smallvec::smallvec![body.as_slice()],
+            _ => smallvec::smallvec![],
         }
     }
 
