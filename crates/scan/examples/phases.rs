@@ -10,6 +10,7 @@ fn main() {
     let files = walk::walk(&[root], &Default::default()).unwrap().files;
     let (mut t_read, mut t_parse) = (Duration::ZERO, Duration::ZERO);
     let (mut parsed, mut with_findings) = (0, 0);
+    let mut t_ruff = Duration::ZERO;
     let (mut t_ctx, mut t_fns, mut t_classes) = (Duration::ZERO, Duration::ZERO, Duration::ZERO);
     let mut t_rules = vec![Duration::ZERO; detect::rules::REGISTRY.len()];
     for f in &files {
@@ -19,6 +20,9 @@ fn main() {
         let src = read::decode(&bytes);
         t_read += t.elapsed();
         let (Ok(src), true) = (src, pass) else { continue };
+        let t = Instant::now();
+        let _ = parse::parses(&src.text);
+        t_ruff += t.elapsed();
         let t = Instant::now();
         let module = parse::parse_module(&src.text);
         t_parse += t.elapsed();
@@ -44,7 +48,7 @@ fn main() {
         with_findings += (n > 0) as usize;
     }
     println!("files {} parsed {parsed} with findings {with_findings}", files.len());
-    println!("read+decode {t_read:?}  parse+lower {t_parse:?}");
+    println!("read+decode {t_read:?}  ruff parse only {t_ruff:?}  parse+lower {t_parse:?}");
     println!("context {t_ctx:?}  functions {t_fns:?}  classes {t_classes:?}");
     for (r, t) in detect::rules::REGISTRY.iter().zip(&t_rules) {
         println!("  {} {:<20} {t:?}", r.code, r.kind.as_str());

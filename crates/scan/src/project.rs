@@ -133,7 +133,7 @@ pub fn module_info(name: &str, is_package: bool, module: &Module) -> ModuleInfo 
     walk_stmts(&module.body, true, &mut |s| match &s.kind {
         StmtKind::Import { names } => {
             for n in names {
-                info.imports.insert(n.name.clone());
+                info.imports.insert(n.name.to_string());
             }
         }
         StmtKind::ImportFrom { module: m, level, names } => {
@@ -155,7 +155,7 @@ pub fn module_info(name: &str, is_package: bool, module: &Module) -> ModuleInfo 
 fn bind_target(e: &Expr, info: &mut ModuleInfo) {
     match &e.kind {
         ExprKind::Name(n) => {
-            info.exports.insert(n.clone());
+            info.exports.insert(n.to_string());
         }
         ExprKind::Tuple(items) | ExprKind::List(items) => items.iter().for_each(|i| bind_target(i, info)),
         ExprKind::Starred(inner) => bind_target(inner, info),
@@ -171,10 +171,10 @@ fn top_level_bindings(body: &[Stmt], info: &mut ModuleInfo) {
                 if f.name == "__getattr__" {
                     info.dynamic = true;
                 }
-                info.exports.insert(f.name.clone());
+                info.exports.insert(f.name.to_string());
             }
             StmtKind::ClassDef(c) => {
-                info.exports.insert(c.name.clone());
+                info.exports.insert(c.name.to_string());
             }
             StmtKind::Assign { targets, value } => {
                 for t in targets {
@@ -189,8 +189,11 @@ fn top_level_bindings(body: &[Stmt], info: &mut ModuleInfo) {
             StmtKind::AnnAssign { target, .. } | StmtKind::AugAssign { target, .. } => bind_target(target, info),
             StmtKind::Import { names } => {
                 for n in names {
-                    let local =
-                        n.asname.clone().unwrap_or_else(|| n.name.split('.').next().unwrap_or(&n.name).to_string());
+                    let local = n
+                        .asname
+                        .as_ref()
+                        .map(|a| a.to_string())
+                        .unwrap_or_else(|| n.name.split('.').next().unwrap_or(&n.name).to_string());
                     info.exports.insert(local);
                 }
             }
@@ -200,7 +203,7 @@ fn top_level_bindings(body: &[Stmt], info: &mut ModuleInfo) {
                         // Unknown names: be permissive only through `dynamic`, never guess.
                         continue;
                     }
-                    info.exports.insert(n.asname.clone().unwrap_or_else(|| n.name.clone()));
+                    info.exports.insert(n.asname.as_ref().unwrap_or(&n.name).to_string());
                 }
             }
             StmtKind::If { .. }

@@ -4,6 +4,9 @@
 //! upgrade (its API is unstable) touches one module. Only what detection, classification and the codemods
 //! need is kept: statements with bodies, calls, names, literals, arithmetic, comparisons and byte ranges.
 
+/// Identifiers: inline up to 24 bytes, so lowering a tree does not allocate once per name.
+pub type Name = compact_str::CompactString;
+
 /// A half-open byte range `[start, end)` into the decoded source text.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Default, serde::Serialize, serde::Deserialize)]
 pub struct Span {
@@ -39,14 +42,14 @@ pub struct Stmt {
 
 #[derive(Debug, Clone)]
 pub struct Param {
-    pub name: String,
+    pub name: Name,
     pub default: Option<Expr>,
     pub annotation: Option<Expr>,
 }
 
 #[derive(Debug, Clone)]
 pub struct FunctionDef {
-    pub name: String,
+    pub name: Name,
     pub is_async: bool,
     pub params: Vec<Param>,
     pub decorators: Vec<Expr>,
@@ -56,7 +59,7 @@ pub struct FunctionDef {
 
 #[derive(Debug, Clone)]
 pub struct ClassDef {
-    pub name: String,
+    pub name: Name,
     pub bases: Vec<Expr>,
     pub keywords: Vec<Keyword>,
     pub decorators: Vec<Expr>,
@@ -67,7 +70,7 @@ pub struct ClassDef {
 pub struct Handler {
     pub span: Span,
     pub type_: Option<Expr>,
-    pub name: Option<String>,
+    pub name: Option<Name>,
     pub body: Vec<Stmt>,
 }
 
@@ -75,9 +78,9 @@ pub struct Handler {
 #[derive(Debug, Clone)]
 pub struct ImportName {
     pub span: Span,
-    pub name: String,
+    pub name: Name,
     pub name_span: Span,
-    pub asname: Option<String>,
+    pub asname: Option<Name>,
 }
 
 #[derive(Debug, Clone)]
@@ -135,7 +138,7 @@ pub enum StmtKind {
         names: Vec<ImportName>,
     },
     ImportFrom {
-        module: Option<String>,
+        module: Option<Name>,
         level: u32,
         names: Vec<ImportName>,
     },
@@ -153,7 +156,7 @@ pub enum StmtKind {
 
 #[derive(Debug, Clone)]
 pub struct Keyword {
-    pub arg: Option<String>,
+    pub arg: Option<Name>,
     pub value: Expr,
 }
 
@@ -206,10 +209,10 @@ pub struct Expr {
 
 #[derive(Debug, Clone)]
 pub enum ExprKind {
-    Name(String),
+    Name(Name),
     Attribute {
         value: Box<Expr>,
-        attr: String,
+        attr: Name,
     },
     Call {
         func: Box<Expr>,
@@ -236,7 +239,7 @@ pub enum ExprKind {
     },
     Await(Box<Expr>),
     Lambda {
-        params: Vec<String>,
+        params: Vec<Name>,
         body: Box<Expr>,
     },
     IfExp {
@@ -265,7 +268,7 @@ impl Expr {
     /// The dotted name of a `Name` / `Attribute` chain (`asyncio.sleep`, `self.max_retries`).
     pub fn dotted(&self) -> Option<String> {
         match &self.kind {
-            ExprKind::Name(n) => Some(n.clone()),
+            ExprKind::Name(n) => Some(n.to_string()),
             ExprKind::Attribute { value, attr } => value.dotted().map(|v| format!("{v}.{attr}")),
             _ => None,
         }

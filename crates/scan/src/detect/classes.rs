@@ -56,13 +56,13 @@ fn collect<'a>(
     for s in body {
         match &s.kind {
             StmtKind::ClassDef(c) => {
-                let qualname = if prefix.is_empty() { c.name.clone() } else { format!("{prefix}.{}", c.name) };
+                let qualname = if prefix.is_empty() { c.name.to_string() } else { format!("{prefix}.{}", c.name) };
                 let info = classify(ctx, retrying_methods, s, c, qualname.clone());
                 out.push(info);
                 collect(ctx, retrying_methods, &c.body, &qualname, out);
             }
             StmtKind::FunctionDef(f) => {
-                let q = if prefix.is_empty() { f.name.clone() } else { format!("{prefix}.{}", f.name) };
+                let q = if prefix.is_empty() { f.name.to_string() } else { format!("{prefix}.{}", f.name) };
                 collect(ctx, retrying_methods, &f.body, &q, out);
             }
             _ => {

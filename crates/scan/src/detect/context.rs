@@ -37,13 +37,13 @@ pub fn module_name(path: &str) -> String {
 
 impl<'a> FileContext<'a> {
     pub fn new(path: &'a str, text: &'a str, ast: &'a Module) -> Self {
-        let mut imports = HashMap::new();
+        let mut imports: HashMap<String, String> = HashMap::new();
         // Imports anywhere (module level, inside functions, inside try/except ImportError shims).
         walk_stmts(&ast.body, true, &mut |s| match &s.kind {
             StmtKind::Import { names } => {
                 for n in names {
                     match &n.asname {
-                        Some(a) => imports.insert(a.clone(), n.name.clone()),
+                        Some(a) => imports.insert(a.to_string(), n.name.to_string()),
                         None => {
                             let top = n.name.split('.').next().unwrap_or(&n.name).to_string();
                             imports.insert(top.clone(), top)
@@ -57,8 +57,8 @@ impl<'a> FileContext<'a> {
                     if n.name == "*" {
                         continue;
                     }
-                    let local = n.asname.clone().unwrap_or_else(|| n.name.clone());
-                    imports.insert(local, if m.is_empty() { n.name.clone() } else { format!("{m}.{}", n.name) });
+                    let local = n.asname.as_ref().unwrap_or(&n.name).to_string();
+                    imports.insert(local, if m.is_empty() { n.name.to_string() } else { format!("{m}.{}", n.name) });
                 }
             }
             _ => {}
@@ -147,7 +147,7 @@ fn collect_functions<'a>(
     for s in body {
         match &s.kind {
             StmtKind::FunctionDef(f) => {
-                let qualname = if prefix.is_empty() { f.name.clone() } else { format!("{prefix}.{}", f.name) };
+                let qualname = if prefix.is_empty() { f.name.to_string() } else { format!("{prefix}.{}", f.name) };
                 let idx = out.len();
                 out.push(FnInfo {
                     qualname: qualname.clone(),
@@ -160,7 +160,7 @@ fn collect_functions<'a>(
                 collect_functions(&f.body, &qualname, None, None, Some(idx), out);
             }
             StmtKind::ClassDef(c) => {
-                let qualname = if prefix.is_empty() { c.name.clone() } else { format!("{prefix}.{}", c.name) };
+                let qualname = if prefix.is_empty() { c.name.to_string() } else { format!("{prefix}.{}", c.name) };
                 collect_functions(&c.body, &qualname, Some(c.name.as_str()), Some(&qualname), parent, out);
             }
             _ => {

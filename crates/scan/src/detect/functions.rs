@@ -197,7 +197,7 @@ fn recursion(ctx: &FileContext, f: &FnInfo) -> Option<Recursion> {
                     });
                     if calls_back && names::has_word(&c.def.name, &["retry", "again", "attempt"]) {
                         result = Some(Recursion {
-                            via: Some(c.def.name.clone()),
+                            via: Some(c.def.name.to_string()),
                             bounded: counter_arg || has_counter_param(c.def),
                         });
                         return;

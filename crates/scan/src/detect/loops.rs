@@ -340,7 +340,7 @@ fn guard_of(test: &Expr, results: &HashSet<String>) -> Guard {
         ExprKind::Name(n) => {
             if names::is_state_name(n) {
                 Guard::State
-            } else if results.contains(n) {
+            } else if results.contains(n.as_str()) {
                 Guard::Result
             } else {
                 Guard::Other

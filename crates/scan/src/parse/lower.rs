@@ -21,13 +21,17 @@ fn params(p: &ast::Parameters) -> Vec<Param> {
     let mut out = Vec::new();
     for pd in p.posonlyargs.iter().chain(p.args.iter()).chain(p.kwonlyargs.iter()) {
         out.push(Param {
-            name: pd.parameter.name.id.to_string(),
+            name: pd.parameter.name.id.as_str().into(),
             default: pd.default.as_deref().map(expr),
             annotation: pd.parameter.annotation.as_deref().map(expr),
         });
     }
     for v in p.vararg.iter().chain(p.kwarg.iter()) {
-        out.push(Param { name: v.name.id.to_string(), default: None, annotation: v.annotation.as_deref().map(expr) });
+        out.push(Param {
+            name: v.name.id.as_str().into(),
+            default: None,
+            annotation: v.annotation.as_deref().map(expr),
+        });
     }
     out
 }
@@ -37,9 +41,9 @@ fn import_names(names: &[ast::Alias]) -> Vec<ImportName> {
         .iter()
         .map(|a| ImportName {
             span: span(a.range),
-            name: a.name.id.to_string(),
+            name: a.name.id.as_str().into(),
             name_span: span(a.name.range),
-            asname: a.asname.as_ref().map(|n| n.id.to_string()),
+            asname: a.asname.as_ref().map(|n| n.id.as_str().into()),
         })
         .collect()
 }
@@ -47,7 +51,7 @@ fn import_names(names: &[ast::Alias]) -> Vec<ImportName> {
 fn stmt(s: &ast::Stmt) -> Stmt {
     let kind = match s {
         ast::Stmt::FunctionDef(f) => StmtKind::FunctionDef(Box::new(FunctionDef {
-            name: f.name.id.to_string(),
+            name: f.name.id.as_str().into(),
             is_async: f.is_async,
             params: params(&f.parameters),
             decorators: f.decorator_list.iter().map(|d| expr(&d.expression)).collect(),
@@ -60,7 +64,7 @@ fn stmt(s: &ast::Stmt) -> Stmt {
                 None => (vec![], vec![]),
             };
             StmtKind::ClassDef(Box::new(ClassDef {
-                name: c.name.id.to_string(),
+                name: c.name.id.as_str().into(),
                 bases,
                 keywords,
                 decorators: c.decorator_list.iter().map(|d| expr(&d.expression)).collect(),
@@ -118,7 +122,7 @@ fn stmt(s: &ast::Stmt) -> Stmt {
                     Handler {
                         span: span(h.range),
                         type_: h.type_.as_deref().map(expr),
-                        name: h.name.as_ref().map(|n| n.id.to_string()),
+                        name: h.name.as_ref().map(|n| n.id.as_str().into()),
                         body: stmts(&h.body),
                     }
                 })
@@ -129,7 +133,7 @@ fn stmt(s: &ast::Stmt) -> Stmt {
         ast::Stmt::Raise(r) => StmtKind::Raise { exc: r.exc.as_deref().map(expr) },
         ast::Stmt::Import(i) => StmtKind::Import { names: import_names(&i.names) },
         ast::Stmt::ImportFrom(i) => StmtKind::ImportFrom {
-            module: i.module.as_ref().map(|m| m.id.to_string()),
+            module: i.module.as_ref().map(|m| m.id.as_str().into()),
             level: i.level,
             names: import_names(&i.names),
         },
@@ -151,7 +155,7 @@ fn stmt(s: &ast::Stmt) -> Stmt {
 }
 
 fn keywords(k: &[ast::Keyword]) -> Vec<Keyword> {
-    k.iter().map(|k| Keyword { arg: k.arg.as_ref().map(|a| a.id.to_string()), value: expr(&k.value) }).collect()
+    k.iter().map(|k| Keyword { arg: k.arg.as_ref().map(|a| a.id.as_str().into()), value: expr(&k.value) }).collect()
 }
 
 fn binop(op: ast::Operator) -> BinOp {
@@ -203,8 +207,8 @@ fn boxed(e: &ast::Expr) -> Box<Expr> {
 
 fn expr(e: &ast::Expr) -> Expr {
     let kind = match e {
-        ast::Expr::Name(n) => ExprKind::Name(n.id.to_string()),
-        ast::Expr::Attribute(a) => ExprKind::Attribute { value: boxed(&a.value), attr: a.attr.id.to_string() },
+        ast::Expr::Name(n) => ExprKind::Name(n.id.as_str().into()),
+        ast::Expr::Attribute(a) => ExprKind::Attribute { value: boxed(&a.value), attr: a.attr.id.as_str().into() },
         ast::Expr::Call(c) => ExprKind::Call {
             func: boxed(&c.func),
             args: c.arguments.args.iter().map(expr).collect(),

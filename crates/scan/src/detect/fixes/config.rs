@@ -66,7 +66,7 @@ fn bindings<'a, 'p>(file: &FileContext<'a>, plan: &'p Plan) -> Vec<Binding<'a, '
                         block,
                         idx,
                         top,
-                        local: n.asname.clone().unwrap_or_else(|| n.name.clone()),
+                        local: n.asname.as_ref().unwrap_or(&n.name).to_string(),
                         via_module: false,
                         name_index: i,
                         migration: m,
@@ -81,7 +81,7 @@ fn bindings<'a, 'p>(file: &FileContext<'a>, plan: &'p Plan) -> Vec<Binding<'a, '
                         block,
                         idx,
                         top,
-                        local: n.asname.clone().unwrap_or_else(|| n.name.clone()),
+                        local: n.asname.as_ref().unwrap_or(&n.name).to_string(),
                         via_module: true,
                         name_index: 0,
                         migration: m,
@@ -263,7 +263,8 @@ fn canonical_import<'a>(
             if !module_eq(&base, tmod) || names.iter().any(|n| n.name == "*") {
                 return None;
             }
-            let local = names.iter().find(|n| n.name == tname).map(|n| n.asname.clone().unwrap_or(n.name.clone()));
+            let local =
+                names.iter().find(|n| n.name == tname).map(|n| n.asname.as_ref().unwrap_or(&n.name).to_string());
             Some((s, local))
         }
         _ => None,

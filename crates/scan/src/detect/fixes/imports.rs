@@ -45,7 +45,7 @@ pub fn walk_blocks<'a>(body: &'a [Stmt], top: bool, scope: &str, f: &mut BlockVi
         };
         match inner {
             Some(name) => {
-                let q = if scope.is_empty() { name.clone() } else { format!("{scope}.{name}") };
+                let q = if scope.is_empty() { name.to_string() } else { format!("{scope}.{name}") };
                 for b in s.blocks(true) {
                     walk_blocks(b, false, &q, f);
                 }
@@ -275,7 +275,7 @@ fn module_name_fix(file: &FileContext, plan: &Plan, legacy: &str, tmod: &str, lo
     walk_exprs(&file.ast.body, true, &mut |e| {
         if let ExprKind::Attribute { value, attr } = &e.kind {
             if matches!(&value.kind, ExprKind::Name(n) if n == local) {
-                attrs.push((value.span, attr.clone()));
+                attrs.push((value.span, attr.to_string()));
             }
         }
     });
@@ -502,13 +502,13 @@ fn plain_import_fix(file: &FileContext, plan: &Plan, name: &ImportName, r: &Redi
     // Attribute uses: (span of the module prefix expression, attribute, span of the whole attribute expression).
     let mut uses: Vec<(Span, String, Span)> = Vec::new();
     let prefix: String = match &name.asname {
-        Some(a) => a.clone(),
+        Some(a) => a.to_string(),
         None => legacy.to_string(),
     };
     walk_exprs(&file.ast.body, true, &mut |e| {
         if let ExprKind::Attribute { value, attr } = &e.kind {
             if value.dotted().as_deref() == Some(prefix.as_str()) {
-                uses.push((value.span, attr.clone(), e.span));
+                uses.push((value.span, attr.to_string(), e.span));
             }
         }
     });

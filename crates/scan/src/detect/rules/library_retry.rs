@@ -27,7 +27,7 @@ pub fn check(cx: &Cx, out: &mut Vec<RawFinding>) {
     support::walk_scoped(&cx.file.ast.body, "", &mut |s, scope| {
         // Decorators (bare `@retry` included) are reported at the decorated function's symbol.
         if let StmtKind::FunctionDef(def) = &s.kind {
-            let q = if scope.is_empty() { def.name.clone() } else { format!("{scope}.{}", def.name) };
+            let q = if scope.is_empty() { def.name.to_string() } else { format!("{scope}.{}", def.name) };
             for d in &def.decorators {
                 let callee = d.as_call().map(|c| c.0).unwrap_or(d);
                 if let Some(lib) = cx.file.resolve(callee).and_then(|r| cx.data.libraries.find(&r)) {
@@ -59,7 +59,7 @@ fn report(cx: &Cx, lib: &Library, e: &Expr, scope: &str, out: &mut Vec<RawFindin
     let kws: &[Keyword] = e.as_call().map(|c| c.2).unwrap_or(&[]);
     if !lib.require_any_kwarg.is_empty()
         && !kws.iter().any(|k| {
-            k.arg.as_ref().is_some_and(|a| lib.require_any_kwarg.contains(a))
+            k.arg.as_ref().is_some_and(|a| lib.require_any_kwarg.iter().any(|r| r == a))
                 && !matches!(k.value.kind, ExprKind::Constant(Constant::Bool(false) | Constant::None))
                 && k.value.as_number() != Some(0.0)
         })
@@ -138,7 +138,7 @@ fn apply_args(p: &mut Params, map: &[String], args: &[Expr]) {
 fn apply_kwargs(p: &mut Params, map: &std::collections::BTreeMap<String, String>, kws: &[Keyword]) {
     for k in kws {
         let Some(arg) = &k.arg else { continue };
-        if let (Some(knob), Some(n)) = (map.get(arg), k.value.as_number()) {
+        if let (Some(knob), Some(n)) = (map.get(arg.as_str()), k.value.as_number()) {
             set_knob(p, knob, n, &format!("{arg}={n}"));
         }
     }

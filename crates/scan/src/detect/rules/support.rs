@@ -94,7 +94,7 @@ pub fn walk_scoped<'a>(body: &'a [Stmt], scope: &str, f: &mut dyn FnMut(&'a Stmt
         };
         match inner {
             Some(name) => {
-                let q = if scope.is_empty() { name.clone() } else { format!("{scope}.{name}") };
+                let q = if scope.is_empty() { name.to_string() } else { format!("{scope}.{name}") };
                 for b in s.blocks(true) {
                     walk_scoped(b, &q, f);
                 }
