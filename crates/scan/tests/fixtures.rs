@@ -89,6 +89,8 @@ fn retry_function_sites() {
         ("loops.py:73", "loops.anyio_retry"),
         ("loops.py:81", "loops.retry_forever"),
         ("loops.py:90", "loops.publish_until_acked"),
+        ("loops.py:108", "loops.StreamClient.run"),
+        ("loops.py:122", "loops.ingest_with_retry"),
     ];
     let expected: Vec<(String, String)> = expected.iter().map(|(a, b)| (a.to_string(), b.to_string())).collect();
     assert_eq!(sites, expected);

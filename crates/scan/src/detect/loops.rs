@@ -72,7 +72,9 @@ pub fn analyse(ctx: &FileContext, stmt: &Stmt, class: Option<&str>) -> LoopFacts
     let mut counter_bound = false;
     let mut deadline_bound = false;
     if let Some(test) = test {
-        if is_monitor_condition(test) {
+        // A running flag makes a monitor, unless the loop gives up after N failures (a reconnect loop with an
+        // attempt limit under `while self._running` is still a retry).
+        if is_monitor_condition(test) && !has_counter_guard(body) {
             return f;
         }
         test.walk(&mut |e| {
@@ -139,11 +141,13 @@ pub fn analyse(ctx: &FileContext, stmt: &Stmt, class: Option<&str>) -> LoopFacts
     }
     if exits.continuing_handler && f.growing_delay && !f.failure_driven {
         // `while not self.connected: try: connect() except: sleep(backoff); backoff *= 2`
-        f.failure_driven = test.is_some_and(|t| {
-            t.any(&|e| {
-                e.dotted().is_some_and(|d| names::has_word(&d, &["connected", "success", "acquired", "succeeded"]))
-            })
-        });
+        // A reconnect loop: failures grow the delay and count towards a limit that ends the loop.
+        f.failure_driven = counter_bound
+            || test.is_some_and(|t| {
+                t.any(&|e| {
+                    e.dotted().is_some_and(|d| names::has_word(&d, &["connected", "success", "acquired", "succeeded"]))
+                })
+            });
     }
     if !(f.failure_driven || f.result_driven) {
         return f;
@@ -346,10 +350,12 @@ fn guard_of(test: &Expr, results: &HashSet<String>) -> Guard {
                 Guard::Other
             }
         }
-        ExprKind::Attribute { attr, .. } => {
+        ExprKind::Attribute { attr, value } => {
             if names::is_state_name(attr) || names::is_running_flag(attr) {
                 Guard::State
-            } else if test.dotted().is_some_and(|d| results.contains(&d)) {
+            } else if test.dotted().is_some_and(|d| results.contains(&d))
+                || value.dotted().is_some_and(|d| results.contains(&d))
+            {
                 Guard::Result
             } else {
                 Guard::Other
@@ -456,10 +462,13 @@ fn scan_block(body: &[Stmt], ex: &mut Exits, guard: Guard, in_handler: bool, res
                 // sleep; continue else: break`); of anything else it is ordinary branching.
                 let else_guard = match &test.kind {
                     ExprKind::UnaryNot(inner) => combine(guard, guard_of(inner, results)),
-                    _ => match guard_of(test, results) {
+                    // ... but only for a predicate call: `if data: ... else: break` exits on a *falsy* result
+                    // (end of stream), which is a read loop, not a retry.
+                    ExprKind::Call { .. } | ExprKind::Await(_) => match guard_of(test, results) {
                         g @ (Guard::Result | Guard::State) => combine(guard, g),
                         _ => combine(guard, Guard::Other),
                     },
+                    _ => combine(guard, Guard::Other),
                 };
                 scan_block(orelse, ex, else_guard, in_handler, results);
             }
