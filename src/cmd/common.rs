@@ -2,7 +2,7 @@
 
 use crate::config::Config;
 use anyhow::Context;
-use retry_audit_scan::{data, walk::WalkOptions, RuleData, ScanOptions, ScanResult};
+use retry_audit_scan::{data, walk::FileEntry, walk::WalkOptions, RuleData, ScanOptions, ScanResult};
 use std::collections::{BTreeMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
@@ -178,24 +178,12 @@ impl ScanArgs {
             entries.entry(display).or_insert(e.path);
         }
         let progress = (!self.quiet).then(progress::start);
-        let list: Vec<(&String, &PathBuf)> = entries.iter().collect();
-        let outcomes = analyse_all(&list, opts.max_file_size, data);
+        let files: Vec<FileEntry> =
+            entries.iter().map(|(display, path)| FileEntry { display: display.clone(), path: path.clone() }).collect();
+        let result = retry_audit_scan::scan_files(&files, walked.diagnostics, &opts, data);
         if let Some(p) = progress {
             p.finish();
         }
-        let mut result =
-            ScanResult { files_scanned: list.len(), diagnostics: walked.diagnostics, ..Default::default() };
-        for o in outcomes {
-            result.files_parsed += o.parsed as usize;
-            result.canonical_imports += o.canonical_imports;
-            result.findings.extend(o.findings);
-            result.diagnostics.extend(o.diagnostics);
-            result.suppressions.extend(o.suppressions);
-        }
-        result.findings.sort_by(|a, b| (&a.path, a.line, a.column, a.rule).cmp(&(&b.path, b.line, b.column, b.rule)));
-        result.diagnostics.sort();
-        result.suppressions.sort_by(|a, b| (&a.path, a.line, a.column).cmp(&(&b.path, b.line, b.column)));
-        result.groups = retry_audit_scan::classify::groups::assign(&mut result.findings);
         Ok(ProjectScan { root, result, sources: entries })
     }
 
@@ -223,72 +211,6 @@ fn globs(list: &[String]) -> anyhow::Result<globset::GlobSet> {
         }
     }
     Ok(b.build()?)
-}
-
-/// Analyse files on worker threads with deep stacks (the parser recurses on deeply nested expressions).
-fn analyse_all(
-    list: &[(&String, &PathBuf)],
-    max_file_size: u64,
-    data: &RuleData,
-) -> Vec<retry_audit_scan::FileOutcome> {
-    use std::sync::atomic::{AtomicUsize, Ordering};
-    use std::sync::Mutex;
-    let prefilter = retry_audit_scan::prefilter::Prefilter::new(data);
-    let next = AtomicUsize::new(0);
-    let slots: Mutex<Vec<Option<retry_audit_scan::FileOutcome>>> = Mutex::new((0..list.len()).map(|_| None).collect());
-    let workers = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2).min(list.len()).max(1);
-    std::thread::scope(|s| {
-        for _ in 0..workers {
-            std::thread::Builder::new()
-                .stack_size(64 * 1024 * 1024)
-                .spawn_scoped(s, || loop {
-                    let i = next.fetch_add(1, Ordering::SeqCst);
-                    let Some((display, path)) = list.get(i) else {
-                        break;
-                    };
-                    let o = analyse_one(display, path, max_file_size, data, &prefilter);
-                    slots.lock().expect("slots")[i] = Some(o);
-                })
-                .expect("spawn analysis thread");
-        }
-    });
-    slots.into_inner().expect("slots").into_iter().flatten().collect()
-}
-
-fn analyse_one(
-    display: &str,
-    path: &Path,
-    max_file_size: u64,
-    data: &RuleData,
-    prefilter: &retry_audit_scan::prefilter::Prefilter,
-) -> retry_audit_scan::FileOutcome {
-    use retry_audit_scan::diagnostic::{Diagnostic, DiagnosticKind};
-    let diag = |kind, message: String| retry_audit_scan::FileOutcome {
-        diagnostics: vec![Diagnostic { path: display.to_string(), line: 0, kind, message }],
-        ..Default::default()
-    };
-    match std::fs::metadata(path) {
-        Ok(m) if m.len() > max_file_size => {
-            return diag(
-                DiagnosticKind::TooLarge,
-                format!("{} bytes is over the {max_file_size} byte limit (max-file-size); skipped", m.len()),
-            )
-        }
-        Ok(_) => {}
-        Err(e) => return diag(DiagnosticKind::Unreadable, e.to_string()),
-    }
-    let bytes = match std::fs::read(path) {
-        Ok(b) => b,
-        Err(e) => return diag(DiagnosticKind::Unreadable, e.to_string()),
-    };
-    let mut o = retry_audit_scan::analyse_bytes(display, &bytes, data, Some(prefilter));
-    // The prefilter skipped a file that cannot hold a finding: its suppressions are all unused.
-    if !o.parsed && o.diagnostics.is_empty() && bytes.windows(12).any(|w| w == b"retry-audit:") {
-        if let Ok(src) = retry_audit_scan::read::decode(&bytes) {
-            o.suppressions = retry_audit_scan::suppress::collect(display, &src.text);
-        }
-    }
-    o
 }
 
 mod progress {

@@ -74,7 +74,13 @@ pub fn analyse_bytes(
 ) -> FileOutcome {
     if let Some(p) = prefilter {
         if !p.may_match(bytes) {
-            return FileOutcome { parsed: false, ..Default::default() };
+            // No finding is possible; suppression comments in the file are all unused, so still report them.
+            let suppressions = match memchr::memmem::find(bytes, b"retry-audit:").and_then(|_| read::decode(bytes).ok())
+            {
+                Some(src) => suppress::collect(display, &src.text),
+                None => vec![],
+            };
+            return FileOutcome { parsed: false, suppressions, ..Default::default() };
         }
     }
     let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| analyse_inner(display, bytes, data)));
@@ -150,44 +156,24 @@ fn analyse_inner(display: &str, bytes: &[u8], data: &RuleData) -> FileOutcome {
 /// Run the whole pipeline over `paths`.
 pub fn scan(paths: &[PathBuf], opts: &ScanOptions, data: &RuleData) -> Result<ScanResult, String> {
     let walked = walk::walk(paths, &opts.walk)?;
+    Ok(scan_files(&walked.files, walked.diagnostics, opts, data))
+}
+
+/// Analyse already-walked files in parallel and merge their outcomes (sorted findings, diagnostics,
+/// suppressions; duplicate groups). `diagnostics` are the walk's own. Commands that choose their own file
+/// list or display paths (`check --diff-base`, paths relative to a project root) call this directly, so
+/// there is one analysis loop.
+pub fn scan_files(
+    files: &[walk::FileEntry],
+    diagnostics: Vec<Diagnostic>,
+    opts: &ScanOptions,
+    data: &RuleData,
+) -> ScanResult {
     let prefilter = prefilter::Prefilter::new(data);
-    let outcomes: Vec<(FileOutcome, bool)> = pool().install(|| {
-        walked
-            .files
-            .par_iter()
-            .map(|entry| {
-                let meta = match std::fs::metadata(&entry.path) {
-                    Ok(m) => m,
-                    Err(e) => return (unreadable(&entry.display, &e), false),
-                };
-                if meta.len() > opts.max_file_size {
-                    return (
-                        FileOutcome {
-                            diagnostics: vec![Diagnostic {
-                                path: entry.display.clone(),
-                                line: 0,
-                                kind: DiagnosticKind::TooLarge,
-                                message: format!(
-                                    "{} bytes is over the {} byte limit (max-file-size); skipped",
-                                    meta.len(),
-                                    opts.max_file_size
-                                ),
-                            }],
-                            ..Default::default()
-                        },
-                        true,
-                    );
-                }
-                match std::fs::read(&entry.path) {
-                    Ok(bytes) => (analyse_bytes(&entry.display, &bytes, data, Some(&prefilter)), true),
-                    Err(e) => (unreadable(&entry.display, &e), false),
-                }
-            })
-            .collect()
-    });
-    let mut result =
-        ScanResult { files_scanned: walked.files.len(), diagnostics: walked.diagnostics, ..Default::default() };
-    for (o, _) in outcomes {
+    let outcomes: Vec<FileOutcome> =
+        pool().install(|| files.par_iter().map(|entry| analyse_file(entry, opts, data, &prefilter)).collect());
+    let mut result = ScanResult { files_scanned: files.len(), diagnostics, ..Default::default() };
+    for o in outcomes {
         result.files_parsed += o.parsed as usize;
         result.canonical_imports += o.canonical_imports;
         result.findings.extend(o.findings);
@@ -198,7 +184,39 @@ pub fn scan(paths: &[PathBuf], opts: &ScanOptions, data: &RuleData) -> Result<Sc
     result.diagnostics.sort();
     result.suppressions.sort_by(|a, b| (&a.path, a.line, a.column).cmp(&(&b.path, b.line, b.column)));
     result.groups = classify::groups::assign(&mut result.findings);
-    Ok(result)
+    result
+}
+
+/// Read one file (size limit first) and analyse it.
+fn analyse_file(
+    entry: &walk::FileEntry,
+    opts: &ScanOptions,
+    data: &RuleData,
+    prefilter: &prefilter::Prefilter,
+) -> FileOutcome {
+    let meta = match std::fs::metadata(&entry.path) {
+        Ok(m) => m,
+        Err(e) => return unreadable(&entry.display, &e),
+    };
+    if meta.len() > opts.max_file_size {
+        return FileOutcome {
+            diagnostics: vec![Diagnostic {
+                path: entry.display.clone(),
+                line: 0,
+                kind: DiagnosticKind::TooLarge,
+                message: format!(
+                    "{} bytes is over the {} byte limit (max-file-size); skipped",
+                    meta.len(),
+                    opts.max_file_size
+                ),
+            }],
+            ..Default::default()
+        };
+    }
+    match std::fs::read(&entry.path) {
+        Ok(bytes) => analyse_bytes(&entry.display, &bytes, data, Some(prefilter)),
+        Err(e) => unreadable(&entry.display, &e),
+    }
 }
 
 fn unreadable(display: &str, e: &std::io::Error) -> FileOutcome {

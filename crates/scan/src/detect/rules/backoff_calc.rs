@@ -60,7 +60,8 @@ pub fn check(cx: &Cx, out: &mut Vec<RawFinding>) {
             }
         });
         // A boolean (`return random.random() > 0.5`, a stub faking success) is not a delay.
-        returns.retain(|e| !matches!(e.kind, ExprKind::Compare { .. } | ExprKind::BoolOp { .. } | ExprKind::UnaryNot(_)));
+        returns
+            .retain(|e| !matches!(e.kind, ExprKind::Compare { .. } | ExprKind::BoolOp { .. } | ExprKind::UnaryNot(_)));
         let math_return = returns.iter().any(|e| params::is_backoff_arithmetic(cx.file, e));
         // Arithmetic assigned to a local and then returned (`delay = base * 2 ** n; ...; return delay`).
         let math_assign = {
