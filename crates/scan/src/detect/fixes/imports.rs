@@ -30,34 +30,7 @@ pub fn redirect_for<'r>(redirects: &'r [Redirect], module: &str, name: Option<&s
         .or_else(|| redirects.iter().find(|r| matches!(r.from_parts(), (m, None) if module_eq(module, m))))
 }
 
-/// Callback of [`walk_blocks`]: (block, index in block, block is the module body, scope).
-pub type BlockVisitor<'v, 'a> = dyn FnMut(&'a [Stmt], usize, bool, &str) + 'v;
-
-/// Pre-order walk over every statement with its block, its index in the block, whether the block is the
-/// module body, and the dotted scope ("" at module level).
-pub fn walk_blocks<'a>(body: &'a [Stmt], top: bool, scope: &str, f: &mut BlockVisitor<'_, 'a>) {
-    for (i, s) in body.iter().enumerate() {
-        f(body, i, top, scope);
-        let inner = match &s.kind {
-            StmtKind::FunctionDef(d) => Some(&d.name),
-            StmtKind::ClassDef(c) => Some(&c.name),
-            _ => None,
-        };
-        match inner {
-            Some(name) => {
-                let q = if scope.is_empty() { name.to_string() } else { format!("{scope}.{name}") };
-                for b in s.blocks(true) {
-                    walk_blocks(b, false, &q, f);
-                }
-            }
-            None => {
-                for b in s.blocks(false) {
-                    walk_blocks(b, false, scope, f);
-                }
-            }
-        }
-    }
-}
+pub use crate::syntax::{walk_blocks, BlockVisitor};
 
 /// What happens to one imported name of a legacy import.
 pub struct NameOutcome<'r> {

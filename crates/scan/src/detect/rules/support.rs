@@ -85,27 +85,7 @@ pub fn loop_params(
 
 /// Pre-order walk over every statement with the dotted qualname of its enclosing scope ("" at module level).
 pub fn walk_scoped<'a>(body: &'a [Stmt], scope: &str, f: &mut dyn FnMut(&'a Stmt, &str)) {
-    for s in body {
-        f(s, scope);
-        let inner = match &s.kind {
-            StmtKind::FunctionDef(d) => Some(&d.name),
-            StmtKind::ClassDef(c) => Some(&c.name),
-            _ => None,
-        };
-        match inner {
-            Some(name) => {
-                let q = if scope.is_empty() { name.to_string() } else { format!("{scope}.{name}") };
-                for b in s.blocks(true) {
-                    walk_scoped(b, &q, f);
-                }
-            }
-            None => {
-                for b in s.blocks(false) {
-                    walk_scoped(b, scope, f);
-                }
-            }
-        }
-    }
+    walk_blocks(body, true, scope, &mut |block, i, _, scope| f(&block[i], scope));
 }
 
 /// A finding on an expression (a decorator, a call) rather than a statement.
