@@ -83,7 +83,8 @@ pub fn analyse_bytes(
             return FileOutcome { parsed: false, suppressions, ..Default::default() };
         }
     }
-    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| analyse_inner(display, bytes, data)));
+    let result =
+        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| analyse_inner(display, bytes, data, prefilter)));
     match result {
         Ok(o) => o,
         Err(panic) => {
@@ -105,7 +106,12 @@ pub fn analyse_bytes(
     }
 }
 
-fn analyse_inner(display: &str, bytes: &[u8], data: &RuleData) -> FileOutcome {
+fn analyse_inner(
+    display: &str,
+    bytes: &[u8],
+    data: &RuleData,
+    prefilter: Option<&prefilter::Prefilter>,
+) -> FileOutcome {
     let mut out = FileOutcome::default();
     let src = match read::decode(bytes) {
         Ok(s) => s,
@@ -127,6 +133,9 @@ fn analyse_inner(display: &str, bytes: &[u8], data: &RuleData) -> FileOutcome {
             kind: DiagnosticKind::ParseError,
             message: "source contains a NUL byte".into(),
         });
+        return out;
+    }
+    if prefilter.is_some_and(|p| !p.may_match_tokens(&src.text)) {
         return out;
     }
     let module = match parse::parse_module(&src.text) {

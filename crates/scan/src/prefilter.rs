@@ -14,6 +14,12 @@
 //! - library uses (RTY005) need the library's top-level module name in an import;
 //! - legacy imports (RTY009) and legacy config constructions (RTY012) need the last segment of a legacy
 //!   module or symbol from the plan (`[[redirects]]`, `[[config_migrations]]`).
+//!
+//! Files that pass go through a second, token-level prefilter after decoding (`crate::parse::may_hold_finding`,
+//! documented rule by rule in `parse/tokens.rs`): it ignores comments and strings and checks where the words
+//! occur (an `except` inside a loop inside a def, a name inside a class block, an import word on an import
+//! line). Its import words are `import_words` below; the canonical module's last segment is among them so that
+//! the canonical-import metric, counted only over parsed files, does not change.
 
 use crate::data::RuleData;
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
@@ -93,10 +99,20 @@ fn with_lowercase<R>(hay: &[u8], f: impl FnOnce(&[u8]) -> R) -> R {
 
 pub struct Prefilter {
     matcher: WordMatcher,
+    /// Identifiers that make an import statement relevant to the token prefilter; `None`: bytes only.
+    import_words: Option<Vec<String>>,
 }
 
 impl Prefilter {
+    /// Byte and token prefilter.
     pub fn new(data: &RuleData) -> Prefilter {
+        let mut p = Prefilter::bytes_only(data);
+        p.import_words = Some(import_words(data));
+        p
+    }
+
+    /// The byte prefilter alone (the token prefilter always passes); for soundness comparisons.
+    pub fn bytes_only(data: &RuleData) -> Prefilter {
         let mut words: Vec<String> = WORDS.iter().map(|w| w.to_string()).collect();
         for lib in &data.libraries.libraries {
             for e in &lib.entries {
@@ -114,11 +130,46 @@ impl Prefilter {
         }
         words.sort();
         words.dedup();
-        Prefilter { matcher: WordMatcher::new(&words, DECOYS) }
+        Prefilter { matcher: WordMatcher::new(&words, DECOYS), import_words: None }
     }
 
     /// False only when the file provably holds no finding.
     pub fn may_match(&self, bytes: &[u8]) -> bool {
         self.matcher.matches(bytes)
     }
+
+    /// Token prefilter over decoded text of a file that passed `may_match`: false only when the file provably
+    /// holds no finding (see `parse/tokens.rs`).
+    pub fn may_match_tokens(&self, text: &str) -> bool {
+        match &self.import_words {
+            Some(words) => crate::parse::may_hold_finding(text, words),
+            None => true,
+        }
+    }
+}
+
+/// Words that, written on an import line, make the file relevant: every library's top-level module (RTY005),
+/// the last segment and the symbol of every legacy redirect (RTY009) and config migration (RTY012), and the
+/// canonical module's last segment (canonical-import metric).
+fn import_words(data: &RuleData) -> Vec<String> {
+    let mut words: Vec<String> = Vec::new();
+    for lib in &data.libraries.libraries {
+        for e in &lib.entries {
+            words.push(e.split('.').next().unwrap_or(e).to_string());
+        }
+    }
+    let config_sources = data.plan.config_migrations.iter().map(|c| c.from.as_str());
+    for from in data.plan.redirects.iter().map(|r| r.from.as_str()).chain(config_sources) {
+        let (m, n) = from.split_once(':').map_or((from, None), |(m, n)| (m, Some(n)));
+        words.push(m.rsplit('.').next().unwrap_or(m).to_string());
+        if let Some(n) = n {
+            words.push(n.to_string());
+        }
+    }
+    let canon = data.plan.canonical.module.as_str();
+    words.push(canon.rsplit('.').next().unwrap_or(canon).to_string());
+    words.retain(|w| !w.is_empty());
+    words.sort();
+    words.dedup();
+    words
 }

@@ -4,6 +4,7 @@
 //! `crate::syntax`, and a parser upgrade only has to keep `lower.rs` compiling.
 
 mod lower;
+mod tokens;
 
 use crate::syntax::Module;
 
@@ -26,4 +27,11 @@ pub fn parse_module(source: &str) -> Result<Module, SyntaxError> {
 /// True when `source` parses (used to verify rewritten files before they are written).
 pub fn parses(source: &str) -> bool {
     ruff_python_parser::parse_module(source).is_ok()
+}
+
+/// Token prefilter (see `tokens`): false only when the file's tokens prove that no rule reports anything in
+/// it. `import_words`: identifiers that make an import statement relevant (library roots, legacy segments, the
+/// canonical module's last segment).
+pub fn may_hold_finding(source: &str, import_words: &[String]) -> bool {
+    tokens::may_hold_finding(source, import_words)
 }

@@ -611,11 +611,12 @@ impl<'s, 'w> Scanner<'s, 'w> {
         }
         // `.wait` on an owner whose dotted chain names a stop/shutdown event.
         if w == "wait" && self.prev == b'.' {
+            // No chain: the owner is not a plain dotted name (`(self.stop).wait`, `evs[0].wait`): count it.
             let owner_ok = match self.chain_start {
                 Some(cs) => any_ci(&self.src[cs..start], WAIT_OWNER_WORDS),
                 None => true,
             };
-            if owner_ok || self.prev_before_dot_is_bracket(start) {
+            if owner_ok {
                 self.facts.sleep_ident = true;
             }
         }
@@ -624,14 +625,6 @@ impl<'s, 'w> Scanner<'s, 'w> {
             self.chain_start = if self.prev == b'.' { None } else { Some(start) };
         }
         self.prev = b'i';
-    }
-
-    /// The code token before `.wait` is a closing bracket (`(self.stop).wait`): the owner is unknown.
-    fn prev_before_dot_is_bracket(&self, wait_start: usize) -> bool {
-        let before = self.src[..wait_start].trim_end_matches(|c: char| c.is_ascii_whitespace() || c == '\\');
-        let before = before.strip_suffix('.').unwrap_or(before);
-        let before = before.trim_end_matches(|c: char| c.is_ascii_whitespace() || c == '\\');
-        before.ends_with(')') || before.ends_with(']') || before.ends_with('}')
     }
 
     /// An identifier inside an f-string field: conditions on names, never structure.

@@ -2,8 +2,9 @@
 //!
 //! Dataclasses, pydantic models (`Field(default=3)`), NamedTuples, TypedDicts and plain classes whose fields
 //! (class-level or assigned in `__init__`) are retry knobs: `max_retries` / `max_attempts`, `base_delay` /
-//! `initial_delay`, `backoff_factor` / `multiplier`, `max_delay`, `jitter` ... At least two such fields, at
-//! least one of them an attempt count (or two delays), and retry fields making up a real share of the class.
+//! `initial_delay`, `backoff_factor` / `multiplier`, `max_delay`, `jitter` ... At least an attempt count
+//! and a delay (or two delays), and retry fields making up a real share of the class: a metrics record with
+//! `retry_count` and `total_retries` counts retries, it does not configure them.
 //! An `Enum` of retry strategies (`EXPONENTIAL`, `LINEAR`, `FIXED` ...) is reported here too. A settings class
 //! with one `timeout` among fifty fields is not.
 //!
