@@ -400,7 +400,12 @@ fn classify<'a>(
         .count();
     let share_ok = retry_fields * 10 >= field_list.len() * 3
         || names::has_word(&c.name, &["retry", "backoff", "policy", "resilien"]);
-    if retry_fields >= 2 && ((attempts >= 1 && delays >= 1) || delays >= 2) && share_ok && behaviour <= 2 && retry_methods.is_empty() {
+    if retry_fields >= 2
+        && ((attempts >= 1 && delays >= 1) || delays >= 2)
+        && share_ok
+        && behaviour <= 2
+        && retry_methods.is_empty()
+    {
         info.role = ClassRole::RetryConfig;
         info.why = format!("{retry_fields} retry parameter fields");
     }

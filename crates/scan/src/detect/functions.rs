@@ -58,7 +58,7 @@ pub fn analyse_all<'a>(ctx: &FileContext<'a>) -> Vec<FnAnalysis<'a>> {
     let n = ctx.functions.len();
     let mut retries_within = vec![false; n];
     for i in (0..n).rev() {
-        if out[i].has_retry() {
+        if out[i].has_retry() || (ctx.functions[i].parent.is_some() && delegates_retry(ctx, &ctx.functions[i], &out)) {
             retries_within[i] = true;
         }
         if retries_within[i] {
@@ -104,6 +104,40 @@ pub fn analyse_all<'a>(ctx: &FileContext<'a>) -> Vec<FnAnalysis<'a>> {
         };
     }
     out
+}
+
+/// A wrapper that hands the call to retry machinery: a same-file function that retries, or a callee whose name
+/// says retry (`retry_exception(target, ...)`, `Retrying(...).call(f)`, `task.retry(exc=exc)`). Only asked of
+/// nested functions, to recognise decorator factories whose loop lives elsewhere.
+fn delegates_retry(ctx: &FileContext, f: &FnInfo, analysed: &[FnAnalysis]) -> bool {
+    let mut found = false;
+    // `raise self.retry(countdown=...)` asks a task queue to schedule the task again: a use, not machinery.
+    let mut exprs: Vec<&Expr> = Vec::new();
+    walk_stmts(&f.def.body, false, &mut |s| {
+        if !matches!(s.kind, StmtKind::Raise { .. }) {
+            exprs.extend(s.exprs());
+        }
+    });
+    let mut visit = |e: &Expr| {
+        if found {
+            return;
+        }
+        if let ExprKind::Call { func, .. } = &e.kind {
+            if func.last_name().is_some_and(|n| {
+                names::has_word(n, &["retry", "with_retries"]) && !names::has_word(n, &["should_retry", "retryable"])
+            }) {
+                found = true;
+                return;
+            }
+            found = ctx.callees(func, f.class).iter().any(|c| {
+                ctx.functions.iter().position(|g| std::ptr::eq(g.def, c.def)).is_some_and(|i| analysed[i].has_retry())
+            });
+        }
+    };
+    for e in exprs {
+        e.walk(&mut visit);
+    }
+    found
 }
 
 fn loop_sites<'a>(ctx: &FileContext<'a>, f: &FnInfo<'a>) -> Vec<LoopSite<'a>> {

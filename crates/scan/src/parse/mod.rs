@@ -4,7 +4,7 @@
 //! `crate::syntax`, and a parser upgrade only has to keep `lower.rs` compiling.
 
 mod lower;
-mod tokens;
+pub mod tokens;
 
 use crate::syntax::Module;
 

@@ -168,6 +168,19 @@ pub fn may_hold_finding(src: &str, import_words: &[String]) -> bool {
     }
 }
 
+#[doc(hidden)]
+pub fn debug_facts(src: &str, import_words: &[String]) -> String {
+    let mut s = Scanner::new(src, import_words);
+    if s.run().is_err() {
+        return "unsure".into();
+    }
+    let f = &s.facts;
+    format!(
+        "loop_except={} recursion={} sleep={} loop_in_def={} try_in_def={} class_word={} failure={} header={} import={} verdict={}",
+        f.loop_except, f.recursion, f.sleep_ident, f.loop_in_def, f.try_in_def, f.class_word, f.failure_ident && f.any_class, f.header_word, f.import_word, s.verdict()
+    )
+}
+
 /// The tokenizer met something it does not model: the file is parsed.
 struct Unsure;
 
@@ -286,8 +299,8 @@ impl<'s, 'w> Scanner<'s, 'w> {
     fn verdict(&self) -> bool {
         let f = &self.facts;
         let functions = f.loop_except || f.recursion || (f.sleep_ident && (f.loop_in_def || f.try_in_def));
-        let classes = f.class_word
-            || (f.any_class && f.failure_ident && HALF_OPEN.iter().any(|w| contains_ci(self.src, w)));
+        let classes =
+            f.class_word || (f.any_class && f.failure_ident && HALF_OPEN.iter().any(|w| contains_ci(self.src, w)));
         functions || classes || f.header_word || f.import_word
     }
 
@@ -815,7 +828,9 @@ fn field(b: &[u8], mut i: usize, words: &mut dyn FnMut((usize, usize))) -> Resul
             b'"' | b'\'' => i = string(b, i, b"", words)?,
             b'a'..=b'z' | b'A'..=b'Z' | b'_' => {
                 let end = word_end(b, i)?;
-                if matches!(b.get(end), Some(b'"' | b'\'')) && is_string_prefix(std::str::from_utf8(&b[i..end]).unwrap_or("")) {
+                if matches!(b.get(end), Some(b'"' | b'\''))
+                    && is_string_prefix(std::str::from_utf8(&b[i..end]).unwrap_or(""))
+                {
                     i = string(b, end, &b[i..end], words)?;
                 } else {
                     words((i, end));
@@ -878,14 +893,19 @@ mod tests {
 
     #[test]
     fn except_in_loop() {
-        let src = "def f():\n    for x in y:\n        try:\n            g()\n        except OSError:\n            pass\n";
+        let src =
+            "def f():\n    for x in y:\n        try:\n            g()\n        except OSError:\n            pass\n";
         assert!(m(src));
         // A handler that leaves, or catches control flow only, cannot make the loop failure-driven.
-        assert!(!m("def f():\n    for x in y:\n        try:\n            g()\n        except OSError:\n            raise\n"));
+        assert!(!m(
+            "def f():\n    for x in y:\n        try:\n            g()\n        except OSError:\n            raise\n"
+        ));
         assert!(!m("def f():\n    for x in y:\n        try:\n            g()\n        except (KeyError, q.Empty):\n            pass\n"));
         assert!(!m("def f():\n    for x in y:\n        try: g()\n        except OSError: return None\n"));
         // The loop is closed before the try.
-        assert!(!m("def f():\n    for x in y:\n        g()\n    try:\n        g()\n    except OSError:\n        pass\n"));
+        assert!(!m(
+            "def f():\n    for x in y:\n        g()\n    try:\n        g()\n    except OSError:\n        pass\n"
+        ));
         // Not in a def.
         assert!(!m("for x in y:\n    try:\n        g()\n    except OSError:\n        pass\n"));
     }

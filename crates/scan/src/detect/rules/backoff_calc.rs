@@ -6,7 +6,8 @@
 //! in its name, and returns such arithmetic. Methods of retry classes and breakers are part of those and are
 //! not reported again; functions that also retry are reported by RTY002. A class whose only job is computing
 //! delays (`ExponentialBackoff.compute`, a `wait_exponential` strategy with `__call__`) is reported here as one
-//! finding; generators that yield the delay sequence count too.
+//! finding; generators that yield the delay sequence count too (a fibonacci *generator* is a delay table;
+//! a recursive `fib(n)` is not).
 use super::support;
 use crate::detect::classes::ClassRole;
 use crate::detect::functions::Role;
@@ -53,6 +54,7 @@ pub fn check(cx: &Cx, out: &mut Vec<RawFinding>) {
                 returns.push(e);
             }
         });
+        let n_returns = returns.len();
         // Generators yield the delay sequence (`backoff.expo`, fibonacci tables).
         walk_exprs(&def.body, false, &mut |e| {
             if let ExprKind::Yield(Some(v)) = &e.kind {
@@ -77,8 +79,9 @@ pub fn check(cx: &Cx, out: &mut Vec<RawFinding>) {
             m && !returns.is_empty()
         };
         // A fibonacci *delay* table, not any fibonacci function (`def fib(n)` in a test is not a backoff).
+        let yields = returns.len() > n_returns;
         let fib = names::has_word(&def.name, &["fib"])
-            && names::has_word(&def.name, &["delay", "backoff", "wait", "sleep", "interval", "retry"])
+            && (yields || names::has_word(&def.name, &["delay", "backoff", "wait", "sleep", "interval", "retry"]))
             && !returns.is_empty();
         if !(math_return || (math_assign && hint) || fib) {
             continue;

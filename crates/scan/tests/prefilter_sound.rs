@@ -1,0 +1,89 @@
+//! Soundness of the token prefilter (`parse/tokens.rs`): the full analysis with it finds exactly what the
+//! analysis with the byte prefilter alone finds, file by file, over every fixture tree.
+//!
+//! `cargo test -p retry-audit-scan --release --test prefilter_sound -- --ignored` runs the same comparison
+//! over a large tree (`PREFILTER_SOUND_DIR`, default `/work/bench`).
+
+use rayon::prelude::*;
+use retry_audit_scan::prefilter::Prefilter;
+use retry_audit_scan::walk::{walk, WalkOptions};
+use retry_audit_scan::{analyse_bytes, RuleData};
+use std::path::{Path, PathBuf};
+
+struct Report {
+    files: usize,
+    parsed_bytes_only: usize,
+    parsed_tokens: usize,
+    finding_diffs: Vec<String>,
+    /// Files whose diagnostics differ (a syntax error in a file the token prefilter skips is not reported).
+    diagnostic_diffs: Vec<String>,
+}
+
+fn compare(root: &Path) -> Report {
+    let data = RuleData::builtin();
+    let bytes_only = Prefilter::bytes_only(&data);
+    let tokens = Prefilter::new(&data);
+    let opts = WalkOptions { no_gitignore: true, ..Default::default() };
+    let files = walk(&[root.to_path_buf()], &opts).expect("walk").files;
+    let per_file: Vec<(bool, bool, Option<String>, Option<String>)> = files
+        .par_iter()
+        .map(|f| {
+            let Ok(bytes) = std::fs::read(&f.path) else { return (false, false, None, None) };
+            let a = analyse_bytes(&f.display, &bytes, &data, Some(&bytes_only));
+            let b = analyse_bytes(&f.display, &bytes, &data, Some(&tokens));
+            let fa = serde_json::to_string(&a.findings).expect("json");
+            let fb = serde_json::to_string(&b.findings).expect("json");
+            let finding_diff = (fa != fb).then(|| format!("{}:\n  bytes only: {fa}\n  tokens:     {fb}", f.display));
+            let da: Vec<String> = a.diagnostics.iter().map(|d| d.to_string()).collect();
+            let db: Vec<String> = b.diagnostics.iter().map(|d| d.to_string()).collect();
+            let diag_diff = (da != db).then(|| format!("{}: {da:?} vs {db:?}", f.display));
+            (a.parsed, b.parsed, finding_diff, diag_diff)
+        })
+        .collect();
+    let mut r = Report {
+        files: files.len(),
+        parsed_bytes_only: 0,
+        parsed_tokens: 0,
+        finding_diffs: vec![],
+        diagnostic_diffs: vec![],
+    };
+    for (pa, pb, fd, dd) in per_file {
+        r.parsed_bytes_only += pa as usize;
+        r.parsed_tokens += pb as usize;
+        r.finding_diffs.extend(fd);
+        r.diagnostic_diffs.extend(dd);
+    }
+    r
+}
+
+fn fixtures() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fixtures")
+}
+
+#[test]
+fn token_prefilter_keeps_every_fixture_finding() {
+    let r = compare(&fixtures());
+    assert!(r.files > 50, "fixtures found: {}", r.files);
+    assert!(r.finding_diffs.is_empty(), "findings differ:\n{}", r.finding_diffs.join("\n"));
+    assert!(r.diagnostic_diffs.is_empty(), "diagnostics differ:\n{}", r.diagnostic_diffs.join("\n"));
+}
+
+#[test]
+#[ignore = "large tree; run with --ignored (PREFILTER_SOUND_DIR, default /work/bench)"]
+fn token_prefilter_keeps_every_finding_on_a_large_tree() {
+    let dir = std::env::var("PREFILTER_SOUND_DIR").unwrap_or_else(|_| "/work/bench".into());
+    let r = compare(Path::new(&dir));
+    eprintln!(
+        "{dir}: {} files, parsed {} with the byte prefilter alone, {} with the token prefilter; {} finding \
+         differences, {} diagnostic differences",
+        r.files,
+        r.parsed_bytes_only,
+        r.parsed_tokens,
+        r.finding_diffs.len(),
+        r.diagnostic_diffs.len()
+    );
+    for d in &r.diagnostic_diffs {
+        eprintln!("diagnostic difference: {d}");
+    }
+    assert!(r.finding_diffs.is_empty(), "findings differ:\n{}", r.finding_diffs.join("\n"));
+}
