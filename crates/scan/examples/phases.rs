@@ -7,6 +7,8 @@ fn main() {
     let root = std::path::PathBuf::from(std::env::args().nth(1).expect("DIR"));
     let data = RuleData::builtin();
     let pre = prefilter::Prefilter::new(&data);
+    let mut t_tokens = Duration::ZERO;
+    let (mut byte_passed, mut token_passed) = (0, 0);
     let files = walk::walk(&[root], &Default::default()).unwrap().files;
     let (mut t_read, mut t_parse) = (Duration::ZERO, Duration::ZERO);
     let (mut parsed, mut with_findings) = (0, 0);
@@ -20,6 +22,14 @@ fn main() {
         let src = read::decode(&bytes);
         t_read += t.elapsed();
         let (Ok(src), true) = (src, pass) else { continue };
+        byte_passed += 1;
+        let t = Instant::now();
+        let token_pass = pre.may_match_tokens(&src.text);
+        t_tokens += t.elapsed();
+        if !token_pass {
+            continue;
+        }
+        token_passed += 1;
         let t = Instant::now();
         let _ = parse::parses(&src.text);
         t_ruff += t.elapsed();
@@ -47,8 +57,12 @@ fn main() {
         let n = out.len();
         with_findings += (n > 0) as usize;
     }
-    println!("files {} parsed {parsed} with findings {with_findings}", files.len());
-    println!("read+decode {t_read:?}  ruff parse only {t_ruff:?}  parse+lower {t_parse:?}");
+    println!(
+        "files {} byte prefilter passed {byte_passed} token prefilter passed {token_passed} parsed {parsed} \
+         with findings {with_findings}",
+        files.len()
+    );
+    println!("read+decode+bytes {t_read:?}  tokens {t_tokens:?}  ruff parse only {t_ruff:?}  parse+lower {t_parse:?}");
     println!("context {t_ctx:?}  functions {t_fns:?}  classes {t_classes:?}");
     for (r, t) in detect::rules::REGISTRY.iter().zip(&t_rules) {
         println!("  {} {:<20} {t:?}", r.code, r.kind.as_str());

@@ -99,8 +99,8 @@ fn with_lowercase<R>(hay: &[u8], f: impl FnOnce(&[u8]) -> R) -> R {
 
 pub struct Prefilter {
     matcher: WordMatcher,
-    /// Identifiers that make an import statement relevant to the token prefilter; `None`: bytes only.
-    import_words: Option<Vec<String>>,
+    /// Library and plan names for the token prefilter; `None`: bytes only.
+    import_words: Option<crate::parse::ImportWords>,
 }
 
 impl Prefilter {
@@ -148,16 +148,21 @@ impl Prefilter {
     }
 }
 
-/// Words that, written on an import line, make the file relevant: every library's top-level module (RTY005),
-/// the last segment and the symbol of every legacy redirect (RTY009) and config migration (RTY012), and the
-/// canonical module's last segment (canonical-import metric).
-fn import_words(data: &RuleData) -> Vec<String> {
+/// Names that make imports relevant to the token prefilter: every library entry point's top-level module and
+/// last name (RTY005: a use resolves to the entry exactly), the last segment and the symbol of every legacy
+/// redirect (RTY009) and config migration (RTY012), and the canonical module's last segment (canonical-import
+/// metric).
+fn import_words(data: &RuleData) -> crate::parse::ImportWords {
+    let tidy = |mut v: Vec<String>| {
+        v.retain(|w| !w.is_empty());
+        v.sort();
+        v.dedup();
+        v
+    };
+    let entries = data.libraries.libraries.iter().flat_map(|l| l.entries.iter());
+    let library_roots = entries.clone().map(|e| e.split('.').next().unwrap_or(e).to_string()).collect();
+    let library_names = entries.map(|e| e.rsplit('.').next().unwrap_or(e).to_string()).collect();
     let mut words: Vec<String> = Vec::new();
-    for lib in &data.libraries.libraries {
-        for e in &lib.entries {
-            words.push(e.split('.').next().unwrap_or(e).to_string());
-        }
-    }
     let config_sources = data.plan.config_migrations.iter().map(|c| c.from.as_str());
     for from in data.plan.redirects.iter().map(|r| r.from.as_str()).chain(config_sources) {
         let (m, n) = from.split_once(':').map_or((from, None), |(m, n)| (m, Some(n)));
@@ -168,8 +173,9 @@ fn import_words(data: &RuleData) -> Vec<String> {
     }
     let canon = data.plan.canonical.module.as_str();
     words.push(canon.rsplit('.').next().unwrap_or(canon).to_string());
-    words.retain(|w| !w.is_empty());
-    words.sort();
-    words.dedup();
-    words
+    crate::parse::ImportWords {
+        library_roots: tidy(library_roots),
+        library_names: tidy(library_names),
+        plan: tidy(words),
+    }
 }

@@ -4,7 +4,7 @@
 //! `crate::syntax`, and a parser upgrade only has to keep `lower.rs` compiling.
 
 mod lower;
-pub mod tokens;
+mod tokens;
 
 use crate::syntax::Module;
 
@@ -29,9 +29,10 @@ pub fn parses(source: &str) -> bool {
     ruff_python_parser::parse_module(source).is_ok()
 }
 
+pub use tokens::ImportWords;
+
 /// Token prefilter (see `tokens`): false only when the file's tokens prove that no rule reports anything in
-/// it. `import_words`: identifiers that make an import statement relevant (library roots, legacy segments, the
-/// canonical module's last segment).
-pub fn may_hold_finding(source: &str, import_words: &[String]) -> bool {
-    tokens::may_hold_finding(source, import_words)
+/// it. `words`: the library and plan names that make an import relevant.
+pub fn may_hold_finding(source: &str, words: &ImportWords) -> bool {
+    tokens::may_hold_finding(source, words)
 }
