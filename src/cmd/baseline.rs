@@ -9,10 +9,11 @@
 //! selection later does not need a new baseline).
 
 use super::check::{baseline_path, evaluate, load_baseline, Status};
-use super::common::ScanArgs;
+use super::common::{ProjectScan, ScanArgs};
 use crate::config::Selection;
 use anyhow::{anyhow, bail};
 use retry_audit_scan::baseline::Baseline;
+use retry_audit_scan::RuleData;
 use std::path::PathBuf;
 
 #[derive(clap::Args)]
@@ -43,14 +44,7 @@ pub fn run(args: Args) -> anyhow::Result<i32> {
 
     if let Some(target) = args.write {
         let path = target.unwrap_or(default_path);
-        let report = evaluate(&scan, &data, &sel, None);
-        let b = Baseline::from_findings(
-            report
-                .items
-                .iter()
-                .filter(|i| i.status != Status::Suppressed && i.status != Status::Canonical)
-                .map(|i| i.finding),
-        );
+        let b = current_baseline(&scan, &data, &sel);
         write(&path, &b)?;
         eprintln!(
             "retry-audit: wrote {} ({} finding{} in {} entr{})",
@@ -68,14 +62,7 @@ pub fn run(args: Args) -> anyhow::Result<i32> {
         if args.prune {
             bail!("{}: no baseline to prune (record one with `retry-audit baseline --write`)", default_path.display());
         }
-        let report = evaluate(&scan, &data, &sel, None);
-        let b = Baseline::from_findings(
-            report
-                .items
-                .iter()
-                .filter(|i| i.status != Status::Suppressed && i.status != Status::Canonical)
-                .map(|i| i.finding),
-        );
+        let b = current_baseline(&scan, &data, &sel);
         write(&default_path, &b)?;
         eprintln!(
             "retry-audit: created {} ({} finding{})",
@@ -123,4 +110,16 @@ fn plural(n: usize) -> &'static str {
 
 fn write(path: &std::path::Path, b: &Baseline) -> anyhow::Result<()> {
     std::fs::write(path, b.to_toml()).map_err(|e| anyhow!("{}: cannot write baseline: {e}", path.display()))
+}
+
+/// The baseline of what the scan finds now: every finding that is neither suppressed nor canonical.
+fn current_baseline(scan: &ProjectScan, data: &RuleData, sel: &Selection) -> Baseline {
+    let report = evaluate(scan, data, sel, None);
+    Baseline::from_findings(
+        report
+            .items
+            .iter()
+            .filter(|i| i.status != Status::Suppressed && i.status != Status::Canonical)
+            .map(|i| i.finding),
+    )
 }

@@ -119,15 +119,7 @@ impl Prefilter {
                 words.push(e.split('.').next().unwrap_or(e).to_string());
             }
         }
-        // Legacy config classes (RTY012) are reached through an import of their module or name.
-        let config_sources = data.plan.config_migrations.iter().map(|c| c.from.as_str());
-        for from in data.plan.redirects.iter().map(|r| r.from.as_str()).chain(config_sources) {
-            let (m, n) = from.split_once(':').map_or((from, None), |(m, n)| (m, Some(n)));
-            words.push(m.rsplit('.').next().unwrap_or(m).to_string());
-            if let Some(n) = n {
-                words.push(n.to_string());
-            }
-        }
+        words.extend(legacy_words(data));
         words.sort();
         words.dedup();
         Prefilter { matcher: WordMatcher::new(&words, DECOYS), import_words: None }
@@ -148,6 +140,19 @@ impl Prefilter {
     }
 }
 
+/// The last segment and the symbol of every legacy redirect (RTY009) and config migration (RTY012): legacy
+/// code is always reached through an import that names one of them.
+fn legacy_words(data: &RuleData) -> Vec<String> {
+    let config_sources = data.plan.config_migrations.iter().map(|c| c.from.as_str());
+    let mut words = Vec::new();
+    for from in data.plan.redirects.iter().map(|r| r.from.as_str()).chain(config_sources) {
+        let (m, n) = from.split_once(':').map_or((from, None), |(m, n)| (m, Some(n)));
+        words.push(m.rsplit('.').next().unwrap_or(m).to_string());
+        words.extend(n.map(str::to_string));
+    }
+    words
+}
+
 /// Names that make imports relevant to the token prefilter: every library entry point's top-level module and
 /// last name (RTY005: a use resolves to the entry exactly), the last segment and the symbol of every legacy
 /// redirect (RTY009) and config migration (RTY012), and the canonical module's last segment (canonical-import
@@ -162,15 +167,7 @@ fn import_words(data: &RuleData) -> crate::parse::ImportWords {
     let entries = data.libraries.libraries.iter().flat_map(|l| l.entries.iter());
     let library_roots = entries.clone().map(|e| e.split('.').next().unwrap_or(e).to_string()).collect();
     let library_names = entries.map(|e| e.rsplit('.').next().unwrap_or(e).to_string()).collect();
-    let mut words: Vec<String> = Vec::new();
-    let config_sources = data.plan.config_migrations.iter().map(|c| c.from.as_str());
-    for from in data.plan.redirects.iter().map(|r| r.from.as_str()).chain(config_sources) {
-        let (m, n) = from.split_once(':').map_or((from, None), |(m, n)| (m, Some(n)));
-        words.push(m.rsplit('.').next().unwrap_or(m).to_string());
-        if let Some(n) = n {
-            words.push(n.to_string());
-        }
-    }
+    let mut words = legacy_words(data);
     let canon = data.plan.canonical.module.as_str();
     words.push(canon.rsplit('.').next().unwrap_or(canon).to_string());
     crate::parse::ImportWords {
