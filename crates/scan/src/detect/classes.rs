@@ -42,7 +42,7 @@ pub fn analyse_all<'a>(ctx: &FileContext<'a>, fns: &[FnAnalysis<'a>]) -> Vec<Cla
         .map(|(i, _)| i)
         .collect();
     let mut out = Vec::new();
-    collect(ctx, &retrying, &ctx.ast.body, "", &mut out);
+    collect(ctx, &retrying, &ctx.ast.body, &mut Vec::new(), &mut out);
     out
 }
 
@@ -50,24 +50,27 @@ fn collect<'a>(
     ctx: &FileContext<'a>,
     retrying_methods: &[usize],
     body: &'a [Stmt],
-    prefix: &str,
+    path: &mut Vec<&'a str>,
     out: &mut Vec<ClassInfo<'a>>,
 ) {
     for s in body {
         match &s.kind {
             StmtKind::ClassDef(c) => {
-                let qualname = if prefix.is_empty() { c.name.to_string() } else { format!("{prefix}.{}", c.name) };
-                let info = classify(ctx, retrying_methods, s, c, qualname.clone());
+                path.push(&c.name);
+                // The dotted name is built only for classes (a walk passes many more functions).
+                let info = classify(ctx, retrying_methods, s, c, path.join("."));
                 out.push(info);
-                collect(ctx, retrying_methods, &c.body, &qualname, out);
+                collect(ctx, retrying_methods, &c.body, path, out);
+                path.pop();
             }
             StmtKind::FunctionDef(f) => {
-                let q = if prefix.is_empty() { f.name.to_string() } else { format!("{prefix}.{}", f.name) };
-                collect(ctx, retrying_methods, &f.body, &q, out);
+                path.push(&f.name);
+                collect(ctx, retrying_methods, &f.body, path, out);
+                path.pop();
             }
             _ => {
                 for b in s.blocks(false) {
-                    collect(ctx, retrying_methods, b, prefix, out);
+                    collect(ctx, retrying_methods, b, path, out);
                 }
             }
         }

@@ -961,7 +961,9 @@ impl<'s, 'w> Scanner<'s, 'w> {
     /// `target`: the identifier may be an assignment or annotation target (a class field).
     fn ident(&mut self, w: &str, target: bool) {
         let f = &mut self.facts;
-        if !f.sleep_ident && SLEEP_NAMES.contains(&w) {
+        let first = w.as_bytes().first().copied().unwrap_or(0);
+        // First-byte gates keep the name lists' comparisons off most identifiers.
+        if !f.sleep_ident && matches!(first, b's' | b'_' | b'a') && SLEEP_NAMES.contains(&w) {
             f.sleep_ident = true;
         }
         if self.in_import {
@@ -969,7 +971,8 @@ impl<'s, 'w> Scanner<'s, 'w> {
             f.library_root |= self.library_roots.iter().any(|x| x == w);
             f.count_imported |= w == "count";
         }
-        if !f.library_name && self.library_names.iter().any(|x| x == w) {
+        // `library_names` is sorted (see `prefilter::import_words`): a binary search per identifier.
+        if !f.library_name && self.library_names.binary_search_by(|x| x.as_str().cmp(w)).is_ok() {
             f.library_name = true;
         }
         let g = groups(w);
@@ -984,7 +987,7 @@ impl<'s, 'w> Scanner<'s, 'w> {
         if attempt_word {
             self.arith(Arith::Attempt);
         }
-        if RANDOM_CALLS.contains(&w) {
+        if matches!(first, b'p' | b'u' | b'r' | b'e') && RANDOM_CALLS.contains(&w) {
             self.arith(Arith::Strong);
         }
         if target && !self.facts.class_word && self.has(BlockKind::Class) {
