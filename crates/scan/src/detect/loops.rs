@@ -52,7 +52,12 @@ pub fn analyse(ctx: &FileContext, stmt: &Stmt, class: Option<&str>) -> LoopFacts
                     return f;
                 }
                 range_bound = true;
-                f.bound_expr = args.iter().max_by_key(|a| a.span.start).cloned();
+                // Attempts = stop - start: `range(n)`, `range(1, n + 1)`; a step makes it unknown.
+                f.bound_expr = match args {
+                    [stop] => Some(stop.clone()),
+                    [start, stop] => Some(synthetic(stop.clone(), BinOp::Sub, start.clone())),
+                    _ => None,
+                };
             }
             _ => {
                 let iter_name = iter.dotted().unwrap_or_default();
@@ -195,20 +200,40 @@ fn is_monitor_condition(test: &Expr) -> bool {
 }
 
 /// The right-hand side of `attempt < max_attempts`.
+/// The number of attempts a counter test allows, as an expression: `attempt < N` -> N, `attempt <= N` -> N + 1
+/// (a counter starting at 0). Other comparisons say nothing certain.
 fn comparator_bound(test: &Expr) -> Option<Expr> {
     let mut out = None;
     test.walk(&mut |e| {
         if out.is_none() {
-            if let ExprKind::Compare { left, comparators, .. } = &e.kind {
-                if names::is_attempt_ref(left) {
-                    out = comparators.first().cloned();
-                } else if comparators.first().and_then(|c| c.dotted()).is_some_and(|n| names::is_attempt_name(&n)) {
-                    out = Some((**left).clone());
-                }
+            if let ExprKind::Compare { left, ops, comparators } = &e.kind {
+                let (Some(op), Some(right)) = (ops.first(), comparators.first()) else { return };
+                let (bound, inclusive) = if names::is_attempt_ref(left) {
+                    match op {
+                        CmpOp::Lt => (right.clone(), false),
+                        CmpOp::LtE => (right.clone(), true),
+                        _ => return,
+                    }
+                } else if names::is_attempt_ref(right) {
+                    match op {
+                        CmpOp::Gt => ((**left).clone(), false),
+                        CmpOp::GtE => ((**left).clone(), true),
+                        _ => return,
+                    }
+                } else {
+                    return;
+                };
+                let one = Expr { span: bound.span, kind: ExprKind::Constant(Constant::Int(1)) };
+                out = Some(if inclusive { synthetic(bound, BinOp::Add, one) } else { bound });
             }
         }
     });
     out
+}
+
+/// `left op right` built by the analysis (spans of `left`), for bound arithmetic.
+fn synthetic(left: Expr, op: BinOp, right: Expr) -> Expr {
+    Expr { span: left.span, kind: ExprKind::BinOp { left: Box::new(left), op, right: Box::new(right) } }
 }
 
 fn has_counter_guard(body: &[Stmt]) -> bool {

@@ -153,10 +153,17 @@ pub fn resolve_number(ctx: &FileContext, def: Option<&FunctionDef>, e: &Expr) ->
     if let Some(n) = e.as_number() {
         return Some(n);
     }
+    if let ExprKind::BinOp { left, op: op @ (BinOp::Add | BinOp::Sub), right } = &e.kind {
+        let (l, r) = (resolve_number(ctx, def, left)?, resolve_number(ctx, def, right)?);
+        return Some(if *op == BinOp::Add { l + r } else { l - r });
+    }
     let name = e.dotted()?;
     if let Some(def) = def {
         if let Some(d) = def.params.iter().find(|p| p.name == name).and_then(|p| p.default.as_ref()) {
             return d.as_number();
+        }
+        if let Some(attr) = name.strip_prefix("self.") {
+            return resolve_self_attr(ctx, def, attr);
         }
     }
     for s in &ctx.ast.body {
@@ -171,6 +178,30 @@ pub fn resolve_number(ctx: &FileContext, def: Option<&FunctionDef>, e: &Expr) ->
         }
     }
     None
+}
+
+/// `self.max_retries` in a method: the literal the class's `__init__` assigns (`self.max_retries = 3`), or the
+/// default of the `__init__` parameter it is assigned from (`def __init__(self, max_retries=3)`).
+fn resolve_self_attr(ctx: &FileContext, method: &FunctionDef, attr: &str) -> Option<f64> {
+    let class_path = ctx.functions.iter().find(|f| std::ptr::eq(f.def, method))?.class_path.as_deref()?;
+    let init =
+        ctx.functions.iter().find(|f| f.def.name == "__init__" && f.class_path.as_deref() == Some(class_path))?;
+    let mut found = None;
+    walk_stmts(&init.def.body, false, &mut |s| {
+        let (targets, value): (Vec<&Expr>, &Expr) = match &s.kind {
+            StmtKind::Assign { targets, value } => (targets.iter().collect(), value),
+            StmtKind::AnnAssign { target, value: Some(value), .. } => (vec![target], value),
+            _ => return,
+        };
+        let assigns_attr = targets.iter().any(|t| t.dotted().is_some_and(|d| d.strip_prefix("self.") == Some(attr)));
+        if found.is_none() && assigns_attr {
+            found = value.as_number().or_else(|| {
+                let param = value.dotted()?;
+                init.def.params.iter().find(|p| p.name == param)?.default.as_ref()?.as_number()
+            });
+        }
+    });
+    found
 }
 
 /// Shape of a delay expression: strategy, multiplier, cap, jitter.
