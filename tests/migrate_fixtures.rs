@@ -227,6 +227,14 @@ fn json_lists_every_edit() {
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(v["files_changed"], 0);
     assert_eq!(v["unsafe_withheld"], 2);
+    // ... and each one is listed with its place and what it would change.
+    let withheld = v["withheld"].as_array().unwrap();
+    assert!(!withheld.is_empty());
+    for w in withheld {
+        assert_eq!(w["path"], "app/agent.py");
+        assert_eq!(w["rule"], "RTY009");
+        assert!(w["reason"].as_str().unwrap().starts_with("unsafe fix not applied without --unsafe-fixes: "), "{w}");
+    }
 }
 
 #[test]

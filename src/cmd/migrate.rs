@@ -154,6 +154,7 @@ fn print_json(outcome: &Outcome, args: &Args) -> anyhow::Result<()> {
         "edits": edits,
         "skipped": outcome.skipped,
         "unsafe_withheld": outcome.unsafe_withheld,
+        "withheld": outcome.withheld,
         "problems": outcome.problems,
         "unparsable": outcome.unparsable,
     });
@@ -194,6 +195,9 @@ fn summary(outcome: &Outcome, args: &Args, written: usize) -> String {
             "{} unsafe fix(es) not applied (review them with --unsafe-fixes)\n",
             outcome.unsafe_withheld
         ));
+        for k in &outcome.withheld {
+            s.push_str(&format!("  {}:{}: {} {}: {}\n", k.path, k.line, k.rule, k.fix_kind, k.reason));
+        }
     }
     if !outcome.unparsable.is_empty() {
         s.push_str(&format!(

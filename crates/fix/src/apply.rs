@@ -109,6 +109,9 @@ pub struct Outcome {
     pub skipped: Vec<Skipped>,
     /// Unsafe fixes left out because `--unsafe-fixes` was not given.
     pub unsafe_withheld: usize,
+    /// The same, one line per finding with the fix's note (what would change), so every legacy import left
+    /// in place after `--apply` is accounted for with a reason.
+    pub withheld: Vec<Skipped>,
     pub problems: Vec<Problem>,
     /// Files left alone because they do not parse (or decode): syntax errors are never touched.
     pub unparsable: Vec<Problem>,
@@ -305,6 +308,18 @@ fn fix_file_with(entry: &FileEntry, data: &RuleData, opts: &Options, outcome: &m
             .filter(|x| !opts.allowed(x))
             .map(|x| x.edits.clone())
             .collect();
+        if pass == 1 {
+            outcome.withheld.extend(candidates.iter().filter_map(|f| {
+                let x = f.fix.as_ref().filter(|x| !opts.allowed(x))?;
+                Some(Skipped {
+                    path: f.path.clone(),
+                    line: f.line,
+                    rule: f.rule.to_string(),
+                    fix_kind: x.fix_kind.clone(),
+                    reason: format!("unsafe fix not applied without --unsafe-fixes: {}", x.note),
+                })
+            }));
+        }
         candidates.retain(|f| f.fix.as_ref().is_some_and(|x| opts.allowed(x)));
         if candidates.is_empty() {
             if pass == 1 {
