@@ -386,6 +386,8 @@ struct Scanner<'s, 'w> {
     i: usize,
     library_roots: &'w [String],
     library_names: &'w [String],
+    /// Bit `n` set when some library name is `n` bytes long.
+    library_name_lens: u64,
     plan_words: &'w [String],
     depth: u32,
     blocks: Vec<Block<'s>>,
@@ -421,6 +423,7 @@ impl<'s, 'w> Scanner<'s, 'w> {
             i: 0,
             library_roots: &words.library_roots,
             library_names: &words.library_names,
+            library_name_lens: words.library_names.iter().filter(|n| n.len() < 64).fold(0, |m, n| m | 1 << n.len()),
             plan_words: &words.plan,
             depth: 0,
             blocks: Vec::new(),
@@ -971,8 +974,12 @@ impl<'s, 'w> Scanner<'s, 'w> {
             f.library_root |= self.library_roots.iter().any(|x| x == w);
             f.count_imported |= w == "count";
         }
-        // `library_names` is sorted (see `prefilter::import_words`): a binary search per identifier.
-        if !f.library_name && self.library_names.binary_search_by(|x| x.as_str().cmp(w)).is_ok() {
+        // A length mask first: most identifiers have no library name's length, and this runs on every one.
+        if !f.library_name
+            && w.len() < 64
+            && self.library_name_lens & (1 << w.len()) != 0
+            && self.library_names.iter().any(|x| x == w)
+        {
             f.library_name = true;
         }
         let g = groups(w);
