@@ -202,24 +202,6 @@ fn class_words(is_enum: bool) -> &'static WordMatcher {
     }
 }
 
-const STRATEGY_MEMBERS: &[&str] = &[
-    "EXPONENTIAL",
-    "LINEAR",
-    "FIXED",
-    "FIBONACCI",
-    "CONSTANT",
-    "EXPONENTIAL_JITTER",
-    "JITTER",
-    "ADAPTIVE",
-    "IMMEDIATE",
-    "EXPONENTIAL_BACKOFF",
-    "LINEAR_BACKOFF",
-    "FIXED_DELAY",
-    "NO_RETRY",
-    "DECORRELATED_JITTER",
-    "FULL_JITTER",
-];
-
 fn classify<'a>(
     ctx: &FileContext<'a>,
     retrying_methods: &[usize],
@@ -257,7 +239,7 @@ fn classify<'a>(
         let members: Vec<String> = fields(c).into_iter().map(|(n, _)| n.to_ascii_uppercase()).collect();
         info.field_names = members.clone();
         info.field_names.sort();
-        let strategy_members = members.iter().filter(|m| STRATEGY_MEMBERS.contains(&m.as_str())).count();
+        let strategy_members = members.iter().filter(|m| names::STRATEGY_MEMBERS.contains(&m.as_str())).count();
         if strategy_members >= 2 && !members.iter().any(|m| m == "HALF_OPEN") {
             info.role = ClassRole::StrategyEnum;
             info.why = format!("enum of {strategy_members} retry strategies");

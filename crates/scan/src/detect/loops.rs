@@ -526,21 +526,7 @@ fn is_control_flow_handler(h: &Handler) -> bool {
     let is_cf = |e: &Expr| {
         e.last_name().is_some_and(|n| {
             // "No data yet" errors make a loop a poll for data, not a retry of a failed operation.
-            n.contains("Empty")
-                || matches!(
-                    n,
-                    "StopIteration"
-                        | "StopAsyncIteration"
-                        | "KeyError"
-                        | "IndexError"
-                        | "QueueEmpty"
-                        | "Empty"
-                        | "CancelledError"
-                        | "KeyboardInterrupt"
-                        | "GeneratorExit"
-                        | "WouldBlock"
-                        | "BlockingIOError"
-                )
+            n.contains("Empty") || names::CONTROL_FLOW_EXCEPTIONS.contains(&n)
         })
     };
     match h.type_.as_ref().map(|t| &t.kind) {

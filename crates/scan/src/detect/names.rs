@@ -163,3 +163,39 @@ pub fn is_retry_method(name: &str) -> bool {
             | "sleep"
     )
 }
+
+/// Members of a retry-strategy `Enum` (RTY006), compared upper-case. Shared by the class detector and the
+/// token prefilter, so the prefilter can never miss a member the detector counts.
+pub const STRATEGY_MEMBERS: &[&str] = &[
+    "EXPONENTIAL",
+    "LINEAR",
+    "FIXED",
+    "FIBONACCI",
+    "CONSTANT",
+    "EXPONENTIAL_JITTER",
+    "JITTER",
+    "ADAPTIVE",
+    "IMMEDIATE",
+    "EXPONENTIAL_BACKOFF",
+    "LINEAR_BACKOFF",
+    "FIXED_DELAY",
+    "NO_RETRY",
+    "DECORRELATED_JITTER",
+    "FULL_JITTER",
+];
+
+/// Exceptions whose handler is control flow, not failure recovery (any name containing `Empty` too: "no data
+/// yet" makes a loop a poll). Shared by the loop analysis and the token prefilter.
+pub const CONTROL_FLOW_EXCEPTIONS: &[&str] = &[
+    "StopIteration",
+    "StopAsyncIteration",
+    "KeyError",
+    "IndexError",
+    "QueueEmpty",
+    "Empty",
+    "CancelledError",
+    "KeyboardInterrupt",
+    "GeneratorExit",
+    "WouldBlock",
+    "BlockingIOError",
+];

@@ -110,24 +110,6 @@ const CLASS_SUBWORDS: &[&str] = &[
     "interval",
     "breaker",
 ];
-/// `classes::STRATEGY_MEMBERS`, lower-cased.
-const STRATEGY_MEMBERS: &[&str] = &[
-    "exponential",
-    "linear",
-    "fixed",
-    "fibonacci",
-    "constant",
-    "exponential_jitter",
-    "jitter",
-    "adaptive",
-    "immediate",
-    "exponential_backoff",
-    "linear_backoff",
-    "fixed_delay",
-    "no_retry",
-    "decorrelated_jitter",
-    "full_jitter",
-];
 const FAILURE_WORDS: &[&str] =
     &["failure_count", "failures", "failure_threshold", "consecutive_failures", "fail_count", "error_count"];
 const HALF_OPEN: &[&str] = &["half_open", "halfopen", "half-open"];
@@ -141,21 +123,6 @@ const RANDOM_CALLS: &[&str] = &["pow", "uniform", "random", "randint", "expovari
 /// Class-name words of 2. that matter only with delay arithmetic (retry class, backoff class); `breaker` does
 /// on its own.
 const CLASS_NAME_WORDS: &[&str] = &["retry", "retrier", "backoff", "wait", "jitter", "delay", "interval"];
-/// `loops::is_control_flow_handler`'s exact names (names containing `Empty` count too).
-const CONTROL_FLOW_EXCEPTIONS: &[&str] = &[
-    "StopIteration",
-    "StopAsyncIteration",
-    "KeyError",
-    "IndexError",
-    "QueueEmpty",
-    "Empty",
-    "CancelledError",
-    "KeyboardInterrupt",
-    "GeneratorExit",
-    "WouldBlock",
-    "BlockingIOError",
-];
-
 fn contains_ci(hay: &str, needle: &str) -> bool {
     crate::detect::names::contains_ignore_case(hay, needle)
 }
@@ -1007,7 +974,7 @@ impl<'s, 'w> Scanner<'s, 'w> {
                     || is_delay_param(w)
                     || is_delay_param(trimmed)
             };
-            if named || STRATEGY_MEMBERS.iter().any(|m| trimmed.eq_ignore_ascii_case(m)) {
+            if named || crate::detect::names::STRATEGY_MEMBERS.iter().any(|m| trimmed.eq_ignore_ascii_case(m)) {
                 self.facts.class_word = true;
             }
         }
@@ -1067,7 +1034,7 @@ fn is_control_flow_clause(src: &str, clause: &Clause) -> bool {
         }
         let Some(&(s, e)) = last else { return false };
         let name = &src[s..e];
-        if !(name.contains("Empty") || CONTROL_FLOW_EXCEPTIONS.contains(&name)) {
+        if !(name.contains("Empty") || crate::detect::names::CONTROL_FLOW_EXCEPTIONS.contains(&name)) {
             return false;
         }
         items += 1;
