@@ -16,13 +16,7 @@ pub fn render(inv: &Inventory) -> String {
         let _ = writeln!(out, "== Canonical ({}) ==", plan.canonical.module);
         by_file(&mut out, &canonical);
     }
-    let mut categories: Vec<&str> = plan.categories.iter().map(|c| c.id.as_str()).collect();
-    for e in &plan.entries {
-        if !categories.contains(&e.category.as_str()) {
-            categories.push(&e.category);
-        }
-    }
-    for cat in categories {
+    for cat in plan.category_order() {
         let in_cat: Vec<&Finding> = findings
             .iter()
             .filter(|f| f.plan.status == PlanStatus::Planned)

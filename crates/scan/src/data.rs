@@ -243,6 +243,17 @@ impl Plan {
         Ok(plan)
     }
 
+    /// Category ids in report order: the declared `categories`, then any other category an entry names.
+    pub fn category_order(&self) -> Vec<&str> {
+        let mut order: Vec<&str> = self.categories.iter().map(|c| c.id.as_str()).collect();
+        for e in &self.entries {
+            if !order.contains(&e.category.as_str()) {
+                order.push(&e.category);
+            }
+        }
+        order
+    }
+
     /// Title of a category id (the id itself when the plan declares none).
     pub fn category_title<'a>(&'a self, id: &'a str) -> &'a str {
         self.categories.iter().find(|c| c.id == id).map(|c| c.title.as_str()).unwrap_or(id)

@@ -75,11 +75,11 @@ pub fn analyse_bytes(
     if let Some(p) = prefilter {
         if !p.may_match(bytes) {
             // No finding is possible; suppression comments in the file are all unused, so still report them.
-            let suppressions = match memchr::memmem::find(bytes, b"retry-audit:").and_then(|_| read::decode(bytes).ok())
-            {
-                Some(src) => suppress::collect(display, &src.text),
-                None => vec![],
-            };
+            let suppressions =
+                match memchr::memmem::find(bytes, suppress::MARKER.as_bytes()).and_then(|_| read::decode(bytes).ok()) {
+                    Some(src) => suppress::collect(display, &src.text),
+                    None => vec![],
+                };
             return FileOutcome { parsed: false, suppressions, ..Default::default() };
         }
     }
