@@ -1,4 +1,4 @@
-//! Where the time goes: decode, parse (+ lowering), detect, for every file of a tree, on one thread.
+//! Where the time goes: decode, token prefilter, blanking, parse (+ lowering), detect, for every file of a tree, on one thread.
 //! `cargo run --release -p retry-audit-scan --example phases -- DIR`
 use retry_audit_scan::{detect, parse, prefilter, read, walk, RuleData};
 use std::time::{Duration, Instant};
@@ -12,7 +12,8 @@ fn main() {
     let files = walk::walk(&[root], &Default::default()).unwrap().files;
     let (mut t_read, mut t_parse) = (Duration::ZERO, Duration::ZERO);
     let (mut parsed, mut with_findings) = (0, 0);
-    let mut t_ruff = Duration::ZERO;
+    let (mut t_ruff, mut t_blank) = (Duration::ZERO, Duration::ZERO);
+    let (mut bytes_total, mut bytes_blanked) = (0usize, 0usize);
     let (mut t_ctx, mut t_fns, mut t_classes) = (Duration::ZERO, Duration::ZERO, Duration::ZERO);
     let mut t_rules = vec![Duration::ZERO; detect::rules::REGISTRY.len()];
     for f in &files {
@@ -24,17 +25,20 @@ fn main() {
         let (Ok(src), true) = (src, pass) else { continue };
         byte_passed += 1;
         let t = Instant::now();
-        let token_pass = pre.may_match_tokens(&src.text);
+        let verdict = pre.tokens(&src.text);
         t_tokens += t.elapsed();
-        if !token_pass {
-            continue;
-        }
+        let parse::TokenVerdict::Parse(skipped) = verdict else { continue };
         token_passed += 1;
         let t = Instant::now();
-        let _ = parse::parses(&src.text);
+        let blanked = parse::blank(&src.text, &skipped);
+        t_blank += t.elapsed();
+        bytes_total += src.text.len();
+        bytes_blanked += skipped.iter().map(|r| r.len()).sum::<usize>();
+        let t = Instant::now();
+        let _ = parse::parses(&blanked);
         t_ruff += t.elapsed();
         let t = Instant::now();
-        let module = parse::parse_module(&src.text);
+        let module = parse::parse_module(&blanked);
         t_parse += t.elapsed();
         let Ok(module) = module else { continue };
         parsed += 1;
@@ -62,6 +66,7 @@ fn main() {
          with findings {with_findings}",
         files.len()
     );
+    println!("parsed files: {bytes_total} bytes, {bytes_blanked} of them blanked ({t_blank:?})");
     println!("read+decode+bytes {t_read:?}  tokens {t_tokens:?}  ruff parse only {t_ruff:?}  parse+lower {t_parse:?}");
     println!("context {t_ctx:?}  functions {t_fns:?}  classes {t_classes:?}");
     for (r, t) in detect::rules::REGISTRY.iter().zip(&t_rules) {

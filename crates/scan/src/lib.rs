@@ -129,21 +129,25 @@ fn analyse_inner(
         let off = src.text.find('\0').unwrap_or(0) as u32;
         out.diagnostics.push(Diagnostic {
             path: display.into(),
-            line: src.lines.line(off),
+            line: src.lines().line(off),
             kind: DiagnosticKind::ParseError,
             message: "source contains a NUL byte".into(),
         });
         return out;
     }
-    if prefilter.is_some_and(|p| !p.may_match_tokens(&src.text)) {
-        return out;
-    }
-    let module = match parse::parse_module(&src.text) {
+    let skipped = match prefilter.map(|p| p.tokens(&src.text)) {
+        Some(parse::TokenVerdict::Skip) => return out,
+        Some(parse::TokenVerdict::Parse(skipped)) => skipped,
+        None => vec![],
+    };
+    // Blanked definitions keep every offset, so spans index `src.text` as they would the parsed text.
+    let blanked = (!skipped.is_empty()).then(|| parse::blank(&src.text, &skipped));
+    let module = match parse::parse_module(blanked.as_deref().unwrap_or(&src.text)) {
         Ok(m) => m,
         Err(e) => {
             out.diagnostics.push(Diagnostic {
                 path: display.into(),
-                line: src.lines.line(e.offset),
+                line: src.lines().line(e.offset),
                 kind: DiagnosticKind::ParseError,
                 message: e.message,
             });

@@ -130,12 +130,12 @@ impl Prefilter {
         self.matcher.matches(bytes)
     }
 
-    /// Token prefilter over decoded text of a file that passed `may_match`: false only when the file provably
-    /// holds no finding (see `parse/tokens.rs`).
-    pub fn may_match_tokens(&self, text: &str) -> bool {
+    /// Token prefilter over decoded text of a file that passed `may_match`: skip the file when it provably holds
+    /// no finding, else the byte ranges the parser may blank (see `parse/tokens.rs`, `parse/chunks.rs`).
+    pub fn tokens(&self, text: &str) -> crate::parse::TokenVerdict {
         match &self.import_words {
-            Some(words) => crate::parse::may_hold_finding(text, words),
-            None => true,
+            Some(words) => crate::parse::token_verdict(text, words),
+            None => crate::parse::TokenVerdict::Parse(vec![]),
         }
     }
 }
@@ -170,9 +170,5 @@ fn import_words(data: &RuleData) -> crate::parse::ImportWords {
     let mut words = legacy_words(data);
     let canon = data.plan.canonical.module.as_str();
     words.push(canon.rsplit('.').next().unwrap_or(canon).to_string());
-    crate::parse::ImportWords {
-        library_roots: tidy(library_roots),
-        library_names: tidy(library_names),
-        plan: tidy(words),
-    }
+    crate::parse::ImportWords::new(tidy(library_roots), tidy(library_names), tidy(words))
 }

@@ -1,5 +1,5 @@
-//! Soundness of the token prefilter (`parse/tokens.rs`): the full analysis with it finds exactly what the
-//! analysis with the byte prefilter alone finds, file by file, over every fixture tree.
+//! Soundness of the prefilters (`prefilter.rs`, `parse/tokens.rs`): the analysis with them finds exactly what
+//! the analysis of every file without any prefilter finds, file by file, over every fixture tree.
 //!
 //! `cargo test -p retry-audit-scan --release --test prefilter_sound -- --ignored` runs the same comparison
 //! over a large tree (`PREFILTER_SOUND_DIR`, default `/work/bench`).
@@ -12,16 +12,15 @@ use std::path::{Path, PathBuf};
 
 struct Report {
     files: usize,
-    parsed_bytes_only: usize,
+    parsed_unfiltered: usize,
     parsed_tokens: usize,
     finding_diffs: Vec<String>,
-    /// Files whose diagnostics differ (a syntax error in a file the token prefilter skips is not reported).
+    /// Files whose diagnostics differ (a syntax error in a file a prefilter skips is not reported).
     diagnostic_diffs: Vec<String>,
 }
 
 fn compare(root: &Path) -> Report {
     let data = RuleData::builtin();
-    let bytes_only = Prefilter::bytes_only(&data);
     let tokens = Prefilter::new(&data);
     let opts = WalkOptions { no_gitignore: true, ..Default::default() };
     let files = walk(&[root.to_path_buf()], &opts).expect("walk").files;
@@ -29,11 +28,11 @@ fn compare(root: &Path) -> Report {
         .par_iter()
         .map(|f| {
             let Ok(bytes) = std::fs::read(&f.path) else { return (false, false, None, None) };
-            let a = analyse_bytes(&f.display, &bytes, &data, Some(&bytes_only));
+            let a = analyse_bytes(&f.display, &bytes, &data, None);
             let b = analyse_bytes(&f.display, &bytes, &data, Some(&tokens));
             let fa = serde_json::to_string(&a.findings).expect("json");
             let fb = serde_json::to_string(&b.findings).expect("json");
-            let finding_diff = (fa != fb).then(|| format!("{}:\n  bytes only: {fa}\n  tokens:     {fb}", f.display));
+            let finding_diff = (fa != fb).then(|| format!("{}:\n  unfiltered: {fa}\n  filtered:   {fb}", f.display));
             let da: Vec<String> = a.diagnostics.iter().map(|d| d.to_string()).collect();
             let db: Vec<String> = b.diagnostics.iter().map(|d| d.to_string()).collect();
             let diag_diff = (da != db).then(|| format!("{}: {da:?} vs {db:?}", f.display));
@@ -42,13 +41,13 @@ fn compare(root: &Path) -> Report {
         .collect();
     let mut r = Report {
         files: files.len(),
-        parsed_bytes_only: 0,
+        parsed_unfiltered: 0,
         parsed_tokens: 0,
         finding_diffs: vec![],
         diagnostic_diffs: vec![],
     };
     for (pa, pb, fd, dd) in per_file {
-        r.parsed_bytes_only += pa as usize;
+        r.parsed_unfiltered += pa as usize;
         r.parsed_tokens += pb as usize;
         r.finding_diffs.extend(fd);
         r.diagnostic_diffs.extend(dd);
@@ -74,10 +73,10 @@ fn token_prefilter_keeps_every_finding_on_a_large_tree() {
     let dir = std::env::var("PREFILTER_SOUND_DIR").unwrap_or_else(|_| "/work/bench".into());
     let r = compare(Path::new(&dir));
     eprintln!(
-        "{dir}: {} files, parsed {} with the byte prefilter alone, {} with the token prefilter; {} finding \
+        "{dir}: {} files, parsed {} without prefilters, {} with them; {} finding \
          differences, {} diagnostic differences",
         r.files,
-        r.parsed_bytes_only,
+        r.parsed_unfiltered,
         r.parsed_tokens,
         r.finding_diffs.len(),
         r.diagnostic_diffs.len()

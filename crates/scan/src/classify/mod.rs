@@ -32,9 +32,9 @@ pub fn classify(raw: RawFinding, path: &str, module: &str, src: &SourceFile, dat
     } else {
         format!("{module}.{}", raw.qualname)
     };
-    let line = src.lines.line(raw.span.start);
-    let end_line = src.lines.line(raw.span.end.saturating_sub(1).max(raw.span.start));
-    let column = src.lines.column(&src.text, raw.span.start);
+    let line = src.lines().line(raw.span.start);
+    let end_line = src.lines().line(raw.span.end.saturating_sub(1).max(raw.span.start));
+    let column = src.lines().column(&src.text, raw.span.start);
     let domain = domain::classify(&data.domains, path, &raw.qualname, &raw.operations);
     let plan = plan::status(&data.plan, path, module);
     Finding {

@@ -8,8 +8,7 @@ use crate::finding::{Finding, Kind, PlanRef, PlanStatus};
 /// carry a prefix (a parent directory was scanned) or lack one (a subdirectory was scanned).
 pub fn path_matches(plan_path: &str, scanned: &str) -> bool {
     if plan_path.contains('*') {
-        let Ok(glob) = globset::GlobBuilder::new(plan_path).literal_separator(false).build() else { return false };
-        let m = glob.compile_matcher();
+        let Some(m) = glob_matcher(plan_path) else { return false };
         // Try every suffix of the scanned path that starts at a segment boundary.
         let mut rest = scanned;
         loop {
@@ -24,6 +23,20 @@ pub fn path_matches(plan_path: &str, scanned: &str) -> bool {
     }
     ends_with_segments(scanned, plan_path)
         || (plan_path.matches('/').count() >= 2 && ends_with_segments(plan_path, scanned) && scanned.contains('/'))
+}
+
+/// Compiled plan globs, shared by every finding of a run (`None`: not a valid glob).
+fn glob_matcher(pattern: &str) -> Option<globset::GlobMatcher> {
+    use std::collections::HashMap;
+    use std::sync::{Mutex, OnceLock};
+    static CACHE: OnceLock<Mutex<HashMap<String, Option<globset::GlobMatcher>>>> = OnceLock::new();
+    let mut cache = CACHE.get_or_init(Default::default).lock().unwrap_or_else(|e| e.into_inner());
+    cache
+        .entry(pattern.to_string())
+        .or_insert_with(|| {
+            globset::GlobBuilder::new(pattern).literal_separator(false).build().ok().map(|g| g.compile_matcher())
+        })
+        .clone()
 }
 
 fn ends_with_segments(long: &str, short: &str) -> bool {

@@ -3,6 +3,8 @@
 //! Their API is unstable (0.0.x internal crates of ruff), so everything else in the scanner works on
 //! `crate::syntax`, and a parser upgrade only has to keep `lower.rs` compiling.
 
+mod chunks;
+mod gate;
 mod lower;
 mod tokens;
 
@@ -29,10 +31,17 @@ pub fn parses(source: &str) -> bool {
     ruff_python_parser::parse_module(source).is_ok()
 }
 
-pub use tokens::ImportWords;
+pub use chunks::blank;
+pub use tokens::{ImportWords, TokenVerdict};
 
-/// Token prefilter (see `tokens`): false only when the file's tokens prove that no rule reports anything in
-/// it. `words`: the library and plan names that make an import relevant.
+/// Token prefilter (see `tokens`): skip the file when its tokens prove that no rule reports anything in it,
+/// else the top-level definitions the parser may skip (`chunks`). `words`: the library and plan names that
+/// make an import relevant.
+pub fn token_verdict(source: &str, words: &ImportWords) -> TokenVerdict {
+    tokens::token_verdict(source, words)
+}
+
+/// False only when the file's tokens prove that no rule reports anything in it.
 pub fn may_hold_finding(source: &str, words: &ImportWords) -> bool {
     tokens::may_hold_finding(source, words)
 }

@@ -90,6 +90,9 @@
 //!
 //! RTY011 policy_drift is derived from the findings above and adds no condition of its own.
 
+use super::chunks::{Call, Chunk, Piece, Scope};
+use super::gate::TrigramGate;
+
 const SLEEP_NAMES: &[&str] = &["sleep", "_sleep", "async_sleep", "asleep"];
 const WAIT_OWNER_WORDS: &[&str] = &["event", "stop", "shutdown", "closed", "exit", "cancel"];
 const RECURSION_WORDS: &[&str] = &["retry", "again", "attempt"];
@@ -123,6 +126,9 @@ const RANDOM_CALLS: &[&str] = &["pow", "uniform", "random", "randint", "expovari
 /// Class-name words of 2. that matter only with delay arithmetic (retry class, backoff class); `breaker` does
 /// on its own.
 const CLASS_NAME_WORDS: &[&str] = &["retry", "retrier", "backoff", "wait", "jitter", "delay", "interval"];
+/// Class-name words with which a retrying method makes a retry class (`classes::classify`'s `runs_retries`).
+const RUNS_RETRIES_WORDS: &[&str] =
+    &["retry", "retrier", "backoff", "retrying", "resilien", "reliab", "recover", "executor"];
 fn contains_ci(hay: &str, needle: &str) -> bool {
     crate::detect::names::contains_ignore_case(hay, needle)
 }
@@ -141,21 +147,11 @@ const G_CLASS_NAME: u32 = 32;
 const G_FIB: u32 = 64;
 const G_BREAKER: u32 = 128;
 
-/// One case-insensitive automaton over every group's words (this runs on every identifier).
+/// One case-insensitive automaton over every group's words (asked only about identifiers the name gate passes).
 struct Groups {
     matcher: aho_corasick::AhoCorasick,
     masks: Vec<u32>,
-    /// One lower-case bigram of every word (an identifier without any of them holds no word): a cheap gate
-    /// before the automaton. Indexed by `(a & 0x7f) << 7 | (b & 0x7f)`.
-    bigrams: Box<[bool; 1 << 14]>,
 }
-
-/// Bigrams too common in identifiers to make a good gate (`self`, `return`, `name`, `test` ...).
-const COMMON_BIGRAMS: &[&str] = &[
-    "se", "el", "lf", "re", "et", "tu", "ur", "rn", "in", "on", "er", "te", "at", "en", "st", "ti", "es", "nt", "ar",
-    "le", "ed", "or", "de", "al", "an", "ra", "ne", "ng", "is", "it", "ta", "to", "ou", "ro", "ri", "_s", "s_", "e_",
-    "_c", "_t", "t_", "_p", "co", "ge",
-];
 
 fn groups_matcher() -> &'static Groups {
     static G: std::sync::OnceLock<Groups> = std::sync::OnceLock::new();
@@ -189,17 +185,7 @@ fn groups_matcher() -> &'static Groups {
             .kind(Some(aho_corasick::AhoCorasickKind::DFA))
             .build(&words)
             .expect("group matcher compiles");
-        let mut bigrams = Box::new([false; 1 << 14]);
-        for w in &words {
-            let pairs: Vec<&[u8]> = w.as_bytes().windows(2).collect();
-            let pick = pairs
-                .iter()
-                .find(|p| !COMMON_BIGRAMS.iter().any(|c| c.as_bytes() == **p))
-                .or(pairs.first())
-                .expect("words have two letters");
-            bigrams[bigram(pick[0], pick[1])] = true;
-        }
-        Groups { matcher, masks, bigrams }
+        Groups { matcher, masks }
     })
 }
 
@@ -212,30 +198,37 @@ fn half_open_text(src: &str) -> bool {
     .is_match(src)
 }
 
-fn bigram(a: u8, b: u8) -> usize {
-    ((a.to_ascii_lowercase() & 0x7f) as usize) << 7 | (b.to_ascii_lowercase() & 0x7f) as usize
-}
-
 /// The groups whose words occur in `w`, ignoring ASCII case.
 fn groups(w: &str) -> u32 {
     if w.len() < 3 {
         return 0;
     }
     let g = groups_matcher();
-    let b = w.as_bytes();
-    if !b.windows(2).any(|p| g.bigrams[bigram(p[0], p[1])]) {
-        return 0;
-    }
     g.matcher.find_overlapping_iter(w).fold(0, |acc, m| acc | g.masks[m.pattern().as_usize()])
 }
 
-/// True unless the tokens of `src` prove that no rule reports anything in it (see the module doc).
-pub fn may_hold_finding(src: &str, words: &ImportWords) -> bool {
+/// What the tokens of a file allow the analysis to skip.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TokenVerdict {
+    /// No rule reports anything in the file (see the module doc).
+    Skip,
+    /// Parse the file, with these byte ranges blanked (top-level definitions that hold no finding and that no
+    /// kept code reaches; see `chunks.rs`); empty: parse it whole.
+    Parse(Vec<std::ops::Range<usize>>),
+}
+
+/// What the tokens of `src` prove: nothing to find, or which parts the parser may skip (see the module doc).
+pub fn token_verdict(src: &str, words: &ImportWords) -> TokenVerdict {
     let mut s = Scanner::new(src, words);
     match s.run() {
         Ok(()) => s.verdict(),
-        Err(Unsure) => true,
+        Err(Unsure) => TokenVerdict::Parse(vec![]),
     }
+}
+
+/// True unless the tokens of `src` prove that no rule reports anything in it.
+pub fn may_hold_finding(src: &str, words: &ImportWords) -> bool {
+    token_verdict(src, words) != TokenVerdict::Skip
 }
 
 #[derive(Clone, Copy)]
@@ -245,15 +238,37 @@ enum Arith {
     Attempt,
 }
 
-/// Words of condition 4.
-#[derive(Debug, Clone, Default)]
+/// Words of condition 4, and the name gate built from them.
+#[derive(Debug, Clone)]
 pub struct ImportWords {
     /// Top-level module of every library entry point (on an import line).
-    pub library_roots: Vec<String>,
+    library_roots: Vec<String>,
     /// Last name of every library entry point (anywhere).
-    pub library_names: Vec<String>,
+    library_names: Vec<String>,
     /// Legacy module segments and symbols, the canonical module's last segment (on an import line).
-    pub plan: Vec<String>,
+    plan: Vec<String>,
+    gate: TrigramGate,
+}
+
+/// Substrings that every name some name list of this module asks about contains (lower-cased): the group
+/// words (`groups`; `count` covers `try_count`, `fail_count`, `error_count`, `backoff_count`), the sleep
+/// names, `wait`, `range`/`count` of `for` headers, the random calls (`rand`, `pow`, `uniform`, `expo`) and the
+/// strategy members (`names::STRATEGY_MEMBERS`).
+/// Library entry names are added from the data. `class_gate_covers_detector_names` and
+/// `gate_covers_every_word` check the cover.
+const GATE_WORDS: &[&str] = &[
+    "fail", "count", "attempt", "retr", "tries", "trial", "_try", "delay", "backoff", "increment", "exhausted",
+    "wait", "sleep", "multiplier", "expo", "jitter", "interval", "again", "fib", "linear", "breaker", "range",
+    "pow", "uniform", "rand", "fixed", "constant", "adaptive", "immediate",
+];
+
+impl ImportWords {
+    pub fn new(library_roots: Vec<String>, library_names: Vec<String>, plan: Vec<String>) -> ImportWords {
+        let mut words: Vec<String> = GATE_WORDS.iter().map(|w| w.to_string()).collect();
+        words.extend(library_names.iter().cloned());
+        let gate = TrigramGate::new(&words);
+        ImportWords { library_roots, library_names, plan, gate }
+    }
 }
 
 /// The tokenizer met something it does not model: the file is parsed.
@@ -320,8 +335,8 @@ struct Clause {
     names: Vec<(usize, usize)>,
 }
 
-#[derive(Default)]
-struct Facts {
+#[derive(Default, Clone, Copy)]
+pub(super) struct Facts {
     /// A continuing handler inside a qualifying loop / any loop, inside a def.
     loop_except_q: bool,
     loop_except_any: bool,
@@ -345,6 +360,54 @@ struct Facts {
     library_name: bool,
     /// A plan word (legacy segment, canonical module) on an import line (4.).
     import_word: bool,
+    /// A retry-named identifier inside a def nested in a def: a wrapper delegating to retry machinery (1e).
+    nested_retry: bool,
+}
+
+impl Facts {
+    fn or(mut self, o: &Facts) -> Facts {
+        self.loop_except_q |= o.loop_except_q;
+        self.loop_except_any |= o.loop_except_any;
+        self.recursion |= o.recursion;
+        self.sleep_ident |= o.sleep_ident;
+        self.loop_in_def_q |= o.loop_in_def_q;
+        self.loop_in_def_any |= o.loop_in_def_any;
+        self.count_imported |= o.count_imported;
+        self.try_in_def |= o.try_in_def;
+        self.class_word |= o.class_word;
+        self.any_class |= o.any_class;
+        self.failure_ident |= o.failure_ident;
+        self.backoff |= o.backoff;
+        self.recursion_if_sleep |= o.recursion_if_sleep;
+        self.library_root |= o.library_root;
+        self.library_name |= o.library_name;
+        self.import_word |= o.import_word;
+        self.nested_retry |= o.nested_retry;
+        self
+    }
+
+    /// Condition 4 holds: findings with fixes (RTY005, RTY009, RTY012) read the whole module, so the file is
+    /// parsed whole.
+    fn whole_file(&self) -> bool {
+        self.import_word || (self.library_root && self.library_name)
+    }
+
+    /// Conditions 1-3 hold for the part of the file these facts were read from (`file`: the whole file's facts,
+    /// for the conditions that combine a local structure with a word anywhere).
+    fn local_finding(&self, file: &Facts, half_open: &mut impl FnMut() -> bool) -> bool {
+        let loop_except = self.loop_except_q || (file.count_imported && self.loop_except_any);
+        let loop_in_def = self.loop_in_def_q || (file.count_imported && self.loop_in_def_any);
+        let functions = loop_except
+            || self.recursion
+            || self.nested_retry
+            || (file.sleep_ident && (loop_in_def || self.try_in_def || self.recursion_if_sleep));
+        functions || self.class_finding(half_open)
+    }
+
+    /// Conditions 2 and 3 (class roles, delay arithmetic).
+    fn class_finding(&self, half_open: &mut impl FnMut() -> bool) -> bool {
+        self.class_word || self.backoff || (self.any_class && self.failure_ident && half_open())
+    }
 }
 
 struct Scanner<'s, 'w> {
@@ -379,12 +442,30 @@ struct Scanner<'s, 'w> {
     prev: u8,
     /// Start of the current dotted chain `a.b.c` (byte offset), when the previous tokens form one.
     chain_start: Option<usize>,
+    /// Facts of the current top-level chunk, and of the file's finished chunks together.
     facts: Facts,
+    file_facts: Facts,
+    /// Identifiers without a gate word skip every name list.
+    gate: &'w TrigramGate,
+    /// Finished pieces with their facts, the current piece, and what they index into (see `chunks.rs`).
+    chunks: Vec<(Chunk, Facts)>,
+    chunk: Chunk,
+    calls: Vec<Call>,
+    defines: Vec<(&'s str, Scope)>,
+    /// Per top-level class: its name lets a retrying method make it a retry class (kept whole).
+    class_named: Vec<bool>,
+    /// The current top-level statement is a class; the indentation of its body once seen.
+    in_top_class: bool,
+    class_body: Option<Indent>,
+    /// The last top-level line / class member line was a decorator: the next one continues its piece.
+    decorator_pending: bool,
+    member_decorator_pending: bool,
 }
 
 impl<'s, 'w> Scanner<'s, 'w> {
     fn new(src: &'s str, words: &'w ImportWords) -> Self {
         Scanner {
+            gate: &words.gate,
             src,
             b: src.as_bytes(),
             i: 0,
@@ -408,29 +489,110 @@ impl<'s, 'w> Scanner<'s, 'w> {
             prev: 0,
             chain_start: None,
             facts: Facts::default(),
+            file_facts: Facts::default(),
+            chunks: Vec::new(),
+            chunk: Chunk::new(0, 0, 0),
+            calls: Vec::new(),
+            defines: Vec::new(),
+            class_named: Vec::new(),
+            in_top_class: false,
+            class_body: None,
+            decorator_pending: false,
+            member_decorator_pending: false,
         }
     }
 
-    fn verdict(&self) -> bool {
-        let f = &self.facts;
-        let loop_except = f.loop_except_q || (f.count_imported && f.loop_except_any);
-        let loop_in_def = f.loop_in_def_q || (f.count_imported && f.loop_in_def_any);
-        let functions =
-            loop_except || f.recursion || (f.sleep_ident && (loop_in_def || f.try_in_def || f.recursion_if_sleep));
-        let classes = f.class_word || (f.any_class && f.failure_ident && half_open_text(self.src));
-        functions || classes || f.backoff || (f.library_root && f.library_name) || f.import_word
+    /// After `run`: skip the file, or parse it whole, or parse it with the pieces no condition needs blanked.
+    fn verdict(&mut self) -> TokenVerdict {
+        let file = self.file_facts;
+        if file.whole_file() {
+            return TokenVerdict::Parse(vec![]);
+        }
+        let src = self.src;
+        let mut half_open_memo = None;
+        let mut half_open = || *half_open_memo.get_or_insert_with(|| half_open_text(src));
+        // Class conditions over each top-level class's pieces together.
+        let mut class_facts = vec![Facts::default(); self.class_named.len()];
+        for (c, f) in &self.chunks {
+            if let Some(g) = c.class {
+                class_facts[g] = class_facts[g].or(f);
+            }
+        }
+        let class_seed: Vec<bool> = class_facts.iter().map(|f| f.class_finding(&mut half_open)).collect();
+        let mut any = class_seed.iter().any(|&b| b);
+        for (c, f) in &mut self.chunks {
+            c.seed = f.local_finding(&file, &mut half_open) || c.class.is_some_and(|g| class_seed[g]);
+            any |= c.seed;
+        }
+        if !any {
+            return TokenVerdict::Skip;
+        }
+        let whole: Vec<bool> = class_seed.iter().zip(&self.class_named).map(|(a, b)| *a || *b).collect();
+        let chunks: Vec<Chunk> = self.chunks.iter().map(|(c, _)| c.clone()).collect();
+        TokenVerdict::Parse(super::chunks::skippable(self.src, &chunks, &self.calls, &self.defines, &whole))
     }
 
-    /// A sufficient condition already holds (every fact only ever turns true): the rest need not be read.
+    /// The whole file will be parsed whatever follows (every fact only ever turns true): stop reading.
     fn certain(&self) -> bool {
-        let f = &self.facts;
-        f.loop_except_q
-            || f.recursion
-            || (f.sleep_ident && (f.loop_in_def_q || f.try_in_def))
-            || f.class_word
-            || f.import_word
-            || f.backoff
-            || (f.library_root && f.library_name)
+        let (a, b) = (&self.facts, &self.file_facts);
+        a.import_word
+            || b.import_word
+            || ((a.library_root || b.library_root) && (a.library_name || b.library_name))
+    }
+
+    /// The first token of the logical line at `self.i`: a decorator, or `def`/`async` (a function), or `class`.
+    fn line_head(&self) -> (bool, bool, bool) {
+        if self.peek(0) == b'@' {
+            return (true, false, false);
+        }
+        let end = word_end(self.b, self.i).unwrap_or(self.i);
+        let w = &self.src[self.i..end];
+        (false, matches!(w, "def" | "async"), w == "class")
+    }
+
+    /// A logical line at indentation 0 starting at `start`: a new top-level piece, unless decorators precede.
+    fn top_level_line(&mut self, start: usize) {
+        let (decorator, def, class) = self.line_head();
+        if !self.decorator_pending {
+            self.finish_chunk(start);
+            self.in_top_class = false;
+            self.class_body = None;
+        }
+        if decorator {
+            self.chunk.piece = Piece::Def;
+        } else if class {
+            self.chunk.piece = Piece::ClassPart;
+            self.chunk.class = Some(self.class_named.len());
+            self.class_named.push(false);
+            self.in_top_class = true;
+        } else if def {
+            self.chunk.piece = Piece::Def;
+        } else {
+            self.chunk.piece = Piece::Other;
+        }
+        self.decorator_pending = decorator;
+    }
+
+    /// A logical line at the body indentation of a top-level class: a new member piece, unless decorators precede.
+    fn member_line(&mut self, start: usize) {
+        let (decorator, def, _) = self.line_head();
+        if !self.member_decorator_pending {
+            let class = self.chunk.class;
+            self.finish_chunk(start);
+            self.chunk.class = class;
+        }
+        self.chunk.piece = if decorator || def { Piece::Method } else { Piece::ClassPart };
+        self.member_decorator_pending = decorator;
+    }
+
+    /// Close the current piece; the next starts at `next_start`.
+    fn finish_chunk(&mut self, next_start: usize) {
+        let facts = std::mem::take(&mut self.facts);
+        self.file_facts = self.file_facts.or(&facts);
+        let mut chunk = std::mem::replace(&mut self.chunk, Chunk::new(next_start, self.calls.len(), self.defines.len()));
+        chunk.calls.end = self.calls.len();
+        chunk.defines.end = self.defines.len();
+        self.chunks.push((chunk, facts));
     }
 
     /// The previous token ends an operand (identifier or keyword, number, string, closing bracket).
@@ -467,8 +629,10 @@ impl<'s, 'w> Scanner<'s, 'w> {
         while self.i < self.b.len() {
             if at_line_start {
                 if self.certain() {
+                    self.finish_chunk(self.b.len());
                     return Ok(());
                 }
+                let line_start = self.i;
                 // Indentation of a physical line; blank and comment-only lines do not start a logical line.
                 let (mut col8, mut col1) = (0u32, 0u32);
                 while self.i < self.b.len() {
@@ -502,7 +666,7 @@ impl<'s, 'w> Scanner<'s, 'w> {
                     b'\\' => return Err(Unsure),
                     _ => {
                         at_line_start = false;
-                        self.start_logical_line(Indent { col8, col1 })?;
+                        self.start_logical_line(Indent { col8, col1 }, line_start)?;
                     }
                 }
             }
@@ -557,7 +721,10 @@ impl<'s, 'w> Scanner<'s, 'w> {
                             if s == e {
                                 self.fstring_op(s);
                             } else {
-                                self.fstring_word(&self.src[s..e]);
+                                if next_non_space(self.b, e) == b'(' {
+                                    self.calls.push(Call { start: s as u32, end: e as u32, scope: Scope::Either });
+                                }
+                                self.fstring_word(s, e);
                             }
                         }
                         self.punct(b's');
@@ -625,6 +792,7 @@ impl<'s, 'w> Scanner<'s, 'w> {
         while let Some(b) = self.pop() {
             self.close(b);
         }
+        self.finish_chunk(self.b.len());
         Ok(())
     }
 
@@ -640,13 +808,20 @@ impl<'s, 'w> Scanner<'s, 'w> {
         }
     }
 
-    fn start_logical_line(&mut self, indent: Indent) -> Result<(), Unsure> {
+    fn start_logical_line(&mut self, indent: Indent, line_start: usize) -> Result<(), Unsure> {
         while let Some(top) = self.blocks.last() {
             if indent.closes(top.indent)? {
                 let b = self.pop().expect("top");
                 self.close(b);
             } else {
                 break;
+            }
+        }
+        if indent.col8 == 0 && indent.col1 == 0 {
+            self.top_level_line(line_start);
+        } else if self.in_top_class {
+            if *self.class_body.get_or_insert(indent) == indent {
+                self.member_line(line_start);
             }
         }
         self.line_indent = indent;
@@ -773,6 +948,17 @@ impl<'s, 'w> Scanner<'s, 'w> {
     }
 
     fn word(&mut self, start: usize, w: &'s str) {
+        let gated = self.gate_hit(start, start + w.len());
+        if !gated && !is_keyword_read(w) && self.plain_state() {
+            // Fast path (most identifiers): no keyword, no listed name, no state that reads names.
+            self.stmt_start = false;
+            self.call(start, start + w.len());
+            if self.has(BlockKind::Handler) && self.has(BlockKind::Def) {
+                self.handler_ident(w, 0);
+            }
+            self.after_ident(start);
+            return;
+        }
         let first = self.stmt_start;
         self.stmt_start = false;
         if self.depth == 0 {
@@ -792,11 +978,14 @@ impl<'s, 'w> Scanner<'s, 'w> {
                     }
                 }
                 "def" => {
+                    self.chunk.has_def = true;
+                    self.chunk.nested_def |= self.has(BlockKind::Def);
                     self.push(BlockKind::Def, "");
                     self.in_header = true;
                     self.want_def_name = true;
                 }
                 "class" => {
+                    self.chunk.has_def = true;
                     self.facts.any_class = true;
                     self.push(BlockKind::Class, "");
                     self.want_class_name = true;
@@ -832,6 +1021,7 @@ impl<'s, 'w> Scanner<'s, 'w> {
         if self.want_def_name && w != "def" {
             self.want_def_name = false;
             is_def_name = true;
+            self.define(w);
             if let Some(top) = self.blocks.last_mut() {
                 if top.kind == BlockKind::Def {
                     top.name = w;
@@ -853,6 +1043,11 @@ impl<'s, 'w> Scanner<'s, 'w> {
         }
         if self.want_class_name && w != "class" {
             self.want_class_name = false;
+            if self.blocks.len() == 1 && self.in_top_class && any_ci(w, RUNS_RETRIES_WORDS) {
+                if let Some(named) = self.chunk.class.and_then(|g| self.class_named.get_mut(g)) {
+                    *named = true;
+                }
+            }
             let g = groups(w);
             if g & G_BREAKER != 0 {
                 self.facts.class_word = true;
@@ -871,24 +1066,77 @@ impl<'s, 'w> Scanner<'s, 'w> {
                 self.facts.sleep_ident = true;
             }
         }
+        self.call(start, start + w.len());
         let target = self.has(BlockKind::Class) && self.may_be_target();
         // The def name is no parameter: its hints were weighed above.
         let in_header = self.in_header;
         self.in_header = in_header && !is_def_name;
-        self.ident(w, target);
+        self.ident(w, target, gated);
         self.in_header = in_header;
+        self.after_ident(start);
+    }
+
+    /// No state that reads identifiers' names is open (import line, except clause, def/class name, `for` or
+    /// def header); blocks are read only through `handler_ident`.
+    fn plain_state(&self) -> bool {
+        !(self.in_import
+            || self.clause.active
+            || self.want_def_name
+            || self.want_class_name
+            || self.in_for_header
+            || self.in_header)
+    }
+
+    /// Chain bookkeeping after an identifier that starts at `start`.
+    fn after_ident(&mut self, start: usize) {
         if self.prev != b'.' || self.chain_start.is_none() {
             self.chain_start = if self.prev == b'.' { None } else { Some(start) };
         }
         self.prev = b'i';
     }
 
+    /// A function defined under `name` (the def block is already open): a method when the nearest enclosing
+    /// def or class is a class (`context::collect_functions`).
+    fn define(&mut self, name: &'s str) {
+        let n = self.blocks.len();
+        let owner = self.blocks[..n.saturating_sub(1)].iter().rev().find(|b| matches!(b.kind, BlockKind::Def | BlockKind::Class));
+        let scope = if owner.is_some_and(|b| b.kind == BlockKind::Class) { Scope::Method } else { Scope::Plain };
+        self.defines.push((name, scope));
+        if name == "__init__" && self.chunk.piece == Piece::Method && n == 2 && self.blocks[0].kind == BlockKind::Class {
+            self.chunk.piece = Piece::Init;
+        }
+    }
+
+    /// The identifier at `start..end` (the scanner stands at `end`): record it when it is called by a name
+    /// `FileContext::callees` resolves (`f(...)`, `self.f(...)`, `cls.f(...)`).
+    fn call(&mut self, start: usize, end: usize) {
+        if next_non_space(self.b, end) != b'(' {
+            return;
+        }
+        let scope = if self.prev != b'.' {
+            Scope::Plain
+        } else {
+            match self.chain_start.map(|cs| self.src[cs..start].trim_end_matches([' ', '\t', '.'])) {
+                Some("self" | "cls") => Scope::Method,
+                _ => return,
+            }
+        };
+        self.calls.push(Call { start: start as u32, end: end as u32, scope });
+    }
+
+    /// May the identifier at `start..end` contain a gate word?
+    fn gate_hit(&self, start: usize, end: usize) -> bool {
+        self.gate.hit(&self.b[start..end])
+    }
+
     /// An identifier inside an f-string field: conditions on names, never structure.
-    fn fstring_word(&mut self, w: &'s str) {
+    fn fstring_word(&mut self, start: usize, end: usize) {
+        let w = &self.src[start..end];
         if w == "wait" {
             self.facts.sleep_ident = true;
         }
-        self.ident(w, false);
+        let gated = self.gate_hit(start, end);
+        self.ident(w, false, gated);
     }
 
     /// The innermost block (the def or class being declared) is hinted.
@@ -929,11 +1177,11 @@ impl<'s, 'w> Scanner<'s, 'w> {
 
     /// Name conditions shared by code and f-string identifiers.
     /// `target`: the identifier may be an assignment or annotation target (a class field).
-    fn ident(&mut self, w: &str, target: bool) {
+    /// `gated`: the identifier contains a gate word; without one, no name list below can hold it.
+    fn ident(&mut self, w: &str, target: bool, gated: bool) {
         let f = &mut self.facts;
         let first = w.as_bytes().first().copied().unwrap_or(0);
-        // First-byte gates keep the name lists' comparisons off most identifiers.
-        if !f.sleep_ident && matches!(first, b's' | b'_' | b'a') && SLEEP_NAMES.contains(&w) {
+        if !f.sleep_ident && gated && SLEEP_NAMES.contains(&w) {
             f.sleep_ident = true;
         }
         if self.in_import {
@@ -943,15 +1191,18 @@ impl<'s, 'w> Scanner<'s, 'w> {
         }
         // A length mask first: most identifiers have no library name's length, and this runs on every one.
         if !f.library_name
+            && gated
             && w.len() < 64
             && self.library_name_lens & (1 << w.len()) != 0
             && self.library_names.iter().any(|x| x == w)
         {
             f.library_name = true;
         }
-        let g = groups(w);
+        let g = if gated { groups(w) } else { 0 };
         let attempt_word = g & G_ATTEMPT != 0;
         f.failure_ident |= g & G_FAILURE != 0;
+        // 1e: `functions::delegates_retry` (a nested wrapper calling a retry-named callee) needs "retr".
+        f.nested_retry |= attempt_word && self.open[BlockKind::Def as usize] >= 2 && contains_ci(w, "retr");
         if self.in_for_header && (attempt_word || w == "range" || w == "count") {
             self.for_header_qualifies = true;
         }
@@ -961,10 +1212,10 @@ impl<'s, 'w> Scanner<'s, 'w> {
         if attempt_word {
             self.arith(Arith::Attempt);
         }
-        if matches!(first, b'p' | b'u' | b'r' | b'e') && RANDOM_CALLS.contains(&w) {
+        if gated && matches!(first, b'p' | b'u' | b'r' | b'e') && RANDOM_CALLS.contains(&w) {
             self.arith(Arith::Strong);
         }
-        if target && !self.facts.class_word && self.has(BlockKind::Class) {
+        if target && gated && !self.facts.class_word && self.has(BlockKind::Class) {
             let trimmed = w.trim_start_matches('_');
             let named = g & G_CLASS_SUB != 0 && {
                 use crate::detect::names::{is_attempts_param, is_delay_param, is_retry_method};
@@ -978,16 +1229,27 @@ impl<'s, 'w> Scanner<'s, 'w> {
                 self.facts.class_word = true;
             }
         }
-        if !self.facts.recursion && self.has(BlockKind::Handler) && self.has(BlockKind::Def) {
-            // A helper named for retrying (mutual recursion through `_retry_*`), or a call of the enclosing def,
-            // which is a retry with a counter argument, a wait, or a retry/attempt/reconnect name.
-            if g & G_RECURSION != 0 {
-                self.facts.recursion = true;
-            }
-            let self_call = self.blocks.iter().any(|b| b.kind == BlockKind::Def && b.name == w);
-            if self_call && contains_ci(w, "reconnect") {
-                self.facts.recursion = true;
-            }
+        if self.has(BlockKind::Handler) && self.has(BlockKind::Def) {
+            self.handler_ident(w, g);
+        }
+    }
+
+    /// An identifier (with word groups `g`) inside an `except` block inside a def (1d).
+    fn handler_ident(&mut self, w: &str, g: u32) {
+        if self.facts.recursion {
+            return;
+        }
+        // A helper named for retrying (mutual recursion through `_retry_*`), or a call of the enclosing def,
+        // which is a retry with a counter argument, a wait, or a retry/attempt/reconnect name.
+        if g & G_RECURSION != 0 {
+            self.facts.recursion = true;
+        }
+        let self_call = self.blocks.iter().any(|b| b.kind == BlockKind::Def && b.name == w);
+        if self_call && contains_ci(w, "reconnect") {
+            self.facts.recursion = true;
+        }
+        let attempt_word = g & G_ATTEMPT != 0;
+        if self_call || attempt_word {
             for b in self.blocks.iter_mut().filter(|b| b.kind == BlockKind::Handler) {
                 b.self_call |= self_call;
                 b.attempt |= attempt_word;
@@ -1040,6 +1302,26 @@ fn is_control_flow_clause(src: &str, clause: &Clause) -> bool {
         items += 1;
     }
     items > 0
+}
+
+/// Keywords `Scanner::word` reads (block openers, handler leaves, import lines, `as` in except clauses).
+fn is_keyword_read(w: &str) -> bool {
+    match w.len() {
+        2 => w == "as",
+        3 => matches!(w, "for" | "def" | "try"),
+        4 => w == "from",
+        5 => matches!(w, "while" | "class" | "raise" | "break"),
+        6 => matches!(w, "except" | "return" | "import"),
+        _ => false,
+    }
+}
+
+/// The first byte at or after `i` that is not a space or tab (0 at the end).
+fn next_non_space(b: &[u8], mut i: usize) -> u8 {
+    while matches!(b.get(i), Some(b' ' | b'\t')) {
+        i += 1;
+    }
+    b.get(i).copied().unwrap_or(0)
 }
 
 fn word_end(b: &[u8], mut i: usize) -> Result<usize, Unsure> {
@@ -1223,11 +1505,7 @@ mod tests {
     use super::may_hold_finding;
 
     fn m(src: &str) -> bool {
-        let words = super::ImportWords {
-            library_roots: vec!["tenacity".into()],
-            library_names: vec!["retry".into()],
-            plan: vec!["legacy_retry".into()],
-        };
+        let words = super::ImportWords::new(vec!["tenacity".into()], vec!["retry".into()], vec!["legacy_retry".into()]);
         may_hold_finding(src, &words)
     }
 
@@ -1327,8 +1605,38 @@ mod tests {
             for name in list.split_whitespace() {
                 assert!(f(name), "{name} left the detector's list");
                 assert!(super::groups(name) & super::G_CLASS_SUB != 0, "{name} does not pass the gate");
+                assert!(gated(name), "{name} has no gate word");
             }
         }
+    }
+
+    fn gated(name: &str) -> bool {
+        let lower = name.to_ascii_lowercase();
+        super::GATE_WORDS.iter().any(|g| lower.contains(g))
+    }
+
+    /// Every word the name lists of the scanner look for contains a gate word.
+    #[test]
+    fn gate_covers_every_word() {
+        let lists: &[&[&str]] = &[
+            super::FAILURE_WORDS,
+            super::ATTEMPT_WORDS,
+            super::CLASS_SUBWORDS,
+            super::RECURSION_WORDS,
+            super::DEF_NAME_HINTS,
+            super::CLASS_NAME_WORDS,
+            super::SLEEP_NAMES,
+            super::RANDOM_CALLS,
+            &["fib", "breaker", "wait", "range", "count"],
+        ];
+        for w in lists.iter().flat_map(|l| l.iter()) {
+            assert!(gated(w), "{w} has no gate word");
+        }
+        // Library entry names come from the data and join the gate there.
+        let words = super::ImportWords::new(vec![], vec!["HTTPAdapter".into()], vec![]);
+        let s = super::Scanner::new("x = HTTPAdapter(1)\n", &words);
+        assert!(s.gate_hit(4, 15));
+        assert!(!s.gate_hit(0, 1));
     }
 
     #[test]

@@ -33,7 +33,15 @@ pub struct SourceFile {
     pub encoding: Option<&'static Encoding>,
     pub bom: bool,
     pub line_ending: LineEnding,
-    pub lines: LineIndex,
+    /// Built on first use: most decoded files are never reported on.
+    lines: std::sync::OnceLock<LineIndex>,
+}
+
+impl SourceFile {
+    /// Line starts of `text`.
+    pub fn lines(&self) -> &LineIndex {
+        self.lines.get_or_init(|| LineIndex::new(&self.text))
+    }
 }
 
 /// Why a file could not be decoded; `line` is 1-based when known.
@@ -103,8 +111,7 @@ pub fn decode(bytes: &[u8]) -> Result<SourceFile, DecodeError> {
         }
     };
     let line_ending = detect_line_ending(&text);
-    let lines = LineIndex::new(&text);
-    Ok(SourceFile { text, encoding, bom, line_ending, lines })
+    Ok(SourceFile { text, encoding, bom, line_ending, lines: std::sync::OnceLock::new() })
 }
 
 /// Encode text back to bytes in the file's original encoding (and BOM).

@@ -1,0 +1,202 @@
+//! Partial parsing: which definitions of a file the parser may skip.
+//!
+//! The token prefilter (`tokens.rs`) cuts a file into pieces: every top-level statement is one (a `def` or
+//! `class` with its decorators, or any other statement), except that a top-level class is cut further into
+//! its members: each method (with its decorators) is a piece, and so is every other statement of the class
+//! body (the first of them carries the `class` line). For each piece the scanner records the facts of
+//! `tokens.rs`, the calls it makes (`f(...)`, `self.m(...)`, `cls.m(...)`) and the functions it defines.
+//!
+//! A piece whose facts meet a condition of `tokens.rs` (1-3) is a *seed*; a function outside the seeds holds
+//! no finding of its own. The rest of the file matters only through what the seeds reach, so the kept pieces
+//! are the seeds, closed under these rules:
+//!
+//! - forward: a kept piece calls a name, so every piece defining a function of that name is kept
+//!   (`FileContext::callees` resolves calls by name only: plain calls to functions outside classes, `self.`/
+//!   `cls.` calls to methods of any class; this covers helpers up to two calls away, mutual recursion, and a
+//!   decorator factory's delegate);
+//! - backward: a piece with a nested function that calls a function of a kept piece is kept (a decorator
+//!   factory whose wrapper delegates to a same-file retry function is reported through the factory);
+//! - classes: a kept method keeps its class's `class` line, its other non-method statements and `__init__`
+//!   (`params` resolves `self.x` bounds there). A class whose pieces together meet a class condition of
+//!   `tokens.rs` (2., 3.), or whose name lets a retrying method make it a retry class
+//!   (`classes::classify`'s `runs_retries`), is kept or skipped whole, so class roles and class shapes
+//!   (fingerprints) see every member.
+//!
+//! Other top-level statements are always kept (module constants for bounds, imports for aliases); the calls
+//! they make are followed only when they contain a definition (a function inside `if`/`try`). Skipped pieces
+//! are blanked (every byte but line ends becomes a space), so the offsets and line numbers of the rest are
+//! unchanged and the parser only passes blank lines. Files where condition 4 holds (library or plan imports)
+//! are always parsed whole: the codemods attached to those findings count names over the whole module.
+
+use std::collections::HashMap;
+use std::ops::Range;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Piece {
+    /// A top-level statement other than a definition: always kept.
+    Other,
+    /// A top-level `def` (with decorators).
+    Def,
+    /// A statement of a top-level class body other than a method; the first one carries the `class` line.
+    ClassPart,
+    /// A method of a top-level class (with decorators).
+    Method,
+    /// The class's `__init__`.
+    Init,
+}
+
+/// How a call or a definition is named: `f(...)` reaches functions outside classes, `self.m(...)` methods.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Scope {
+    Plain,
+    Method,
+    /// A call inside an f-string field, whose owner is not tracked: both.
+    Either,
+}
+
+#[derive(Debug, Clone)]
+pub(super) struct Chunk {
+    /// Offset of the first physical line.
+    pub start: usize,
+    pub piece: Piece,
+    /// Index of the top-level class this piece belongs to.
+    pub class: Option<usize>,
+    /// Its own tokens meet a prefilter condition.
+    pub seed: bool,
+    /// Contains a `def` or `class` at any depth.
+    pub has_def: bool,
+    /// Contains a `def` inside a `def` (a possible decorator factory).
+    pub nested_def: bool,
+    /// Calls made in it, as indices into the scanner's call list.
+    pub calls: Range<usize>,
+    /// Functions defined in it, as indices into the scanner's definition list.
+    pub defines: Range<usize>,
+}
+
+impl Chunk {
+    pub fn new(start: usize, calls: usize, defines: usize) -> Chunk {
+        Chunk {
+            start,
+            piece: Piece::Other,
+            class: None,
+            seed: false,
+            has_def: false,
+            nested_def: false,
+            calls: calls..calls,
+            defines: defines..defines,
+        }
+    }
+}
+
+/// A call's name as byte range in the source, and how it is called.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Call {
+    pub start: u32,
+    pub end: u32,
+    pub scope: Scope,
+}
+
+/// Byte ranges of the pieces the parser may skip, in order. `whole[c]`: class `c` is kept or skipped whole.
+pub(super) fn skippable(
+    src: &str,
+    chunks: &[Chunk],
+    calls: &[Call],
+    defines: &[(&str, Scope)],
+    whole: &[bool],
+) -> Vec<Range<usize>> {
+    let mut kept: Vec<bool> = chunks.iter().map(|c| c.piece == Piece::Other).collect();
+    let mut members: Vec<Vec<usize>> = vec![Vec::new(); whole.len()];
+    for (k, c) in chunks.iter().enumerate() {
+        if let Some(g) = c.class {
+            members[g].push(k);
+        }
+    }
+    let mut plain: HashMap<&str, Vec<usize>> = HashMap::new();
+    let mut methods: HashMap<&str, Vec<usize>> = HashMap::new();
+    for (k, c) in chunks.iter().enumerate() {
+        for &(name, scope) in &defines[c.defines.clone()] {
+            let map = if scope == Scope::Method { &mut methods } else { &mut plain };
+            map.entry(name).or_default().push(k);
+        }
+    }
+    let definers = |call: &Call| {
+        let name = &src[call.start as usize..call.end as usize];
+        let get = |m: &HashMap<&str, Vec<usize>>| m.get(name).map(Vec::as_slice).unwrap_or(&[]).to_vec();
+        match call.scope {
+            Scope::Plain => get(&plain),
+            Scope::Method => get(&methods),
+            Scope::Either => [get(&plain), get(&methods)].concat(),
+        }
+    };
+    let mut work: Vec<usize> = (0..chunks.len()).filter(|&k| kept[k] && chunks[k].has_def).collect();
+    let keep = |k: usize, kept: &mut Vec<bool>, work: &mut Vec<usize>| {
+        if !kept[k] {
+            kept[k] = true;
+            work.push(k);
+        }
+    };
+    for k in (0..chunks.len()).filter(|&k| chunks[k].seed) {
+        keep(k, &mut kept, &mut work);
+    }
+    loop {
+        while let Some(k) = work.pop() {
+            if let Some(g) = chunks[k].class {
+                for &m in &members[g] {
+                    if whole[g] || matches!(chunks[m].piece, Piece::ClassPart | Piece::Init) {
+                        keep(m, &mut kept, &mut work);
+                    }
+                }
+            }
+            for call in &calls[chunks[k].calls.clone()] {
+                for d in definers(call) {
+                    keep(d, &mut kept, &mut work);
+                }
+            }
+        }
+        for k in 0..chunks.len() {
+            let c = &chunks[k];
+            if !kept[k] && c.nested_def && calls[c.calls.clone()].iter().any(|call| definers(call).iter().any(|&d| kept[d]))
+            {
+                keep(k, &mut kept, &mut work);
+            }
+        }
+        if work.is_empty() {
+            break;
+        }
+    }
+    // A kept class needs a body: when none of its members beyond the `class` line is kept, keep them all.
+    for m in &members {
+        if m.first().is_some_and(|&f| kept[f]) && m[1..].iter().all(|&k| !kept[k]) {
+            for &k in m {
+                kept[k] = true;
+            }
+        }
+    }
+    let mut out: Vec<Range<usize>> = Vec::new();
+    for (k, c) in chunks.iter().enumerate() {
+        if kept[k] {
+            continue;
+        }
+        let end = chunks.get(k + 1).map_or(src.len(), |n| n.start);
+        match out.last_mut() {
+            Some(last) if last.end == c.start => last.end = end,
+            _ => out.push(c.start..end),
+        }
+    }
+    out.retain(|r| !r.is_empty());
+    out
+}
+
+/// `src` with the bytes of `skipped` blanked: every byte but `\n` and `\r` becomes a space (ranges start at line
+/// starts and end at line starts or the end, so no character is cut and the result is valid UTF-8).
+pub fn blank(src: &str, skipped: &[Range<usize>]) -> String {
+    let mut bytes = src.as_bytes().to_vec();
+    for r in skipped {
+        for b in &mut bytes[r.clone()] {
+            if *b != b'\n' && *b != b'\r' {
+                *b = b' ';
+            }
+        }
+    }
+    String::from_utf8(bytes).expect("blanking whole lines keeps UTF-8 valid")
+}
