@@ -1,16 +1,23 @@
 //! Byte prefilter: files that cannot contain a finding are not parsed.
 //!
 //! Provably safe because every rule needs at least one of these words (ASCII case-insensitive) somewhere in
-//! the file (an occurrence inside `await` does not count for `wait`: `await` is a keyword, never a name):
-//! - loop and recursion retries (RTY002/003/004/010) need an `except` handler or a sleep/wait call;
+//! the file (an occurrence inside `await` does not count for `wait`: `await` is a keyword, never a name), or
+//! the keyword `except` together with `while`, `range` or `count` (case-sensitive, as Python spells them):
+//! - loop retries (RTY002/003/004/010) need a sleep/wait call, or a continuing `except` handler inside a
+//!   loop that is a `while`, or a `for` over `range(..)`, `count()` (an import of `count` makes every `for`
+//!   qualify) or an attempt-named iterable (attempt, retr, tries, trial, _try; see condition 1a of
+//!   `parse/tokens.rs`);
+//! - recursion retries need a sleep/wait call, an attempt word, or a callee named retry/again/attempt or
+//!   reconnect;
+//! - a wrapper delegating to retry machinery is reported through its factory when it calls a retr- name;
 //! - retry classes (RTY001) need a retry loop (above) or a decision method, whose names all contain
 //!   retr / delay / backoff / wait / sleep / increment / exhausted;
 //! - config schemas (RTY006) need attempt or delay fields (retr, attempt, tries, delay, backoff, interval,
-//!   wait, jitter, multiplier, factor, expon) or strategy enum members (expon, linear, fixed, fib, constant,
+//!   wait, jitter, multiplier, factor, expo) or strategy enum members (expo, linear, fixed, fib, constant,
 //!   jitter, adaptive, immediate);
 //! - circuit breakers (RTY007) need `breaker` or a half-open state;
-//! - backoff calculators (RTY008) need a delay/backoff/jitter/wait/interval/fib/retry name or an attempt
-//!   parameter (attempt, retr, tries, trial, _try);
+//! - backoff calculators (RTY008) need a delay/backoff/jitter/wait/interval/fib/retry/expo/linear name or an
+//!   attempt parameter (attempt, retr, tries, trial, _try);
 //! - library uses (RTY005) need the library's top-level module name in an import;
 //! - legacy imports (RTY009) and legacy config constructions (RTY012) need the last segment of a legacy
 //!   module or symbol from the plan (`[[redirects]]`, `[[config_migrations]]`).
@@ -25,7 +32,6 @@ use crate::data::RuleData;
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
 
 const WORDS: &[&str] = &[
-    "except",
     "sleep",
     "wait",
     "retr",
@@ -44,7 +50,9 @@ const WORDS: &[&str] = &[
     "half_open",
     "halfopen",
     "half-open",
-    "expon",
+    "expo",
+    "again",
+    "reconnect",
     "linear",
     "fixed",
     "constant",
@@ -127,7 +135,7 @@ impl Prefilter {
 
     /// False only when the file provably holds no finding.
     pub fn may_match(&self, bytes: &[u8]) -> bool {
-        self.matcher.matches(bytes)
+        self.matcher.matches(bytes) || loop_except(bytes)
     }
 
     /// Token prefilter over decoded text of a file that passed `may_match`: skip the file when it provably holds
@@ -138,6 +146,16 @@ impl Prefilter {
             None => crate::parse::TokenVerdict::Parse(vec![]),
         }
     }
+}
+
+/// An `except` keyword and a qualifying loop word (`while`, `range`, `count`): condition 1a without an attempt
+/// word.
+fn loop_except(bytes: &[u8]) -> bool {
+    use memchr::memmem::Finder;
+    static FINDERS: std::sync::OnceLock<[Finder<'static>; 4]> = std::sync::OnceLock::new();
+    let [except, rest @ ..] =
+        FINDERS.get_or_init(|| [Finder::new("except"), Finder::new("while"), Finder::new("range"), Finder::new("count")]);
+    except.find(bytes).is_some() && rest.iter().any(|f| f.find(bytes).is_some())
 }
 
 /// The last segment and the symbol of every legacy redirect (RTY009) and config migration (RTY012): legacy
