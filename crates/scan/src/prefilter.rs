@@ -87,6 +87,17 @@ impl WordMatcher {
         WordMatcher { matcher, wanted }
     }
 
+    /// Start offset and pattern index (in `words` order) of every wanted match, decoys left out.
+    pub fn wanted_matches(&self, hay: &[u8]) -> Vec<(u32, usize)> {
+        with_lowercase(hay, |lower| {
+            self.matcher
+                .find_iter(lower)
+                .filter(|m| m.pattern().as_usize() < self.wanted)
+                .map(|m| (m.start() as u32, m.pattern().as_usize()))
+                .collect()
+        })
+    }
+
     pub fn matches(&self, hay: &[u8]) -> bool {
         with_lowercase(hay, |lower| self.matcher.find_iter(lower).any(|m| m.pattern().as_usize() < self.wanted))
     }

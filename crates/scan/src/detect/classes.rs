@@ -42,13 +42,22 @@ pub fn analyse_all<'a>(ctx: &FileContext<'a>, fns: &[FnAnalysis<'a>]) -> Vec<Cla
         .map(|(i, _)| i)
         .collect();
     let mut out = Vec::new();
-    collect(ctx, &retrying, &ctx.ast.body, &mut Vec::new(), &mut out);
+    let hits = ClassWordHits::new(ctx.text);
+    let scope = Scope { ctx, retrying_methods: &retrying, hits: &hits };
+    collect(&scope, &ctx.ast.body, &mut Vec::new(), &mut out);
     out
 }
 
+/// What every class of a file is classified against.
+struct Scope<'s, 'a> {
+    ctx: &'s FileContext<'a>,
+    /// Methods that retry (indices into `ctx.functions`).
+    retrying_methods: &'s [usize],
+    hits: &'s ClassWordHits,
+}
+
 fn collect<'a>(
-    ctx: &FileContext<'a>,
-    retrying_methods: &[usize],
+    scope: &Scope<'_, 'a>,
     body: &'a [Stmt],
     path: &mut Vec<&'a str>,
     out: &mut Vec<ClassInfo<'a>>,
@@ -58,19 +67,19 @@ fn collect<'a>(
             StmtKind::ClassDef(c) => {
                 path.push(&c.name);
                 // The dotted name is built only for classes (a walk passes many more functions).
-                let info = classify(ctx, retrying_methods, s, c, path.join("."));
+                let info = classify(scope, s, c, path.join("."));
                 out.push(info);
-                collect(ctx, retrying_methods, &c.body, path, out);
+                collect(scope, &c.body, path, out);
                 path.pop();
             }
             StmtKind::FunctionDef(f) => {
                 path.push(&f.name);
-                collect(ctx, retrying_methods, &f.body, path, out);
+                collect(scope, &f.body, path, out);
                 path.pop();
             }
             _ => {
                 for b in s.blocks(false) {
-                    collect(ctx, retrying_methods, b, path, out);
+                    collect(scope, b, path, out);
                 }
             }
         }
@@ -192,19 +201,32 @@ const CLASS_WORDS: &[&str] = &[
 /// Strategy-enum member words, needed only by `Enum` classes.
 const ENUM_WORDS: &[&str] = &["linear", "fixed", "constant", "adaptive", "immediate"];
 
-fn class_words(is_enum: bool) -> &'static WordMatcher {
-    static PLAIN: std::sync::OnceLock<WordMatcher> = std::sync::OnceLock::new();
-    static ENUM: std::sync::OnceLock<WordMatcher> = std::sync::OnceLock::new();
-    if is_enum {
-        ENUM.get_or_init(|| WordMatcher::new(&[CLASS_WORDS, ENUM_WORDS].concat(), DECOYS))
-    } else {
-        PLAIN.get_or_init(|| WordMatcher::new(CLASS_WORDS, DECOYS))
+/// Where the file spells a class word (`CLASS_WORDS`, then `ENUM_WORDS`): one pass over the file answers the
+/// gate for every class, nested ones included. Words are identifier characters (and `-`), and a class
+/// statement starts after whitespace, so no match crosses into a class from before it.
+struct ClassWordHits {
+    /// Start offset of each match, and its word's index in `CLASS_WORDS` ++ `ENUM_WORDS`.
+    hits: Vec<(u32, usize)>,
+}
+
+impl ClassWordHits {
+    fn new(text: &str) -> ClassWordHits {
+        static M: std::sync::OnceLock<WordMatcher> = std::sync::OnceLock::new();
+        let m = M.get_or_init(|| WordMatcher::new(&[CLASS_WORDS, ENUM_WORDS].concat(), DECOYS));
+        ClassWordHits { hits: m.wanted_matches(text.as_bytes()) }
+    }
+
+    /// A word inside `span` for which `want(word)` holds.
+    fn within(&self, span: Span, want: impl Fn(&str) -> bool) -> bool {
+        let first = self.hits.partition_point(|&(s, _)| s < span.start);
+        self.hits[first..].iter().take_while(|&&(s, _)| s < span.end).any(|&(_, k)| {
+            want(CLASS_WORDS.get(k).or_else(|| ENUM_WORDS.get(k - CLASS_WORDS.len())).copied().unwrap_or(""))
+        })
     }
 }
 
 fn classify<'a>(
-    ctx: &FileContext<'a>,
-    retrying_methods: &[usize],
+    scope: &Scope<'_, 'a>,
     stmt: &'a Stmt,
     c: &'a ClassDef,
     qualname: String,
@@ -223,13 +245,15 @@ fn classify<'a>(
     }
     // Most classes of a file are nothing to us, and analysing one walks its whole body: skip it unless one of
     // its methods retries or its source mentions a word every class role needs (see `CLASS_WORDS`).
-    let retry_methods: Vec<&str> = retrying_methods
+    let ctx = scope.ctx;
+    let retry_methods: Vec<&str> = scope
+        .retrying_methods
         .iter()
         .filter(|&&i| ctx.functions[i].class_path.as_deref() == Some(qualname.as_str()))
         .map(|&i| ctx.functions[i].def.name.as_str())
         .collect();
-    let class_text = ctx.text.get(stmt.span.start as usize..stmt.span.end as usize).unwrap_or("");
-    if retry_methods.is_empty() && !class_words(is_enum(c)).matches(class_text.as_bytes()) {
+    let enum_class = is_enum(c);
+    if retry_methods.is_empty() && !scope.hits.within(stmt.span, |w| enum_class || !ENUM_WORDS.contains(&w)) {
         return info;
     }
     let name_says_retry = names::has_word(&c.name, &["retry", "retrier", "backoff", "retrying"]);
@@ -251,7 +275,7 @@ fn classify<'a>(
     let mut mentions_half_open = false;
     let mut counts_failures = false;
     // Walking a class body is costly; the half-open state has to be spelled somewhere in its source.
-    let may_be_breaker = name_says_breaker || names::has_word(class_text, &["half_open", "halfopen", "half-open"]);
+    let may_be_breaker = name_says_breaker || scope.hits.within(stmt.span, |w| w.starts_with("half"));
     walk_exprs(if may_be_breaker { &c.body } else { &[] }, true, &mut |e| {
         if let Some(n) = e.last_name() {
             if n.eq_ignore_ascii_case("HALF_OPEN") || n.eq_ignore_ascii_case("HALFOPEN") {

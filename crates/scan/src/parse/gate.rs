@@ -29,10 +29,12 @@ static FOLD: [u8; 256] = {
     t
 };
 
-const SIDE: usize = 38;
+/// A trigram's index: six bits per folded byte.
+const BITS: usize = 18;
+const MASK: usize = (1 << BITS) - 1;
 
 fn index(a: u8, b: u8, c: u8) -> usize {
-    (FOLD[a as usize] as usize * SIDE + FOLD[b as usize] as usize) * SIDE + FOLD[c as usize] as usize
+    (FOLD[a as usize] as usize) << 12 | (FOLD[b as usize] as usize) << 6 | FOLD[c as usize] as usize
 }
 
 #[derive(Debug, Clone)]
@@ -44,7 +46,7 @@ pub(super) struct TrigramGate {
 
 impl TrigramGate {
     pub fn new<S: AsRef<str>>(words: &[S]) -> TrigramGate {
-        let mut gate = TrigramGate { bits: vec![0; (SIDE * SIDE * SIDE).div_ceil(64)], open: false };
+        let mut gate = TrigramGate { bits: vec![0; (1 << BITS) / 64], open: false };
         for w in words {
             let w = w.as_ref().to_ascii_lowercase();
             let b = w.as_bytes();
@@ -61,6 +63,26 @@ impl TrigramGate {
             gate.bits[k / 64] |= 1 << (k % 64);
         }
         gate
+    }
+
+    /// The end of the identifier starting at `start` (the first byte that is not a letter, digit or `_`), and
+    /// whether it may contain a word of the gate: one pass for the scanner's hottest loop.
+    pub fn scan(&self, b: &[u8], start: usize) -> (usize, bool) {
+        let mut i = start;
+        let mut tri = 0usize;
+        let mut hit = self.open as u64;
+        while let Some(&c) = b.get(i) {
+            let f = FOLD[c as usize] as usize;
+            if f == 0 {
+                break;
+            }
+            tri = (tri << 6 | f) & MASK;
+            if i >= start + 2 {
+                hit |= self.bits[tri / 64] >> (tri % 64) & 1;
+            }
+            i += 1;
+        }
+        (i, hit != 0)
     }
 
     /// The identifier `w` may contain a word of the gate.
@@ -87,5 +109,8 @@ mod tests {
             assert!(!g.hit(w.as_bytes()), "{w}");
         }
         assert!(TrigramGate::new(&["ab"]).hit(b"zz"));
+        assert_eq!(g.scan(b"x = self.max_retries(1)", 9), (20, true));
+        assert_eq!(g.scan(b"x = self.max_retries(1)", 4), (8, false));
+        assert_eq!(g.scan(b"await", 0), (5, true));
     }
 }

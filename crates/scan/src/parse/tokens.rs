@@ -712,7 +712,10 @@ impl<'s, 'w> Scanner<'s, 'w> {
                 }
                 b'a'..=b'z' | b'A'..=b'Z' | b'_' => {
                     let start = self.i;
-                    let end = word_end(self.b, start)?;
+                    let (end, gated) = self.gate.scan(self.b, start);
+                    if self.b.get(end).is_some_and(|&c| c >= 0x80) {
+                        return Err(Unsure); // non-ASCII identifier (NFKC-normalised by the parser)
+                    }
                     let w = &self.src[start..end];
                     if matches!(self.b.get(end), Some(b'"' | b'\'')) && is_string_prefix(w) {
                         let mut words: Vec<(usize, usize)> = Vec::new();
@@ -730,7 +733,8 @@ impl<'s, 'w> Scanner<'s, 'w> {
                         self.punct(b's');
                     } else {
                         self.i = end;
-                        self.word(start, w);
+                        // `await` holds `wait` but is a keyword: no name list asks about it.
+                        self.word(start, w, gated && w != "await");
                     }
                 }
                 b'0'..=b'9' => {
@@ -947,8 +951,8 @@ impl<'s, 'w> Scanner<'s, 'w> {
         }
     }
 
-    fn word(&mut self, start: usize, w: &'s str) {
-        let gated = self.gate_hit(start, start + w.len());
+    /// `gated`: the identifier may contain a gate word (`TrigramGate`).
+    fn word(&mut self, start: usize, w: &'s str, gated: bool) {
         if !gated && !is_keyword_read(w) && self.plain_state() {
             // Fast path (most identifiers): no keyword, no listed name, no state that reads names.
             self.stmt_start = false;
