@@ -24,8 +24,8 @@
 //!
 //! Other top-level statements are always kept (module constants for bounds, imports for aliases); the calls
 //! they make are followed only when they contain a definition (a function inside `if`/`try`). Skipped pieces
-//! are blanked (every byte but line ends becomes a space), so the offsets and line numbers of the rest are
-//! unchanged and the parser only passes blank lines. Files where condition 4 holds (library or plan imports)
+//! are blanked (each line becomes a comment of the same length), so the offsets and line numbers of the rest are
+//! unchanged and the parser only passes comment lines. Files where condition 4 holds (library or plan imports)
 //! are always parsed whole: the codemods attached to those findings count names over the whole module.
 
 use std::collections::HashMap;
@@ -187,14 +187,21 @@ pub(super) fn skippable(
     out
 }
 
-/// `src` with the bytes of `skipped` blanked: every byte but `\n` and `\r` becomes a space (ranges start at line
-/// starts and end at line starts or the end, so no character is cut and the result is valid UTF-8).
+/// `src` with the lines of `skipped` blanked: each becomes a comment of the same length (`#` and spaces; line
+/// ends kept), which the lexer passes with one `memchr`. Ranges start at line starts and end at line starts or
+/// the end, so no character is cut and the result is valid UTF-8.
 pub fn blank(src: &str, skipped: &[Range<usize>]) -> String {
     let mut bytes = src.as_bytes().to_vec();
     for r in skipped {
+        let mut line_start = true;
         for b in &mut bytes[r.clone()] {
-            if *b != b'\n' && *b != b'\r' {
-                *b = b' ';
+            match *b {
+                b'\n' | b'\r' => line_start = true,
+                _ if line_start => {
+                    *b = b'#';
+                    line_start = false;
+                }
+                _ => *b = b' ',
             }
         }
     }
