@@ -42,7 +42,7 @@ pub fn analyse_all<'a>(ctx: &FileContext<'a>, fns: &[FnAnalysis<'a>]) -> Vec<Cla
         .map(|(i, _)| i)
         .collect();
     let mut out = Vec::new();
-    let hits = ClassWordHits::new(ctx.text);
+    let hits = ClassWordHits::new(ctx.text, &ctx.ast.body);
     let scope = Scope { ctx, retrying_methods: &retrying, hits: &hits };
     collect(&scope, &ctx.ast.body, &mut Vec::new(), &mut out);
     out
@@ -201,19 +201,30 @@ const CLASS_WORDS: &[&str] = &[
 /// Strategy-enum member words, needed only by `Enum` classes.
 const ENUM_WORDS: &[&str] = &["linear", "fixed", "constant", "adaptive", "immediate"];
 
-/// Where the file spells a class word (`CLASS_WORDS`, then `ENUM_WORDS`): one pass over the file answers the
-/// gate for every class, nested ones included. Words are identifier characters (and `-`), and a class
-/// statement starts after whitespace, so no match crosses into a class from before it.
+/// Where the file's classes spell a class word (`CLASS_WORDS`, then `ENUM_WORDS`): one pass over each outermost
+/// class answers the gate for it and every class nested in it. Words are identifier characters (and `-`), and
+/// a class statement starts after whitespace, so no match crosses into a class from before it.
 struct ClassWordHits {
     /// Start offset of each match, and its word's index in `CLASS_WORDS` ++ `ENUM_WORDS`.
     hits: Vec<(u32, usize)>,
 }
 
 impl ClassWordHits {
-    fn new(text: &str) -> ClassWordHits {
+    fn new(text: &str, body: &[Stmt]) -> ClassWordHits {
         static M: std::sync::OnceLock<WordMatcher> = std::sync::OnceLock::new();
         let m = M.get_or_init(|| WordMatcher::new(&[CLASS_WORDS, ENUM_WORDS].concat(), DECOYS));
-        ClassWordHits { hits: m.wanted_matches(text.as_bytes()) }
+        let mut outermost: Vec<Span> = Vec::new();
+        walk_stmts(body, true, &mut |s| {
+            if matches!(s.kind, StmtKind::ClassDef(_)) && !outermost.last().is_some_and(|o| o.contains(s.span)) {
+                outermost.push(s.span);
+            }
+        });
+        let mut hits = Vec::new();
+        for span in outermost {
+            let Some(class_text) = text.get(span.start as usize..span.end as usize) else { continue };
+            hits.extend(m.wanted_matches(class_text.as_bytes()).into_iter().map(|(at, k)| (at + span.start, k)));
+        }
+        ClassWordHits { hits }
     }
 
     /// A word inside `span` for which `want(word)` holds.
