@@ -37,16 +37,19 @@ fn index(a: u8, b: u8, c: u8) -> usize {
     (FOLD[a as usize] as usize) << 12 | (FOLD[b as usize] as usize) << 6 | FOLD[c as usize] as usize
 }
 
+/// `u64` words of the bit set.
+const WORDS: usize = (1 << BITS) / 64;
+
 #[derive(Debug, Clone)]
 pub(super) struct TrigramGate {
-    bits: Vec<u64>,
+    bits: Box<[u64; WORDS]>,
     /// A word too short for a trigram: every identifier passes.
     open: bool,
 }
 
 impl TrigramGate {
     pub fn new<S: AsRef<str>>(words: &[S]) -> TrigramGate {
-        let mut gate = TrigramGate { bits: vec![0; (1 << BITS) / 64], open: false };
+        let mut gate = TrigramGate { bits: Box::new([0; WORDS]), open: false };
         for w in words {
             let w = w.as_ref().to_ascii_lowercase();
             let b = w.as_bytes();
@@ -68,21 +71,20 @@ impl TrigramGate {
     /// The end of the identifier starting at `start` (the first byte that is not a letter, digit or `_`), and
     /// whether it may contain a word of the gate: one pass for the scanner's hottest loop.
     pub fn scan(&self, b: &[u8], start: usize) -> (usize, bool) {
-        let mut i = start;
+        // The first two indices hold a folded 0 (no word byte folds to 0), so their bits are never set and need
+        // no test of their own.
+        let bits: &[u64; WORDS] = &self.bits;
         let mut tri = 0usize;
         let mut hit = self.open as u64;
-        while let Some(&c) = b.get(i) {
+        for (k, &c) in b[start..].iter().enumerate() {
             let f = FOLD[c as usize] as usize;
             if f == 0 {
-                break;
+                return (start + k, hit != 0);
             }
             tri = (tri << 6 | f) & MASK;
-            if i >= start + 2 {
-                hit |= self.bits[tri / 64] >> (tri % 64) & 1;
-            }
-            i += 1;
+            hit |= bits[tri >> 6] >> (tri & 63) & 1;
         }
-        (i, hit != 0)
+        (b.len(), hit != 0)
     }
 
     /// The identifier `w` may contain a word of the gate.

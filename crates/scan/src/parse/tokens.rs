@@ -671,6 +671,11 @@ impl<'s, 'w> Scanner<'s, 'w> {
                 }
             }
             let c = self.b[self.i];
+            // Identifiers and single spaces are most tokens: test them before the table dispatch.
+            if c == b' ' && self.peek(1) != b' ' {
+                self.i += 1;
+                continue;
+            }
             match c {
                 b' ' | b'\t' | b'\x0c' => {
                     self.i += 1;
