@@ -207,7 +207,13 @@ fn analyse_file(
     data: &RuleData,
     prefilter: &prefilter::Prefilter,
 ) -> FileOutcome {
-    let meta = match std::fs::metadata(&entry.path) {
+    use std::io::Read;
+    // One open for the size check and the read (a separate `metadata` call is one more system call per file).
+    let mut file = match std::fs::File::open(&entry.path) {
+        Ok(f) => f,
+        Err(e) => return unreadable(&entry.display, &e),
+    };
+    let meta = match file.metadata() {
         Ok(m) => m,
         Err(e) => return unreadable(&entry.display, &e),
     };
@@ -226,8 +232,9 @@ fn analyse_file(
             ..Default::default()
         };
     }
-    match std::fs::read(&entry.path) {
-        Ok(bytes) => analyse_bytes(&entry.display, &bytes, data, Some(prefilter)),
+    let mut bytes = Vec::with_capacity(meta.len() as usize + 1);
+    match file.read_to_end(&mut bytes) {
+        Ok(_) => analyse_bytes(&entry.display, &bytes, data, Some(prefilter)),
         Err(e) => unreadable(&entry.display, &e),
     }
 }
