@@ -18,7 +18,8 @@
 //! - circuit breakers (RTY007) need `breaker` or a half-open state;
 //! - backoff calculators (RTY008) need a delay/backoff/jitter/wait/interval/fib/retry/expo/linear name or an
 //!   attempt parameter (attempt, retr, tries, trial, _try);
-//! - library uses (RTY005) need the library's top-level module name in an import;
+//! - library uses (RTY005) need the library's top-level module name in an import: a root counts only after
+//!   `import`, `from` or `,` (`import_context`);
 //! - legacy imports (RTY009) and legacy config constructions (RTY012) need the last segment of a legacy
 //!   module or symbol from the plan (`[[redirects]]`, `[[config_migrations]]`).
 //!
@@ -67,6 +68,8 @@ const WORDS: &[&str] = &[
 pub struct WordMatcher {
     matcher: AhoCorasick,
     wanted: usize,
+    /// Per wanted word: it counts only as a module name in an import statement (`import_context`).
+    import_only: Vec<bool>,
 }
 
 /// Words that contain a prefilter word but never mean it.
@@ -84,7 +87,15 @@ impl WordMatcher {
             .match_kind(MatchKind::LeftmostLongest)
             .build(&all)
             .expect("word matcher compiles");
-        WordMatcher { matcher, wanted }
+        WordMatcher { matcher, wanted, import_only: vec![false; wanted] }
+    }
+
+    /// Mark the wanted words (by index) that count only as the module an import statement names
+    /// (`import_context`).
+    fn with_import_only(mut self, import_only: Vec<bool>) -> WordMatcher {
+        assert_eq!(import_only.len(), self.wanted, "one flag per wanted word");
+        self.import_only = import_only;
+        self
     }
 
     /// Start offset and pattern index (in `words` order) of every wanted match, decoys left out.
@@ -99,7 +110,12 @@ impl WordMatcher {
     }
 
     pub fn matches(&self, hay: &[u8]) -> bool {
-        with_lowercase(hay, |lower| self.matcher.find_iter(lower).any(|m| m.pattern().as_usize() < self.wanted))
+        with_lowercase(hay, |lower| {
+            self.matcher.find_iter(lower).any(|m| {
+                let k = m.pattern().as_usize();
+                k < self.wanted && (!self.import_only[k] || import_context(lower, m.start(), m.end()))
+            })
+        })
     }
 }
 
@@ -118,6 +134,8 @@ fn with_lowercase<R>(hay: &[u8], f: impl FnOnce(&[u8]) -> R) -> R {
 
 pub struct Prefilter {
     matcher: WordMatcher,
+    /// Library top-level modules, counted only where an import names them.
+    roots: WordMatcher,
     /// Library and plan names for the token prefilter; `None`: bytes only.
     import_words: Option<crate::parse::ImportWords>,
 }
@@ -133,20 +151,30 @@ impl Prefilter {
     /// The byte prefilter alone (the token prefilter always passes); for soundness comparisons.
     pub fn bytes_only(data: &RuleData) -> Prefilter {
         let mut words: Vec<String> = WORDS.iter().map(|w| w.to_string()).collect();
-        for lib in &data.libraries.libraries {
-            for e in &lib.entries {
-                words.push(e.split('.').next().unwrap_or(e).to_string());
-            }
-        }
         words.extend(legacy_words(data));
+        let mut roots: Vec<String> = data
+            .libraries
+            .libraries
+            .iter()
+            .flat_map(|l| l.entries.iter().map(|e| e.split('.').next().unwrap_or(e).to_ascii_lowercase()))
+            .collect();
+        roots.sort();
+        roots.dedup();
         words.sort();
         words.dedup();
-        Prefilter { matcher: WordMatcher::new(&words, DECOYS), import_words: None }
+        // A separate matcher: a root that fails its import context must not hide a word inside it (`retr` in
+        // `retrying`).
+        let all_import_only = vec![true; roots.len()];
+        Prefilter {
+            matcher: WordMatcher::new(&words, DECOYS),
+            roots: WordMatcher::new(&roots, &[]).with_import_only(all_import_only),
+            import_words: None,
+        }
     }
 
     /// False only when the file provably holds no finding.
     pub fn may_match(&self, bytes: &[u8]) -> bool {
-        self.matcher.matches(bytes) || loop_except(bytes)
+        self.matcher.matches(bytes) || loop_except(bytes) || self.roots.matches(bytes)
     }
 
     /// Token prefilter over decoded text of a file that passed `may_match`: skip the file when it provably holds
@@ -157,6 +185,36 @@ impl Prefilter {
             None => crate::parse::TokenVerdict::Parse(vec![]),
         }
     }
+}
+
+/// The (lower-cased) word at `start..end` is a module an import statement names: `import requests`,
+/// `from google.api_core import retry`, `import os, redis` (also across backslash continuations), and not the
+/// head of a longer name. Library uses (RTY005) need such an import of the library's top-level module.
+fn import_context(text: &[u8], start: usize, end: usize) -> bool {
+    let ident = |c: u8| c.is_ascii_alphanumeric() || c == b'_';
+    if text.get(end).is_some_and(|&c| ident(c)) || (start > 0 && ident(text[start - 1])) {
+        return false;
+    }
+    let mut i = start;
+    loop {
+        while i > 0 && matches!(text[i - 1], b' ' | b'\t' | b'\x0c') {
+            i -= 1;
+        }
+        // A backslash continuation: `import os, \` / newline / `requests`.
+        let nl = match (i.checked_sub(1).map(|k| text[k]), i.checked_sub(2).map(|k| text[k])) {
+            (Some(b'\n'), Some(b'\r')) => 2,
+            (Some(b'\n' | b'\r'), _) => 1,
+            _ => 0,
+        };
+        if nl > 0 && i >= nl + 1 && text[i - nl - 1] == b'\\' {
+            i -= nl + 1;
+            continue;
+        }
+        break;
+    }
+    let before = &text[..i];
+    let keyword = |k: &[u8]| before.ends_with(k) && (before.len() == k.len() || !ident(before[before.len() - k.len() - 1]));
+    before.ends_with(b",") || keyword(b"import") || keyword(b"from")
 }
 
 /// An `except` keyword and a qualifying loop word (`while`, `range`, `count`): condition 1a without an attempt
@@ -200,4 +258,26 @@ fn import_words(data: &RuleData) -> crate::parse::ImportWords {
     let canon = data.plan.canonical.module.as_str();
     words.push(canon.rsplit('.').next().unwrap_or(canon).to_string());
     crate::parse::ImportWords::new(tidy(library_roots), tidy(library_names), tidy(words))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::import_context;
+
+    fn ctx(text: &str, word: &str) -> bool {
+        let at = text.find(word).expect("word in text");
+        import_context(text.as_bytes(), at, at + word.len())
+    }
+
+    #[test]
+    fn roots_count_only_as_imported_modules() {
+        assert!(ctx("import requests\n", "requests"));
+        assert!(ctx("from requests.adapters import HTTPAdapter\n", "requests"));
+        assert!(ctx("import os, requests\n", "requests"));
+        assert!(ctx("import os, \\\n    requests\n", "requests"));
+        assert!(!ctx("# send the requests again\n", "requests"));
+        assert!(!ctx("import requests_toolbelt\n", "requests"));
+        assert!(!ctx("reimport requests\n", "requests"));
+        assert!(!ctx("self.requests = []\n", "requests"));
+    }
 }
