@@ -206,14 +206,15 @@ fn import_context(text: &[u8], start: usize, end: usize) -> bool {
             (Some(b'\n' | b'\r'), _) => 1,
             _ => 0,
         };
-        if nl > 0 && i >= nl + 1 && text[i - nl - 1] == b'\\' {
+        if nl > 0 && i > nl && text[i - nl - 1] == b'\\' {
             i -= nl + 1;
             continue;
         }
         break;
     }
     let before = &text[..i];
-    let keyword = |k: &[u8]| before.ends_with(k) && (before.len() == k.len() || !ident(before[before.len() - k.len() - 1]));
+    let keyword =
+        |k: &[u8]| before.ends_with(k) && (before.len() == k.len() || !ident(before[before.len() - k.len() - 1]));
     before.ends_with(b",") || keyword(b"import") || keyword(b"from")
 }
 
@@ -222,8 +223,8 @@ fn import_context(text: &[u8], start: usize, end: usize) -> bool {
 fn loop_except(bytes: &[u8]) -> bool {
     use memchr::memmem::Finder;
     static FINDERS: std::sync::OnceLock<[Finder<'static>; 4]> = std::sync::OnceLock::new();
-    let [except, rest @ ..] =
-        FINDERS.get_or_init(|| [Finder::new("except"), Finder::new("while"), Finder::new("range"), Finder::new("count")]);
+    let [except, rest @ ..] = FINDERS
+        .get_or_init(|| [Finder::new("except"), Finder::new("while"), Finder::new("range"), Finder::new("count")]);
     except.find(bytes).is_some() && rest.iter().any(|f| f.find(bytes).is_some())
 }
 

@@ -56,12 +56,7 @@ struct Scope<'s, 'a> {
     hits: &'s ClassWordHits,
 }
 
-fn collect<'a>(
-    scope: &Scope<'_, 'a>,
-    body: &'a [Stmt],
-    path: &mut Vec<&'a str>,
-    out: &mut Vec<ClassInfo<'a>>,
-) {
+fn collect<'a>(scope: &Scope<'_, 'a>, body: &'a [Stmt], path: &mut Vec<&'a str>, out: &mut Vec<ClassInfo<'a>>) {
     for s in body {
         match &s.kind {
             StmtKind::ClassDef(c) => {
@@ -236,12 +231,7 @@ impl ClassWordHits {
     }
 }
 
-fn classify<'a>(
-    scope: &Scope<'_, 'a>,
-    stmt: &'a Stmt,
-    c: &'a ClassDef,
-    qualname: String,
-) -> ClassInfo<'a> {
+fn classify<'a>(scope: &Scope<'_, 'a>, stmt: &'a Stmt, c: &'a ClassDef, qualname: String) -> ClassInfo<'a> {
     let mut info = ClassInfo {
         stmt,
         def: c,

@@ -155,7 +155,9 @@ pub(super) fn skippable(
         }
         for k in 0..chunks.len() {
             let c = &chunks[k];
-            if !kept[k] && c.nested_def && calls[c.calls.clone()].iter().any(|call| definers(call).iter().any(|&d| kept[d]))
+            if !kept[k]
+                && c.nested_def
+                && calls[c.calls.clone()].iter().any(|call| definers(call).iter().any(|&d| kept[d]))
             {
                 keep(k, &mut kept, &mut work);
             }

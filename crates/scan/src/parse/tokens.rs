@@ -50,6 +50,9 @@
 //!      identifier containing retry/again/attempt (ASCII case-insensitively), or one equal to an enclosing def's
 //!      name containing `reconnect`, or equal to an enclosing def's name with an attempt word in the same
 //!      handler block, or equal to an enclosing def's name and a sleep identifier anywhere.
+//!    - delegation: a decorator factory whose nested wrapper calls a callee named retry/with_retries
+//!      (`functions::delegates_retry`; a same-file retrying callee meets condition 1 itself). Token condition
+//!      **(1e)**: an identifier containing `retr` inside a def nested in a def.
 //! 2. Class rules without a retrying method (those with one need condition 1). `classes::classify` reads names
 //!    written inside the class block: the class name, method names and fields (class-level assignment and
 //!    annotation targets, `self.x = ...` in `__init__`):
@@ -89,6 +92,12 @@
 //!    anywhere (any library's, to keep it simple), or a plan word on an import line (`ImportWords`).
 //!
 //! RTY011 policy_drift is derived from the findings above and adds no condition of its own.
+//!
+//! Conditions 1-3 are read per *piece* of the file (a top-level statement, or a member of a top-level class),
+//! so that the parser can skip the pieces no condition needs: see `chunks.rs` for the pieces and for the
+//! closure (callees, decorator factories, class members) that keeps every piece a kept piece depends on.
+//! Condition 4 makes the whole file parsed. Names are asked about only when `gate.rs`'s trigram gate says the
+//! identifier may contain a listed word (`GATE_WORDS`).
 
 use super::chunks::{Call, Chunk, Piece, Scope};
 use super::gate::TrigramGate;
@@ -257,9 +266,35 @@ pub struct ImportWords {
 /// Library entry names are added from the data. `class_gate_covers_detector_names` and
 /// `gate_covers_every_word` check the cover.
 const GATE_WORDS: &[&str] = &[
-    "fail", "count", "attempt", "retr", "tries", "trial", "_try", "delay", "backoff", "increment", "exhausted",
-    "wait", "sleep", "multiplier", "expo", "jitter", "interval", "again", "fib", "linear", "breaker", "range",
-    "pow", "uniform", "rand", "fixed", "constant", "adaptive", "immediate",
+    "fail",
+    "count",
+    "attempt",
+    "retr",
+    "tries",
+    "trial",
+    "_try",
+    "delay",
+    "backoff",
+    "increment",
+    "exhausted",
+    "wait",
+    "sleep",
+    "multiplier",
+    "expo",
+    "jitter",
+    "interval",
+    "again",
+    "fib",
+    "linear",
+    "breaker",
+    "range",
+    "pow",
+    "uniform",
+    "rand",
+    "fixed",
+    "constant",
+    "adaptive",
+    "immediate",
 ];
 
 impl ImportWords {
@@ -535,9 +570,7 @@ impl<'s, 'w> Scanner<'s, 'w> {
     /// The whole file will be parsed whatever follows (every fact only ever turns true): stop reading.
     fn certain(&self) -> bool {
         let (a, b) = (&self.facts, &self.file_facts);
-        a.import_word
-            || b.import_word
-            || ((a.library_root || b.library_root) && (a.library_name || b.library_name))
+        a.import_word || b.import_word || ((a.library_root || b.library_root) && (a.library_name || b.library_name))
     }
 
     /// The first token of the logical line at `self.i`: a decorator, or `def`/`async` (a function), or `class`.
@@ -589,7 +622,8 @@ impl<'s, 'w> Scanner<'s, 'w> {
     fn finish_chunk(&mut self, next_start: usize) {
         let facts = std::mem::take(&mut self.facts);
         self.file_facts = self.file_facts.or(&facts);
-        let mut chunk = std::mem::replace(&mut self.chunk, Chunk::new(next_start, self.calls.len(), self.defines.len()));
+        let mut chunk =
+            std::mem::replace(&mut self.chunk, Chunk::new(next_start, self.calls.len(), self.defines.len()));
         chunk.calls.end = self.calls.len();
         chunk.defines.end = self.defines.len();
         self.chunks.push((chunk, facts));
@@ -828,10 +862,8 @@ impl<'s, 'w> Scanner<'s, 'w> {
         }
         if indent.col8 == 0 && indent.col1 == 0 {
             self.top_level_line(line_start);
-        } else if self.in_top_class {
-            if *self.class_body.get_or_insert(indent) == indent {
-                self.member_line(line_start);
-            }
+        } else if self.in_top_class && *self.class_body.get_or_insert(indent) == indent {
+            self.member_line(line_start);
         }
         self.line_indent = indent;
         self.handler_body_line = false;
@@ -1108,10 +1140,14 @@ impl<'s, 'w> Scanner<'s, 'w> {
     /// def or class is a class (`context::collect_functions`).
     fn define(&mut self, name: &'s str) {
         let n = self.blocks.len();
-        let owner = self.blocks[..n.saturating_sub(1)].iter().rev().find(|b| matches!(b.kind, BlockKind::Def | BlockKind::Class));
+        let owner = self.blocks[..n.saturating_sub(1)]
+            .iter()
+            .rev()
+            .find(|b| matches!(b.kind, BlockKind::Def | BlockKind::Class));
         let scope = if owner.is_some_and(|b| b.kind == BlockKind::Class) { Scope::Method } else { Scope::Plain };
         self.defines.push((name, scope));
-        if name == "__init__" && self.chunk.piece == Piece::Method && n == 2 && self.blocks[0].kind == BlockKind::Class {
+        if name == "__init__" && self.chunk.piece == Piece::Method && n == 2 && self.blocks[0].kind == BlockKind::Class
+        {
             self.chunk.piece = Piece::Init;
         }
     }
@@ -1646,6 +1682,62 @@ mod tests {
         let s = super::Scanner::new("x = HTTPAdapter(1)\n", &words);
         assert!(s.gate_hit(4, 15));
         assert!(!s.gate_hit(0, 1));
+    }
+
+    /// The lines of the pieces the parser skips, 1-based and inclusive.
+    fn skipped_lines(src: &str) -> Vec<(usize, usize)> {
+        let words = super::ImportWords::new(vec!["tenacity".into()], vec!["retry".into()], vec![]);
+        let super::TokenVerdict::Parse(ranges) = super::token_verdict(src, &words) else { panic!("skipped file") };
+        let line = |at: usize| src[..at].matches('\n').count() + 1;
+        ranges.iter().map(|r| (line(r.start), line(r.end - 1))).collect()
+    }
+
+    #[test]
+    fn only_reachable_pieces_are_parsed() {
+        let src = "\
+import time
+
+def unrelated():
+    return 1
+
+def _pause():
+    time.sleep(1)
+
+def fetch(n):
+    for attempt in range(n):
+        try:
+            return get()
+        except OSError:
+            _pause()
+
+class Service:
+    def __init__(self):
+        self.n = 3
+
+    def status(self):
+        return 'ok'
+
+    def call(self):
+        while True:
+            try:
+                return go()
+            except OSError:
+                pass
+
+class Unused:
+    def run(self):
+        return 2
+
+def with_fetch(fn):
+    def wrapper(*a):
+        return fetch(3)
+    return wrapper
+";
+        // `unrelated`, `Service.status` and `Unused` go; the helper `_pause`, the class header and `__init__`
+        // of `Service`, and the factory `with_fetch` that calls the retrying `fetch` stay.
+        assert_eq!(skipped_lines(src), vec![(3, 5), (20, 22), (30, 33)]);
+        // A library import makes the file parsed whole.
+        assert_eq!(skipped_lines(&format!("from tenacity import retry\n{src}")), vec![]);
     }
 
     #[test]
