@@ -23,7 +23,7 @@
 //! - legacy imports (RTY009) and legacy config constructions (RTY012) need the last segment of a legacy
 //!   module or symbol from the plan (`[[redirects]]`, `[[config_migrations]]`).
 //!
-//! Files that pass go through a second, token-level prefilter after decoding (`crate::parse::may_hold_finding`,
+//! Files that pass go through a second, token-level prefilter after decoding (`crate::parse::token_verdict`,
 //! documented rule by rule in `parse/tokens.rs`): it ignores comments and strings and checks where the words
 //! occur (an `except` inside a loop inside a def, a name inside a class block, an import word on an import
 //! line). Its import words are `import_words` below; the canonical module's last segment is among them so that
@@ -68,8 +68,8 @@ const WORDS: &[&str] = &[
 pub struct WordMatcher {
     matcher: AhoCorasick,
     wanted: usize,
-    /// Per wanted word: it counts only as a module name in an import statement (`import_context`).
-    import_only: Vec<bool>,
+    /// Words count only as the module an import statement names (`import_context`).
+    import_only: bool,
 }
 
 /// Words that contain a prefilter word but never mean it.
@@ -87,14 +87,12 @@ impl WordMatcher {
             .match_kind(MatchKind::LeftmostLongest)
             .build(&all)
             .expect("word matcher compiles");
-        WordMatcher { matcher, wanted, import_only: vec![false; wanted] }
+        WordMatcher { matcher, wanted, import_only: false }
     }
 
-    /// Mark the wanted words (by index) that count only as the module an import statement names
-    /// (`import_context`).
-    fn with_import_only(mut self, import_only: Vec<bool>) -> WordMatcher {
-        assert_eq!(import_only.len(), self.wanted, "one flag per wanted word");
-        self.import_only = import_only;
+    /// The words count only as the module an import statement names (`import_context`).
+    fn import_only(mut self) -> WordMatcher {
+        self.import_only = true;
         self
     }
 
@@ -113,7 +111,7 @@ impl WordMatcher {
         with_lowercase(hay, |lower| {
             self.matcher.find_iter(lower).any(|m| {
                 let k = m.pattern().as_usize();
-                k < self.wanted && (!self.import_only[k] || import_context(lower, m.start(), m.end()))
+                k < self.wanted && (!self.import_only || import_context(lower, m.start(), m.end()))
             })
         })
     }
@@ -136,20 +134,13 @@ pub struct Prefilter {
     matcher: WordMatcher,
     /// Library top-level modules, counted only where an import names them.
     roots: WordMatcher,
-    /// Library and plan names for the token prefilter; `None`: bytes only.
-    import_words: Option<crate::parse::ImportWords>,
+    /// Library and plan names for the token prefilter.
+    import_words: crate::parse::ImportWords,
 }
 
 impl Prefilter {
     /// Byte and token prefilter.
     pub fn new(data: &RuleData) -> Prefilter {
-        let mut p = Prefilter::bytes_only(data);
-        p.import_words = Some(import_words(data));
-        p
-    }
-
-    /// The byte prefilter alone (the token prefilter always passes); for soundness comparisons.
-    pub fn bytes_only(data: &RuleData) -> Prefilter {
         let mut words: Vec<String> = WORDS.iter().map(|w| w.to_string()).collect();
         words.extend(legacy_words(data));
         let mut roots: Vec<String> = data
@@ -164,11 +155,10 @@ impl Prefilter {
         words.dedup();
         // A separate matcher: a root that fails its import context must not hide a word inside it (`retr` in
         // `retrying`).
-        let all_import_only = vec![true; roots.len()];
         Prefilter {
             matcher: WordMatcher::new(&words, DECOYS),
-            roots: WordMatcher::new(&roots, &[]).with_import_only(all_import_only),
-            import_words: None,
+            roots: WordMatcher::new(&roots, &[]).import_only(),
+            import_words: import_words(data),
         }
     }
 
@@ -180,10 +170,7 @@ impl Prefilter {
     /// Token prefilter over decoded text of a file that passed `may_match`: skip the file when it provably holds
     /// no finding, else the byte ranges the parser may blank (see `parse/tokens.rs`, `parse/chunks.rs`).
     pub fn tokens(&self, text: &str) -> crate::parse::TokenVerdict {
-        match &self.import_words {
-            Some(words) => crate::parse::token_verdict(text, words),
-            None => crate::parse::TokenVerdict::Parse(vec![]),
-        }
+        crate::parse::token_verdict(text, &self.import_words)
     }
 }
 

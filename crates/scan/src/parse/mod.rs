@@ -40,8 +40,3 @@ pub use tokens::{ImportWords, TokenVerdict};
 pub fn token_verdict(source: &str, words: &ImportWords) -> TokenVerdict {
     tokens::token_verdict(source, words)
 }
-
-/// False only when the file's tokens prove that no rule reports anything in it.
-pub fn may_hold_finding(source: &str, words: &ImportWords) -> bool {
-    tokens::may_hold_finding(source, words)
-}

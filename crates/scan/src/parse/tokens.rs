@@ -235,11 +235,6 @@ pub fn token_verdict(src: &str, words: &ImportWords) -> TokenVerdict {
     }
 }
 
-/// True unless the tokens of `src` prove that no rule reports anything in it.
-pub fn may_hold_finding(src: &str, words: &ImportWords) -> bool {
-    token_verdict(src, words) != TokenVerdict::Skip
-}
-
 #[derive(Clone, Copy)]
 enum Arith {
     Strong,
@@ -1547,11 +1542,10 @@ fn spec(b: &[u8], mut i: usize, words: &mut dyn FnMut((usize, usize))) -> Result
 
 #[cfg(test)]
 mod tests {
-    use super::may_hold_finding;
 
     fn m(src: &str) -> bool {
         let words = super::ImportWords::new(vec!["tenacity".into()], vec!["retry".into()], vec!["legacy_retry".into()]);
-        may_hold_finding(src, &words)
+        super::token_verdict(src, &words) != super::TokenVerdict::Skip
     }
 
     #[test]
