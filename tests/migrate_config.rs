@@ -2,29 +2,15 @@
 //! files that do not parse, and `from pkg import legacy_module`. The before/expected pairs themselves are
 //! checked by `migrate_fixtures.rs`; these tests check what the summary says and what the plan controls.
 
+mod common;
+
 use assert_cmd::Command;
-use std::path::{Path, PathBuf};
-
-fn fixture(case: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/migrate").join(case).join("before")
-}
-
-fn copy_tree(from: &Path, to: &Path) {
-    for e in std::fs::read_dir(from).unwrap() {
-        let p = e.unwrap().path();
-        let dest = to.join(p.file_name().unwrap());
-        if p.is_dir() {
-            std::fs::create_dir_all(&dest).unwrap();
-            copy_tree(&p, &dest);
-        } else {
-            std::fs::copy(&p, &dest).unwrap();
-        }
-    }
-}
+use common::{case_tree, migrate_fixtures, write_tree};
+use std::path::Path;
 
 fn copy(case: &str) -> tempfile::TempDir {
     let tmp = tempfile::tempdir().unwrap();
-    copy_tree(&fixture(case), tmp.path());
+    write_tree(&case_tree(&migrate_fixtures().join(case)), tmp.path());
     tmp
 }
 

@@ -1,21 +1,21 @@
 //! `retry-audit migrate` against the fixture pairs in `fixtures/migrate/<case>/{before,expected}`.
 //!
-//! For every case: `--apply` on a copy of `before/` must produce `expected/` byte for byte (`expected/` holds
+//! For every case: `--apply` on a copy of its tree (`common::case_tree`: `fixtures/migrate/shared/` overlaid
+//! with `before/`) must produce `expected/` byte for byte (`expected/` holds
 //! only the files the migration changes; every other file must come out identical to `before/`), every changed
 //! file must compile (`python3 -m py_compile`), a second `--apply` must change nothing and say so, and the
 //! dry-run patch applied with `git apply` (or `patch -p1`) must reproduce `--apply` exactly.
 //! A case's optional `args` file holds extra flags (e.g. `--unsafe-fixes`).
 
+mod common;
+
 use assert_cmd::Command;
+use common::{case_tree, migrate_fixtures, read_tree, write_tree};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-fn fixtures() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/migrate")
-}
-
 fn cases() -> Vec<(String, PathBuf)> {
-    let mut v: Vec<(String, PathBuf)> = std::fs::read_dir(fixtures())
+    let mut v: Vec<(String, PathBuf)> = std::fs::read_dir(migrate_fixtures())
         .unwrap()
         .map(|e| e.unwrap().path())
         .filter(|p| p.join("before").is_dir())
@@ -26,34 +26,9 @@ fn cases() -> Vec<(String, PathBuf)> {
     v
 }
 
-fn read_tree(root: &Path) -> BTreeMap<String, Vec<u8>> {
-    fn go(dir: &Path, root: &Path, out: &mut BTreeMap<String, Vec<u8>>) {
-        for e in std::fs::read_dir(dir).unwrap() {
-            let p = e.unwrap().path();
-            if p.is_dir() {
-                go(&p, root, out);
-            } else {
-                let rel = p.strip_prefix(root).unwrap().to_string_lossy().replace('\\', "/");
-                out.insert(rel, std::fs::read(&p).unwrap());
-            }
-        }
-    }
-    let mut out = BTreeMap::new();
-    go(root, root, &mut out);
-    out
-}
-
-fn copy_tree(from: &Path, to: &Path) {
-    for (rel, bytes) in read_tree(from) {
-        let dest = to.join(&rel);
-        std::fs::create_dir_all(dest.parent().unwrap()).unwrap();
-        std::fs::write(dest, bytes).unwrap();
-    }
-}
-
-/// The whole tree a case must end as: `before/` overlaid with the changed files of `expected/`.
+/// The whole tree a case must end as: its starting tree overlaid with the changed files of `expected/`.
 fn expected_tree(case: &Path) -> BTreeMap<String, Vec<u8>> {
-    let mut tree = read_tree(&case.join("before"));
+    let mut tree = case_tree(case);
     // A case whose files must all stay unchanged has no `expected/` at all.
     if case.join("expected").is_dir() {
         tree.extend(read_tree(&case.join("expected")));
@@ -106,7 +81,7 @@ fn apply_matches_expected_compiles_and_is_idempotent() {
     for (name, case) in cases() {
         let extra = extra_args(&case);
         let tmp = tempfile::tempdir().unwrap();
-        copy_tree(&case.join("before"), tmp.path());
+        write_tree(&case_tree(&case), tmp.path());
         let before = read_tree(tmp.path());
         let out = migrate(tmp.path(), &["--apply"], &extra);
         assert_eq!(out.status.code(), Some(0), "{name}: {}", String::from_utf8_lossy(&out.stderr));
@@ -157,7 +132,7 @@ fn diff_output_is_a_patch_that_reproduces_apply() {
         let tmp = tempfile::tempdir().unwrap();
         let work = tmp.path().join("work");
         std::fs::create_dir(&work).unwrap();
-        copy_tree(&case.join("before"), &work);
+        write_tree(&case_tree(&case), &work);
         let out = migrate(&work, &["--diff"], &extra);
         assert_eq!(out.status.code(), Some(0), "{name}");
         assert!(
@@ -174,18 +149,18 @@ fn diff_output_is_a_patch_that_reproduces_apply() {
 
 #[test]
 fn check_exit_codes() {
-    let case = fixtures().join("multi_name");
+    let case = migrate_fixtures().join("multi_name");
     let tmp = tempfile::tempdir().unwrap();
-    copy_tree(&case.join("before"), tmp.path());
+    write_tree(&case_tree(&case), tmp.path());
     let before = read_tree(tmp.path());
     let out = migrate(tmp.path(), &["--check"], &[]);
     assert_eq!(out.status.code(), Some(1), "{}", String::from_utf8_lossy(&out.stderr));
     assert!(String::from_utf8_lossy(&out.stderr).contains("app/service.py"));
     assert_eq!(read_tree(tmp.path()), before, "--check never writes");
     // Unsafe-only fixes are not pending unless --unsafe-fixes.
-    let case = fixtures().join("import_cycle");
+    let case = migrate_fixtures().join("import_cycle");
     let tmp = tempfile::tempdir().unwrap();
-    copy_tree(&case.join("before"), tmp.path());
+    write_tree(&case_tree(&case), tmp.path());
     assert_eq!(migrate(tmp.path(), &["--check"], &[]).status.code(), Some(0));
     let out = migrate(tmp.path(), &["--check", "--unsafe-fixes"], &[]);
     assert_eq!(out.status.code(), Some(1));
@@ -196,9 +171,9 @@ fn check_exit_codes() {
 
 #[test]
 fn cycle_warning_in_diff_header() {
-    let case = fixtures().join("import_cycle");
+    let case = migrate_fixtures().join("import_cycle");
     let tmp = tempfile::tempdir().unwrap();
-    copy_tree(&case.join("before"), tmp.path());
+    write_tree(&case_tree(&case), tmp.path());
     let out = migrate(tmp.path(), &["--unsafe-fixes"], &[]);
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(stdout.contains("(unsafe)") && stdout.contains("import cycle"), "{stdout}");
@@ -209,9 +184,9 @@ fn cycle_warning_in_diff_header() {
 
 #[test]
 fn json_lists_every_edit() {
-    let case = fixtures().join("rename_use_sites");
+    let case = migrate_fixtures().join("rename_use_sites");
     let tmp = tempfile::tempdir().unwrap();
-    copy_tree(&case.join("before"), tmp.path());
+    write_tree(&case_tree(&case), tmp.path());
     let out = migrate(tmp.path(), &["--format", "json", "--unsafe-fixes"], &[]);
     assert_eq!(out.status.code(), Some(0));
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
@@ -250,9 +225,9 @@ fn json_lists_every_edit() {
 
 #[test]
 fn select_and_ignore_filter_fix_kinds() {
-    let case = fixtures().join("rename_use_sites");
+    let case = migrate_fixtures().join("rename_use_sites");
     let tmp = tempfile::tempdir().unwrap();
-    copy_tree(&case.join("before"), tmp.path());
+    write_tree(&case_tree(&case), tmp.path());
     let out = migrate(tmp.path(), &["--check", "--unsafe-fixes", "--ignore", "rename"], &[]);
     assert_eq!(out.status.code(), Some(0));
     let out = migrate(tmp.path(), &["--check", "--unsafe-fixes", "--select", "RTY009"], &[]);
@@ -264,9 +239,9 @@ fn file_changed_since_read_is_not_written_and_mode_is_kept() {
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
-        let case = fixtures().join("alias");
+        let case = migrate_fixtures().join("alias");
         let tmp = tempfile::tempdir().unwrap();
-        copy_tree(&case.join("before"), tmp.path());
+        write_tree(&case_tree(&case), tmp.path());
         let f = tmp.path().join("app/service.py");
         std::fs::set_permissions(&f, std::fs::Permissions::from_mode(0o640)).unwrap();
         let out = migrate(tmp.path(), &["--apply"], &[]);

@@ -1,0 +1,47 @@
+//! Fixture trees shared by the migrate tests.
+//!
+//! A case's tree is `fixtures/migrate/shared/` (the canonical module most cases need) overlaid with the case's
+//! `before/`; a case with a `no_shared` file scans `before/` alone.
+
+#![allow(dead_code)] // each test crate uses its own subset
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+pub fn migrate_fixtures() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/migrate")
+}
+
+/// Every file under `root`, by `/`-separated relative path.
+pub fn read_tree(root: &Path) -> BTreeMap<String, Vec<u8>> {
+    fn go(dir: &Path, root: &Path, out: &mut BTreeMap<String, Vec<u8>>) {
+        for e in std::fs::read_dir(dir).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                go(&p, root, out);
+            } else {
+                let rel = p.strip_prefix(root).unwrap().to_string_lossy().replace('\\', "/");
+                out.insert(rel, std::fs::read(&p).unwrap());
+            }
+        }
+    }
+    let mut out = BTreeMap::new();
+    go(root, root, &mut out);
+    out
+}
+
+/// The tree a migrate case starts from: `shared/` (unless the case opts out) overlaid with `before/`.
+pub fn case_tree(case: &Path) -> BTreeMap<String, Vec<u8>> {
+    let mut tree =
+        if case.join("no_shared").exists() { BTreeMap::new() } else { read_tree(&migrate_fixtures().join("shared")) };
+    tree.extend(read_tree(&case.join("before")));
+    tree
+}
+
+pub fn write_tree(tree: &BTreeMap<String, Vec<u8>>, to: &Path) {
+    for (rel, bytes) in tree {
+        let dest = to.join(rel);
+        std::fs::create_dir_all(dest.parent().unwrap()).unwrap();
+        std::fs::write(dest, bytes).unwrap();
+    }
+}
