@@ -1,10 +1,12 @@
 //! retry-audit: a thin CLI over the scan, policy and fix libraries.
 //!
 //! Every subcommand lives in `cmd/` and returns the process exit code; `main` only parses arguments
-//! and maps errors to exit code 2 (usage / config errors), as ruff does.
+//! and maps errors to exit code 2 (usage / config errors), as ruff does; a closed output pipe exits
+//! quietly with 141.
 
 mod cmd;
 mod config;
+mod output;
 mod report;
 
 use clap::{Parser, Subcommand};
@@ -40,6 +42,7 @@ enum Command {
 }
 
 fn main() {
+    output::install_panic_hook();
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Inventory(args) => cmd::inventory::run(args),
@@ -53,8 +56,11 @@ fn main() {
     match result {
         Ok(code) => std::process::exit(code),
         Err(err) => {
-            eprintln!("retry-audit: error: {err:#}");
-            std::process::exit(2);
+            let (code, message) = output::exit_for(&err);
+            if let Some(m) = message {
+                eprintln!("{m}");
+            }
+            std::process::exit(code);
         }
     }
 }

@@ -143,11 +143,16 @@ fn files_that_do_not_parse_are_counted_and_listed() {
     let tmp = copy("not_rewritten");
     let (code, _, stderr) = migrate(tmp.path(), &["--apply"]);
     assert_eq!(code, 0);
-    assert!(stderr.contains("left alone 1 file(s) that do not parse"), "{stderr}");
-    assert!(stderr.contains("  myapp/broken.py: line 2:"), "{stderr}");
+    assert!(stderr.contains("could not consider 1 file(s)"), "{stderr}");
+    assert!(stderr.contains("  myapp/broken.py:2: parse-error: "), "{stderr}");
     let (_, stdout, _) = migrate(tmp.path(), &["--format", "json"]);
     let v: serde_json::Value = serde_json::from_str(&stdout).unwrap();
-    assert_eq!(v["unparsable"][0]["path"], "myapp/broken.py", "{v:#}");
+    assert_eq!(v["not_considered"][0]["path"], "myapp/broken.py", "{v:#}");
+    assert_eq!(v["not_considered"][0]["kind"], "parse-error", "{v:#}");
+    assert_eq!(v["not_considered"][0]["line"], 2, "{v:#}");
+    // A gate never passes what it could not read.
+    let (code, _, _) = migrate(tmp.path(), &["--check"]);
+    assert_eq!(code, 1);
 }
 
 #[test]

@@ -302,12 +302,7 @@ pub fn run(args: Args) -> anyhow::Result<i32> {
         Some(file) => {
             std::fs::write(file, &text).map_err(|e| anyhow!("{}: cannot write report: {e}", file.display()))?
         }
-        None => {
-            use std::io::Write;
-            let mut out = std::io::stdout().lock();
-            let _ = out.write_all(text.as_bytes());
-            let _ = out.flush();
-        }
+        None => crate::output::emit(text.as_bytes())?,
     }
     if (args.output.is_some() || args.format != Format::Text) && !args.scan.quiet {
         eprintln!("{}", report.summary_line());

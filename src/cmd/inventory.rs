@@ -1,4 +1,5 @@
 //! `retry-audit inventory`: every retry implementation, reported against the plan.
+use crate::output::say;
 use super::common::ScanArgs;
 use crate::report;
 
@@ -27,6 +28,6 @@ pub fn run(args: Args) -> anyhow::Result<i32> {
         Format::Json => serde_json::to_string_pretty(&inv.to_json())? + "\n",
         Format::Markdown => report::markdown::render(&inv),
     };
-    print!("{out}");
+    say!("{out}");
     Ok(0)
 }

@@ -3,11 +3,14 @@
 //!
 //! Dry run by default: a unified diff per file (a valid patch for `git apply` / `patch -p1`) on stdout and a
 //! summary on stderr. `--apply` writes atomically, `--check` exits 1 when fixes are pending.
+use crate::output::sayln;
 
 use crate::cmd::common::ScanArgs;
 use retry_audit_fix::{compute, render_patch, write_change, Options, Outcome, Problem};
 use retry_audit_scan::finding::Applicability;
-use std::io::{IsTerminal, Write};
+use std::collections::BTreeSet;
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 #[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
@@ -75,44 +78,91 @@ pub fn run(args: Args) -> anyhow::Result<i32> {
         select: args.select.clone(),
         ignore: args.ignore.clone(),
         max_passes: args.max_passes,
+        max_file_size: opts.max_file_size,
+        write_roots: write_roots(&roots),
     };
     let mut outcome = compute(&result, &walked.files, &data, &fix_opts);
 
-    let mut written = 0usize;
+    let mut writes = Writes::default();
     if args.apply {
-        let mut failed: Vec<Problem> = Vec::new();
+        // Ctrl-C or a termination signal during the writes: the file being written stays as it was and its
+        // temporary file is removed.
+        let _ = ctrlc::set_handler(|| {
+            retry_audit_fix::write::interrupt();
+            eprintln!("\nretry-audit migrate: interrupted; files not yet written were left as they were");
+            std::process::exit(130);
+        });
+        let dirs: BTreeSet<&Path> = walked.files.iter().filter_map(|f| f.path.parent()).collect();
+        for p in retry_audit_fix::write::remove_stale_temps(dirs) {
+            let message = "removed a temporary file an interrupted run left behind".to_string();
+            outcome.notes.push(Problem { path: p.display().to_string(), message });
+        }
         outcome.changes.retain(|c| match write_change(c) {
-            Ok(()) => {
-                written += 1;
+            Ok(written) => {
+                writes.fixes += c.fixes.len();
+                writes.files += 1;
+                for message in written.notes {
+                    outcome.notes.push(Problem { path: c.display.clone(), message });
+                }
                 true
             }
             Err(message) => {
-                failed.push(Problem { path: c.display.clone(), message });
+                writes.failed_fixes += c.fixes.len();
+                writes.failed.push(Problem { path: c.display.clone(), message });
                 false
             }
         });
-        outcome.problems.extend(failed);
-        outcome.problems.sort();
+        outcome.notes.sort();
     }
 
     let pending = !outcome.changes.is_empty();
     match args.format {
-        Format::Json => print_json(&outcome, &args)?,
+        Format::Json => print_json(&outcome, &args, &writes)?,
         Format::Text => {
-            let mut stdout = std::io::stdout().lock();
             if !args.apply && !args.check {
                 let color = std::io::stdout().is_terminal();
+                let mut patch = Vec::new();
                 for c in &outcome.changes {
-                    stdout.write_all(&render_patch(c, color))?;
+                    patch.extend(render_patch(c, color));
                 }
+                crate::output::emit(&patch)?;
             }
-            stdout.flush()?;
             if !args.diff {
-                eprint!("{}", summary(&outcome, &args, written));
+                eprint!("{}", summary(&outcome, &args, &writes));
             }
         }
     }
-    Ok(if args.check && pending { 1 } else { 0 })
+    Ok(if !writes.failed.is_empty() {
+        2
+    } else if args.check && (pending || !outcome.not_considered.is_empty()) {
+        1
+    } else {
+        0
+    })
+}
+
+/// What `--apply` wrote and failed to write.
+#[derive(Default)]
+struct Writes {
+    files: usize,
+    fixes: usize,
+    failed_fixes: usize,
+    failed: Vec<Problem>,
+}
+
+/// The directories files may be written in: each root, symlinks resolved (a file root: its directory).
+fn write_roots(roots: &[PathBuf]) -> Vec<PathBuf> {
+    roots
+        .iter()
+        .filter_map(|r| {
+            let real = std::fs::canonicalize(r).ok()?;
+            if real.is_dir() {
+                Some(real)
+            } else {
+                std::fs::canonicalize(r.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."))).ok()
+            }
+        })
+        .collect()
 }
 
 fn applicability_str(a: Applicability) -> &'static str {
@@ -123,7 +173,7 @@ fn applicability_str(a: Applicability) -> &'static str {
     }
 }
 
-fn print_json(outcome: &Outcome, args: &Args) -> anyhow::Result<()> {
+fn print_json(outcome: &Outcome, args: &Args, writes: &Writes) -> anyhow::Result<()> {
     let mut edits = Vec::new();
     for c in &outcome.changes {
         for f in &c.fixes {
@@ -156,33 +206,49 @@ fn print_json(outcome: &Outcome, args: &Args) -> anyhow::Result<()> {
         "unsafe_withheld": outcome.unsafe_withheld,
         "withheld": outcome.withheld,
         "problems": outcome.problems,
-        "unparsable": outcome.unparsable,
+        "not_considered": outcome.not_considered,
+        "write_failures": writes.failed,
+        "notes": outcome.notes,
     });
-    println!("{}", serde_json::to_string_pretty(&doc)?);
+    sayln!("{}", serde_json::to_string_pretty(&doc)?);
     Ok(())
 }
 
-fn summary(outcome: &Outcome, args: &Args, written: usize) -> String {
+fn summary(outcome: &Outcome, args: &Args, writes: &Writes) -> String {
     let mut s = String::new();
     let n = outcome.fix_count();
-    if outcome.changes.is_empty() {
+    if outcome.changes.is_empty() && writes.failed.is_empty() {
         s.push_str("retry-audit migrate: no fixes to apply; nothing to change.\n");
+    } else if args.apply {
+        let kinds: Vec<String> = outcome.by_kind().iter().map(|(k, v)| format!("{k} {v}")).collect();
+        let kinds = if kinds.is_empty() { String::new() } else { format!(" ({})", kinds.join(", ")) };
+        s.push_str(&format!("retry-audit migrate: {} fix(es) applied to {} file(s){kinds}\n", writes.fixes, writes.files));
+        for c in &outcome.changes {
+            s.push_str(&format!("  {} ({} fix(es))\n", c.display, c.fixes.len()));
+        }
+        if !writes.failed.is_empty() {
+            s.push_str(&format!(
+                "error: {} fix(es) in {} file(s) could not be written; those files are unchanged:\n",
+                writes.failed_fixes,
+                writes.failed.len()
+            ));
+            for p in &writes.failed {
+                s.push_str(&format!("  {}: {}\n", p.path, p.message));
+            }
+        }
     } else {
         let kinds: Vec<String> = outcome.by_kind().iter().map(|(k, v)| format!("{k} {v}")).collect();
-        let verb = if args.apply {
-            format!("applied to {written} file(s)")
-        } else {
-            format!("pending in {} file(s)", outcome.changes.len())
-        };
-        s.push_str(&format!("retry-audit migrate: {n} fix(es) {verb} ({})\n", kinds.join(", ")));
-        if args.check || args.apply {
+        s.push_str(&format!(
+            "retry-audit migrate: {n} fix(es) pending in {} file(s) ({})\n",
+            outcome.changes.len(),
+            kinds.join(", ")
+        ));
+        if args.check {
             for c in &outcome.changes {
                 s.push_str(&format!("  {} ({} fix(es))\n", c.display, c.fixes.len()));
             }
         }
-        if !args.apply {
-            s.push_str("  review the diff, then run with --apply\n");
-        }
+        s.push_str("  review the diff, then run with --apply\n");
     }
     if !outcome.skipped.is_empty() {
         s.push_str(&format!("skipped {} fix(es):\n", outcome.skipped.len()));
@@ -199,14 +265,18 @@ fn summary(outcome: &Outcome, args: &Args, written: usize) -> String {
             s.push_str(&format!("  {}:{}: {} {}: {}\n", k.path, k.line, k.rule, k.fix_kind, k.reason));
         }
     }
-    if !outcome.unparsable.is_empty() {
+    if !outcome.not_considered.is_empty() {
         s.push_str(&format!(
-            "left alone {} file(s) that do not parse (files with syntax errors are never touched):\n",
-            outcome.unparsable.len()
+            "could not consider {} file(s) (never touched; any fixes they need are not known):\n",
+            outcome.not_considered.len()
         ));
-        for p in &outcome.unparsable {
-            s.push_str(&format!("  {}: {}\n", p.path, p.message));
+        for p in &outcome.not_considered {
+            let at = if p.line > 0 { format!(":{}", p.line) } else { String::new() };
+            s.push_str(&format!("  {}{at}: {}: {}\n", p.path, p.kind, p.message));
         }
+    }
+    for p in &outcome.notes {
+        s.push_str(&format!("note: {}: {}\n", p.path, p.message));
     }
     for p in &outcome.problems {
         s.push_str(&format!("error: {}: {}\n", p.path, p.message));

@@ -2,6 +2,7 @@
 //!
 //! Exit codes: 0 on success; 1 when `translate` finds no exact canonical policy; 2 for bad
 //! arguments, an unknown domain, a bad policy file or a bad outcome script (via `main`).
+use crate::output::{say, sayln};
 
 use std::path::{Path, PathBuf};
 
@@ -101,8 +102,8 @@ pub fn run(args: Args) -> anyhow::Result<i32> {
             let steps = parse_outcomes(&outcomes)?;
             let trace = simulate(&policy, &steps, seed)?;
             match format {
-                TraceFormat::Json => println!("{}", serde_json::to_string_pretty(&trace)?),
-                TraceFormat::Table => print_trace(&name, &policy, &trace),
+                TraceFormat::Json => sayln!("{}", serde_json::to_string_pretty(&trace)?),
+                TraceFormat::Table => print_trace(&name, &policy, &trace)?,
             }
             Ok(0)
         }
@@ -114,7 +115,7 @@ pub fn run(args: Args) -> anyhow::Result<i32> {
                     std::fs::write(&path, text).with_context(|| format!("cannot write {}", path.display()))?;
                     eprintln!("wrote {} vectors to {}", file.vectors.len(), path.display());
                 }
-                None => print!("{text}"),
+                None => say!("{text}"),
             }
             Ok(0)
         }
@@ -215,24 +216,24 @@ fn show(domain: Option<&str>, format: ShowFormat) -> anyhow::Result<i32> {
             .map(String::from)
             .to_vec()];
             rows.extend(selected.iter().map(|p| preset_row(&p.domain, &p.policy)));
-            print!("{}", table(&rows));
+            say!("{}", table(&rows));
         }
         (ShowFormat::Json, Some(_)) => {
-            println!("{}", serde_json::to_string_pretty(&selected[0].policy)?)
+            sayln!("{}", serde_json::to_string_pretty(&selected[0].policy)?)
         }
         (ShowFormat::Json, None) => {
             let all: Vec<_> = selected
                 .iter()
                 .map(|p| json!({"domain": p.domain, "aliases": p.aliases, "policy": p.policy}))
                 .collect();
-            println!("{}", serde_json::to_string_pretty(&all)?);
+            sayln!("{}", serde_json::to_string_pretty(&all)?);
         }
-        (ShowFormat::Toml, Some(_)) => print!("{}", toml::to_string(&selected[0].policy)?),
+        (ShowFormat::Toml, Some(_)) => say!("{}", toml::to_string(&selected[0].policy)?),
         (ShowFormat::Toml, None) => {
             for p in selected {
-                println!("[{}]", p.domain);
-                print!("{}", toml::to_string(&p.policy)?);
-                println!();
+                sayln!("[{}]", p.domain);
+                say!("{}", toml::to_string(&p.policy)?);
+                sayln!();
             }
         }
     }
@@ -256,9 +257,9 @@ fn print_schedule(name: &str, policy: &RetryPolicy, seed: u64, attempts_until: O
     let steps = vec![retry_audit_policy::Step::err("Exception"); policy.max_attempts as usize];
     let trace = simulate(&policy, &steps, seed)?;
     let capped = schedule(&policy);
-    println!("policy: {name}: {policy}");
+    sayln!("policy: {name}: {policy}");
     if policy.effective_jitter_range() > 0.0 {
-        println!("seed: {seed}");
+        sayln!("seed: {seed}");
     }
     let mut rows = vec![["attempt", "starts at", "capped delay", "sleep", "cumulative"].map(String::from).to_vec()];
     for a in &trace.attempts {
@@ -271,19 +272,19 @@ fn print_schedule(name: &str, policy: &RetryPolicy, seed: u64, attempts_until: O
             secs(a.start + a.duration + a.sleep.unwrap_or(0.0)),
         ]);
     }
-    print!("{}", table(&rows));
+    say!("{}", table(&rows));
     let stop = match trace.result {
         FinalResult::Exhausted => format!("stops: after attempt {} (max_attempts)", trace.attempts_made),
         FinalResult::Deadline => format!("stops: deadline after attempt {}: {}", trace.attempts_made, trace.reason),
         other => format!("stops: {} ({})", other.name(), trace.reason),
     };
     let budget = policy.total_timeout.map_or(String::new(), |t| format!(" of total_timeout {} s", secs(t)));
-    println!("{stop}; elapsed {} s{budget}", secs(trace.elapsed));
+    sayln!("{stop}; elapsed {} s{budget}", secs(trace.elapsed));
     Ok(0)
 }
 
-fn print_trace(name: &str, policy: &RetryPolicy, trace: &Trace) {
-    println!("policy: {name}: {policy}");
+fn print_trace(name: &str, policy: &RetryPolicy, trace: &Trace) -> anyhow::Result<()> {
+    sayln!("policy: {name}: {policy}");
     let mut rows = vec![["attempt", "start", "duration", "outcome", "verdict", "rule", "breaker", "sleep"]
         .map(String::from)
         .to_vec()];
@@ -306,14 +307,15 @@ fn print_trace(name: &str, policy: &RetryPolicy, trace: &Trace) {
             a.sleep.map_or("-".into(), secs),
         ]);
     }
-    print!("{}", table(&rows));
-    println!(
+    say!("{}", table(&rows));
+    sayln!(
         "result: {} after {} attempt(s), elapsed {} s ({})",
         trace.result.name(),
         trace.attempts_made,
         secs(trace.elapsed),
         trace.reason
     );
+    Ok(())
 }
 
 fn translate(config: &str, format: TraceFormat) -> anyhow::Result<i32> {
@@ -328,27 +330,27 @@ fn translate(config: &str, format: TraceFormat) -> anyhow::Result<i32> {
             "schedule": policy.map(schedule_preview),
             "reasons": t.translation.reasons(),
         });
-        println!("{}", serde_json::to_string_pretty(&out)?);
+        sayln!("{}", serde_json::to_string_pretty(&out)?);
     } else {
         match &t.translation {
             Translation::Exact(p) => {
-                println!("exact ({}): {p}", t.library);
+                sayln!("exact ({}): {p}", t.library);
             }
             Translation::Inexact { closest, reasons } => {
-                println!("inexact ({}): no canonical policy has exactly this behaviour", t.library);
+                sayln!("inexact ({}): no canonical policy has exactly this behaviour", t.library);
                 for r in reasons {
-                    println!("  - {r}");
+                    sayln!("  - {r}");
                 }
                 match closest {
-                    Some(p) => println!("closest: {p}"),
-                    None => println!("closest: none"),
+                    Some(p) => sayln!("closest: {p}"),
+                    None => sayln!("closest: none"),
                 }
             }
         }
         if let Some(p) = policy {
             let preview: Vec<String> = schedule_preview(p).iter().map(|d| secs(*d)).collect();
             let more = if p.max_attempts as usize > PREVIEW + 1 { ", ..." } else { "" };
-            println!("schedule (jitter off): [{}{more}]", preview.join(", "));
+            sayln!("schedule (jitter off): [{}{more}]", preview.join(", "));
         }
     }
     Ok(if exact { 0 } else { 1 })

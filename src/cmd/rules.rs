@@ -1,4 +1,5 @@
 //! `retry-audit rules`: the rule catalogue; `--explain CODE` prints a rule's documentation.
+use crate::output::sayln;
 use retry_audit_scan::detect::rules::{by_code, REGISTRY};
 
 #[derive(clap::Args)]
@@ -12,7 +13,7 @@ pub fn run(args: Args) -> anyhow::Result<i32> {
     match args.explain {
         Some(code) => match by_code(&code) {
             Some(rule) => {
-                println!("{} ({})\n\n{}", rule.code, rule.kind.as_str(), rule.doc());
+                sayln!("{} ({})\n\n{}", rule.code, rule.kind.as_str(), rule.doc());
                 Ok(0)
             }
             None => anyhow::bail!("unknown rule {code:?}; `retry-audit rules` lists them"),
@@ -21,7 +22,7 @@ pub fn run(args: Args) -> anyhow::Result<i32> {
             for rule in REGISTRY {
                 let summary = rule.summary();
                 let text = summary.split_once(": ").map(|(_, t)| t).unwrap_or(&summary);
-                println!("{}  {:<20} {}", rule.code, rule.kind.as_str(), text);
+                sayln!("{}  {:<20} {}", rule.code, rule.kind.as_str(), text);
             }
             Ok(0)
         }

@@ -20,11 +20,23 @@ pub struct Options {
     pub ignore: Vec<String>,
     /// Cap on re-scan/re-fix passes per file.
     pub max_passes: usize,
+    /// Files over this many bytes are not read (as in the scan).
+    pub max_file_size: u64,
+    /// Canonical directories the files must really be in (symlinks resolved) to be changed; empty: anywhere.
+    /// A symlink that leads out of the scanned root is reported, never followed for a write.
+    pub write_roots: Vec<PathBuf>,
 }
 
 impl Default for Options {
     fn default() -> Self {
-        Options { unsafe_fixes: false, select: vec![], ignore: vec![], max_passes: 10 }
+        Options {
+            unsafe_fixes: false,
+            select: vec![],
+            ignore: vec![],
+            max_passes: 10,
+            max_file_size: retry_audit_scan::DEFAULT_MAX_FILE_SIZE,
+            write_roots: vec![],
+        }
     }
 }
 
@@ -77,9 +89,12 @@ pub struct AppliedFix {
 pub struct FileChange {
     pub display: String,
     pub path: PathBuf,
-    /// Path used in the patch (`a/<patch_path>`): relative to the current directory.
-    pub patch_path: String,
+    /// Path used in the patch (`a/<patch_path>`): relative to the current directory, the name's own bytes
+    /// (quoted as `git` quotes names when the patch is rendered).
+    pub patch_path: Vec<u8>,
     pub original: Vec<u8>,
+    /// Identity, size and mtime of the file when `original` was read (checked again before writing).
+    pub stamp: Option<crate::write::FileStamp>,
     pub source: SourceFile,
     pub new_text: String,
     pub new_bytes: Vec<u8>,
@@ -103,6 +118,18 @@ pub struct Problem {
     pub message: String,
 }
 
+/// A file migrate could not consider at all (so a fix it needs may be missing): unreadable, too large, a
+/// special file, not decodable, not parsable, too deep, or a symlink out of the scanned root.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq, PartialOrd, Ord)]
+pub struct NotConsidered {
+    pub path: String,
+    /// The diagnostic kind (`parse-error`, `too-large`, ...) or `outside-root`.
+    pub kind: String,
+    /// 1-based; 0 for the whole file.
+    pub line: u32,
+    pub message: String,
+}
+
 #[derive(Debug, Default)]
 pub struct Outcome {
     pub changes: Vec<FileChange>,
@@ -113,8 +140,11 @@ pub struct Outcome {
     /// in place after `--apply` is accounted for with a reason.
     pub withheld: Vec<Skipped>,
     pub problems: Vec<Problem>,
-    /// Files left alone because they do not parse (or decode): syntax errors are never touched.
-    pub unparsable: Vec<Problem>,
+    /// Files left alone because they could not be read, decoded or parsed (syntax errors are never touched),
+    /// or lead out of the scanned root.
+    pub not_considered: Vec<NotConsidered>,
+    /// For the record: files reached by more than one path (edited once) and the like.
+    pub notes: Vec<Problem>,
 }
 
 impl Outcome {
@@ -164,8 +194,8 @@ fn line_of(text: &str, off: u32) -> u32 {
     1 + text.as_bytes()[..off as usize].iter().filter(|b| **b == b'\n').count() as u32
 }
 
-/// Path relative to the current directory, `/`-separated (for `a/` / `b/` patch headers).
-pub fn patch_path(path: &std::path::Path) -> String {
+/// Path relative to the current directory, `/`-separated, in its own bytes (for `a/` / `b/` patch headers).
+pub fn patch_path(path: &std::path::Path) -> Vec<u8> {
     let p = if path.is_absolute() {
         std::env::current_dir()
             .ok()
@@ -174,24 +204,31 @@ pub fn patch_path(path: &std::path::Path) -> String {
     } else {
         path.to_path_buf()
     };
-    let comps: Vec<String> = p
+    let comps: Vec<&[u8]> = p
         .components()
         .filter(|c| !matches!(c, std::path::Component::CurDir))
-        .map(|c| c.as_os_str().to_string_lossy().into_owned())
+        .map(|c| c.as_os_str().as_encoded_bytes())
         .collect();
-    comps.join("/")
+    comps.join(&b'/')
 }
 
-/// Compute every file's change (nothing is written).
+/// Compute every file's change (nothing is written). Runs on the scanner's deep-stack pool, like the scan.
 pub fn compute(result: &ScanResult, files: &[FileEntry], data: &RuleData, opts: &Options) -> Outcome {
+    retry_audit_scan::pool().install(|| compute_here(result, files, data, opts))
+}
+
+fn compute_here(result: &ScanResult, files: &[FileEntry], data: &RuleData, opts: &Options) -> Outcome {
     let mut outcome = Outcome::default();
-    use retry_audit_scan::diagnostic::DiagnosticKind;
+    // Every diagnostic of the scan is a file (or directory) whose fixes cannot be known.
     for d in &result.diagnostics {
-        if matches!(d.kind, DiagnosticKind::ParseError | DiagnosticKind::DecodeError) {
-            let at = if d.line > 0 { format!("line {}: ", d.line) } else { String::new() };
-            outcome.unparsable.push(Problem { path: d.path.clone(), message: format!("{at}{}", d.message) });
-        }
+        outcome.not_considered.push(NotConsidered {
+            path: d.path.clone(),
+            kind: d.kind.as_str().to_string(),
+            line: d.line,
+            message: d.message.clone(),
+        });
     }
+    let mut seen = BTreeMap::new();
     let by_display: BTreeMap<&str, &FileEntry> = files.iter().map(|f| (f.display.as_str(), f)).collect();
     let mut per_file: BTreeMap<&str, Vec<&Finding>> = BTreeMap::new();
     for f in &result.findings {
@@ -208,14 +245,28 @@ pub fn compute(result: &ScanResult, files: &[FileEntry], data: &RuleData, opts: 
             continue;
         }
         let entry = entry.expect("checked");
-        fix_file(entry, data, opts, &mut outcome);
+        fix_file(entry, data, opts, &mut seen, &mut outcome);
     }
     outcome.skipped.sort();
     outcome.skipped.dedup();
     outcome.problems.sort();
-    outcome.unparsable.sort();
-    outcome.unparsable.dedup_by(|a, b| a.path == b.path);
+    outcome.not_considered.sort();
+    outcome.not_considered.dedup_by(|a, b| a.path == b.path);
+    outcome.notes.sort();
     outcome
+}
+
+/// Is `path`, symlinks resolved, inside one of `roots`? The real path when it is not.
+fn outside_roots(path: &std::path::Path, roots: &[PathBuf]) -> Result<(), String> {
+    if roots.is_empty() {
+        return Ok(());
+    }
+    let real = std::fs::canonicalize(path).map_err(|e| format!("cannot resolve: {e}"))?;
+    if roots.iter().any(|r| real.starts_with(r)) {
+        Ok(())
+    } else {
+        Err(real.display().to_string())
+    }
 }
 
 /// RTY005 library decorators get their fix here (the codemod lives in `detect::fixes::decorator`).
@@ -253,23 +304,48 @@ fn skipped_of(findings: &[&Finding], opts: &Options) -> Vec<Skipped> {
         .collect()
 }
 
-fn fix_file(entry: &FileEntry, data: &RuleData, opts: &Options, outcome: &mut Outcome) {
-    fix_file_with(entry, data, opts, outcome, &|_, _| {});
+/// Files already fixed, by identity (device, inode): a file reached by two paths is edited once.
+type Seen = BTreeMap<(u64, u64), String>;
+
+fn fix_file(entry: &FileEntry, data: &RuleData, opts: &Options, seen: &mut Seen, outcome: &mut Outcome) {
+    fix_file_with(entry, data, opts, seen, outcome, &|_, _| {});
 }
 
 /// Called on each pass's findings after the fixes are attached (tests inject fake fixes through it).
 type FindingsHook<'h> = dyn Fn(usize, &mut Vec<Finding>) + 'h;
 
-fn fix_file_with(entry: &FileEntry, data: &RuleData, opts: &Options, outcome: &mut Outcome, hook: &FindingsHook) {
+fn fix_file_with(
+    entry: &FileEntry,
+    data: &RuleData,
+    opts: &Options,
+    seen: &mut Seen,
+    outcome: &mut Outcome,
+    hook: &FindingsHook,
+) {
     let display = entry.display.clone();
     let problem = |m: String| Problem { path: display.clone(), message: m };
-    let original = match std::fs::read(&entry.path) {
-        Ok(b) => b,
-        Err(e) => return outcome.problems.push(problem(format!("cannot read: {e}"))),
+    let not_considered = |kind: &str, line: u32, message: String| NotConsidered {
+        path: display.clone(),
+        kind: kind.to_string(),
+        line,
+        message,
     };
+    if let Err(real) = outside_roots(&entry.path, &opts.write_roots) {
+        let message = format!("a symlink to {real}, outside the scanned root; not changed");
+        return outcome.not_considered.push(not_considered("outside-root", 0, message));
+    }
+    let (original, stamp) = match retry_audit_scan::read::read_regular(&entry.path, opts.max_file_size) {
+        Ok((bytes, meta)) => (bytes, crate::write::FileStamp::of(&meta)),
+        Err(e) => return outcome.not_considered.push(not_considered(e.kind().as_str(), 0, e.message())),
+    };
+    if let Some(first) = seen.get(&(stamp.dev, stamp.ino)) {
+        let message = format!("the same file as {first} (reached by two paths); edited once, as {first}");
+        return outcome.notes.push(problem(message));
+    }
+    seen.insert((stamp.dev, stamp.ino), display.clone());
     let source = match decode(&original) {
         Ok(s) => s,
-        Err(e) => return outcome.problems.push(problem(format!("cannot decode: {}", e.message))),
+        Err(e) => return outcome.not_considered.push(not_considered("decode-error", e.line, e.message)),
     };
     let mut text = source.text.clone();
     let mut applied: Vec<AppliedFix> = Vec::new();
@@ -291,7 +367,12 @@ fn fix_file_with(entry: &FileEntry, data: &RuleData, opts: &Options, outcome: &m
             if pass > 1 {
                 outcome.problems.push(problem("rewritten file no longer analyses; left untouched".into()));
             } else {
-                outcome.unparsable.push(problem("does not parse".into()));
+                let (kind, line, message) = analysis
+                    .diagnostics
+                    .first()
+                    .map(|d| (d.kind.as_str(), d.line, d.message.clone()))
+                    .unwrap_or(("parse-error", 0, "does not parse".into()));
+                outcome.not_considered.push(not_considered(kind, line, message));
             }
             return;
         }
@@ -412,6 +493,7 @@ fn fix_file_with(entry: &FileEntry, data: &RuleData, opts: &Options, outcome: &m
         patch_path: patch_path(&entry.path),
         path: entry.path.clone(),
         original,
+        stamp: Some(stamp),
         source,
         new_text: text,
         new_bytes,
@@ -460,7 +542,7 @@ mod tests {
                 }
             }
         };
-        fix_file_with(&entry, &data, &Options::default(), &mut outcome, &broken);
+        fix_file_with(&entry, &data, &Options::default(), &mut Seen::new(), &mut outcome, &broken);
         assert!(outcome.changes.is_empty(), "no change is offered");
         assert_eq!(outcome.problems.len(), 1, "{:?}", outcome.problems);
         assert!(outcome.problems[0].message.contains("does not parse"), "{:?}", outcome.problems);

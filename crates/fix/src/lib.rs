@@ -9,15 +9,16 @@
 //!    ("did not converge"). Files that do not parse never get fixes.
 //! 2. [`render_patch`]: a `git apply` / `patch -p1` compatible unified diff (similar), in the file's own
 //!    encoding, BOM and line endings.
-//! 3. [`write_change`]: temp file in the same directory + fsync + rename, mode kept; a file whose bytes
-//!    changed since they were read is skipped.
+//! 3. [`write_change`]: an atomic replace that cannot lose a concurrent write (see `write`): owner, group,
+//!    mode and extended attributes kept, hard links never split, a file changed since it was read refused.
 
 pub mod apply;
 pub mod diff;
 pub mod write;
 
 pub use apply::{
-    apply_edits, compute, conflicts, AppliedEdit, AppliedFix, FileChange, Options, Outcome, Problem, Skipped,
+    apply_edits, compute, conflicts, AppliedEdit, AppliedFix, FileChange, NotConsidered, Options, Outcome, Problem,
+    Skipped,
 };
 pub use diff::render_patch;
-pub use write::write_change;
+pub use write::{write_change, Written};

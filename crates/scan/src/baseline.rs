@@ -85,6 +85,32 @@ impl Baseline {
                 b.version
             ));
         }
+        // The same finding recorded twice (a union merge, two branches re-recording) would be summed into
+        // extra allowance: a second identical finding would pass the gate. Refuse it, naming both places.
+        let headers: Vec<usize> = text
+            .lines()
+            .enumerate()
+            .filter(|(_, l)| l.trim_start().starts_with("[[finding]]"))
+            .map(|(i, _)| i + 1)
+            .collect();
+        let mut first: HashMap<(&str, &str, &str, &str), usize> = HashMap::new();
+        for (i, e) in b.entries.iter().enumerate() {
+            let key = (e.path.as_str(), e.rule.as_str(), e.symbol.as_str(), e.fingerprint.as_str());
+            if let Some(&j) = first.get(&key) {
+                let line = |k: usize| headers.get(k).copied().unwrap_or(0);
+                return Err(format!(
+                    "{file}: line {}: finding: duplicate entry for {} {} {} (fingerprint {}), first at line {}; \
+                     remove one (re-record with `retry-audit baseline --write`)",
+                    line(i),
+                    e.rule,
+                    e.path,
+                    e.symbol,
+                    e.fingerprint,
+                    line(j)
+                ));
+            }
+            first.insert(key, i);
+        }
         Ok(b.normalized())
     }
 
@@ -251,5 +277,17 @@ mod tests {
         assert!(err.starts_with("b.toml: line 7") && err.contains("bogus"), "{err}");
         let err = Baseline::parse("b.toml", "version = 7\n").unwrap_err();
         assert!(err.contains("line 1") && err.contains("version"), "{err}");
+    }
+
+    #[test]
+    fn duplicate_entries_are_refused_not_summed() {
+        let entry = "[[finding]]\npath = \"a.py\"\nrule = \"RTY003\"\nsymbol = \"a.f\"\nfingerprint = \"00ff\"\ncount = 1\n";
+        let text = format!("version = 1\n\n{entry}\n{entry}");
+        let err = Baseline::parse("b.toml", &text).unwrap_err();
+        assert_eq!(
+            err,
+            "b.toml: line 10: finding: duplicate entry for RTY003 a.py a.f (fingerprint 00ff), first at line 3; \
+             remove one (re-record with `retry-audit baseline --write`)"
+        );
     }
 }

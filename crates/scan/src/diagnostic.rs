@@ -8,7 +8,11 @@ use serde::Serialize;
 pub enum DiagnosticKind {
     ParseError,
     DecodeError,
+    /// Nesting past the limits of `parse::depth` (never handed to the parser).
+    TooDeep,
     TooLarge,
+    /// A FIFO, device, socket or directory where a source file was expected.
+    SpecialFile,
     Unreadable,
     InternalError,
 }
@@ -18,7 +22,9 @@ impl DiagnosticKind {
         match self {
             DiagnosticKind::ParseError => "parse-error",
             DiagnosticKind::DecodeError => "decode-error",
+            DiagnosticKind::TooDeep => "too-deep",
             DiagnosticKind::TooLarge => "too-large",
+            DiagnosticKind::SpecialFile => "special-file",
             DiagnosticKind::Unreadable => "unreadable",
             DiagnosticKind::InternalError => "internal-error",
         }

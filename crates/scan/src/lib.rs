@@ -74,7 +74,13 @@ pub fn analyse_bytes(
 ) -> FileOutcome {
     if let Some(p) = prefilter {
         if !p.may_match(bytes) {
-            // No finding is possible; suppression comments in the file are all unused, so still report them.
+            // No finding is possible, but a file that is not readable source must still say so (a gate never
+            // passes what it could not read), and its suppression comments are all unused, so still report them.
+            if let Err((decode, e)) = read::check_source_bytes(bytes) {
+                let kind = if decode { DiagnosticKind::DecodeError } else { DiagnosticKind::ParseError };
+                let diagnostic = Diagnostic { path: display.to_string(), line: e.line, kind, message: e.message };
+                return FileOutcome { diagnostics: vec![diagnostic], ..Default::default() };
+            }
             let suppressions =
                 match memchr::memmem::find(bytes, suppress::MARKER.as_bytes()).and_then(|_| read::decode(bytes).ok()) {
                     Some(src) => suppress::collect(display, &src.text),
@@ -125,13 +131,12 @@ fn analyse_inner(
             return out;
         }
     };
-    if src.text.contains('\0') {
-        let off = src.text.find('\0').unwrap_or(0) as u32;
+    if let Some(line) = read::nul_line(src.text.as_bytes()) {
         out.diagnostics.push(Diagnostic {
             path: display.into(),
-            line: src.lines().line(off),
+            line,
             kind: DiagnosticKind::ParseError,
-            message: "source contains a NUL byte".into(),
+            message: read::NUL_MESSAGE.into(),
         });
         return out;
     }
@@ -148,7 +153,7 @@ fn analyse_inner(
             out.diagnostics.push(Diagnostic {
                 path: display.into(),
                 line: src.lines().line(e.offset),
-                kind: DiagnosticKind::ParseError,
+                kind: if e.too_deep { DiagnosticKind::TooDeep } else { DiagnosticKind::ParseError },
                 message: e.message,
             });
             return out;
@@ -200,59 +205,22 @@ pub fn scan_files(
     result
 }
 
-/// Read one file (size limit first) and analyse it.
+/// Read one file (regular files only, size limit first) and analyse it.
 fn analyse_file(
     entry: &walk::FileEntry,
     opts: &ScanOptions,
     data: &RuleData,
     prefilter: &prefilter::Prefilter,
 ) -> FileOutcome {
-    use std::io::Read;
-    // One open for the size check and the read (a separate `metadata` call is one more system call per file).
-    let mut file = match std::fs::File::open(&entry.path) {
-        Ok(f) => f,
-        Err(e) => return unreadable(&entry.display, &e),
-    };
-    let meta = match file.metadata() {
-        Ok(m) => m,
-        Err(e) => return unreadable(&entry.display, &e),
-    };
-    if meta.len() > opts.max_file_size {
-        return FileOutcome {
-            diagnostics: vec![Diagnostic {
-                path: entry.display.clone(),
-                line: 0,
-                kind: DiagnosticKind::TooLarge,
-                message: format!(
-                    "{} bytes is over the {} byte limit (max-file-size); skipped",
-                    meta.len(),
-                    opts.max_file_size
-                ),
-            }],
-            ..Default::default()
-        };
-    }
-    let mut bytes = Vec::with_capacity(meta.len() as usize + 1);
-    match file.read_to_end(&mut bytes) {
-        Ok(_) => analyse_bytes(&entry.display, &bytes, data, Some(prefilter)),
-        Err(e) => unreadable(&entry.display, &e),
+    match read::read_regular(&entry.path, opts.max_file_size) {
+        Ok((bytes, _)) => analyse_bytes(&entry.display, &bytes, data, Some(prefilter)),
+        Err(failure) => FileOutcome { diagnostics: vec![failure.diagnostic(&entry.display)], ..Default::default() },
     }
 }
 
-fn unreadable(display: &str, e: &std::io::Error) -> FileOutcome {
-    FileOutcome {
-        diagnostics: vec![Diagnostic {
-            path: display.to_string(),
-            line: 0,
-            kind: DiagnosticKind::Unreadable,
-            message: e.to_string(),
-        }],
-        ..Default::default()
-    }
-}
-
-/// Rayon pool with deep stacks: the parser and our lowering recurse on deeply nested expressions.
-fn pool() -> &'static rayon::ThreadPool {
+/// The pool every pass analyses files on: its threads have deep stacks, because the lowering and every
+/// walker recurse once per nesting level (up to `parse::depth::MAX_DEPTH`).
+pub fn pool() -> &'static rayon::ThreadPool {
     static POOL: std::sync::OnceLock<rayon::ThreadPool> = std::sync::OnceLock::new();
     POOL.get_or_init(|| rayon::ThreadPoolBuilder::new().stack_size(64 * 1024 * 1024).build().expect("thread pool"))
 }

@@ -107,22 +107,20 @@ pub fn build(roots: &[PathBuf], opts: &WalkOptions, max_file_size: u64) -> TreeI
     let Ok(walked) = walk(roots, opts) else {
         return TreeInfo::default();
     };
-    let infos: Vec<(String, ModuleInfo)> = walked
-        .files
-        .par_iter()
-        .filter_map(|e| {
-            let meta = std::fs::metadata(&e.path).ok()?;
-            if meta.len() > max_file_size {
-                return None;
-            }
-            let bytes = std::fs::read(&e.path).ok()?;
-            let src = crate::read::decode(&bytes).ok()?;
-            let module = crate::parse::parse_module(&src.text).ok()?;
-            let name = module_name(&e.display);
-            let is_package = e.display.ends_with("__init__.py") || e.display.ends_with("__init__.pyi");
-            Some((name.clone(), module_info(&name, is_package, &module)))
-        })
-        .collect();
+    let infos: Vec<(String, ModuleInfo)> = crate::pool().install(|| {
+        walked
+            .files
+            .par_iter()
+            .filter_map(|e| {
+                let (bytes, _) = crate::read::read_regular(&e.path, max_file_size).ok()?;
+                let src = crate::read::decode(&bytes).ok()?;
+                let module = crate::parse::parse_module(&src.text).ok()?;
+                let name = module_name(&e.display);
+                let is_package = e.display.ends_with("__init__.py") || e.display.ends_with("__init__.pyi");
+                Some((name.clone(), module_info(&name, is_package, &module)))
+            })
+            .collect()
+    });
     TreeInfo { modules: infos.into_iter().collect() }
 }
 

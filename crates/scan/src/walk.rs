@@ -62,8 +62,32 @@ fn globset(globs: &[String]) -> Result<GlobSet, String> {
 /// Display path of `path` relative to `base` with `/` separators.
 pub fn display_path(path: &Path, base: &Path) -> String {
     let rel = path.strip_prefix(base).unwrap_or(path);
-    let s = rel.to_string_lossy().replace('\\', "/");
+    let s = path_text(rel);
     s.strip_prefix("./").map(str::to_string).unwrap_or(s)
+}
+
+/// A path as text, one-to-one: names that differ only in bytes that are not UTF-8 stay different. A byte
+/// that is not UTF-8 is written `\xNN` and a backslash in a name `\\` (on Windows, `\` is the separator and
+/// becomes `/`).
+pub fn path_text(path: &Path) -> String {
+    if cfg!(windows) {
+        return path.to_string_lossy().replace('\\', "/");
+    }
+    let bytes = path.as_os_str().as_encoded_bytes();
+    let mut out = String::with_capacity(bytes.len());
+    for chunk in bytes.utf8_chunks() {
+        for c in chunk.valid().chars() {
+            if c == '\\' {
+                out.push_str("\\\\");
+            } else {
+                out.push(c);
+            }
+        }
+        for b in chunk.invalid() {
+            out.push_str(&format!("\\x{b:02x}"));
+        }
+    }
+    out
 }
 
 /// Walk `roots`. Paths are displayed relative to the root when there is exactly one directory root,
@@ -91,7 +115,7 @@ pub fn walk(roots: &[PathBuf], opts: &WalkOptions) -> Result<Walked, String> {
         if !root.is_dir() {
             // An explicit file is scanned whatever its extension, unless excluded.
             let display = if single_root {
-                root.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default()
+                root.file_name().map(|n| path_text(Path::new(n))).unwrap_or_default()
             } else {
                 rel_of(root)
             };
@@ -130,10 +154,22 @@ pub fn walk(roots: &[PathBuf], opts: &WalkOptions) -> Result<Walked, String> {
                 let item = match entry {
                     Ok(e) => {
                         let rel = display_path(e.path(), root);
-                        if !e.file_type().is_some_and(|t| t.is_file()) || !include.is_match(&rel) {
+                        let kind = e.file_type();
+                        if kind.is_some_and(|t| t.is_dir()) || !include.is_match(&rel) {
                             return ignore::WalkState::Continue;
                         }
-                        Ok(FileEntry { display: rel_of(e.path()), path: e.into_path() })
+                        if kind.is_some_and(|t| t.is_file()) {
+                            Ok(FileEntry { display: rel_of(e.path()), path: e.into_path() })
+                        } else {
+                            // A FIFO, socket or device named like a source file: say so instead of passing it over.
+                            let what = e.metadata().ok().and_then(|m| crate::read::special_kind(&m));
+                            Err(Diagnostic {
+                                path: rel_of(e.path()),
+                                line: 0,
+                                kind: DiagnosticKind::SpecialFile,
+                                message: format!("{}, not a regular file; skipped", what.unwrap_or("a special file")),
+                            })
+                        }
                     }
                     Err(err) => Err(walk_error(&err, root)),
                 };

@@ -9,6 +9,8 @@ pub struct FnInfo<'a> {
     pub qualname: String,
     pub class: Option<&'a str>,
     pub def: &'a FunctionDef,
+    /// The `def` statement itself.
+    pub stmt: &'a Stmt,
     pub span: Span,
     /// Index (into `FileContext::functions`) of the function this one is nested in.
     pub parent: Option<usize>,
@@ -153,6 +155,7 @@ fn collect_functions<'a>(
                     qualname: qualname.clone(),
                     class,
                     def: f,
+                    stmt: s,
                     span: s.span,
                     parent,
                     class_path: class_path.map(str::to_string),

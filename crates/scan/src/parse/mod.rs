@@ -4,31 +4,42 @@
 //! `crate::syntax`, and a parser upgrade only has to keep `lower.rs` compiling.
 
 mod chunks;
+pub mod depth;
 mod gate;
 mod lower;
 mod tokens;
 
 use crate::syntax::Module;
 
-/// A syntax error: byte offset into the source and the parser's message.
+/// Why a module was not parsed: byte offset into the source and the message.
 #[derive(Debug, Clone)]
 pub struct SyntaxError {
     pub offset: u32,
     pub message: String,
+    /// The nesting passed a limit of `depth` (the file was never handed to the parser).
+    pub too_deep: bool,
 }
 
 /// Parse a module. Any syntax error fails the whole file: a partially recovered tree could invent or hide
-/// retry sites, and codemods must never touch a file that does not parse.
+/// retry sites, and codemods must never touch a file that does not parse. Nesting beyond `depth`'s limits is
+/// refused before parsing, so nothing downstream can exhaust its stack.
 pub fn parse_module(source: &str) -> Result<Module, SyntaxError> {
+    if let Err(deep) = depth::check(source) {
+        return Err(SyntaxError { offset: deep.offset, message: deep.message, too_deep: true });
+    }
     match ruff_python_parser::parse_module(source) {
         Ok(parsed) => Ok(lower::module(parsed.syntax())),
-        Err(err) => Err(SyntaxError { offset: err.location.start().to_u32(), message: err.error.to_string() }),
+        Err(err) => Err(SyntaxError {
+            offset: err.location.start().to_u32(),
+            message: err.error.to_string(),
+            too_deep: false,
+        }),
     }
 }
 
-/// True when `source` parses (used to verify rewritten files before they are written).
+/// True when `source` parses (what `phases` times as the parser's own share).
 pub fn parses(source: &str) -> bool {
-    ruff_python_parser::parse_module(source).is_ok()
+    depth::check(source).is_ok() && ruff_python_parser::parse_module(source).is_ok()
 }
 
 pub use chunks::blank;

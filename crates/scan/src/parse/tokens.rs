@@ -741,7 +741,7 @@ impl<'s, 'w> Scanner<'s, 'w> {
                     self.punct(b')');
                 }
                 b'"' | b'\'' => {
-                    self.i = string(self.b, self.i, b"", &mut |_| {})?;
+                    self.i = string(self.b, self.i, b"", &mut |_| {}, 0)?;
                     self.punct(b's');
                 }
                 b'a'..=b'z' | b'A'..=b'Z' | b'_' => {
@@ -753,7 +753,7 @@ impl<'s, 'w> Scanner<'s, 'w> {
                     let w = &self.src[start..end];
                     if matches!(self.b.get(end), Some(b'"' | b'\'')) && is_string_prefix(w) {
                         let mut words: Vec<(usize, usize)> = Vec::new();
-                        self.i = string(self.b, end, w.as_bytes(), &mut |r| words.push(r))?;
+                        self.i = string(self.b, end, w.as_bytes(), &mut |r| words.push(r), 0)?;
                         for (s, e) in words {
                             if s == e {
                                 self.fstring_op(s);
@@ -1417,8 +1417,19 @@ fn is_string_prefix(w: &str) -> bool {
 }
 
 /// Lex a string literal whose opening quote is at `i` (`prefix` already consumed); return the offset after
-/// it. Identifiers of f/t-string fields are reported through `words` (byte ranges).
-fn string(b: &[u8], mut i: usize, prefix: &[u8], words: &mut dyn FnMut((usize, usize))) -> Result<usize, Unsure> {
+/// it. Identifiers of f/t-string fields are reported through `words` (byte ranges). `nest`: the f-strings this
+/// one is nested in; past the parser's bracket limit the answer is "unsure" (the recursion stays bounded, and
+/// the parse that follows refuses the file as too deep).
+fn string(
+    b: &[u8],
+    mut i: usize,
+    prefix: &[u8],
+    words: &mut dyn FnMut((usize, usize)),
+    nest: usize,
+) -> Result<usize, Unsure> {
+    if nest > super::depth::MAX_BRACKETS {
+        return Err(Unsure);
+    }
     let q = b[i];
     let triple = b.get(i + 1) == Some(&q) && b.get(i + 2) == Some(&q);
     i += if triple { 3 } else { 1 };
@@ -1470,7 +1481,7 @@ fn string(b: &[u8], mut i: usize, prefix: &[u8], words: &mut dyn FnMut((usize, u
                 if b.get(i + 1) == Some(&b'{') {
                     i += 2;
                 } else {
-                    i = field(b, i + 1, words)?;
+                    i = field(b, i + 1, words, nest + 1)?;
                 }
             }
             _ => i += 1,
@@ -1479,18 +1490,18 @@ fn string(b: &[u8], mut i: usize, prefix: &[u8], words: &mut dyn FnMut((usize, u
 }
 
 /// Lex an f-string replacement field starting after its `{`; return the offset after its `}`.
-fn field(b: &[u8], mut i: usize, words: &mut dyn FnMut((usize, usize))) -> Result<usize, Unsure> {
+fn field(b: &[u8], mut i: usize, words: &mut dyn FnMut((usize, usize)), nest: usize) -> Result<usize, Unsure> {
     let mut depth = 0u32;
     loop {
         let Some(&c) = b.get(i) else { return Err(Unsure) };
         match c {
-            b'"' | b'\'' => i = string(b, i, b"", words)?,
+            b'"' | b'\'' => i = string(b, i, b"", words, nest)?,
             b'a'..=b'z' | b'A'..=b'Z' | b'_' => {
                 let end = word_end(b, i)?;
                 if matches!(b.get(end), Some(b'"' | b'\''))
                     && is_string_prefix(std::str::from_utf8(&b[i..end]).unwrap_or(""))
                 {
-                    i = string(b, end, &b[i..end], words)?;
+                    i = string(b, end, &b[i..end], words, nest)?;
                 } else {
                     words((i, end));
                     i = end;
@@ -1515,7 +1526,7 @@ fn field(b: &[u8], mut i: usize, words: &mut dyn FnMut((usize, usize))) -> Resul
                 }
                 depth -= 1;
             }
-            b':' if depth == 0 && b.get(i + 1) != Some(&b'=') => return spec(b, i + 1, words),
+            b':' if depth == 0 && b.get(i + 1) != Some(&b'=') => return spec(b, i + 1, words, nest),
             b'#' | b'\\' => return Err(Unsure),
             0x80.. => return Err(Unsure),
             b'*' | b'<' => {
@@ -1528,11 +1539,11 @@ fn field(b: &[u8], mut i: usize, words: &mut dyn FnMut((usize, usize))) -> Resul
 }
 
 /// Lex a format spec (after the field's `:`), with nested fields; return the offset after the field's `}`.
-fn spec(b: &[u8], mut i: usize, words: &mut dyn FnMut((usize, usize))) -> Result<usize, Unsure> {
+fn spec(b: &[u8], mut i: usize, words: &mut dyn FnMut((usize, usize)), nest: usize) -> Result<usize, Unsure> {
     loop {
         let Some(&c) = b.get(i) else { return Err(Unsure) };
         match c {
-            b'{' => i = field(b, i + 1, words)?,
+            b'{' => i = field(b, i + 1, words, nest + 1)?,
             b'}' => return Ok(i + 1),
             b'"' | b'\'' | b'\n' | b'\r' | b'\\' => return Err(Unsure),
             _ => i += 1,

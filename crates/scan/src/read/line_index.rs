@@ -10,7 +10,17 @@ impl LineIndex {
     pub fn new(text: &str) -> Self {
         let mut starts = Vec::with_capacity(text.len() / 32 + 1);
         starts.push(0);
-        starts.extend(memchr::memchr_iter(b'\n', text.as_bytes()).map(|i| i as u32 + 1));
+        let b = text.as_bytes();
+        if memchr::memchr(b'\r', b).is_none() {
+            starts.extend(memchr::memchr_iter(b'\n', b).map(|i| i as u32 + 1));
+        } else {
+            // Python ends a line at `\n`, `\r\n` and a lone `\r`.
+            for i in memchr::memchr2_iter(b'\n', b'\r', b) {
+                if b[i] == b'\n' || b.get(i + 1) != Some(&b'\n') {
+                    starts.push(i as u32 + 1);
+                }
+            }
+        }
         LineIndex { starts }
     }
 
@@ -52,5 +62,12 @@ mod tests {
         assert_eq!(idx.line(9), 3);
         assert_eq!(idx.column(text, 8), 1);
         assert_eq!(idx.column(text, 7), 4);
+    }
+
+    #[test]
+    fn lone_carriage_returns_end_lines_as_python_reads_them() {
+        let text = "a\rb\r\nc\nd";
+        let idx = LineIndex::new(text);
+        assert_eq!([0, 2, 5, 7].map(|o| idx.line(o)), [1, 2, 3, 4]);
     }
 }

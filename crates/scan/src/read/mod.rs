@@ -3,8 +3,10 @@
 //! A file is decoded once into a `SourceFile`; everything downstream works on its UTF-8 text, and the
 //! codemods use `encoding`/`bom`/`line_ending` to write it back exactly as it was stored.
 
+mod file;
 mod line_index;
 
+pub use file::{read_regular, special_kind, ReadFailure};
 pub use line_index::LineIndex;
 
 use encoding_rs::Encoding;
@@ -53,8 +55,72 @@ pub struct DecodeError {
 
 const BOM: &[u8] = b"\xEF\xBB\xBF";
 
+/// Byte order marks of encodings CPython cannot read source in (it only reads ASCII-compatible ones).
+const WIDE_BOMS: &[(&[u8], &str)] = &[
+    (b"\xFF\xFE\x00\x00", "UTF-32 (little-endian)"),
+    (b"\x00\x00\xFE\xFF", "UTF-32 (big-endian)"),
+    (b"\xFF\xFE", "UTF-16 (little-endian)"),
+    (b"\xFE\xFF", "UTF-16 (big-endian)"),
+];
+
+fn wide_bom(bytes: &[u8]) -> Option<DecodeError> {
+    let (_, name) = WIDE_BOMS.iter().find(|(bom, _)| bytes.starts_with(bom))?;
+    Some(DecodeError {
+        line: 1,
+        message: format!(
+            "{name} byte order mark: Python source must be UTF-8 or an ASCII-compatible encoding named by a \
+             PEP 263 coding cookie"
+        ),
+    })
+}
+
+fn utf8_error(body: &[u8], e: std::str::Utf8Error, bom: bool) -> DecodeError {
+    let line = 1 + memchr::memchr_iter(b'\n', &body[..e.valid_up_to()]).count() as u32;
+    DecodeError {
+        line,
+        message: format!(
+            "invalid UTF-8 at byte {} and no coding cookie (PEP 263) declares another encoding",
+            e.valid_up_to() + if bom { 3 } else { 0 }
+        ),
+    }
+}
+
+/// The first NUL byte's line, if any (CPython refuses source with NUL bytes).
+pub fn nul_line(text: &[u8]) -> Option<u32> {
+    let at = memchr::memchr(0, text)?;
+    Some(1 + memchr::memchr_iter(b'\n', &text[..at]).count() as u32)
+}
+
+pub const NUL_MESSAGE: &str = "source contains a NUL byte";
+
+/// What keeps `bytes` from being read as Python source, without building the decoded text where it can be
+/// avoided: for files the prefilter skips, which would otherwise pass without a word. `Err((true, ..))` is a
+/// decode error, `Err((false, ..))` a NUL byte (a parse error, as for files that are parsed).
+pub fn check_source_bytes(bytes: &[u8]) -> Result<(), (bool, DecodeError)> {
+    if let Some(e) = wide_bom(bytes) {
+        return Err((true, e));
+    }
+    let (bom, body) = match bytes.strip_prefix(BOM) {
+        Some(rest) => (true, rest),
+        None => (false, bytes),
+    };
+    let nul = |text: &[u8]| match nul_line(text) {
+        Some(line) => Err((false, DecodeError { line, message: NUL_MESSAGE.into() })),
+        None => Ok(()),
+    };
+    if coding_cookie(body).is_some() {
+        let src = decode(bytes).map_err(|e| (true, e))?;
+        return nul(src.text.as_bytes());
+    }
+    std::str::from_utf8(body).map_err(|e| (true, utf8_error(body, e, bom)))?;
+    nul(body)
+}
+
 /// Decode raw bytes the way CPython does: BOM => UTF-8; else a coding cookie on line 1 or 2; else UTF-8.
 pub fn decode(bytes: &[u8]) -> Result<SourceFile, DecodeError> {
+    if let Some(e) = wide_bom(bytes) {
+        return Err(e);
+    }
     let (bom, body) = match bytes.strip_prefix(BOM) {
         Some(rest) => (true, rest),
         None => (false, bytes),
@@ -88,16 +154,7 @@ pub fn decode(bytes: &[u8]) -> Result<SourceFile, DecodeError> {
     let text = match encoding {
         None => match std::str::from_utf8(body) {
             Ok(s) => s.to_string(),
-            Err(e) => {
-                let line = 1 + memchr::memchr_iter(b'\n', &body[..e.valid_up_to()]).count() as u32;
-                return Err(DecodeError {
-                    line,
-                    message: format!(
-                        "invalid UTF-8 at byte {} and no coding cookie (PEP 263) declares another encoding",
-                        e.valid_up_to() + if bom { 3 } else { 0 }
-                    ),
-                });
-            }
+            Err(e) => return Err(utf8_error(body, e, bom)),
         },
         Some(enc) => {
             let (text, had_errors) = enc.decode_without_bom_handling(body);

@@ -86,7 +86,7 @@ pub fn check(cx: &Cx, out: &mut Vec<RawFinding>) {
         if !(math_return || (math_assign && hint) || fib) {
             continue;
         }
-        let Some(stmt) = support::fn_stmt(cx.file, info) else { continue };
+        let stmt = info.stmt;
         let mut f = support::finding(
             "RTY008",
             Kind::BackoffCalc,

@@ -14,7 +14,7 @@ pub fn check(cx: &Cx, out: &mut Vec<RawFinding>) {
         if a.role != Role::DecoratorDef {
             continue;
         }
-        let Some(stmt) = support::fn_stmt(cx.file, info) else { continue };
+        let stmt = info.stmt;
         let mut f = support::finding(
             "RTY004",
             Kind::RetryDecoratorDef,

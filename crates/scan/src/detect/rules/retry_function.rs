@@ -19,7 +19,7 @@ pub fn check(cx: &Cx, out: &mut Vec<RawFinding>) {
         if a.role != Role::RetryFunction {
             continue;
         }
-        let Some(stmt) = support::fn_stmt(cx.file, info) else { continue };
+        let stmt = info.stmt;
         let how = match &a.recursion {
             Some(r) => match &r.via {
                 Some(via) => format!("retries by mutual recursion through `{via}`"),

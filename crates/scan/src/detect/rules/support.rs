@@ -37,17 +37,6 @@ pub fn operations(body: &[Stmt]) -> Vec<String> {
     ops
 }
 
-/// The statement of a function by its info.
-pub fn fn_stmt<'a>(ctx: &FileContext<'a>, f: &FnInfo<'a>) -> Option<&'a Stmt> {
-    let mut found = None;
-    walk_stmts(&ctx.ast.body, true, &mut |s| {
-        if s.span == f.span {
-            found = Some(s);
-        }
-    });
-    found
-}
-
 /// Parameters of a retrying function: signature defaults, loop bounds, delay arithmetic.
 pub fn function_params(ctx: &FileContext, f: &FnInfo, a: &FnAnalysis) -> Params {
     let mut p = Params::default();

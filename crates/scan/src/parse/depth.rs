@@ -1,0 +1,295 @@
+//! A nesting bound checked on the token stream *before* a file is parsed.
+//!
+//! The parser survives any nesting (it grows its stack on the heap), but what comes after it does not: the
+//! lowering, every walker of the scanner and the destructor of ruff's tree recurse once per level, and a
+//! 5 MB file of `[[[[...` would also make the parser allocate gigabytes of stack segments. So a file whose
+//! nesting exceeds what real code ever writes is refused up front with a `too-deep` diagnostic, in linear
+//! time and constant memory per nesting level, and the scan goes on.
+//!
+//! The bound is read off ruff's own lexer (the tokens the parser would see), so strings, comments and
+//! f-string fields are tokenized exactly as the parser tokenizes them. Three limits:
+//!
+//! - indentation: 100 levels, CPython's own limit ("too many levels of indentation");
+//! - brackets: 200 open brackets, CPython's own limit ("too many nested parentheses");
+//! - tree depth: an upper bound on how deep the syntax tree can be at any token, at most `MAX_DEPTH`. Each
+//!   open bracket contributes the operators written before it in its own element (comma-separated items
+//!   reset the count: `[1, 2, 3]` is flat, `1 + 1 + ... + 1` is as deep as it is long), each indentation
+//!   level contributes its block plus the `elif`s chained at that level (they nest as `else: if`).
+
+use ruff_python_parser::lexer::lex;
+use ruff_python_ast::token::TokenKind;
+use ruff_python_parser::Mode;
+
+/// CPython's tokenizer refuses deeper indentation (`MAXINDENT`).
+pub const MAX_INDENT: usize = 100;
+/// CPython's tokenizer refuses deeper bracket nesting (`MAXLEVEL`).
+pub const MAX_BRACKETS: usize = 200;
+/// Upper bound on the syntax tree's depth that the analysis accepts (every thread that analyses a file has
+/// a stack that takes this depth many times over; see `crate::pool`).
+pub const MAX_DEPTH: u32 = 3000;
+
+/// Where and why a file is too deep to analyse.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TooDeep {
+    /// Byte offset of the token where the limit was passed.
+    pub offset: u32,
+    pub message: String,
+}
+
+/// Per open bracket: operators and brackets written so far in the current comma-separated element.
+struct Group {
+    ops: u32,
+}
+
+/// Refuse `source` when its nesting passes one of the limits.
+pub fn check(source: &str) -> Result<(), TooDeep> {
+    let mut lexer = lex(source, Mode::Module);
+    // Statement nesting: per indentation level (the module is the first), the elifs chained at that level so far.
+    let mut levels: Vec<u32> = vec![0];
+    let mut stmt_depth: u32 = 0;
+    // Open brackets (and f/t-strings); the bottom entry is the statement's own top-level element.
+    let mut groups: Vec<Group> = vec![Group { ops: 0 }];
+    let mut expr_depth: u32 = 1;
+    let mut line_start = true;
+    // Significant tokens seen (as `significant` counts them), to find the failing token's offset.
+    let mut index = 0usize;
+    loop {
+        let kind = lexer.next_token();
+        let fail = |message: String| Err(TooDeep { offset: offset_of_token(source, index), message });
+        match kind {
+            TokenKind::EndOfFile => return Ok(()),
+            TokenKind::Indent => {
+                levels.push(0);
+                stmt_depth += 2;
+                if levels.len() - 1 > MAX_INDENT {
+                    return fail(format!("more than {MAX_INDENT} levels of indentation"));
+                }
+            }
+            TokenKind::Dedent => {
+                if levels.len() > 1 {
+                    let elifs = levels.pop().expect("checked");
+                    stmt_depth = stmt_depth.saturating_sub(2 + elifs);
+                }
+            }
+            TokenKind::Newline => {
+                groups.truncate(1);
+                groups[0].ops = 0;
+                expr_depth = 1;
+                line_start = true;
+            }
+            TokenKind::Comment | TokenKind::NonLogicalNewline => {}
+            _ => {
+                if std::mem::take(&mut line_start) {
+                    // A statement at this level ends the elif chain of the one before, unless it continues it.
+                    let elifs = levels.last_mut().expect("module level");
+                    match kind {
+                        TokenKind::Elif => {
+                            *elifs += 1;
+                            stmt_depth += 1;
+                        }
+                        TokenKind::Else => {}
+                        _ => {
+                            stmt_depth -= *elifs;
+                            *elifs = 0;
+                        }
+                    }
+                }
+                match kind {
+                    TokenKind::Lpar
+                    | TokenKind::Lsqb
+                    | TokenKind::Lbrace
+                    | TokenKind::FStringStart
+                    | TokenKind::TStringStart => {
+                        groups.last_mut().expect("bottom group").ops += 1;
+                        groups.push(Group { ops: 0 });
+                        expr_depth += 2;
+                        if groups.len() - 1 > MAX_BRACKETS {
+                            return fail(format!("more than {MAX_BRACKETS} nested brackets"));
+                        }
+                    }
+                    TokenKind::Rpar
+                    | TokenKind::Rsqb
+                    | TokenKind::Rbrace
+                    | TokenKind::FStringEnd
+                    | TokenKind::TStringEnd => {
+                        if groups.len() > 1 {
+                            let g = groups.pop().expect("checked");
+                            expr_depth = expr_depth.saturating_sub(g.ops + 1);
+                        }
+                    }
+                    TokenKind::Comma | TokenKind::Semi => {
+                        let top = groups.last_mut().expect("bottom group");
+                        expr_depth = expr_depth.saturating_sub(top.ops);
+                        top.ops = 0;
+                    }
+                    k if is_operator(k) => {
+                        groups.last_mut().expect("bottom group").ops += 1;
+                        expr_depth += 1;
+                    }
+                    _ => {}
+                }
+            }
+        }
+        if stmt_depth + expr_depth > MAX_DEPTH {
+            return fail(format!("syntax tree deeper than {MAX_DEPTH} levels (nested blocks, brackets or operators)"));
+        }
+        index += significant(kind) as usize;
+    }
+}
+
+/// Tokens that stand for source text (a prefix of the source lexes to the same ones, plus layout tokens
+/// synthesized at its end).
+fn significant(k: TokenKind) -> bool {
+    !matches!(
+        k,
+        TokenKind::Newline
+            | TokenKind::NonLogicalNewline
+            | TokenKind::Indent
+            | TokenKind::Dedent
+            | TokenKind::Comment
+            | TokenKind::EndOfFile
+    )
+}
+
+/// Tokens that add a level to the tree above the operands around them.
+fn is_operator(k: TokenKind) -> bool {
+    use TokenKind::*;
+    matches!(
+        k,
+        Plus | Minus
+            | Star
+            | Slash
+            | DoubleSlash
+            | Percent
+            | DoubleStar
+            | At
+            | Vbar
+            | Amper
+            | CircumFlex
+            | Tilde
+            | LeftShift
+            | RightShift
+            | Less
+            | Greater
+            | EqEqual
+            | NotEqual
+            | LessEqual
+            | GreaterEqual
+            | Dot
+            | Colon
+            | ColonEqual
+            | Rarrow
+            | And
+            | Or
+            | Not
+            | Is
+            | In
+            | If
+            | Else
+            | For
+            | Lambda
+            | Await
+            | Yield
+    )
+}
+
+/// Byte offset of the `index`th token (0-based, as the lexer counts them), for the diagnostic's line. Only
+/// called on the failure path: the lexer gives no offsets, so this finds the shortest prefix of the source
+/// that already lexes to more than `index` tokens (binary search, one lex per step).
+fn offset_of_token(source: &str, index: usize) -> u32 {
+    let tokens_in = |end: usize| -> usize {
+        let mut lexer = lex(&source[..end], Mode::Module);
+        let mut n = 0usize;
+        loop {
+            let kind = lexer.next_token();
+            if kind == TokenKind::EndOfFile || n > index {
+                return n;
+            }
+            n += significant(kind) as usize;
+        }
+    };
+    let (mut lo, mut hi) = (0usize, source.len());
+    while lo < hi {
+        let mid = lo + (hi - lo) / 2;
+        let mid = (mid..=hi).find(|&m| source.is_char_boundary(m)).unwrap_or(hi);
+        if mid >= hi {
+            break;
+        }
+        if tokens_in(mid) > index {
+            hi = mid;
+        } else {
+            lo = mid + 1;
+        }
+    }
+    hi.min(source.len()) as u32
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn line_of(src: &str, off: u32) -> usize {
+        1 + src[..off as usize].matches('\n').count()
+    }
+
+    #[test]
+    fn ordinary_code_passes() {
+        let src = "def f(x):\n    if x:\n        return [1, 2, 3] + [a.b.c(d) for d in e if d]\n    elif y:\n        pass\n    else:\n        pass\n";
+        assert_eq!(check(src), Ok(()));
+        // Long flat literals and long elif chains that end are fine.
+        let flat = format!("x = [{}]\n", vec!["-1"; 50_000].join(", "));
+        assert_eq!(check(&flat), Ok(()));
+        let mut chain = String::from("if a:\n    pass\n");
+        for _ in 0..1000 {
+            chain.push_str("elif a:\n    pass\n");
+        }
+        for _ in 0..3000 {
+            chain.push_str("x = 1\n");
+        }
+        assert_eq!(check(&chain), Ok(()));
+    }
+
+    #[test]
+    fn deep_brackets_are_refused_with_their_line() {
+        let src = format!("x = 1\n\"\"\"doc\nstring\"\"\"\ny = {}1{}\n", "[".repeat(300), "]".repeat(300));
+        let err = check(&src).unwrap_err();
+        assert!(err.message.contains("200 nested brackets"), "{err:?}");
+        assert_eq!(line_of(&src, err.offset), 4, "{err:?}");
+    }
+
+    #[test]
+    fn deep_indentation_is_refused() {
+        let mut src = String::from("import time\n");
+        for i in 0..150 {
+            src.push_str(&" ".repeat(i));
+            src.push_str("if x:\n");
+        }
+        src.push_str(&" ".repeat(150));
+        src.push_str("pass\n");
+        let err = check(&src).unwrap_err();
+        assert!(err.message.contains("indentation"), "{err:?}");
+        // Line 1 is the import; line `k + 2` is indented `k` levels: the 101st level is line 103.
+        assert_eq!(line_of(&src, err.offset), 103, "{err:?}");
+    }
+
+    #[test]
+    fn long_operator_chains_are_refused() {
+        let src = format!("x = {}\n", vec!["1"; 9400].join("+"));
+        let err = check(&src).unwrap_err();
+        assert!(err.message.contains("deeper than"), "{err:?}");
+        assert_eq!(line_of(&src, err.offset), 1);
+        let calls = format!("x = {}1{}\n", "f(".repeat(150), ")".repeat(150));
+        assert_eq!(check(&calls), Ok(()));
+        let chained = format!("x = f{}\n", "()".repeat(5000));
+        assert!(check(&chained).is_err(), "a call chain nests as deep as it is long");
+    }
+
+    #[test]
+    fn long_elif_chains_are_refused() {
+        let mut src = String::from("def f(a):\n    if a:\n        pass\n");
+        for _ in 0..4000 {
+            src.push_str("    elif a:\n        pass\n");
+        }
+        assert!(check(&src).is_err());
+    }
+}
