@@ -1,6 +1,6 @@
 //! `retry-audit inventory`: every retry implementation, reported against the plan.
-use crate::output::say;
 use super::common::ScanArgs;
+use crate::output::say;
 use crate::report;
 
 #[derive(clap::Args)]

@@ -67,6 +67,15 @@ pub fn run(args: Args) -> anyhow::Result<i32> {
     if args.max_passes == 0 {
         anyhow::bail!("--max-passes must be at least 1");
     }
+    if args.apply {
+        // Ctrl-C or a termination signal at any point: the file being written stays as it was (or is fully
+        // written), its temporary file is removed, and no further file is written.
+        let _ = ctrlc::set_handler(|| {
+            retry_audit_fix::write::interrupt();
+            eprintln!("\nretry-audit migrate: interrupted; files not yet written were left as they were");
+            std::process::exit(130);
+        });
+    }
     let mut data = args.scan.rule_data()?;
     let opts = args.scan.scan_options();
     let roots = args.scan.roots();
@@ -85,13 +94,6 @@ pub fn run(args: Args) -> anyhow::Result<i32> {
 
     let mut writes = Writes::default();
     if args.apply {
-        // Ctrl-C or a termination signal during the writes: the file being written stays as it was and its
-        // temporary file is removed.
-        let _ = ctrlc::set_handler(|| {
-            retry_audit_fix::write::interrupt();
-            eprintln!("\nretry-audit migrate: interrupted; files not yet written were left as they were");
-            std::process::exit(130);
-        });
         let dirs: BTreeSet<&Path> = walked.files.iter().filter_map(|f| f.path.parent()).collect();
         for p in retry_audit_fix::write::remove_stale_temps(dirs) {
             let message = "removed a temporary file an interrupted run left behind".to_string();
@@ -222,7 +224,10 @@ fn summary(outcome: &Outcome, args: &Args, writes: &Writes) -> String {
     } else if args.apply {
         let kinds: Vec<String> = outcome.by_kind().iter().map(|(k, v)| format!("{k} {v}")).collect();
         let kinds = if kinds.is_empty() { String::new() } else { format!(" ({})", kinds.join(", ")) };
-        s.push_str(&format!("retry-audit migrate: {} fix(es) applied to {} file(s){kinds}\n", writes.fixes, writes.files));
+        s.push_str(&format!(
+            "retry-audit migrate: {} fix(es) applied to {} file(s){kinds}\n",
+            writes.fixes, writes.files
+        ));
         for c in &outcome.changes {
             s.push_str(&format!("  {} ({} fix(es))\n", c.display, c.fixes.len()));
         }

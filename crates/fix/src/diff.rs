@@ -42,8 +42,8 @@ fn range(start: usize, len: usize) -> String {
 /// `prefix` + `path` as `git diff` writes a name: bare when it can be, else in double quotes with C escapes
 /// (`\t`, `\n`, `\"`, `\\`, octal for other control bytes and for bytes that are not UTF-8).
 pub fn quote_path(prefix: &str, path: &[u8]) -> Vec<u8> {
-    let needs = path.iter().any(|&b| b < 0x20 || b == 0x7f || b == b'"' || b == b'\\')
-        || std::str::from_utf8(path).is_err();
+    let needs =
+        path.iter().any(|&b| b < 0x20 || b == 0x7f || b == b'"' || b == b'\\') || std::str::from_utf8(path).is_err();
     let mut out = Vec::with_capacity(path.len() + prefix.len() + 2);
     if !needs {
         out.extend_from_slice(prefix.as_bytes());

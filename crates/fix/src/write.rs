@@ -289,7 +289,10 @@ fn swap(
                 && same_version(original, stamp, bytes).is_ok();
             if !intact {
                 exchange(tmp.path(), target).map_err(|e| {
-                    format!("changed during the swap, and the swap could not be undone ({e}): the other version is at {}", tmp.path().display())
+                    format!(
+                        "changed during the swap, and the swap could not be undone ({e}): the other version is at {}",
+                        tmp.path().display()
+                    )
                 })?;
                 return Err("changed during the swap; the other writer's version was kept".into());
             }
@@ -315,7 +318,9 @@ fn swap(
             }
             Ok(())
         }
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Err("deleted while it was being written; not written".into()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            Err("deleted while it was being written; not written".into())
+        }
         Err(e) => Err(format!("rename failed: {e}")),
     }
 }
@@ -543,9 +548,9 @@ mod tests {
             std::os::unix::fs::chown(&f, Some(65534), Some(65534)).unwrap();
         }
         let cf = std::ffi::CString::new(f.as_os_str().as_encoded_bytes()).unwrap();
-        let xattr_ok = unsafe {
-            libc::setxattr(cf.as_ptr(), c"user.retry_audit_test".as_ptr(), b"kept".as_ptr().cast(), 4, 0)
-        } == 0;
+        let xattr_ok =
+            unsafe { libc::setxattr(cf.as_ptr(), c"user.retry_audit_test".as_ptr(), b"kept".as_ptr().cast(), 4, 0) }
+                == 0;
         let before = std::fs::metadata(&f).unwrap();
         let written = write_change(&change(&f, b"a = 1\n", "a = 2\n")).unwrap();
         let after = std::fs::metadata(&f).unwrap();

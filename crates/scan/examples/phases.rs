@@ -12,7 +12,7 @@ fn main() {
     let files = walk::walk(&[root], &Default::default()).unwrap().files;
     let (mut t_read, mut t_parse) = (Duration::ZERO, Duration::ZERO);
     let (mut parsed, mut with_findings) = (0, 0);
-    let (mut t_ruff, mut t_blank) = (Duration::ZERO, Duration::ZERO);
+    let (mut t_ruff, mut t_blank, mut t_depth) = (Duration::ZERO, Duration::ZERO, Duration::ZERO);
     let (mut bytes_total, mut bytes_blanked) = (0usize, 0usize);
     let (mut t_ctx, mut t_fns, mut t_classes) = (Duration::ZERO, Duration::ZERO, Duration::ZERO);
     let mut t_rules = vec![Duration::ZERO; detect::rules::REGISTRY.len()];
@@ -34,6 +34,9 @@ fn main() {
         t_blank += t.elapsed();
         bytes_total += src.text.len();
         bytes_blanked += skipped.iter().map(|r| r.len()).sum::<usize>();
+        let t = Instant::now();
+        let _ = parse::depth::check(&blanked);
+        t_depth += t.elapsed();
         let t = Instant::now();
         let _ = parse::parses(&blanked);
         t_ruff += t.elapsed();
@@ -67,7 +70,10 @@ fn main() {
         files.len()
     );
     println!("parsed files: {bytes_total} bytes, {bytes_blanked} of them blanked ({t_blank:?})");
-    println!("read+decode+bytes {t_read:?}  tokens {t_tokens:?}  ruff parse only {t_ruff:?}  parse+lower {t_parse:?}");
+    println!(
+        "read+decode+bytes {t_read:?}  tokens {t_tokens:?}  depth bound {t_depth:?}  ruff parse only {t_ruff:?}  \
+         parse+lower {t_parse:?}"
+    );
     println!("context {t_ctx:?}  functions {t_fns:?}  classes {t_classes:?}");
     for (r, t) in detect::rules::REGISTRY.iter().zip(&t_rules) {
         println!("  {} {:<20} {t:?}", r.code, r.kind.as_str());

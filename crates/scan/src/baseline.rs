@@ -281,7 +281,8 @@ mod tests {
 
     #[test]
     fn duplicate_entries_are_refused_not_summed() {
-        let entry = "[[finding]]\npath = \"a.py\"\nrule = \"RTY003\"\nsymbol = \"a.f\"\nfingerprint = \"00ff\"\ncount = 1\n";
+        let entry =
+            "[[finding]]\npath = \"a.py\"\nrule = \"RTY003\"\nsymbol = \"a.f\"\nfingerprint = \"00ff\"\ncount = 1\n";
         let text = format!("version = 1\n\n{entry}\n{entry}");
         let err = Baseline::parse("b.toml", &text).unwrap_err();
         assert_eq!(

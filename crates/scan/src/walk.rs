@@ -216,3 +216,21 @@ fn walk_error(err: &ignore::Error, root: &Path) -> Diagnostic {
     }
     Diagnostic { path, line: 0, kind: DiagnosticKind::Unreadable, message }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[cfg(unix)]
+    #[test]
+    fn path_text_is_one_to_one() {
+        use std::os::unix::ffi::OsStrExt;
+        let text = |b: &[u8]| path_text(Path::new(std::ffi::OsStr::from_bytes(b)));
+        assert_eq!(text(b"app/caf\xc3\xa9.py"), "app/café.py");
+        assert_eq!(text(b"app/caf\xff.py"), "app/caf\\xff.py");
+        assert_eq!(text(b"app/caf\xfe.py"), "app/caf\\xfe.py");
+        // A name that spells the escape itself stays apart from the byte it spells.
+        assert_eq!(text(b"app/caf\\xff.py"), "app/caf\\\\xff.py");
+        assert_eq!(text(b"tab\there.py"), "tab\there.py");
+    }
+}

@@ -6,8 +6,11 @@
 //! nesting exceeds what real code ever writes is refused up front with a `too-deep` diagnostic, in linear
 //! time and constant memory per nesting level, and the scan goes on.
 //!
-//! The bound is read off ruff's own lexer (the tokens the parser would see), so strings, comments and
-//! f-string fields are tokenized exactly as the parser tokenizes them. Three limits:
+//! The bound is read off ruff's own tokens (those the parser sees), so strings, comments and f-string fields
+//! are tokenized exactly as the parser tokenizes them: for a file that cannot nest deep enough to exhaust
+//! memory or a pool thread's stack before the check runs (`may_nest_deep`, almost every file), from the tokens
+//! of its parse (lexing twice would cost a third of a parse); for any other, from a lexing pass before the
+//! parse. Three limits:
 //!
 //! - indentation: 100 levels, CPython's own limit ("too many levels of indentation");
 //! - brackets: 200 open brackets, CPython's own limit ("too many nested parentheses");
@@ -16,8 +19,8 @@
 //!   reset the count: `[1, 2, 3]` is flat, `1 + 1 + ... + 1` is as deep as it is long), each indentation
 //!   level contributes its block plus the `elif`s chained at that level (they nest as `else: if`).
 
-use ruff_python_parser::lexer::lex;
 use ruff_python_ast::token::TokenKind;
+use ruff_python_parser::lexer::lex;
 use ruff_python_parser::Mode;
 
 /// CPython's tokenizer refuses deeper indentation (`MAXINDENT`).
@@ -27,6 +30,46 @@ pub const MAX_BRACKETS: usize = 200;
 /// Upper bound on the syntax tree's depth that the analysis accepts (every thread that analyses a file has
 /// a stack that takes this depth many times over; see `crate::pool`).
 pub const MAX_DEPTH: u32 = 3000;
+
+/// How much memory the parser may spend on nesting before the check runs. Measured on ruff's parser: about
+/// 2 KB per level of brackets, 3.4 KB per nested f-string, under 1 KB per prefix operator, conditional or
+/// lambda (its recursion grows on the heap).
+pub const PARSE_FIRST_BUDGET: usize = 128 << 20;
+const PER_OPENER: usize = 4096;
+const PER_WORD: usize = 1024;
+
+/// Can the parser spend more than `PARSE_FIRST_BUDGET` on nesting in `source`? A sound, cheap over-estimate:
+/// every level of the parser's recursion consumes a token that opens it — a bracket, an f-string's quote, a
+/// unary or star operator (bytes, counted), or `not`, `lambda`, `await`, `yield`, a conditional's `else`
+/// (words of at least four bytes with what follows them, bounded by a quarter of the length, and counted only
+/// when that bound is not enough); a comprehension level sits in brackets of its own, and statement blocks
+/// need lines of growing indentation, which a file of bounded size cannot nest deeply. Strings and comments are
+/// counted too: it only over-estimates. A file it clears is parsed first and checked on the parse's tokens.
+pub fn may_nest_deep(source: &str) -> bool {
+    let b = source.as_bytes();
+    if b.len() * PER_OPENER <= PARSE_FIRST_BUDGET {
+        return false;
+    }
+    // A branch-free count over fixed-size chunks vectorises.
+    let opens = |c: u8| matches!(c, b'(' | b'[' | b'{' | b'\'' | b'"' | b'*' | b'-' | b'+' | b'~') as u8;
+    let mut n = 0usize;
+    let mut chunks = b.chunks_exact(255);
+    for chunk in &mut chunks {
+        n += chunk.iter().fold(0u8, |acc, &c| acc + opens(c)) as usize;
+    }
+    n += chunks.remainder().iter().map(|&c| opens(c) as usize).sum::<usize>();
+    let mut cost = n * PER_OPENER;
+    if cost + b.len() / 4 * PER_WORD <= PARSE_FIRST_BUDGET {
+        return false;
+    }
+    for word in ["not", "else", "lambda", "await", "yield"] {
+        cost += memchr::memmem::find_iter(b, word.as_bytes()).count() * PER_WORD;
+        if cost > PARSE_FIRST_BUDGET {
+            return true;
+        }
+    }
+    false
+}
 
 /// Where and why a file is too deep to analyse.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -41,9 +84,24 @@ struct Group {
     ops: u32,
 }
 
-/// Refuse `source` when its nesting passes one of the limits.
+/// Refuse `source` when its nesting passes one of the limits (lexes it; for files not parsed yet).
 pub fn check(source: &str) -> Result<(), TooDeep> {
     let mut lexer = lex(source, Mode::Module);
+    let tokens = std::iter::from_fn(|| Some(lexer.next_token())).take_while(|k| *k != TokenKind::EndOfFile);
+    bound(tokens.map(|k| (k, None)))
+        .map_err(|(index, message)| TooDeep { offset: offset_of_token(source, index), message })
+}
+
+/// The same on the tokens of a parsed file (no second lexing).
+pub fn check_parsed(tokens: &ruff_python_ast::token::Tokens) -> Result<(), TooDeep> {
+    use ruff_text_size::Ranged;
+    let tokens = tokens.iter().map(|t| (t.kind(), Some(t.start().to_u32())));
+    bound(tokens).map_err(|(offset, message)| TooDeep { offset: offset as u32, message })
+}
+
+/// The limits over a token stream. On failure: the failing token's offset when the stream has offsets, else
+/// the number of significant tokens before it (see `offset_of_token`), and the message.
+fn bound(tokens: impl Iterator<Item = (TokenKind, Option<u32>)>) -> Result<(), (usize, String)> {
     // Statement nesting: per indentation level (the module is the first), the elifs chained at that level so far.
     let mut levels: Vec<u32> = vec![0];
     let mut stmt_depth: u32 = 0;
@@ -53,9 +111,8 @@ pub fn check(source: &str) -> Result<(), TooDeep> {
     let mut line_start = true;
     // Significant tokens seen (as `significant` counts them), to find the failing token's offset.
     let mut index = 0usize;
-    loop {
-        let kind = lexer.next_token();
-        let fail = |message: String| Err(TooDeep { offset: offset_of_token(source, index), message });
+    for (kind, offset) in tokens {
+        let fail = |message: String| Err((offset.map_or(index, |o| o as usize), message));
         match kind {
             TokenKind::EndOfFile => return Ok(()),
             TokenKind::Indent => {
@@ -111,11 +168,11 @@ pub fn check(source: &str) -> Result<(), TooDeep> {
                     | TokenKind::Rsqb
                     | TokenKind::Rbrace
                     | TokenKind::FStringEnd
-                    | TokenKind::TStringEnd => {
-                        if groups.len() > 1 {
-                            let g = groups.pop().expect("checked");
-                            expr_depth = expr_depth.saturating_sub(g.ops + 1);
-                        }
+                    | TokenKind::TStringEnd
+                        if groups.len() > 1 =>
+                    {
+                        let g = groups.pop().expect("checked");
+                        expr_depth = expr_depth.saturating_sub(g.ops + 1);
                     }
                     TokenKind::Comma | TokenKind::Semi => {
                         let top = groups.last_mut().expect("bottom group");
@@ -135,6 +192,7 @@ pub fn check(source: &str) -> Result<(), TooDeep> {
         }
         index += significant(kind) as usize;
     }
+    Ok(())
 }
 
 /// Tokens that stand for source text (a prefix of the source lexes to the same ones, plus layout tokens
@@ -282,6 +340,38 @@ mod tests {
         assert_eq!(check(&calls), Ok(()));
         let chained = format!("x = f{}\n", "()".repeat(5000));
         assert!(check(&chained).is_err(), "a call chain nests as deep as it is long");
+    }
+
+    #[test]
+    fn the_parsed_tokens_give_the_same_verdict_and_place() {
+        let mut ifs = String::from("import time\n");
+        for i in 0..150 {
+            ifs.push_str(&" ".repeat(i));
+            ifs.push_str("if x:\n");
+        }
+        ifs.push_str(&" ".repeat(150));
+        ifs.push_str("pass\n");
+        let sources = [
+            format!("x = 1\n\"\"\"doc\nstring\"\"\"\ny = {}1{}\n", "[".repeat(300), "]".repeat(300)),
+            ifs,
+            format!("x = 1\ny = {}\n", vec!["1"; 4000].join("+")),
+            "def f(x):\n    return [1, 2, (3, 4)]\n".to_string(),
+        ];
+        for src in sources {
+            let parsed = ruff_python_parser::parse_module(&src).unwrap();
+            let line = |r: Result<(), TooDeep>| r.map_err(|e| (line_of(&src, e.offset), e.message));
+            assert_eq!(line(check_parsed(parsed.tokens())), line(check(&src)), "{}", &src[..40]);
+        }
+    }
+
+    #[test]
+    fn only_files_that_could_nest_past_the_budget_are_lexed_first() {
+        let ordinary = "def f(x):\n    return [x, (x + 1), {'a': -x}] if not x else None\n".repeat(3000);
+        assert!(!may_nest_deep(&ordinary), "{} bytes of ordinary code", ordinary.len());
+        assert!(may_nest_deep(&format!("x = {}{}\n", "[".repeat(40_000), "]".repeat(40_000))));
+        assert!(may_nest_deep(&format!("x = {}1\n", "f'{".repeat(40_000))));
+        assert!(may_nest_deep(&format!("x = {}1\n", "not ".repeat(140_000))));
+        assert!(may_nest_deep(&format!("x = {}1\n", "1 if a else ".repeat(140_000))));
     }
 
     #[test]

@@ -24,22 +24,30 @@ pub struct SyntaxError {
 /// retry sites, and codemods must never touch a file that does not parse. Nesting beyond `depth`'s limits is
 /// refused before parsing, so nothing downstream can exhaust its stack.
 pub fn parse_module(source: &str) -> Result<Module, SyntaxError> {
-    if let Err(deep) = depth::check(source) {
-        return Err(SyntaxError { offset: deep.offset, message: deep.message, too_deep: true });
+    let too_deep = |deep: depth::TooDeep| SyntaxError { offset: deep.offset, message: deep.message, too_deep: true };
+    let parse_first = !depth::may_nest_deep(source);
+    if !parse_first {
+        depth::check(source).map_err(too_deep)?;
     }
     match ruff_python_parser::parse_module(source) {
-        Ok(parsed) => Ok(lower::module(parsed.syntax())),
-        Err(err) => Err(SyntaxError {
-            offset: err.location.start().to_u32(),
-            message: err.error.to_string(),
-            too_deep: false,
-        }),
+        Ok(parsed) => {
+            if parse_first {
+                depth::check_parsed(parsed.tokens()).map_err(too_deep)?;
+            }
+            Ok(lower::module(parsed.syntax()))
+        }
+        Err(err) => {
+            Err(SyntaxError { offset: err.location.start().to_u32(), message: err.error.to_string(), too_deep: false })
+        }
     }
 }
 
 /// True when `source` parses (what `phases` times as the parser's own share).
 pub fn parses(source: &str) -> bool {
-    depth::check(source).is_ok() && ruff_python_parser::parse_module(source).is_ok()
+    if depth::may_nest_deep(source) && depth::check(source).is_err() {
+        return false;
+    }
+    ruff_python_parser::parse_module(source).is_ok_and(|p| depth::check_parsed(p.tokens()).is_ok())
 }
 
 pub use chunks::blank;

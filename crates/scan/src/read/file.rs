@@ -16,7 +16,10 @@ pub enum ReadFailure {
     /// Not a regular file: what it is instead.
     Special(&'static str),
     /// Over the limit (`size` is what was seen: the size on disk, or the limit plus one for a growing file).
-    TooLarge { size: u64, limit: u64 },
+    TooLarge {
+        size: u64,
+        limit: u64,
+    },
     Io(std::io::Error),
 }
 
