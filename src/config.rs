@@ -74,7 +74,8 @@ impl Config {
     /// Load `file`: a `pyproject.toml` (its `[tool.retry-audit]` table; `Ok(None)` when it has none) or a
     /// standalone file (top-level keys).
     pub fn load(file: &Path) -> anyhow::Result<Option<Config>> {
-        let text = std::fs::read_to_string(file).map_err(|e| anyhow!("{}: cannot read config: {e}", file.display()))?;
+        let text = retry_audit_scan::read::read_text(file)
+            .map_err(|e| anyhow!("{}: cannot read config: {e}", file.display()))?;
         let is_pyproject = file.file_name().is_some_and(|n| n == PYPROJECT);
         let settings = if is_pyproject {
             let py: Pyproject = toml::from_str(&text).map_err(|e| toml_error(file, &text, e))?;

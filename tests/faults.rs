@@ -287,7 +287,7 @@ fn symlinks_out_of_the_root_are_never_written_and_two_paths_to_one_file_are_edit
     let real_out = std::fs::canonicalize(outside.path().join("theirs.py")).unwrap();
     assert!(
         stderr.contains(&format!(
-            "app/link_out.py: outside-root: a symlink to {}, outside the scanned root",
+            "app/link_out.py: outside-root: reached through a symlink: its real path {} is outside the scanned root",
             real_out.display()
         )),
         "{stderr}"
@@ -450,4 +450,36 @@ fn files_that_are_not_source_get_a_diagnostic_even_without_a_retry_word() {
     );
     let msg = v["diagnostics"][2]["message"].as_str().unwrap();
     assert!(msg.starts_with("UTF-16 (little-endian) byte order mark"), "{msg}");
+}
+
+#[test]
+fn plans_baselines_configs_and_reports_that_are_not_regular_files_never_block() {
+    let dir = tree(&[("app/a.py", RETRY)]);
+    mkfifo(&dir.path().join("fifo"));
+    for (args, message) in [
+        (
+            &["inventory", "--plan", "fifo", "app"][..],
+            "retry-audit: error: fifo: a FIFO (named pipe), not a regular file\n",
+        ),
+        (
+            &["check", "--baseline", "fifo", "app"],
+            "retry-audit: error: fifo: cannot read baseline: a FIFO (named pipe), not a regular file\n",
+        ),
+        (
+            &["check", "--config", "fifo", "app"],
+            "retry-audit: error: fifo: cannot read config: a FIFO (named pipe), not a regular file\n",
+        ),
+        (
+            &["check", "--quiet", "--output", "/dev/full", "app"],
+            "retry-audit: error: /dev/full: cannot write report: No space left on device (os error 28)\n",
+        ),
+    ] {
+        let (code, _, stderr) = run(dir.path(), args);
+        assert_eq!((code, stderr.as_str()), (2, message), "{args:?}");
+    }
+    // A report to a device that takes it is written there.
+    let (code, stdout, _) =
+        run(dir.path(), &["check", "--quiet", "--format", "json", "--output", "/dev/stdout", "app"]);
+    assert_eq!(code, 1);
+    assert!(stdout.contains("\"rule\": \"RTY002\""), "{stdout}");
 }

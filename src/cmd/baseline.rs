@@ -109,7 +109,8 @@ fn plural(n: usize) -> &'static str {
 }
 
 fn write(path: &std::path::Path, b: &Baseline) -> anyhow::Result<()> {
-    std::fs::write(path, b.to_toml()).map_err(|e| anyhow!("{}: cannot write baseline: {e}", path.display()))
+    retry_audit_fix::write::write_file(path, b.to_toml().as_bytes())
+        .map_err(|e| anyhow!("{}: cannot write baseline: {e}", path.display()))
 }
 
 /// The baseline of what the scan finds now: every finding that is neither suppressed nor canonical.

@@ -299,9 +299,8 @@ pub fn run(args: Args) -> anyhow::Result<i32> {
         Format::Junit => crate::report::junit::render(&report),
     };
     match &args.output {
-        Some(file) => {
-            std::fs::write(file, &text).map_err(|e| anyhow!("{}: cannot write report: {e}", file.display()))?
-        }
+        Some(file) => retry_audit_fix::write::write_file(file, text.as_bytes())
+            .map_err(|e| anyhow!("{}: cannot write report: {e}", file.display()))?,
         None => crate::output::emit(text.as_bytes())?,
     }
     if (args.output.is_some() || args.format != Format::Text) && !args.scan.quiet {

@@ -112,7 +112,8 @@ pub fn run(args: Args) -> anyhow::Result<i32> {
             let text = serde_json::to_string_pretty(&file)? + "\n";
             match out {
                 Some(path) => {
-                    std::fs::write(&path, text).with_context(|| format!("cannot write {}", path.display()))?;
+                    retry_audit_fix::write::write_file(&path, text.as_bytes())
+                        .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", path.display()))?;
                     eprintln!("wrote {} vectors to {}", file.vectors.len(), path.display());
                 }
                 None => say!("{text}"),
@@ -149,7 +150,8 @@ fn load(source: &PolicySource) -> anyhow::Result<(String, RetryPolicy)> {
 }
 
 fn load_file(path: &Path) -> anyhow::Result<RetryPolicy> {
-    let text = std::fs::read_to_string(path).with_context(|| format!("cannot read policy file {}", path.display()))?;
+    let text = retry_audit_scan::read::read_text(path)
+        .map_err(|e| anyhow::anyhow!("cannot read policy file {}: {e}", path.display()))?;
     let is_json =
         path.extension().is_some_and(|e| e.eq_ignore_ascii_case("json")) || text.trim_start().starts_with('{');
     let parsed = if is_json { from_legacy_json(&text) } else { from_legacy_toml(&text) };

@@ -25,7 +25,7 @@ pub fn render(r: &CheckReport, color: bool) -> String {
         let Some(disk) = r.scan.sources.get(path) else {
             continue;
         };
-        let Ok(bytes) = std::fs::read(disk) else {
+        let Ok((bytes, _)) = retry_audit_scan::read::read_regular(disk, retry_audit_scan::read::TEXT_FILE_LIMIT) else {
             continue;
         };
         let Ok(src) = retry_audit_scan::read::decode(&bytes) else {

@@ -331,7 +331,8 @@ fn fix_file_with(
         message,
     };
     if let Err(real) = outside_roots(&entry.path, &opts.write_roots) {
-        let message = format!("a symlink to {real}, outside the scanned root; not changed");
+        let message =
+            format!("reached through a symlink: its real path {real} is outside the scanned root; not changed");
         return outcome.not_considered.push(not_considered("outside-root", 0, message));
     }
     let (original, stamp) = match retry_audit_scan::read::read_regular(&entry.path, opts.max_file_size) {

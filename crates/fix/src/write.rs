@@ -129,6 +129,58 @@ pub fn write_change_with(c: &FileChange, hook: &mut dyn FnMut(Step)) -> Result<W
     result
 }
 
+/// Write a whole file atomically (reports, baselines, vectors): a temporary file in the same directory,
+/// fsynced and renamed over `path`, so a reader sees the old file or the new one, never part of one. An
+/// existing file keeps its owner, group, mode and extended attributes (a symlink is written through); a new
+/// one is created `0644`. A device or FIFO (`/dev/stdout`, a pipe) is written directly.
+pub fn write_file(path: &Path, bytes: &[u8]) -> Result<(), String> {
+    let target = match std::fs::canonicalize(path) {
+        Ok(real) => real,
+        Err(_) => path.to_path_buf(),
+    };
+    let dir = match target.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    let existing = File::open(&target).ok().and_then(|f| f.metadata().ok().map(|m| (f, m)));
+    if existing.as_ref().is_some_and(|(_, meta)| !meta.is_file()) {
+        let mut out = std::fs::OpenOptions::new().write(true).open(&target).map_err(|e| e.to_string())?;
+        return out.write_all(bytes).and_then(|()| out.flush()).map_err(|e| e.to_string());
+    }
+    let mut in_flight = IN_FLIGHT.lock().unwrap_or_else(|e| e.into_inner());
+    let mut tmp = tempfile::Builder::new()
+        .prefix(&format!("{TEMP_PREFIX}{}-", std::process::id()))
+        .suffix(TEMP_SUFFIX)
+        .tempfile_in(dir)
+        .map_err(|e| format!("cannot create a temporary file in {}: {e}", dir.display()))?;
+    *in_flight = Some(tmp.path().to_path_buf());
+    let result = (|| {
+        tmp.write_all(bytes).map_err(|e| format!("write failed: {e}"))?;
+        match &existing {
+            Some((file, meta)) => {
+                copy_metadata(tmp.as_file(), file, meta)?;
+            }
+            None => {
+                #[cfg(unix)]
+                {
+                    use std::os::unix::fs::PermissionsExt;
+                    tmp.as_file()
+                        .set_permissions(std::fs::Permissions::from_mode(0o644))
+                        .map_err(|e| format!("cannot set permissions: {e}"))?;
+                }
+            }
+        }
+        tmp.as_file().sync_all().map_err(|e| format!("fsync failed: {e}"))?;
+        tmp.persist(&target).map_err(|e| format!("rename failed: {}", e.error))?;
+        if let Ok(d) = File::open(dir) {
+            let _ = d.sync_all();
+        }
+        Ok(())
+    })();
+    *in_flight = None;
+    result
+}
+
 /// Remove the temporary file of the write in progress, if any; waits for a swap in progress to finish.
 /// For the binary's signal handler: the process exits right after.
 pub fn interrupt() {
@@ -567,6 +619,22 @@ mod tests {
             };
             assert_eq!(&buf[..n.max(0) as usize], b"kept");
         }
+    }
+
+    #[test]
+    fn whole_files_are_written_atomically_keeping_the_mode() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let f = dir.path().join("report.json");
+        write_file(&f, b"one").unwrap();
+        assert_eq!(std::fs::metadata(&f).unwrap().permissions().mode() & 0o777, 0o644);
+        std::fs::set_permissions(&f, std::fs::Permissions::from_mode(0o600)).unwrap();
+        write_file(&f, b"two").unwrap();
+        assert_eq!(std::fs::read(&f).unwrap(), b"two");
+        assert_eq!(std::fs::metadata(&f).unwrap().permissions().mode() & 0o777, 0o600);
+        assert_eq!(entries(dir.path()), ["report.json"]);
+        write_file(Path::new("/dev/null"), b"x").unwrap();
+        assert!(write_file(Path::new("/dev/full"), b"x").unwrap_err().contains("No space left"));
     }
 
     #[test]

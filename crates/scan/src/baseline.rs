@@ -116,7 +116,7 @@ impl Baseline {
 
     pub fn load(path: &Path) -> Result<Baseline, String> {
         let text =
-            std::fs::read_to_string(path).map_err(|e| format!("{}: cannot read baseline: {e}", path.display()))?;
+            crate::read::read_text(path).map_err(|e| format!("{}: cannot read baseline: {e}", path.display()))?;
         Baseline::parse(&path.display().to_string(), &text)
     }
 

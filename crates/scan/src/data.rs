@@ -31,7 +31,7 @@ fn parse<T: serde::de::DeserializeOwned>(file: &str, text: &str) -> Result<T, Da
 }
 
 fn read(path: &Path) -> Result<String, DataError> {
-    std::fs::read_to_string(path).map_err(|e| DataError { file: path.display().to_string(), message: e.to_string() })
+    crate::read::read_text(path).map_err(|message| DataError { file: path.display().to_string(), message })
 }
 
 // ---------------------------------------------------------------- plan

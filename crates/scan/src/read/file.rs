@@ -32,11 +32,20 @@ impl ReadFailure {
         }
     }
 
+    /// The reason, as a scan diagnostic says it (the file is skipped and the scan goes on).
     pub fn message(&self) -> String {
         match self {
-            ReadFailure::Special(what) => format!("{what}, not a regular file; skipped"),
+            ReadFailure::Io(e) => e.to_string(),
+            other => format!("{}; skipped", other.reason()),
+        }
+    }
+
+    /// The reason alone.
+    pub fn reason(&self) -> String {
+        match self {
+            ReadFailure::Special(what) => format!("{what}, not a regular file"),
             ReadFailure::TooLarge { size, limit } => {
-                format!("{size} bytes is over the {limit} byte limit (max-file-size); skipped")
+                format!("{size} bytes is over the {limit} byte limit (max-file-size)")
             }
             ReadFailure::Io(e) => e.to_string(),
         }
@@ -106,6 +115,17 @@ pub fn read_regular(path: &Path, limit: u64) -> Result<(Vec<u8>, Metadata), Read
         return Err(ReadFailure::TooLarge { size: bytes.len() as u64, limit });
     }
     Ok((bytes, meta))
+}
+
+/// Largest configuration, plan, baseline or policy file read (they are small; the limit only keeps a device
+/// or a runaway file from exhausting memory).
+pub const TEXT_FILE_LIMIT: u64 = 64 << 20;
+
+/// Read a UTF-8 text file (configuration, plan, baseline, policy) under the same rules as source files: a
+/// regular file, within `TEXT_FILE_LIMIT`. The error is the reason, for the caller to prefix with the path.
+pub fn read_text(path: &Path) -> Result<String, String> {
+    let (bytes, _) = read_regular(path, TEXT_FILE_LIMIT).map_err(|e| e.reason())?;
+    String::from_utf8(bytes).map_err(|e| format!("not UTF-8 (byte {})", e.utf8_error().valid_up_to()))
 }
 
 #[cfg(test)]

@@ -6,7 +6,7 @@
 mod file;
 mod line_index;
 
-pub use file::{read_regular, special_kind, ReadFailure};
+pub use file::{read_regular, read_text, special_kind, ReadFailure, TEXT_FILE_LIMIT};
 pub use line_index::LineIndex;
 
 use encoding_rs::Encoding;
