@@ -24,6 +24,13 @@ pub enum Kind {
     PolicyDrift,
     /// A construction of a legacy config class the plan migrates (`RetryConfig(max_retries=3)`).
     LegacyConfig,
+    /// A function, class or alias whose job is to call retry machinery (found on the project model).
+    Wrapper,
+    /// A definition of concrete retry numbers: a config construction, a dict of presets, a factory, a
+    /// decorator applied with its numbers (found on the project model).
+    Preset,
+    /// A function that decides whether to retry (found on the project model).
+    Decision,
 }
 
 impl Kind {
@@ -41,6 +48,9 @@ impl Kind {
             Kind::ReadinessProbe => "readiness_probe",
             Kind::PolicyDrift => "policy_drift",
             Kind::LegacyConfig => "legacy_config",
+            Kind::Wrapper => "retry_wrapper",
+            Kind::Preset => "retry_preset",
+            Kind::Decision => "retry_decision",
         }
     }
 
@@ -55,8 +65,57 @@ impl Kind {
                 | Kind::RetryConfig
                 | Kind::CircuitBreaker
                 | Kind::BackoffCalc
+                | Kind::Wrapper
+                | Kind::Preset
+                | Kind::Decision
         )
     }
+}
+
+/// What a site is in the tree's retry system (detection-notes, "The inventory is a graph").
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    Engine,
+    Wrapper,
+    Decorator,
+    Preset,
+    ConfigSchema,
+    StrategyEnum,
+    Decision,
+    Calculator,
+    Breaker,
+    LibraryUse,
+}
+
+impl Role {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Engine => "engine",
+            Role::Wrapper => "wrapper",
+            Role::Decorator => "decorator",
+            Role::Preset => "preset",
+            Role::ConfigSchema => "config_schema",
+            Role::StrategyEnum => "strategy_enum",
+            Role::Decision => "decision",
+            Role::Calculator => "calculator",
+            Role::Breaker => "breaker",
+            Role::LibraryUse => "library_use",
+        }
+    }
+
+    pub const ALL: [Role; 10] = [
+        Role::Engine,
+        Role::Wrapper,
+        Role::Decorator,
+        Role::Preset,
+        Role::ConfigSchema,
+        Role::StrategyEnum,
+        Role::Decision,
+        Role::Calculator,
+        Role::Breaker,
+        Role::LibraryUse,
+    ];
 }
 
 /// Statically visible policy parameters. `max_attempts` counts the first call; a legacy `max_retries = R`
@@ -195,4 +254,39 @@ pub struct Finding {
     /// Normalized structure hash input (names, literals and positions erased); used for grouping.
     #[serde(skip)]
     pub shape: u64,
+    /// Its role in the retry system (none for migration findings: legacy imports, legacy configs, drift).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub role: Option<Role>,
+    /// The shape within the role (`alias`, `factory`, `instance`, `registry`, `inline_loop` ...).
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub role_detail: String,
+    /// Why it has the role: `loop@L152`, `sleep via _wait_before_retry (retry_helpers.py:40)`, `recursion`.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub evidence: Vec<String>,
+    /// The machinery a wrapper, alias, preset or decorator instance hands off to.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub delegates_to: Vec<SiteRef>,
+    /// Call sites and importers in the tree (the "Usage" column of a plan's tables).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub used_by: Vec<Use>,
+}
+
+/// A definition in the tree, by symbol and place.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+pub struct SiteRef {
+    pub symbol: String,
+    pub path: String,
+    pub line: u32,
+}
+
+/// One use of a site.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+pub struct Use {
+    pub path: String,
+    pub line: u32,
+    /// `call` or `import`.
+    pub via: &'static str,
+    /// The function the call is in (empty at module level, and for imports).
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub symbol: String,
 }

@@ -4,14 +4,17 @@
 //! diagnostics for every input problem, duplicate groups and plan metrics. `analyse_source` is the
 //! per-file core, also used by `migrate` to re-analyse rewritten text.
 
+pub mod analysis;
 pub mod baseline;
 pub mod classify;
 pub mod data;
 pub mod detect;
 pub mod diagnostic;
 pub mod drift;
+pub mod facts;
 pub mod finding;
 pub mod metrics;
+pub mod model;
 pub mod parse;
 pub mod prefilter;
 pub mod project;
@@ -51,6 +54,8 @@ pub struct FileOutcome {
     pub canonical_imports: usize,
     /// `# retry-audit: ignore[...]` comments in the file (see `suppress`).
     pub suppressions: Vec<suppress::Suppression>,
+    /// What the project model needs of the file (`None`: nothing in it was read as code).
+    pub facts: Option<facts::FileFacts>,
 }
 
 #[derive(Debug, Default)]
@@ -63,6 +68,8 @@ pub struct ScanResult {
     pub canonical_imports: usize,
     /// Suppression comments of every parsed file, sorted by path and line.
     pub suppressions: Vec<suppress::Suppression>,
+    /// The project model the findings were placed on (for the commands that need what a name is).
+    pub model: Option<std::sync::Arc<analysis::Project>>,
 }
 
 /// Analyse one file's bytes. Never panics outward: a panic in the analysis becomes an internal-error diagnostic.
@@ -140,9 +147,12 @@ fn analyse_inner(
         });
         return out;
     }
-    let skipped = match prefilter.map(|p| p.tokens(&src.text)) {
-        Some(parse::TokenVerdict::Skip) => return out,
-        Some(parse::TokenVerdict::Parse(skipped)) => skipped,
+    let skipped = match prefilter.map(|p| p.tokens_and_facts(&src.text)) {
+        Some((parse::TokenVerdict::Skip, skipped_facts)) => {
+            out.facts = Some(facts::FileFacts::from_skipped(display, &src.text, &skipped_facts));
+            return out;
+        }
+        Some((parse::TokenVerdict::Parse(skipped), _)) => skipped,
         None => vec![],
     };
     // Blanked definitions keep every offset, so spans index `src.text` as they would the parsed text.
@@ -163,8 +173,17 @@ fn analyse_inner(
     out.suppressions = suppress::collect(display, &src.text);
     let ctx = detect::context::FileContext::new(display, &src.text, &module);
     out.canonical_imports = metrics::count_canonical_imports(&ctx, &data.plan);
-    let raws = detect::detect(&ctx, data);
-    out.findings = raws.into_iter().map(|r| classify::classify(r, display, &ctx.module, &src, data)).collect();
+    let detected = detect::detect_all(&ctx, data);
+    let unanalysed = parse::skipped_names(&src.text, &skipped);
+    out.facts = Some(facts::extract(
+        &ctx,
+        &detected.functions,
+        &detected.classes,
+        facts::is_package_path(display),
+        &unanalysed,
+    ));
+    out.findings =
+        detected.raws.into_iter().map(|r| classify::classify(r, display, &ctx.module, &src, data)).collect();
     let drifts = drift::derive(&out.findings);
     out.findings.extend(drifts);
     out.findings.sort_by(|a, b| (a.line, a.column, a.rule).cmp(&(b.line, b.column, b.rule)));
@@ -191,17 +210,24 @@ pub fn scan_files(
     let outcomes: Vec<FileOutcome> =
         pool().install(|| files.par_iter().map(|entry| analyse_file(entry, opts, data, &prefilter)).collect());
     let mut result = ScanResult { files_scanned: files.len(), diagnostics, ..Default::default() };
+    let mut facts = Vec::with_capacity(files.len());
     for o in outcomes {
         result.files_parsed += o.parsed as usize;
         result.canonical_imports += o.canonical_imports;
         result.findings.extend(o.findings);
         result.diagnostics.extend(o.diagnostics);
         result.suppressions.extend(o.suppressions);
+        facts.push(o.facts);
     }
+    let first = result.findings.len();
+    let project = analysis::project_pass(files, facts, &mut result.findings, opts, data);
+    let drifts = drift::derive(&result.findings[first..]);
+    result.findings.extend(drifts);
     result.findings.sort_by(|a, b| (&a.path, a.line, a.column, a.rule).cmp(&(&b.path, b.line, b.column, b.rule)));
     result.diagnostics.sort();
     result.suppressions.sort_by(|a, b| (&a.path, a.line, a.column).cmp(&(&b.path, b.line, b.column)));
     result.groups = classify::groups::assign(&mut result.findings);
+    result.model = Some(std::sync::Arc::new(project));
     result
 }
 

@@ -172,6 +172,11 @@ impl Prefilter {
     pub fn tokens(&self, text: &str) -> crate::parse::TokenVerdict {
         crate::parse::token_verdict(text, &self.import_words)
     }
+
+    /// The token verdict with what the model needs of a skipped file.
+    pub fn tokens_and_facts(&self, text: &str) -> (crate::parse::TokenVerdict, crate::parse::SkippedFacts) {
+        crate::parse::token_scan(text, &self.import_words)
+    }
 }
 
 /// The (lower-cased) word at `start..end` is a module an import statement names: `import requests`,

@@ -40,9 +40,25 @@ pub struct Stmt {
     pub kind: StmtKind,
 }
 
+/// How a parameter binds arguments (what a call site's arguments map onto).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ParamKind {
+    /// Before `/`.
+    PositionalOnly,
+    Normal,
+    /// After `*` or `*args`.
+    KeywordOnly,
+    /// `*args`.
+    VarPositional,
+    /// `**kwargs`.
+    VarKeyword,
+}
+
 #[derive(Debug, Clone)]
 pub struct Param {
     pub name: Name,
+    pub kind: ParamKind,
     pub default: Option<Expr>,
     pub annotation: Option<Expr>,
 }

@@ -56,5 +56,10 @@ pub fn classify(raw: RawFinding, path: &str, module: &str, src: &SourceFile, dat
         fix: raw.fix,
         skipped_fix: raw.skipped_fix,
         shape: raw.shape ^ (raw.kind as u64).wrapping_mul(0x9e3779b97f4a7c15),
+        role: None,
+        role_detail: String::new(),
+        evidence: vec![],
+        delegates_to: vec![],
+        used_by: vec![],
     }
 }

@@ -259,7 +259,7 @@ fn has_counter_param(def: &FunctionDef) -> bool {
     def.params.iter().any(|p| names::is_attempt_name(&p.name))
 }
 
-fn returns_nested_def(f: &FnInfo) -> bool {
+pub(crate) fn returns_nested_def(f: &FnInfo) -> bool {
     let nested: Vec<&str> = f
         .def
         .body

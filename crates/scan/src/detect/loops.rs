@@ -31,6 +31,9 @@ pub struct LoopFacts {
     /// `range(n)` argument or the counter's bound expression.
     pub bound_expr: Option<Expr>,
     pub growing_delay: bool,
+    /// No wait was found in this file, and the loop is a retry loop exactly when a callee waits: the project
+    /// model decides it once callees in other files (or base classes) are resolved.
+    pub pending_sleep: bool,
 }
 
 /// Analyse one loop statement of a function (`class` is the enclosing class, for helper lookup).
@@ -139,46 +142,87 @@ pub fn analyse(ctx: &FileContext, stmt: &Stmt, class: Option<&str>) -> LoopFacts
 
     // Failure handling and exits.
     let exits = classify_exits(body);
-    f.failure_driven = exits.continuing_handler && (exits.success_exit || exits.result_exit);
-    f.result_driven = !f.failure_driven && exits.result_exit && f.has_sleep;
-    if exits.state_exit && !exits.success_exit && !exits.result_exit {
-        return f; // poll for a state
+    let has_sleep = f.has_sleep;
+    let decided = decide(&exits, &f, has_sleep, counter_bound, range_bound, deadline_bound, test, for_iter, is_while, body, loop_var.as_deref());
+    match decided {
+        Some(d) => {
+            f.failure_driven = d.failure_driven;
+            f.result_driven = d.result_driven;
+            f.bounded = d.bounded;
+            f.verdict = d.verdict;
+        }
+        None => return f,
     }
-    if exits.continuing_handler && f.growing_delay && !f.failure_driven {
+    if f.verdict.is_none() && !has_sleep {
+        let with_sleep = decide(&exits, &f, true, counter_bound, range_bound, deadline_bound, test, for_iter, is_while, body, loop_var.as_deref());
+        f.pending_sleep = with_sleep.is_some_and(|d| d.verdict == Some(LoopVerdict::Retry));
+    }
+    f
+}
+
+struct Decision {
+    failure_driven: bool,
+    result_driven: bool,
+    bounded: bool,
+    verdict: Option<LoopVerdict>,
+}
+
+/// The verdict from the loop's signals, given whether an iteration waits. `None`: not a retry loop of any
+/// kind, whatever the wait (a poll for a state, a search over candidates, no failure handling).
+#[allow(clippy::too_many_arguments)]
+fn decide(
+    exits: &Exits,
+    f: &LoopFacts,
+    has_sleep: bool,
+    counter_bound: bool,
+    range_bound: bool,
+    deadline_bound: bool,
+    test: Option<&Expr>,
+    for_iter: Option<&Expr>,
+    is_while: bool,
+    body: &[Stmt],
+    loop_var: Option<&str>,
+) -> Option<Decision> {
+    let mut failure_driven = exits.continuing_handler && (exits.success_exit || exits.result_exit);
+    let result_driven = !failure_driven && exits.result_exit && has_sleep;
+    if exits.state_exit && !exits.success_exit && !exits.result_exit {
+        return None; // poll for a state
+    }
+    if exits.continuing_handler && f.growing_delay && !failure_driven {
         // `while not self.connected: try: connect() except: sleep(backoff); backoff *= 2`
         // A reconnect loop: failures grow the delay and count towards a limit that ends the loop.
-        f.failure_driven = counter_bound
+        failure_driven = counter_bound
             || test.is_some_and(|t| {
                 t.any(&|e| {
                     e.dotted().is_some_and(|d| names::has_word(&d, &["connected", "success", "acquired", "succeeded"]))
                 })
             });
     }
-    if !(f.failure_driven || f.result_driven) {
-        return f;
+    if !(failure_driven || result_driven) {
+        return None;
     }
     // `for i in range(10): try: os.fstat(fd + i)`: each iteration tries a different candidate (a search),
     // unless the variable is an attempt counter handed on for logging or backoff.
-    if let Some(var) = loop_var.as_deref() {
+    if let Some(var) = loop_var {
         if !names::is_attempt_name(var) && loop_var_feeds_call(body, var) {
-            return f;
+            return None;
         }
     }
-    f.bounded = range_bound || counter_bound;
-    f.verdict = if deadline_bound && !f.bounded {
+    let bounded = range_bound || counter_bound;
+    let verdict = if deadline_bound && !bounded {
         Some(LoopVerdict::ReadinessProbe)
-    } else if f.bounded {
-        if !f.has_sleep && !f.failure_driven {
+    } else if bounded {
+        if !has_sleep && !failure_driven {
             None
         } else {
             Some(LoopVerdict::Retry)
         }
-    } else if f.has_sleep && (is_while || for_iter.is_some()) {
+    } else if has_sleep && (is_while || for_iter.is_some()) {
         Some(LoopVerdict::Retry) // unbounded retry: reported with a note
     } else {
         None
     };
-    f
+    Some(Decision { failure_driven, result_driven, bounded, verdict })
 }
 
 /// `while self._running`, `while not self._stop_event.is_set()`, `while not shutdown`.
@@ -522,7 +566,7 @@ fn scan_block(body: &[Stmt], ex: &mut Exits, guard: Guard, in_handler: bool, res
 }
 
 /// Handlers for `StopIteration`, `StopAsyncIteration`, `KeyError` ... are control flow, not failure recovery.
-fn is_control_flow_handler(h: &Handler) -> bool {
+pub(crate) fn is_control_flow_handler(h: &Handler) -> bool {
     let is_cf = |e: &Expr| {
         e.last_name().is_some_and(|n| {
             // "No data yet" errors make a loop a poll for data, not a retry of a failed operation.

@@ -47,12 +47,24 @@ pub struct Cx<'a, 'b> {
 
 /// Run every rule over one parsed file.
 pub fn detect(file: &FileContext, data: &RuleData) -> Vec<RawFinding> {
+    detect_all(file, data).raws
+}
+
+/// The findings of every rule, with the per-function and per-class analyses they came from (the file's
+/// facts are read off those too).
+pub struct Detected<'a> {
+    pub raws: Vec<RawFinding>,
+    pub functions: Vec<FnAnalysis<'a>>,
+    pub classes: Vec<classes::ClassInfo<'a>>,
+}
+
+pub fn detect_all<'a>(file: &FileContext<'a>, data: &RuleData) -> Detected<'a> {
     let functions = functions::analyse_all(file);
     let classes = classes::analyse_all(file, &functions);
     let cx = Cx { file, functions: &functions, classes: &classes, data };
-    let mut out = Vec::new();
+    let mut raws = Vec::new();
     for rule in rules::REGISTRY {
-        (rule.check)(&cx, &mut out);
+        (rule.check)(&cx, &mut raws);
     }
-    out
+    Detected { raws, functions, classes }
 }

@@ -19,19 +19,30 @@ fn stmts(body: &[ast::Stmt]) -> Vec<Stmt> {
 
 fn params(p: &ast::Parameters) -> Vec<Param> {
     let mut out = Vec::new();
-    for pd in p.posonlyargs.iter().chain(p.args.iter()).chain(p.kwonlyargs.iter()) {
-        out.push(Param {
-            name: pd.parameter.name.id.as_str().into(),
-            default: pd.default.as_deref().map(expr),
-            annotation: pd.parameter.annotation.as_deref().map(expr),
-        });
+    let groups = [
+        (&p.posonlyargs, ParamKind::PositionalOnly),
+        (&p.args, ParamKind::Normal),
+        (&p.kwonlyargs, ParamKind::KeywordOnly),
+    ];
+    for (list, kind) in groups {
+        for pd in list {
+            out.push(Param {
+                name: pd.parameter.name.id.as_str().into(),
+                kind,
+                default: pd.default.as_deref().map(expr),
+                annotation: pd.parameter.annotation.as_deref().map(expr),
+            });
+        }
     }
-    for v in p.vararg.iter().chain(p.kwarg.iter()) {
-        out.push(Param {
-            name: v.name.id.as_str().into(),
-            default: None,
-            annotation: v.annotation.as_deref().map(expr),
-        });
+    for (v, kind) in [(&p.vararg, ParamKind::VarPositional), (&p.kwarg, ParamKind::VarKeyword)] {
+        if let Some(v) = v {
+            out.push(Param {
+                name: v.name.id.as_str().into(),
+                kind,
+                default: None,
+                annotation: v.annotation.as_deref().map(expr),
+            });
+        }
     }
     out
 }

@@ -51,11 +51,35 @@ pub fn parses(source: &str) -> bool {
 }
 
 pub use chunks::blank;
-pub use tokens::{ImportWords, TokenVerdict};
+pub use tokens::{ImportWords, SkippedFacts, TokenVerdict};
 
 /// Token prefilter (see `tokens`): skip the file when its tokens prove that no rule reports anything in it,
 /// else the top-level definitions the parser may skip (`chunks`). `words`: the library and plan names that
 /// make an import relevant.
 pub fn token_verdict(source: &str, words: &ImportWords) -> TokenVerdict {
     tokens::token_verdict(source, words)
+}
+
+/// The verdict, and what the model needs of a skipped file (see `tokens::token_scan`).
+pub fn token_scan(source: &str, words: &ImportWords) -> (TokenVerdict, SkippedFacts) {
+    tokens::token_scan(source, words)
+}
+
+/// Names that top-level definitions inside `skipped` bind (`def f`, `async def f`, `class C`): the prefilter
+/// left them out of the parse, but the module still binds them.
+pub fn skipped_names(source: &str, skipped: &[std::ops::Range<usize>]) -> Vec<String> {
+    let mut out = Vec::new();
+    for r in skipped {
+        for line in source[r.clone()].lines() {
+            let rest = line.strip_prefix("async ").unwrap_or(line);
+            let rest = rest.strip_prefix("def ").or_else(|| rest.strip_prefix("class "));
+            if let Some(rest) = rest {
+                let name: String = rest.chars().take_while(|c| c.is_alphanumeric() || *c == '_').collect();
+                if !name.is_empty() {
+                    out.push(name);
+                }
+            }
+        }
+    }
+    out
 }

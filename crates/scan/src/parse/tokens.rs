@@ -228,10 +228,34 @@ pub enum TokenVerdict {
 
 /// What the tokens of `src` prove: nothing to find, or which parts the parser may skip (see the module doc).
 pub fn token_verdict(src: &str, words: &ImportWords) -> TokenVerdict {
+    token_scan(src, words).0
+}
+
+/// What the project model still needs of a file the token prefilter skips: who it imports (byte ranges of
+/// its import statements) and the names its top-level definitions bind.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct SkippedFacts {
+    pub imports: Vec<std::ops::Range<usize>>,
+    pub top_names: Vec<String>,
+}
+
+/// The verdict, and for a file it skips, `SkippedFacts`.
+pub fn token_scan(src: &str, words: &ImportWords) -> (TokenVerdict, SkippedFacts) {
     let mut s = Scanner::new(src, words);
     match s.run() {
-        Ok(()) => s.verdict(),
-        Err(Unsure) => TokenVerdict::Parse(vec![]),
+        Ok(()) => {
+            let verdict = s.verdict();
+            let facts = if verdict == TokenVerdict::Skip {
+                SkippedFacts {
+                    imports: std::mem::take(&mut s.import_spans),
+                    top_names: s.top_names.iter().map(|n| n.to_string()).collect(),
+                }
+            } else {
+                SkippedFacts::default()
+            };
+            (verdict, facts)
+        }
+        Err(Unsure) => (TokenVerdict::Parse(vec![]), SkippedFacts::default()),
     }
 }
 
@@ -459,6 +483,10 @@ struct Scanner<'s, 'w> {
     /// The current logical line is at the body indentation of the innermost (handler) block.
     handler_body_line: bool,
     in_import: bool,
+    /// Byte ranges of import statements (keyword to end of statement), for the facts of skipped files.
+    import_spans: Vec<std::ops::Range<usize>>,
+    /// Names of top-level `def`s and `class`es, for the facts of skipped files.
+    top_names: Vec<&'s str>,
     /// In a def header (`def` .. colon at depth 0).
     in_header: bool,
     /// The next identifier is a def's / class's name.
@@ -510,6 +538,8 @@ impl<'s, 'w> Scanner<'s, 'w> {
             stmt_start: true,
             handler_body_line: false,
             in_import: false,
+            import_spans: Vec::new(),
+            top_names: Vec::new(),
             in_header: false,
             want_def_name: false,
             want_class_name: false,
@@ -887,6 +917,11 @@ impl<'s, 'w> Scanner<'s, 'w> {
 
     /// End of a simple statement (newline at depth 0, `;`, end of file).
     fn end_statement(&mut self) {
+        if let Some(last) = self.import_spans.last_mut() {
+            if last.end == usize::MAX {
+                last.end = self.i.min(self.b.len());
+            }
+        }
         self.in_import = false;
         self.in_header = false;
         self.want_def_name = false;
@@ -1043,6 +1078,9 @@ impl<'s, 'w> Scanner<'s, 'w> {
             }
         }
         if matches!(w, "import" | "from") {
+            if first && self.depth == 0 && !self.in_import {
+                self.import_spans.push(start..usize::MAX);
+            }
             self.in_import = true;
         }
         if self.clause.active {
@@ -1079,6 +1117,9 @@ impl<'s, 'w> Scanner<'s, 'w> {
         }
         if self.want_class_name && w != "class" {
             self.want_class_name = false;
+            if self.blocks.len() == 1 {
+                self.top_names.push(w);
+            }
             if self.blocks.len() == 1 && self.in_top_class && any_ci(w, RUNS_RETRIES_WORDS) {
                 if let Some(named) = self.chunk.class.and_then(|g| self.class_named.get_mut(g)) {
                     *named = true;
@@ -1135,6 +1176,9 @@ impl<'s, 'w> Scanner<'s, 'w> {
     /// def or class is a class (`context::collect_functions`).
     fn define(&mut self, name: &'s str) {
         let n = self.blocks.len();
+        if n == 1 {
+            self.top_names.push(name);
+        }
         let owner = self.blocks[..n.saturating_sub(1)]
             .iter()
             .rev()

@@ -10,8 +10,11 @@ mod policy_drift;
 mod readiness_probe;
 mod retry_class;
 mod retry_config;
+mod retry_decision;
 mod retry_decorator_def;
 mod retry_function;
+mod retry_preset;
+mod retry_wrapper;
 mod sleep_loop;
 mod support;
 
@@ -68,7 +71,15 @@ pub static REGISTRY: &[Rule] = &[
     rule!("RTY010", Kind::ReadinessProbe, readiness_probe),
     rule!("RTY011", Kind::PolicyDrift, policy_drift),
     rule!("RTY012", Kind::LegacyConfig, legacy_config),
+    rule!("RTY013", Kind::Wrapper, retry_wrapper),
+    rule!("RTY014", Kind::Preset, retry_preset),
+    rule!("RTY015", Kind::Decision, retry_decision),
 ];
+
+/// The code of the rule that reports a kind.
+pub fn code_of(kind: Kind) -> &'static str {
+    REGISTRY.iter().find(|r| r.kind == kind).map(|r| r.code).unwrap_or("RTY000")
+}
 
 pub fn by_code(code: &str) -> Option<&'static Rule> {
     REGISTRY.iter().find(|r| r.code.eq_ignore_ascii_case(code) || r.kind.as_str() == code)

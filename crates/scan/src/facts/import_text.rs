@@ -1,0 +1,108 @@
+//! Import statements read from their text, for files the token prefilter skips (their imports still say who
+//! imports what, and `__init__` re-exports live in files that are nothing but imports).
+
+use super::Import;
+use crate::project::resolve_relative;
+
+/// The imports of one `import ...` / `from ... import ...` statement (`text` is the statement, from its
+/// keyword to its end; parentheses, continuation lines and comments allowed). Unreadable statements give none.
+pub fn parse_import_statement(text: &str, file_module: &str, is_package: bool, line: u32) -> Vec<Import> {
+    let mut clean = String::with_capacity(text.len());
+    for l in text.split('\n') {
+        let l = l.split('#').next().unwrap_or("");
+        clean.push_str(l.trim_end_matches(['\r', '\\']));
+        clean.push(' ');
+    }
+    let clean = clean.replace(['(', ')'], " ");
+    let mut words = clean.split_whitespace();
+    let import = |local: &str, target: String, from: bool, star: bool| Import {
+        local: local.to_string(),
+        target,
+        from,
+        star,
+        type_only: false,
+        fallback: false,
+        module_level: true,
+        line,
+    };
+    let mut out = Vec::new();
+    match words.next() {
+        Some("import") => {
+            let rest: Vec<&str> = words.collect();
+            for item in rest.join(" ").split(',') {
+                let parts: Vec<&str> = item.split_whitespace().collect();
+                match parts.as_slice() {
+                    [module] if is_dotted(module) => {
+                        let top = module.split('.').next().unwrap_or(module);
+                        out.push(import(top, top.to_string(), false, false));
+                    }
+                    [module, "as", alias] if is_dotted(module) && is_ident(alias) => {
+                        out.push(import(alias, module.to_string(), false, false));
+                    }
+                    _ => return vec![],
+                }
+            }
+        }
+        Some("from") => {
+            let Some(source) = words.next() else { return vec![] };
+            if words.next() != Some("import") {
+                return vec![];
+            }
+            let level = source.bytes().take_while(|b| *b == b'.').count() as u32;
+            let module = &source[level as usize..];
+            if !(module.is_empty() || is_dotted(module)) {
+                return vec![];
+            }
+            let module = (!module.is_empty()).then_some(module);
+            let Some(base) = resolve_relative(file_module, is_package, module, level) else { return vec![] };
+            let rest: Vec<&str> = words.collect();
+            for item in rest.join(" ").split(',') {
+                let parts: Vec<&str> = item.split_whitespace().collect();
+                match parts.as_slice() {
+                    [] => {}
+                    ["*"] => out.push(import("*", base.clone(), true, true)),
+                    [name] if is_ident(name) => out.push(import(name, format!("{base}.{name}"), true, false)),
+                    [name, "as", alias] if is_ident(name) && is_ident(alias) => {
+                        out.push(import(alias, format!("{base}.{name}"), true, false))
+                    }
+                    _ => return vec![],
+                }
+            }
+        }
+        _ => {}
+    }
+    out
+}
+
+fn is_ident(s: &str) -> bool {
+    !s.is_empty()
+        && !s.starts_with(|c: char| c.is_ascii_digit())
+        && s.chars().all(|c| c == '_' || c.is_alphanumeric())
+}
+
+fn is_dotted(s: &str) -> bool {
+    s.split('.').all(is_ident)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pairs(text: &str, module: &str, is_package: bool) -> Vec<(String, String)> {
+        parse_import_statement(text, module, is_package, 1).into_iter().map(|i| (i.local, i.target)).collect()
+    }
+
+    #[test]
+    fn the_shapes_of_import_statements() {
+        assert_eq!(pairs("import a.b.c", "m", false), [("a".into(), "a".into())]);
+        assert_eq!(pairs("import a.b as x, os", "m", false), [("x".into(), "a.b".into()), ("os".into(), "os".into())]);
+        assert_eq!(
+            pairs("from .retry import (\n    Handler as H,  # the handler\n    policy,\n)", "pkg.core", true),
+            [("H".into(), "pkg.core.retry.Handler".into()), ("policy".into(), "pkg.core.retry.policy".into())]
+        );
+        assert_eq!(pairs("from .. import x", "pkg.core.mod", false), [("x".into(), "pkg.x".into())]);
+        assert_eq!(pairs("from a import *", "m", false), [("*".into(), "a".into())]);
+        assert_eq!(pairs("from a import \\\n    b", "m", false), [("b".into(), "a.b".into())]);
+        assert!(pairs("from a import b.c", "m", false).is_empty());
+    }
+}

@@ -1,0 +1,137 @@
+//! The call graph (every call site's resolved callee) and the import graph, with their reverses.
+
+use super::{FileId, Model, Res, Sym};
+use crate::facts::DefIdx;
+use rayon::prelude::*;
+use std::collections::HashMap;
+
+/// A call site whose callee resolved.
+#[derive(Debug, Clone)]
+pub struct CallEdge {
+    pub file: FileId,
+    /// Index into the file's `calls`.
+    pub call: u32,
+    /// The function called, the class constructed (its `__init__` is not separate), or an external name.
+    pub to: Res,
+}
+
+/// An import whose target resolved.
+#[derive(Debug, Clone)]
+pub struct ImportEdge {
+    pub file: FileId,
+    /// Index into the file's `imports`.
+    pub import: u32,
+    pub to: Res,
+}
+
+pub struct Graph {
+    pub calls: Vec<CallEdge>,
+    pub imports: Vec<ImportEdge>,
+    /// Symbol -> indices into `calls` of the sites that call it.
+    callers: HashMap<Sym, Vec<u32>>,
+    /// Symbol -> indices into `imports` of the imports that name it.
+    importers: HashMap<Sym, Vec<u32>>,
+    /// (file, def) -> indices into `calls` of the calls it makes (module level: def `u32::MAX`).
+    outgoing: HashMap<(FileId, DefIdx), Vec<u32>>,
+    /// (file, call site) -> index into `calls`.
+    sites: HashMap<(FileId, u32), u32>,
+}
+
+impl Graph {
+    pub fn build(model: &Model) -> Graph {
+        let per_file: Vec<(Vec<CallEdge>, Vec<ImportEdge>)> = crate::pool().install(|| {
+            (0..model.files.len() as FileId)
+                .into_par_iter()
+                .map(|file| {
+                    let f = model.file(file);
+                    let calls = (0..f.calls.len() as u32)
+                        .filter_map(|call| {
+                            let to = model.callee(file, call)?;
+                            // Calling an instance runs its `__call__`.
+                            let to = match to {
+                                Res::Instance(cf, cc) => match model.method(cf, cc, "__call__") {
+                                    Some((mf, m)) => Res::Sym(Sym::Def(mf, m)),
+                                    None => return None,
+                                },
+                                other => other,
+                            };
+                            Some(CallEdge { file, call, to })
+                        })
+                        .collect();
+                    let imports = f
+                        .imports
+                        .iter()
+                        .enumerate()
+                        .filter(|(_, i)| !i.star)
+                        .filter_map(|(ii, imp)| {
+                            let to = if imp.from {
+                                let (m, n) = imp.target.rsplit_once('.')?;
+                                model.export(m, n)?
+                            } else {
+                                match model.module(&imp.target) {
+                                    Some(mf) => Res::Sym(Sym::Module(mf)),
+                                    None => Res::External(imp.target.clone()),
+                                }
+                            };
+                            Some(ImportEdge { file, import: ii as u32, to })
+                        })
+                        .collect();
+                    (calls, imports)
+                })
+                .collect()
+        });
+        let mut g = Graph {
+            calls: Vec::new(),
+            imports: Vec::new(),
+            callers: HashMap::new(),
+            importers: HashMap::new(),
+            outgoing: HashMap::new(),
+            sites: HashMap::new(),
+        };
+        for (calls, imports) in per_file {
+            for e in calls {
+                let i = g.calls.len() as u32;
+                if let Res::Sym(s) = e.to {
+                    g.callers.entry(s).or_default().push(i);
+                }
+                let owner = model.file(e.file).calls[e.call as usize].owner.unwrap_or(u32::MAX);
+                g.outgoing.entry((e.file, owner)).or_default().push(i);
+                g.sites.insert((e.file, e.call), i);
+                g.calls.push(e);
+            }
+            for e in imports {
+                let i = g.imports.len() as u32;
+                if let Res::Sym(s) = e.to {
+                    g.importers.entry(s).or_default().push(i);
+                }
+                g.imports.push(e);
+            }
+        }
+        g
+    }
+
+    /// Call sites that call `s`.
+    pub fn callers(&self, s: Sym) -> impl Iterator<Item = &CallEdge> {
+        self.callers.get(&s).into_iter().flatten().map(|&i| &self.calls[i as usize])
+    }
+
+    /// Imports that name `s`.
+    pub fn importers(&self, s: Sym) -> impl Iterator<Item = &ImportEdge> {
+        self.importers.get(&s).into_iter().flatten().map(|&i| &self.imports[i as usize])
+    }
+
+    /// Resolved calls made by a function's own body.
+    pub fn calls_from(&self, file: FileId, def: DefIdx) -> impl Iterator<Item = &CallEdge> {
+        self.outgoing.get(&(file, def)).into_iter().flatten().map(|&i| &self.calls[i as usize])
+    }
+
+    /// Resolved calls made at module or class level of a file.
+    pub fn module_calls(&self, file: FileId) -> impl Iterator<Item = &CallEdge> {
+        self.calls_from(file, u32::MAX)
+    }
+
+    /// The resolved callee of one call site.
+    pub fn callee_of(&self, file: FileId, call: u32) -> Option<&Res> {
+        self.sites.get(&(file, call)).map(|&i| &self.calls[i as usize].to)
+    }
+}
