@@ -179,7 +179,9 @@ impl ScanArgs {
         }
         let progress = (!self.quiet).then(progress::start);
         let files: Vec<FileEntry> =
-            entries.iter().map(|(display, path)| FileEntry { display: display.clone(), path: path.clone() }).collect();
+            entries.iter().map(|(display, path)| FileEntry { display: display.clone(), path: path.clone(), module: String::new() }).collect();
+        let mut files = files;
+        retry_audit_scan::modules::assign(&mut files);
         let result = retry_audit_scan::scan_files(&files, walked.diagnostics, &opts, data);
         if let Some(p) = progress {
             p.finish();

@@ -6,7 +6,9 @@ usage:
                  [--min-precision X] [--min-recall Y]
 
 A finding matches a label row when the path is the same, the finding's line lies within the row's
-statement (its `def`/`class`/statement lines, decorators included) and the roles are equal. Each row takes at
+statement (its `def`/`class`/statement lines, decorators included) and the roles are equal. A second finding
+of the same role inside an already matched row (a decision method of a checker class labelled as a whole) is
+neither TP nor FP. Each row takes at
 most one finding (the exact line first, then the innermost row). Rows whose note starts with `borderline:`
 are don't-care (any findings on them count neither way). Findings with no role (legacy imports and configs,
 policy drift) are not scored. FP = a scored finding that matches no positive row: one on a `negative` row is
@@ -115,6 +117,10 @@ def main():
             continue
         if any(rows[i]["borderline"] for i in cands if rows[i]["role"] == f["role"] or rows[i]["line"] == f["line"]):
             absorbed.append((f, None))
+            continue
+        # A piece inside a site of the same role (a decision method of a checker class labelled as a whole).
+        if same:
+            absorbed.append((f, rows[same[0]]))
             continue
         neg = [i for i in cands if rows[i]["role"] == "negative"]
         if neg:

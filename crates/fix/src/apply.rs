@@ -1,6 +1,5 @@
 //! Selecting fixes, resolving overlaps and the fixpoint loop.
 
-use retry_audit_scan::detect::context::module_name;
 use retry_audit_scan::detect::fixes::decorator;
 use retry_audit_scan::finding::{Applicability, Edit, Finding, Fix, Kind};
 use retry_audit_scan::read::{decode, encode, SourceFile};
@@ -270,17 +269,16 @@ fn outside_roots(path: &std::path::Path, roots: &[PathBuf]) -> Result<(), String
 }
 
 /// RTY005 library decorators get their fix here (the codemod lives in `detect::fixes::decorator`).
-fn attach_decorator_fixes(findings: &mut [Finding], text: &str, display: &str, data: &RuleData) {
+fn attach_decorator_fixes(findings: &mut [Finding], text: &str, file_module: &str, data: &RuleData) {
     if !findings.iter().any(|f| f.kind == Kind::LibraryRetry && f.fix.is_none()) {
         return;
     }
     let Ok(module) = parse::parse_module(text) else {
         return;
     };
-    let file_module = module_name(display);
     for f in findings.iter_mut().filter(|f| f.kind == Kind::LibraryRetry && f.fix.is_none() && f.skipped_fix.is_none())
     {
-        match decorator::decorator_fix(text, &module, &data.plan, &file_module, f.span) {
+        match decorator::decorator_fix(text, &module, &data.plan, file_module, f.span) {
             Some(Ok(fix)) => f.fix = Some(fix),
             Some(Err(skipped)) => f.skipped_fix = Some(skipped),
             None => {}
@@ -363,7 +361,7 @@ fn fix_file_with(
                 }
             }
         };
-        let analysis = analyse_bytes(&display, &bytes, data, None);
+        let analysis = analyse_bytes(&display, &entry.module, &bytes, data, None);
         if !analysis.parsed {
             if pass > 1 {
                 outcome.problems.push(problem("rewritten file no longer analyses; left untouched".into()));
@@ -378,7 +376,7 @@ fn fix_file_with(
             return;
         }
         last = analysis.findings;
-        attach_decorator_fixes(&mut last, &text, &display, data);
+        attach_decorator_fixes(&mut last, &text, &entry.module, data);
         hook(pass, &mut last);
         let mut candidates: Vec<&Finding> = last
             .iter()
@@ -526,7 +524,7 @@ mod tests {
         let path = dir.path().join("x.py");
         let original = "from netra_backend.app.core.error_recovery import RetryStrategy\nprint(RetryStrategy)\n";
         std::fs::write(&path, original).unwrap();
-        let entry = FileEntry { display: "app/x.py".into(), path: path.clone() };
+        let entry = FileEntry { display: "app/x.py".into(), path: path.clone(), module: "app.x".into() };
         let data = RuleData::builtin();
         let mut outcome = Outcome::default();
         // A fake fix whose edit breaks the syntax, attached to every finding of the first pass.

@@ -46,7 +46,7 @@ fn main() {
         let Ok(module) = module else { continue };
         parsed += 1;
         let t = Instant::now();
-        let ctx = detect::context::FileContext::new(&f.display, &src.text, &module);
+        let ctx = detect::context::FileContext::new(&f.display, &f.module, &src.text, &module);
         t_ctx += t.elapsed();
         let t = Instant::now();
         let fns = detect::functions::analyse_all(&ctx);

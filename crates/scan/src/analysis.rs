@@ -43,7 +43,7 @@ pub fn project_pass(
     data: &RuleData,
 ) -> Project {
     let mut all: Vec<FileFacts> =
-        files.iter().zip(facts).map(|(e, f)| f.unwrap_or_else(|| FileFacts::empty(&e.display))).collect();
+        files.iter().zip(facts).map(|(e, f)| f.unwrap_or_else(|| FileFacts::empty(&e.display, &e.module))).collect();
     let mut model = Model::new(std::mem::take(&mut all));
     let mut graph = Graph::build(&model);
     let mut assignment = roles::assign(&model, &graph, findings);
@@ -108,7 +108,7 @@ fn whole_facts(entry: &FileEntry, opts: &ScanOptions, data: &RuleData) -> Option
     let (bytes, _) = crate::read::read_regular(&entry.path, opts.max_file_size).ok()?;
     let src = crate::read::decode(&bytes).ok()?;
     let module = crate::parse::parse_module(&src.text).ok()?;
-    let ctx = crate::detect::context::FileContext::new(&entry.display, &src.text, &module);
+    let ctx = crate::detect::context::FileContext::new(&entry.display, &entry.module, &src.text, &module);
     let d = crate::detect::detect_all(&ctx, data);
     Some(facts::extract(&ctx, &d.functions, &d.classes, facts::is_package_path(&entry.display), &[]))
 }

@@ -15,6 +15,7 @@ pub mod facts;
 pub mod finding;
 pub mod metrics;
 pub mod model;
+pub mod modules;
 pub mod parse;
 pub mod prefilter;
 pub mod project;
@@ -75,6 +76,7 @@ pub struct ScanResult {
 /// Analyse one file's bytes. Never panics outward: a panic in the analysis becomes an internal-error diagnostic.
 pub fn analyse_bytes(
     display: &str,
+    module: &str,
     bytes: &[u8],
     data: &RuleData,
     prefilter: Option<&prefilter::Prefilter>,
@@ -97,7 +99,7 @@ pub fn analyse_bytes(
         }
     }
     let result =
-        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| analyse_inner(display, bytes, data, prefilter)));
+        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| analyse_inner(display, module, bytes, data, prefilter)));
     match result {
         Ok(o) => o,
         Err(panic) => {
@@ -121,6 +123,7 @@ pub fn analyse_bytes(
 
 fn analyse_inner(
     display: &str,
+    module_name: &str,
     bytes: &[u8],
     data: &RuleData,
     prefilter: Option<&prefilter::Prefilter>,
@@ -149,7 +152,7 @@ fn analyse_inner(
     }
     let skipped = match prefilter.map(|p| p.tokens_and_facts(&src.text)) {
         Some((parse::TokenVerdict::Skip, skipped_facts)) => {
-            out.facts = Some(facts::FileFacts::from_skipped(display, &src.text, &skipped_facts));
+            out.facts = Some(facts::FileFacts::from_skipped(display, module_name, &src.text, &skipped_facts));
             return out;
         }
         Some((parse::TokenVerdict::Parse(skipped), _)) => skipped,
@@ -171,7 +174,7 @@ fn analyse_inner(
     };
     out.parsed = true;
     out.suppressions = suppress::collect(display, &src.text);
-    let ctx = detect::context::FileContext::new(display, &src.text, &module);
+    let ctx = detect::context::FileContext::new(display, module_name, &src.text, &module);
     out.canonical_imports = metrics::count_canonical_imports(&ctx, &data.plan);
     let detected = detect::detect_all(&ctx, data);
     let unanalysed = parse::skipped_names(&src.text, &skipped);
@@ -239,7 +242,7 @@ fn analyse_file(
     prefilter: &prefilter::Prefilter,
 ) -> FileOutcome {
     match read::read_regular(&entry.path, opts.max_file_size) {
-        Ok((bytes, _)) => analyse_bytes(&entry.display, &bytes, data, Some(prefilter)),
+        Ok((bytes, _)) => analyse_bytes(&entry.display, &entry.module, &bytes, data, Some(prefilter)),
         Err(failure) => FileOutcome { diagnostics: vec![failure.diagnostic(&entry.display)], ..Default::default() },
     }
 }

@@ -4,7 +4,6 @@
 //! Built once before the per-file pass (`build`) and attached to the plan (`Plan::tree`), so the legacy
 //! import rule can check that a redirect target really exports a symbol before offering a fix.
 
-use crate::detect::context::module_name;
 use crate::syntax::*;
 use crate::walk::{walk, WalkOptions};
 use rayon::prelude::*;
@@ -115,7 +114,7 @@ pub fn build(roots: &[PathBuf], opts: &WalkOptions, max_file_size: u64) -> TreeI
                 let (bytes, _) = crate::read::read_regular(&e.path, max_file_size).ok()?;
                 let src = crate::read::decode(&bytes).ok()?;
                 let module = crate::parse::parse_module(&src.text).ok()?;
-                let name = module_name(&e.display);
+                let name = e.module.clone();
                 let is_package = e.display.ends_with("__init__.py") || e.display.ends_with("__init__.pyi");
                 Some((name.clone(), module_info(&name, is_package, &module)))
             })

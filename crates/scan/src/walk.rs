@@ -34,11 +34,13 @@ pub struct WalkOptions {
     pub no_gitignore: bool,
 }
 
-/// A file to scan: its absolute-or-given path and the display path (relative to its root, `/`-separated).
+/// A file to scan: its absolute-or-given path, the display path (relative to its root, `/`-separated) and
+/// the module name code imports it by (`crate::modules`).
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 pub struct FileEntry {
     pub display: String,
     pub path: PathBuf,
+    pub module: String,
 }
 
 pub struct Walked {
@@ -120,7 +122,7 @@ pub fn walk(roots: &[PathBuf], opts: &WalkOptions) -> Result<Walked, String> {
                 rel_of(root)
             };
             if !exclude.is_match(&display) {
-                files.push(FileEntry { display, path: root.clone() });
+                files.push(FileEntry { display, path: root.clone(), module: String::new() });
             }
             continue;
         }
@@ -159,7 +161,7 @@ pub fn walk(roots: &[PathBuf], opts: &WalkOptions) -> Result<Walked, String> {
                             return ignore::WalkState::Continue;
                         }
                         if kind.is_some_and(|t| t.is_file()) {
-                            Ok(FileEntry { display: rel_of(e.path()), path: e.into_path() })
+                            Ok(FileEntry { display: rel_of(e.path()), path: e.into_path(), module: String::new() })
                         } else {
                             // A FIFO, socket or device named like a source file: say so instead of passing it over.
                             let what = e.metadata().ok().and_then(|m| crate::read::special_kind(&m));
@@ -188,6 +190,7 @@ pub fn walk(roots: &[PathBuf], opts: &WalkOptions) -> Result<Walked, String> {
     diagnostics.sort();
     files.sort();
     files.dedup_by(|a, b| a.path == b.path);
+    crate::modules::assign(&mut files);
     Ok(Walked { files, diagnostics })
 }
 

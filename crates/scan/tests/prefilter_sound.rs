@@ -28,8 +28,8 @@ fn compare(root: &Path) -> Report {
         .par_iter()
         .map(|f| {
             let Ok(bytes) = std::fs::read(&f.path) else { return (false, false, None, None) };
-            let a = analyse_bytes(&f.display, &bytes, &data, None);
-            let b = analyse_bytes(&f.display, &bytes, &data, Some(&tokens));
+            let a = analyse_bytes(&f.display, &f.module, &bytes, &data, None);
+            let b = analyse_bytes(&f.display, &f.module, &bytes, &data, Some(&tokens));
             let fa = serde_json::to_string(&a.findings).expect("json");
             let fb = serde_json::to_string(&b.findings).expect("json");
             let finding_diff = (fa != fb).then(|| format!("{}:\n  unfiltered: {fa}\n  filtered:   {fb}", f.display));

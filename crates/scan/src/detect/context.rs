@@ -38,7 +38,7 @@ pub fn module_name(path: &str) -> String {
 }
 
 impl<'a> FileContext<'a> {
-    pub fn new(path: &'a str, text: &'a str, ast: &'a Module) -> Self {
+    pub fn new(path: &'a str, module: &str, text: &'a str, ast: &'a Module) -> Self {
         let mut imports: HashMap<String, String> = HashMap::new();
         // Imports anywhere (module level, inside functions, inside try/except ImportError shims).
         walk_stmts(&ast.body, true, &mut |s| match &s.kind {
@@ -71,7 +71,7 @@ impl<'a> FileContext<'a> {
         for (i, f) in functions.iter().enumerate() {
             by_name.entry(f.def.name.as_str()).or_default().push(i);
         }
-        FileContext { path, module: module_name(path), text, ast, imports, functions, by_name }
+        FileContext { path, module: module.to_string(), text, ast, imports, functions, by_name }
     }
 
     /// Fully qualified name of a name/attribute chain after resolving import aliases:

@@ -547,7 +547,8 @@ fn scan_block(body: &[Stmt], ex: &mut Exits, guard: Guard, in_handler: bool, res
                     if is_control_flow_handler(h) {
                         continue;
                     }
-                    let unconditional_leave = h.body.iter().any(leaves);
+                    // `except E: if budget_left(): sleep(); continue` then `raise`: it re-attempts on one path.
+                    let unconditional_leave = h.body.iter().any(leaves) && !continues(&h.body);
                     if !unconditional_leave {
                         ex.continuing_handler = true;
                     }
@@ -563,6 +564,15 @@ fn scan_block(body: &[Stmt], ex: &mut Exits, guard: Guard, in_handler: bool, res
             _ => {}
         }
     }
+}
+
+/// A `continue` of the enclosing loop somewhere in the block (not in a nested loop or definition).
+fn continues(body: &[Stmt]) -> bool {
+    body.iter().any(|s| match &s.kind {
+        StmtKind::Continue => true,
+        StmtKind::For { .. } | StmtKind::While { .. } | StmtKind::FunctionDef(_) | StmtKind::ClassDef(_) => false,
+        _ => s.blocks(false).iter().any(|b| continues(b)),
+    })
 }
 
 /// Handlers for `StopIteration`, `StopAsyncIteration`, `KeyError` ... are control flow, not failure recovery.

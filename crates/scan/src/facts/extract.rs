@@ -86,6 +86,7 @@ pub fn extract(
         let di = i as DefIdx;
         let first = f.calls.len();
         collect_calls(&info.def.body, Some(di), false, false, &mut f.calls, &line);
+        collect_reads(info.stmt, Some(di), None, &mut f.reads, &line);
         let class = f.defs[i].class;
         collect_local_assigns(&info.def.body, di, class, &mut f.assigns, &line);
         let a = &fns[i];
@@ -93,6 +94,7 @@ pub fn extract(
         evidence(ctx, info.def, info.class, ev, &line);
         ev.retry_loops = a.retry_loops().map(|l| line(l.stmt.span.start)).collect();
         ev.recursion = a.recursion.is_some();
+        ev.recursion_via = a.recursion.as_ref().and_then(|r| r.via.clone());
         ev.local_role = fn_role(a.role).map(str::to_string);
         for l in &a.loops {
             if l.facts.pending_sleep {
@@ -109,6 +111,9 @@ pub fn extract(
                 f.defs[i].evidence.pending_loops.push(PendingLoop { line: line(span.start), calls, bounded });
             }
         }
+    }
+    for (ci, c) in class_stmts(&ctx.ast.body).into_iter().enumerate() {
+        collect_reads(c, None, Some(ci as ClassIdx), &mut f.reads, &line);
     }
     // Module level: calls, imports, bindings, assignments, `__all__`.
     collect_calls(&ctx.ast.body, None, false, false, &mut f.calls, &line);
@@ -183,19 +188,24 @@ fn kwargs(keywords: &[Keyword]) -> Vec<Kwarg> {
         .collect()
 }
 
-/// The dotted callee of a call, with `super().m` spelled `super.m`.
+/// The dotted callee of a call, with `super().m` spelled `super.m` and a call in the chain marked `()`
+/// (`Handler(policy).execute(op)` -> `Handler().execute`).
 pub(crate) fn callee(func: &Expr) -> Option<String> {
     if let Some(d) = func.dotted() {
         return Some(d);
     }
-    if let ExprKind::Attribute { value, attr } = &func.kind {
-        if let Some((inner, _, _)) = value.as_call() {
-            if inner.dotted().as_deref() == Some("super") {
-                return Some(format!("super.{attr}"));
+    match &func.kind {
+        ExprKind::Attribute { value, attr } => {
+            if let Some((inner, _, _)) = value.as_call() {
+                if inner.dotted().as_deref() == Some("super") {
+                    return Some(format!("super.{attr}"));
+                }
+                return callee(inner).map(|c| format!("{c}().{attr}"));
             }
+            callee(value).map(|c| format!("{c}.{attr}"))
         }
+        _ => None,
     }
-    None
 }
 
 fn decorator(d: &Expr, line: &dyn Fn(u32) -> u32) -> Decorator {
@@ -388,8 +398,82 @@ fn calls_in_expr(
     });
 }
 
+/// A name that reads as a constant: its last segment has no lower-case letter (`MAX_RETRIES`, `_BACKOFF_MAX`).
+fn constant_like(dotted: &str) -> bool {
+    let last = dotted.rsplit('.').next().unwrap_or(dotted);
+    last.chars().any(|c| c.is_ascii_uppercase()) && !last.chars().any(|c| c.is_ascii_lowercase())
+}
+
+/// Constant-like names read by a function (its body and parameter defaults, not nested definitions) or a
+/// class body (not its methods).
+fn collect_reads(s: &Stmt, owner: Option<DefIdx>, class: Option<ClassIdx>, out: &mut Vec<Read>, line: &dyn Fn(u32) -> u32) {
+    let mut visit = |x: &Expr| {
+        if matches!(x.kind, ExprKind::Name(_) | ExprKind::Attribute { .. }) {
+            if let Some(d) = x.dotted() {
+                if constant_like(&d) {
+                    out.push(Read { owner, class, name: d, line: line(x.span.start) });
+                }
+            }
+        }
+    };
+    match &s.kind {
+        StmtKind::FunctionDef(d) => {
+            for p in &d.params {
+                if let Some(v) = &p.default {
+                    v.walk(&mut visit);
+                }
+            }
+            walk_exprs(&d.body, false, &mut visit);
+        }
+        StmtKind::ClassDef(c) => {
+            for st in &c.body {
+                if !matches!(st.kind, StmtKind::FunctionDef(_) | StmtKind::ClassDef(_)) {
+                    for e in st.exprs() {
+                        e.walk(&mut visit);
+                    }
+                }
+            }
+        }
+        _ => {}
+    }
+}
+
+/// Class statements in the order `collect_classes` numbers them.
+fn class_stmts(body: &[Stmt]) -> Vec<&Stmt> {
+    let mut out = Vec::new();
+    fn go<'a>(body: &'a [Stmt], out: &mut Vec<&'a Stmt>) {
+        for s in body {
+            match &s.kind {
+                StmtKind::ClassDef(c) => {
+                    out.push(s);
+                    go(&c.body, out);
+                }
+                StmtKind::FunctionDef(d) => go(&d.body, out),
+                _ => {
+                    for b in s.blocks(false) {
+                        go(b, out);
+                    }
+                }
+            }
+        }
+    }
+    go(body, &mut out);
+    out
+}
+
 fn value_of(e: &Expr) -> Value {
     let e = e.unawait();
+    // `A(...) if c else b`, `policy or DEFAULT_POLICY`: what it is when the site's own value is taken.
+    match &e.kind {
+        ExprKind::IfExp { body, orelse, .. } => {
+            let v = value_of(body);
+            return if v == Value::Other { value_of(orelse) } else { v };
+        }
+        ExprKind::BoolOp { and: false, values } => {
+            return values.iter().rev().map(value_of).find(|v| *v != Value::Other).unwrap_or(Value::Other);
+        }
+        _ => {}
+    }
     if let Some((func, args, keywords)) = e.as_call() {
         if let Some(callee) = callee(func) {
             let splat = keywords.iter().find(|k| k.arg.is_none()).and_then(|k| k.value.dotted());
@@ -399,6 +483,9 @@ fn value_of(e: &Expr) -> Value {
     }
     if let Some(d) = e.dotted() {
         return Value::Alias(d);
+    }
+    if let Some(n) = e.as_number() {
+        return Value::Number(n);
     }
     if let ExprKind::Dict { keys, values } = &e.kind {
         return Value::Dict {
@@ -682,6 +769,7 @@ fn evidence(ctx: &FileContext, def: &FunctionDef, class: Option<&str>, ev: &mut 
         }
         StmtKind::Raise { .. } => ev.raises = true,
         StmtKind::Return(Some(e)) => {
+            ev.returns_value = true;
             let e = e.unawait();
             if matches!(
                 e.kind,
@@ -697,6 +785,10 @@ fn evidence(ctx: &FileContext, def: &FunctionDef, class: Option<&str>, ev: &mut 
         _ => {}
     });
     walk_exprs(&def.body, false, &mut |e| {
+        // Delay arithmetic anywhere in the body (`backoff = base * 2 ** (n - 1)` then `return min(backoff, cap)`).
+        if !ev.delay_math && matches!(e.kind, ExprKind::BinOp { .. } | ExprKind::Call { .. }) && params::is_backoff_arithmetic(ctx, e) {
+            ev.delay_math = true;
+        }
         if ev.sleeps.is_none() {
             if let Some((func, _, _)) = e.as_call() {
                 if sleeps::is_sleep(ctx, func) {
@@ -705,5 +797,6 @@ fn evidence(ctx: &FileContext, def: &FunctionDef, class: Option<&str>, ev: &mut 
             }
         }
     });
+    ev.delay_math &= ev.returns_value;
     let _ = class;
 }

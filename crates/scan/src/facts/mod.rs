@@ -48,6 +48,21 @@ pub struct FileFacts {
     pub classes: Vec<Class>,
     pub assigns: Vec<Assign>,
     pub calls: Vec<Call>,
+    /// Constant-like names (`MAX_RETRIES`, `self._MAX_BACKOFF`) read inside functions (bodies and parameter
+    /// defaults) and class bodies: who uses a module's retry numbers.
+    pub reads: Vec<Read>,
+}
+
+/// A read of a constant-like name.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Read {
+    /// The function it is read in (parameter defaults count for the function).
+    pub owner: Option<DefIdx>,
+    /// The class body it is read in, when not in a function.
+    pub class: Option<ClassIdx>,
+    /// As written (`DEFAULT_MAX_RETRIES`, `_constants.DEFAULT_MAX_RETRIES`, `self._MAX_BACKOFF`).
+    pub name: String,
+    pub line: u32,
 }
 
 /// One imported name.
@@ -149,8 +164,10 @@ pub struct DefEvidence {
     pub raises: bool,
     /// It returns `True`/`False`, a comparison or a boolean operator (a decision).
     pub returns_bool: bool,
-    /// It returns delay arithmetic (`base * 2 ** attempt`, `random.uniform`).
+    /// It returns a value and computes delay arithmetic (`base * 2 ** attempt`, `random.uniform`).
     pub delay_math: bool,
+    /// It returns a value (`return x`).
+    pub returns_value: bool,
     /// Retry loops of the local analysis (verdict `Retry`), by line.
     pub retry_loops: Vec<u32>,
     /// Loops that would be retry loops if a callee waits (local analysis found no sleep), with what the
@@ -158,6 +175,8 @@ pub struct DefEvidence {
     pub pending_loops: Vec<PendingLoop>,
     /// Retries by recursion (local analysis).
     pub recursion: bool,
+    /// The helper a mutual recursion goes through (`_retry_request`).
+    pub recursion_via: Option<String>,
     /// Local role of the function analysis (`retry_function`, `decorator_def`, ...), if any.
     pub local_role: Option<String>,
 }
@@ -252,6 +271,8 @@ pub enum Value {
     Alias(String),
     /// A dict literal: its string keys, and for each value that is a call, the callee (else "").
     Dict { keys: Vec<String>, calls: Vec<String> },
+    /// A number (`MAX_RETRIES = 3`, `BACKOFF_MAX = 120`).
+    Number(f64),
     Other,
 }
 
@@ -279,10 +300,10 @@ pub struct Call {
 
 impl FileFacts {
     /// A file with no facts but its place in the module table (nothing in it was read as code).
-    pub fn empty(path: &str) -> FileFacts {
+    pub fn empty(path: &str, module: &str) -> FileFacts {
         FileFacts {
             path: path.to_string(),
-            module: crate::detect::context::module_name(path),
+            module: module.to_string(),
             is_package: is_package_path(path),
             ..Default::default()
         }
@@ -290,8 +311,8 @@ impl FileFacts {
 
     /// The facts of a file the token prefilter skipped: its imports (read from their statements) and the
     /// names its top-level definitions bind.
-    pub fn from_skipped(path: &str, text: &str, skipped: &crate::parse::SkippedFacts) -> FileFacts {
-        let mut f = FileFacts::empty(path);
+    pub fn from_skipped(path: &str, module: &str, text: &str, skipped: &crate::parse::SkippedFacts) -> FileFacts {
+        let mut f = FileFacts::empty(path, module);
         let mut line = 1u32;
         let mut at = 0usize;
         for r in &skipped.imports {

@@ -35,11 +35,13 @@ pub struct Graph {
     outgoing: HashMap<(FileId, DefIdx), Vec<u32>>,
     /// (file, call site) -> index into `calls`.
     sites: HashMap<(FileId, u32), u32>,
+    /// Assignment -> (file, index into the file's `reads`) of the functions and class bodies that read it.
+    readers: HashMap<Sym, Vec<(FileId, u32)>>,
 }
 
 impl Graph {
     pub fn build(model: &Model) -> Graph {
-        let per_file: Vec<(Vec<CallEdge>, Vec<ImportEdge>)> = crate::pool().install(|| {
+        let per_file: Vec<(Vec<CallEdge>, Vec<ImportEdge>, Vec<(Sym, u32)>)> = crate::pool().install(|| {
             (0..model.files.len() as FileId)
                 .into_par_iter()
                 .map(|file| {
@@ -76,7 +78,19 @@ impl Graph {
                             Some(ImportEdge { file, import: ii as u32, to })
                         })
                         .collect();
-                    (calls, imports)
+                    let reads = f
+                        .reads
+                        .iter()
+                        .enumerate()
+                        .filter_map(|(ri, r)| {
+                            let class = r.class.or_else(|| r.owner.and_then(|d| model.enclosing_class(file, d)));
+                            match model.resolve_in(file, r.owner, class, &r.name)? {
+                                Res::Sym(s @ Sym::Assign(..)) => Some((s, ri as u32)),
+                                _ => None,
+                            }
+                        })
+                        .collect();
+                    (calls, imports, reads)
                 })
                 .collect()
         });
@@ -87,8 +101,12 @@ impl Graph {
             importers: HashMap::new(),
             outgoing: HashMap::new(),
             sites: HashMap::new(),
+            readers: HashMap::new(),
         };
-        for (calls, imports) in per_file {
+        for (file, (calls, imports, reads)) in per_file.into_iter().enumerate() {
+            for (s, ri) in reads {
+                g.readers.entry(s).or_default().push((file as FileId, ri));
+            }
             for e in calls {
                 let i = g.calls.len() as u32;
                 if let Res::Sym(s) = e.to {
@@ -108,6 +126,11 @@ impl Graph {
             }
         }
         g
+    }
+
+    /// Reads of a constant: (file, index into the file's `reads`).
+    pub fn readers(&self, s: Sym) -> impl Iterator<Item = &(FileId, u32)> {
+        self.readers.get(&s).into_iter().flatten()
     }
 
     /// Call sites that call `s`.

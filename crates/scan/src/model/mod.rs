@@ -56,6 +56,8 @@ const MAX_HOPS: u32 = 16;
 pub struct Model {
     pub files: Vec<FileFacts>,
     modules: HashMap<String, FileId>,
+    /// Shorter spellings of module names (`b.c` for `a.b.c`); `None` when two modules share one.
+    module_suffixes: HashMap<String, Option<FileId>>,
     /// (file, name) -> index of the binding that wins at run time.
     bindings: HashMap<(FileId, String), u32>,
     /// (file, class, name) -> assignments to `self.name` in the class's methods.
@@ -88,6 +90,19 @@ impl Model {
                 _ => {
                     modules.insert(f.module.clone(), i);
                 }
+            }
+        }
+        let mut module_suffixes: HashMap<String, Option<FileId>> = HashMap::new();
+        for (name, &f) in &modules {
+            for suffix in crate::modules::suffixes(name) {
+                module_suffixes
+                    .entry(suffix.to_string())
+                    .and_modify(|v| {
+                        if *v != Some(f) {
+                            *v = None
+                        }
+                    })
+                    .or_insert(Some(f));
             }
         }
         let mut bindings = HashMap::new();
@@ -134,7 +149,7 @@ impl Model {
                 }
             }
         }
-        let mut model = Model { files, modules, bindings, instance_attrs, locals, members, local_imports, mros: vec![] };
+        let mut model = Model { files, modules, module_suffixes, bindings, instance_attrs, locals, members, local_imports, mros: vec![] };
         model.mros = model.linearize();
         model
     }
@@ -235,9 +250,24 @@ impl Model {
         &self.files[id as usize]
     }
 
-    /// The file of a module in the tree.
+    /// The file of a module in the tree. An import may spell it longer than the tree names it (a namespace
+    /// directory above its top package: `google.api_core.retry`) or shorter (a tree named from a deeper root:
+    /// `app.db` for `backend.app.db`).
     pub fn module(&self, name: &str) -> Option<FileId> {
-        self.modules.get(name).copied()
+        if let Some(&f) = self.modules.get(name) {
+            return Some(f);
+        }
+        if let Some(&Some(f)) = self.module_suffixes.get(name) {
+            return Some(f);
+        }
+        let mut rest = name;
+        for _ in 0..2 {
+            rest = rest.split_once('.')?.1;
+            if let Some(&f) = self.modules.get(rest) {
+                return Some(f);
+            }
+        }
+        None
     }
 
     fn binding(&self, file: FileId, name: &str) -> Option<&Binding> {
@@ -366,11 +396,34 @@ impl Model {
         }
         let mut parts = dotted.split('.');
         let head = parts.next()?;
+        let (head, called) = match head.strip_suffix("()") {
+            Some(h) => (h, true),
+            None => (head, false),
+        };
         let mut cur = self.resolve_head(file, scope, class, head)?;
+        if called {
+            cur = self.called(self.value_d(cur, depth + 1))?;
+        }
         for attr in parts {
+            let (attr, called) = match attr.strip_suffix("()") {
+                Some(a) => (a, true),
+                None => (attr, false),
+            };
             cur = self.attr(self.value_d(cur, depth + 1), attr)?;
+            if called {
+                cur = self.called(self.value_d(cur, depth + 1))?;
+            }
         }
         Some(cur)
+    }
+
+    /// What calling `r` gives, as far as the model tracks it: constructing a class gives an instance.
+    fn called(&self, r: Res) -> Option<Res> {
+        match r {
+            Res::Sym(Sym::Class(f, c)) => Some(Res::Instance(f, c)),
+            Res::External(d) => Some(Res::External(format!("{d}()"))),
+            _ => None,
+        }
     }
 
     fn resolve_head(&self, file: FileId, scope: Option<DefIdx>, class: Option<ClassIdx>, head: &str) -> Option<Res> {

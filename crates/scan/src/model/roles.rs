@@ -76,6 +76,9 @@ struct Ctx<'m> {
     model: &'m Model,
     graph: &'m Graph,
     roles: HashMap<Sym, SiteInfo>,
+    /// Roles a later, more specific step may replace (a retry class read as a decision class until its
+    /// methods are seen to hand off to an engine elsewhere).
+    weak: HashSet<Sym>,
     wants_parse: HashSet<FileId>,
 }
 
@@ -83,18 +86,33 @@ struct Ctx<'m> {
 pub fn assign(model: &Model, graph: &Graph, findings: &[Finding]) -> Assignment {
     let by_path: HashMap<&str, FileId> =
         model.files.iter().enumerate().map(|(i, f)| (f.path.as_str(), i as FileId)).collect();
-    let mut cx = Ctx { model, graph, roles: HashMap::new(), wants_parse: HashSet::new() };
+    let mut cx = Ctx { model, graph, roles: HashMap::new(), weak: HashSet::new(), wants_parse: HashSet::new() };
     let mut seeded: Vec<(Option<Sym>, Option<SiteInfo>)> = Vec::with_capacity(findings.len());
     for f in findings {
         let file = by_path.get(f.path.as_str()).copied();
         let sym = file.and_then(|file| symbol_of(model, file, f));
         let is_enum = matches!(sym, Some(Sym::Class(fi, c)) if model.file(fi).classes[c as usize].is_enum);
-        let info = role_of_kind(f.kind, is_enum).map(|role| SiteInfo {
+        let mut info = role_of_kind(f.kind, is_enum).map(|role| SiteInfo {
             role,
             detail: detail_of_kind(f.kind),
             evidence: sym.map(|s| local_evidence(model, s)).unwrap_or_default(),
             delegates_to: vec![],
         });
+        // A retry class none of whose methods retries by itself holds the numbers or the decision of an
+        // engine elsewhere (or hands off to one: see `wrappers`).
+        if let (Some(Sym::Class(fi, c)), Some(i), Kind::RetryClass) = (sym, info.as_mut(), f.kind) {
+            if !class_retries(model, fi, c) {
+                let fields = model.file(fi).classes[c as usize].fields.iter().filter(|x| retry_key(x)).count();
+                if fields >= 2 {
+                    i.role = Role::ConfigSchema;
+                    i.detail = "attempt_state";
+                } else {
+                    i.role = Role::Decision;
+                    i.detail = "class";
+                }
+                cx.weak.insert(Sym::Class(fi, c));
+            }
+        }
         // Statement sites (an inline loop, a library call) live inside a definition; the definition is the
         // engine only when the finding is about it.
         if let (Some(s), Some(i)) = (sym, &info) {
@@ -105,7 +123,9 @@ pub fn assign(model: &Model, graph: &Graph, findings: &[Finding]) -> Assignment 
         seeded.push((sym, info));
     }
     let mut added: Vec<NewSite> = Vec::new();
+    recursion_helpers(&mut cx, &mut added);
     spread_engines(&mut cx, &mut added);
+    engine_classes(&mut cx, &mut added);
     for _ in 0..MAX_DEPTH {
         if !wrappers(&mut cx, &mut added) {
             break;
@@ -115,24 +135,48 @@ pub fn assign(model: &Model, graph: &Graph, findings: &[Finding]) -> Assignment 
     presets(&mut cx, &mut added);
     decisions_and_calculators(&mut cx, &mut added);
     breakers(&mut cx, &mut added);
-    // A library use that is the value of a module constant defines concrete numbers: a preset.
+    // A "library use" whose library is in the tree (scanning the library itself, or a monorepo) constructs
+    // that library's config class: a config site of an in-tree engine.
     for (i, f) in findings.iter().enumerate() {
         if f.kind != Kind::LibraryRetry {
             continue;
         }
         let Some(&file) = by_path.get(f.path.as_str()) else { continue };
-        if let Some((a, _)) = model.file(file).assigns.iter().enumerate().find(|(_, a)| {
-            matches!(a.owner, Owner::Module | Owner::Class(_)) && a.span.contains(f.span) && a.line == f.line
-        }) {
-            if let Some(info) = seeded[i].1.as_mut() {
-                info.role = Role::Preset;
-                info.detail = "library_config";
-                info.evidence.push(format!("module constant {}", model.file(file).assigns[a].target));
+        let facts = model.file(file);
+        let target = facts.calls.iter().enumerate().filter(|(_, c)| c.line == f.line).find_map(|(ci, _)| {
+            match graph.callee_of(file, ci as u32) {
+                Some(Res::Sym(t)) if cx.roles.contains_key(t) => Some(*t),
+                _ => None,
             }
-            seeded[i].0 = Some(Sym::Assign(file, a as u32));
+        });
+        if let (Some(t), Some(info)) = (target, seeded[i].1.as_mut()) {
+            info.role = Role::Preset;
+            info.detail = "config_site";
+            info.evidence.push(format!("constructs {} ({})", short(model, t), place(model, t)));
+            info.delegates_to = vec![t];
+        }
+    }
+    // Definition sites take what the model learned about them (a refined or replaced role).
+    for (i, f) in findings.iter().enumerate() {
+        if f.kind == Kind::SleepLoop || f.kind == Kind::LibraryRetry {
+            continue;
+        }
+        if let (Some(s), Some(_)) = (seeded[i].0, &seeded[i].1) {
+            if let Some(info) = cx.roles.get(&s) {
+                seeded[i].1 = Some(info.clone());
+            }
         }
     }
     Assignment { findings: seeded, added, wants_parse: cx.wants_parse }
+}
+
+/// Does a method of the class retry by itself: a retry loop or recursion (or a loop pending on a helper)?
+fn class_retries(model: &Model, file: FileId, class: u32) -> bool {
+    let f = model.file(file);
+    f.classes[class as usize].methods.iter().any(|&m| {
+        let ev = &f.defs[m as usize].evidence;
+        !ev.retry_loops.is_empty() || ev.recursion || !ev.pending_loops.is_empty()
+    })
 }
 
 fn detail_of_kind(kind: Kind) -> &'static str {
@@ -212,6 +256,11 @@ impl Ctx<'_> {
     }
 
     fn add(&mut self, added: &mut Vec<NewSite>, sym: Sym, kind: Kind, info: SiteInfo, message: String) {
+        if self.weak.remove(&sym) {
+            // An existing finding whose role a more specific step settles: no new site.
+            self.roles.insert(sym, info);
+            return;
+        }
         if self.roles.contains_key(&sym) {
             return;
         }
@@ -296,6 +345,59 @@ impl Ctx<'_> {
     }
 }
 
+/// The helper a mutual recursion goes through is part of the engine (`_request` -> `_retry_request` ->
+/// `_request`).
+fn recursion_helpers(cx: &mut Ctx, added: &mut Vec<NewSite>) {
+    let model = cx.model;
+    for (fi, f) in model.files.iter().enumerate() {
+        let file = fi as FileId;
+        for def in &f.defs {
+            let Some(via) = &def.evidence.recursion_via else { continue };
+            let helper = match def.class {
+                Some(c) => model.method(file, c, via).map(|(hf, h)| Sym::Def(hf, h)),
+                None => f.binding(via).and_then(|b| match b.kind {
+                    crate::facts::BindingKind::Def(d) => Some(Sym::Def(file, d)),
+                    _ => None,
+                }),
+            };
+            let Some(h) = helper else { continue };
+            let ev = format!("recursion via {} with {}", via, def.name);
+            let info = SiteInfo { role: Role::Engine, detail: "recursion", evidence: vec![ev], delegates_to: vec![] };
+            cx.add(added, h, Kind::RetryFunction, info, format!("retries by mutual recursion with `{}`", def.name));
+        }
+    }
+}
+
+/// A class whose method's job is retrying (a retry function, not an inline loop in other work) is an engine
+/// class (label the class and the method).
+fn engine_classes(cx: &mut Ctx, added: &mut Vec<NewSite>) {
+    let model = cx.model;
+    let mut found = Vec::new();
+    for (sym, info) in &cx.roles {
+        let Sym::Def(file, d) = *sym else { continue };
+        if info.role != Role::Engine || !matches!(info.detail, "function" | "recursion") {
+            continue;
+        }
+        let def = &model.file(file).defs[d as usize];
+        let Some(c) = def.class else { continue };
+        let class = &model.file(file).classes[c as usize];
+        if class.is_exception || class.is_enum {
+            continue;
+        }
+        found.push((Sym::Class(file, c), def.name.clone()));
+    }
+    found.sort();
+    found.dedup_by(|a, b| a.0 == b.0);
+    for (sym, method) in found {
+        if cx.role(sym).is_some_and(|r| r != Role::Engine) && !cx.weak.contains(&sym) {
+            continue;
+        }
+        let ev = format!("runs retries in {method}");
+        let info = SiteInfo { role: Role::Engine, detail: "class", evidence: vec![ev.clone()], delegates_to: vec![] };
+        cx.add(added, sym, Kind::RetryClass, info, ev);
+    }
+}
+
 /// Loops that retry once a callee elsewhere is seen to wait.
 fn spread_engines(cx: &mut Ctx, added: &mut Vec<NewSite>) {
     let model = cx.model;
@@ -359,23 +461,42 @@ fn wrappers(cx: &mut Ctx, added: &mut Vec<NewSite>) -> bool {
             if cx.roles.contains_key(&sym) || def.statements > 6 || inside_role(cx, file, def.parent) {
                 continue;
             }
-            // Methods of an engine class are the engine's own API, not wrappers of it.
-            if def.class.is_some_and(|c| cx.role(Sym::Class(file, c)).is_some()) {
+            // Methods of an engine (or breaker, config) class are its own API, not wrappers of it.
+            if def.class.is_some_and(|c| {
+                let cs = Sym::Class(file, c);
+                cx.role(cs).is_some() && !cx.weak.contains(&cs)
+            }) {
                 continue;
             }
+            let is_cm = def.decorators.iter().any(|d| d.name.ends_with("contextmanager"));
+            // Constructors and protocol methods set up or tear down; `__call__` is the one that runs.
+            if def.name.starts_with("__") && def.name.ends_with("__") && def.name != "__call__" {
+                continue;
+            }
+            let own: Vec<(FileId, u32)> = match def.class {
+                Some(c) => model.mro(file, c),
+                None => vec![],
+            };
             let params: Vec<String> = def.params.iter().map(|p| p.name.clone()).collect();
             let mut target = None;
             for e in cx.graph.calls_from(file, di as DefIdx) {
                 let call = &f.calls[e.call as usize];
                 if let Some(t) = cx.machinery(&e.to) {
-                    if t != sym && (hands_off(call, &params) || def.statements <= 2) {
+                    // A method calling machinery of its own class (or a base) is that class's API.
+                    let same_class = match t {
+                        Sym::Def(tf, td) => model.file(tf).defs[td as usize].class.is_some_and(|tc| own.contains(&(tf, tc))),
+                        _ => false,
+                    };
+                    if same_class {
+                        continue;
+                    }
+                    if t != sym && (hands_off(call, &params) || def.statements <= 2 || is_cm) {
                         target = Some(t);
                         break;
                     }
                 }
             }
             let Some(t) = target else { continue };
-            let is_cm = def.decorators.iter().any(|d| d.name.ends_with("contextmanager"));
             let warns = f
                 .calls
                 .iter()
@@ -406,7 +527,7 @@ fn wrappers(cx: &mut Ctx, added: &mut Vec<NewSite>) -> bool {
         let file = fi as FileId;
         for (ci, c) in f.classes.iter().enumerate() {
             let sym = Sym::Class(file, ci as u32);
-            if cx.roles.contains_key(&sym) || c.is_exception {
+            if (cx.roles.contains_key(&sym) && !cx.weak.contains(&sym)) || c.is_exception {
                 continue;
             }
             let handoff = c.methods.iter().find_map(|&m| {
@@ -424,6 +545,32 @@ fn wrappers(cx: &mut Ctx, added: &mut Vec<NewSite>) -> bool {
         cx.add(added, sym, Kind::Wrapper, info, format!("facade class: {ev}"));
     }
     any
+}
+
+/// The site a definition is, or the site of the class it is a method of (or nested in).
+fn site_or_its_class(cx: &Ctx, s: Sym) -> Option<Sym> {
+    if cx.roles.contains_key(&s) {
+        return Some(s);
+    }
+    let model = cx.model;
+    match s {
+        Sym::Def(f, d) => {
+            let mut cur = Some(d);
+            while let Some(i) = cur {
+                if cx.roles.contains_key(&Sym::Def(f, i)) {
+                    return Some(Sym::Def(f, i));
+                }
+                if let Some(c) = model.file(f).defs[i as usize].class {
+                    if cx.roles.contains_key(&Sym::Class(f, c)) {
+                        return Some(Sym::Class(f, c));
+                    }
+                }
+                cur = model.file(f).defs[i as usize].parent;
+            }
+            None
+        }
+        _ => None,
+    }
 }
 
 /// A nested function inside a site (a decorator's inner wrapper) belongs to that site.
@@ -474,21 +621,6 @@ fn retry_key(name: &str) -> bool {
         || names::has_word(name, &["retr", "attempt", "backoff", "jitter", "failure_threshold", "recovery_timeout"])
 }
 
-/// Retry library classes whose construction is a policy object (`urllib3.Retry(total=3)`).
-const LIBRARY_POLICIES: &[&str] = &[
-    "urllib3.util.retry.Retry",
-    "urllib3.util.Retry",
-    "urllib3.Retry",
-    "requests.packages.urllib3.util.retry.Retry",
-    "google.api_core.retry.Retry",
-    "google.api_core.retry.AsyncRetry",
-    "google.api_core.retry_async.AsyncRetry",
-    "tenacity.Retrying",
-    "tenacity.AsyncRetrying",
-    "botocore.config.Config",
-    "requests.adapters.HTTPAdapter",
-];
-
 /// What constructing `callee` makes, when it is retry configuration: the target symbol (if in the tree), and
 /// what kind of site the construction is.
 fn construction(cx: &Ctx, file: FileId, scope: Option<DefIdx>, callee: &str, with_args: bool) -> Option<(Option<Sym>, &'static str, Role)> {
@@ -506,10 +638,7 @@ fn construction(cx: &Ctx, file: FileId, scope: Option<DefIdx>, callee: &str, wit
             Role::Preset => Some((Some(s), "constant", Role::Preset)),
             _ => None,
         },
-        Res::External(name) => {
-            let hit = LIBRARY_POLICIES.iter().any(|p| *p == name || name.ends_with(&format!(".{}", p.rsplit('.').next().unwrap_or(p))) && p.starts_with(name.split('.').next().unwrap_or("")));
-            (hit && with_args).then_some((None, "library_config", Role::Preset))
-        }
+        // A library's policy object is reported as that library use (RTY005).
         _ => None,
     }
 }
@@ -537,6 +666,24 @@ fn presets(cx: &mut Ctx, added: &mut Vec<NewSite>) {
                         found.push((sym, Role::Preset, "dict", vec![], "dict of retry numbers".into()));
                     }
                 }
+                Value::Number(_) => {
+                    // A retry number that retry machinery reads.
+                    let reader = cx.graph.readers(sym).find_map(|&(rf, ri)| {
+                        let r = &model.file(rf).reads[ri as usize];
+                        let owner = match (r.owner, r.class) {
+                            (Some(d), _) => Some(Sym::Def(rf, d)),
+                            (None, Some(c)) => Some(Sym::Class(rf, c)),
+                            _ => None,
+                        }?;
+                        site_or_its_class(cx, owner)
+                    });
+                    if let Some(reader) = reader {
+                        if !matches!(cx.role(reader), Some(Role::Preset) | None) {
+                            let ev = format!("read by {} ({})", short(model, reader), place(model, reader));
+                            found.push((sym, Role::Preset, "constant", vec![], ev));
+                        }
+                    }
+                }
                 Value::Dict { keys, calls } => {
                     let numbers = keys.iter().filter(|k| retry_key(k)).count() >= 2;
                     let configs: Vec<Sym> = calls
@@ -562,6 +709,10 @@ fn presets(cx: &mut Ctx, added: &mut Vec<NewSite>) {
             for c in returned {
                 let with_args = c.args > 0 || !c.keywords.is_empty();
                 if let Some((t, _, Role::Preset)) = construction(cx, file, Some(di as DefIdx), &c.callee, with_args) {
+                    // `RetryState.from_policy()` building its own class is part of that class.
+                    if t.is_some_and(|t| matches!(t, Sym::Class(tf, tc) if tf == file && Some(tc) == def.class)) {
+                        continue;
+                    }
                     let ev = match t {
                         Some(t) => format!("returns {} ({})", short(model, t), place(model, t)),
                         None => format!("returns {}", c.callee),
@@ -622,35 +773,105 @@ fn decisions_and_calculators(cx: &mut Ctx, added: &mut Vec<NewSite>) {
         }
     }
     let mut found: Vec<(Sym, Role, &'static str, String)> = Vec::new();
+    // Checker classes: a class whose few methods are retry decisions is one decision site (composed into a
+    // handler), not one per method.
+    let mut checkers: HashSet<Sym> = HashSet::new();
     for (fi, f) in model.files.iter().enumerate() {
         let file = fi as FileId;
-        for (di, def) in f.defs.iter().enumerate() {
-            let sym = Sym::Def(file, di as DefIdx);
-            if cx.roles.contains_key(&sym) || inside_role(cx, file, def.parent) {
+        for (ci, c) in f.classes.iter().enumerate() {
+            let sym = Sym::Class(file, ci as u32);
+            if c.is_exception || c.is_enum || (cx.roles.contains_key(&sym) && !cx.weak.contains(&sym)) {
                 continue;
             }
-            let by_engine = called_by_engine.get(&sym).copied();
-            let n = def.name.trim_start_matches('_');
-            let decision_name = names::is_retry_method(&def.name)
-                && names::has_word(n, &["should_retry", "retryable", "is_retry", "is_exhausted", "can_retry", "increment"])
-                || names::has_word(n, &["should_retry", "is_retryable", "is_retriable", "retriable", "can_retry", "needs_retry", "is_transient", "if_exception_type", "if_transient"]);
-            let delay_name = names::has_word(n, &["delay", "backoff", "jitter", "interval", "sleep_time", "retry_after", "wait_time", "retry_timeout"]);
-            if decision_name && (def.evidence.returns_bool || by_engine.is_some() || def.returns_nested_def) {
-                let ev = match by_engine {
-                    Some(e) => format!("called by {} ({})", short(model, e), place(model, e)),
-                    None => "returns whether to retry".into(),
-                };
-                found.push((sym, Role::Decision, "predicate", ev));
-            } else if delay_name && def.evidence.delay_math {
-                found.push((sym, Role::Calculator, "delay", "returns delay arithmetic".into()));
+            let methods: Vec<&crate::facts::Def> = c
+                .methods
+                .iter()
+                .map(|&m| &f.defs[m as usize])
+                .filter(|d| !(d.name.starts_with("__") && d.name.ends_with("__")))
+                .collect();
+            let decides = methods.iter().filter(|d| decision_name(&d.name)).count();
+            if decides >= 1 && methods.len() <= 3 {
+                checkers.insert(sym);
+                found.push((sym, Role::Decision, "checker", format!("decides in {}", methods.iter().filter(|d| decision_name(&d.name)).map(|d| d.name.as_str()).collect::<Vec<_>>().join(", "))));
             }
         }
+    }
+    for _ in 0..MAX_DEPTH {
+        let mut round: Vec<(Sym, Role, &'static str, String)> = Vec::new();
+        for (fi, f) in model.files.iter().enumerate() {
+            let file = fi as FileId;
+            for (di, def) in f.defs.iter().enumerate() {
+                let sym = Sym::Def(file, di as DefIdx);
+                if cx.roles.contains_key(&sym) || found.iter().any(|x| x.0 == sym) || inside_role(cx, file, def.parent) {
+                    continue;
+                }
+                let by_engine = called_by_engine.get(&sym).copied();
+                // A method of a site class (an engine, its config, a checker) is a piece of that site.
+                let in_site = def.class.is_some_and(|c| {
+                    let cs = Sym::Class(file, c);
+                    cx.roles.contains_key(&cs) || checkers.contains(&cs)
+                });
+                let n = def.name.trim_start_matches('_');
+                let ev = &def.evidence;
+                let piece = by_engine.is_some() || in_site;
+                let predicate_name = ["is_", "can_", "should_", "needs_"].iter().any(|p| n.starts_with(p));
+                let delay_name = names::has_word(n, &["delay", "backoff", "jitter", "interval", "sleep_time", "retry_after", "wait_time", "retry_timeout"]);
+                let sleep_name = names::has_word(n, &["sleep"]);
+                // Delegating to a calculator (`calculate_delay` -> `compute_delay`).
+                let delegates_calc = delay_name
+                    && cx.graph.calls_from(file, di as DefIdx).any(|e| {
+                        f.calls[e.call as usize].returned
+                            && matches!(e.to, Res::Sym(t) if cx.role(t) == Some(Role::Calculator) || found.iter().any(|x| x.0 == t && x.1 == Role::Calculator))
+                    });
+                let why = |e: Option<Sym>| match e {
+                    Some(e) => format!("called by {} ({})", short(model, e), place(model, e)),
+                    None => String::new(),
+                };
+                if decision_name(&def.name) && (ev.returns_bool || by_engine.is_some() || def.returns_nested_def || in_site) {
+                    let w = why(by_engine);
+                    round.push((sym, Role::Decision, "predicate", if w.is_empty() { "returns whether to retry".into() } else { w }));
+                } else if predicate_name && ev.returns_bool && piece {
+                    let w = why(by_engine);
+                    round.push((sym, Role::Decision, "predicate", if w.is_empty() { "a predicate of a retry site".into() } else { w }));
+                } else if delay_name && (ev.delay_math || delegates_calc || (ev.returns_value && piece && names::has_word(n, &["retry_after"]))) {
+                    round.push((sym, Role::Calculator, "delay", "computes the delay".into()));
+                } else if sleep_name && ev.sleeps.is_some() && piece && def.statements <= 12 {
+                    round.push((sym, Role::Calculator, "sleep", "computes and sleeps the delay".into()));
+                }
+            }
+        }
+        if round.is_empty() {
+            break;
+        }
+        found.extend(round);
     }
     for (sym, role, detail, ev) in found {
         let kind = if role == Role::Calculator { Kind::BackoffCalc } else { Kind::Decision };
         let info = SiteInfo { role, detail, evidence: vec![ev.clone()], delegates_to: vec![] };
         cx.add(added, sym, kind, info, ev);
     }
+}
+
+/// A name that says "this decides whether to retry".
+fn decision_name(name: &str) -> bool {
+    let n = name.trim_start_matches('_');
+    names::has_word(
+        n,
+        &[
+            "should_retry",
+            "is_retryable",
+            "is_retriable",
+            "retryable",
+            "retriable",
+            "can_retry",
+            "needs_retry",
+            "is_retry",
+            "is_transient",
+            "if_exception_type",
+            "if_transient",
+            "is_exhausted",
+        ],
+    ) || matches!(n, "increment")
 }
 
 /// Registries that construct breakers, and breaker config schemas.

@@ -4,7 +4,8 @@ use super::*;
 
 fn facts(path: &str, src: &str) -> FileFacts {
     let module = crate::parse::parse_module(src).expect("parses");
-    let ctx = crate::detect::context::FileContext::new(path, src, &module);
+    let name = crate::detect::context::module_name(path);
+    let ctx = crate::detect::context::FileContext::new(path, &name, src, &module);
     let fns = crate::detect::functions::analyse_all(&ctx);
     let classes = crate::detect::classes::analyse_all(&ctx, &fns);
     crate::facts::extract(&ctx, &fns, &classes, path.ends_with("__init__.py"), &[])

@@ -376,6 +376,8 @@ struct Block<'s> {
     star: bool,
     control_flow: bool,
     leaves: bool,
+    /// A `continue` somewhere inside the handler: it re-attempts even if it also leaves on another path.
+    continues: bool,
     body_indent: Option<Indent>,
 }
 
@@ -905,7 +907,7 @@ impl<'s, 'w> Scanner<'s, 'w> {
     }
 
     fn close(&mut self, b: Block) {
-        if b.kind == BlockKind::Handler && !b.control_flow && !b.leaves {
+        if b.kind == BlockKind::Handler && !b.control_flow && (!b.leaves || b.continues) {
             self.facts.loop_except_q |= b.in_qloop_in_def;
             self.facts.loop_except_any |= b.in_loop_in_def;
         }
@@ -961,6 +963,7 @@ impl<'s, 'w> Scanner<'s, 'w> {
             star: false,
             control_flow: false,
             leaves: false,
+            continues: false,
             body_indent: None,
         });
     }
@@ -1066,6 +1069,11 @@ impl<'s, 'w> Scanner<'s, 'w> {
                     self.push(BlockKind::Handler, "");
                     self.clause = Clause { active: true, plain: true, ..Default::default() };
                     self.handler_body_line = false;
+                }
+                "continue" if first => {
+                    if let Some(h) = self.blocks.iter_mut().rev().find(|b| b.kind == BlockKind::Handler) {
+                        h.continues = true;
+                    }
                 }
                 "return" | "raise" | "break" if first && self.handler_body_line => {
                     if let Some(top) = self.blocks.last_mut() {
@@ -1396,6 +1404,7 @@ fn is_keyword_read(w: &str) -> bool {
         4 => w == "from",
         5 => matches!(w, "while" | "class" | "raise" | "break"),
         6 => matches!(w, "except" | "return" | "import"),
+        8 => w == "continue",
         _ => false,
     }
 }
