@@ -202,6 +202,6 @@ fn rules_explain_prints_the_rule_doc_comment() {
     let out = bin().arg("rules").assert().success().get_output().stdout.clone();
     let codes: Vec<String> =
         String::from_utf8(out).unwrap().lines().map(|l| l.split_whitespace().next().unwrap().to_string()).collect();
-    let expected: Vec<String> = (1..=12).map(|n| format!("RTY{n:03}")).collect();
+    let expected: Vec<String> = (1..=15).map(|n| format!("RTY{n:03}")).collect();
     assert_eq!(codes, expected);
 }

@@ -178,8 +178,10 @@ impl ScanArgs {
             entries.entry(display).or_insert(e.path);
         }
         let progress = (!self.quiet).then(progress::start);
-        let files: Vec<FileEntry> =
-            entries.iter().map(|(display, path)| FileEntry { display: display.clone(), path: path.clone(), module: String::new() }).collect();
+        let files: Vec<FileEntry> = entries
+            .iter()
+            .map(|(display, path)| FileEntry { display: display.clone(), path: path.clone(), module: String::new() })
+            .collect();
         let mut files = files;
         retry_audit_scan::modules::assign(&mut files);
         let result = retry_audit_scan::scan_files(&files, walked.diagnostics, &opts, data);

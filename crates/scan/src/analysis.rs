@@ -20,7 +20,8 @@ use crate::syntax::{Constant, Expr, ExprKind, Span};
 use crate::walk::FileEntry;
 use crate::ScanOptions;
 use rayon::prelude::*;
-use std::collections::{BTreeSet, HashSet};
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
+use std::collections::BTreeMap;
 
 /// The model and call graph of a scan.
 pub struct Project {
@@ -42,75 +43,178 @@ pub fn project_pass(
     opts: &ScanOptions,
     data: &RuleData,
 ) -> Project {
+    let debug = std::env::var_os("RETRY_AUDIT_DEBUG_MODEL").is_some();
+    let t0 = std::time::Instant::now();
     let mut all: Vec<FileFacts> =
         files.iter().zip(facts).map(|(e, f)| f.unwrap_or_else(|| FileFacts::empty(&e.display, &e.module))).collect();
     let mut model = Model::new(std::mem::take(&mut all));
+    let t1 = t0.elapsed();
     let mut graph = Graph::build(&model);
+    let t2 = t0.elapsed();
     let mut assignment = roles::assign(&model, &graph, findings);
+    let t3 = t0.elapsed();
     let wanted = second_pass_files(&model, &graph, &assignment);
+    if debug {
+        eprintln!(
+            "model: {} files, second pass {}; model {t1:?} graph {t2:?} roles {t3:?}",
+            model.files.len(),
+            wanted.len()
+        );
+    }
     if !wanted.is_empty() {
+        let wanted: Vec<(FileId, Option<Vec<String>>)> = wanted.into_iter().collect();
+        let prefilter = crate::prefilter::Prefilter::new(data);
+        let words = prefilter.import_words();
         let reparsed: Vec<(FileId, FileFacts)> = crate::pool().install(|| {
             wanted
                 .par_iter()
-                .filter_map(|&fid| {
-                    let entry = &files[fid as usize];
-                    whole_facts(entry, opts, data).map(|f| (fid, f))
+                .filter_map(|(fid, names)| {
+                    let entry = &files[*fid as usize];
+                    let names: Option<Vec<&str>> = names.as_ref().map(|n| n.iter().map(String::as_str).collect());
+                    let t = std::time::Instant::now();
+                    let r = again_facts(entry, names.as_deref(), words, opts, data).map(|f| (*fid, f));
+                    if debug {
+                        eprintln!("second pass: {:?} {} {:?}", t.elapsed(), entry.display, names);
+                    }
+                    r
                 })
                 .collect()
         });
+        if debug {
+            eprintln!("model: reparsed {:?}", t0.elapsed());
+        }
         if !reparsed.is_empty() {
-            let mut all = model.files;
-            for (fid, f) in reparsed {
-                all[fid as usize] = f;
+            let changed: HashSet<FileId> = reparsed.iter().map(|(f, _)| *f).collect();
+            model.replace(reparsed);
+            if debug {
+                eprintln!("model: model again {:?}", t0.elapsed());
             }
-            model = Model::new(all);
-            graph = Graph::build(&model);
+            graph = graph.rebuild(&model, &changed);
+            if debug {
+                eprintln!("model: graph again {:?}", t0.elapsed());
+            }
             assignment = roles::assign(&model, &graph, findings);
         }
+    }
+    if debug {
+        eprintln!("model: after second pass {:?}", t0.elapsed());
     }
     annotate(&model, &graph, findings, &assignment);
     let added: Vec<Finding> = assignment.added.iter().map(|s| new_finding(&model, &graph, s, data)).collect();
     findings.extend(added);
+    if debug {
+        eprintln!("model: done {:?}", t0.elapsed());
+    }
     Project { model, graph }
 }
 
-/// Files to parse whole: unparsed or partly parsed files that import something holding a site, and files
-/// whose unparsed definitions the evidence reached.
-fn second_pass_files(model: &Model, graph: &Graph, a: &Assignment) -> BTreeSet<FileId> {
-    let mut site_syms: HashSet<Sym> = a.findings.iter().filter(|(_, i)| i.is_some()).filter_map(|(s, _)| *s).collect();
-    site_syms.extend(a.added.iter().map(|s| s.sym));
-    let site_files: HashSet<FileId> = site_syms.iter().map(|s| s.file()).collect();
-    let mut out: BTreeSet<FileId> = a.wants_parse.iter().copied().collect();
+/// Files to parse again: unparsed or partly parsed files that import machinery a wrapper or preset could be
+/// built on (an engine, wrapper, decorator, config schema or breaker, or a module holding one), with the local
+/// names those imports bind (the definitions that mention none of them are left out), and files whose
+/// unparsed definitions the evidence reached (parsed whole: no names).
+fn second_pass_files(model: &Model, graph: &Graph, a: &Assignment) -> BTreeMap<FileId, Option<Vec<String>>> {
+    use crate::finding::Role;
+    let builds_on =
+        |r: Role| matches!(r, Role::Engine | Role::Wrapper | Role::Decorator | Role::ConfigSchema | Role::Breaker);
+    let mut machinery: HashSet<Sym> = a
+        .findings
+        .iter()
+        .filter_map(|(s, i)| Some((s.as_ref()?, i.as_ref()?)))
+        .filter(|(_, i)| builds_on(i.role))
+        .map(|(s, _)| *s)
+        .collect();
+    machinery.extend(a.added.iter().filter(|s| builds_on(s.info.role)).map(|s| s.sym));
+    // A class that holds retry methods among others (`JWTHandler` with one retrying fetch) is used as
+    // machinery only where one of those methods is named: code that merely builds the class is not a wrapper.
+    let mut methods: HashMap<Sym, Vec<String>> = HashMap::default();
+    for s in &machinery {
+        if let Sym::Def(file, d) = *s {
+            let def = &model.file(file).defs[d as usize];
+            if let Some(c) = def.class {
+                methods.entry(Sym::Class(file, c)).or_default().push(def.name.clone());
+            }
+        }
+    }
+    // Per module holding machinery: what code that imports the module spells when it uses it.
+    // (name, whether code spells it after the module: `module.name`, or alone: a method name).
+    let mut machinery_names: HashMap<FileId, Vec<(String, bool)>> = HashMap::default();
+    for s in &machinery {
+        if matches!(s, Sym::Def(f, d) if model.file(*f).defs[*d as usize].class.is_some()) {
+            continue; // reached through its class
+        }
+        let q = model.symbol_name(*s);
+        let module = &model.file(s.file()).module;
+        let rel = q.strip_prefix(module.as_str()).map(|r| r.trim_start_matches('.')).unwrap_or(&q);
+        if let Some(top) = rel.split('.').next().filter(|t| !t.is_empty()) {
+            let list = machinery_names.entry(s.file()).or_default();
+            match methods.get(s) {
+                Some(ms) => list.extend(ms.iter().map(|m| (m.clone(), false))),
+                None => list.push((top.to_string(), true)),
+            }
+        }
+    }
+    for list in machinery_names.values_mut() {
+        list.sort();
+        list.dedup();
+    }
+    let mut out: BTreeMap<FileId, Option<Vec<String>>> = a.wants_parse.iter().map(|&f| (f, None)).collect();
     for e in &graph.imports {
         let f = model.file(e.file);
         if f.parsed && !f.partial {
             continue;
         }
-        let hit = match &e.to {
-            Res::Sym(Sym::Module(m)) => site_files.contains(m),
-            Res::Sym(s) => site_syms.contains(s) || site_files.contains(&s.file()),
-            _ => false,
+        let local = &f.imports[e.import as usize].local;
+        // What the file's code spells when it uses the machinery: the bound name, or `module.<name>`.
+        let spelled: Vec<String> = match &e.to {
+            Res::Sym(Sym::Module(m)) => machinery_names
+                .get(m)
+                .into_iter()
+                .flatten()
+                .map(|(n, dotted)| if *dotted { format!("{local}.{n}") } else { n.clone() })
+                .collect(),
+            Res::Sym(s) if machinery.contains(s) => match methods.get(s) {
+                Some(ms) => ms.clone(),
+                None => vec![local.clone()],
+            },
+            _ => vec![],
         };
-        if hit {
-            out.insert(e.file);
+        if !spelled.is_empty() {
+            // `None`: the file is wanted whole already.
+            if let Some(names) = out.entry(e.file).or_insert_with(|| Some(vec![])) {
+                names.extend(spelled);
+            }
         }
     }
-    out.retain(|&f| {
+    out.retain(|&f, _| {
         let facts = model.file(f);
         !facts.parsed || facts.partial
     });
     out
 }
 
-/// Read and parse a file whole (no prefilter), for its facts alone: the first pass already has every finding
-/// the file can hold (the prefilters are sound), the model needs what its definitions do.
-fn whole_facts(entry: &FileEntry, opts: &ScanOptions, data: &RuleData) -> Option<FileFacts> {
+/// Read and parse a file again (no prefilter; with `names`, only the top-level definitions that mention one
+/// of them), for its facts alone: the first pass already has every finding the file can hold (the prefilters
+/// are sound), the model needs what its definitions do.
+fn again_facts(
+    entry: &FileEntry,
+    names: Option<&[&str]>,
+    words: &crate::parse::ImportWords,
+    opts: &ScanOptions,
+    data: &RuleData,
+) -> Option<FileFacts> {
     let (bytes, _) = crate::read::read_regular(&entry.path, opts.max_file_size).ok()?;
     let src = crate::read::decode(&bytes).ok()?;
-    let module = crate::parse::parse_module(&src.text).ok()?;
+    let skipped = names.map(|n| crate::parse::pieces_without(&src.text, n, words)).unwrap_or_default();
+    let blanked = (!skipped.is_empty()).then(|| crate::parse::blank(&src.text, &skipped));
+    let (module, skipped) = match blanked.as_deref().map(crate::parse::parse_module) {
+        Some(Ok(m)) => (m, skipped),
+        // The blanking cut a string or a bracket: parse the file whole.
+        _ => (crate::parse::parse_module(&src.text).ok()?, vec![]),
+    };
+    let unanalysed = crate::parse::skipped_names(&src.text, &skipped);
     let ctx = crate::detect::context::FileContext::new(&entry.display, &entry.module, &src.text, &module);
     let d = crate::detect::detect_all(&ctx, data);
-    Some(facts::extract(&ctx, &d.functions, &d.classes, facts::is_package_path(&entry.display), &[]))
+    Some(facts::extract(&ctx, &d.functions, &d.classes, facts::is_package_path(&entry.display), &unanalysed))
 }
 
 fn site_ref(model: &Model, s: Sym) -> SiteRef {
@@ -128,7 +232,12 @@ fn uses(model: &Model, graph: &Graph, s: Sym) -> Vec<Use> {
     }
     for e in graph.importers(s) {
         let f = model.file(e.file);
-        out.push(Use { path: f.path.clone(), line: f.imports[e.import as usize].line, via: "import", symbol: String::new() });
+        out.push(Use {
+            path: f.path.clone(),
+            line: f.imports[e.import as usize].line,
+            via: "import",
+            symbol: String::new(),
+        });
     }
     out.sort();
     out.dedup();
@@ -170,9 +279,9 @@ fn params_of(model: &Model, s: Sym) -> Params {
             let def = &f.defs[d as usize];
             let deco = def.decorators.iter().find(|x| x.called && !x.keywords.is_empty()).map(|x| x.keywords.clone());
             deco.unwrap_or_else(|| {
-                f.calls
-                    .iter()
-                    .find(|c| c.owner == Some(d) && c.returned)
+                model
+                    .calls_of(file, d)
+                    .find(|c| c.returned)
                     .and_then(|c| {
                         f.assigns.iter().find(|a| a.line == c.line).and_then(|a| match &a.value {
                             Value::Call { keywords, .. } => Some(keywords.clone()),
@@ -219,7 +328,7 @@ fn new_finding(model: &Model, graph: &Graph, s: &NewSite, data: &RuleData) -> Fi
     let rule = crate::detect::rules::code_of(s.kind);
     let symbol = model.symbol_name(s.sym);
     let operations: Vec<String> = match s.sym {
-        Sym::Def(_, d) => f.calls.iter().filter(|c| c.owner == Some(d)).map(|c| c.callee.clone()).collect(),
+        Sym::Def(file, d) => model.calls_of(file, d).map(|c| c.callee.clone()).collect(),
         Sym::Assign(_, a) => match &f.assigns[a as usize].value {
             Value::Call { callee, .. } => vec![callee.clone()],
             _ => vec![],
@@ -230,6 +339,7 @@ fn new_finding(model: &Model, graph: &Graph, s: &NewSite, data: &RuleData) -> Fi
     let plan = classify::plan::status(&data.plan, &f.path, &f.module);
     // Sites of one kind and detail onto the same machinery are duplicates of each other.
     let mut shape: u64 = 0xcbf2_9ce4_8422_2325;
+    let _ = graph;
     for part in [s.kind.as_str(), s.info.detail].into_iter().chain(s.info.delegates_to.iter().map(|_| "")) {
         for b in part.bytes() {
             shape = (shape ^ b as u64).wrapping_mul(0x100_0000_01b3);

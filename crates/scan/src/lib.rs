@@ -98,8 +98,9 @@ pub fn analyse_bytes(
             return FileOutcome { parsed: false, suppressions, ..Default::default() };
         }
     }
-    let result =
-        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| analyse_inner(display, module, bytes, data, prefilter)));
+    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        analyse_inner(display, module, bytes, data, prefilter)
+    }));
     match result {
         Ok(o) => o,
         Err(panic) => {
@@ -185,8 +186,7 @@ fn analyse_inner(
         facts::is_package_path(display),
         &unanalysed,
     ));
-    out.findings =
-        detected.raws.into_iter().map(|r| classify::classify(r, display, &ctx.module, &src, data)).collect();
+    out.findings = detected.raws.into_iter().map(|r| classify::classify(r, display, &ctx.module, &src, data)).collect();
     let drifts = drift::derive(&out.findings);
     out.findings.extend(drifts);
     out.findings.sort_by(|a, b| (a.line, a.column, a.rule).cmp(&(b.line, b.column, b.rule)));
@@ -209,9 +209,13 @@ pub fn scan_files(
     opts: &ScanOptions,
     data: &RuleData,
 ) -> ScanResult {
+    let t0 = std::time::Instant::now();
     let prefilter = prefilter::Prefilter::new(data);
     let outcomes: Vec<FileOutcome> =
         pool().install(|| files.par_iter().map(|entry| analyse_file(entry, opts, data, &prefilter)).collect());
+    if std::env::var_os("RETRY_AUDIT_DEBUG_MODEL").is_some() {
+        eprintln!("first pass {:?}", t0.elapsed());
+    }
     let mut result = ScanResult { files_scanned: files.len(), diagnostics, ..Default::default() };
     let mut facts = Vec::with_capacity(files.len());
     for o in outcomes {

@@ -1,8 +1,9 @@
 //! Module names: the names code imports a file by.
 //!
 //! A file inside a regular package (a directory with `__init__.py`) is named from the topmost package of the
-//! chain its directory belongs to: `openai-3.57.0/openai/_base_client.py` is `openai._base_client`, and
-//! `src/pkg/mod.py` is `pkg.mod`, whatever directories lie above. A file outside any package (a tree of
+//! chain its directory belongs to, with the namespace directories above it whose names can be imported:
+//! `openai-3.57.0/openai/_base_client.py` is `openai._base_client`, `src/pkg/mod.py` is `pkg.mod`,
+//! `google/api_core/retry.py` is `google.api_core.retry`. A file outside any package (a tree of
 //! implicit namespace packages, a script) keeps its path from the project root, dotted. Lookups in the module
 //! table accept both longer and shorter spellings (`module_table`), so an import of `google.api_core.retry`
 //! finds `api_core/retry.py` under a `google/` namespace directory, and `app.db` finds `backend/app/db.py` in a
@@ -29,13 +30,23 @@ pub fn assign(files: &mut [FileEntry]) {
 pub fn module_of(display: &str, package_dirs: &HashSet<String>) -> String {
     let (dir, file) = display.rsplit_once('/').unwrap_or(("", display));
     let stem = file.strip_suffix(".pyi").or_else(|| file.strip_suffix(".py")).unwrap_or(file);
-    if dir.is_empty() || !package_dirs.contains(dir) {
+    let parts: Vec<&str> = if dir.is_empty() { vec![] } else { dir.split('/').collect() };
+    // The nearest package at or above the file's directory: directories between it and the file are namespace
+    // packages inside it (`pkg/integrations/generic_api/` without an `__init__.py` is `pkg.integrations.
+    // generic_api`).
+    let is_package = |n: usize| package_dirs.contains(&parts[..n].join("/"));
+    let Some(mut n) = (1..=parts.len()).rev().find(|&n| is_package(n)) else {
         return crate::detect::context::module_name(display);
-    }
+    };
     // Walk up while the parent is a package too.
-    let parts: Vec<&str> = dir.split('/').collect();
-    let mut top = parts.len() - 1;
-    while top > 0 && package_dirs.contains(&parts[..top].join("/")) {
+    while n > 1 && is_package(n - 1) {
+        n -= 1;
+    }
+    let mut top = n - 1;
+    // Namespace directories above the top package belong to the name when they can be imported by it
+    // (`google/api_core/` is `google.api_core`, `netra_backend/app/` is `netra_backend.app`); a directory named
+    // like a source root or not an identifier (`src`, `openai-3.57.0`) is where names start.
+    while top > 0 && is_namespace_part(parts[top - 1]) {
         top -= 1;
     }
     let mut name: Vec<&str> = parts[top..].to_vec();
@@ -43,6 +54,15 @@ pub fn module_of(display: &str, package_dirs: &HashSet<String>) -> String {
         name.push(stem);
     }
     name.join(".")
+}
+
+/// A directory name that can be part of a module name above the top package.
+fn is_namespace_part(dir: &str) -> bool {
+    const SOURCE_ROOTS: &[&str] = &["src", "lib", "lib64", "site-packages", "dist-packages", "python", "tests", "test"];
+    let mut chars = dir.chars();
+    chars.next().is_some_and(|c| c == '_' || c.is_ascii_alphabetic())
+        && chars.all(|c| c == '_' || c.is_ascii_alphanumeric())
+        && !SOURCE_ROOTS.contains(&dir)
 }
 
 /// Lookup keys of a module name besides itself: every shorter name that ends it at a segment boundary
@@ -56,10 +76,8 @@ mod tests {
     use super::*;
 
     fn names(paths: &[&str]) -> Vec<String> {
-        let mut files: Vec<FileEntry> = paths
-            .iter()
-            .map(|p| FileEntry { display: p.to_string(), path: p.into(), module: String::new() })
-            .collect();
+        let mut files: Vec<FileEntry> =
+            paths.iter().map(|p| FileEntry { display: p.to_string(), path: p.into(), module: String::new() }).collect();
         assign(&mut files);
         files.into_iter().map(|f| f.module).collect()
     }
@@ -72,12 +90,27 @@ mod tests {
                 "openai-3.57.0/openai/_base_client.py",
                 "openai-3.57.0/openai/lib/__init__.py",
                 "openai-3.57.0/openai/lib/x.py",
+                "openai-3.57.0/openai/lib/ns/y.py",
+                "google/api_core/__init__.py",
+                "google/api_core/retry.py",
                 "src/pkg/__init__.py",
                 "src/pkg/mod.py",
                 "app/core/x.py",
                 "setup.py",
             ]),
-            ["openai", "openai._base_client", "openai.lib", "openai.lib.x", "pkg", "pkg.mod", "app.core.x", "setup"]
+            [
+                "openai",
+                "openai._base_client",
+                "openai.lib",
+                "openai.lib.x",
+                "openai.lib.ns.y",
+                "google.api_core",
+                "google.api_core.retry",
+                "pkg",
+                "pkg.mod",
+                "app.core.x",
+                "setup"
+            ]
         );
     }
 

@@ -173,6 +173,11 @@ impl Prefilter {
         crate::parse::token_verdict(text, &self.import_words)
     }
 
+    /// The words of the token prefilter (for other scans of the same tokens).
+    pub fn import_words(&self) -> &crate::parse::ImportWords {
+        &self.import_words
+    }
+
     /// The token verdict with what the model needs of a skipped file.
     pub fn tokens_and_facts(&self, text: &str) -> (crate::parse::TokenVerdict, crate::parse::SkippedFacts) {
         crate::parse::token_scan(text, &self.import_words)

@@ -81,6 +81,7 @@ fn retry_function_sites() {
         ("indirection.py:18", "indirection.AgentRunner.run_task"),
         ("indirection.py:26", "indirection.AgentRunner.call_tool"),
         ("indirection.py:38", "indirection.Executor.execute"),
+        ("indirection.py:44", "indirection.Executor._retry_execution"),
         ("loops.py:16", "loops.fetch_with_retry"),
         ("loops.py:30", "loops.execute_query"),
         ("loops.py:43", "loops.call_with_aliased_sleep"),

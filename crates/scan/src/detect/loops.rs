@@ -143,7 +143,19 @@ pub fn analyse(ctx: &FileContext, stmt: &Stmt, class: Option<&str>) -> LoopFacts
     // Failure handling and exits.
     let exits = classify_exits(body);
     let has_sleep = f.has_sleep;
-    let decided = decide(&exits, &f, has_sleep, counter_bound, range_bound, deadline_bound, test, for_iter, is_while, body, loop_var.as_deref());
+    let decided = decide(
+        &exits,
+        &f,
+        has_sleep,
+        counter_bound,
+        range_bound,
+        deadline_bound,
+        test,
+        for_iter,
+        is_while,
+        body,
+        loop_var.as_deref(),
+    );
     match decided {
         Some(d) => {
             f.failure_driven = d.failure_driven;
@@ -154,7 +166,19 @@ pub fn analyse(ctx: &FileContext, stmt: &Stmt, class: Option<&str>) -> LoopFacts
         None => return f,
     }
     if f.verdict.is_none() && !has_sleep {
-        let with_sleep = decide(&exits, &f, true, counter_bound, range_bound, deadline_bound, test, for_iter, is_while, body, loop_var.as_deref());
+        let with_sleep = decide(
+            &exits,
+            &f,
+            true,
+            counter_bound,
+            range_bound,
+            deadline_bound,
+            test,
+            for_iter,
+            is_while,
+            body,
+            loop_var.as_deref(),
+        );
         f.pending_sleep = with_sleep.is_some_and(|d| d.verdict == Some(LoopVerdict::Retry));
     }
     f

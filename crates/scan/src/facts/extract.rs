@@ -8,7 +8,7 @@ use crate::detect::{loops, params, sleeps};
 use crate::project::resolve_relative;
 use crate::read::LineIndex;
 use crate::syntax::*;
-use std::collections::HashMap;
+use rustc_hash::FxHashMap as HashMap;
 
 /// Context flags of an import statement.
 #[derive(Clone, Copy, Default)]
@@ -40,7 +40,7 @@ pub fn extract(
     };
 
     // Classes, in pre-order, with their qualnames (as `detect::classes` and `FileContext` build them).
-    let mut class_of: HashMap<String, ClassIdx> = HashMap::new();
+    let mut class_of: HashMap<String, ClassIdx> = HashMap::default();
     collect_classes(&ctx.ast.body, "", None, &mut f.classes, &mut class_of, &line);
     for c in &mut f.classes {
         c.column = column(c.span.start);
@@ -81,7 +81,8 @@ pub fn extract(
         });
     }
     // Calls, assignments and evidence of every function's own body.
-    let def_index: HashMap<Span, DefIdx> = ctx.functions.iter().enumerate().map(|(i, d)| (d.span, i as DefIdx)).collect();
+    let def_index: HashMap<Span, DefIdx> =
+        ctx.functions.iter().enumerate().map(|(i, d)| (d.span, i as DefIdx)).collect();
     for (i, info) in ctx.functions.iter().enumerate() {
         let di = i as DefIdx;
         let first = f.calls.len();
@@ -118,7 +119,14 @@ pub fn extract(
     // Module level: calls, imports, bindings, assignments, `__all__`.
     collect_calls(&ctx.ast.body, None, false, false, &mut f.calls, &line);
     let is_pkg = is_package;
-    collect_imports(&ctx.ast.body, &ctx.module, is_pkg, Where { module_level: true, ..Default::default() }, &mut f.imports, &line);
+    collect_imports(
+        &ctx.ast.body,
+        &ctx.module,
+        is_pkg,
+        Where { module_level: true, ..Default::default() },
+        &mut f.imports,
+        &line,
+    );
     collect_module_assigns(&ctx.ast.body, &mut f, &class_of, &line);
     for a in &mut f.assigns {
         a.column = column(a.span.start);
@@ -216,7 +224,12 @@ fn decorator(d: &Expr, line: &dyn Fn(u32) -> u32) -> Decorator {
             keywords: kwargs(kws),
             line: line(d.span.start),
         },
-        None => Decorator { name: d.dotted().unwrap_or_default(), called: false, keywords: vec![], line: line(d.span.start) },
+        None => Decorator {
+            name: d.dotted().unwrap_or_default(),
+            called: false,
+            keywords: vec![],
+            line: line(d.span.start),
+        },
     }
 }
 
@@ -406,7 +419,13 @@ fn constant_like(dotted: &str) -> bool {
 
 /// Constant-like names read by a function (its body and parameter defaults, not nested definitions) or a
 /// class body (not its methods).
-fn collect_reads(s: &Stmt, owner: Option<DefIdx>, class: Option<ClassIdx>, out: &mut Vec<Read>, line: &dyn Fn(u32) -> u32) {
+fn collect_reads(
+    s: &Stmt,
+    owner: Option<DefIdx>,
+    class: Option<ClassIdx>,
+    out: &mut Vec<Read>,
+    line: &dyn Fn(u32) -> u32,
+) {
     let mut visit = |x: &Expr| {
         if matches!(x.kind, ExprKind::Name(_) | ExprKind::Attribute { .. }) {
             if let Some(d) = x.dotted() {
@@ -490,10 +509,7 @@ fn value_of(e: &Expr) -> Value {
     if let ExprKind::Dict { keys, values } = &e.kind {
         return Value::Dict {
             keys: keys.iter().flatten().filter_map(|k| k.as_str().map(str::to_string)).collect(),
-            calls: values
-                .iter()
-                .map(|v| v.as_call().and_then(|(f, _, _)| callee(f)).unwrap_or_default())
-                .collect(),
+            calls: values.iter().map(|v| v.as_call().and_then(|(f, _, _)| callee(f)).unwrap_or_default()).collect(),
         };
     }
     Value::Other
@@ -704,19 +720,34 @@ fn bindings(
                     f.dynamic = true;
                 }
                 if let Some(&i) = def_index.get(&s.span) {
-                    f.bindings.push(Binding { name: d.name.to_string(), kind: BindingKind::Def(i), line: f.defs[i as usize].line, type_only });
+                    f.bindings.push(Binding {
+                        name: d.name.to_string(),
+                        kind: BindingKind::Def(i),
+                        line: f.defs[i as usize].line,
+                        type_only,
+                    });
                 }
             }
             StmtKind::ClassDef(c) => {
                 if let Some(&i) = class_of.get(c.name.as_str()) {
-                    f.bindings.push(Binding { name: c.name.to_string(), kind: BindingKind::Class(i), line: f.classes[i as usize].line, type_only });
+                    f.bindings.push(Binding {
+                        name: c.name.to_string(),
+                        kind: BindingKind::Class(i),
+                        line: f.classes[i as usize].line,
+                        type_only,
+                    });
                 }
             }
             StmtKind::Assign { .. } | StmtKind::AnnAssign { value: Some(_), .. } => {
                 let start = s.span;
                 for (ai, a) in f.assigns.iter().enumerate() {
                     if a.span == start && a.owner == Owner::Module {
-                        f.bindings.push(Binding { name: a.target.clone(), kind: BindingKind::Assign(ai as u32), line: a.line, type_only });
+                        f.bindings.push(Binding {
+                            name: a.target.clone(),
+                            kind: BindingKind::Assign(ai as u32),
+                            line: a.line,
+                            type_only,
+                        });
                     }
                 }
             }
@@ -724,17 +755,29 @@ fn bindings(
                 let names: Vec<String> = match &s.kind {
                     StmtKind::Import { names } => names
                         .iter()
-                        .map(|n| n.asname.as_ref().map(|a| a.to_string()).unwrap_or_else(|| n.name.split('.').next().unwrap_or(&n.name).to_string()))
+                        .map(|n| {
+                            n.asname
+                                .as_ref()
+                                .map(|a| a.to_string())
+                                .unwrap_or_else(|| n.name.split('.').next().unwrap_or(&n.name).to_string())
+                        })
                         .collect(),
-                    StmtKind::ImportFrom { names, .. } => {
-                        names.iter().filter(|n| n.name != "*").map(|n| n.asname.as_ref().unwrap_or(&n.name).to_string()).collect()
-                    }
+                    StmtKind::ImportFrom { names, .. } => names
+                        .iter()
+                        .filter(|n| n.name != "*")
+                        .map(|n| n.asname.as_ref().unwrap_or(&n.name).to_string())
+                        .collect(),
                     _ => vec![],
                 };
                 for name in names {
                     if let Some(ii) = f.imports.iter().rposition(|i| i.module_level && i.local == name) {
                         let line = f.imports[ii].line;
-                        f.bindings.push(Binding { name, kind: BindingKind::Import(ii as u32), line, type_only: type_only || f.imports[ii].type_only });
+                        f.bindings.push(Binding {
+                            name,
+                            kind: BindingKind::Import(ii as u32),
+                            line,
+                            type_only: type_only || f.imports[ii].type_only,
+                        });
                     }
                 }
             }
@@ -752,7 +795,13 @@ fn bindings(
 }
 
 /// What a function's own body does.
-fn evidence(ctx: &FileContext, def: &FunctionDef, class: Option<&str>, ev: &mut DefEvidence, line: &dyn Fn(u32) -> u32) {
+fn evidence(
+    ctx: &FileContext,
+    def: &FunctionDef,
+    class: Option<&str>,
+    ev: &mut DefEvidence,
+    line: &dyn Fn(u32) -> u32,
+) {
     walk_stmts(&def.body, false, &mut |s| match &s.kind {
         StmtKind::Try { handlers, .. } => {
             let real: Vec<&Handler> = handlers.iter().filter(|h| !loops::is_control_flow_handler(h)).collect();
@@ -773,9 +822,13 @@ fn evidence(ctx: &FileContext, def: &FunctionDef, class: Option<&str>, ev: &mut 
             let e = e.unawait();
             if matches!(
                 e.kind,
-                ExprKind::Constant(Constant::Bool(_)) | ExprKind::Compare { .. } | ExprKind::BoolOp { .. } | ExprKind::UnaryNot(_)
-            ) || e.as_call().is_some_and(|(f, _, _)| matches!(f.dotted().as_deref(), Some("isinstance") | Some("bool") | Some("any") | Some("all")))
-            {
+                ExprKind::Constant(Constant::Bool(_))
+                    | ExprKind::Compare { .. }
+                    | ExprKind::BoolOp { .. }
+                    | ExprKind::UnaryNot(_)
+            ) || e.as_call().is_some_and(|(f, _, _)| {
+                matches!(f.dotted().as_deref(), Some("isinstance") | Some("bool") | Some("any") | Some("all"))
+            }) {
                 ev.returns_bool = true;
             }
             if params::is_backoff_arithmetic(ctx, e) {
@@ -786,7 +839,10 @@ fn evidence(ctx: &FileContext, def: &FunctionDef, class: Option<&str>, ev: &mut 
     });
     walk_exprs(&def.body, false, &mut |e| {
         // Delay arithmetic anywhere in the body (`backoff = base * 2 ** (n - 1)` then `return min(backoff, cap)`).
-        if !ev.delay_math && matches!(e.kind, ExprKind::BinOp { .. } | ExprKind::Call { .. }) && params::is_backoff_arithmetic(ctx, e) {
+        if !ev.delay_math
+            && matches!(e.kind, ExprKind::BinOp { .. } | ExprKind::Call { .. })
+            && params::is_backoff_arithmetic(ctx, e)
+        {
             ev.delay_math = true;
         }
         if ev.sleeps.is_none() {

@@ -75,9 +75,7 @@ pub fn parse_import_statement(text: &str, file_module: &str, is_package: bool, l
 }
 
 fn is_ident(s: &str) -> bool {
-    !s.is_empty()
-        && !s.starts_with(|c: char| c.is_ascii_digit())
-        && s.chars().all(|c| c == '_' || c.is_alphanumeric())
+    !s.is_empty() && !s.starts_with(|c: char| c.is_ascii_digit()) && s.chars().all(|c| c == '_' || c.is_alphanumeric())
 }
 
 fn is_dotted(s: &str) -> bool {

@@ -222,7 +222,10 @@ pub enum Owner {
     Module,
     Class(ClassIdx),
     /// `self.x = ...` inside a method of the class (the def is the method).
-    Instance { class: ClassIdx, def: DefIdx },
+    Instance {
+        class: ClassIdx,
+        def: DefIdx,
+    },
     /// A local variable of a function.
     Local(DefIdx),
 }
@@ -266,11 +269,19 @@ pub enum Literal {
 #[serde(rename_all = "snake_case")]
 pub enum Value {
     /// `Callee(args..., k=v, **splat)`.
-    Call { callee: String, args: u32, keywords: Vec<Kwarg>, splat: Option<String> },
+    Call {
+        callee: String,
+        args: u32,
+        keywords: Vec<Kwarg>,
+        splat: Option<String>,
+    },
     /// Another name or attribute (`exponential_backoff = retry_with_exponential_backoff`).
     Alias(String),
     /// A dict literal: its string keys, and for each value that is a call, the callee (else "").
-    Dict { keys: Vec<String>, calls: Vec<String> },
+    Dict {
+        keys: Vec<String>,
+        calls: Vec<String>,
+    },
     /// A number (`MAX_RETRIES = 3`, `BACKOFF_MAX = 120`).
     Number(f64),
     Other,

@@ -3,7 +3,7 @@
 use super::{FileId, Model, Res, Sym};
 use crate::facts::DefIdx;
 use rayon::prelude::*;
-use std::collections::HashMap;
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 
 /// A call site whose callee resolved.
 #[derive(Debug, Clone)]
@@ -37,76 +37,83 @@ pub struct Graph {
     sites: HashMap<(FileId, u32), u32>,
     /// Assignment -> (file, index into the file's `reads`) of the functions and class bodies that read it.
     readers: HashMap<Sym, Vec<(FileId, u32)>>,
+    /// Per file: its range of `calls`, of `imports`, and its resolved reads (for `rebuild`).
+    file_calls: Vec<std::ops::Range<usize>>,
+    file_imports: Vec<std::ops::Range<usize>>,
+    file_reads: Vec<Vec<(Sym, u32)>>,
 }
+
+/// What one file's code resolves to: its call edges, import edges and reads of constants.
+type FileEdges = (Vec<CallEdge>, Vec<ImportEdge>, Vec<(Sym, u32)>);
 
 impl Graph {
     pub fn build(model: &Model) -> Graph {
-        let per_file: Vec<(Vec<CallEdge>, Vec<ImportEdge>, Vec<(Sym, u32)>)> = crate::pool().install(|| {
+        let per_file: Vec<FileEdges> = crate::pool()
+            .install(|| (0..model.files.len() as FileId).into_par_iter().map(|file| file_edges(model, file)).collect());
+        Graph::assemble(model, per_file)
+    }
+
+    /// The graph after `changed` files got new facts: those files, and every file whose edges lead into one of
+    /// them (an import of it, a call or read resolved into it), are resolved again; the rest is kept.
+    pub fn rebuild(self, model: &Model, changed: &HashSet<FileId>) -> Graph {
+        let touches = |file: FileId| -> bool {
+            if changed.contains(&file) {
+                return true;
+            }
+            let into = |r: &Res| match r {
+                Res::Sym(s) => changed.contains(&s.file()),
+                Res::Instance(f, _) => changed.contains(f),
+                Res::External(_) => false,
+            };
+            let f = model.file(file);
+            let calls = &self.calls[self.file_calls[file as usize].clone()];
+            let imports = &self.imports[self.file_imports[file as usize].clone()];
+            calls.iter().any(|e| into(&e.to))
+                || imports.iter().any(|e| into(&e.to))
+                || self.file_reads[file as usize].iter().any(|(s, _)| changed.contains(&s.file()))
+                || f.imports.iter().any(|i| {
+                    let module = if i.from { i.target.rsplit_once('.').map_or("", |(m, _)| m) } else { &i.target };
+                    model.module(module).is_some_and(|m| changed.contains(&m))
+                })
+        };
+        let per_file: Vec<FileEdges> = crate::pool().install(|| {
             (0..model.files.len() as FileId)
                 .into_par_iter()
                 .map(|file| {
-                    let f = model.file(file);
-                    let calls = (0..f.calls.len() as u32)
-                        .filter_map(|call| {
-                            let to = model.callee(file, call)?;
-                            // Calling an instance runs its `__call__`.
-                            let to = match to {
-                                Res::Instance(cf, cc) => match model.method(cf, cc, "__call__") {
-                                    Some((mf, m)) => Res::Sym(Sym::Def(mf, m)),
-                                    None => return None,
-                                },
-                                other => other,
-                            };
-                            Some(CallEdge { file, call, to })
-                        })
-                        .collect();
-                    let imports = f
-                        .imports
-                        .iter()
-                        .enumerate()
-                        .filter(|(_, i)| !i.star)
-                        .filter_map(|(ii, imp)| {
-                            let to = if imp.from {
-                                let (m, n) = imp.target.rsplit_once('.')?;
-                                model.export(m, n)?
-                            } else {
-                                match model.module(&imp.target) {
-                                    Some(mf) => Res::Sym(Sym::Module(mf)),
-                                    None => Res::External(imp.target.clone()),
-                                }
-                            };
-                            Some(ImportEdge { file, import: ii as u32, to })
-                        })
-                        .collect();
-                    let reads = f
-                        .reads
-                        .iter()
-                        .enumerate()
-                        .filter_map(|(ri, r)| {
-                            let class = r.class.or_else(|| r.owner.and_then(|d| model.enclosing_class(file, d)));
-                            match model.resolve_in(file, r.owner, class, &r.name)? {
-                                Res::Sym(s @ Sym::Assign(..)) => Some((s, ri as u32)),
-                                _ => None,
-                            }
-                        })
-                        .collect();
-                    (calls, imports, reads)
+                    if touches(file) {
+                        file_edges(model, file)
+                    } else {
+                        (
+                            self.calls[self.file_calls[file as usize].clone()].to_vec(),
+                            self.imports[self.file_imports[file as usize].clone()].to_vec(),
+                            self.file_reads[file as usize].clone(),
+                        )
+                    }
                 })
                 .collect()
         });
+        Graph::assemble(model, per_file)
+    }
+
+    fn assemble(model: &Model, per_file: Vec<FileEdges>) -> Graph {
         let mut g = Graph {
             calls: Vec::new(),
             imports: Vec::new(),
-            callers: HashMap::new(),
-            importers: HashMap::new(),
-            outgoing: HashMap::new(),
-            sites: HashMap::new(),
-            readers: HashMap::new(),
+            callers: HashMap::default(),
+            importers: HashMap::default(),
+            outgoing: HashMap::default(),
+            sites: HashMap::default(),
+            readers: HashMap::default(),
+            file_calls: Vec::with_capacity(per_file.len()),
+            file_imports: Vec::with_capacity(per_file.len()),
+            file_reads: Vec::with_capacity(per_file.len()),
         };
         for (file, (calls, imports, reads)) in per_file.into_iter().enumerate() {
-            for (s, ri) in reads {
+            for &(s, ri) in &reads {
                 g.readers.entry(s).or_default().push((file as FileId, ri));
             }
+            g.file_reads.push(reads);
+            let first = g.calls.len();
             for e in calls {
                 let i = g.calls.len() as u32;
                 if let Res::Sym(s) = e.to {
@@ -117,6 +124,8 @@ impl Graph {
                 g.sites.insert((e.file, e.call), i);
                 g.calls.push(e);
             }
+            g.file_calls.push(first..g.calls.len());
+            let first = g.imports.len();
             for e in imports {
                 let i = g.imports.len() as u32;
                 if let Res::Sym(s) = e.to {
@@ -124,6 +133,7 @@ impl Graph {
                 }
                 g.imports.push(e);
             }
+            g.file_imports.push(first..g.imports.len());
         }
         g
     }
@@ -157,4 +167,54 @@ impl Graph {
     pub fn callee_of(&self, file: FileId, call: u32) -> Option<&Res> {
         self.sites.get(&(file, call)).map(|&i| &self.calls[i as usize].to)
     }
+}
+
+/// Resolve one file's calls, imports and reads.
+fn file_edges(model: &Model, file: FileId) -> FileEdges {
+    let f = model.file(file);
+    let calls = (0..f.calls.len() as u32)
+        .filter_map(|call| {
+            let to = model.callee(file, call)?;
+            // Calling an instance runs its `__call__`.
+            let to = match to {
+                Res::Instance(cf, cc) => match model.method(cf, cc, "__call__") {
+                    Some((mf, m)) => Res::Sym(Sym::Def(mf, m)),
+                    None => return None,
+                },
+                other => other,
+            };
+            Some(CallEdge { file, call, to })
+        })
+        .collect();
+    let imports = f
+        .imports
+        .iter()
+        .enumerate()
+        .filter(|(_, i)| !i.star)
+        .filter_map(|(ii, imp)| {
+            let to = if imp.from {
+                let (m, n) = imp.target.rsplit_once('.')?;
+                model.export(m, n)?
+            } else {
+                match model.module(&imp.target) {
+                    Some(mf) => Res::Sym(Sym::Module(mf)),
+                    None => Res::External(imp.target.clone()),
+                }
+            };
+            Some(ImportEdge { file, import: ii as u32, to })
+        })
+        .collect();
+    let reads = f
+        .reads
+        .iter()
+        .enumerate()
+        .filter_map(|(ri, r)| {
+            let class = r.class.or_else(|| r.owner.and_then(|d| model.enclosing_class(file, d)));
+            match model.resolve_in(file, r.owner, class, &r.name)? {
+                Res::Sym(s @ Sym::Assign(..)) => Some((s, ri as u32)),
+                _ => None,
+            }
+        })
+        .collect();
+    (calls, imports, reads)
 }

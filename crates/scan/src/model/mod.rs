@@ -16,9 +16,23 @@ pub mod roles;
 pub use graph::{CallEdge, Graph, ImportEdge};
 
 use crate::facts::{Binding, BindingKind, ClassIdx, DefIdx, FileFacts, Import, Owner, Value};
-use std::collections::HashMap;
+use rayon::prelude::*;
+use rustc_hash::FxHashMap as HashMap;
 
 pub type FileId = u32;
+
+/// Hash maps keyed by (index, name), looked up by borrowed names (no allocation per lookup).
+type NameMap<K, V> = hashbrown::HashMap<K, V, rustc_hash::FxBuildHasher>;
+
+/// `(class or def, name)` borrowed: hashes and compares as the owned key.
+#[derive(Hash)]
+struct Key2<'a>(u32, &'a str);
+
+impl hashbrown::Equivalent<(u32, String)> for Key2<'_> {
+    fn equivalent(&self, k: &(u32, String)) -> bool {
+        self.0 == k.0 && self.1 == k.1
+    }
+}
 
 /// A definition somewhere in the tree.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -53,21 +67,78 @@ pub enum Res {
 /// How deep resolution follows imports and aliases before giving up (a cycle, or an absurd chain).
 const MAX_HOPS: u32 = 16;
 
+/// One file's name tables, built from its facts alone (so files are tabled in parallel, and a file parsed
+/// again replaces its own table).
+#[derive(Default)]
+struct FileTable {
+    /// name -> index of the binding that wins at run time.
+    bindings: NameMap<String, u32>,
+    /// (class, name) -> assignments to `self.name` in the class's methods.
+    instance_attrs: NameMap<(ClassIdx, String), Vec<u32>>,
+    /// (def, name) -> local assignments of a function.
+    locals: NameMap<(DefIdx, String), Vec<u32>>,
+    /// (class, name) -> method or class-level member.
+    members: NameMap<(ClassIdx, String), Member>,
+    /// local name -> function-local imports (any function of the file).
+    local_imports: NameMap<String, u32>,
+    /// Per function: the indices of the calls its own body makes.
+    calls_by_owner: Vec<Vec<u32>>,
+}
+
+impl FileTable {
+    fn new(f: &FileFacts) -> FileTable {
+        let mut t = FileTable::default();
+        for (bi, b) in f.bindings.iter().enumerate() {
+            let replace = match t.bindings.get(b.name.as_str()) {
+                Some(&old) => !b.type_only || f.bindings[old as usize].type_only,
+                None => true,
+            };
+            if replace {
+                t.bindings.insert(b.name.clone(), bi as u32);
+            }
+        }
+        for (ai, a) in f.assigns.iter().enumerate() {
+            let ai = ai as u32;
+            match a.owner {
+                Owner::Instance { class, .. } => {
+                    t.instance_attrs.entry((class, a.target.clone())).or_default().push(ai)
+                }
+                Owner::Local(d) => t.locals.entry((d, a.target.clone())).or_default().push(ai),
+                Owner::Class(c) => {
+                    t.members.insert((c, a.target.clone()), Member::Assign(ai));
+                }
+                Owner::Module => {}
+            }
+        }
+        for (ci, c) in f.classes.iter().enumerate() {
+            for &m in &c.methods {
+                t.members.insert((ci as ClassIdx, f.defs[m as usize].name.clone()), Member::Def(m));
+            }
+            if let Some(p) = c.parent {
+                t.members.entry((p, c.name.clone())).or_insert(Member::Class(ci as ClassIdx));
+            }
+        }
+        for (ii, imp) in f.imports.iter().enumerate() {
+            if !imp.module_level && !imp.star {
+                t.local_imports.entry(imp.local.clone()).or_insert(ii as u32);
+            }
+        }
+        t.calls_by_owner = vec![Vec::new(); f.defs.len()];
+        for (i, c) in f.calls.iter().enumerate() {
+            if let Some(d) = c.owner {
+                t.calls_by_owner[d as usize].push(i as u32);
+            }
+        }
+        t
+    }
+}
+
 pub struct Model {
     pub files: Vec<FileFacts>,
     modules: HashMap<String, FileId>,
     /// Shorter spellings of module names (`b.c` for `a.b.c`); `None` when two modules share one.
     module_suffixes: HashMap<String, Option<FileId>>,
-    /// (file, name) -> index of the binding that wins at run time.
-    bindings: HashMap<(FileId, String), u32>,
-    /// (file, class, name) -> assignments to `self.name` in the class's methods.
-    instance_attrs: HashMap<(FileId, ClassIdx, String), Vec<u32>>,
-    /// (file, def, name) -> local assignments of a function.
-    locals: HashMap<(FileId, DefIdx, String), Vec<u32>>,
-    /// (file, class, name) -> method or class-level member.
-    members: HashMap<(FileId, ClassIdx, String), Member>,
-    /// (file, local name) -> function-local imports (any function of the file).
-    local_imports: HashMap<(FileId, String), u32>,
+    tables: Vec<FileTable>,
     /// Per file, per class: the class and its bases in the tree, depth first, left to right.
     mros: Vec<Vec<Vec<(FileId, ClassIdx)>>>,
 }
@@ -81,7 +152,7 @@ enum Member {
 
 impl Model {
     pub fn new(files: Vec<FileFacts>) -> Model {
-        let mut modules: HashMap<String, FileId> = HashMap::new();
+        let mut modules: HashMap<String, FileId> = HashMap::default();
         for (i, f) in files.iter().enumerate() {
             let i = i as FileId;
             match modules.get(&f.module) {
@@ -92,7 +163,7 @@ impl Model {
                 }
             }
         }
-        let mut module_suffixes: HashMap<String, Option<FileId>> = HashMap::new();
+        let mut module_suffixes: HashMap<String, Option<FileId>> = HashMap::default();
         for (name, &f) in &modules {
             for suffix in crate::modules::suffixes(name) {
                 module_suffixes
@@ -105,69 +176,36 @@ impl Model {
                     .or_insert(Some(f));
             }
         }
-        let mut bindings = HashMap::new();
-        let mut instance_attrs: HashMap<(FileId, ClassIdx, String), Vec<u32>> = HashMap::new();
-        let mut locals: HashMap<(FileId, DefIdx, String), Vec<u32>> = HashMap::new();
-        let mut members = HashMap::new();
-        let mut local_imports = HashMap::new();
-        for (fi, f) in files.iter().enumerate() {
-            let fi = fi as FileId;
-            for (bi, b) in f.bindings.iter().enumerate() {
-                let key = (fi, b.name.clone());
-                let replace = match bindings.get(&key) {
-                    Some(&old) => !(b.type_only && !f.bindings[old as usize].type_only),
-                    None => true,
-                };
-                if replace {
-                    bindings.insert(key, bi as u32);
-                }
-            }
-            for (ai, a) in f.assigns.iter().enumerate() {
-                let ai = ai as u32;
-                match a.owner {
-                    Owner::Instance { class, .. } => {
-                        instance_attrs.entry((fi, class, a.target.clone())).or_default().push(ai)
-                    }
-                    Owner::Local(d) => locals.entry((fi, d, a.target.clone())).or_default().push(ai),
-                    Owner::Class(c) => {
-                        members.insert((fi, c, a.target.clone()), Member::Assign(ai));
-                    }
-                    Owner::Module => {}
-                }
-            }
-            for (ci, c) in f.classes.iter().enumerate() {
-                for &m in &c.methods {
-                    members.insert((fi, ci as ClassIdx, f.defs[m as usize].name.clone()), Member::Def(m));
-                }
-                if let Some(p) = c.parent {
-                    members.entry((fi, p, c.name.clone())).or_insert(Member::Class(ci as ClassIdx));
-                }
-            }
-            for (ii, imp) in f.imports.iter().enumerate() {
-                if !imp.module_level && !imp.star {
-                    local_imports.entry((fi, imp.local.clone())).or_insert(ii as u32);
-                }
-            }
-        }
-        let mut model = Model { files, modules, module_suffixes, bindings, instance_attrs, locals, members, local_imports, mros: vec![] };
+        let tables = crate::pool().install(|| files.par_iter().map(FileTable::new).collect());
+        let mut model = Model { files, modules, module_suffixes, tables, mros: vec![] };
         model.mros = model.linearize();
         model
+    }
+
+    /// Replace the facts of some files (parsed again, same modules), re-tabling only those files.
+    pub fn replace(&mut self, changed: Vec<(FileId, FileFacts)>) {
+        for (fid, f) in changed {
+            self.tables[fid as usize] = FileTable::new(&f);
+            self.files[fid as usize] = f;
+        }
+        self.mros = self.linearize();
     }
 
     /// Every class's bases resolved (names of the class's own scope: module bindings, imports, nested classes
     /// by their direct members), then linearized depth first with a cycle guard.
     fn linearize(&self) -> Vec<Vec<Vec<(FileId, ClassIdx)>>> {
-        let direct: Vec<Vec<Vec<(FileId, ClassIdx)>>> = self
-            .files
-            .iter()
-            .enumerate()
-            .map(|(fi, f)| {
-                f.classes
-                    .iter()
-                    .map(|k| k.bases.iter().filter_map(|b| self.resolve_base(fi as FileId, b)).collect())
-                    .collect()
-            })
-            .collect();
+        let direct: Vec<Vec<Vec<(FileId, ClassIdx)>>> = crate::pool().install(|| {
+            self.files
+                .par_iter()
+                .enumerate()
+                .map(|(fi, f)| {
+                    f.classes
+                        .iter()
+                        .map(|k| k.bases.iter().filter_map(|b| self.resolve_base(fi as FileId, b)).collect())
+                        .collect()
+                })
+                .collect()
+        });
         direct
             .iter()
             .enumerate()
@@ -203,7 +241,7 @@ impl Model {
         for attr in parts {
             cur = match self.value_shallow(cur) {
                 Res::Sym(Sym::Module(f)) => self.export(&self.file(f).module, attr)?,
-                Res::Sym(Sym::Class(f, c)) => match self.members.get(&(f, c, attr.to_string()))? {
+                Res::Sym(Sym::Class(f, c)) => match self.tables[f as usize].members.get(&Key2(c, attr))? {
                     Member::Class(k) => Res::Sym(Sym::Class(f, *k)),
                     _ => return None,
                 },
@@ -246,6 +284,12 @@ impl Model {
         Some(cur)
     }
 
+    /// The calls a function's own body makes (indices into the file's `calls`).
+    pub fn calls_of(&self, file: FileId, def: DefIdx) -> impl Iterator<Item = &crate::facts::Call> {
+        let f = &self.files[file as usize];
+        self.tables[file as usize].calls_by_owner[def as usize].iter().map(move |&i| &f.calls[i as usize])
+    }
+
     pub fn file(&self, id: FileId) -> &FileFacts {
         &self.files[id as usize]
     }
@@ -271,7 +315,7 @@ impl Model {
     }
 
     fn binding(&self, file: FileId, name: &str) -> Option<&Binding> {
-        let i = *self.bindings.get(&(file, name.to_string()))?;
+        let i = *self.tables[file as usize].bindings.get(name)?;
         Some(&self.files[file as usize].bindings[i as usize])
     }
 
@@ -360,13 +404,12 @@ impl Model {
             };
             let next = match &assign.value {
                 Value::Alias(d) => self.resolve_in_d(file, scope, class, d, depth + 1),
-                Value::Call { callee, .. } => match self
-                    .resolve_in_d(file, scope, class, callee, depth + 1)
-                    .map(|c| self.value_d(c, depth + 1))
-                {
-                    Some(Res::Sym(Sym::Class(f, c))) => Some(Res::Instance(f, c)),
-                    _ => None,
-                },
+                Value::Call { callee, .. } => {
+                    match self.resolve_in_d(file, scope, class, callee, depth + 1).map(|c| self.value_d(c, depth + 1)) {
+                        Some(Res::Sym(Sym::Class(f, c))) => Some(Res::Instance(f, c)),
+                        _ => None,
+                    }
+                }
                 _ => None,
             };
             match next {
@@ -379,7 +422,13 @@ impl Model {
 
     /// Resolve a dotted name as written in `file`, inside function `scope` of class `class` (`self` is an
     /// instance of `class`).
-    pub fn resolve_in(&self, file: FileId, scope: Option<DefIdx>, class: Option<ClassIdx>, dotted: &str) -> Option<Res> {
+    pub fn resolve_in(
+        &self,
+        file: FileId,
+        scope: Option<DefIdx>,
+        class: Option<ClassIdx>,
+        dotted: &str,
+    ) -> Option<Res> {
         self.resolve_in_d(file, scope, class, dotted, 0)
     }
 
@@ -439,7 +488,7 @@ impl Model {
         // Locals of the function and of the functions it is nested in.
         let mut s = scope;
         while let Some(d) = s {
-            if let Some(list) = self.locals.get(&(file, d, head.to_string())) {
+            if let Some(list) = self.tables[file as usize].locals.get(&Key2(d, head)) {
                 if let Some(&a) = list.last() {
                     return Some(Res::Sym(Sym::Assign(file, a)));
                 }
@@ -449,7 +498,7 @@ impl Model {
             }
             s = f.defs[d as usize].parent;
         }
-        if let Some(&ii) = self.local_imports.get(&(file, head.to_string())) {
+        if let Some(&ii) = self.tables[file as usize].local_imports.get(head) {
             if scope.is_some() {
                 return self.import_res(&f.imports[ii as usize], 0);
             }
@@ -475,7 +524,7 @@ impl Model {
                 if matches!(base, Res::Instance(..)) {
                     // An attribute set on `self` in a method of the class or a base.
                     for &(bf, bc) in &self.mros[f as usize][c as usize] {
-                        if let Some(list) = self.instance_attrs.get(&(bf, bc, attr.to_string())) {
+                        if let Some(list) = self.tables[bf as usize].instance_attrs.get(&Key2(bc, attr)) {
                             if let Some(&a) = list.first() {
                                 return Some(Res::Sym(Sym::Assign(bf, a)));
                             }
@@ -491,7 +540,7 @@ impl Model {
 
     fn member(&self, file: FileId, class: ClassIdx, name: &str) -> Option<(FileId, Member)> {
         for &(f, c) in &self.mros[file as usize][class as usize] {
-            if let Some(m) = self.members.get(&(f, c, name.to_string())) {
+            if let Some(m) = self.tables[f as usize].members.get(&Key2(c, name)) {
                 return Some((f, *m));
             }
         }
@@ -538,7 +587,7 @@ impl Model {
         if let Some(rest) = c.callee.strip_prefix("super.") {
             let cls = class?;
             for &(bf, bc) in self.mros[file as usize][cls as usize].iter().skip(1) {
-                if let Some(Member::Def(d)) = self.members.get(&(bf, bc, rest.to_string())) {
+                if let Some(Member::Def(d)) = self.tables[bf as usize].members.get(&Key2(bc, rest)) {
                     return Some(Res::Sym(Sym::Def(bf, *d)));
                 }
             }

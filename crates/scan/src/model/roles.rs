@@ -22,7 +22,7 @@ use crate::detect::names;
 use crate::facts::{Call, DefIdx, Literal, Owner, Value};
 pub use crate::finding::Role;
 use crate::finding::{Finding, Kind};
-use std::collections::{HashMap, HashSet};
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 
 /// How many resolved calls evidence travels (a sleep three helpers away still makes a loop a retry loop).
 pub const MAX_DEPTH: u32 = 3;
@@ -86,7 +86,8 @@ struct Ctx<'m> {
 pub fn assign(model: &Model, graph: &Graph, findings: &[Finding]) -> Assignment {
     let by_path: HashMap<&str, FileId> =
         model.files.iter().enumerate().map(|(i, f)| (f.path.as_str(), i as FileId)).collect();
-    let mut cx = Ctx { model, graph, roles: HashMap::new(), weak: HashSet::new(), wants_parse: HashSet::new() };
+    let mut cx =
+        Ctx { model, graph, roles: HashMap::default(), weak: HashSet::default(), wants_parse: HashSet::default() };
     let mut seeded: Vec<(Option<Sym>, Option<SiteInfo>)> = Vec::with_capacity(findings.len());
     for f in findings {
         let file = by_path.get(f.path.as_str()).copied();
@@ -202,12 +203,14 @@ fn symbol_of(model: &Model, file: FileId, f: &Finding) -> Option<Sym> {
         return None;
     }
     match f.kind {
-        Kind::RetryClass | Kind::RetryConfig | Kind::CircuitBreaker => {
-            facts.class_by_qualname(q).map(|c| Sym::Class(file, c)).or_else(|| facts.def_by_qualname(q).map(|d| Sym::Def(file, d)))
-        }
-        Kind::BackoffCalc => {
-            facts.def_by_qualname(q).map(|d| Sym::Def(file, d)).or_else(|| facts.class_by_qualname(q).map(|c| Sym::Class(file, c)))
-        }
+        Kind::RetryClass | Kind::RetryConfig | Kind::CircuitBreaker => facts
+            .class_by_qualname(q)
+            .map(|c| Sym::Class(file, c))
+            .or_else(|| facts.def_by_qualname(q).map(|d| Sym::Def(file, d))),
+        Kind::BackoffCalc => facts
+            .def_by_qualname(q)
+            .map(|d| Sym::Def(file, d))
+            .or_else(|| facts.class_by_qualname(q).map(|c| Sym::Class(file, c))),
         _ => facts.def_by_qualname(q).map(|d| Sym::Def(file, d)),
     }
 }
@@ -247,7 +250,10 @@ fn place(model: &Model, s: Sym) -> String {
 fn short(model: &Model, s: Sym) -> String {
     let name = model.symbol_name(s);
     let module = &model.file(s.file()).module;
-    name.strip_prefix(module.as_str()).map(|q| q.trim_start_matches('.').to_string()).filter(|q| !q.is_empty()).unwrap_or(name)
+    name.strip_prefix(module.as_str())
+        .map(|q| q.trim_start_matches('.').to_string())
+        .filter(|q| !q.is_empty())
+        .unwrap_or(name)
 }
 
 impl Ctx<'_> {
@@ -392,6 +398,25 @@ fn engine_classes(cx: &mut Ctx, added: &mut Vec<NewSite>) {
         if cx.role(sym).is_some_and(|r| r != Role::Engine) && !cx.weak.contains(&sym) {
             continue;
         }
+        // A service with one retrying method (`ClickHouseService.connect`, a JWT handler's retried fetch) is
+        // not a retry class: the method is the site. The class is one when retrying is its job: it says so, or
+        // most of its methods are pieces of the retry.
+        let Sym::Class(file, c) = sym else { continue };
+        let class = &model.file(file).classes[c as usize];
+        let own: Vec<DefIdx> = class
+            .methods
+            .iter()
+            .copied()
+            .filter(|&m| {
+                let n = &model.file(file).defs[m as usize].name;
+                !(n.starts_with("__") && n.ends_with("__"))
+            })
+            .collect();
+        let pieces = own.iter().filter(|&&m| cx.roles.contains_key(&Sym::Def(file, m))).count();
+        let named = names::has_word(&class.name, &["retr", "backoff", "resilien", "reconnect"]);
+        if !named && pieces * 2 <= own.len() {
+            continue;
+        }
         let ev = format!("runs retries in {method}");
         let info = SiteInfo { role: Role::Engine, detail: "class", evidence: vec![ev.clone()], delegates_to: vec![] };
         cx.add(added, sym, Kind::RetryClass, info, ev);
@@ -412,7 +437,7 @@ fn spread_engines(cx: &mut Ctx, added: &mut Vec<NewSite>) {
                 let mut found = None;
                 for &call in &pending.calls {
                     let Some(Res::Sym(t)) = cx.graph.callee_of(file, call).cloned() else { continue };
-                    if let Some(w) = cx.waits(t, MAX_DEPTH - 1, &mut HashSet::new()) {
+                    if let Some(w) = cx.waits(t, MAX_DEPTH - 1, &mut HashSet::default()) {
                         found = Some(w);
                         break;
                     }
@@ -427,7 +452,10 @@ fn spread_engines(cx: &mut Ctx, added: &mut Vec<NewSite>) {
                 cx.add(added, sym, Kind::RetryFunction, info, msg);
                 if let Some(c) = def.class {
                     let class = &f.classes[c as usize];
-                    let named = names::has_word(&class.name, &["retry", "retrier", "backoff", "retrying", "resilien", "reliab", "recover", "executor"]);
+                    let named = names::has_word(
+                        &class.name,
+                        &["retry", "retrier", "backoff", "retrying", "resilien", "reliab", "recover", "executor"],
+                    );
                     if named && !class.is_exception {
                         let info = SiteInfo {
                             role: Role::Engine,
@@ -435,7 +463,13 @@ fn spread_engines(cx: &mut Ctx, added: &mut Vec<NewSite>) {
                             evidence: vec![format!("runs retries in {}", def.name)],
                             delegates_to: vec![],
                         };
-                        cx.add(added, Sym::Class(file, c), Kind::RetryClass, info, format!("runs retries in {}", def.name));
+                        cx.add(
+                            added,
+                            Sym::Class(file, c),
+                            Kind::RetryClass,
+                            info,
+                            format!("runs retries in {}", def.name),
+                        );
                     }
                 }
                 break;
@@ -484,7 +518,9 @@ fn wrappers(cx: &mut Ctx, added: &mut Vec<NewSite>) -> bool {
                 if let Some(t) = cx.machinery(&e.to) {
                     // A method calling machinery of its own class (or a base) is that class's API.
                     let same_class = match t {
-                        Sym::Def(tf, td) => model.file(tf).defs[td as usize].class.is_some_and(|tc| own.contains(&(tf, tc))),
+                        Sym::Def(tf, td) => {
+                            model.file(tf).defs[td as usize].class.is_some_and(|tc| own.contains(&(tf, tc)))
+                        }
                         _ => false,
                     };
                     if same_class {
@@ -497,10 +533,8 @@ fn wrappers(cx: &mut Ctx, added: &mut Vec<NewSite>) -> bool {
                 }
             }
             let Some(t) = target else { continue };
-            let warns = f
-                .calls
-                .iter()
-                .any(|c| c.owner == Some(di as DefIdx) && (c.callee == "warn" || c.callee.ends_with("warnings.warn")));
+            let warns =
+                model.calls_of(file, di as DefIdx).any(|c| c.callee == "warn" || c.callee.ends_with("warnings.warn"));
             let legacy = warns
                 || names::has_word(&def.name, &["legacy", "compat", "deprecated"])
                 || names::has_word(&f.module, &["compat", "legacy", "deprecated", "shim"]);
@@ -623,7 +657,13 @@ fn retry_key(name: &str) -> bool {
 
 /// What constructing `callee` makes, when it is retry configuration: the target symbol (if in the tree), and
 /// what kind of site the construction is.
-fn construction(cx: &Ctx, file: FileId, scope: Option<DefIdx>, callee: &str, with_args: bool) -> Option<(Option<Sym>, &'static str, Role)> {
+fn construction(
+    cx: &Ctx,
+    file: FileId,
+    scope: Option<DefIdx>,
+    callee: &str,
+    with_args: bool,
+) -> Option<(Option<Sym>, &'static str, Role)> {
     let class = scope.and_then(|d| cx.model.enclosing_class(file, d));
     let r = cx.model.resolve_in(file, scope, class, callee).map(|r| cx.model.value(r))?;
     match r {
@@ -689,10 +729,14 @@ fn presets(cx: &mut Ctx, added: &mut Vec<NewSite>) {
                     let configs: Vec<Sym> = calls
                         .iter()
                         .filter(|c| !c.is_empty())
-                        .filter_map(|c| construction(cx, file, None, c, true).and_then(|(t, _, r)| (r == Role::Preset).then_some(t).flatten()))
+                        .filter_map(|c| {
+                            construction(cx, file, None, c, true)
+                                .and_then(|(t, _, r)| (r == Role::Preset).then_some(t).flatten())
+                        })
                         .collect();
                     if numbers || !configs.is_empty() {
-                        let ev = if numbers { "dict of retry numbers".to_string() } else { "dict of presets".to_string() };
+                        let ev =
+                            if numbers { "dict of retry numbers".to_string() } else { "dict of presets".to_string() };
                         found.push((sym, Role::Preset, "dict", configs, ev));
                     }
                 }
@@ -705,7 +749,7 @@ fn presets(cx: &mut Ctx, added: &mut Vec<NewSite>) {
             if cx.roles.contains_key(&sym) || inside_role(cx, file, def.parent) {
                 continue;
             }
-            let returned = f.calls.iter().filter(|c| c.owner == Some(di as DefIdx) && c.returned);
+            let returned = model.calls_of(file, di as DefIdx).filter(|c| c.returned);
             for c in returned {
                 let with_args = c.args > 0 || !c.keywords.is_empty();
                 if let Some((t, _, Role::Preset)) = construction(cx, file, Some(di as DefIdx), &c.callee, with_args) {
@@ -729,11 +773,15 @@ fn presets(cx: &mut Ctx, added: &mut Vec<NewSite>) {
                 continue;
             }
             for d in &def.decorators {
-                if !d.called || !d.keywords.iter().any(|k| retry_key(&k.name) || matches!(k.value, Literal::Number(_))) {
+                if !d.called || !d.keywords.iter().any(|k| retry_key(&k.name) || matches!(k.value, Literal::Number(_)))
+                {
                     continue;
                 }
                 let class = def.class;
-                let Some(Res::Sym(t)) = model.resolve_in(file, def.parent, class, &d.name).map(|r| model.value(r)) else { continue };
+                let Some(Res::Sym(t)) = model.resolve_in(file, def.parent, class, &d.name).map(|r| model.value(r))
+                else {
+                    continue;
+                };
                 if cx.role(t) == Some(Role::Decorator) {
                     let ev = format!("@{} with its numbers ({})", short(model, t), place(model, t));
                     found.push((sym, Role::Preset, "decorator_use", vec![t], ev));
@@ -757,7 +805,7 @@ fn presets(cx: &mut Ctx, added: &mut Vec<NewSite>) {
 fn decisions_and_calculators(cx: &mut Ctx, added: &mut Vec<NewSite>) {
     let model = cx.model;
     let engines: Vec<Sym> = cx.roles.iter().filter(|(_, i)| i.role == Role::Engine).map(|(s, _)| *s).collect();
-    let mut called_by_engine: HashMap<Sym, Sym> = HashMap::new();
+    let mut called_by_engine: HashMap<Sym, Sym> = HashMap::default();
     for e in engines {
         let defs: Vec<(FileId, DefIdx)> = match e {
             Sym::Def(f, d) => vec![(f, d)],
@@ -775,7 +823,7 @@ fn decisions_and_calculators(cx: &mut Ctx, added: &mut Vec<NewSite>) {
     let mut found: Vec<(Sym, Role, &'static str, String)> = Vec::new();
     // Checker classes: a class whose few methods are retry decisions is one decision site (composed into a
     // handler), not one per method.
-    let mut checkers: HashSet<Sym> = HashSet::new();
+    let mut checkers: HashSet<Sym> = HashSet::default();
     for (fi, f) in model.files.iter().enumerate() {
         let file = fi as FileId;
         for (ci, c) in f.classes.iter().enumerate() {
@@ -792,17 +840,31 @@ fn decisions_and_calculators(cx: &mut Ctx, added: &mut Vec<NewSite>) {
             let decides = methods.iter().filter(|d| decision_name(&d.name)).count();
             if decides >= 1 && methods.len() <= 3 {
                 checkers.insert(sym);
-                found.push((sym, Role::Decision, "checker", format!("decides in {}", methods.iter().filter(|d| decision_name(&d.name)).map(|d| d.name.as_str()).collect::<Vec<_>>().join(", "))));
+                found.push((
+                    sym,
+                    Role::Decision,
+                    "checker",
+                    format!(
+                        "decides in {}",
+                        methods
+                            .iter()
+                            .filter(|d| decision_name(&d.name))
+                            .map(|d| d.name.as_str())
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ),
+                ));
             }
         }
     }
+    let mut found_syms: HashMap<Sym, Role> = found.iter().map(|x| (x.0, x.1)).collect();
     for _ in 0..MAX_DEPTH {
         let mut round: Vec<(Sym, Role, &'static str, String)> = Vec::new();
         for (fi, f) in model.files.iter().enumerate() {
             let file = fi as FileId;
             for (di, def) in f.defs.iter().enumerate() {
                 let sym = Sym::Def(file, di as DefIdx);
-                if cx.roles.contains_key(&sym) || found.iter().any(|x| x.0 == sym) || inside_role(cx, file, def.parent) {
+                if cx.roles.contains_key(&sym) || found_syms.contains_key(&sym) || inside_role(cx, file, def.parent) {
                     continue;
                 }
                 let by_engine = called_by_engine.get(&sym).copied();
@@ -815,25 +877,53 @@ fn decisions_and_calculators(cx: &mut Ctx, added: &mut Vec<NewSite>) {
                 let ev = &def.evidence;
                 let piece = by_engine.is_some() || in_site;
                 let predicate_name = ["is_", "can_", "should_", "needs_"].iter().any(|p| n.starts_with(p));
-                let delay_name = names::has_word(n, &["delay", "backoff", "jitter", "interval", "sleep_time", "retry_after", "wait_time", "retry_timeout"]);
+                let delay_name = names::has_word(
+                    n,
+                    &[
+                        "delay",
+                        "backoff",
+                        "jitter",
+                        "interval",
+                        "sleep_time",
+                        "retry_after",
+                        "wait_time",
+                        "retry_timeout",
+                    ],
+                );
                 let sleep_name = names::has_word(n, &["sleep"]);
                 // Delegating to a calculator (`calculate_delay` -> `compute_delay`).
                 let delegates_calc = delay_name
                     && cx.graph.calls_from(file, di as DefIdx).any(|e| {
                         f.calls[e.call as usize].returned
-                            && matches!(e.to, Res::Sym(t) if cx.role(t) == Some(Role::Calculator) || found.iter().any(|x| x.0 == t && x.1 == Role::Calculator))
+                            && matches!(e.to, Res::Sym(t) if cx.role(t) == Some(Role::Calculator) || found_syms.get(&t) == Some(&Role::Calculator))
                     });
                 let why = |e: Option<Sym>| match e {
                     Some(e) => format!("called by {} ({})", short(model, e), place(model, e)),
                     None => String::new(),
                 };
-                if decision_name(&def.name) && (ev.returns_bool || by_engine.is_some() || def.returns_nested_def || in_site) {
+                if decision_name(&def.name)
+                    && (ev.returns_bool || by_engine.is_some() || def.returns_nested_def || in_site)
+                {
                     let w = why(by_engine);
-                    round.push((sym, Role::Decision, "predicate", if w.is_empty() { "returns whether to retry".into() } else { w }));
+                    round.push((
+                        sym,
+                        Role::Decision,
+                        "predicate",
+                        if w.is_empty() { "returns whether to retry".into() } else { w },
+                    ));
                 } else if predicate_name && ev.returns_bool && piece {
                     let w = why(by_engine);
-                    round.push((sym, Role::Decision, "predicate", if w.is_empty() { "a predicate of a retry site".into() } else { w }));
-                } else if delay_name && (ev.delay_math || delegates_calc || (ev.returns_value && piece && names::has_word(n, &["retry_after"]))) {
+                    round.push((
+                        sym,
+                        Role::Decision,
+                        "predicate",
+                        if w.is_empty() { "a predicate of a retry site".into() } else { w },
+                    ));
+                } else if delay_name
+                    && (ev.delay_math
+                        || delegates_calc
+                        || (ev.returns_value && piece && names::has_word(n, &["retry_after"])))
+                {
                     round.push((sym, Role::Calculator, "delay", "computes the delay".into()));
                 } else if sleep_name && ev.sleeps.is_some() && piece && def.statements <= 12 {
                     round.push((sym, Role::Calculator, "sleep", "computes and sleeps the delay".into()));
@@ -842,6 +932,9 @@ fn decisions_and_calculators(cx: &mut Ctx, added: &mut Vec<NewSite>) {
         }
         if round.is_empty() {
             break;
+        }
+        for x in &round {
+            found_syms.insert(x.0, x.1);
         }
         found.extend(round);
     }
@@ -902,7 +995,10 @@ fn breakers(cx: &mut Ctx, added: &mut Vec<NewSite>) {
             }
             let has = |w: &str| c.fields.iter().any(|x| x.trim_start_matches('_').eq_ignore_ascii_case(w));
             let threshold = has("failure_threshold") || has("failure_count_threshold") || has("max_failures");
-            let recovery = ["recovery_timeout", "reset_timeout", "open_timeout", "half_open_max_calls", "timeout", "cooldown"].iter().any(|w| has(w));
+            let recovery =
+                ["recovery_timeout", "reset_timeout", "open_timeout", "half_open_max_calls", "timeout", "cooldown"]
+                    .iter()
+                    .any(|w| has(w));
             if threshold && recovery && !c.is_enum {
                 found.push((sym, "config", vec![], "failure threshold and recovery timeout fields".into()));
             }

@@ -19,8 +19,14 @@ fn model(files: &[(&str, &str)]) -> Model {
 fn re_exports_aliases_and_instances_resolve() {
     let m = model(&[
         ("app/core/__init__.py", "from .engine import Handler as Handler\n__all__ = ['Handler']\n"),
-        ("app/core/engine.py", "class Base:\n    def run(self, op):\n        return op()\n\nclass Handler(Base):\n    pass\n"),
-        ("app/db.py", "from app.core import Handler\n_h = Handler()\nrun_db = _h.run\n\ndef q(op):\n    return _h.run(op)\n"),
+        (
+            "app/core/engine.py",
+            "class Base:\n    def run(self, op):\n        return op()\n\nclass Handler(Base):\n    pass\n",
+        ),
+        (
+            "app/db.py",
+            "from app.core import Handler\n_h = Handler()\nrun_db = _h.run\n\ndef q(op):\n    return _h.run(op)\n",
+        ),
     ]);
     let engine = m.module("app.core.engine").unwrap();
     let db = m.module("app.db").unwrap();

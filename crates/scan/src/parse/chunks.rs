@@ -209,3 +209,84 @@ pub fn blank(src: &str, skipped: &[Range<usize>]) -> String {
     }
     String::from_utf8(bytes).expect("blanking whole lines keeps UTF-8 valid")
 }
+
+/// Top-level statement starts read off lines (when the token scanner did not understand the file).
+fn line_starts(src: &str) -> Vec<(usize, bool)> {
+    let b = src.as_bytes();
+    let mut starts: Vec<(usize, bool)> = Vec::new();
+    let mut at = 0usize;
+    while at < b.len() {
+        let end = memchr::memchr(b'\n', &b[at..]).map_or(b.len(), |i| at + i + 1);
+        match b[at] {
+            b' ' | b'\t' | b'\n' | b'\r' | b'#' | b')' | b']' | b'}' | b'\x0c' => {}
+            _ => {
+                let line = &src[at..end];
+                let def = line.starts_with("def ") || line.starts_with("async def ") || line.starts_with("class ");
+                let deco = line.starts_with('@');
+                // A decorator starts the piece of the definition it decorates.
+                if !(starts.last().is_some_and(|&(s, d)| d && src[s..].starts_with('@'))) || !(def || deco) {
+                    starts.push((at, def || deco));
+                }
+            }
+        }
+        at = end;
+    }
+    starts
+}
+
+/// Functions longer than this are left out of `pieces_without`'s pass.
+const MAX_WRAPPER_LINES: usize = 60;
+
+/// Byte ranges of the top-level definitions (a `def`, `async def` or `class` at column 0, with its decorators,
+/// to the next statement at column 0) whose text mentions none of `names` (as whole identifiers or dotted
+/// spellings; a module-level assignment that mentions one adds its target): what a pass that only needs the
+/// definitions using those names may blank. Read off lines, not tokens: a range that
+/// cuts a string makes the blanked text fail to parse, and the caller then parses the file whole.
+pub fn pieces_without(src: &str, names: &[&str], starts: Option<Vec<(usize, bool)>>) -> Vec<Range<usize>> {
+    let b = src.as_bytes();
+    let starts = starts.unwrap_or_else(|| line_starts(src));
+    let mentions_any = |text: &str, names: &[String]| {
+        names.iter().any(|n| {
+            memchr::memmem::find_iter(text.as_bytes(), n.as_bytes()).any(|i| {
+                let before = text.as_bytes()[..i].last().copied();
+                let after = text.as_bytes().get(i + n.len()).copied();
+                let ident = |c: Option<u8>| c.is_some_and(|c| c == b'_' || c.is_ascii_alphanumeric());
+                !ident(before) && !ident(after)
+            })
+        })
+    };
+    // Module-level names bound from a mention (`_h = Handler(...)`) are mentions too.
+    let mut names: Vec<String> = names.iter().map(|n| n.to_string()).collect();
+    for (k, &(start, is_def)) in starts.iter().enumerate() {
+        if is_def {
+            continue;
+        }
+        let end = starts.get(k + 1).map_or(b.len(), |&(s, _)| s);
+        let text = &src[start..end];
+        let target: String = text.chars().take_while(|c| c.is_alphanumeric() || *c == '_').collect();
+        let rest = text[target.len()..].trim_start();
+        let assigns = !target.is_empty() && (rest.starts_with('=') && !rest.starts_with("==") || rest.starts_with(':'));
+        if assigns && mentions_any(text, &names) && !names.contains(&target) {
+            names.push(target);
+        }
+    }
+    let mut out: Vec<Range<usize>> = Vec::new();
+    for (k, &(start, is_def)) in starts.iter().enumerate() {
+        if !is_def {
+            continue;
+        }
+        let end = starts.get(k + 1).map_or(b.len(), |&(s, _)| s);
+        let text = &src[start..end];
+        // A long function is not a wrapper, factory or preset (those are a few statements): what the pass
+        // looks for is never in it, whatever it mentions.
+        let class = text.starts_with("class ") || text.contains("\nclass ");
+        let long = !class && memchr::memchr_iter(b'\n', text.as_bytes()).count() > MAX_WRAPPER_LINES;
+        if long || !mentions_any(text, &names) {
+            match out.last_mut() {
+                Some(last) if last.end == start => last.end = end,
+                _ => out.push(start..end),
+            }
+        }
+    }
+    out
+}

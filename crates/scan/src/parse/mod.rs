@@ -51,6 +51,12 @@ pub fn parses(source: &str) -> bool {
 }
 
 pub use chunks::blank;
+
+/// The top-level definitions of `source` that mention none of `names` (see `chunks::pieces_without`), cut
+/// where the token scanner says statements start.
+pub fn pieces_without(source: &str, names: &[&str], words: &ImportWords) -> Vec<std::ops::Range<usize>> {
+    chunks::pieces_without(source, names, tokens::top_level_pieces(source, words))
+}
 pub use tokens::{ImportWords, SkippedFacts, TokenVerdict};
 
 /// Token prefilter (see `tokens`): skip the file when its tokens prove that no rule reports anything in it,

@@ -239,6 +239,36 @@ pub struct SkippedFacts {
     pub top_names: Vec<String>,
 }
 
+/// Where each top-level statement starts, and whether it is a definition (a `def` or `class` with its
+/// decorators); `None` when the tokens are not understood. Read with the prefilter's own scanner, so strings
+/// and brackets never cut a statement.
+pub fn top_level_pieces(src: &str, words: &ImportWords) -> Option<Vec<(usize, bool)>> {
+    let mut s = Scanner::new(src, words);
+    s.run().ok()?;
+    let mut out: Vec<(usize, bool)> = Vec::new();
+    let mut last_class = None;
+    for (c, _) in &s.chunks {
+        match (c.piece, c.class) {
+            (_, Some(g)) => {
+                if last_class != Some(g) {
+                    out.push((c.start, true));
+                    last_class = Some(g);
+                }
+            }
+            (Piece::Def, None) => {
+                out.push((c.start, true));
+                last_class = None;
+            }
+            _ => {
+                out.push((c.start, false));
+                last_class = None;
+            }
+        }
+    }
+    out.dedup_by_key(|p| p.0);
+    Some(out)
+}
+
 /// The verdict, and for a file it skips, `SkippedFacts`.
 pub fn token_scan(src: &str, words: &ImportWords) -> (TokenVerdict, SkippedFacts) {
     let mut s = Scanner::new(src, words);
