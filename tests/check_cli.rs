@@ -495,7 +495,7 @@ fn json_summary() {
     append(d.path(), MONITOR, NEW_SLEEP_LOOP);
     let (code, v) = check_json(d.path(), &[]);
     assert_eq!(code, 1);
-    assert_eq!(v["version"], 1);
+    assert_eq!(v["version"], 2);
     assert_eq!(v["summary"]["new"], 1);
     assert_eq!(v["summary"]["baselined"], 5);
     assert_eq!(v["summary"]["failed"], true);

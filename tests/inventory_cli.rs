@@ -23,7 +23,7 @@ fn json(args: &[&str]) -> Value {
 #[test]
 fn json_interface_on_the_demo_tree() {
     let v = json(&["fixtures/netra_demo"]);
-    assert_eq!(v["version"], 1);
+    assert_eq!(v["version"], 2);
     assert_eq!(v["root"], "fixtures/netra_demo");
     assert_eq!(v["files_scanned"], 12);
     let findings = v["findings"].as_array().unwrap();
@@ -204,4 +204,59 @@ fn rules_explain_prints_the_rule_doc_comment() {
         String::from_utf8(out).unwrap().lines().map(|l| l.split_whitespace().next().unwrap().to_string()).collect();
     let expected: Vec<String> = (1..=15).map(|n| format!("RTY{n:03}")).collect();
     assert_eq!(codes, expected);
+}
+
+/// The model's graph: a wrapper names what it delegates to and who uses it, and the reports hang it beneath
+/// its engine.
+#[test]
+fn graph_roles_delegation_and_usage() {
+    let v = json(&["fixtures/backend_demo"]);
+    let findings = v["findings"].as_array().unwrap();
+    let by = |symbol: &str| findings.iter().find(|f| f["symbol"] == symbol && f["role"].is_string()).unwrap();
+    let w = by("acme.db.retry_helpers.retry_database_operation");
+    assert_eq!(
+        (w["rule"].as_str(), w["role"].as_str(), w["line"].as_u64()),
+        (Some("RTY013"), Some("wrapper"), Some(15))
+    );
+    assert_eq!(
+        w["delegates_to"],
+        serde_json::json!([{
+            "symbol": "acme.core.resilience.retry_engine.UnifiedRetryHandler.execute_with_retry",
+            "path": "acme/core/resilience/retry_engine.py",
+            "line": 43
+        }])
+    );
+    let engine = by("acme.core.resilience.retry_engine.UnifiedRetryHandler.execute_with_retry");
+    assert_eq!(engine["role"], "engine");
+    assert!(engine["evidence"].as_array().unwrap().iter().any(|e| e.as_str().unwrap().starts_with("loop@L")));
+    assert!(!engine["used_by"].as_array().unwrap().is_empty());
+    // The system: counts per role, and the wrapper beneath the engine method beneath its class.
+    assert_eq!(v["system"]["counts"]["engine"], findings.iter().filter(|f| f["role"] == "engine").count());
+    let roots = v["system"]["roots"].as_array().unwrap();
+    let handler =
+        roots.iter().find(|r| r["symbol"] == "acme.core.resilience.retry_engine.UnifiedRetryHandler").unwrap();
+    let method = handler["children"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["symbol"] == "acme.core.resilience.retry_engine.UnifiedRetryHandler.execute_with_retry")
+        .unwrap();
+    assert!(method["children"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|c| c["symbol"] == "acme.db.retry_helpers.retry_database_operation" && c["role"] == "wrapper"));
+    // The table shows the same tree, indented.
+    let out = bin().args(["inventory", "--quiet", "fixtures/backend_demo"]).assert().get_output().stdout.clone();
+    let text = String::from_utf8(out).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    let at = lines
+        .iter()
+        .position(|l| l.trim_start().starts_with("engine") && l.contains("UnifiedRetryHandler.execute_with_retry "))
+        .unwrap();
+    let below = lines[at + 1..].iter().take_while(|l| l.len() - l.trim_start().len() > 4).any(|l| {
+        l.trim_start().starts_with("wrapper") && l.contains("acme.db.retry_helpers.retry_database_operation ")
+    });
+    assert!(below, "{text}");
+    assert!(text.contains("\nRetry system: "), "{text}");
 }

@@ -328,7 +328,7 @@ pub fn to_json(r: &CheckReport, root: &str) -> serde_json::Value {
         })
         .collect();
     json!({
-        "version": 1,
+        "version": 2,
         "root": root,
         "project_root": r.scan.root.display().to_string(),
         "baseline": r.baseline_file.as_ref().map(|p| p.display().to_string()),

@@ -52,7 +52,21 @@ pub fn render(inv: &Inventory) -> String {
             );
         }
     }
+    if !inv.system.roots.is_empty() {
+        let _ = writeln!(out, "\n### Retry system: {}\n", inv.system.headline());
+        let _ =
+            writeln!(out, "Each engine with what is built on it (its pieces, the wrappers calling it, its presets).\n");
+        markdown_tree(&mut out, &inv.system.roots, 0);
+    }
     out
+}
+
+fn markdown_tree(out: &mut String, nodes: &[retry_audit_scan::system::Node], depth: usize) {
+    for n in nodes {
+        let used = if n.used_by > 0 { format!(" — used by {}", n.used_by) } else { String::new() };
+        let _ = writeln!(out, "{}- **{}** `{}` (`{}:{}`){used}", "  ".repeat(depth), n.role, n.symbol, n.path, n.line);
+        markdown_tree(out, &n.children, depth + 1);
+    }
 }
 
 fn summary(found: &[&Finding]) -> String {

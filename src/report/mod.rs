@@ -23,6 +23,8 @@ pub struct Inventory<'a> {
     pub data: &'a RuleData,
     pub stale: Vec<&'a PlanEntry>,
     pub metrics: Metrics,
+    /// The findings as a graph: engines with what is built on them.
+    pub system: retry_audit_scan::system::System,
 }
 
 impl<'a> Inventory<'a> {
@@ -30,7 +32,8 @@ impl<'a> Inventory<'a> {
         let stale = plan_match::stale(&data.plan, &result.findings);
         let metrics =
             metrics::compute(&result.findings, result.canonical_imports, &|f| retry_audit_scan::drift::conforms(f));
-        Inventory { root: root.to_string(), result, data, stale, metrics }
+        let system = retry_audit_scan::system::build(&result.findings);
+        Inventory { root: root.to_string(), result, data, stale, metrics, system }
     }
 
     pub fn findings(&self) -> &[Finding] {
@@ -53,7 +56,7 @@ impl<'a> Inventory<'a> {
     pub fn to_json(&self) -> serde_json::Value {
         let plan = &self.data.plan;
         json!({
-            "version": 1,
+            "version": 2,
             "root": self.root,
             "files_scanned": self.result.files_scanned,
             "files_parsed": self.result.files_parsed,
@@ -75,6 +78,10 @@ impl<'a> Inventory<'a> {
                 "stale": self.stale.iter().map(|e| json!({"id": e.id, "path": e.path, "category": e.category})).collect::<Vec<_>>(),
             },
             "metrics": self.metrics,
+            "system": {
+                "counts": self.system.counts.iter().map(|(r, n)| (r.to_string(), json!(n))).collect::<serde_json::Map<_, _>>(),
+                "roots": self.system.roots,
+            },
         })
     }
 }

@@ -61,6 +61,13 @@ pub fn render(inv: &Inventory) -> String {
         let _ = writeln!(out, "  by kind: {}", kinds.join(", "));
     }
 
+    if !inv.system.roots.is_empty() {
+        let _ = writeln!(out, "\nRetry system: {}", inv.system.headline());
+        for line in inv.system.outline("  ") {
+            let _ = writeln!(out, "{line}");
+        }
+    }
+
     if !inv.groups().is_empty() {
         let _ = writeln!(out, "\nDuplicate groups (same structure, names and literals erased):");
         for g in inv.groups() {

@@ -252,7 +252,13 @@ fn apply(model: &Model, graph: &Graph, f: &mut Finding, sym: Option<Sym>, info: 
             f.evidence.push(e.clone());
         }
     }
-    f.delegates_to = info.delegates_to.iter().map(|&t| site_ref(model, t)).collect();
+    f.delegates_to.clear();
+    for &t in &info.delegates_to {
+        let r = site_ref(model, t);
+        if !f.delegates_to.contains(&r) {
+            f.delegates_to.push(r);
+        }
+    }
     if let Some(s) = sym {
         f.used_by = uses(model, graph, s);
     }
@@ -339,7 +345,6 @@ fn new_finding(model: &Model, graph: &Graph, s: &NewSite, data: &RuleData) -> Fi
     let plan = classify::plan::status(&data.plan, &f.path, &f.module);
     // Sites of one kind and detail onto the same machinery are duplicates of each other.
     let mut shape: u64 = 0xcbf2_9ce4_8422_2325;
-    let _ = graph;
     for part in [s.kind.as_str(), s.info.detail].into_iter().chain(s.info.delegates_to.iter().map(|_| "")) {
         for b in part.bytes() {
             shape = (shape ^ b as u64).wrapping_mul(0x100_0000_01b3);

@@ -22,6 +22,7 @@ pub mod project;
 pub mod read;
 pub mod suppress;
 pub mod syntax;
+pub mod system;
 pub mod walk;
 
 use diagnostic::{Diagnostic, DiagnosticKind};
