@@ -4,8 +4,8 @@
 //! chain its directory belongs to, with the namespace directories above it whose names can be imported:
 //! `openai-3.57.0/openai/_base_client.py` is `openai._base_client`, `src/pkg/mod.py` is `pkg.mod`,
 //! `google/api_core/retry.py` is `google.api_core.retry`. A file outside any package (a tree of
-//! implicit namespace packages, a script) keeps its path from the project root, dotted. Lookups in the module
-//! table accept both longer and shorter spellings (`module_table`), so an import of `google.api_core.retry`
+//! implicit namespace packages, a script) keeps its path from the last directory that cannot be in an
+//! import name, dotted. Lookups in the module table accept both longer and shorter spellings (`module_table`), so an import of `google.api_core.retry`
 //! finds `api_core/retry.py` under a `google/` namespace directory, and `app.db` finds `backend/app/db.py` in a
 //! tree without `__init__.py` files.
 
@@ -36,7 +36,14 @@ pub fn module_of(display: &str, package_dirs: &HashSet<String>) -> String {
     // generic_api`).
     let is_package = |n: usize| package_dirs.contains(&parts[..n].join("/"));
     let Some(mut n) = (1..=parts.len()).rev().find(|&n| is_package(n)) else {
-        return crate::detect::context::module_name(display);
+        // Outside any package: the path from the last directory that cannot be part of an import name
+        // (`retrying-1.3.4/retrying.py` is `retrying`, `app/core/x.py` is `app.core.x`).
+        let start = parts.iter().rposition(|p| !is_namespace_part(p)).map_or(0, |i| i + 1);
+        let mut name: Vec<&str> = parts[start..].to_vec();
+        if stem != "__init__" {
+            name.push(stem);
+        }
+        return if name.is_empty() { crate::detect::context::module_name(display) } else { name.join(".") };
     };
     // Walk up while the parent is a package too.
     while n > 1 && is_package(n - 1) {
@@ -96,6 +103,7 @@ mod tests {
                 "src/pkg/__init__.py",
                 "src/pkg/mod.py",
                 "app/core/x.py",
+                "retrying-1.3.4/retrying.py",
                 "setup.py",
             ]),
             [
@@ -109,6 +117,7 @@ mod tests {
                 "pkg",
                 "pkg.mod",
                 "app.core.x",
+                "retrying",
                 "setup"
             ]
         );

@@ -568,6 +568,26 @@ fn wrappers(cx: &mut Ctx, added: &mut Vec<NewSite>) -> bool {
                 let info = cx.roles.get(&Sym::Def(file, m))?;
                 (info.role == Role::Wrapper).then(|| info.delegates_to.first().copied()).flatten()
             });
+            // A connection or service with one method that goes through an engine is not a facade (the method
+            // is the wrapper): the class is one when handing off is its job — it says so, or most of its
+            // methods hand off.
+            let own: Vec<DefIdx> = c
+                .methods
+                .iter()
+                .copied()
+                .filter(|&m| {
+                    let n = &f.defs[m as usize].name;
+                    !(n.starts_with("__") && n.ends_with("__")) || n == "__call__"
+                })
+                .collect();
+            let wrapping = own
+                .iter()
+                .filter(|&&m| cx.roles.get(&Sym::Def(file, m)).is_some_and(|i| i.role == Role::Wrapper))
+                .count();
+            let named = names::has_word(&c.name, &["retr", "backoff", "resilien", "compat", "legacy", "facade"]);
+            if !named && wrapping * 2 <= own.len() {
+                continue;
+            }
             if let Some(t) = handoff {
                 classes.push((sym, t));
             }
@@ -706,8 +726,9 @@ fn presets(cx: &mut Ctx, added: &mut Vec<NewSite>) {
                         found.push((sym, Role::Preset, "dict", vec![], "dict of retry numbers".into()));
                     }
                 }
-                Value::Number(_) => {
-                    // A retry number that retry machinery reads.
+                // A retry number that retry machinery reads, named as one (`MAX_RETRIES`, `RETRY_DELAY`; not
+                // `_MAX_STR_VALUE_SIZE` or `DEFAULT_RESP_VERSION`, which a retrying method also reads).
+                Value::Number(_) if retry_key(&a.target) => {
                     let reader = cx.graph.readers(sym).find_map(|&(rf, ri)| {
                         let r = &model.file(rf).reads[ri as usize];
                         let owner = match (r.owner, r.class) {
