@@ -382,6 +382,9 @@ fn calls_in_expr(
             awaited.push(inner.span);
         }
         let ExprKind::Call { func, args, keywords } = &x.kind else { return };
+        if is_noise_call(func) {
+            return;
+        }
         let Some(name) = callee(func) else { return };
         let mut arg_names = Vec::new();
         for a in args.iter().chain(keywords.iter().map(|k| &k.value)) {
@@ -409,6 +412,30 @@ fn calls_in_expr(
             line: line(x.span.start),
         });
     });
+}
+
+/// Calls the model never needs: builtins that cannot be retry machinery (`len`, `isinstance`, `str`) and
+/// logging (`logger.info`, `self._log.warning`). Most calls of a file are these; recording them costs memory
+/// and resolution time for nothing. (`warnings.warn` is kept: a shim is known by it.)
+fn is_noise_call(func: &Expr) -> bool {
+    const BUILTINS: &[&str] = &[
+        "abs", "all", "any", "bool", "bytes", "callable", "chr", "dir", "divmod", "enumerate", "filter", "float",
+        "format", "frozenset", "getattr", "hasattr", "hash", "hex", "id", "int", "isinstance", "issubclass", "iter",
+        "len", "list", "map", "max", "min", "next", "object", "ord", "print", "range", "repr", "reversed", "round",
+        "set", "setattr", "slice", "sorted", "str", "sum", "tuple", "type", "vars", "zip",
+    ];
+    const LOG_METHODS: &[&str] = &["debug", "info", "warning", "error", "exception", "critical", "log"];
+    match &func.kind {
+        ExprKind::Name(n) => BUILTINS.contains(&n.as_str()),
+        ExprKind::Attribute { value, attr } => {
+            LOG_METHODS.contains(&attr.as_str())
+                && value.last_name().is_some_and(|v| {
+                    let v = v.trim_start_matches('_').to_ascii_lowercase();
+                    v == "log" || v == "logger" || v == "logging" || v == "_logger" || v.ends_with("logger")
+                })
+        }
+        _ => false,
+    }
 }
 
 /// A name that reads as a constant: its last segment has no lower-case letter (`MAX_RETRIES`, `_BACKOFF_MAX`).
