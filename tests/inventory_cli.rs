@@ -260,3 +260,47 @@ fn graph_roles_delegation_and_usage() {
     assert!(below, "{text}");
     assert!(text.contains("\nRetry system: "), "{text}");
 }
+
+/// One identity: with a config file, a site has the same root-relative path and fingerprint in `inventory`,
+/// `check` and `migrate`, run from the project root or from a subdirectory on a subdirectory.
+#[test]
+fn same_site_same_identity_in_every_command_and_directory() {
+    let fixture = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/check/backend");
+    let run = |cwd: &std::path::Path, args: &[&str]| -> Value {
+        let out = bin().current_dir(cwd).args(args).output().unwrap();
+        serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stdout)))
+    };
+    let sites = |v: &Value| -> Vec<(String, String)> {
+        let mut s: Vec<(String, String)> = v["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|f| f["path"].as_str().unwrap().starts_with("netra_backend/app/db/"))
+            .map(|f| (f["path"].as_str().unwrap().to_string(), f["fingerprint"].as_str().unwrap().to_string()))
+            .collect();
+        s.sort();
+        s
+    };
+    let sub = fixture.join("netra_backend/app");
+    let from_root = sites(&run(&fixture, &["inventory", "--quiet", "--format", "json", "."]));
+    assert!(!from_root.is_empty());
+    assert!(from_root.iter().all(|(p, _)| p.starts_with("netra_backend/app/db/")));
+    let from_sub = sites(&run(&sub, &["inventory", "--quiet", "--format", "json", "db"]));
+    assert_eq!(from_sub, from_root);
+    let check_sub = sites(&run(&sub, &["check", "--format", "json", "db"]));
+    assert_eq!(check_sub, from_root);
+    let check_elsewhere = sites(&run(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")),
+        &["check", "--format", "json", "fixtures/check/backend/netra_backend/app/db"],
+    ));
+    assert_eq!(check_elsewhere, from_root);
+    // migrate names files the same way.
+    let m = run(&sub, &["migrate", "--format", "json", "."]);
+    let paths: Vec<&str> = ["skipped", "withheld", "files"]
+        .iter()
+        .flat_map(|k| m[k].as_array().unwrap().iter())
+        .filter_map(|x| x["path"].as_str())
+        .collect();
+    assert!(!paths.is_empty(), "{m}");
+    assert!(paths.iter().all(|p| p.starts_with("netra_backend/")), "{m}");
+}

@@ -100,7 +100,7 @@ impl ScanArgs {
         Ok(self.loaded.get_or_init(|| cfg).as_ref())
     }
 
-    /// The config if it was already loaded (by `config`, `rule_data` or `run_scan`).
+    /// The config if it was already loaded (by `config`, `rule_data` or a scan).
     fn loaded_config(&self) -> Option<&Config> {
         self.loaded.get().and_then(|c| c.as_ref())
     }
@@ -159,49 +159,72 @@ impl ScanArgs {
     pub fn scan_project(&self, data: &RuleData, only: Option<&HashSet<PathBuf>>) -> anyhow::Result<ProjectScan> {
         self.config()?;
         let root = self.project_root()?;
+        self.scan_tree(data, only, Some(root))
+    }
+
+    /// The scan `inventory` and `migrate` report: relative to the config file's directory when there is one
+    /// (so a site has the path, symbol and fingerprint `check` gives it, from any directory and whichever
+    /// paths are given), else to the single root given.
+    pub fn scan_reported(&self, data: &RuleData) -> anyhow::Result<ProjectScan> {
+        let root = self.config()?.map(|c| c.dir.clone());
+        self.scan_tree(data, None, root)
+    }
+
+    fn scan_tree(
+        &self,
+        data: &RuleData,
+        only: Option<&HashSet<PathBuf>>,
+        root: Option<PathBuf>,
+    ) -> anyhow::Result<ProjectScan> {
         let opts = self.scan_options();
         let walked = retry_audit_scan::walk::walk(&self.roots(), &opts.walk).map_err(anyhow::Error::msg)?;
         let exclude = globs(&opts.walk.exclude)?;
         let mut entries: BTreeMap<String, PathBuf> = BTreeMap::new();
         for e in walked.files {
-            let abs = std::fs::canonicalize(&e.path).unwrap_or_else(|_| e.path.clone());
-            if only.is_some_and(|o| !o.contains(&abs)) {
-                continue;
-            }
-            let display = match abs.strip_prefix(&root) {
-                Ok(rel) => retry_audit_scan::walk::display_path(rel, Path::new("")),
-                Err(_) => e.display.clone(),
+            let display = match &root {
+                Some(root) => {
+                    let abs = std::fs::canonicalize(&e.path).unwrap_or_else(|_| e.path.clone());
+                    if only.is_some_and(|o| !o.contains(&abs)) {
+                        continue;
+                    }
+                    match abs.strip_prefix(root) {
+                        Ok(rel) => retry_audit_scan::walk::display_path(rel, Path::new("")),
+                        Err(_) => e.display.clone(),
+                    }
+                }
+                None => e.display.clone(),
             };
-            if exclude.is_match(&display) {
+            if root.is_some() && exclude.is_match(&display) {
                 continue;
             }
             entries.entry(display).or_insert(e.path);
         }
         let progress = (!self.quiet).then(progress::start);
-        let files: Vec<FileEntry> = entries
+        let mut files: Vec<FileEntry> = entries
             .iter()
             .map(|(display, path)| FileEntry { display: display.clone(), path: path.clone(), module: String::new() })
             .collect();
-        let mut files = files;
         retry_audit_scan::modules::assign(&mut files);
         let result = retry_audit_scan::scan_files(&files, walked.diagnostics, &opts, data);
         if let Some(p) = progress {
             p.finish();
         }
+        let root = match root {
+            Some(r) => r,
+            None => std::env::current_dir().context("current directory")?,
+        };
         Ok(ProjectScan { root, result, sources: entries })
     }
 
-    /// Run the scan, with a progress line on stderr for scans over a second when stderr is a terminal.
-    pub fn run_scan(&self, data: &RuleData) -> anyhow::Result<retry_audit_scan::ScanResult> {
-        self.config()?;
-        let progress = (!self.quiet).then(progress::start);
-        let result = retry_audit_scan::scan(&self.roots(), &self.scan_options(), data)
-            .map_err(anyhow::Error::msg)
-            .context("scan failed");
-        if let Some(p) = progress {
-            p.finish();
-        }
-        result
+    /// The files of a scan, named as the analysis named them.
+    pub fn entries(scan: &ProjectScan) -> Vec<FileEntry> {
+        let mut files: Vec<FileEntry> = scan
+            .sources
+            .iter()
+            .map(|(display, path)| FileEntry { display: display.clone(), path: path.clone(), module: String::new() })
+            .collect();
+        retry_audit_scan::modules::assign(&mut files);
+        files
     }
 }
 

@@ -21,7 +21,8 @@ pub enum Format {
 
 pub fn run(args: Args) -> anyhow::Result<i32> {
     let data = args.scan.rule_data()?;
-    let result = args.scan.run_scan(&data)?;
+    let scan = args.scan.scan_reported(&data)?;
+    let result = scan.result;
     let inv = report::Inventory::new(&args.scan.root_display(), &result, &data);
     let out = match args.format {
         Format::Table => report::table::render(&inv),

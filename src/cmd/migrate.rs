@@ -80,8 +80,10 @@ pub fn run(args: Args) -> anyhow::Result<i32> {
     let opts = args.scan.scan_options();
     let roots = args.scan.roots();
     data.plan.tree = Some(Arc::new(retry_audit_scan::project::build(&roots, &opts.walk, opts.max_file_size)));
-    let result = args.scan.run_scan(&data)?;
-    let walked = retry_audit_scan::walk::walk(&roots, &opts.walk).map_err(anyhow::Error::msg)?;
+    // One walk and one analysis: the files the fixes are computed on are the files the scan read.
+    let scan = args.scan.scan_reported(&data)?;
+    let files = crate::cmd::common::ScanArgs::entries(&scan);
+    let result = scan.result;
     let fix_opts = Options {
         unsafe_fixes: args.unsafe_fixes,
         select: args.select.clone(),
@@ -90,11 +92,11 @@ pub fn run(args: Args) -> anyhow::Result<i32> {
         max_file_size: opts.max_file_size,
         write_roots: write_roots(&roots),
     };
-    let mut outcome = compute(&result, &walked.files, &data, &fix_opts);
+    let mut outcome = compute(&result, &files, &data, &fix_opts);
 
     let mut writes = Writes::default();
     if args.apply {
-        let dirs: BTreeSet<&Path> = walked.files.iter().filter_map(|f| f.path.parent()).collect();
+        let dirs: BTreeSet<&Path> = files.iter().filter_map(|f| f.path.parent()).collect();
         for p in retry_audit_fix::write::remove_stale_temps(dirs) {
             let message = "removed a temporary file an interrupted run left behind".to_string();
             outcome.notes.push(Problem { path: p.display().to_string(), message });

@@ -228,7 +228,10 @@ pub fn scan_files(
         facts.push(o.facts);
     }
     let first = result.findings.len();
-    if std::env::var_os("RA_NOMODEL").is_some() { std::mem::forget(facts); std::process::exit(0); }
+    if std::env::var_os("RA_NOMODEL").is_some() {
+        std::mem::forget(facts);
+        std::process::exit(0);
+    }
     let project = analysis::project_pass(files, facts, &mut result.findings, opts, data);
     let drifts = drift::derive(&result.findings[first..]);
     result.findings.extend(drifts);
