@@ -1,6 +1,9 @@
 //! Byte prefilter: files that cannot contain a finding are not parsed.
 //!
-//! Provably safe because every rule needs at least one of these words (ASCII case-insensitive) somewhere in
+//! Provably safe because every rule declares what it needs in its own file (`NEEDS`, a
+//! `detect::rules::Needs`), and the prefilter is the union of the declarations (a test runs every rule's
+//! fixtures against its own declaration, so a rule whose trigger is not declared fails there instead of being
+//! skipped in the field). Today that union is: at least one of these words (ASCII case-insensitive) somewhere in
 //! the file (an occurrence inside `await` does not count for `wait`: `await` is a keyword, never a name), or
 //! the keyword `except` together with `while`, `range` or `count` (case-sensitive, as Python spells them):
 //! - loop retries (RTY002/003/004/010) need a sleep/wait call, or a continuing `except` handler inside a
@@ -32,36 +35,16 @@
 use crate::data::RuleData;
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
 
-const WORDS: &[&str] = &[
-    "sleep",
-    "wait",
-    "retr",
-    "attempt",
-    "tries",
-    "trial",
-    "_try",
-    "delay",
-    "backoff",
-    "jitter",
-    "interval",
-    "fib",
-    "increment",
-    "exhausted",
-    "breaker",
-    "half_open",
-    "halfopen",
-    "half-open",
-    "expo",
-    "again",
-    "reconnect",
-    "linear",
-    "fixed",
-    "constant",
-    "adaptive",
-    "immediate",
-    "multiplier",
-    "factor",
-];
+/// The words of every rule's declaration (`detect::rules::Needs`), the plan's legacy names and the libraries'
+/// top modules are the byte prefilter; the structural condition is on when a rule declares it.
+fn declared() -> (Vec<&'static str>, bool, bool, bool) {
+    use crate::detect::rules::{DataWords, REGISTRY};
+    let words = crate::detect::rules::needed_words();
+    let structure = REGISTRY.iter().any(|r| r.needs.loop_structure);
+    let libraries = REGISTRY.iter().any(|r| r.needs.data == Some(DataWords::Libraries));
+    let plan = REGISTRY.iter().any(|r| r.needs.data == Some(DataWords::Plan));
+    (words, structure, libraries, plan)
+}
 
 /// Case-insensitive word matcher with decoys: a decoy is a longer word that contains a wanted word but does not
 /// count (`await` contains `wait`), so `matches` is true only for a wanted word outside any decoy.
@@ -136,19 +119,27 @@ pub struct Prefilter {
     roots: WordMatcher,
     /// Library and plan names for the token prefilter.
     import_words: crate::parse::ImportWords,
+    /// Some rule finds loop retries by structure (`except` inside `while`/`for range`).
+    loop_structure: bool,
 }
 
 impl Prefilter {
     /// Byte and token prefilter.
     pub fn new(data: &RuleData) -> Prefilter {
-        let mut words: Vec<String> = WORDS.iter().map(|w| w.to_string()).collect();
-        words.extend(legacy_words(data));
-        let mut roots: Vec<String> = data
-            .libraries
-            .libraries
-            .iter()
-            .flat_map(|l| l.entries.iter().map(|e| e.split('.').next().unwrap_or(e).to_ascii_lowercase()))
-            .collect();
+        let (declared, loop_structure, libraries, plan) = declared();
+        let mut words: Vec<String> = declared.iter().map(|w| w.to_string()).collect();
+        if plan {
+            words.extend(legacy_words(data));
+        }
+        let mut roots: Vec<String> = if libraries {
+            data.libraries
+                .libraries
+                .iter()
+                .flat_map(|l| l.entries.iter().map(|e| e.split('.').next().unwrap_or(e).to_ascii_lowercase()))
+                .collect()
+        } else {
+            vec![]
+        };
         roots.sort();
         roots.dedup();
         words.sort();
@@ -159,12 +150,13 @@ impl Prefilter {
             matcher: WordMatcher::new(&words, DECOYS),
             roots: WordMatcher::new(&roots, &[]).import_only(),
             import_words: import_words(data),
+            loop_structure,
         }
     }
 
     /// False only when the file provably holds no finding.
     pub fn may_match(&self, bytes: &[u8]) -> bool {
-        self.matcher.matches(bytes) || loop_except(bytes) || self.roots.matches(bytes)
+        self.matcher.matches(bytes) || (self.loop_structure && loop_except(bytes)) || self.roots.matches(bytes)
     }
 
     /// Token prefilter over decoded text of a file that passed `may_match`: skip the file when it provably holds
@@ -182,6 +174,33 @@ impl Prefilter {
     pub fn tokens_and_facts(&self, text: &str) -> (crate::parse::TokenVerdict, crate::parse::SkippedFacts) {
         crate::parse::token_scan(text, &self.import_words)
     }
+}
+
+/// Does a file's bytes meet one rule's declaration (`detect::rules::Needs`)? The byte prefilter admits the
+/// union of what every rule admits; this is what the declarations are tested against (a finding in a file
+/// its own rule's declaration would not admit means the declaration misses a trigger).
+pub fn rule_admits(rule: &crate::detect::rules::Rule, bytes: &[u8], data: &RuleData) -> bool {
+    use crate::detect::rules::DataWords;
+    let n = rule.needs;
+    if n.model {
+        return true;
+    }
+    let words = !n.words.is_empty() && WordMatcher::new(n.words, DECOYS).matches(bytes);
+    let structure = n.loop_structure && loop_except(bytes);
+    let data_words = match n.data {
+        Some(DataWords::Plan) => WordMatcher::new(&legacy_words(data), DECOYS).matches(bytes),
+        Some(DataWords::Libraries) => {
+            let roots: Vec<String> = data
+                .libraries
+                .libraries
+                .iter()
+                .flat_map(|l| l.entries.iter().map(|e| e.split('.').next().unwrap_or(e).to_ascii_lowercase()))
+                .collect();
+            WordMatcher::new(&roots, &[]).import_only().matches(bytes)
+        }
+        None => false,
+    };
+    words || structure || data_words
 }
 
 /// The (lower-cased) word at `start..end` is a module an import statement names: `import requests`,

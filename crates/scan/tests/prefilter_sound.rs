@@ -86,3 +86,31 @@ fn token_prefilter_keeps_every_finding_on_a_large_tree() {
     }
     assert!(r.finding_diffs.is_empty(), "findings differ:\n{}", r.finding_diffs.join("\n"));
 }
+
+/// Every finding of every fixture is in a file its own rule's declaration (`NEEDS`) admits: the byte
+/// prefilter is built from the declarations, so a trigger a rule uses but does not declare shows here.
+#[test]
+fn declared_needs_cover_every_fixture_finding() {
+    let data = RuleData::builtin();
+    let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fixtures");
+    let opts = WalkOptions { no_gitignore: true, ..Default::default() };
+    let files = walk(&[fixtures], &opts).expect("walk").files;
+    let mut checked = std::collections::BTreeSet::new();
+    let mut missing = Vec::new();
+    for f in &files {
+        let Ok(bytes) = std::fs::read(&f.path) else { continue };
+        let out = analyse_bytes(&f.display, &f.module, &bytes, &data, None);
+        for finding in &out.findings {
+            let rule = retry_audit_scan::detect::rules::REGISTRY.iter().find(|r| r.code == finding.rule).unwrap();
+            checked.insert(rule.code);
+            if !retry_audit_scan::prefilter::rule_admits(rule, &bytes, &data) {
+                missing.push(format!("{}:{} {} ({})", f.display, finding.line, rule.code, rule.name));
+            }
+        }
+    }
+    assert!(missing.is_empty(), "findings whose rule does not declare their trigger:\n{}", missing.join("\n"));
+    // Every rule that finds something by itself has fixtures exercising its declaration.
+    for r in retry_audit_scan::detect::rules::REGISTRY.iter().filter(|r| !r.needs.model) {
+        assert!(checked.contains(r.code), "{} has no fixture finding", r.code);
+    }
+}

@@ -9,11 +9,23 @@
 //! finding; generators that yield the delay sequence count too (a fibonacci *generator* is a delay table;
 //! a recursive `fib(n)` is not).
 use super::support;
+use super::Needs;
 use crate::detect::classes::ClassRole;
 use crate::detect::functions::Role;
 use crate::detect::{names, params, Cx, RawFinding};
 use crate::finding::Kind;
 use crate::syntax::*;
+
+/// What a file needs before this rule can report in it (the byte prefilter is built from these).
+pub const NEEDS: Needs = Needs {
+    words: &[
+        "delay", "backoff", "jitter", "wait", "interval", "fib", "retr", "expo", "linear", "attempt", "tries", "trial",
+        "_try",
+    ],
+    loop_structure: false,
+    data: None,
+    model: false,
+};
 
 pub fn check(cx: &Cx, out: &mut Vec<RawFinding>) {
     for c in cx.classes.iter().filter(|c| c.role == ClassRole::BackoffCalc) {

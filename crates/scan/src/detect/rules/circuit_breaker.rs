@@ -6,9 +6,18 @@
 //!
 //! Why it matters: the plan centralises breaker state; each local breaker keeps its own, inconsistent state.
 use super::support;
+use super::Needs;
 use crate::detect::classes::ClassRole;
 use crate::detect::{Cx, RawFinding};
 use crate::finding::Kind;
+
+/// What a file needs before this rule can report in it (the byte prefilter is built from these).
+pub const NEEDS: Needs = Needs {
+    words: &["breaker", "half_open", "halfopen", "half-open"],
+    loop_structure: false,
+    data: None,
+    model: false,
+};
 
 pub fn check(cx: &Cx, out: &mut Vec<RawFinding>) {
     for c in cx.classes.iter().filter(|c| c.role == ClassRole::CircuitBreaker) {

@@ -12,8 +12,12 @@
 //! rewritten. Unsafe unless the migration says `safety = "safe"`. Not offered (the reason is reported) when
 //! an argument is positional or `**kwargs`, a keyword has no mapping, a converted value (`+1`, `*N`) is not a
 //! literal, the canonical module does not export the class, or the canonical name is taken in the file.
+use super::Needs;
 use crate::detect::fixes::config;
 use crate::detect::{Cx, RawFinding};
+
+/// What a file needs before this rule can report in it (the byte prefilter is built from these).
+pub const NEEDS: Needs = Needs { words: &[], loop_structure: false, data: Some(super::DataWords::Plan), model: false };
 
 pub fn check(cx: &Cx, out: &mut Vec<RawFinding>) {
     if cx.data.plan.config_migrations.is_empty() {

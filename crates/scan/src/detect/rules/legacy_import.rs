@@ -12,11 +12,15 @@
 //! not export the symbol (the reason names it); star imports are never rewritten. Safe or unsafe per redirect;
 //! a redirect that would close an import cycle carries a warning.
 use super::support;
+use super::Needs;
 use crate::data::Redirect;
 use crate::detect::fixes::imports;
 use crate::detect::{Cx, RawFinding};
 use crate::finding::Kind;
 use crate::syntax::*;
+
+/// What a file needs before this rule can report in it (the byte prefilter is built from these).
+pub const NEEDS: Needs = Needs { words: &[], loop_structure: false, data: Some(super::DataWords::Plan), model: false };
 
 pub use crate::detect::fixes::imports::redirect_for;
 pub use crate::project::resolve_relative;

@@ -7,10 +7,15 @@
 //! when it resolves through the file's imports to the library (a local function called `retry` is not
 //! tenacity's). Params come from the library's arguments (`stop_after_attempt(5)` -> `max_attempts = 5`).
 use super::support;
+use super::Needs;
 use crate::data::Library;
 use crate::detect::{Cx, RawFinding};
 use crate::finding::{Kind, Params};
 use crate::syntax::*;
+
+/// What a file needs before this rule can report in it (the byte prefilter is built from these).
+pub const NEEDS: Needs =
+    Needs { words: &[], loop_structure: false, data: Some(super::DataWords::Libraries), model: false };
 
 pub fn check(cx: &Cx, out: &mut Vec<RawFinding>) {
     // Every entry point resolves through an import of its library: no such import, nothing to find.

@@ -21,10 +21,41 @@ mod support;
 use super::{Cx, RawFinding};
 use crate::finding::Kind;
 
+/// What a rule needs in a file's bytes before it can report anything there: the byte prefilter
+/// (`crate::prefilter`) is the union of these declarations, so a rule whose trigger is not declared cannot be
+/// silently skipped — its own fixtures fail (`declared_needs_cover_every_fixture_finding`).
+#[derive(Debug, Clone, Copy)]
+pub struct Needs {
+    /// Any one of these words (ASCII case-insensitive, outside `await`).
+    pub words: &'static [&'static str],
+    /// Or the structure of a loop retry: `except` with `while`, `range` or `count`.
+    pub loop_structure: bool,
+    /// Or a name from the rule data: the top module of a retry library (`libraries`) or a legacy module or
+    /// symbol of the plan (`plan`).
+    pub data: Option<DataWords>,
+    /// Found on the project model from other findings (wrappers, presets, decisions, drift): nothing of its
+    /// own to look for in a file.
+    pub model: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DataWords {
+    Libraries,
+    Plan,
+}
+
+impl Needs {
+    pub const MODEL: Needs = Needs { words: &[], loop_structure: false, data: None, model: true };
+}
+
+/// Words of a retry loop (a sleep or wait call, an attempt counter, a retry-named callee for recursion).
+const LOOP_WORDS: &[&str] = &["sleep", "wait", "retr", "attempt", "tries", "trial", "_try", "again", "reconnect"];
+
 pub struct Rule {
     pub code: &'static str,
     pub kind: Kind,
     pub name: &'static str,
+    pub needs: Needs,
     /// The rule file's source; its leading `//!` lines are the documentation.
     source: &'static str,
     pub check: fn(&Cx, &mut Vec<RawFinding>),
@@ -52,6 +83,7 @@ macro_rules! rule {
             code: $code,
             kind: $kind,
             name: stringify!($module),
+            needs: $module::NEEDS,
             source: include_str!(concat!(stringify!($module), ".rs")),
             check: $module::check,
         }
@@ -75,6 +107,19 @@ pub static REGISTRY: &[Rule] = &[
     rule!("RTY014", Kind::Preset, retry_preset),
     rule!("RTY015", Kind::Decision, retry_decision),
 ];
+
+/// Every word some rule needs (the byte prefilter's words), each once.
+pub fn needed_words() -> Vec<&'static str> {
+    let mut out: Vec<&'static str> = Vec::new();
+    for r in REGISTRY {
+        for w in r.needs.words {
+            if !out.contains(w) {
+                out.push(w);
+            }
+        }
+    }
+    out
+}
 
 /// The code of the rule that reports a kind.
 pub fn code_of(kind: Kind) -> &'static str {

@@ -9,6 +9,10 @@
 //! equal their domain preset" counts the same comparisons.
 //!
 //! This rule runs after classification (it needs the finding's domain); see `crate::drift`.
+use super::Needs;
 use crate::detect::{Cx, RawFinding};
+
+/// What a file needs before this rule can report in it (the byte prefilter is built from these).
+pub const NEEDS: Needs = Needs::MODEL;
 
 pub fn check(_cx: &Cx, _out: &mut Vec<RawFinding>) {}

@@ -5,10 +5,14 @@
 //! a dependency to come up. Reported on its own (low confidence), never grouped with or counted as a duplicate
 //! of the canonical retry manager.
 use super::support;
+use super::Needs;
 use crate::detect::functions::Role;
 use crate::detect::loops::LoopVerdict;
 use crate::detect::{Cx, RawFinding};
 use crate::finding::Kind;
+
+/// What a file needs before this rule can report in it (the byte prefilter is built from these).
+pub const NEEDS: Needs = Needs { words: super::LOOP_WORDS, loop_structure: true, data: None, model: false };
 
 pub fn check(cx: &Cx, out: &mut Vec<RawFinding>) {
     for (info, a) in cx.file.functions.iter().zip(cx.functions) {

@@ -9,9 +9,32 @@
 //! Why it matters: every such class is a competing implementation of the canonical retry manager; the plan
 //! wants exactly one.
 use super::support;
+use super::Needs;
 use crate::detect::classes::ClassRole;
 use crate::detect::{Cx, RawFinding};
 use crate::finding::Kind;
+
+/// What a file needs before this rule can report in it (the byte prefilter is built from these).
+pub const NEEDS: Needs = Needs {
+    words: &[
+        "sleep",
+        "wait",
+        "retr",
+        "attempt",
+        "tries",
+        "trial",
+        "_try",
+        "again",
+        "reconnect",
+        "delay",
+        "backoff",
+        "increment",
+        "exhausted",
+    ],
+    loop_structure: true,
+    data: None,
+    model: false,
+};
 
 pub fn check(cx: &Cx, out: &mut Vec<RawFinding>) {
     for c in cx.classes.iter().filter(|c| c.role == ClassRole::RetryClass) {

@@ -10,9 +10,36 @@
 //!
 //! Params: literal defaults of the fields; `max_retries = R` is reported as `max_attempts = R + 1`.
 use super::support;
+use super::Needs;
 use crate::detect::classes::ClassRole;
 use crate::detect::{Cx, RawFinding};
 use crate::finding::Kind;
+
+/// What a file needs before this rule can report in it (the byte prefilter is built from these).
+pub const NEEDS: Needs = Needs {
+    words: &[
+        "retr",
+        "attempt",
+        "tries",
+        "delay",
+        "backoff",
+        "interval",
+        "wait",
+        "jitter",
+        "multiplier",
+        "factor",
+        "expo",
+        "linear",
+        "fixed",
+        "fib",
+        "constant",
+        "adaptive",
+        "immediate",
+    ],
+    loop_structure: false,
+    data: None,
+    model: false,
+};
 
 pub fn check(cx: &Cx, out: &mut Vec<RawFinding>) {
     for c in cx.classes.iter().filter(|c| matches!(c.role, ClassRole::RetryConfig | ClassRole::StrategyEnum)) {

@@ -9,7 +9,11 @@
 //! over or delete.
 //!
 //! Not reported: functions with such a name that return something else and are not called by an engine.
+use super::Needs;
 use crate::detect::{Cx, RawFinding};
+
+/// What a file needs before this rule can report in it (the byte prefilter is built from these).
+pub const NEEDS: Needs = Needs::MODEL;
 
 /// Found by the project model (`crate::model::roles`), not by one file alone.
 pub fn check(_cx: &Cx, _out: &mut Vec<RawFinding>) {}

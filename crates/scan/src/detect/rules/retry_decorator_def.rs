@@ -5,9 +5,13 @@
 //! is reported once (the inner wrapper is part of it); its parameters' defaults are the policy. Use sites of
 //! the decorator are not implementations and are not reported as such.
 use super::support;
+use super::Needs;
 use crate::detect::functions::Role;
 use crate::detect::{Cx, RawFinding};
 use crate::finding::Kind;
+
+/// What a file needs before this rule can report in it (the byte prefilter is built from these).
+pub const NEEDS: Needs = Needs { words: super::LOOP_WORDS, loop_structure: true, data: None, model: false };
 
 pub fn check(cx: &Cx, out: &mut Vec<RawFinding>) {
     for (i, (info, a)) in cx.file.functions.iter().zip(cx.functions).enumerate() {

@@ -10,9 +10,13 @@
 //! (`if status == "done": break`), fallback chains (`for model in models`) and item loops. An unbounded retry
 //! (`while True` with no counter) is reported with the note `unbounded`.
 use super::support;
+use super::Needs;
 use crate::detect::functions::Role;
 use crate::detect::{Cx, RawFinding};
 use crate::finding::Kind;
+
+/// What a file needs before this rule can report in it (the byte prefilter is built from these).
+pub const NEEDS: Needs = Needs { words: super::LOOP_WORDS, loop_structure: true, data: None, model: false };
 
 pub fn check(cx: &Cx, out: &mut Vec<RawFinding>) {
     for (info, a) in cx.file.functions.iter().zip(cx.functions) {

@@ -13,7 +13,11 @@
 //!
 //! Not reported: constructions of classes that are not retry configuration, and numbers with no retry
 //! machinery behind them.
+use super::Needs;
 use crate::detect::{Cx, RawFinding};
+
+/// What a file needs before this rule can report in it (the byte prefilter is built from these).
+pub const NEEDS: Needs = Needs::MODEL;
 
 /// Found by the project model (`crate::model::roles`), not by one file alone.
 pub fn check(_cx: &Cx, _out: &mut Vec<RawFinding>) {}

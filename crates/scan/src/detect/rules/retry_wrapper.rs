@@ -15,7 +15,11 @@
 //!
 //! Not reported: callers that do other work around the call (more than a handful of statements), methods of
 //! an engine class (they are the engine's API), and anything whose call does not resolve to machinery.
+use super::Needs;
 use crate::detect::{Cx, RawFinding};
+
+/// What a file needs before this rule can report in it (the byte prefilter is built from these).
+pub const NEEDS: Needs = Needs::MODEL;
 
 /// Found by the project model (`crate::model::roles`), not by one file alone.
 pub fn check(_cx: &Cx, _out: &mut Vec<RawFinding>) {}
