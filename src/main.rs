@@ -6,7 +6,9 @@
 
 mod cmd;
 mod config;
+mod gate;
 mod output;
+mod project_scan;
 mod report;
 
 use clap::{Parser, Subcommand};

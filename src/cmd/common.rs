@@ -2,10 +2,12 @@
 
 use crate::config::Config;
 use anyhow::Context;
-use retry_audit_scan::{data, walk::FileEntry, walk::WalkOptions, RuleData, ScanOptions, ScanResult};
+use retry_audit_scan::{data, walk::FileEntry, walk::WalkOptions, RuleData, ScanOptions};
 use std::collections::{BTreeMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
+
+pub use crate::project_scan::ProjectScan;
 
 #[derive(clap::Args, Debug, Clone)]
 pub struct ScanArgs {
@@ -44,25 +46,6 @@ pub struct ScanArgs {
     pub isolated: bool,
     #[arg(skip)]
     loaded: OnceLock<Option<Config>>,
-}
-
-/// A scan whose paths are relative to the project root (the config file's directory, else the current
-/// directory), whatever paths were given: `check` and `baseline` need the same path for the same file
-/// whether the whole tree, a subdirectory or pre-commit's file list is checked.
-pub struct ProjectScan {
-    /// Absolute project root.
-    pub root: PathBuf,
-    pub result: ScanResult,
-    /// Display path -> path on disk.
-    pub sources: BTreeMap<String, PathBuf>,
-}
-
-impl ProjectScan {
-    /// Display paths that were read and analysed without a diagnostic (so their findings are complete).
-    pub fn complete_paths(&self) -> HashSet<String> {
-        let bad: HashSet<&str> = self.result.diagnostics.iter().map(|d| d.path.as_str()).collect();
-        self.sources.keys().filter(|p| !bad.contains(p.as_str())).cloned().collect()
-    }
 }
 
 impl ScanArgs {

@@ -3,7 +3,7 @@
 //! a help line (the codemod, or how to suppress). Then unused suppressions, input problems, fixed baseline
 //! entries and a summary line.
 
-use crate::cmd::check::{help_text, plural, replacement_note, CheckReport};
+use crate::gate::{help_text, plural, replacement_note, CheckReport};
 use codespan_reporting::diagnostic::{Diagnostic, Label, Severity};
 use codespan_reporting::files::SimpleFiles;
 use codespan_reporting::term::{self, termcolor::Buffer};

@@ -1,7 +1,7 @@
 //! `check --format github`: GitHub Actions workflow commands, one annotation per new finding (error), unused
 //! suppression (warning, or error when RTY100 is selected) and input problem (warning).
 
-use crate::cmd::check::{replacement_note, CheckReport};
+use crate::gate::{replacement_note, CheckReport};
 
 /// Escape a workflow command's message.
 fn data(s: &str) -> String {

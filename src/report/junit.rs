@@ -1,7 +1,7 @@
 //! `check --format junit`: one `<testsuite>` per checked file that has new findings (a `<testcase>` with a
 //! `<failure>` per finding), plus a passing testcase when nothing failed, so CI test reports show the gate.
 
-use crate::cmd::check::{replacement_note, CheckReport};
+use crate::gate::{replacement_note, CheckReport};
 use std::collections::BTreeMap;
 
 pub fn escape(s: &str) -> String {

@@ -4,7 +4,7 @@
 //! does not open a second alert when code moves. Unused suppressions are RTY100 results (warning, or error
 //! when selected).
 
-use crate::cmd::check::{help_text, replacement_note, CheckReport};
+use crate::gate::{help_text, replacement_note, CheckReport};
 use retry_audit_scan::detect::rules::REGISTRY;
 use serde_json::{json, Value};
 
