@@ -1,7 +1,7 @@
 //! Selecting fixes, resolving overlaps and the fixpoint loop.
 
-use retry_audit_scan::detect::fixes::decorator;
 use retry_audit_scan::finding::{Applicability, Edit, Finding, Fix, Kind};
+use retry_audit_scan::fixes::decorator;
 use retry_audit_scan::read::{decode, encode, SourceFile};
 use retry_audit_scan::walk::FileEntry;
 use retry_audit_scan::{analyse_bytes, parse, RuleData, ScanResult};
@@ -268,7 +268,7 @@ fn outside_roots(path: &std::path::Path, roots: &[PathBuf]) -> Result<(), String
     }
 }
 
-/// RTY005 library decorators get their fix here (the codemod lives in `detect::fixes::decorator`).
+/// RTY005 library decorators get their fix here (the codemod lives in `fixes::decorator`).
 fn attach_decorator_fixes(findings: &mut [Finding], text: &str, file_module: &str, data: &RuleData) {
     if !findings.iter().any(|f| f.kind == Kind::LibraryRetry && f.fix.is_none()) {
         return;

@@ -13,6 +13,7 @@ pub mod diagnostic;
 pub mod drift;
 pub mod facts;
 pub mod finding;
+pub mod fixes;
 pub mod metrics;
 pub mod model;
 pub mod modules;

@@ -3,7 +3,6 @@
 
 pub mod classes;
 pub mod context;
-pub mod fixes;
 pub mod functions;
 pub mod loops;
 pub mod names;

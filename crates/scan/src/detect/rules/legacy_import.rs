@@ -14,15 +14,15 @@
 use super::support;
 use super::Needs;
 use crate::data::Redirect;
-use crate::detect::fixes::imports;
 use crate::detect::{Cx, RawFinding};
 use crate::finding::Kind;
+use crate::fixes::imports;
 use crate::syntax::*;
 
 /// What a file needs before this rule can report in it (the byte prefilter is built from these).
 pub const NEEDS: Needs = Needs { words: &[], loop_structure: false, data: Some(super::DataWords::Plan), model: false };
 
-pub use crate::detect::fixes::imports::redirect_for;
+pub use crate::fixes::imports::redirect_for;
 pub use crate::project::resolve_relative;
 
 pub fn check(cx: &Cx, out: &mut Vec<RawFinding>) {

@@ -1,4 +1,5 @@
 //! Fix generation for `retry-audit migrate`: byte-range edits attached to findings (ruff's Edit/Fix model).
+//! Detection lives in `detect` (the rule files); this module only builds the edits for what was detected.
 //!
 //! - `imports`: RTY009 legacy imports -> the canonical module (redirects, renames, merges, drops).
 //! - `decorator`: RTY005 tenacity / backoff decorators -> the unified decorator, via the policy engine's

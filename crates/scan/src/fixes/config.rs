@@ -12,12 +12,11 @@
 //! import (no unused import left); otherwise each construction gets its own fix that adds the canonical
 //! import next to the legacy one and leaves the legacy import for the remaining uses.
 
-use super::imports::{check_export, cycle_warning, delete_stmt, remove_names, walk_blocks};
+use super::imports::{check_export, cycle_warning, delete_stmt, remove_names};
 use super::text::*;
 use crate::data::{parse_rename, ConfigMigration, Conversion, Plan, Safety};
 use crate::detect::context::FileContext;
-use crate::detect::RawFinding;
-use crate::finding::{Applicability, Edit, Fix, Kind, Params, SkippedFix};
+use crate::finding::{Applicability, Edit, Fix};
 use crate::project::{module_eq, resolve_relative};
 use crate::syntax::*;
 use std::collections::BTreeSet;
@@ -25,140 +24,24 @@ use std::collections::BTreeSet;
 pub const KIND: &str = "config";
 
 /// How the legacy class is bound in the file.
-struct Binding<'a, 'p> {
-    block: &'a [Stmt],
-    idx: usize,
-    top: bool,
+pub struct Binding<'a, 'p> {
+    pub block: &'a [Stmt],
+    pub idx: usize,
+    pub top: bool,
     /// `from legacy import Name [as local]`: the local name and the index of the name in the import.
     /// `import legacy.mod [as m]`: the module prefix (`m` or `legacy.mod`), `name_index` unused.
-    local: String,
-    via_module: bool,
-    name_index: usize,
-    migration: &'p ConfigMigration,
+    pub local: String,
+    pub via_module: bool,
+    pub name_index: usize,
+    pub migration: &'p ConfigMigration,
 }
 
-struct Site<'a> {
-    call: &'a Expr,
-    func: &'a Expr,
-    args: &'a [Expr],
-    keywords: &'a [Keyword],
-    binding: usize,
-}
-
-fn is_package(file: &FileContext) -> bool {
-    file.path.ends_with("__init__.py") || file.path.ends_with("__init__.pyi")
-}
-
-fn bindings<'a, 'p>(file: &FileContext<'a>, plan: &'p Plan) -> Vec<Binding<'a, 'p>> {
-    let mut out = Vec::new();
-    walk_blocks(&file.ast.body, true, "", &mut |block, idx, top, _| match &block[idx].kind {
-        StmtKind::ImportFrom { module, level, names } => {
-            let Some(base) = resolve_relative(&file.module, is_package(file), module.as_deref(), *level) else {
-                return;
-            };
-            for (i, n) in names.iter().enumerate() {
-                let hit = plan.config_migrations.iter().find(|m| {
-                    let (fm, fname) = m.from_parts();
-                    module_eq(&base, fm) && n.name == fname
-                });
-                if let Some(m) = hit {
-                    out.push(Binding {
-                        block,
-                        idx,
-                        top,
-                        local: n.asname.as_ref().unwrap_or(&n.name).to_string(),
-                        via_module: false,
-                        name_index: i,
-                        migration: m,
-                    });
-                }
-            }
-        }
-        StmtKind::Import { names } => {
-            for n in names {
-                for m in plan.config_migrations.iter().filter(|m| module_eq(&n.name, m.from_parts().0)) {
-                    out.push(Binding {
-                        block,
-                        idx,
-                        top,
-                        local: n.asname.as_ref().unwrap_or(&n.name).to_string(),
-                        via_module: true,
-                        name_index: 0,
-                        migration: m,
-                    });
-                }
-            }
-        }
-        _ => {}
-    });
-    out
-}
-
-/// RTY012 findings (with their fixes) for one file.
-pub fn findings(file: &FileContext, plan: &Plan) -> Vec<RawFinding> {
-    let binds = bindings(file, plan);
-    if binds.is_empty() {
-        return vec![];
-    }
-    let mut sites: Vec<Site> = Vec::new();
-    walk_exprs(&file.ast.body, true, &mut |e| {
-        let ExprKind::Call { func, args, keywords } = &e.kind else { return };
-        let Some(dotted) = func.dotted() else { return };
-        let found = binds.iter().position(|b| {
-            if b.via_module {
-                dotted.strip_prefix(&b.local).and_then(|r| r.strip_prefix('.')) == Some(b.migration.from_parts().1)
-            } else {
-                dotted == b.local
-            }
-        });
-        if let Some(binding) = found {
-            sites.push(Site { call: e, func, args, keywords, binding });
-        }
-    });
-    sites.sort_by_key(|s| s.call.span);
-    sites.dedup_by_key(|s| s.call.span);
-    let mut out = Vec::new();
-    for (bi, b) in binds.iter().enumerate() {
-        let mine: Vec<&Site> = sites.iter().filter(|s| s.binding == bi).collect();
-        if mine.is_empty() {
-            continue;
-        }
-        let results = fixes_for(file, plan, &binds, bi, &mine);
-        for (s, r) in mine.iter().zip(results) {
-            let (fm, fname) = b.migration.from_parts();
-            let mut f = RawFinding {
-                rule: "RTY012",
-                kind: Kind::LegacyConfig,
-                span: s.call.span,
-                qualname: scope_of(file, s.call.span),
-                params: Params::default(),
-                message: format!(
-                    "construction of legacy config `{fname}` from `{fm}`; the plan migrates it to `{}`",
-                    b.migration.to.replace(':', ".")
-                ),
-                notes: vec![],
-                shape: crate::detect::shape::Fnv::default().hash_str(&format!("config:{}", b.migration.from)),
-                operations: vec![],
-                fix: None,
-                skipped_fix: None,
-            };
-            match r {
-                Ok(fix) => f.fix = Some(fix),
-                Err(reason) => f.skipped_fix = Some(SkippedFix { fix_kind: KIND.into(), reason }),
-            }
-            out.push(f);
-        }
-    }
-    out
-}
-
-fn scope_of(file: &FileContext, span: Span) -> String {
-    file.functions
-        .iter()
-        .filter(|f| f.span.contains(span))
-        .min_by_key(|f| f.span.end - f.span.start)
-        .map(|f| f.qualname.clone())
-        .unwrap_or_default()
+pub struct Site<'a> {
+    pub call: &'a Expr,
+    pub func: &'a Expr,
+    pub args: &'a [Expr],
+    pub keywords: &'a [Keyword],
+    pub binding: usize,
 }
 
 /// Span of a keyword's name: `name` `=` value, found backwards from the value.
@@ -259,7 +142,8 @@ fn canonical_import<'a>(
 ) -> Option<(&'a Stmt, Option<String>)> {
     file.ast.body.iter().filter(|s| s.span.end <= before).find_map(|s| match &s.kind {
         StmtKind::ImportFrom { module, level, names } => {
-            let base = resolve_relative(&file.module, is_package(file), module.as_deref(), *level)?;
+            let base =
+                resolve_relative(&file.module, crate::facts::is_package_path(file.path), module.as_deref(), *level)?;
             if !module_eq(&base, tmod) || names.iter().any(|n| n.name == "*") {
                 return None;
             }
@@ -286,7 +170,7 @@ fn insert_after(text: &str, s: &Stmt, stmt_text: &str) -> Edit {
 }
 
 /// Fixes (or skip reasons) for every construction site of binding `bi`, in order.
-fn fixes_for(
+pub fn fixes_for(
     file: &FileContext,
     plan: &Plan,
     binds: &[Binding],
