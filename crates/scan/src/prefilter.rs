@@ -9,7 +9,7 @@
 //! - loop retries (RTY002/003/004/010) need a sleep/wait call, or a continuing `except` handler inside a
 //!   loop that is a `while`, or a `for` over `range(..)`, `count()` (an import of `count` makes every `for`
 //!   qualify) or an attempt-named iterable (attempt, retr, tries, trial, _try; see condition 1a of
-//!   `parse/tokens.rs`);
+//!   `parse/tokens/mod.rs`);
 //! - recursion retries need a sleep/wait call, an attempt word, or a callee named retry/again/attempt or
 //!   reconnect;
 //! - a wrapper delegating to retry machinery is reported through its factory when it calls a retr- name;
@@ -27,7 +27,7 @@
 //!   module or symbol from the plan (`[[redirects]]`, `[[config_migrations]]`).
 //!
 //! Files that pass go through a second, token-level prefilter after decoding (`crate::parse::token_verdict`,
-//! documented rule by rule in `parse/tokens.rs`): it ignores comments and strings and checks where the words
+//! documented rule by rule in `parse/tokens/mod.rs`): it ignores comments and strings and checks where the words
 //! occur (an `except` inside a loop inside a def, a name inside a class block, an import word on an import
 //! line). Its import words are `import_words` below; the canonical module's last segment is among them so that
 //! the canonical-import metric, counted only over parsed files, does not change.
@@ -160,7 +160,7 @@ impl Prefilter {
     }
 
     /// Token prefilter over decoded text of a file that passed `may_match`: skip the file when it provably holds
-    /// no finding, else the byte ranges the parser may blank (see `parse/tokens.rs`, `parse/chunks.rs`).
+    /// no finding, else the byte ranges the parser may blank (see `parse/tokens/mod.rs`, `parse/chunks.rs`).
     pub fn tokens(&self, text: &str) -> crate::parse::TokenVerdict {
         crate::parse::token_verdict(text, &self.import_words)
     }

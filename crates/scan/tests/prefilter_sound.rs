@@ -1,4 +1,4 @@
-//! Soundness of the prefilters (`prefilter.rs`, `parse/tokens.rs`): the analysis with them finds exactly what
+//! Soundness of the prefilters (`prefilter.rs`, `parse/tokens/mod.rs`): the analysis with them finds exactly what
 //! the analysis of every file without any prefilter finds, file by file, over every fixture tree.
 //!
 //! `cargo test -p retry-audit-scan --release --test prefilter_sound -- --ignored` runs the same comparison

@@ -1,12 +1,12 @@
 //! Partial parsing: which definitions of a file the parser may skip.
 //!
-//! The token prefilter (`tokens.rs`) cuts a file into pieces: every top-level statement is one (a `def` or
+//! The token prefilter (`tokens/mod.rs`) cuts a file into pieces: every top-level statement is one (a `def` or
 //! `class` with its decorators, or any other statement), except that a top-level class is cut further into
 //! its members: each method (with its decorators) is a piece, and so is every other statement of the class
 //! body (the first of them carries the `class` line). For each piece the scanner records the facts of
-//! `tokens.rs`, the calls it makes (`f(...)`, `self.m(...)`, `cls.m(...)`) and the functions it defines.
+//! `tokens/mod.rs`, the calls it makes (`f(...)`, `self.m(...)`, `cls.m(...)`) and the functions it defines.
 //!
-//! A piece whose facts meet a condition of `tokens.rs` (1-3) is a *seed*; a function outside the seeds holds
+//! A piece whose facts meet a condition of `tokens/mod.rs` (1-3) is a *seed*; a function outside the seeds holds
 //! no finding of its own. The rest of the file matters only through what the seeds reach, so the kept pieces
 //! are the seeds, closed under these rules:
 //!
@@ -18,7 +18,7 @@
 //!   factory whose wrapper delegates to a same-file retry function is reported through the factory);
 //! - classes: a kept method keeps its class's `class` line, its other non-method statements and `__init__`
 //!   (`params` resolves `self.x` bounds there). A class whose pieces together meet a class condition of
-//!   `tokens.rs` (2., 3.), or whose name lets a retrying method make it a retry class
+//!   `tokens/mod.rs` (2., 3.), or whose name lets a retrying method make it a retry class
 //!   (`classes::classify`'s `runs_retries`), is kept or skipped whole, so class roles and class shapes
 //!   (fingerprints) see every member.
 //!
