@@ -103,8 +103,18 @@ pub fn assign(model: &Model, graph: &Graph, findings: &[Finding]) -> Assignment 
         // engine elsewhere (or hands off to one: see `wrappers`).
         if let (Some(Sym::Class(fi, c)), Some(i), Kind::RetryClass) = (sym, info.as_mut(), f.kind) {
             if !class_retries(model, fi, c) {
-                let fields = model.file(fi).classes[c as usize].fields.iter().filter(|x| retry_key(x)).count();
-                if fields >= 2 {
+                let k = &model.file(fi).classes[c as usize];
+                let fields = k.fields.iter().filter(|x| retry_key(x)).count();
+                // The numbers may also be the constructor's parameters (`Retry(initial, maximum, multiplier,
+                // timeout)` stores them as `self._initial`, ...).
+                let params = model
+                    .method(fi, c, "__init__")
+                    .map(|(mf, m)| &model.file(mf).defs[m as usize])
+                    .into_iter()
+                    .flat_map(|d| d.params.iter())
+                    .filter(|p| retry_key(&p.name) || schedule_key(&p.name))
+                    .count();
+                if fields >= 2 || params >= 2 {
                     i.role = Role::ConfigSchema;
                     i.detail = "attempt_state";
                 } else {
@@ -669,10 +679,30 @@ fn aliases(cx: &mut Ctx, added: &mut Vec<NewSite>) {
 }
 
 /// Keyword arguments and dict keys that carry retry numbers.
+/// Parameters of a backoff schedule that do not say "retry" (`initial`, `maximum`, `multiplier`, `deadline`).
+fn schedule_key(name: &str) -> bool {
+    let n = name.trim_start_matches('_').to_ascii_lowercase();
+    matches!(n.as_str(), "initial" | "maximum" | "multiplier" | "deadline" | "max_delay" | "min_delay" | "base" | "cap")
+}
+
 fn retry_key(name: &str) -> bool {
     names::is_attempts_param(name)
         || names::is_delay_param(name)
-        || names::has_word(name, &["retr", "attempt", "backoff", "jitter", "failure_threshold", "recovery_timeout"])
+        || names::has_word(
+            name,
+            &[
+                "retr",
+                "attempt",
+                "backoff",
+                "jitter",
+                "delay",
+                "multiplier",
+                "sleep",
+                "deadline",
+                "failure_threshold",
+                "recovery_timeout",
+            ],
+        )
 }
 
 /// What constructing `callee` makes, when it is retry configuration: the target symbol (if in the tree), and
