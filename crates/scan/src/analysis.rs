@@ -43,24 +43,12 @@ pub fn project_pass(
     opts: &ScanOptions,
     data: &RuleData,
 ) -> Project {
-    let debug = std::env::var_os("RETRY_AUDIT_DEBUG_MODEL").is_some();
-    let t0 = std::time::Instant::now();
     let mut all: Vec<FileFacts> =
         files.iter().zip(facts).map(|(e, f)| f.unwrap_or_else(|| FileFacts::empty(&e.display, &e.module))).collect();
     let mut model = Model::new(std::mem::take(&mut all));
-    let t1 = t0.elapsed();
     let mut graph = Graph::build(&model);
-    let t2 = t0.elapsed();
     let mut assignment = roles::assign(&model, &graph, findings);
-    let t3 = t0.elapsed();
     let wanted = second_pass_files(&model, &graph, &assignment);
-    if debug {
-        eprintln!(
-            "model: {} files, second pass {}; model {t1:?} graph {t2:?} roles {t3:?}",
-            model.files.len(),
-            wanted.len()
-        );
-    }
     if !wanted.is_empty() {
         let wanted: Vec<(FileId, Option<Vec<String>>)> = wanted.into_iter().collect();
         let prefilter = crate::prefilter::Prefilter::new(data);
@@ -71,40 +59,20 @@ pub fn project_pass(
                 .filter_map(|(fid, names)| {
                     let entry = &files[*fid as usize];
                     let names: Option<Vec<&str>> = names.as_ref().map(|n| n.iter().map(String::as_str).collect());
-                    let t = std::time::Instant::now();
-                    let r = again_facts(entry, names.as_deref(), words, opts, data).map(|f| (*fid, f));
-                    if debug {
-                        eprintln!("second pass: {:?} {} {:?}", t.elapsed(), entry.display, names);
-                    }
-                    r
+                    again_facts(entry, names.as_deref(), words, opts, data).map(|f| (*fid, f))
                 })
                 .collect()
         });
-        if debug {
-            eprintln!("model: reparsed {:?}", t0.elapsed());
-        }
         if !reparsed.is_empty() {
             let changed: HashSet<FileId> = reparsed.iter().map(|(f, _)| *f).collect();
             model.replace(reparsed);
-            if debug {
-                eprintln!("model: model again {:?}", t0.elapsed());
-            }
             graph = graph.rebuild(&model, &changed);
-            if debug {
-                eprintln!("model: graph again {:?}", t0.elapsed());
-            }
             assignment = roles::assign(&model, &graph, findings);
         }
-    }
-    if debug {
-        eprintln!("model: after second pass {:?}", t0.elapsed());
     }
     annotate(&model, &graph, findings, &assignment);
     let added: Vec<Finding> = assignment.added.iter().map(|s| new_finding(&model, &graph, s, data)).collect();
     findings.extend(added);
-    if debug {
-        eprintln!("model: done {:?}", t0.elapsed());
-    }
     Project { model, graph }
 }
 

@@ -211,13 +211,9 @@ pub fn scan_files(
     opts: &ScanOptions,
     data: &RuleData,
 ) -> ScanResult {
-    let t0 = std::time::Instant::now();
     let prefilter = prefilter::Prefilter::new(data);
     let outcomes: Vec<FileOutcome> =
         pool().install(|| files.par_iter().map(|entry| analyse_file(entry, opts, data, &prefilter)).collect());
-    if std::env::var_os("RETRY_AUDIT_DEBUG_MODEL").is_some() {
-        eprintln!("first pass {:?}", t0.elapsed());
-    }
     let mut result = ScanResult { files_scanned: files.len(), diagnostics, ..Default::default() };
     let mut facts = Vec::with_capacity(files.len());
     for o in outcomes {
@@ -229,10 +225,6 @@ pub fn scan_files(
         facts.push(o.facts);
     }
     let first = result.findings.len();
-    if std::env::var_os("RA_NOMODEL").is_some() {
-        std::mem::forget(facts);
-        std::process::exit(0);
-    }
     let project = analysis::project_pass(files, facts, &mut result.findings, opts, data);
     let drifts = drift::derive(&result.findings[first..]);
     result.findings.extend(drifts);

@@ -735,6 +735,15 @@ fn construction(
 
 fn presets(cx: &mut Ctx, added: &mut Vec<NewSite>) {
     let model = cx.model;
+    // Base classes of machinery classes in the tree -> the machinery class.
+    let mut bases: HashMap<(FileId, crate::facts::ClassIdx), Sym> = HashMap::default();
+    for s in cx.roles.keys() {
+        if let Sym::Class(f, c) = *s {
+            for &b in model.mro(f, c).iter().skip(1) {
+                bases.entry(b).or_insert(*s);
+            }
+        }
+    }
     let mut found: Vec<(Sym, Role, &'static str, Vec<Sym>, String)> = Vec::new();
     for (fi, f) in model.files.iter().enumerate() {
         let file = fi as FileId;
@@ -766,7 +775,15 @@ fn presets(cx: &mut Ctx, added: &mut Vec<NewSite>) {
                             (None, Some(c)) => Some(Sym::Class(rf, c)),
                             _ => None,
                         }?;
-                        site_or_its_class(cx, owner)
+                        site_or_its_class(cx, owner).or_else(|| {
+                            // Read in a base class of machinery (`_BaseRetry.__init__` defaults of `Retry`).
+                            let class = match owner {
+                                Sym::Def(f, d) => model.enclosing_class(f, d).map(|c| (f, c)),
+                                Sym::Class(f, c) => Some((f, c)),
+                                _ => None,
+                            }?;
+                            bases.get(&class).copied()
+                        })
                     });
                     if let Some(reader) = reader {
                         if !matches!(cx.role(reader), Some(Role::Preset) | None) {
