@@ -42,6 +42,7 @@ pub fn project_pass(
     findings: &mut Vec<Finding>,
     opts: &ScanOptions,
     data: &RuleData,
+    prefilter: &crate::prefilter::Prefilter,
 ) -> Project {
     let mut all: Vec<FileFacts> =
         files.iter().zip(facts).map(|(e, f)| f.unwrap_or_else(|| FileFacts::empty(&e.display, &e.module))).collect();
@@ -51,7 +52,6 @@ pub fn project_pass(
     let wanted = second_pass_files(&model, &graph, &assignment);
     if !wanted.is_empty() {
         let wanted: Vec<(FileId, Option<Vec<String>>)> = wanted.into_iter().collect();
-        let prefilter = crate::prefilter::Prefilter::new(data);
         let words = prefilter.import_words();
         let reparsed: Vec<(FileId, FileFacts)> = crate::pool().install(|| {
             wanted

@@ -225,7 +225,7 @@ pub fn scan_files(
         facts.push(o.facts);
     }
     let first = result.findings.len();
-    let project = analysis::project_pass(files, facts, &mut result.findings, opts, data);
+    let project = analysis::project_pass(files, facts, &mut result.findings, opts, data, &prefilter);
     let drifts = drift::derive(&result.findings[first..]);
     result.findings.extend(drifts);
     result.findings.sort_by(|a, b| (&a.path, a.line, a.column, a.rule).cmp(&(&b.path, b.line, b.column, b.rule)));

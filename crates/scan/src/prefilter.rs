@@ -177,7 +177,8 @@ impl Prefilter {
 }
 
 /// Does a file's bytes meet one rule's declaration (`detect::rules::Needs`)? The byte prefilter admits the
-/// union of what every rule admits; this is what the declarations are tested against (a finding in a file
+/// union of what every rule admits; this is what the declarations are tested against (builds its matchers per
+/// call: for tests, not for the scan) (a finding in a file
 /// its own rule's declaration would not admit means the declaration misses a trigger).
 pub fn rule_admits(rule: &crate::detect::rules::Rule, bytes: &[u8], data: &RuleData) -> bool {
     use crate::detect::rules::DataWords;
