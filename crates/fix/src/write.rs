@@ -106,11 +106,7 @@ pub fn write_change_with(c: &FileChange, hook: &mut dyn FnMut(Step)) -> Result<W
     let dir = target.parent().unwrap_or(Path::new("."));
     // Held until the swap is complete, so an interrupt never removes a file that is half swapped.
     let mut in_flight = IN_FLIGHT.lock().unwrap_or_else(|e| e.into_inner());
-    let mut tmp = tempfile::Builder::new()
-        .prefix(&format!("{TEMP_PREFIX}{}-", std::process::id()))
-        .suffix(TEMP_SUFFIX)
-        .tempfile_in(dir)
-        .map_err(|e| format!("cannot create a temporary file in {}: {e}", dir.display()))?;
+    let mut tmp = temp_in(dir)?;
     *in_flight = Some(tmp.path().to_path_buf());
     let result = (|| {
         tmp.write_all(&c.new_bytes).map_err(|e| format!("write failed: {e}"))?;
@@ -127,6 +123,15 @@ pub fn write_change_with(c: &FileChange, hook: &mut dyn FnMut(Step)) -> Result<W
     })();
     *in_flight = None;
     result
+}
+
+/// A temporary file beside the target, named so `remove_stale_temps` recognises it.
+fn temp_in(dir: &Path) -> Result<tempfile::NamedTempFile, String> {
+    tempfile::Builder::new()
+        .prefix(&format!("{TEMP_PREFIX}{}-", std::process::id()))
+        .suffix(TEMP_SUFFIX)
+        .tempfile_in(dir)
+        .map_err(|e| format!("cannot create a temporary file in {}: {e}", dir.display()))
 }
 
 /// Write a whole file atomically (reports, baselines, vectors): a temporary file in the same directory,
@@ -148,11 +153,7 @@ pub fn write_file(path: &Path, bytes: &[u8]) -> Result<(), String> {
         return out.write_all(bytes).and_then(|()| out.flush()).map_err(|e| e.to_string());
     }
     let mut in_flight = IN_FLIGHT.lock().unwrap_or_else(|e| e.into_inner());
-    let mut tmp = tempfile::Builder::new()
-        .prefix(&format!("{TEMP_PREFIX}{}-", std::process::id()))
-        .suffix(TEMP_SUFFIX)
-        .tempfile_in(dir)
-        .map_err(|e| format!("cannot create a temporary file in {}: {e}", dir.display()))?;
+    let mut tmp = temp_in(dir)?;
     *in_flight = Some(tmp.path().to_path_buf());
     let result = (|| {
         tmp.write_all(bytes).map_err(|e| format!("write failed: {e}"))?;

@@ -143,20 +143,23 @@ pub fn analyse(ctx: &FileContext, stmt: &Stmt, class: Option<&str>) -> LoopFacts
     // Failure handling and exits.
     let exits = classify_exits(body);
     let has_sleep = f.has_sleep;
-    let decided = decide(
-        &exits,
-        &f,
-        has_sleep,
-        counter_bound,
-        range_bound,
-        deadline_bound,
-        test,
-        for_iter,
-        is_while,
-        body,
-        loop_var.as_deref(),
-    );
-    match decided {
+    // `decide` reads only what is settled above (not the verdict fields it fills in).
+    let decide_with = |f: &LoopFacts, sleeps: bool| {
+        decide(
+            &exits,
+            f,
+            sleeps,
+            counter_bound,
+            range_bound,
+            deadline_bound,
+            test,
+            for_iter,
+            is_while,
+            body,
+            loop_var.as_deref(),
+        )
+    };
+    match decide_with(&f, has_sleep) {
         Some(d) => {
             f.failure_driven = d.failure_driven;
             f.result_driven = d.result_driven;
@@ -166,19 +169,8 @@ pub fn analyse(ctx: &FileContext, stmt: &Stmt, class: Option<&str>) -> LoopFacts
         None => return f,
     }
     if f.verdict.is_none() && !has_sleep {
-        let with_sleep = decide(
-            &exits,
-            &f,
-            true,
-            counter_bound,
-            range_bound,
-            deadline_bound,
-            test,
-            for_iter,
-            is_while,
-            body,
-            loop_var.as_deref(),
-        );
+        // Would a wait make it a retry? (The wait may be in a helper: the model looks.)
+        let with_sleep = decide_with(&f, true);
         f.pending_sleep = with_sleep.is_some_and(|d| d.verdict == Some(LoopVerdict::Retry));
     }
     f

@@ -1,4 +1,5 @@
-//! Block tracking: indentation, the block stack (defs, classes, loops, `try` and handlers) and `except` clause headers.
+//! Block tracking: indentation, the block stack (defs, classes, loops, `try` and handlers) and `except`
+//! clause headers.
 
 /// The tokenizer met something it does not model: the file is parsed.
 pub(super) struct Unsure;

@@ -204,44 +204,6 @@ pub struct ImportWords {
     pub(super) gate: TrigramGate,
 }
 
-/// Substrings that every name some name list of this module asks about contains (lower-cased): the group
-/// words (`groups`; `count` covers `try_count`, `fail_count`, `error_count`, `backoff_count`), the sleep
-/// names, `wait`, `range`/`count` of `for` headers, the random calls (`rand`, `pow`, `uniform`, `expo`) and the
-/// strategy members (`names::STRATEGY_MEMBERS`).
-/// Library entry names are added from the data. `class_gate_covers_detector_names` and
-/// `gate_covers_every_word` check the cover.
-pub(super) const GATE_WORDS: &[&str] = &[
-    "fail",
-    "count",
-    "attempt",
-    "retr",
-    "tries",
-    "trial",
-    "_try",
-    "delay",
-    "backoff",
-    "increment",
-    "exhausted",
-    "wait",
-    "sleep",
-    "multiplier",
-    "expo",
-    "jitter",
-    "interval",
-    "again",
-    "fib",
-    "linear",
-    "breaker",
-    "range",
-    "pow",
-    "uniform",
-    "rand",
-    "fixed",
-    "constant",
-    "adaptive",
-    "immediate",
-];
-
 impl ImportWords {
     pub fn new(library_roots: Vec<String>, library_names: Vec<String>, plan: Vec<String>) -> ImportWords {
         let mut words: Vec<String> = GATE_WORDS.iter().map(|w| w.to_string()).collect();
@@ -362,7 +324,7 @@ mod tests {
 
     fn gated(name: &str) -> bool {
         let lower = name.to_ascii_lowercase();
-        super::GATE_WORDS.iter().any(|g| lower.contains(g))
+        GATE_WORDS.iter().any(|g| lower.contains(g))
     }
 
     /// Every word the name lists of the scanner look for contains a gate word.

@@ -1,4 +1,5 @@
-//! Per-rule conditions: the words each rule's token condition looks for, grouped for one pass (see the conditions in `mod.rs`), and what a scanned file or block shows of them.
+//! Per-rule conditions: the words each rule's token condition looks for, grouped for one pass (see the
+//! conditions in `mod.rs`), the name gate built from them, and what a scanned file or block shows of them.
 
 pub(super) const SLEEP_NAMES: &[&str] = &["sleep", "_sleep", "async_sleep", "asleep"];
 pub(super) const WAIT_OWNER_WORDS: &[&str] = &["event", "stop", "shutdown", "closed", "exit", "cancel"];
@@ -188,3 +189,41 @@ impl Facts {
         self.class_word || self.backoff || (self.any_class && self.failure_ident && half_open())
     }
 }
+
+/// Substrings that every name some name list of this module asks about contains (lower-cased): the group
+/// words (`groups`; `count` covers `try_count`, `fail_count`, `error_count`, `backoff_count`), the sleep
+/// names, `wait`, `range`/`count` of `for` headers, the random calls (`rand`, `pow`, `uniform`, `expo`) and the
+/// strategy members (`names::STRATEGY_MEMBERS`).
+/// Library entry names are added from the data. `class_gate_covers_detector_names` and
+/// `gate_covers_every_word` check the cover.
+pub(super) const GATE_WORDS: &[&str] = &[
+    "fail",
+    "count",
+    "attempt",
+    "retr",
+    "tries",
+    "trial",
+    "_try",
+    "delay",
+    "backoff",
+    "increment",
+    "exhausted",
+    "wait",
+    "sleep",
+    "multiplier",
+    "expo",
+    "jitter",
+    "interval",
+    "again",
+    "fib",
+    "linear",
+    "breaker",
+    "range",
+    "pow",
+    "uniform",
+    "rand",
+    "fixed",
+    "constant",
+    "adaptive",
+    "immediate",
+];
