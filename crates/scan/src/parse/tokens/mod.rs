@@ -324,7 +324,7 @@ mod tests {
 
     fn gated(name: &str) -> bool {
         let lower = name.to_ascii_lowercase();
-        GATE_WORDS.iter().any(|g| lower.contains(g))
+        super::GATE_WORDS.iter().any(|g| lower.contains(g))
     }
 
     /// Every word the name lists of the scanner look for contains a gate word.
