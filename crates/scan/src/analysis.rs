@@ -70,10 +70,21 @@ pub fn project_pass(
             assignment = roles::assign(&model, &graph, findings);
         }
     }
+    debug_dump_facts(&model);
     annotate(&model, &graph, findings, &assignment);
     let added: Vec<Finding> = assignment.added.iter().map(|s| new_finding(&model, &graph, s, data)).collect();
     findings.extend(added);
     Project { model, graph }
+}
+
+/// `RETRY_AUDIT_DEBUG_FACTS=SUBSTRING` prints the facts of the files whose path contains it (to stderr, as
+/// JSON): what the model saw of a file when a site is missed.
+fn debug_dump_facts(model: &Model) {
+    let Some(want) = std::env::var_os("RETRY_AUDIT_DEBUG_FACTS") else { return };
+    let want = want.to_string_lossy();
+    for f in model.files.iter().filter(|f| f.path.contains(want.as_ref())) {
+        eprintln!("{}", serde_json::to_string_pretty(f).unwrap_or_default());
+    }
 }
 
 /// Files to parse again: unparsed or partly parsed files that import machinery a wrapper or preset could be

@@ -199,3 +199,33 @@ pub const CONTROL_FLOW_EXCEPTIONS: &[&str] = &[
     "WouldBlock",
     "BlockingIOError",
 ];
+
+/// A name that says "this decides whether to retry".
+pub fn is_decision_name(name: &str) -> bool {
+    let n = name.trim_start_matches('_');
+    has_word(
+        n,
+        &[
+            "should_retry",
+            "is_retryable",
+            "is_retriable",
+            "retryable",
+            "retriable",
+            "can_retry",
+            "needs_retry",
+            "is_retry",
+            "is_transient",
+            "if_exception_type",
+            "if_transient",
+            "is_exhausted",
+        ],
+    ) || matches!(n, "increment")
+}
+
+/// A definition the project model may give a role although no local rule reports it (token prefilter condition
+/// 5): a def or class named for retrying (`RetryHandler`, `_can_retry`, `_request_with_retries_internal`;
+/// not `retrieve_user`) or for a decision (`is_exhausted`).
+pub fn is_model_piece_name(name: &str) -> bool {
+    (contains_ignore_case(name, "retr") && !contains_ignore_case(name, "retriev"))
+        || contains_ignore_case(name, "exhausted")
+}

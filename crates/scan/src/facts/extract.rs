@@ -67,7 +67,12 @@ pub fn extract(
                 .def
                 .params
                 .iter()
-                .map(|p| ParamFact { name: p.name.to_string(), kind: p.kind, has_default: p.default.is_some() })
+                .map(|p| ParamFact {
+                    name: p.name.to_string(),
+                    kind: p.kind,
+                    has_default: p.default.is_some(),
+                    numeric_default: p.default.as_ref().is_some_and(|d| d.as_number().is_some()),
+                })
                 .collect(),
             decorators: info.def.decorators.iter().map(|d| decorator(d, &line)).collect(),
             span: info.span,
@@ -886,6 +891,7 @@ fn evidence(
             }
         }
         StmtKind::Raise { .. } => ev.raises = true,
+        StmtKind::For { .. } | StmtKind::While { .. } => ev.loops = true,
         StmtKind::Return(Some(e)) => {
             ev.returns_value = true;
             let e = e.unawait();

@@ -113,6 +113,8 @@ pub struct ParamFact {
     pub name: String,
     pub kind: ParamKind,
     pub has_default: bool,
+    /// The default is a number (`max_retries: int = 5`): a signature that carries retry numbers.
+    pub numeric_default: bool,
 }
 
 /// A function or method.
@@ -168,6 +170,9 @@ pub struct DefEvidence {
     pub delay_math: bool,
     /// It returns a value (`return x`).
     pub returns_value: bool,
+    /// It has a `for` or `while` loop (a poll or an engine the local analysis turned down, not a mere
+    /// signature).
+    pub loops: bool,
     /// Retry loops of the local analysis (verdict `Retry`), by line.
     pub retry_loops: Vec<u32>,
     /// Loops that would be retry loops if a callee waits (local analysis found no sleep), with what the

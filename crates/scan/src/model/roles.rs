@@ -80,14 +80,49 @@ struct Ctx<'m> {
     /// methods are seen to hand off to an engine elsewhere).
     weak: HashSet<Sym>,
     wants_parse: HashSet<FileId>,
+    /// A method -> the methods of subclasses that override it (virtual dispatch: `self.sleep_async(d)` in a
+    /// base runs the subclass's `asyncio.sleep`).
+    overrides: HashMap<Sym, Vec<Sym>>,
+}
+
+/// Every method that a subclass in the tree overrides, with its overrides.
+fn overrides(model: &Model) -> HashMap<Sym, Vec<Sym>> {
+    let mut out: HashMap<Sym, Vec<Sym>> = HashMap::default();
+    for (fi, f) in model.files.iter().enumerate() {
+        let file = fi as FileId;
+        for (ci, c) in f.classes.iter().enumerate() {
+            if c.methods.is_empty() {
+                continue;
+            }
+            for (bf, bc) in model.mro(file, ci as u32).into_iter().skip(1) {
+                let base = model.file(bf);
+                for &bm in &base.classes[bc as usize].methods {
+                    let name = &base.defs[bm as usize].name;
+                    if name.starts_with("__") && name.ends_with("__") && name != "__call__" {
+                        continue;
+                    }
+                    if let Some(&m) = c.methods.iter().find(|&&m| &f.defs[m as usize].name == name) {
+                        out.entry(Sym::Def(bf, bm)).or_default().push(Sym::Def(file, m));
+                    }
+                }
+            }
+        }
+    }
+    out
 }
 
 /// Give every finding its role and add the sites only the whole tree shows.
 pub fn assign(model: &Model, graph: &Graph, findings: &[Finding]) -> Assignment {
     let by_path: HashMap<&str, FileId> =
         model.files.iter().enumerate().map(|(i, f)| (f.path.as_str(), i as FileId)).collect();
-    let mut cx =
-        Ctx { model, graph, roles: HashMap::default(), weak: HashSet::default(), wants_parse: HashSet::default() };
+    let mut cx = Ctx {
+        model,
+        graph,
+        roles: HashMap::default(),
+        weak: HashSet::default(),
+        wants_parse: HashSet::default(),
+        overrides: overrides(model),
+    };
     let mut seeded: Vec<(Option<Sym>, Option<SiteInfo>)> = Vec::with_capacity(findings.len());
     for f in findings {
         let file = by_path.get(f.path.as_str()).copied();
@@ -137,6 +172,7 @@ pub fn assign(model: &Model, graph: &Graph, findings: &[Finding]) -> Assignment 
     recursion_helpers(&mut cx, &mut added);
     spread_engines(&mut cx, &mut added);
     engine_classes(&mut cx, &mut added);
+    call_wrappers(&mut cx);
     for _ in 0..MAX_DEPTH {
         if !wrappers(&mut cx, &mut added) {
             break;
@@ -145,6 +181,8 @@ pub fn assign(model: &Model, graph: &Graph, findings: &[Finding]) -> Assignment 
     aliases(&mut cx, &mut added);
     presets(&mut cx, &mut added);
     decisions_and_calculators(&mut cx, &mut added);
+    overridden_pieces(&mut cx, &mut added);
+    piece_instances(&mut cx, &mut added);
     breakers(&mut cx, &mut added);
     // A "library use" whose library is in the tree (scanning the library itself, or a monorepo) constructs
     // that library's config class: a config site of an in-tree engine.
@@ -298,7 +336,7 @@ impl Ctx<'_> {
                 if depth == 0 {
                     return None;
                 }
-                let next: Vec<Sym> = self
+                let mut next: Vec<Sym> = self
                     .graph
                     .calls_from(file, d)
                     .filter_map(|e| match e.to {
@@ -306,6 +344,10 @@ impl Ctx<'_> {
                         _ => None,
                     })
                     .collect();
+                // What a subclass runs in its place (a base's `sleep_async` that raises NotImplementedError).
+                if let Some(o) = self.overrides.get(&s) {
+                    next.extend(o.iter().copied());
+                }
                 for t in next {
                     if let Some(w) = self.waits(t, depth - 1, seen) {
                         return Some(w);
@@ -488,6 +530,46 @@ fn spread_engines(cx: &mut Ctx, added: &mut Vec<NewSite>) {
     }
 }
 
+/// A `__call__` that decorates with an engine defined outside its class (`Retry.__call__` wrapping the target
+/// in `retry_target(...)`) is a wrapper of that engine; one that runs its own class's engine (`self.call`) is
+/// the engine class's decorator API and stays a decorator.
+fn call_wrappers(cx: &mut Ctx) {
+    let model = cx.model;
+    let mut found = Vec::new();
+    for (sym, info) in &cx.roles {
+        let Sym::Def(file, d) = *sym else { continue };
+        let f = model.file(file);
+        let def = &f.defs[d as usize];
+        let Some(c) = def.class else { continue };
+        if info.role != Role::Decorator || def.name != "__call__" || cx.role(Sym::Class(file, c)) == Some(Role::Engine)
+        {
+            continue;
+        }
+        let own = model.mro(file, c);
+        let inner = f.defs.iter().enumerate().filter(|(_, n)| n.parent == Some(d)).map(|(i, _)| i as DefIdx);
+        let target = std::iter::once(d).chain(inner).find_map(|n| {
+            cx.graph.calls_from(file, n).find_map(|e| {
+                let t = cx.machinery(&e.to)?;
+                let mine = match t {
+                    Sym::Def(tf, td) => {
+                        model.file(tf).defs[td as usize].class.is_some_and(|tc| own.contains(&(tf, tc)))
+                    }
+                    _ => false,
+                };
+                (!mine).then_some(t)
+            })
+        });
+        if let Some(t) = target {
+            found.push((*sym, t));
+        }
+    }
+    for (sym, t) in found {
+        let ev = format!("decorates with {} ({})", short(model, t), place(model, t));
+        let info = SiteInfo { role: Role::Wrapper, detail: "method", evidence: vec![ev], delegates_to: vec![t] };
+        cx.roles.insert(sym, info);
+    }
+}
+
 /// Is this a call that hands the function's work to the callee: its result is returned, or one of the
 /// function's parameters (the operation) is passed on?
 fn hands_off(call: &Call, params: &[String]) -> bool {
@@ -523,6 +605,7 @@ fn wrappers(cx: &mut Ctx, added: &mut Vec<NewSite>) -> bool {
             };
             let params: Vec<String> = def.params.iter().map(|p| p.name.clone()).collect();
             let mut target = None;
+            let mut returns_decorator = false;
             for e in cx.graph.calls_from(file, di as DefIdx) {
                 let call = &f.calls[e.call as usize];
                 if let Some(t) = cx.machinery(&e.to) {
@@ -533,11 +616,14 @@ fn wrappers(cx: &mut Ctx, added: &mut Vec<NewSite>) -> bool {
                         }
                         _ => false,
                     };
-                    if same_class {
+                    // Unless it is a pure delegation: a public entry point that only forwards to the class's
+                    // retrying method (`request_with_retries` -> `self._request_with_retries_internal`).
+                    if same_class && !(def.statements <= 1 && call.returned) {
                         continue;
                     }
                     if t != sym && (hands_off(call, &params) || def.statements <= 2 || is_cm) {
                         target = Some(t);
+                        returns_decorator = call.returned && cx.role(t) == Some(Role::Decorator);
                         break;
                     }
                 }
@@ -550,6 +636,10 @@ fn wrappers(cx: &mut Ctx, added: &mut Vec<NewSite>) -> bool {
                 || names::has_word(&f.module, &["compat", "legacy", "deprecated", "shim"]);
             let detail = if is_cm {
                 "context_manager"
+            } else if returns_decorator && def.name != "__call__" {
+                // `database_retry(**overrides)` returning `_build_retry_decorator(...)`: calling it gives a
+                // decorator, so it is a decorator factory.
+                "factory"
             } else if legacy {
                 "shim"
             } else if def.class.is_some() {
@@ -562,8 +652,12 @@ fn wrappers(cx: &mut Ctx, added: &mut Vec<NewSite>) -> bool {
     }
     let any = !found.is_empty();
     for (sym, t, detail, ev) in found {
-        let info = SiteInfo { role: Role::Wrapper, detail, evidence: vec![ev.clone()], delegates_to: vec![t] };
-        cx.add(added, sym, Kind::Wrapper, info, format!("wrapper: {ev}"));
+        let (role, kind, msg) = match detail {
+            "factory" => (Role::Decorator, Kind::RetryDecoratorDef, format!("decorator factory: {ev}")),
+            _ => (Role::Wrapper, Kind::Wrapper, format!("wrapper: {ev}")),
+        };
+        let info = SiteInfo { role, detail, evidence: vec![ev], delegates_to: vec![t] };
+        cx.add(added, sym, kind, info, msg);
     }
     // Classes whose methods hand off to machinery defined in another class or module.
     let mut classes: Vec<(Sym, Sym)> = Vec::new();
@@ -571,7 +665,7 @@ fn wrappers(cx: &mut Ctx, added: &mut Vec<NewSite>) -> bool {
         let file = fi as FileId;
         for (ci, c) in f.classes.iter().enumerate() {
             let sym = Sym::Class(file, ci as u32);
-            if (cx.roles.contains_key(&sym) && !cx.weak.contains(&sym)) || c.is_exception {
+            if cx.role(sym).is_some_and(|_| !cx.weak.contains(&sym)) || c.is_exception {
                 continue;
             }
             let handoff = c.methods.iter().find_map(|&m| {
@@ -597,6 +691,22 @@ fn wrappers(cx: &mut Ctx, added: &mut Vec<NewSite>) -> bool {
             let named = names::has_word(&c.name, &["retr", "backoff", "resilien", "compat", "legacy", "facade"]);
             if !named && wrapping * 2 <= own.len() {
                 continue;
+            }
+            // A retry class holding the numbers (`Retry` with `with_timeout()`, `with_delay()` ... and a
+            // `__call__` that hands off) stays their schema unless handing off is most of what it does.
+            if cx.role(sym) == Some(Role::ConfigSchema) {
+                let inherited: usize = model
+                    .mro(file, ci as u32)
+                    .into_iter()
+                    .skip(1)
+                    .map(|(bf, bc)| {
+                        let b = model.file(bf);
+                        b.classes[bc as usize].methods.iter().filter(|&&m| !is_dunder(&b.defs[m as usize].name)).count()
+                    })
+                    .sum();
+                if wrapping * 2 <= own.len() + inherited {
+                    continue;
+                }
             }
             if let Some(t) = handoff {
                 classes.push((sym, t));
@@ -650,6 +760,25 @@ fn inside_role(cx: &Ctx, file: FileId, parent: Option<DefIdx>) -> bool {
     false
 }
 
+fn is_dunder(name: &str) -> bool {
+    name.starts_with("__") && name.ends_with("__")
+}
+
+/// A function nested in `d` (a decorator factory's inner wrapper) is a site.
+fn holds_role(cx: &Ctx, file: FileId, d: DefIdx) -> bool {
+    let f = cx.model.file(file);
+    f.defs.iter().enumerate().any(|(i, n)| {
+        let mut p = n.parent;
+        while let Some(x) = p {
+            if x == d {
+                return cx.roles.contains_key(&Sym::Def(file, i as DefIdx));
+            }
+            p = f.defs[x as usize].parent;
+        }
+        false
+    })
+}
+
 /// Module-level aliases of machinery (`exponential_backoff = retry_with_exponential_backoff`).
 fn aliases(cx: &mut Ctx, added: &mut Vec<NewSite>) {
     let model = cx.model;
@@ -683,6 +812,29 @@ fn aliases(cx: &mut Ctx, added: &mut Vec<NewSite>) {
 fn schedule_key(name: &str) -> bool {
     let n = name.trim_start_matches('_').to_ascii_lowercase();
     matches!(n.as_str(), "initial" | "maximum" | "multiplier" | "deadline" | "max_delay" | "min_delay" | "base" | "cap")
+}
+
+/// The `_`-separated words of a name, lower-cased (`maxReconnect` stays one word; SDKs write snake_case).
+fn words_of(name: &str) -> impl Iterator<Item = String> + '_ {
+    name.split('_').filter(|w| !w.is_empty()).map(|w| w.to_ascii_lowercase())
+}
+
+/// A parameter or key that holds an attempt budget (`max_retries`, `max_reconnect_attempts`, `tries`; not
+/// `max_entries`).
+fn count_key(name: &str) -> bool {
+    names::is_attempts_param(name)
+        || words_of(name).any(|w| matches!(w.as_str(), "retries" | "attempts" | "tries" | "retry" | "attempt"))
+            && !delay_key(name)
+}
+
+/// A parameter or key that holds a delay of the retry schedule (`initial_delay`, `backoff_factor`,
+/// `retry_interval`); a poll or heartbeat interval is not one.
+fn delay_key(name: &str) -> bool {
+    let mut words = words_of(name);
+    let schedule = |w: &str| matches!(w, "delay" | "backoff" | "interval" | "jitter" | "wait" | "sleep");
+    names::is_delay_param(name)
+        || (words.any(|w| schedule(&w))
+            && !words_of(name).any(|w| matches!(w.as_str(), "poll" | "heartbeat" | "requeue")))
 }
 
 fn retry_key(name: &str) -> bool {
@@ -748,10 +900,24 @@ fn presets(cx: &mut Ctx, added: &mut Vec<NewSite>) {
     for (fi, f) in model.files.iter().enumerate() {
         let file = fi as FileId;
         for (ai, a) in f.assigns.iter().enumerate() {
-            if !matches!(a.owner, Owner::Module | Owner::Class(_)) {
+            let sym = Sym::Assign(file, ai as u32);
+            if let Owner::Local(d) | Owner::Instance { def: d, .. } = a.owner {
+                // Inside a function, a policy object built with its numbers written out
+                // (`default_retry = Retry(initial=0.1, maximum=60.0, multiplier=1.3)`).
+                let Value::Call { callee, keywords, .. } = &a.value else { continue };
+                let numbers = keywords
+                    .iter()
+                    .filter(|k| matches!(k.value, Literal::Number(_)) && (retry_key(&k.name) || schedule_key(&k.name)))
+                    .count();
+                if numbers == 0 || cx.roles.contains_key(&Sym::Def(file, d)) {
+                    continue;
+                }
+                if let Some((Some(t), _, Role::Preset)) = construction(cx, file, Some(d), callee, true) {
+                    let ev = format!("constructs {} ({}) with its numbers", short(model, t), place(model, t));
+                    found.push((sym, Role::Preset, "local", vec![t], ev));
+                }
                 continue;
             }
-            let sym = Sym::Assign(file, ai as u32);
             match &a.value {
                 Value::Call { callee, args, keywords, splat } => {
                     let with_args = *args > 0 || !keywords.is_empty() || splat.is_some();
@@ -834,6 +1000,26 @@ fn presets(cx: &mut Ctx, added: &mut Vec<NewSite>) {
                 }
             }
         }
+        // Signatures that carry the numbers: an attempt budget and a delay defaulted to numbers
+        // (`connect(..., max_retries=5, initial_delay=0.5, max_delay=8.0)`), which every caller inherits.
+        for (di, def) in f.defs.iter().enumerate() {
+            let numbered = || def.params.iter().filter(|p| p.numeric_default).map(|p| p.name.as_str());
+            let budget = numbered().find(|n| count_key(n));
+            let delay = numbered().find(|n| !count_key(n) && (delay_key(n) || schedule_key(n)));
+            let (Some(b), Some(d)) = (budget, delay) else { continue };
+            // The signature of a site (an engine's, a decorator factory's, a method of a retry class), or of a
+            // loop the local analysis turned down (a poll), is not a separate preset.
+            let sym = Sym::Def(file, di as DefIdx);
+            if def.evidence.loops
+                || cx.roles.contains_key(&sym)
+                || inside_role(cx, file, def.parent)
+                || def.class.is_some_and(|c| cx.roles.contains_key(&Sym::Class(file, c)))
+                || holds_role(cx, file, di as DefIdx)
+            {
+                continue;
+            }
+            found.push((sym, Role::Preset, "defaults", vec![], format!("defaults {b} and {d}")));
+        }
         // In-tree retry decorators applied with their numbers at the use.
         for (di, def) in f.defs.iter().enumerate() {
             let sym = Sym::Def(file, di as DefIdx);
@@ -905,7 +1091,7 @@ fn decisions_and_calculators(cx: &mut Ctx, added: &mut Vec<NewSite>) {
                 .map(|&m| &f.defs[m as usize])
                 .filter(|d| !(d.name.starts_with("__") && d.name.ends_with("__")))
                 .collect();
-            let decides = methods.iter().filter(|d| decision_name(&d.name)).count();
+            let decides = methods.iter().filter(|d| names::is_decision_name(&d.name)).count();
             if decides >= 1 && methods.len() <= 3 {
                 checkers.insert(sym);
                 found.push((
@@ -916,7 +1102,7 @@ fn decisions_and_calculators(cx: &mut Ctx, added: &mut Vec<NewSite>) {
                         "decides in {}",
                         methods
                             .iter()
-                            .filter(|d| decision_name(&d.name))
+                            .filter(|d| names::is_decision_name(&d.name))
                             .map(|d| d.name.as_str())
                             .collect::<Vec<_>>()
                             .join(", ")
@@ -969,7 +1155,7 @@ fn decisions_and_calculators(cx: &mut Ctx, added: &mut Vec<NewSite>) {
                     Some(e) => format!("called by {} ({})", short(model, e), place(model, e)),
                     None => String::new(),
                 };
-                if decision_name(&def.name)
+                if names::is_decision_name(&def.name)
                     && (ev.returns_bool || by_engine.is_some() || def.returns_nested_def || in_site)
                 {
                     let w = why(by_engine);
@@ -995,6 +1181,20 @@ fn decisions_and_calculators(cx: &mut Ctx, added: &mut Vec<NewSite>) {
                     round.push((sym, Role::Calculator, "delay", "computes the delay".into()));
                 } else if sleep_name && ev.sleeps.is_some() && piece && def.statements <= 12 {
                     round.push((sym, Role::Calculator, "sleep", "computes and sleeps the delay".into()));
+                } else if let Some(class_role) = def.class.and_then(|c| cx.role(Sym::Class(file, c))) {
+                    // The methods of a delay class that return a value compute the delay; a method of a
+                    // decision or calculator class that sleeps is the wait step (`prepare_for_next_attempt`).
+                    let public = !(def.name.starts_with("__") && def.name.ends_with("__"));
+                    if class_role == Role::Calculator && public && ev.returns_value {
+                        round.push((sym, Role::Calculator, "delay", "a delay method of a delay class".into()));
+                    } else if matches!(class_role, Role::Decision | Role::Calculator)
+                        && public
+                        && ev.sleeps.is_some()
+                        && !ev.loops
+                        && def.statements <= 12
+                    {
+                        round.push((sym, Role::Calculator, "sleep", "computes and sleeps the delay".into()));
+                    }
                 }
             }
         }
@@ -1013,26 +1213,117 @@ fn decisions_and_calculators(cx: &mut Ctx, added: &mut Vec<NewSite>) {
     }
 }
 
-/// A name that says "this decides whether to retry".
-fn decision_name(name: &str) -> bool {
-    let n = name.trim_start_matches('_');
-    names::has_word(
-        n,
-        &[
-            "should_retry",
-            "is_retryable",
-            "is_retriable",
-            "retryable",
-            "retriable",
-            "can_retry",
-            "needs_retry",
-            "is_retry",
-            "is_transient",
-            "if_exception_type",
-            "if_transient",
-            "is_exhausted",
-        ],
-    ) || matches!(n, "increment")
+/// Pieces through class hierarchies: a method that overrides a decision or calculator (or is overridden by
+/// one: the abstract `_can_retry` of a handler base) is that piece too, and so is a base class in the tree of
+/// a decision or calculator class that declares such a method (`RetryIntervalCalculator` under
+/// `BackoffRetryIntervalCalculator`).
+fn overridden_pieces(cx: &mut Ctx, added: &mut Vec<NewSite>) {
+    let model = cx.model;
+    let piece = |r: Option<Role>| matches!(r, Some(Role::Decision) | Some(Role::Calculator));
+    let mut found: Vec<(Sym, Role, String)> = Vec::new();
+    let mut families: Vec<(&Sym, &Vec<Sym>)> = cx.overrides.iter().collect();
+    families.sort();
+    for (base, subs) in families {
+        let members = std::iter::once(base).chain(subs.iter());
+        let Some((seed, role)) = members.clone().find_map(|m| cx.role(*m).filter(|r| piece(Some(*r))).map(|r| (*m, r)))
+        else {
+            continue;
+        };
+        for m in members {
+            if cx.roles.contains_key(m) || found.iter().any(|f| f.0 == *m) {
+                continue;
+            }
+            let how = if m == base { "overridden by" } else { "overrides" };
+            found.push((*m, role, format!("{how} {} ({})", short(model, seed), place(model, seed))));
+        }
+    }
+    // Base classes of piece classes that declare a piece method.
+    let mut classes: Vec<(Sym, Role, String)> = Vec::new();
+    for (sym, info) in &cx.roles {
+        let Sym::Class(file, c) = *sym else { continue };
+        if !piece(Some(info.role)) {
+            continue;
+        }
+        for (bf, bc) in model.mro(file, c).into_iter().skip(1) {
+            let b = Sym::Class(bf, bc);
+            if cx.roles.contains_key(&b) || classes.iter().any(|x| x.0 == b) {
+                continue;
+            }
+            let k = &model.file(bf).classes[bc as usize];
+            let declares = k.methods.iter().any(|&m| {
+                let ms = Sym::Def(bf, m);
+                cx.role(ms) == Some(info.role) || found.iter().any(|f| f.0 == ms && f.1 == info.role)
+            });
+            if declares && !k.is_exception {
+                classes.push((b, info.role, format!("base of {} ({})", short(model, *sym), place(model, *sym))));
+            }
+        }
+    }
+    // Subclasses of piece classes that declare a piece method (`FixedValueRetryIntervalCalculator`).
+    let is_piece_class = |s: Sym, r: Role| cx.role(s) == Some(r) || classes.iter().any(|x| x.0 == s && x.1 == r);
+    let mut down: Vec<(Sym, Role, String)> = Vec::new();
+    for (fi, f) in model.files.iter().enumerate() {
+        let file = fi as FileId;
+        for (ci, k) in f.classes.iter().enumerate() {
+            let sym = Sym::Class(file, ci as u32);
+            if k.is_exception || cx.roles.contains_key(&sym) || classes.iter().any(|x| x.0 == sym) {
+                continue;
+            }
+            let method_role = k.methods.iter().find_map(|&m| {
+                let ms = Sym::Def(file, m);
+                cx.role(ms).or_else(|| found.iter().find(|x| x.0 == ms).map(|x| x.1)).filter(|r| piece(Some(*r)))
+            });
+            let Some(r) = method_role else { continue };
+            if let Some(&(bf, bc)) =
+                model.mro(file, ci as u32).iter().skip(1).find(|&&(bf, bc)| is_piece_class(Sym::Class(bf, bc), r))
+            {
+                let b = Sym::Class(bf, bc);
+                down.push((sym, r, format!("subclass of {} ({})", short(model, b), place(model, b))));
+            }
+        }
+    }
+    classes.extend(down);
+    classes.sort_by(|a, b| a.0.cmp(&b.0));
+    for (sym, role, ev) in found.into_iter().chain(classes) {
+        let (kind, detail) = match (role, sym) {
+            (Role::Calculator, _) => (Kind::BackoffCalc, "override"),
+            (_, Sym::Class(..)) => (Kind::Decision, "class"),
+            _ => (Kind::Decision, "override"),
+        };
+        let info = SiteInfo { role, detail, evidence: vec![ev.clone()], delegates_to: vec![] };
+        cx.add(added, sym, kind, info, ev);
+    }
+}
+
+/// Module-level instances of decision and delay classes (`connect_error_retry_handler =
+/// ConnectionErrorRetryHandler()`, `default_interval_calculator = BackoffRetryIntervalCalculator()`): the
+/// ready-made pieces callers configure engines with.
+fn piece_instances(cx: &mut Ctx, added: &mut Vec<NewSite>) {
+    let model = cx.model;
+    let mut found = Vec::new();
+    for (fi, f) in model.files.iter().enumerate() {
+        let file = fi as FileId;
+        for (ai, a) in f.assigns.iter().enumerate() {
+            let (Owner::Module, Value::Call { callee, .. }) = (a.owner, &a.value) else { continue };
+            let sym = Sym::Assign(file, ai as u32);
+            if cx.roles.contains_key(&sym) {
+                continue;
+            }
+            let Some(Res::Sym(t @ Sym::Class(..))) = model.resolve_in(file, None, None, callee).map(|r| model.value(r))
+            else {
+                continue;
+            };
+            if matches!(cx.role(t), Some(Role::Decision) | Some(Role::Calculator)) {
+                found.push((sym, t));
+            }
+        }
+    }
+    for (sym, t) in found {
+        let ev = format!("instance of {} ({})", short(model, t), place(model, t));
+        let info =
+            SiteInfo { role: Role::Preset, detail: "instance", evidence: vec![ev.clone()], delegates_to: vec![t] };
+        cx.add(added, sym, Kind::Preset, info, ev);
+    }
 }
 
 /// Registries that construct breakers, and breaker config schemas.

@@ -91,6 +91,13 @@
 //!    import line (a logical line after an `import` or `from` keyword) and that library's entry last name
 //!    anywhere (any library's, to keep it simple), or a plan word on an import line (`ImportWords`).
 //!
+//! 5. Pieces of the project model. The model gives roles to definitions no local rule reports: a decision
+//!    or calculator an engine calls or that overrides one, a wrapper that forwards to an engine, a preset
+//!    signature (`model::roles`). It can only see definitions that were parsed. Token condition **(5)**: a def
+//!    or class whose name is a model piece name (`names::is_model_piece_name`: contains `retr` but not
+//!    `retriev`, or `exhausted`). Unlike 1-4 this is not a necessary condition of a rule but a budget: pieces
+//!    named otherwise are reached by the second pass (`analysis::second_pass_files`).
+//!
 //! RTY011 policy_drift is derived from the findings above and adds no condition of its own.
 //!
 //! Conditions 1-3 are read per *piece* of the file (a top-level statement, or a member of a top-level class),

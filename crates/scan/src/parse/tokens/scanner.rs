@@ -654,6 +654,9 @@ impl<'s, 'w> Scanner<'s, 'w> {
             if in_class && g & G_CLASS_SUB != 0 && crate::detect::names::is_retry_method(w) {
                 self.facts.class_word = true;
             }
+            if crate::detect::names::is_model_piece_name(w) {
+                self.facts.model_piece = true;
+            }
             if g & G_FIB != 0 {
                 // `backoff_calc`'s fibonacci table: a `fib` name with a delay hint and a return.
                 self.facts.backoff = true;
@@ -668,6 +671,9 @@ impl<'s, 'w> Scanner<'s, 'w> {
                 if let Some(named) = self.chunk.class.and_then(|g| self.class_named.get_mut(g)) {
                     *named = true;
                 }
+            }
+            if crate::detect::names::is_model_piece_name(w) {
+                self.facts.model_piece = true;
             }
             let g = groups(w);
             if g & G_BREAKER != 0 {

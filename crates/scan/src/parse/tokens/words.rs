@@ -142,6 +142,8 @@ pub(super) struct Facts {
     pub(super) import_word: bool,
     /// A retry-named identifier inside a def nested in a def: a wrapper delegating to retry machinery (1e).
     pub(super) nested_retry: bool,
+    /// A def or class named as a piece of a retry system (5.): the model may give it a role.
+    pub(super) model_piece: bool,
 }
 
 impl Facts {
@@ -163,6 +165,7 @@ impl Facts {
         self.library_name |= o.library_name;
         self.import_word |= o.import_word;
         self.nested_retry |= o.nested_retry;
+        self.model_piece |= o.model_piece;
         self
     }
 
@@ -181,7 +184,7 @@ impl Facts {
             || self.recursion
             || self.nested_retry
             || (file.sleep_ident && (loop_in_def || self.try_in_def || self.recursion_if_sleep));
-        functions || self.class_finding(half_open)
+        functions || self.model_piece || self.class_finding(half_open)
     }
 
     /// Conditions 2 and 3 (class roles, delay arithmetic).
