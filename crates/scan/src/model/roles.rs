@@ -1283,7 +1283,7 @@ fn overridden_pieces(cx: &mut Ctx, added: &mut Vec<NewSite>) {
         }
     }
     classes.extend(down);
-    classes.sort_by(|a, b| a.0.cmp(&b.0));
+    classes.sort_by_key(|a| a.0);
     for (sym, role, ev) in found.into_iter().chain(classes) {
         let (kind, detail) = match (role, sym) {
             (Role::Calculator, _) => (Kind::BackoffCalc, "override"),
