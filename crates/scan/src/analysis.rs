@@ -183,7 +183,17 @@ fn again_facts(
 ) -> Option<FileFacts> {
     let (bytes, _) = crate::read::read_regular(&entry.path, opts.max_file_size).ok()?;
     let src = crate::read::decode(&bytes).ok()?;
-    let skipped = names.map(|n| crate::parse::pieces_without(&src.text, n, words)).unwrap_or_default();
+    let skipped = match names {
+        Some(n) => {
+            let without = crate::parse::pieces_without(&src.text, n, words);
+            // A partly parsed file keeps what the first pass parsed: blank only what both passes leave out.
+            match crate::parse::token_verdict(&src.text, words) {
+                crate::parse::TokenVerdict::Parse(first) => intersect(&first, &without),
+                crate::parse::TokenVerdict::Skip => without,
+            }
+        }
+        None => vec![],
+    };
     let blanked = (!skipped.is_empty()).then(|| crate::parse::blank(&src.text, &skipped));
     let (module, skipped) = match blanked.as_deref().map(crate::parse::parse_module) {
         Some(Ok(m)) => (m, skipped),
@@ -194,6 +204,23 @@ fn again_facts(
     let ctx = crate::detect::context::FileContext::new(&entry.display, &entry.module, &src.text, &module);
     let d = crate::detect::detect_all(&ctx, data);
     Some(facts::extract(&ctx, &d.functions, &d.classes, facts::is_package_path(&entry.display), &unanalysed))
+}
+
+/// The byte ranges inside both sorted lists of disjoint ranges.
+fn intersect(a: &[std::ops::Range<usize>], b: &[std::ops::Range<usize>]) -> Vec<std::ops::Range<usize>> {
+    let (mut i, mut j, mut out) = (0, 0, Vec::new());
+    while i < a.len() && j < b.len() {
+        let (start, end) = (a[i].start.max(b[j].start), a[i].end.min(b[j].end));
+        if start < end {
+            out.push(start..end);
+        }
+        if a[i].end < b[j].end {
+            i += 1;
+        } else {
+            j += 1;
+        }
+    }
+    out
 }
 
 fn site_ref(model: &Model, s: Sym) -> SiteRef {

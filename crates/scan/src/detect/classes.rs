@@ -253,6 +253,11 @@ fn classify<'a>(scope: &Scope<'_, 'a>, stmt: &'a Stmt, c: &'a ClassDef, qualname
         .filter(|&&i| ctx.functions[i].class_path.as_deref() == Some(qualname.as_str()))
         .map(|&i| ctx.functions[i].def.name.as_str())
         .collect();
+    // Records of a retry or breaker (`CircuitBreakerStats`, `ReconnectingEvent`, `CircuitBreakerAlert`) hold
+    // what happened, not how to retry: not on the inventory (detection-notes), unless a method retries.
+    if retry_methods.is_empty() && names::is_record_class_name(&c.name) {
+        return info;
+    }
     let enum_class = is_enum(c);
     if retry_methods.is_empty() && !scope.hits.within(stmt.span, |w| enum_class || !ENUM_WORDS.contains(&w)) {
         return info;

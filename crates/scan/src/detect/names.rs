@@ -219,7 +219,37 @@ pub fn is_decision_name(name: &str) -> bool {
             "if_transient",
             "is_exhausted",
         ],
-    ) || matches!(n, "increment")
+    )
+}
+
+/// A class named for a record (`CircuitBreakerStats`, `RetryMetrics`, `ReconnectingEvent`,
+/// `CircuitBreakerAlert`, `MonitorEventAdapter`): the record noun ends the name, or it monitors.
+pub fn is_record_class_name(name: &str) -> bool {
+    const RECORDS: &[&str] = &[
+        "stats",
+        "statistics",
+        "metrics",
+        "metric",
+        "event",
+        "alert",
+        "status",
+        "record",
+        "history",
+        "snapshot",
+        "telemetry",
+        "report",
+        "monitor",
+    ];
+    let l = name.to_ascii_lowercase();
+    RECORDS.iter().any(|r| l.ends_with(r)) || l.starts_with("monitor")
+}
+
+/// A name that holds an attempt budget (`max_retries`, `num_attempts`, `retries`; not `retry_policy`).
+pub fn is_budget_name(name: &str) -> bool {
+    is_attempts_param(name.trim_start_matches('_'))
+        || name.split('_').any(|w| {
+            w.eq_ignore_ascii_case("retries") || w.eq_ignore_ascii_case("attempts") || w.eq_ignore_ascii_case("tries")
+        })
 }
 
 /// A definition the project model may give a role although no local rule reports it (token prefilter condition

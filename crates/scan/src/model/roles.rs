@@ -466,10 +466,21 @@ fn engine_classes(cx: &mut Ctx, added: &mut Vec<NewSite>) {
             .collect();
         let pieces = own.iter().filter(|&&m| cx.roles.contains_key(&Sym::Def(file, m))).count();
         let named = names::has_word(&class.name, &["retr", "backoff", "resilien", "reconnect"]);
-        if !named && pieces * 2 <= own.len() {
+        // Or the class holds the retry budget its method spends (`Transport(max_retries=3)`,
+        // `IMDSFetcher(num_attempts=1)`, `self.retries = RetryState()`): the policy lives there.
+        let budget = model.mro(file, c).into_iter().find_map(|(bf, bc)| {
+            let k = &model.file(bf).classes[bc as usize];
+            let init = model.method(bf, bc, "__init__").map(|(mf, m)| &model.file(mf).defs[m as usize]);
+            let params = init.into_iter().flat_map(|d| d.params.iter().map(|p| p.name.as_str()));
+            k.fields.iter().map(String::as_str).chain(params).find(|n| names::is_budget_name(n)).map(str::to_string)
+        });
+        if !named && budget.is_none() && pieces * 2 <= own.len() {
             continue;
         }
-        let ev = format!("runs retries in {method}");
+        let mut ev = format!("runs retries in {method}");
+        if let Some(b) = budget.filter(|_| !named) {
+            ev.push_str(&format!(" with its budget `{b}`"));
+        }
         let info = SiteInfo { role: Role::Engine, detail: "class", evidence: vec![ev.clone()], delegates_to: vec![] };
         cx.add(added, sym, Kind::RetryClass, info, ev);
     }
@@ -1091,8 +1102,8 @@ fn decisions_and_calculators(cx: &mut Ctx, added: &mut Vec<NewSite>) {
                 .map(|&m| &f.defs[m as usize])
                 .filter(|d| !(d.name.starts_with("__") && d.name.ends_with("__")))
                 .collect();
-            let decides = methods.iter().filter(|d| names::is_decision_name(&d.name)).count();
-            if decides >= 1 && methods.len() <= 3 {
+            let deciding = methods.iter().filter(|d| decides(Some(c), d)).count();
+            if deciding >= 1 && methods.len() <= 3 {
                 checkers.insert(sym);
                 found.push((
                     sym,
@@ -1102,7 +1113,7 @@ fn decisions_and_calculators(cx: &mut Ctx, added: &mut Vec<NewSite>) {
                         "decides in {}",
                         methods
                             .iter()
-                            .filter(|d| names::is_decision_name(&d.name))
+                            .filter(|d| decides(Some(c), d))
                             .map(|d| d.name.as_str())
                             .collect::<Vec<_>>()
                             .join(", ")
@@ -1155,7 +1166,7 @@ fn decisions_and_calculators(cx: &mut Ctx, added: &mut Vec<NewSite>) {
                     Some(e) => format!("called by {} ({})", short(model, e), place(model, e)),
                     None => String::new(),
                 };
-                if names::is_decision_name(&def.name)
+                if decides(def.class.map(|k| &f.classes[k as usize]), def)
                     && (ev.returns_bool || by_engine.is_some() || def.returns_nested_def || in_site)
                 {
                     let w = why(by_engine);
@@ -1165,7 +1176,13 @@ fn decisions_and_calculators(cx: &mut Ctx, added: &mut Vec<NewSite>) {
                         "predicate",
                         if w.is_empty() { "returns whether to retry".into() } else { w },
                     ));
-                } else if predicate_name && ev.returns_bool && piece {
+                } else if predicate_name
+                    && ev.returns_bool
+                    && (by_engine.is_some()
+                        || in_site && def.class.and_then(|c| cx.role(Sym::Class(file, c))) != Some(Role::Engine))
+                {
+                    // A predicate of an engine class that its retry loop does not call (`_is_loopback_address`
+                    // of a metadata fetcher) is other work of that class.
                     let w = why(by_engine);
                     round.push((
                         sym,
@@ -1211,6 +1228,13 @@ fn decisions_and_calculators(cx: &mut Ctx, added: &mut Vec<NewSite>) {
         let info = SiteInfo { role, detail, evidence: vec![ev.clone()], delegates_to: vec![] };
         cx.add(added, sym, kind, info, ev);
     }
+}
+
+/// Does the name of a method say it decides whether to retry? `increment` does on an attempt state
+/// (`Retry.increment` raising when exhausted), not on a redirect policy or an API resource.
+fn decides(class: Option<&crate::facts::Class>, def: &crate::facts::Def) -> bool {
+    names::is_decision_name(&def.name)
+        || def.name == "increment" && class.is_some_and(|c| names::has_word(&c.name, &["retr"]))
 }
 
 /// Pieces through class hierarchies: a method that overrides a decision or calculator (or is overridden by

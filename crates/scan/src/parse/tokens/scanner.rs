@@ -842,6 +842,11 @@ impl<'s, 'w> Scanner<'s, 'w> {
         }
         if self.in_header && attempt_word {
             self.hint_top();
+            // 5: a retry budget among the parameters (`connect(..., max_retries: int = 5, ...)`): the model reads
+            // the signature's defaults (a preset) and what the def hands the budget to.
+            if crate::detect::names::is_budget_name(w) {
+                self.facts.model_piece = true;
+            }
         }
         if attempt_word {
             self.arith(Arith::Attempt);
