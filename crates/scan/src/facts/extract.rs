@@ -569,6 +569,9 @@ fn value_of(e: &Expr) -> Value {
     }
     if let Some((func, args, keywords)) = e.as_call() {
         if let Some(callee) = callee(func) {
+            if matches!(callee.as_str(), "frozenset" | "set" | "tuple" | "list") {
+                return Value::Collection;
+            }
             let splat = keywords.iter().find(|k| k.arg.is_none()).and_then(|k| k.value.dotted());
             return Value::Call { callee, args: args.len() as u32, keywords: kwargs(keywords), splat };
         }
@@ -579,6 +582,9 @@ fn value_of(e: &Expr) -> Value {
     }
     if let Some(n) = e.as_number() {
         return Value::Number(n);
+    }
+    if matches!(e.kind, ExprKind::Tuple(_) | ExprKind::List(_)) {
+        return Value::Collection;
     }
     if let ExprKind::Dict { keys, values } = &e.kind {
         return Value::Dict {

@@ -289,6 +289,9 @@ pub enum Value {
     },
     /// A number (`MAX_RETRIES = 3`, `BACKOFF_MAX = 120`).
     Number(f64),
+    /// A tuple, list or set display, or `frozenset(...)`/`set(...)`/`tuple(...)` (`RETRYABLE_STATUS = (429,
+    /// 503)`).
+    Collection,
     Other,
 }
 

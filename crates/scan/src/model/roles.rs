@@ -1103,7 +1103,12 @@ fn decisions_and_calculators(cx: &mut Ctx, added: &mut Vec<NewSite>) {
                 .filter(|d| !(d.name.starts_with("__") && d.name.ends_with("__")))
                 .collect();
             let deciding = methods.iter().filter(|d| decides(Some(c), d)).count();
-            if deciding >= 1 && methods.len() <= 3 {
+            // Or it is named as a retry checker (`HTTPStatusCodeChecker` in `retryhandler`,
+            // `ModeledRetryErrorDetector`, `StandardRetryConditions`): the links of a decision chain.
+            let checker_named = names::has_word(&c.name, &["checker", "classifier", "detector", "conditions"])
+                && (names::has_word(&c.name, &["retr", "throttl", "transient"])
+                    || f.module.rsplit('.').next().is_some_and(|m| names::has_word(m, &["retr"])));
+            if ((deciding >= 1 && methods.len() <= 3) || checker_named) && !names::is_record_class_name(&c.name) {
                 checkers.insert(sym);
                 found.push((
                     sym,
@@ -1130,6 +1135,10 @@ fn decisions_and_calculators(cx: &mut Ctx, added: &mut Vec<NewSite>) {
             for (di, def) in f.defs.iter().enumerate() {
                 let sym = Sym::Def(file, di as DefIdx);
                 if cx.roles.contains_key(&sym) || found_syms.contains_key(&sym) || inside_role(cx, file, def.parent) {
+                    continue;
+                }
+                // A monitor or event record that asks whether a failure was retryable only reports it.
+                if def.class.is_some_and(|c| names::is_record_class_name(&f.classes[c as usize].name)) {
                     continue;
                 }
                 let by_engine = called_by_engine.get(&sym).copied();
@@ -1297,7 +1306,11 @@ fn overridden_pieces(cx: &mut Ctx, added: &mut Vec<NewSite>) {
                 let ms = Sym::Def(file, m);
                 cx.role(ms).or_else(|| found.iter().find(|x| x.0 == ms).map(|x| x.1)).filter(|r| piece(Some(*r)))
             });
-            let Some(r) = method_role else { continue };
+            // Every subclass of a checker is a link of the same decision chain.
+            let checker_base = model.mro(file, ci as u32).into_iter().skip(1).any(|(bf, bc)| {
+                cx.roles.get(&Sym::Class(bf, bc)).is_some_and(|i| i.role == Role::Decision && i.detail == "checker")
+            });
+            let Some(r) = method_role.or(checker_base.then_some(Role::Decision)) else { continue };
             if let Some(&(bf, bc)) =
                 model.mro(file, ci as u32).iter().skip(1).find(|&&(bf, bc)| is_piece_class(Sym::Class(bf, bc), r))
             {
@@ -1321,26 +1334,53 @@ fn overridden_pieces(cx: &mut Ctx, added: &mut Vec<NewSite>) {
 
 /// Module-level instances of decision and delay classes (`connect_error_retry_handler =
 /// ConnectionErrorRetryHandler()`, `default_interval_calculator = BackoffRetryIntervalCalculator()`): the
-/// ready-made pieces callers configure engines with.
+/// ready-made pieces callers configure engines with. And the data and instances of decisions: retry-named
+/// sets of statuses or exception types, predicates a decision factory builds.
 fn piece_instances(cx: &mut Ctx, added: &mut Vec<NewSite>) {
     let model = cx.model;
     let mut found = Vec::new();
+    let mut decisions: Vec<(Sym, &'static str, Option<Sym>)> = Vec::new();
     for (fi, f) in model.files.iter().enumerate() {
         let file = fi as FileId;
         for (ai, a) in f.assigns.iter().enumerate() {
-            let (Owner::Module, Value::Call { callee, .. }) = (a.owner, &a.value) else { continue };
             let sym = Sym::Assign(file, ai as u32);
-            if cx.roles.contains_key(&sym) {
+            // A field of a site class (a schema's `retryable_exceptions`) is part of that site.
+            let own_site = matches!(a.owner, Owner::Class(c) if cx.roles.contains_key(&Sym::Class(file, c)));
+            if !matches!(a.owner, Owner::Module | Owner::Class(_)) || own_site || cx.roles.contains_key(&sym) {
                 continue;
             }
-            let Some(Res::Sym(t @ Sym::Class(..))) = model.resolve_in(file, None, None, callee).map(|r| model.value(r))
-            else {
+            // The set of what is retried (`RETRYABLE_STATUS_CODES = frozenset({429, 503})`, `_RETRY_CODES`,
+            // `RETRYABLE_HTTP_ERRORS = (ConnectionError, ...)`): the data of a decision.
+            if a.value == Value::Collection && names::is_model_piece_name(&a.target) {
+                decisions.push((sym, "retryable_set", None));
+                continue;
+            }
+            let Value::Call { callee, .. } = &a.value else { continue };
+            let Some(Res::Sym(t)) = model.resolve_in(file, None, None, callee).map(|r| model.value(r)) else {
                 continue;
             };
-            if matches!(cx.role(t), Some(Role::Decision) | Some(Role::Calculator)) {
-                found.push((sym, t));
+            match (t, cx.role(t)) {
+                (Sym::Class(..), Some(Role::Decision) | Some(Role::Calculator)) if a.owner == Owner::Module => {
+                    found.push((sym, t))
+                }
+                // A predicate built by a decision factory (`if_transient_error = if_exception_type(...)`).
+                (Sym::Def(..), Some(Role::Decision)) => decisions.push((sym, "predicate", Some(t))),
+                _ => {}
             }
         }
+    }
+    for (sym, detail, t) in decisions {
+        let ev = match t {
+            Some(t) => format!("built by {} ({})", short(model, t), place(model, t)),
+            None => "the set of what is retried".to_string(),
+        };
+        let info = SiteInfo {
+            role: Role::Decision,
+            detail,
+            evidence: vec![ev.clone()],
+            delegates_to: t.into_iter().collect(),
+        };
+        cx.add(added, sym, Kind::Decision, info, ev);
     }
     for (sym, t) in found {
         let ev = format!("instance of {} ({})", short(model, t), place(model, t));

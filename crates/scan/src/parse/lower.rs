@@ -264,6 +264,8 @@ fn expr(e: &ast::Expr) -> Expr {
         ast::Expr::If(i) => ExprKind::IfExp { test: boxed(&i.test), body: boxed(&i.body), orelse: boxed(&i.orelse) },
         ast::Expr::Tuple(t) => ExprKind::Tuple(t.elts.iter().map(expr).collect()),
         ast::Expr::List(l) => ExprKind::List(l.elts.iter().map(expr).collect()),
+        // A set display is a collection like a list for every reader here (`RETRYABLE = {429, 503}`).
+        ast::Expr::Set(l) => ExprKind::List(l.elts.iter().map(expr).collect()),
         ast::Expr::Dict(d) => ExprKind::Dict {
             keys: d.items.iter().map(|i| i.key.as_ref().map(expr)).collect(),
             values: d.items.iter().map(|i| expr(&i.value)).collect(),
