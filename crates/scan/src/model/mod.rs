@@ -290,6 +290,11 @@ impl Model {
         self.tables[file as usize].calls_by_owner[def as usize].iter().map(move |&i| &f.calls[i as usize])
     }
 
+    /// The indices (into the file's `calls`) of the calls a function's own body makes.
+    pub fn call_indices_of(&self, file: FileId, def: DefIdx) -> impl Iterator<Item = u32> + '_ {
+        self.tables[file as usize].calls_by_owner[def as usize].iter().copied()
+    }
+
     pub fn file(&self, id: FileId) -> &FileFacts {
         &self.files[id as usize]
     }

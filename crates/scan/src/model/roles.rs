@@ -172,6 +172,7 @@ pub fn assign(model: &Model, graph: &Graph, findings: &[Finding]) -> Assignment 
     recursion_helpers(&mut cx, &mut added);
     spread_engines(&mut cx, &mut added);
     engine_classes(&mut cx, &mut added);
+    breakers(&mut cx, &mut added);
     call_wrappers(&mut cx);
     for _ in 0..MAX_DEPTH {
         if !wrappers(&mut cx, &mut added) {
@@ -183,7 +184,6 @@ pub fn assign(model: &Model, graph: &Graph, findings: &[Finding]) -> Assignment 
     decisions_and_calculators(&mut cx, &mut added);
     overridden_pieces(&mut cx, &mut added);
     piece_instances(&mut cx, &mut added);
-    breakers(&mut cx, &mut added);
     // A "library use" whose library is in the tree (scanning the library itself, or a monorepo) constructs
     // that library's config class: a config site of an in-tree engine.
     for (i, f) in findings.iter().enumerate() {
@@ -381,6 +381,18 @@ impl Ctx<'_> {
             Some(Role::Wrapper) | Some(Role::Decorator) => true,
             _ => false,
         }
+    }
+
+    /// What a call reaches, when that is a breaker: a method of a breaker class (a state machine, a registry),
+    /// or a breaker wrapper or instance.
+    fn breaker_machinery(&self, to: &Res) -> Option<Sym> {
+        let Res::Sym(s) = to else { return None };
+        if self.role(*s) == Some(Role::Breaker) && !matches!(s, Sym::Class(..)) {
+            return Some(*s);
+        }
+        let Sym::Def(file, d) = *s else { return None };
+        let c = self.model.file(file).defs[d as usize].class?;
+        (self.role(Sym::Class(file, c)) == Some(Role::Breaker)).then_some(*s)
     }
 
     /// What a call reaches, when that is retry machinery: the symbol and its role.
@@ -587,17 +599,54 @@ fn hands_off(call: &Call, params: &[String]) -> bool {
     call.returned || call.arg_names.iter().any(|a| params.iter().any(|p| p == a || a.starts_with(&format!("{p}."))))
 }
 
+/// Methods by name, for calls on a receiver the model cannot type (`self._get_http_client().request_with_retries`,
+/// `self._retry.execute_with_retry`): a retry-named method name reaches machinery when every method of that
+/// name in the tree is machinery (the first one stands for them).
+fn machinery_by_method_name<'m>(cx: &Ctx<'m>) -> HashMap<&'m str, Option<Sym>> {
+    let model = cx.model;
+    let mut out: HashMap<&'m str, Option<Sym>> = HashMap::default();
+    for (fi, f) in model.files.iter().enumerate() {
+        for (di, d) in f.defs.iter().enumerate() {
+            if d.class.is_none() || is_dunder(&d.name) {
+                continue;
+            }
+            let s = Sym::Def(fi as FileId, di as DefIdx);
+            let m = cx.machinery(&Res::Sym(s));
+            match out.entry(d.name.as_str()) {
+                std::collections::hash_map::Entry::Vacant(v) => {
+                    v.insert(m);
+                }
+                std::collections::hash_map::Entry::Occupied(mut o) => {
+                    if m.is_none() {
+                        o.insert(None);
+                    }
+                }
+            }
+        }
+    }
+    out
+}
+
 /// Wrappers: one round; true when it added any.
 fn wrappers(cx: &mut Ctx, added: &mut Vec<NewSite>) -> bool {
     let model = cx.model;
+    let by_name = machinery_by_method_name(cx);
     let mut found: Vec<(Sym, Sym, &'static str, String)> = Vec::new();
     for (fi, f) in model.files.iter().enumerate() {
         let file = fi as FileId;
         for (di, def) in f.defs.iter().enumerate() {
             let sym = Sym::Def(file, di as DefIdx);
-            if cx.roles.contains_key(&sym) || def.statements > 6 || inside_role(cx, file, def.parent) {
+            // A longer function is a wrapper only when it routes its own retry budget into the engine
+            // (`request_raw(..., max_network_retries)` -> `request_with_retries(..., max_network_retries=...)`).
+            let long = def.statements > 6;
+            let budget = |n: &str| names::is_budget_name(n.rsplit('.').next().unwrap_or(n));
+            if cx.roles.contains_key(&sym)
+                || (long && !def.params.iter().any(|p| budget(&p.name)))
+                || inside_role(cx, file, def.parent)
+            {
                 continue;
             }
+            let routes = |call: &Call| call.arg_names.iter().any(|a| budget(a));
             // Methods of an engine (or breaker, config) class are its own API, not wrappers of it.
             if def.class.is_some_and(|c| {
                 let cs = Sym::Class(file, c);
@@ -632,14 +681,56 @@ fn wrappers(cx: &mut Ctx, added: &mut Vec<NewSite>) -> bool {
                     if same_class && !(def.statements <= 1 && call.returned) {
                         continue;
                     }
-                    if t != sym && (hands_off(call, &params) || def.statements <= 2 || is_cm) {
+                    let delegates =
+                        if long { routes(call) } else { hands_off(call, &params) || def.statements <= 2 || is_cm };
+                    if t != sym && delegates {
                         target = Some(t);
                         returns_decorator = call.returned && cx.role(t) == Some(Role::Decorator);
                         break;
                     }
                 }
             }
+            // A call on a receiver the model could not type, by the method's name.
+            if target.is_none() {
+                target = model.call_indices_of(file, di as DefIdx).find_map(|ci| {
+                    let call = &f.calls[ci as usize];
+                    if matches!(cx.graph.callee_of(file, ci), Some(Res::Sym(_))) {
+                        return None;
+                    }
+                    let (recv, name) = call.callee.rsplit_once('.')?;
+                    // Only a name that says retry: `send`, `post` or `run` on an untyped receiver is anyone's.
+                    if recv == "self" || recv == "cls" || !names::is_model_piece_name(name) {
+                        return None;
+                    }
+                    let t = (*by_name.get(name)?)?;
+                    let delegates = if long { routes(call) } else { hands_off(call, &params) || def.statements <= 2 };
+                    (t != sym && delegates).then_some(t)
+                });
+            }
+            // A function that runs its call through a breaker (or a registry's breaker) is a breaker wrapper.
+            let mut breaker = false;
+            if target.is_none() {
+                target = cx.graph.calls_from(file, di as DefIdx).find_map(|e| {
+                    let call = &f.calls[e.call as usize];
+                    let t = cx.breaker_machinery(&e.to)?;
+                    let mine = match t {
+                        Sym::Def(tf, td) => {
+                            model.file(tf).defs[td as usize].class.is_some_and(|tc| own.contains(&(tf, tc)))
+                        }
+                        _ => false,
+                    };
+                    // It hands the breaker its operation or the breaker's name: reading a registry's stats
+                    // (`registry.snapshot()`) is not running a call through it.
+                    let passes = call.arg_names.iter().any(|a| params.iter().any(|p| p == a));
+                    (t != sym && !mine && passes).then_some(t)
+                });
+                breaker = target.is_some();
+            }
             let Some(t) = target else { continue };
+            if breaker {
+                found.push((sym, t, "breaker_wrapper", format!("calls {} ({})", short(model, t), place(model, t))));
+                continue;
+            }
             let warns =
                 model.calls_of(file, di as DefIdx).any(|c| c.callee == "warn" || c.callee.ends_with("warnings.warn"));
             let legacy = warns
@@ -665,6 +756,7 @@ fn wrappers(cx: &mut Ctx, added: &mut Vec<NewSite>) -> bool {
     for (sym, t, detail, ev) in found {
         let (role, kind, msg) = match detail {
             "factory" => (Role::Decorator, Kind::RetryDecoratorDef, format!("decorator factory: {ev}")),
+            "breaker_wrapper" => (Role::Breaker, Kind::CircuitBreaker, format!("runs calls through a breaker: {ev}")),
             _ => (Role::Wrapper, Kind::Wrapper, format!("wrapper: {ev}")),
         };
         let info = SiteInfo { role, detail, evidence: vec![ev], delegates_to: vec![t] };
@@ -882,7 +974,9 @@ fn construction(
     match r {
         Res::Sym(s @ Sym::Class(..)) => match cx.role(s)? {
             Role::ConfigSchema => Some((Some(s), "constant", Role::Preset)),
-            Role::Engine | Role::Breaker if with_args => Some((Some(s), "instance", Role::Preset)),
+            Role::Engine if with_args => Some((Some(s), "instance", Role::Preset)),
+            // A breaker or its config built with its numbers is a breaker config site.
+            Role::Breaker if with_args => Some((Some(s), "config_site", Role::Breaker)),
             Role::Breaker => Some((Some(s), "instance", Role::Breaker)),
             _ => None,
         },
@@ -1138,7 +1232,11 @@ fn decisions_and_calculators(cx: &mut Ctx, added: &mut Vec<NewSite>) {
                     continue;
                 }
                 // A monitor or event record that asks whether a failure was retryable only reports it.
-                if def.class.is_some_and(|c| names::is_record_class_name(&f.classes[c as usize].name)) {
+                // A breaker's own `is_open` / `retry_after` belong to the breaker site.
+                if def.class.is_some_and(|c| {
+                    names::is_record_class_name(&f.classes[c as usize].name)
+                        || cx.role(Sym::Class(file, c)) == Some(Role::Breaker)
+                }) {
                     continue;
                 }
                 let by_engine = called_by_engine.get(&sym).copied();
@@ -1401,8 +1499,14 @@ fn breakers(cx: &mut Ctx, added: &mut Vec<NewSite>) {
             if cx.roles.contains_key(&sym) || c.is_exception {
                 continue;
             }
+            // A registry creates breakers on demand (`get_or_create`); a client that builds its one breaker in
+            // `__init__` only holds it (unless it says it manages them).
+            let manages = names::has_word(&c.name, &["registry", "manager", "factory", "provider", "pool"]);
             let mut built = None;
             for &m in &c.methods {
+                if f.defs[m as usize].name == "__init__" && !manages {
+                    continue;
+                }
                 for e in cx.graph.calls_from(file, m) {
                     if let Res::Sym(t @ Sym::Class(..)) = e.to {
                         if cx.role(t) == Some(Role::Breaker) && t != sym {
