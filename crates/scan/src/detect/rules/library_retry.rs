@@ -57,8 +57,11 @@ pub fn check(cx: &Cx, out: &mut Vec<RawFinding>) {
 
 fn report(cx: &Cx, lib: &Library, e: &Expr, scope: &str, out: &mut Vec<RawFinding>) {
     // A library's use of itself (tenacity's own `retry()` building a `Retrying`) is its implementation, not a use.
-    let top = lib.entries.first().and_then(|e| e.split('.').next()).unwrap_or_default();
-    if cx.file.module.split('.').any(|seg| seg == top) {
+    // The library is its entries' common package (`google.api_core`, not every `google.*` namespace
+    // package such as `google.cloud.storage`), found anywhere in the module's name (a vendored
+    // `pip._vendor.tenacity`).
+    let package = library_package(lib);
+    if !package.is_empty() && format!(".{}.", cx.file.module).contains(&format!(".{package}.")) {
         return;
     }
     let kws: &[Keyword] = e.as_call().map(|c| c.2).unwrap_or(&[]);
@@ -79,6 +82,20 @@ fn report(cx: &Cx, lib: &Library, e: &Expr, scope: &str, out: &mut Vec<RawFindin
 }
 
 /// Map a library call's literal arguments to canonical knobs through the library table.
+/// The dotted package every entry point of a library lives in (`tenacity`, `google.api_core`).
+fn library_package(lib: &Library) -> String {
+    let mut common: Option<Vec<&str>> = None;
+    for e in &lib.entries {
+        let parts: Vec<&str> = e.split('.').collect();
+        let module = &parts[..parts.len().saturating_sub(1).max(1)];
+        common = Some(match common {
+            None => module.to_vec(),
+            Some(c) => c.iter().zip(module).take_while(|(a, b)| a == b).map(|(a, _)| *a).collect(),
+        });
+    }
+    common.unwrap_or_default().join(".")
+}
+
 pub fn library_params(lib: &Library, e: &Expr) -> Params {
     let mut p = Params::default();
     if let Some((_, args, kws)) = e.as_call() {
