@@ -304,3 +304,162 @@ fn same_site_same_identity_in_every_command_and_directory() {
     assert!(!paths.is_empty(), "{m}");
     assert!(paths.iter().all(|p| p.starts_with("netra_backend/")), "{m}");
 }
+
+/// An SDK-shaped retry system (fixtures/roles_sdk/README.md): every piece with its exact role, and none of the
+/// look-alikes beside them (`RetryStats`, `MonitorEventAdapter`, `wait_for_job`, `requeue`, `list_breakers`).
+#[test]
+fn sdk_shaped_pieces_get_their_roles_and_look_alikes_none() {
+    let v = json(&["fixtures/roles_sdk"]);
+    let mut got: Vec<(String, u64, String, String, String)> = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["role"].is_string())
+        .map(|f| {
+            (
+                f["path"].as_str().unwrap().to_string(),
+                f["line"].as_u64().unwrap(),
+                f["role"].as_str().unwrap().to_string(),
+                f["role_detail"].as_str().unwrap().to_string(),
+                f["symbol"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    got.sort();
+    let mut want: Vec<(String, u64, String, String, String)> = [
+        ("google/cloud/thing/retries.py", 5, "decision", "predicate", "google.cloud.thing.retries._should_retry"),
+        ("google/cloud/thing/retries.py", 9, "library_use", "library", "google.cloud.thing.retries"),
+        ("sdkdemo/breakers.py", 5, "breaker", "state_machine", "sdkdemo.breakers.CircuitBreaker"),
+        ("sdkdemo/breakers.py", 26, "breaker", "registry", "sdkdemo.breakers.CircuitBreakerRegistry"),
+        ("sdkdemo/breakers.py", 41, "breaker", "instance", "sdkdemo.breakers.registry"),
+        ("sdkdemo/breakers.py", 44, "breaker", "breaker_wrapper", "sdkdemo.breakers.get_breaker"),
+        ("sdkdemo/breakers.py", 48, "breaker", "breaker_wrapper", "sdkdemo.breakers.call_through"),
+        ("sdkdemo/client.py", 8, "wrapper", "method", "sdkdemo.client.HTTPClient.request_with_retries"),
+        ("sdkdemo/client.py", 11, "engine", "function", "sdkdemo.client.HTTPClient._request_with_retries_internal"),
+        ("sdkdemo/client.py", 37, "preset", "factory", "sdkdemo.client.connect"),
+        ("sdkdemo/client.py", 56, "preset", "defaults", "sdkdemo.client.open_stream"),
+        ("sdkdemo/connection.py", 1, "config_schema", "schema", "sdkdemo.connection.Connection"),
+        ("sdkdemo/http_retry/__init__.py", 3, "preset", "instance", "sdkdemo.http_retry.connect_error_retry_handler"),
+        (
+            "sdkdemo/http_retry/handler.py",
+            6,
+            "preset",
+            "instance",
+            "sdkdemo.http_retry.handler.default_interval_calculator",
+        ),
+        (
+            "sdkdemo/http_retry/handler.py",
+            8,
+            "decision",
+            "retryable_set",
+            "sdkdemo.http_retry.handler.RETRYABLE_STATUS_CODES",
+        ),
+        ("sdkdemo/http_retry/handler.py", 16, "decision", "checker", "sdkdemo.http_retry.handler.RetryHandler"),
+        (
+            "sdkdemo/http_retry/handler.py",
+            21,
+            "decision",
+            "predicate",
+            "sdkdemo.http_retry.handler.RetryHandler.can_retry",
+        ),
+        (
+            "sdkdemo/http_retry/handler.py",
+            26,
+            "decision",
+            "predicate",
+            "sdkdemo.http_retry.handler.RetryHandler._can_retry",
+        ),
+        (
+            "sdkdemo/http_retry/handler.py",
+            29,
+            "calculator",
+            "sleep",
+            "sdkdemo.http_retry.handler.RetryHandler.prepare_for_next_attempt",
+        ),
+        (
+            "sdkdemo/http_retry/handler.py",
+            35,
+            "decision",
+            "checker",
+            "sdkdemo.http_retry.handler.ConnectionErrorRetryHandler",
+        ),
+        (
+            "sdkdemo/http_retry/handler.py",
+            36,
+            "decision",
+            "predicate",
+            "sdkdemo.http_retry.handler.ConnectionErrorRetryHandler._can_retry",
+        ),
+        (
+            "sdkdemo/http_retry/handler.py",
+            40,
+            "decision",
+            "checker",
+            "sdkdemo.http_retry.handler.ServerErrorRetryHandler",
+        ),
+        (
+            "sdkdemo/http_retry/handler.py",
+            41,
+            "decision",
+            "predicate",
+            "sdkdemo.http_retry.handler.ServerErrorRetryHandler._can_retry",
+        ),
+        (
+            "sdkdemo/http_retry/interval.py",
+            4,
+            "calculator",
+            "override",
+            "sdkdemo.http_retry.interval.IntervalCalculator",
+        ),
+        (
+            "sdkdemo/http_retry/interval.py",
+            5,
+            "calculator",
+            "override",
+            "sdkdemo.http_retry.interval.IntervalCalculator.calculate_sleep_duration",
+        ),
+        (
+            "sdkdemo/http_retry/interval.py",
+            9,
+            "calculator",
+            "delay",
+            "sdkdemo.http_retry.interval.BackoffIntervalCalculator",
+        ),
+        (
+            "sdkdemo/http_retry/interval.py",
+            13,
+            "calculator",
+            "delay",
+            "sdkdemo.http_retry.interval.BackoffIntervalCalculator.calculate_sleep_duration",
+        ),
+        (
+            "sdkdemo/http_retry/interval.py",
+            17,
+            "calculator",
+            "override",
+            "sdkdemo.http_retry.interval.FixedIntervalCalculator",
+        ),
+        (
+            "sdkdemo/http_retry/interval.py",
+            21,
+            "calculator",
+            "override",
+            "sdkdemo.http_retry.interval.FixedIntervalCalculator.calculate_sleep_duration",
+        ),
+    ]
+    .iter()
+    .map(|(p, l, r, d, s)| (p.to_string(), *l, r.to_string(), d.to_string(), s.to_string()))
+    .collect();
+    want.sort();
+    assert_eq!(got, want);
+    // Evidence names what gave each model-made role.
+    let evidence = |symbol: &str| -> Vec<String> {
+        let f =
+            v["findings"].as_array().unwrap().iter().find(|f| f["symbol"] == symbol && f["role"].is_string()).unwrap();
+        f["evidence"].as_array().unwrap().iter().map(|e| e.as_str().unwrap().to_string()).collect()
+    };
+    assert_eq!(evidence("sdkdemo.client.open_stream"), ["defaults max_reconnect_attempts and reconnect_interval"]);
+    assert!(evidence("sdkdemo.http_retry.interval.FixedIntervalCalculator.calculate_sleep_duration")[0]
+        .starts_with("overrides IntervalCalculator.calculate_sleep_duration"));
+    assert!(evidence("sdkdemo.breakers.call_through")[0].starts_with("calls get_breaker"));
+}

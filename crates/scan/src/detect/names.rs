@@ -254,8 +254,9 @@ pub fn is_budget_name(name: &str) -> bool {
 
 /// A definition the project model may give a role although no local rule reports it (token prefilter condition
 /// 5): a def or class named for retrying (`RetryHandler`, `_can_retry`, `_request_with_retries_internal`;
-/// not `retrieve_user`) or for a decision (`is_exhausted`).
+/// not `retrieve_user`), for a decision (`is_exhausted`) or for a breaker (`get_breaker`).
 pub fn is_model_piece_name(name: &str) -> bool {
     (contains_ignore_case(name, "retr") && !contains_ignore_case(name, "retriev"))
         || contains_ignore_case(name, "exhausted")
+        || contains_ignore_case(name, "breaker")
 }

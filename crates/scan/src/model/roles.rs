@@ -1305,7 +1305,10 @@ fn decisions_and_calculators(cx: &mut Ctx, added: &mut Vec<NewSite>) {
                     round.push((sym, Role::Calculator, "delay", "computes the delay".into()));
                 } else if sleep_name && ev.sleeps.is_some() && piece && def.statements <= 12 {
                     round.push((sym, Role::Calculator, "sleep", "computes and sleeps the delay".into()));
-                } else if let Some(class_role) = def.class.and_then(|c| cx.role(Sym::Class(file, c))) {
+                } else if let Some(class_role) = def.class.and_then(|c| {
+                    let cs = Sym::Class(file, c);
+                    cx.role(cs).or_else(|| checkers.contains(&cs).then_some(Role::Decision))
+                }) {
                     // The methods of a delay class that return a value compute the delay; a method of a
                     // decision or calculator class that sleeps is the wait step (`prepare_for_next_attempt`).
                     let public = !(def.name.starts_with("__") && def.name.ends_with("__"));
@@ -1364,8 +1367,14 @@ fn overridden_pieces(cx: &mut Ctx, added: &mut Vec<NewSite>) {
             if cx.roles.contains_key(m) || found.iter().any(|f| f.0 == *m) {
                 continue;
             }
-            let how = if m == base { "overridden by" } else { "overrides" };
-            found.push((*m, role, format!("{how} {} ({})", short(model, seed), place(model, seed))));
+            let ev = if m == base {
+                format!("overridden by {} ({})", short(model, seed), place(model, seed))
+            } else if seed == *base {
+                format!("overrides {} ({})", short(model, seed), place(model, seed))
+            } else {
+                format!("overrides {} ({}), as {} does", short(model, *base), place(model, *base), short(model, seed))
+            };
+            found.push((*m, role, ev));
         }
     }
     // Base classes of piece classes that declare a piece method.
