@@ -332,21 +332,30 @@ fn collect_calls(
     line: &dyn Fn(u32) -> u32,
 ) {
     for s in body {
-        let returned_call = match &s.kind {
-            StmtKind::Return(Some(e)) => Some(e.unawait().span),
-            _ => None,
+        // The returned value, and the alternatives it may be (`return self._retry or Retry(...)`,
+        // `return a if c else b`).
+        let returned_call: Vec<Span> = match &s.kind {
+            StmtKind::Return(Some(e)) => {
+                let e = e.unawait();
+                match &e.kind {
+                    ExprKind::BoolOp { values, .. } => values.iter().map(|v| v.unawait().span).collect(),
+                    ExprKind::IfExp { body, orelse, .. } => vec![body.unawait().span, orelse.unawait().span],
+                    _ => vec![e.span],
+                }
+            }
+            _ => vec![],
         };
         match &s.kind {
             StmtKind::FunctionDef(_) | StmtKind::ClassDef(_) => {
                 // Decorators and defaults run in this scope.
                 for e in s.exprs() {
-                    calls_in_expr(e, owner, in_loop, in_handler, None, out, line);
+                    calls_in_expr(e, owner, in_loop, in_handler, &[], out, line);
                 }
                 continue;
             }
             _ => {
                 for e in s.exprs() {
-                    calls_in_expr(e, owner, in_loop, in_handler, returned_call, out, line);
+                    calls_in_expr(e, owner, in_loop, in_handler, &returned_call, out, line);
                 }
             }
         }
@@ -377,7 +386,7 @@ fn calls_in_expr(
     owner: Option<DefIdx>,
     in_loop: bool,
     in_handler: bool,
-    returned: Option<Span>,
+    returned: &[Span],
     out: &mut Vec<Call>,
     line: &dyn Fn(u32) -> u32,
 ) {
@@ -413,7 +422,7 @@ fn calls_in_expr(
             awaited: awaited.contains(&x.span),
             in_loop,
             in_handler,
-            returned: returned == Some(x.span),
+            returned: returned.contains(&x.span),
             line: line(x.span.start),
         });
     });

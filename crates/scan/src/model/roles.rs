@@ -863,6 +863,12 @@ fn inside_role(cx: &Ctx, file: FileId, parent: Option<DefIdx>) -> bool {
     false
 }
 
+/// A module whose dotted name says it is about retrying (`google.api_core.retry.retry_base`,
+/// `botocore.retries.standard`).
+fn retry_module(module: &str) -> bool {
+    module.split('.').any(|m| names::is_model_piece_name(m) && !names::has_word(m, &["breaker"]))
+}
+
 fn is_dunder(name: &str) -> bool {
     name.starts_with("__") && name.ends_with("__")
 }
@@ -941,6 +947,9 @@ fn delay_key(name: &str) -> bool {
 }
 
 fn retry_key(name: &str) -> bool {
+    if names::contains_ignore_case(name, "retriev") {
+        return false;
+    }
     names::is_attempts_param(name)
         || names::is_delay_param(name)
         || names::has_word(
@@ -1038,6 +1047,17 @@ fn presets(cx: &mut Ctx, added: &mut Vec<NewSite>) {
                 }
                 // A retry number that retry machinery reads, named as one (`MAX_RETRIES`, `RETRY_DELAY`; not
                 // `_MAX_STR_VALUE_SIZE` or `DEFAULT_RESP_VERSION`, which a retrying method also reads).
+                // In a module named for retrying, its numbers are the retry's whoever reads them (a dead
+                // duplicate of the defaults still has to go).
+                Value::Number(_)
+                    if retry_module(&f.module)
+                        && a.owner == Owner::Module
+                        && (retry_key(&a.target)
+                            || schedule_key(&a.target)
+                            || names::has_word(&a.target, &["timeout", "deadline", "maximum", "initial"])) =>
+                {
+                    found.push((sym, Role::Preset, "constant", vec![], "a number of a retry module".into()));
+                }
                 Value::Number(_) if retry_key(&a.target) => {
                     let reader = cx.graph.readers(sym).find_map(|&(rf, ri)| {
                         let r = &model.file(rf).reads[ri as usize];
@@ -1064,7 +1084,9 @@ fn presets(cx: &mut Ctx, added: &mut Vec<NewSite>) {
                     }
                 }
                 Value::Dict { keys, calls } => {
-                    let numbers = keys.iter().filter(|k| retry_key(k)).count() >= 2;
+                    // Most of its keys are retry numbers (not a 600-entry import map with two "attempt"s).
+                    let retry_keys = keys.iter().filter(|k| retry_key(k)).count();
+                    let numbers = retry_keys >= 2 && retry_keys * 2 >= keys.len();
                     let configs: Vec<Sym> = calls
                         .iter()
                         .filter(|c| !c.is_empty())

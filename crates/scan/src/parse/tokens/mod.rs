@@ -95,7 +95,8 @@
 //!    or calculator an engine calls or that overrides one, a wrapper that forwards to an engine, a preset
 //!    signature (`model::roles`). It can only see definitions that were parsed. Token condition **(5)**: a def
 //!    or class whose name is a model piece name (`names::is_model_piece_name`: contains `retr` but not
-//!    `retriev`, or `exhausted`), or a def header naming a retry budget (`names::is_budget_name`). A module
+//!    `retriev`, or `exhausted`), a module-level assignment target with such a name, or a def header naming a
+//!    retry budget (`names::is_budget_name`). A module
 //!    whose dotted name has such a part (or `backoff`, `resilien`) is parsed whole (`analyse_inner`). Unlike 1-4 this is not a necessary condition of a rule but a budget: pieces
 //!    named otherwise are reached by the second pass (`analysis::second_pass_files`).
 //!

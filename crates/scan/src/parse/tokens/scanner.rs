@@ -695,6 +695,11 @@ impl<'s, 'w> Scanner<'s, 'w> {
         }
         self.call(start, start + w.len());
         let target = self.has(BlockKind::Class) && self.may_be_target();
+        // 5: a module-level constant named for retrying (`RETRYABLE_STATUS_CODES = (...)`, `MAX_RETRY_DELAY =
+        // 8.0`): the model decides whether it is a preset or a decision's data.
+        if gated && self.blocks.is_empty() && crate::detect::names::is_model_piece_name(w) && self.may_be_target() {
+            self.facts.model_piece = true;
+        }
         // The def name is no parameter: its hints were weighed above.
         let in_header = self.in_header;
         self.in_header = in_header && !is_def_name;
