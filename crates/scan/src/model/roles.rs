@@ -1051,7 +1051,11 @@ fn presets(cx: &mut Ctx, added: &mut Vec<NewSite>) {
                 // duplicate of the defaults still has to go).
                 Value::Number(_)
                     if retry_module(&f.module)
-                        && a.owner == Owner::Module
+                        && !matches!(a.owner, Owner::Class(c) if {
+                            // An enum's members, an exception's fields, a schema's own field defaults.
+                            let k = &f.classes[c as usize];
+                            k.is_enum || k.is_exception || cx.role(Sym::Class(file, c)) == Some(Role::ConfigSchema)
+                        })
                         && (retry_key(&a.target)
                             || schedule_key(&a.target)
                             || names::has_word(&a.target, &["timeout", "deadline", "maximum", "initial"])) =>
