@@ -1230,20 +1230,15 @@ fn decisions_and_calculators(cx: &mut Ctx, added: &mut Vec<NewSite>) {
                     || f.module.rsplit('.').next().is_some_and(|m| names::has_word(m, &["retr"])));
             if ((deciding >= 1 && methods.len() <= 3) || checker_named) && !names::is_record_class_name(&c.name) {
                 checkers.insert(sym);
-                found.push((
-                    sym,
-                    Role::Decision,
-                    "checker",
-                    format!(
-                        "decides in {}",
-                        methods
-                            .iter()
-                            .filter(|d| decides(Some(c), d))
-                            .map(|d| d.name.as_str())
-                            .collect::<Vec<_>>()
-                            .join(", ")
-                    ),
-                ));
+                found.push((sym, Role::Decision, "checker", {
+                    let deciders: Vec<&str> =
+                        methods.iter().filter(|d| decides(Some(c), d)).map(|d| d.name.as_str()).collect();
+                    if deciders.is_empty() {
+                        "named as a retry checker".to_string()
+                    } else {
+                        format!("decides in {}", deciders.join(", "))
+                    }
+                }));
             }
         }
     }
@@ -1473,6 +1468,7 @@ fn piece_instances(cx: &mut Ctx, added: &mut Vec<NewSite>) {
     let model = cx.model;
     let mut found = Vec::new();
     let mut decisions: Vec<(Sym, &'static str, Option<Sym>)> = Vec::new();
+    let mut schedules: Vec<Sym> = Vec::new();
     for (fi, f) in model.files.iter().enumerate() {
         let file = fi as FileId;
         for (ai, a) in f.assigns.iter().enumerate() {
@@ -1485,7 +1481,25 @@ fn piece_instances(cx: &mut Ctx, added: &mut Vec<NewSite>) {
             // The set of what is retried (`RETRYABLE_STATUS_CODES = frozenset({429, 503})`, `_RETRY_CODES`,
             // `RETRYABLE_HTTP_ERRORS = (ConnectionError, ...)`): the data of a decision.
             if a.value == Value::Collection && names::is_model_piece_name(&a.target) {
-                decisions.push((sym, "retryable_set", None));
+                // A tuple of delays (`_RETRY_DELAYS_SECONDS = (1, 2, 5)`) is a schedule: a preset.
+                if words_of(&a.target).any(|w| {
+                    matches!(
+                        w.as_str(),
+                        "delay"
+                            | "delays"
+                            | "backoff"
+                            | "backoffs"
+                            | "intervals"
+                            | "interval"
+                            | "waits"
+                            | "sleeps"
+                            | "seconds"
+                    )
+                }) {
+                    schedules.push(sym);
+                } else {
+                    decisions.push((sym, "retryable_set", None));
+                }
                 continue;
             }
             let Value::Call { callee, .. } = &a.value else { continue };
@@ -1514,6 +1528,12 @@ fn piece_instances(cx: &mut Ctx, added: &mut Vec<NewSite>) {
             delegates_to: t.into_iter().collect(),
         };
         cx.add(added, sym, Kind::Decision, info, ev);
+    }
+    for sym in schedules {
+        let ev = "a schedule of retry delays".to_string();
+        let info =
+            SiteInfo { role: Role::Preset, detail: "schedule", evidence: vec![ev.clone()], delegates_to: vec![] };
+        cx.add(added, sym, Kind::Preset, info, ev);
     }
     for (sym, t) in found {
         let ev = format!("instance of {} ({})", short(model, t), place(model, t));
