@@ -607,7 +607,8 @@ fn machinery_by_method_name<'m>(cx: &Ctx<'m>) -> HashMap<&'m str, Option<Sym>> {
     let mut out: HashMap<&'m str, Option<Sym>> = HashMap::default();
     for (fi, f) in model.files.iter().enumerate() {
         for (di, d) in f.defs.iter().enumerate() {
-            if d.class.is_none() || is_dunder(&d.name) {
+            // Only retry-named methods are looked up by name.
+            if d.class.is_none() || is_dunder(&d.name) || !names::is_model_piece_name(&d.name) {
                 continue;
             }
             let s = Sym::Def(fi as FileId, di as DefIdx);
@@ -657,6 +658,19 @@ fn wrappers(cx: &mut Ctx, added: &mut Vec<NewSite>) -> bool {
             let is_cm = def.decorators.iter().any(|d| d.name.ends_with("contextmanager"));
             // Constructors and protocol methods set up or tear down; `__call__` is the one that runs.
             if def.name.starts_with("__") && def.name.ends_with("__") && def.name != "__call__" {
+                continue;
+            }
+            // Most functions call no machinery at all: find that out before building anything.
+            let di32 = di as DefIdx;
+            let reaches = cx
+                .graph
+                .calls_from(file, di32)
+                .any(|e| cx.machinery(&e.to).is_some() || cx.breaker_machinery(&e.to).is_some())
+                || model.call_indices_of(file, di32).any(|ci| {
+                    let callee = &f.calls[ci as usize].callee;
+                    callee.rsplit_once('.').is_some_and(|(_, n)| by_name.get(n).is_some_and(|t| t.is_some()))
+                });
+            if !reaches {
                 continue;
             }
             let own: Vec<(FileId, u32)> = match def.class {
