@@ -360,6 +360,18 @@ impl FileFacts {
     pub fn def_by_qualname(&self, qualname: &str) -> Option<DefIdx> {
         self.defs.iter().position(|d| d.qualname == qualname).map(|i| i as DefIdx)
     }
+    /// The function with this qualname that holds `line` (an `@overload` stub shares the real def's name),
+    /// else the last one (the binding that wins at run time).
+    pub fn def_by_qualname_at(&self, qualname: &str, line: u32) -> Option<DefIdx> {
+        let mut last = None;
+        for (i, d) in self.defs.iter().enumerate().filter(|(_, d)| d.qualname == qualname) {
+            if d.line <= line && line <= d.end_line {
+                return Some(i as DefIdx);
+            }
+            last = Some(i as DefIdx);
+        }
+        last
+    }
     /// The class with this qualname.
     pub fn class_by_qualname(&self, qualname: &str) -> Option<ClassIdx> {
         self.classes.iter().position(|c| c.qualname == qualname).map(|i| i as ClassIdx)

@@ -80,6 +80,8 @@ struct Ctx<'m> {
     /// methods are seen to hand off to an engine elsewhere).
     weak: HashSet<Sym>,
     wants_parse: HashSet<FileId>,
+    /// Definitions holding an inline retry loop (statement sites): their callees are that engine's pieces.
+    loop_owners: Vec<Sym>,
     /// A method -> the methods of subclasses that override it (virtual dispatch: `self.sleep_async(d)` in a
     /// base runs the subclass's `asyncio.sleep`).
     overrides: HashMap<Sym, Vec<Sym>>,
@@ -122,6 +124,7 @@ pub fn assign(model: &Model, graph: &Graph, findings: &[Finding]) -> Assignment 
         weak: HashSet::default(),
         wants_parse: HashSet::default(),
         overrides: overrides(model),
+        loop_owners: Vec::new(),
     };
     let mut seeded: Vec<(Option<Sym>, Option<SiteInfo>)> = Vec::with_capacity(findings.len());
     for f in findings {
@@ -164,6 +167,8 @@ pub fn assign(model: &Model, graph: &Graph, findings: &[Finding]) -> Assignment 
         if let (Some(s), Some(i)) = (sym, &info) {
             if f.kind != Kind::SleepLoop && f.kind != Kind::LibraryRetry {
                 cx.roles.entry(s).or_insert_with(|| i.clone());
+            } else if f.kind == Kind::SleepLoop && matches!(s, Sym::Def(..)) {
+                cx.loop_owners.push(s);
             }
         }
         seeded.push((sym, info));
@@ -254,12 +259,12 @@ fn symbol_of(model: &Model, file: FileId, f: &Finding) -> Option<Sym> {
         Kind::RetryClass | Kind::RetryConfig | Kind::CircuitBreaker => facts
             .class_by_qualname(q)
             .map(|c| Sym::Class(file, c))
-            .or_else(|| facts.def_by_qualname(q).map(|d| Sym::Def(file, d))),
+            .or_else(|| facts.def_by_qualname_at(q, f.line).map(|d| Sym::Def(file, d))),
         Kind::BackoffCalc => facts
             .def_by_qualname(q)
             .map(|d| Sym::Def(file, d))
             .or_else(|| facts.class_by_qualname(q).map(|c| Sym::Class(file, c))),
-        _ => facts.def_by_qualname(q).map(|d| Sym::Def(file, d)),
+        _ => facts.def_by_qualname_at(q, f.line).map(|d| Sym::Def(file, d)),
     }
 }
 
@@ -1203,7 +1208,8 @@ fn presets(cx: &mut Ctx, added: &mut Vec<NewSite>) {
 /// Decision and delay functions that engines call, and decision methods of engine pieces.
 fn decisions_and_calculators(cx: &mut Ctx, added: &mut Vec<NewSite>) {
     let model = cx.model;
-    let engines: Vec<Sym> = cx.roles.iter().filter(|(_, i)| i.role == Role::Engine).map(|(s, _)| *s).collect();
+    let mut engines: Vec<Sym> = cx.roles.iter().filter(|(_, i)| i.role == Role::Engine).map(|(s, _)| *s).collect();
+    engines.extend(cx.loop_owners.iter().copied());
     let mut called_by_engine: HashMap<Sym, Sym> = HashMap::default();
     for e in engines {
         let defs: Vec<(FileId, DefIdx)> = match e {
@@ -1320,6 +1326,7 @@ fn decisions_and_calculators(cx: &mut Ctx, added: &mut Vec<NewSite>) {
                     ));
                 } else if predicate_name
                     && ev.returns_bool
+                    && judges_failure(def)
                     && (by_engine.is_some()
                         || in_site && def.class.and_then(|c| cx.role(Sym::Class(file, c))) != Some(Role::Engine))
                 {
@@ -1373,6 +1380,16 @@ fn decisions_and_calculators(cx: &mut Ctx, added: &mut Vec<NewSite>) {
         let info = SiteInfo { role, detail, evidence: vec![ev.clone()], delegates_to: vec![] };
         cx.add(added, sym, kind, info, ev);
     }
+}
+
+/// Does a predicate judge a failure or an attempt: a parameter for the error, the response or status, or the
+/// attempt count (`_should_stream_response_body(request)` decides something else)?
+fn judges_failure(def: &crate::facts::Def) -> bool {
+    def.params.iter().any(|p| {
+        let n = p.name.trim_start_matches('_').to_ascii_lowercase();
+        matches!(n.as_str(), "e" | "exc" | "err" | "error" | "exception" | "response" | "resp" | "status" | "code")
+            || ["error", "exc", "response", "status", "attempt", "retries", "tries"].iter().any(|w| n.contains(w))
+    })
 }
 
 /// Does the name of a method say it decides whether to retry? `increment` does on an attempt state
