@@ -153,11 +153,10 @@ fn analyse_inner(
         });
         return out;
     }
-    // A module named for retrying (`retryhandler`, `http_retry.state`, `resilience.backoff`) is all pieces of
-    // the retry system: the model reads every definition of it (token prefilter condition 5).
-    let retry_module = module_name
-        .split('.')
-        .any(|m| detect::names::is_model_piece_name(m) || detect::names::has_word(m, &["backoff", "resilien"]));
+    // A module named for retrying or breaking circuits (`retryhandler`, `http_retry.state`,
+    // `resilience.backoff`, `breakers`) is all pieces of the system: the model reads every definition of it
+    // (token prefilter condition 5).
+    let retry_module = detect::names::is_resilience_module(module_name);
     let skipped = match prefilter.filter(|_| !retry_module).map(|p| p.tokens_and_facts(&src.text)) {
         Some((parse::TokenVerdict::Skip, skipped_facts)) => {
             out.facts = Some(facts::FileFacts::from_skipped(display, module_name, &src.text, &skipped_facts));

@@ -244,6 +244,22 @@ pub fn is_record_class_name(name: &str) -> bool {
     RECORDS.iter().any(|r| l.ends_with(r)) || l.starts_with("monitor")
 }
 
+/// A module whose dotted name says it is about retrying (`google.api_core.retry.retry_base`,
+/// `botocore.retries.standard`, `acme.core.resilience.backoff`): all of it is pieces of the retry system, and
+/// its numbers are presets.
+pub fn is_retry_module(module: &str) -> bool {
+    module.split('.').any(|m| {
+        (contains_ignore_case(m, "retr") && !contains_ignore_case(m, "retriev"))
+            || has_word(m, &["backoff", "resilien"])
+    })
+}
+
+/// A retry module or a breaker module (`resilience.circuit_breaker`, `sdk.breakers`): the prefilter parses
+/// it whole, since every definition in it may be a piece of the system (a registry accessor named otherwise).
+pub fn is_resilience_module(module: &str) -> bool {
+    is_retry_module(module) || module.split('.').any(|m| has_word(m, &["breaker"]))
+}
+
 /// A name that holds an attempt budget (`max_retries`, `num_attempts`, `retries`; not `retry_policy`).
 pub fn is_budget_name(name: &str) -> bool {
     is_attempts_param(name.trim_start_matches('_'))

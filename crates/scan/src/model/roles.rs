@@ -882,12 +882,6 @@ fn inside_role(cx: &Ctx, file: FileId, parent: Option<DefIdx>) -> bool {
     false
 }
 
-/// A module whose dotted name says it is about retrying (`google.api_core.retry.retry_base`,
-/// `botocore.retries.standard`).
-fn retry_module(module: &str) -> bool {
-    module.split('.').any(|m| names::is_model_piece_name(m) && !names::has_word(m, &["breaker"]))
-}
-
 fn is_dunder(name: &str) -> bool {
     name.starts_with("__") && name.ends_with("__")
 }
@@ -950,9 +944,7 @@ fn words_of(name: &str) -> impl Iterator<Item = String> + '_ {
 /// A parameter or key that holds an attempt budget (`max_retries`, `max_reconnect_attempts`, `tries`; not
 /// `max_entries`).
 fn count_key(name: &str) -> bool {
-    names::is_attempts_param(name)
-        || words_of(name).any(|w| matches!(w.as_str(), "retries" | "attempts" | "tries" | "retry" | "attempt"))
-            && !delay_key(name)
+    names::is_budget_name(name) || words_of(name).any(|w| matches!(w.as_str(), "retry" | "attempt")) && !delay_key(name)
 }
 
 /// A parameter or key that holds a delay of the retry schedule (`initial_delay`, `backoff_factor`,
@@ -1069,11 +1061,13 @@ fn presets(cx: &mut Ctx, added: &mut Vec<NewSite>) {
                 // In a module named for retrying, its numbers are the retry's whoever reads them (a dead
                 // duplicate of the defaults still has to go).
                 Value::Number(_)
-                    if retry_module(&f.module)
+                    if names::is_retry_module(&f.module)
                         && !matches!(a.owner, Owner::Class(c) if {
-                            // An enum's members, an exception's fields, a schema's own field defaults.
+                            // An enum's members, an exception's fields, a schema's (or a breaker's) own field defaults.
                             let k = &f.classes[c as usize];
-                            k.is_enum || k.is_exception || cx.role(Sym::Class(file, c)) == Some(Role::ConfigSchema)
+                            k.is_enum
+                                || k.is_exception
+                                || matches!(cx.role(Sym::Class(file, c)), Some(Role::ConfigSchema | Role::Breaker))
                         })
                         && (retry_key(&a.target)
                             || schedule_key(&a.target)

@@ -97,7 +97,8 @@
 //!    or class whose name is a model piece name (`names::is_model_piece_name`: contains `retr` but not
 //!    `retriev`, or `exhausted`), a module-level assignment target with such a name, or a def header naming a
 //!    retry budget (`names::is_budget_name`). A module
-//!    whose dotted name has such a part (or `backoff`, `resilien`) is parsed whole (`analyse_inner`). Unlike 1-4 this is not a necessary condition of a rule but a budget: pieces
+//!    whose dotted name says retry, backoff, resilience or breaker (`names::is_resilience_module`) is parsed
+//!    whole (`analyse_inner`). Unlike 1-4 this is not a necessary condition of a rule but a budget: pieces
 //!    named otherwise are reached by the second pass (`analysis::second_pass_files`).
 //!
 //! RTY011 policy_drift is derived from the findings above and adds no condition of its own.
