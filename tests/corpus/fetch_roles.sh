@@ -8,6 +8,7 @@ mkdir -p "$dest"
 pkgs=(
   google-api-core==2.44.0 google-cloud-storage==3.17.1 botocore==1.44.8 azure-core==1.41.0
   openai==3.57.0 stripe==16.1.0 slack-sdk==3.48.0 elastic-transport==9.4.2
+  anthropic==2.17.0 huggingface_hub==2.4.0 azure-storage-blob==12.31.1 google-cloud-bigquery==3.47.0
 )
 for spec in "${pkgs[@]}"; do
   name=${spec%%==*}; ver=${spec##*==}

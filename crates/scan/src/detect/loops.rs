@@ -79,6 +79,9 @@ pub fn analyse(ctx: &FileContext, stmt: &Stmt, class: Option<&str>) -> LoopFacts
 
     let mut counter_bound = false;
     let mut deadline_bound = false;
+    // Names the body counts down by whole steps (`remaining -= 1`): a budget of attempts, whatever they are
+    // called (`while remaining > 0` is then a counter, not a time left).
+    let counted_down = counted_down(body);
     if let Some(test) = test {
         // A running flag makes a monitor, unless the loop gives up after N failures (a reconnect loop with an
         // attempt limit under `while self._running` is still a retry).
@@ -87,13 +90,16 @@ pub fn analyse(ctx: &FileContext, stmt: &Stmt, class: Option<&str>) -> LoopFacts
         }
         test.walk(&mut |e| {
             if let Some(n) = e.dotted() {
-                if names::is_attempt_name(&n) {
+                let counted = counted_down.contains(&n);
+                if names::is_attempt_name(&n) || counted {
                     counter_bound = true;
                 }
-                if names::has_word(
-                    &n,
-                    &["deadline", "timeout", "end_time", "until", "expire", "time_left", "remaining"],
-                ) {
+                if !counted
+                    && names::has_word(
+                        &n,
+                        &["deadline", "timeout", "end_time", "until", "expire", "time_left", "remaining"],
+                    )
+                {
                     deadline_bound = true;
                 }
             }
@@ -166,7 +172,11 @@ pub fn analyse(ctx: &FileContext, stmt: &Stmt, class: Option<&str>) -> LoopFacts
             f.bounded = d.bounded;
             f.verdict = d.verdict;
         }
-        None => return f,
+        // A loop that exits on a good result and has no wait of its own is result-driven only once a callee
+        // is seen to wait (`outcome = self._try_single_attempt(); if outcome.succeeded: return ...;
+        // self._wait_before_retry()`): still pending.
+        None if has_sleep => return f,
+        None => {}
     }
     if f.verdict.is_none() && !has_sleep {
         // Would a wait make it a retry? (The wait may be in a helper: the model looks.)
@@ -311,6 +321,21 @@ fn has_counter_guard(body: &[Stmt]) -> bool {
         }
     });
     found
+}
+
+/// Names the block decrements by an integer constant (`remaining -= 1`, `tries_left -= 1`).
+fn counted_down(body: &[Stmt]) -> HashSet<String> {
+    let mut out = HashSet::new();
+    walk_stmts(body, false, &mut |s| {
+        if let StmtKind::AugAssign { target, op: BinOp::Sub, value } = &s.kind {
+            if matches!(value.kind, ExprKind::Constant(Constant::Int(_))) {
+                if let Some(d) = target.dotted() {
+                    out.insert(d);
+                }
+            }
+        }
+    });
+    out
 }
 
 /// Walk expressions of a loop body without entering nested defs.

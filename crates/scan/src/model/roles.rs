@@ -464,6 +464,11 @@ fn engine_classes(cx: &mut Ctx, added: &mut Vec<NewSite>) {
     found.sort();
     found.dedup_by(|a, b| a.0 == b.0);
     for (sym, method) in found {
+        // A class the local rules read as a schema (its constructor takes the numbers) whose own method runs
+        // the retries is the engine holding them.
+        if cx.roles.get(&sym).is_some_and(|i| i.role == Role::ConfigSchema && i.detail == "schema") {
+            cx.weak.insert(sym);
+        }
         if cx.role(sym).is_some_and(|r| r != Role::Engine) && !cx.weak.contains(&sym) {
             continue;
         }
@@ -530,6 +535,24 @@ fn spread_engines(cx: &mut Ctx, added: &mut Vec<NewSite>) {
                 let info = SiteInfo { role: Role::Engine, detail: "function", evidence, delegates_to: vec![] };
                 let msg = format!("retry loop whose wait is in a helper ({wait})");
                 cx.add(added, sym, Kind::RetryFunction, info, msg);
+                // The single attempt it calls: a helper that runs the operation, catches the failure and returns
+                // it as a value for the loop to judge (`_try_single_attempt` returning an outcome).
+                for &call in &pending.calls {
+                    let Some(Res::Sym(t @ Sym::Def(tf, td))) = cx.graph.callee_of(file, call).cloned() else {
+                        continue;
+                    };
+                    let ev = &model.file(tf).defs[td as usize].evidence;
+                    if ev.catches.is_some() && ev.catch_returns && !ev.loops && t != sym {
+                        let info = SiteInfo {
+                            role: Role::Engine,
+                            detail: "attempt",
+                            evidence: vec![format!("the attempt of {} (loop@L{})", def.qualname, pending.line)],
+                            delegates_to: vec![sym],
+                        };
+                        let msg = format!("one attempt of the retry loop in `{}`", def.name);
+                        cx.add(added, t, Kind::RetryFunction, info, msg);
+                    }
+                }
                 if let Some(c) = def.class {
                     let class = &f.classes[c as usize];
                     let named = names::has_word(
@@ -1205,6 +1228,8 @@ fn decisions_and_calculators(cx: &mut Ctx, added: &mut Vec<NewSite>) {
     let mut engines: Vec<Sym> = cx.roles.iter().filter(|(_, i)| i.role == Role::Engine).map(|(s, _)| *s).collect();
     engines.extend(cx.loop_owners.iter().copied());
     let mut called_by_engine: HashMap<Sym, Sym> = HashMap::default();
+    // Called from an engine's `except` handler: what the engine does with a failure.
+    let mut handles_for_engine: HashMap<Sym, Sym> = HashMap::default();
     for e in engines {
         let defs: Vec<(FileId, DefIdx)> = match e {
             Sym::Def(f, d) => vec![(f, d)],
@@ -1215,6 +1240,9 @@ fn decisions_and_calculators(cx: &mut Ctx, added: &mut Vec<NewSite>) {
             for edge in cx.graph.calls_from(f, d) {
                 if let Res::Sym(t @ Sym::Def(..)) = edge.to {
                     called_by_engine.entry(t).or_insert(e);
+                    if model.file(f).calls[edge.call as usize].in_handler {
+                        handles_for_engine.entry(t).or_insert(e);
+                    }
                 }
             }
         }
@@ -1297,11 +1325,14 @@ fn decisions_and_calculators(cx: &mut Ctx, added: &mut Vec<NewSite>) {
                         "retry_timeout",
                     ],
                 );
-                let sleep_name = names::has_word(n, &["sleep"]);
-                // Delegating to a calculator (`calculate_delay` -> `compute_delay`).
+                // The wait step an engine calls (`_wait_before_retry`, `_sleep_with_backoff`, `pause`).
+                let sleep_name = names::has_word(n, &["sleep", "wait", "backoff", "delay", "pause"]);
+                // Delegating to a calculator (`calculate_delay` -> `compute_delay`), or dispatching over several
+                // (`compute_delay` picking `linear_backoff` or `fibonacci_backoff` by strategy) and returning
+                // what they give.
                 let delegates_calc = delay_name
                     && cx.graph.calls_from(file, di as DefIdx).any(|e| {
-                        f.calls[e.call as usize].returned
+                        (f.calls[e.call as usize].returned || ev.returns_value)
                             && matches!(e.to, Res::Sym(t) if cx.role(t) == Some(Role::Calculator) || found_syms.get(&t) == Some(&Role::Calculator))
                     });
                 let why = |e: Option<Sym>| match e {
@@ -1318,6 +1349,18 @@ fn decisions_and_calculators(cx: &mut Ctx, added: &mut Vec<NewSite>) {
                         "predicate",
                         if w.is_empty() { "returns whether to retry".into() } else { w },
                     ));
+                } else if let Some(e) = handles_for_engine
+                    .get(&sym)
+                    .filter(|_| ev.raises && judges_failure(def) && ev.sleeps.is_none() && !ev.loops)
+                {
+                    // `delay = self._on_error(exc, deadline, sleeps)  # raises when exhausted`: the engine's
+                    // judgement of a failure, giving up by raising.
+                    let ev = format!(
+                        "judges the failures of {} ({}): raises to give up",
+                        short(model, *e),
+                        place(model, *e)
+                    );
+                    round.push((sym, Role::Decision, "on_error", ev));
                 } else if predicate_name
                     && ev.returns_bool
                     && judges_failure(def)
@@ -1339,7 +1382,12 @@ fn decisions_and_calculators(cx: &mut Ctx, added: &mut Vec<NewSite>) {
                         || (ev.returns_value && piece && names::has_word(n, &["retry_after"])))
                 {
                     round.push((sym, Role::Calculator, "delay", "computes the delay".into()));
-                } else if sleep_name && ev.sleeps.is_some() && piece && def.statements <= 12 {
+                } else if sleep_name
+                    && ev.sleeps.is_some()
+                    && piece
+                    && def.statements <= 12
+                    && (!ev.loops || names::has_word(n, &["sleep"]))
+                {
                     round.push((sym, Role::Calculator, "sleep", "computes and sleeps the delay".into()));
                 } else if let Some(class_role) = def.class.and_then(|c| {
                     let cs = Sym::Class(file, c);
