@@ -424,12 +424,13 @@ fn classify_exits(body: &[Stmt]) -> Exits {
     ex
 }
 
-/// The stronger of two nested guards: a state test anywhere on the path makes the exit a poll's.
+/// The stronger of two nested guards: a state test anywhere on the path makes the exit a poll's, and a result
+/// test under ordinary branching (`if stream: ... if not _should_retry(response): return`) is still a result's.
 fn combine(outer: Guard, inner: Guard) -> Guard {
     let rank = |g: Guard| match g {
         Guard::None => 0,
-        Guard::Result => 1,
-        Guard::Other => 2,
+        Guard::Other => 1,
+        Guard::Result => 2,
         Guard::State => 3,
     };
     if rank(inner) > rank(outer) {

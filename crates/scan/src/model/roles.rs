@@ -1003,6 +1003,14 @@ fn retry_key(name: &str) -> bool {
         )
 }
 
+/// A constant's name that says it is a number of a retry schedule: a retry, attempt, backoff, jitter or
+/// reconnect word (not `retrieve`), and not a poll's or a heartbeat's.
+fn names_a_retry_number(name: &str) -> bool {
+    names::has_word(name, &["retr", "attempt", "backoff", "jitter", "reconnect"])
+        && !names::contains_ignore_case(name, "retriev")
+        && !words_of(name).any(|w| matches!(w.as_str(), "poll" | "heartbeat" | "requeue"))
+}
+
 /// What constructing `callee` makes, when it is retry configuration: the target symbol (if in the tree), and
 /// what kind of site the construction is.
 fn construction(
@@ -1116,11 +1124,18 @@ fn presets(cx: &mut Ctx, added: &mut Vec<NewSite>) {
                             bases.get(&class).copied()
                         })
                     });
-                    if let Some(reader) = reader {
-                        if !matches!(cx.role(reader), Some(Role::Preset) | None) {
+                    match reader {
+                        Some(reader) if !matches!(cx.role(reader), Some(Role::Preset) | None) => {
                             let ev = format!("read by {} ({})", short(model, reader), place(model, reader));
                             found.push((sym, Role::Preset, "constant", vec![], ev));
                         }
+                        // A module constant whose name says which retry number it is (`DEFAULT_MAX_RETRIES = 2`,
+                        // `STREAM_BACKOFF_CAP = 10.0`, `RECONNECT_MIN_DELAY = 1.0`): a number of the retry
+                        // system whoever reads it (an unread one is a dead duplicate, still to be removed).
+                        _ if a.owner == Owner::Module && names_a_retry_number(&a.target) => {
+                            found.push((sym, Role::Preset, "constant", vec![], "a retry number, named as one".into()));
+                        }
+                        _ => {}
                     }
                 }
                 Value::Dict { keys, calls } => {
@@ -1379,7 +1394,9 @@ fn decisions_and_calculators(cx: &mut Ctx, added: &mut Vec<NewSite>) {
                 } else if delay_name
                     && (ev.delay_math
                         || delegates_calc
-                        || (ev.returns_value && piece && names::has_word(n, &["retry_after"])))
+                        || (ev.returns_value
+                            && names::has_word(n, &["retry_after"])
+                            && (piece || called_by_site(cx, &found_syms, sym))))
                 {
                     round.push((sym, Role::Calculator, "delay", "computes the delay".into()));
                 } else if sleep_name
@@ -1422,6 +1439,18 @@ fn decisions_and_calculators(cx: &mut Ctx, added: &mut Vec<NewSite>) {
         let info = SiteInfo { role, detail, evidence: vec![ev.clone()], delegates_to: vec![] };
         cx.add(added, sym, kind, info, ev);
     }
+}
+
+/// Is `s` called by a site of the retry system (or a piece found this round): a Retry-After parser that the
+/// delay calculator calls (`_calculate_retry_timeout` -> `_parse_retry_after_header`).
+fn called_by_site(cx: &Ctx, found: &HashMap<Sym, Role>, s: Sym) -> bool {
+    cx.graph.callers(s).any(|e| {
+        let caller = cx.model.file(e.file).calls[e.call as usize].owner;
+        caller.is_some_and(|d| {
+            let c = Sym::Def(e.file, d);
+            found.contains_key(&c) || site_or_its_class(cx, c).is_some()
+        })
+    })
 }
 
 /// Does a predicate judge a failure or an attempt: a parameter for the error, the response or status, or the
