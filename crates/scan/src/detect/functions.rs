@@ -269,16 +269,42 @@ pub(crate) fn returns_nested_def(f: &FnInfo) -> bool {
             _ => None,
         })
         .collect();
+    let params: Vec<&str> = f.def.params.iter().map(|p| p.name.as_str()).collect();
     let mut found = false;
     walk_stmts(&f.def.body, false, &mut |s| {
         if let StmtKind::Return(Some(e)) = &s.kind {
-            // `return wrapper`, `return decorator`, `return decorator(func) if func else decorator`.
-            if e.any(&|x| x.dotted().is_some_and(|n| nested.contains(&n.as_str()))) {
+            if gives_nested(e, &nested, &params) {
                 found = true;
             }
         }
     });
     found
+}
+
+/// Does a returned expression give one of the nested functions itself: `return wrapper`, `return decorator`,
+/// `return decorator(func) if func else decorator`, `return functools.wraps(f)(wrapper)`? Not the result of
+/// running it (`return do_query()`, `return job_retry(do_query)()`).
+fn gives_nested(e: &Expr, nested: &[&str], params: &[&str]) -> bool {
+    let is_nested = |x: &Expr| x.dotted().is_some_and(|n| nested.contains(&n.as_str()));
+    match &e.kind {
+        ExprKind::Name(_) => is_nested(e),
+        ExprKind::IfExp { body, orelse, .. } => {
+            gives_nested(body, nested, params) || gives_nested(orelse, nested, params)
+        }
+        ExprKind::BoolOp { values, .. } => values.iter().any(|v| gives_nested(v, nested, params)),
+        ExprKind::Call { func, args, .. } => {
+            // `decorator(func)`: the nested decorator applied to the function handed in.
+            let applied =
+                is_nested(func) && args.iter().any(|a| a.dotted().is_some_and(|n| params.contains(&n.as_str())));
+            // `wraps(f)(wrapper)`, `update_wrapper(wrapper, f)`: the nested function passed through a helper that
+            // gives it back.
+            let helper = func.last_name().is_some_and(|n| matches!(n, "update_wrapper" | "partial" | "cast"))
+                || matches!(&func.kind, ExprKind::Call { func: inner, .. } if inner.last_name() == Some("wraps"));
+            let passed_through = helper && args.iter().any(is_nested);
+            applied || passed_through
+        }
+        _ => false,
+    }
 }
 
 /// The loop is the function's main job: apart from it there is only setup (assignments, docstring, logging)

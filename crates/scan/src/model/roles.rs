@@ -178,7 +178,14 @@ pub fn assign(model: &Model, graph: &Graph, findings: &[Finding]) -> Assignment 
     spread_engines(&mut cx, &mut added);
     engine_classes(&mut cx, &mut added);
     breakers(&mut cx, &mut added);
+    schemas(&mut cx, &mut added);
     call_wrappers(&mut cx);
+    for _ in 0..MAX_DEPTH {
+        if !wrappers(&mut cx, &mut added) {
+            break;
+        }
+    }
+    retry_applications(&mut cx, &mut added);
     for _ in 0..MAX_DEPTH {
         if !wrappers(&mut cx, &mut added) {
             break;
@@ -690,6 +697,23 @@ fn wrappers(cx: &mut Ctx, added: &mut Vec<NewSite>) -> bool {
             }
             // Most functions call no machinery at all: find that out before building anything.
             let di32 = di as DefIdx;
+            // A closure is part of the function it is defined in (`api_request` handed to a page iterator),
+            // unless that function returns it: then it is a decorator factory's wrapper.
+            let factory = match def.parent {
+                None => None,
+                Some(p) => {
+                    let mut outer = p;
+                    while let Some(q) = f.defs[outer as usize].parent {
+                        outer = q;
+                    }
+                    let o = &f.defs[outer as usize];
+                    let yields_it = o.decorators.iter().any(|d| d.name.ends_with("contextmanager"));
+                    if !(o.returns_nested_def || yields_it) || cx.roles.contains_key(&Sym::Def(file, outer)) {
+                        continue;
+                    }
+                    Some((outer, yields_it))
+                }
+            };
             let reaches = cx
                 .graph
                 .calls_from(file, di32)
@@ -705,7 +729,14 @@ fn wrappers(cx: &mut Ctx, added: &mut Vec<NewSite>) -> bool {
                 Some(c) => model.mro(file, c),
                 None => vec![],
             };
-            let params: Vec<String> = def.params.iter().map(|p| p.name.clone()).collect();
+            // What the function hands on includes what its enclosing functions were handed (a decorator's
+            // `func`, a factory's `name`).
+            let mut params: Vec<String> = def.params.iter().map(|p| p.name.clone()).collect();
+            let mut up = def.parent;
+            while let Some(p) = up {
+                params.extend(f.defs[p as usize].params.iter().map(|x| x.name.clone()));
+                up = f.defs[p as usize].parent;
+            }
             let mut target = None;
             let mut returns_decorator = false;
             for e in cx.graph.calls_from(file, di as DefIdx) {
@@ -769,6 +800,38 @@ fn wrappers(cx: &mut Ctx, added: &mut Vec<NewSite>) -> bool {
                 breaker = target.is_some();
             }
             let Some(t) = target else { continue };
+            // The inner wrapper of a decorator factory makes the factory the site (`circuit_protected(name)`
+            // whose `wrapper` runs `func` through the breaker; `with_db_retry(fn)` whose `inner` hands `fn` to
+            // the engine).
+            // A decorator's wrapper uses what the factory was given (the decorated function, the breaker's name);
+            // a closure that only calls machinery (`fetch_creds` built by `_create_fetcher`) is not one. A
+            // context manager yields its callable whatever it closes over.
+            if let Some((_, false)) = factory {
+                let mut outer_params: Vec<&str> = Vec::new();
+                let mut up = def.parent;
+                while let Some(p) = up {
+                    outer_params.extend(f.defs[p as usize].params.iter().map(|x| x.name.as_str()));
+                    up = f.defs[p as usize].parent;
+                }
+                let uses = model.calls_of(file, di as DefIdx).any(|c| {
+                    outer_params.contains(&c.callee.split('.').next().unwrap_or(""))
+                        || c.arg_names.iter().any(|a| outer_params.contains(&a.split('.').next().unwrap_or("")))
+                });
+                if !uses {
+                    continue;
+                }
+            }
+            if let Some((outer, yields_it)) = factory {
+                let ev = format!("its wrapper {} calls {} ({})", def.name, short(model, t), place(model, t));
+                let detail = match (breaker, yields_it) {
+                    (true, _) => "breaker_decorator",
+                    // A context manager yielding a retrying callable.
+                    (false, true) => "context_manager",
+                    (false, false) => "factory",
+                };
+                found.push((Sym::Def(file, outer), t, detail, ev));
+                continue;
+            }
             if breaker {
                 found.push((sym, t, "breaker_wrapper", format!("calls {} ({})", short(model, t), place(model, t))));
                 continue;
@@ -798,7 +861,9 @@ fn wrappers(cx: &mut Ctx, added: &mut Vec<NewSite>) -> bool {
     for (sym, t, detail, ev) in found {
         let (role, kind, msg) = match detail {
             "factory" => (Role::Decorator, Kind::RetryDecoratorDef, format!("decorator factory: {ev}")),
-            "breaker_wrapper" => (Role::Breaker, Kind::CircuitBreaker, format!("runs calls through a breaker: {ev}")),
+            "breaker_wrapper" | "breaker_decorator" => {
+                (Role::Breaker, Kind::CircuitBreaker, format!("runs calls through a breaker: {ev}"))
+            }
             _ => (Role::Wrapper, Kind::Wrapper, format!("wrapper: {ev}")),
         };
         let info = SiteInfo { role, detail, evidence: vec![ev], delegates_to: vec![t] };
@@ -864,6 +929,62 @@ fn wrappers(cx: &mut Ctx, added: &mut Vec<NewSite>) -> bool {
         cx.add(added, sym, Kind::Wrapper, info, format!("facade class: {ev}"));
     }
     any
+}
+
+/// A name that holds a retry policy object (`retry`, `self._retry`, `retry_policy`, `DEFAULT_RETRY`,
+/// `job_retry`, `retry_strategy`), not a function that decides or builds one (`should_retry`,
+/// `get_retry_policy`).
+fn names_retry_object(dotted: &str) -> bool {
+    let last = dotted.rsplit('.').next().unwrap_or(dotted).trim_start_matches('_').to_ascii_lowercase();
+    let tail = last.rsplit('_').next().unwrap_or(&last);
+    let object_noun = matches!(tail, "retry" | "policy" | "strategy" | "retrying" | "retrier" | "retryer");
+    let verb = ["should", "is", "can", "needs", "get", "make", "create", "build", "with", "do", "on", "set"]
+        .iter()
+        .any(|v| last.starts_with(&format!("{v}_")));
+    names::contains_ignore_case(&last, "retr") && !last.contains("retriev") && object_noun && !verb
+}
+
+/// Functions that apply a retry policy object to a callable and run it (`call = retry(call)`,
+/// `await retry_policy(_do_open)()`, `func = retry_strategy(func); return func()`): the engine is the policy's
+/// (a library's or one handed in), the function hands it the operation.
+fn retry_applications(cx: &mut Ctx, added: &mut Vec<NewSite>) {
+    let model = cx.model;
+    let mut found = Vec::new();
+    for (fi, f) in model.files.iter().enumerate() {
+        let file = fi as FileId;
+        for (di, def) in f.defs.iter().enumerate() {
+            let sym = Sym::Def(file, di as DefIdx);
+            if cx.roles.contains_key(&sym) || inside_role(cx, file, def.parent) {
+                continue;
+            }
+            let applied = model.call_indices_of(file, di as DefIdx).find_map(|ci| {
+                let c = &f.calls[ci as usize];
+                if c.args != 1 || c.arg_names.len() != 1 || !names_retry_object(&c.callee) {
+                    return None;
+                }
+                // A definition in the tree is judged by what it does (the wrappers step), not by its name.
+                let class = model.enclosing_class(file, di as DefIdx);
+                let to = model.resolve_in(file, Some(di as DefIdx), class, &c.callee).map(|r| model.value(r));
+                match to {
+                    Some(Res::Sym(Sym::Def(..) | Sym::Class(..) | Sym::Module(_))) => None,
+                    Some(Res::Sym(t @ Sym::Assign(..))) => Some((c, Some(t))),
+                    _ => Some((c, None)),
+                }
+            });
+            if let Some((c, t)) = applied {
+                found.push((sym, t, format!("applies {} to {}", c.callee, c.arg_names[0])));
+            }
+        }
+    }
+    for (sym, t, ev) in found {
+        let info = SiteInfo {
+            role: Role::Wrapper,
+            detail: "applies_policy",
+            evidence: vec![ev.clone()],
+            delegates_to: t.into_iter().collect(),
+        };
+        cx.add(added, sym, Kind::Wrapper, info, format!("wrapper: {ev}"));
+    }
 }
 
 /// The site a definition is, or the site of the class it is a method of (or nested in).
@@ -1642,6 +1763,86 @@ fn piece_instances(cx: &mut Ctx, added: &mut Vec<NewSite>) {
         let info =
             SiteInfo { role: Role::Preset, detail: "instance", evidence: vec![ev.clone()], delegates_to: vec![t] };
         cx.add(added, sym, Kind::Preset, info, ev);
+    }
+}
+
+/// Schemas that embed a retry policy among other settings (`DatabaseSettings` with `connect_retries` and
+/// `connect_retry_delay`, `ReconnectSettings` with `max_reconnect_attempts` and `reconnect_interval`), and
+/// subclasses of a schema or an engine class that only override its numbers (presets).
+fn schemas(cx: &mut Ctx, added: &mut Vec<NewSite>) {
+    let model = cx.model;
+    let mut found: Vec<(Sym, Role, &'static str, Vec<Sym>, String)> = Vec::new();
+    for (fi, f) in model.files.iter().enumerate() {
+        let file = fi as FileId;
+        for (ci, c) in f.classes.iter().enumerate() {
+            let sym = Sym::Class(file, ci as u32);
+            if c.is_exception || c.is_enum || names::is_record_class_name(&c.name) {
+                continue;
+            }
+            let own_methods = c.methods.iter().filter(|&&m| !is_dunder(&f.defs[m as usize].name)).count();
+            // Class-level numbers of the class's own body.
+            let numbers: Vec<&str> = f
+                .assigns
+                .iter()
+                .filter(|a| a.owner == Owner::Class(ci as u32) && matches!(a.value, Value::Number(_)))
+                .map(|a| a.target.as_str())
+                .collect();
+            let local_schema = cx.roles.get(&sym).is_some_and(|i| i.role == Role::ConfigSchema && i.detail == "schema");
+            // A subclass that only sets numbers of the machinery it extends.
+            if (local_schema || !cx.roles.contains_key(&sym)) && c.methods.is_empty() && !numbers.is_empty() {
+                let base = model.mro(file, ci as u32).into_iter().skip(1).find_map(|(bf, bc)| {
+                    let b = Sym::Class(bf, bc);
+                    matches!(cx.role(b), Some(Role::ConfigSchema | Role::Engine)).then_some(b)
+                });
+                if let Some(b) =
+                    base.filter(|_| numbers.iter().all(|n| retry_key(n) || schedule_key(n) || count_key(n)))
+                {
+                    let ev = format!("overrides the numbers of {} ({})", short(model, b), place(model, b));
+                    found.push((sym, Role::Preset, "subclass", vec![b], ev));
+                    continue;
+                }
+            }
+            // A schema holds data: neither it nor a base in the tree does anything but set up (a connection
+            // whose constructor defaults its reconnect numbers is not a schema; its constructor is the preset).
+            let behaves = own_methods > 0
+                || model.mro(file, ci as u32).into_iter().skip(1).any(|(bf, bc)| {
+                    let b = model.file(bf);
+                    b.classes[bc as usize].methods.iter().any(|&m| !is_dunder(&b.defs[m as usize].name))
+                });
+            if cx.roles.contains_key(&sym) || behaves {
+                continue;
+            }
+            // The numbers themselves: class-level defaults, or constructor parameters defaulted to numbers (a
+            // handler holding a `retry_policy` object and a `sleep` function is not a schema).
+            let init = c.methods.iter().map(|&m| &f.defs[m as usize]).find(|d| d.name == "__init__");
+            let numbered: Vec<&str> = numbers
+                .iter()
+                .copied()
+                .chain(
+                    init.into_iter()
+                        .flat_map(|d| d.params.iter().filter(|p| p.numeric_default).map(|p| p.name.as_str())),
+                )
+                .collect();
+            let budget = numbered.iter().find(|n| count_key(n) && !delay_key(n));
+            let delay = numbered.iter().find(|n| !count_key(n) && (delay_key(n) || schedule_key(n)));
+            if let (Some(b), Some(d)) = (budget, delay) {
+                found.push((
+                    sym,
+                    Role::ConfigSchema,
+                    "embedded",
+                    vec![],
+                    format!("embeds a retry policy: {b} and {d}"),
+                ));
+            }
+        }
+    }
+    for (sym, role, detail, targets, ev) in found {
+        let kind = if role == Role::Preset { Kind::Preset } else { Kind::RetryConfig };
+        if cx.roles.get(&sym).is_some_and(|i| i.role == Role::ConfigSchema && i.detail == "schema") {
+            cx.weak.insert(sym);
+        }
+        let info = SiteInfo { role, detail, evidence: vec![ev.clone()], delegates_to: targets };
+        cx.add(added, sym, kind, info, ev);
     }
 }
 
