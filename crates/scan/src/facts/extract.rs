@@ -592,6 +592,13 @@ fn value_of(e: &Expr) -> Value {
     if let Some(n) = e.as_number() {
         return Value::Number(n);
     }
+    // `10.0 * 60.0`, `2 * (2 * _DEFAULT_RETRY_DEADLINE)`, `_DEFAULT_RETRY_DEADLINE / 3`: still a number (NaN
+    // when it reads other constants).
+    if matches!(e.kind, ExprKind::BinOp { .. }) {
+        if let Some(n) = arithmetic(e) {
+            return Value::Number(n);
+        }
+    }
     if matches!(e.kind, ExprKind::Tuple(_) | ExprKind::List(_)) {
         return Value::Collection;
     }
@@ -602,6 +609,35 @@ fn value_of(e: &Expr) -> Value {
         };
     }
     Value::Other
+}
+
+/// The value of arithmetic on numbers and named constants, with at least one number written out (NaN when a
+/// name is read).
+fn arithmetic(e: &Expr) -> Option<f64> {
+    fn go(e: &Expr, literal: &mut bool) -> Option<f64> {
+        if let Some(n) = e.as_number() {
+            *literal = true;
+            return Some(n);
+        }
+        match &e.kind {
+            ExprKind::Name(_) | ExprKind::Attribute { .. } => Some(f64::NAN),
+            ExprKind::BinOp { left, op, right } => {
+                let (l, r) = (go(left, literal)?, go(right, literal)?);
+                Some(match op {
+                    BinOp::Add => l + r,
+                    BinOp::Sub => l - r,
+                    BinOp::Mult => l * r,
+                    BinOp::Div | BinOp::FloorDiv => l / r,
+                    BinOp::Pow => l.powf(r),
+                    _ => return None,
+                })
+            }
+            _ => None,
+        }
+    }
+    let mut literal = false;
+    let n = go(e, &mut literal)?;
+    literal.then_some(n)
 }
 
 fn assign_targets(s: &Stmt) -> Option<(Vec<&Expr>, &Expr)> {

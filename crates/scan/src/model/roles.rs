@@ -899,7 +899,9 @@ fn wrappers(cx: &mut Ctx, added: &mut Vec<NewSite>) -> bool {
                 .filter(|&&m| cx.roles.get(&Sym::Def(file, m)).is_some_and(|i| i.role == Role::Wrapper))
                 .count();
             let named = names::has_word(&c.name, &["retr", "backoff", "resilien", "compat", "legacy", "facade"]);
-            if !named && wrapping * 2 <= own.len() {
+            // Handing off is the job of a class when most of its methods do, and there are several of them (a
+            // download class whose one `consume` goes through the retry helper is a user of it).
+            if !named && (wrapping * 2 <= own.len() || wrapping < 2) {
                 continue;
             }
             // A retry class holding the numbers (`Retry` with `with_timeout()`, `with_delay()` ... and a
@@ -1316,7 +1318,14 @@ fn presets(cx: &mut Ctx, added: &mut Vec<NewSite>) {
             if def.evidence.loops
                 || cx.roles.contains_key(&sym)
                 || inside_role(cx, file, def.parent)
-                || def.class.is_some_and(|c| cx.roles.contains_key(&Sym::Class(file, c)))
+                // A policy class's constructor defaults are the numbers of its default policy
+                // (`ExponentialRetry.__init__(initial_backoff=15, retry_total=3)`); an engine's are its own, and
+                // the other methods of a site class are its API.
+                || def.class.is_some_and(|c| {
+                    let class_role = cx.role(Sym::Class(file, c));
+                    class_role.is_some()
+                        && (def.name != "__init__" || matches!(class_role, Some(Role::Engine | Role::Wrapper)))
+                })
                 || holds_role(cx, file, di as DefIdx)
             {
                 continue;
