@@ -1318,13 +1318,19 @@ fn presets(cx: &mut Ctx, added: &mut Vec<NewSite>) {
             if def.evidence.loops
                 || cx.roles.contains_key(&sym)
                 || inside_role(cx, file, def.parent)
-                // A policy class's constructor defaults are the numbers of its default policy
-                // (`ExponentialRetry.__init__(initial_backoff=15, retry_total=3)`); an engine's are its own, and
-                // the other methods of a site class are its API.
+                // A policy subclass's constructor defaults are the numbers of a default policy
+                // (`ExponentialRetry(StorageRetryPolicy).__init__(initial_backoff=15, retry_total=3)`); a schema's
+                // or an engine's are their own, and the other methods of a site class are its API.
                 || def.class.is_some_and(|c| {
                     let class_role = cx.role(Sym::Class(file, c));
+                    // A specialisation handing its numbers to the machinery it extends.
+                    let specialises = || {
+                        model.mro(file, c).into_iter().skip(1).any(|(bf, bc)| cx.roles.contains_key(&Sym::Class(bf, bc)))
+                    };
                     class_role.is_some()
-                        && (def.name != "__init__" || matches!(class_role, Some(Role::Engine | Role::Wrapper)))
+                        && (def.name != "__init__"
+                            || matches!(class_role, Some(Role::Engine | Role::Wrapper))
+                            || !specialises())
                 })
                 || holds_role(cx, file, di as DefIdx)
             {
