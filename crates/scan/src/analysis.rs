@@ -303,6 +303,7 @@ fn params_of(model: &Model, s: Sym) -> Params {
                     .unwrap_or_default()
             })
         }
+        Sym::Call(file, c) => model.file(file).calls[c as usize].keywords.clone(),
         _ => vec![],
     };
     for k in keywords {
@@ -335,6 +336,14 @@ fn new_finding(model: &Model, graph: &Graph, s: &NewSite, data: &RuleData) -> Fi
             let q = symbol.strip_prefix(&f.module).map(|q| q.trim_start_matches('.').to_string()).unwrap_or(symbol);
             (a.line, a.end_line, a.column, a.span, q)
         }
+        Sym::Call(_, c) => {
+            let call = &f.calls[c as usize];
+            let q = match call.owner {
+                Some(d) => f.defs[d as usize].qualname.clone(),
+                None => String::new(),
+            };
+            (call.line, call.line, 1, call.span, q)
+        }
         Sym::Module(_) | Sym::Unanalysed(_) => (1, 1, 1, Span::default(), String::new()),
     };
     let rule = crate::detect::rules::code_of(s.kind);
@@ -345,6 +354,7 @@ fn new_finding(model: &Model, graph: &Graph, s: &NewSite, data: &RuleData) -> Fi
             Value::Call { callee, .. } => vec![callee.clone()],
             _ => vec![],
         },
+        Sym::Call(_, c) => vec![f.calls[c as usize].callee.clone()],
         _ => vec![],
     };
     let domain = classify::domain::classify(&data.domains, &f.path, &qualname, &operations);

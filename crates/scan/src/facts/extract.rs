@@ -417,13 +417,14 @@ fn calls_in_expr(
             owner,
             callee: name,
             arg_names,
-            keywords: keywords.iter().filter_map(|k| k.arg.as_deref().map(str::to_string)).collect(),
+            keywords: kwargs(keywords),
             args: args.len() as u32,
             awaited: awaited.contains(&x.span),
             in_loop,
             in_handler,
             returned: returned.contains(&x.span),
             line: line(x.span.start),
+            span: x.span,
         });
     });
 }

@@ -305,7 +305,8 @@ pub struct Call {
     pub callee: String,
     /// Names passed as arguments (a callable handed on: `op`, `self._do_query`, `functools.partial(f)` -> `f`).
     pub arg_names: Vec<String>,
-    pub keywords: Vec<String>,
+    /// Keyword arguments with their literal values (`max_retries=0`, `retry_on_errors=True`).
+    pub keywords: Vec<Kwarg>,
     pub args: u32,
     pub awaited: bool,
     /// Inside a loop of the owner.
@@ -315,6 +316,8 @@ pub struct Call {
     /// The call is the value the owner returns (`return handler.execute(op)`).
     pub returned: bool,
     pub line: u32,
+    /// The call expression.
+    pub span: Span,
 }
 
 impl FileFacts {

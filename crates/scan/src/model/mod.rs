@@ -44,12 +44,19 @@ pub enum Sym {
     Module(FileId),
     /// Bound by a top-level piece the prefilter did not parse.
     Unanalysed(FileId),
+    /// A call site (index into the file's `calls`): a config site that hands machinery its numbers.
+    Call(FileId, u32),
 }
 
 impl Sym {
     pub fn file(self) -> FileId {
         match self {
-            Sym::Def(f, _) | Sym::Class(f, _) | Sym::Assign(f, _) | Sym::Module(f) | Sym::Unanalysed(f) => f,
+            Sym::Def(f, _)
+            | Sym::Class(f, _)
+            | Sym::Assign(f, _)
+            | Sym::Call(f, _)
+            | Sym::Module(f)
+            | Sym::Unanalysed(f) => f,
         }
     }
 }
@@ -631,6 +638,11 @@ impl Model {
                     Owner::Module => a.target.clone(),
                 }
             }
+            // A call site is named by the function it is in (as a statement site is).
+            Sym::Call(_, c) => match f.calls[c as usize].owner {
+                Some(d) => f.defs[d as usize].qualname.clone(),
+                None => String::new(),
+            },
             Sym::Module(_) | Sym::Unanalysed(_) => String::new(),
         };
         match (f.module.is_empty(), q.is_empty()) {
@@ -647,6 +659,7 @@ impl Model {
             Sym::Def(_, d) => f.defs[d as usize].line,
             Sym::Class(_, c) => f.classes[c as usize].line,
             Sym::Assign(_, a) => f.assigns[a as usize].line,
+            Sym::Call(_, c) => f.calls[c as usize].line,
             Sym::Module(_) | Sym::Unanalysed(_) => 1,
         }
     }

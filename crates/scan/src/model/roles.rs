@@ -193,6 +193,7 @@ pub fn assign(model: &Model, graph: &Graph, findings: &[Finding]) -> Assignment 
     }
     aliases(&mut cx, &mut added);
     presets(&mut cx, &mut added);
+    config_sites(&mut cx, &mut added);
     decisions_and_calculators(&mut cx, &mut added);
     overridden_pieces(&mut cx, &mut added);
     piece_instances(&mut cx, &mut added);
@@ -1370,6 +1371,71 @@ fn presets(cx: &mut Ctx, added: &mut Vec<NewSite>) {
         };
         let info = SiteInfo { role, detail, evidence: vec![ev.clone()], delegates_to: targets };
         cx.add(added, sym, kind, info, ev);
+    }
+}
+
+/// Calls that hand retry machinery its numbers at the use (`handler.execute_with_retry(op, max_attempts=5)`,
+/// `http_stream_backoff(..., retry_on_status_codes=())`, `Transport(max_retries=0)` in a function): config sites
+/// of the engine. A keyword that passes a variable through (`max_retries=max_retries`) is a wrapper's
+/// forwarding, not a setting.
+fn config_sites(cx: &mut Ctx, added: &mut Vec<NewSite>) {
+    let model = cx.model;
+    let by_name = machinery_by_method_name(cx);
+    let mut found = Vec::new();
+    for (fi, f) in model.files.iter().enumerate() {
+        let file = fi as FileId;
+        for (ci, c) in f.calls.iter().enumerate() {
+            let setting = c.keywords.iter().find(|k| {
+                let retry_number =
+                    count_key(&k.name) || delay_key(&k.name) || schedule_key(&k.name) || retry_key(&k.name);
+                let literal = match &k.value {
+                    Literal::Number(_) | Literal::Bool(_) => true,
+                    // A named constant (`STOP_RETRIES`, `sys.maxsize`), not a variable handed through.
+                    Literal::Name(n) => {
+                        let last = n.rsplit('.').next().unwrap_or(n);
+                        matches!(n.as_str(), "sys.maxsize" | "math.inf")
+                            || last.chars().all(|ch| !ch.is_ascii_lowercase())
+                    }
+                    _ => false,
+                };
+                retry_number && literal
+            });
+            let Some(setting) = setting else { continue };
+            // Sites inside a site belong to it; an assignment already placed (a local policy object) is that site.
+            if let Some(d) = c.owner {
+                if cx.roles.contains_key(&Sym::Def(file, d)) || inside_role(cx, file, Some(d)) {
+                    continue;
+                }
+            }
+            if f.assigns
+                .iter()
+                .enumerate()
+                .any(|(ai, a)| a.line == c.line && cx.roles.contains_key(&Sym::Assign(file, ai as u32)))
+            {
+                continue;
+            }
+            let target = match cx.graph.callee_of(file, ci as u32) {
+                Some(Res::Sym(t)) => {
+                    let t = *t;
+                    let machinery = cx.machinery(&Res::Sym(t)).is_some()
+                        || matches!(t, Sym::Class(..)) && matches!(cx.role(t), Some(Role::Engine | Role::ConfigSchema));
+                    machinery.then_some(t)
+                }
+                // A retry-named method on a receiver the model cannot type, when every method of that name is
+                // machinery.
+                None | Some(Res::External(_)) | Some(Res::Instance(..)) => {
+                    c.callee.rsplit_once('.').and_then(|(_, n)| by_name.get(n).copied().flatten())
+                }
+            };
+            if let Some(t) = target {
+                found.push((Sym::Call(file, ci as u32), t, format!("calls {} with {}", short(model, t), setting.name)));
+            }
+        }
+    }
+    for (sym, t, ev) in found {
+        let info =
+            SiteInfo { role: Role::Preset, detail: "config_site", evidence: vec![ev.clone()], delegates_to: vec![t] };
+        cx.add(added, sym, Kind::Preset, info, ev);
     }
 }
 
