@@ -187,6 +187,8 @@ pub enum BinOp {
     Pow,
     LShift,
     RShift,
+    /// `a | b` (set union: `frozenset(...) | set(...)`).
+    BitOr,
     Other,
 }
 

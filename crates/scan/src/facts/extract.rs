@@ -603,6 +603,12 @@ fn value_of(e: &Expr) -> Value {
     if matches!(e.kind, ExprKind::Tuple(_) | ExprKind::List(_)) {
         return Value::Collection;
     }
+    // `frozenset([...]) | set(range(500, 600))`, `set(range(999)) - _SAFE_CODES`: still a collection.
+    if let ExprKind::BinOp { left, op: BinOp::BitOr | BinOp::Add | BinOp::Sub, right } = &e.kind {
+        if value_of(left) == Value::Collection || value_of(right) == Value::Collection {
+            return Value::Collection;
+        }
+    }
     if let ExprKind::Dict { keys, values } = &e.kind {
         return Value::Dict {
             keys: keys.iter().flatten().filter_map(|k| k.as_str().map(str::to_string)).collect(),
@@ -944,6 +950,13 @@ fn evidence(
         }
         StmtKind::Raise { .. } => ev.raises = true,
         StmtKind::For { .. } | StmtKind::While { .. } => ev.loops = true,
+        // `should_retry = True` / `retryable = False`: the function reaches a retry verdict.
+        StmtKind::Assign { targets, value }
+            if matches!(value.kind, ExprKind::Constant(Constant::Bool(_)))
+                && targets.iter().any(|t| t.last_name().is_some_and(crate::detect::names::is_decision_name)) =>
+        {
+            ev.verdict = true;
+        }
         StmtKind::Return(Some(e)) => {
             ev.returns_value = true;
             let e = e.unawait();

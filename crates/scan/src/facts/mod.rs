@@ -164,6 +164,9 @@ pub struct DefEvidence {
     pub catch_returns: bool,
     /// The body raises (a retry budget that raises when exhausted).
     pub raises: bool,
+    /// Sets a decision-named variable to a boolean (`should_retry = False` in an error handler's branches).
+    #[serde(default)]
+    pub verdict: bool,
     /// It returns `True`/`False`, a comparison or a boolean operator (a decision).
     pub returns_bool: bool,
     /// It returns a value and computes delay arithmetic (`base * 2 ** attempt`, `random.uniform`).

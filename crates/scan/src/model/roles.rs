@@ -1566,6 +1566,10 @@ fn decisions_and_calculators(cx: &mut Ctx, added: &mut Vec<NewSite>) {
                         "predicate",
                         if w.is_empty() { "returns whether to retry".into() } else { w },
                     ));
+                } else if ev.verdict && !ev.loops && ev.sleeps.is_none() {
+                    // `should_retry = isinstance(e, Timeout)` in the branches of an error handler: the function
+                    // reaches the retry verdict for its caller (`_handle_request_error` raising it with the error).
+                    round.push((sym, Role::Decision, "verdict", "sets the retry verdict".into()));
                 } else if let Some(e) = handles_for_engine
                     .get(&sym)
                     .filter(|_| ev.raises && judges_failure(def) && ev.sleeps.is_none() && !ev.loops)
@@ -1784,7 +1788,18 @@ fn piece_instances(cx: &mut Ctx, added: &mut Vec<NewSite>) {
             }
             // The set of what is retried (`RETRYABLE_STATUS_CODES = frozenset({429, 503})`, `_RETRY_CODES`,
             // `RETRYABLE_HTTP_ERRORS = (ConnectionError, ...)`): the data of a decision.
-            if a.value == Value::Collection && names::is_model_piece_name(&a.target) {
+            // Or a module-level collection an engine reads (`except TRANSIENT_ERRORS:`, `if status in
+            // _UNFOLLOWABLE_STATUS_CODES`), or one named for transient failures.
+            let engine_reads = || {
+                a.owner == Owner::Module
+                    && cx.graph.readers(sym).any(|&(rf, ri)| {
+                        model.file(rf).reads[ri as usize].owner.is_some_and(|d| {
+                            cx.role(Sym::Def(rf, d)).is_some_and(|r| matches!(r, Role::Engine | Role::Decision))
+                        })
+                    })
+            };
+            let transient = names::has_word(&a.target, &["transient", "recoverable"]);
+            if a.value == Value::Collection && (names::is_model_piece_name(&a.target) || transient || engine_reads()) {
                 // A tuple of delays (`_RETRY_DELAYS_SECONDS = (1, 2, 5)`) is a schedule: a preset.
                 if words_of(&a.target).any(|w| {
                     matches!(

@@ -180,6 +180,7 @@ fn binop(op: ast::Operator) -> BinOp {
         ast::Operator::Pow => BinOp::Pow,
         ast::Operator::LShift => BinOp::LShift,
         ast::Operator::RShift => BinOp::RShift,
+        ast::Operator::BitOr => BinOp::BitOr,
         _ => BinOp::Other,
     }
 }
