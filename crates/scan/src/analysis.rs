@@ -185,9 +185,9 @@ fn again_facts(
     let src = crate::read::decode(&bytes).ok()?;
     let skipped = match names {
         Some(n) => {
-            let without = crate::parse::pieces_without(&src.text, n, words);
+            let (without, verdict) = crate::parse::pieces_without_and_verdict(&src.text, n, words);
             // A partly parsed file keeps what the first pass parsed: blank only what both passes leave out.
-            match crate::parse::token_verdict(&src.text, words) {
+            match verdict {
                 crate::parse::TokenVerdict::Parse(first) => intersect(&first, &without),
                 crate::parse::TokenVerdict::Skip => without,
             }

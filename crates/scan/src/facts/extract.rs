@@ -510,11 +510,16 @@ fn collect_reads(
     line: &dyn Fn(u32) -> u32,
 ) {
     let mut visit = |x: &Expr| {
-        if matches!(x.kind, ExprKind::Name(_) | ExprKind::Attribute { .. }) {
+        // Whether a name reads as a constant depends on its last segment alone: ask that before building the
+        // dotted name (most names are not constants).
+        let last = match &x.kind {
+            ExprKind::Name(n) => n.as_str(),
+            ExprKind::Attribute { attr, .. } => attr.as_str(),
+            _ => return,
+        };
+        if constant_like(last) {
             if let Some(d) = x.dotted() {
-                if constant_like(&d) {
-                    out.push(Read { owner, class, name: d, line: line(x.span.start) });
-                }
+                out.push(Read { owner, class, name: d, line: line(x.span.start) });
             }
         }
     };

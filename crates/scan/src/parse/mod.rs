@@ -57,6 +57,16 @@ pub use chunks::blank;
 pub fn pieces_without(source: &str, names: &[&str], words: &ImportWords) -> Vec<std::ops::Range<usize>> {
     chunks::pieces_without(source, names, tokens::top_level_pieces(source, words))
 }
+
+/// `pieces_without` and `token_verdict` together, from one read of the tokens.
+pub fn pieces_without_and_verdict(
+    source: &str,
+    names: &[&str],
+    words: &ImportWords,
+) -> (Vec<std::ops::Range<usize>>, TokenVerdict) {
+    let (pieces, verdict) = tokens::pieces_and_verdict(source, words);
+    (chunks::pieces_without(source, names, pieces), verdict)
+}
 pub use tokens::{ImportWords, SkippedFacts, TokenVerdict};
 
 /// Token prefilter (see `tokens`): skip the file when its tokens prove that no rule reports anything in it,

@@ -151,6 +151,24 @@ pub struct SkippedFacts {
 pub fn top_level_pieces(src: &str, words: &ImportWords) -> Option<Vec<(usize, bool)>> {
     let mut s = Scanner::new(src, words);
     s.run().ok()?;
+    Some(pieces_of(&s))
+}
+
+/// `top_level_pieces` and the verdict from one run of the scanner (a pass that needs both reads the tokens
+/// once).
+pub fn pieces_and_verdict(src: &str, words: &ImportWords) -> (Option<Vec<(usize, bool)>>, TokenVerdict) {
+    let mut s = Scanner::new(src, words);
+    match s.run() {
+        Ok(()) => {
+            let pieces = pieces_of(&s);
+            (Some(pieces), s.verdict())
+        }
+        Err(Unsure) => (None, TokenVerdict::Parse(vec![])),
+    }
+}
+
+/// The top-level pieces of a finished run (see `top_level_pieces`).
+fn pieces_of(s: &Scanner) -> Vec<(usize, bool)> {
     let mut out: Vec<(usize, bool)> = Vec::new();
     let mut last_class = None;
     for (c, _) in &s.chunks {
@@ -172,7 +190,7 @@ pub fn top_level_pieces(src: &str, words: &ImportWords) -> Option<Vec<(usize, bo
         }
     }
     out.dedup_by_key(|p| p.0);
-    Some(out)
+    out
 }
 
 /// The verdict, and for a file it skips, `SkippedFacts`.
