@@ -182,7 +182,7 @@ fn again_facts(
     data: &RuleData,
 ) -> Option<FileFacts> {
     let (bytes, _) = crate::read::read_regular(&entry.path, opts.max_file_size).ok()?;
-    let src = crate::read::decode(&bytes).ok()?;
+    let src = crate::read::decode_vec(bytes).ok()?;
     let skipped = match names {
         Some(n) => {
             let (without, verdict) = crate::parse::pieces_without_and_verdict(&src.text, n, words);

@@ -83,20 +83,33 @@ pub fn analyse_bytes(
     data: &RuleData,
     prefilter: Option<&prefilter::Prefilter>,
 ) -> FileOutcome {
+    analyse_cow(display, module, std::borrow::Cow::Borrowed(bytes), data, prefilter)
+}
+
+/// `analyse_bytes` of bytes that may be handed over (the scan reads each file into a buffer it gives up, so the
+/// decoded text needs no copy).
+fn analyse_cow(
+    display: &str,
+    module: &str,
+    bytes: std::borrow::Cow<'_, [u8]>,
+    data: &RuleData,
+    prefilter: Option<&prefilter::Prefilter>,
+) -> FileOutcome {
     if let Some(p) = prefilter {
-        if !p.may_match(bytes) {
+        if !p.may_match(&bytes) {
             // No finding is possible, but a file that is not readable source must still say so (a gate never
             // passes what it could not read), and its suppression comments are all unused, so still report them.
-            if let Err((decode, e)) = read::check_source_bytes(bytes) {
+            if let Err((decode, e)) = read::check_source_bytes(&bytes) {
                 let kind = if decode { DiagnosticKind::DecodeError } else { DiagnosticKind::ParseError };
                 let diagnostic = Diagnostic { path: display.to_string(), line: e.line, kind, message: e.message };
                 return FileOutcome { diagnostics: vec![diagnostic], ..Default::default() };
             }
-            let suppressions =
-                match memchr::memmem::find(bytes, suppress::MARKER.as_bytes()).and_then(|_| read::decode(bytes).ok()) {
-                    Some(src) => suppress::collect(display, &src.text),
-                    None => vec![],
-                };
+            let suppressions = match memchr::memmem::find(&bytes, suppress::MARKER.as_bytes())
+                .and_then(|_| read::decode(&bytes).ok())
+            {
+                Some(src) => suppress::collect(display, &src.text),
+                None => vec![],
+            };
             return FileOutcome { parsed: false, suppressions, ..Default::default() };
         }
     }
@@ -127,12 +140,12 @@ pub fn analyse_bytes(
 fn analyse_inner(
     display: &str,
     module_name: &str,
-    bytes: &[u8],
+    bytes: std::borrow::Cow<'_, [u8]>,
     data: &RuleData,
     prefilter: Option<&prefilter::Prefilter>,
 ) -> FileOutcome {
     let mut out = FileOutcome::default();
-    let src = match read::decode(bytes) {
+    let src = match read::decode_vec(bytes.into_owned()) {
         Ok(s) => s,
         Err(e) => {
             out.diagnostics.push(Diagnostic {
@@ -248,7 +261,9 @@ fn analyse_file(
     prefilter: &prefilter::Prefilter,
 ) -> FileOutcome {
     match read::read_regular(&entry.path, opts.max_file_size) {
-        Ok((bytes, _)) => analyse_bytes(&entry.display, &entry.module, &bytes, data, Some(prefilter)),
+        Ok((bytes, _)) => {
+            analyse_cow(&entry.display, &entry.module, std::borrow::Cow::Owned(bytes), data, Some(prefilter))
+        }
         Err(failure) => FileOutcome { diagnostics: vec![failure.diagnostic(&entry.display)], ..Default::default() },
     }
 }
