@@ -72,7 +72,9 @@ pub fn project_pass(
     }
     debug_dump_facts(&model);
     annotate(&model, &graph, findings, &assignment);
-    let added: Vec<Finding> = assignment.added.iter().map(|s| new_finding(&model, &graph, s, data)).collect();
+    // Each added site is built from the model alone (its domain, plan, uses): in parallel, in order.
+    let added: Vec<Finding> =
+        crate::pool().install(|| assignment.added.par_iter().map(|s| new_finding(&model, &graph, s, data)).collect());
     findings.extend(added);
     Project { model, graph }
 }
@@ -270,12 +272,15 @@ fn apply(model: &Model, graph: &Graph, f: &mut Finding, sym: Option<Sym>, info: 
     }
 }
 
+/// Each finding's role, evidence and uses (findings are independent of each other: in parallel).
 fn annotate(model: &Model, graph: &Graph, findings: &mut [Finding], a: &Assignment) {
-    for (f, (sym, info)) in findings.iter_mut().zip(&a.findings) {
-        if let Some(info) = info {
-            apply(model, graph, f, *sym, info);
-        }
-    }
+    crate::pool().install(|| {
+        findings.par_iter_mut().zip(&a.findings).for_each(|(f, (sym, info))| {
+            if let Some(info) = info {
+                apply(model, graph, f, *sym, info);
+            }
+        })
+    });
 }
 
 /// Params of a construction's keyword arguments (`RetryPolicy(max_attempts=5, base_delay=0.5)`).

@@ -56,6 +56,9 @@ pub(super) struct Scanner<'s, 'w> {
     /// The last top-level line / class member line was a decorator: the next one continues its piece.
     pub(super) decorator_pending: bool,
     pub(super) member_decorator_pending: bool,
+    /// `groups` of the gated identifiers seen so far: a file spells the same few names again and again, and the
+    /// word matcher costs more than a lookup.
+    pub(super) group_cache: rustc_hash::FxHashMap<&'s str, u32>,
 }
 
 impl<'s, 'w> Scanner<'s, 'w> {
@@ -97,6 +100,7 @@ impl<'s, 'w> Scanner<'s, 'w> {
             class_body: None,
             decorator_pending: false,
             member_decorator_pending: false,
+            group_cache: rustc_hash::FxHashMap::default(),
         }
     }
 
@@ -645,7 +649,7 @@ impl<'s, 'w> Scanner<'s, 'w> {
                     top.name = w;
                 }
             }
-            let g = groups(w);
+            let g = self.groups(w);
             if g & G_DEF_HINT != 0 {
                 self.hint_top();
             }
@@ -675,7 +679,7 @@ impl<'s, 'w> Scanner<'s, 'w> {
             if crate::detect::names::is_model_piece_name(w) {
                 self.facts.model_piece = true;
             }
-            let g = groups(w);
+            let g = self.groups(w);
             if g & G_BREAKER != 0 {
                 self.facts.class_word = true;
             } else if g & G_CLASS_NAME != 0 {
@@ -817,7 +821,8 @@ impl<'s, 'w> Scanner<'s, 'w> {
     /// Name conditions shared by code and f-string identifiers.
     /// `target`: the identifier may be an assignment or annotation target (a class field).
     /// `gated`: the identifier contains a gate word; without one, no name list below can hold it.
-    pub(super) fn ident(&mut self, w: &str, target: bool, gated: bool) {
+    pub(super) fn ident(&mut self, w: &'s str, target: bool, gated: bool) {
+        let g = if gated { self.groups(w) } else { 0 };
         let f = &mut self.facts;
         let first = w.as_bytes().first().copied().unwrap_or(0);
         if !f.sleep_ident && gated && SLEEP_NAMES.contains(&w) {
@@ -837,7 +842,6 @@ impl<'s, 'w> Scanner<'s, 'w> {
         {
             f.library_name = true;
         }
-        let g = if gated { groups(w) } else { 0 };
         let attempt_word = g & G_ATTEMPT != 0;
         f.failure_ident |= g & G_FAILURE != 0;
         // 1e: `functions::delegates_retry` (a nested wrapper calling a retry-named callee) needs "retr".
@@ -876,6 +880,11 @@ impl<'s, 'w> Scanner<'s, 'w> {
         if self.has(BlockKind::Handler) && self.has(BlockKind::Def) {
             self.handler_ident(w, g);
         }
+    }
+
+    /// `groups(w)`, remembered per file.
+    pub(super) fn groups(&mut self, w: &'s str) -> u32 {
+        *self.group_cache.entry(w).or_insert_with(|| groups(w))
     }
 
     /// An identifier (with word groups `g`) inside an `except` block inside a def (1d).
