@@ -59,7 +59,7 @@ pub fn project_pass(
                 .filter_map(|(fid, names)| {
                     let entry = &files[*fid as usize];
                     let names: Option<Vec<&str>> = names.as_ref().map(|n| n.iter().map(String::as_str).collect());
-                    again_facts(entry, names.as_deref(), words, opts, data).map(|f| (*fid, f))
+                    again_facts(entry, names.as_deref(), words, opts).map(|f| (*fid, f))
                 })
                 .collect()
         });
@@ -181,7 +181,6 @@ fn again_facts(
     names: Option<&[&str]>,
     words: &crate::parse::ImportWords,
     opts: &ScanOptions,
-    data: &RuleData,
 ) -> Option<FileFacts> {
     let (bytes, _) = crate::read::read_regular(&entry.path, opts.max_file_size).ok()?;
     let src = crate::read::decode_vec(bytes).ok()?;
@@ -204,8 +203,10 @@ fn again_facts(
     };
     let unanalysed = crate::parse::skipped_names(&src.text, &skipped);
     let ctx = crate::detect::context::FileContext::new(&entry.display, &entry.module, &src.text, &module);
-    let d = crate::detect::detect_all(&ctx, data);
-    Some(facts::extract(&ctx, &d.functions, &d.classes, facts::is_package_path(&entry.display), &unanalysed))
+    // The analyses the facts are read off, without the rules: the first pass has the file's findings.
+    let functions = crate::detect::functions::analyse_all(&ctx);
+    let classes = crate::detect::classes::analyse_all(&ctx, &functions);
+    Some(facts::extract(&ctx, &functions, &classes, facts::is_package_path(&entry.display), &unanalysed))
 }
 
 /// The byte ranges inside both sorted lists of disjoint ranges.

@@ -701,7 +701,7 @@ impl<'s, 'w> Scanner<'s, 'w> {
         let target = self.has(BlockKind::Class) && self.may_be_target();
         // 5: a module-level constant named for retrying (`RETRYABLE_STATUS_CODES = (...)`, `MAX_RETRY_DELAY =
         // 8.0`): the model decides whether it is a preset or a decision's data.
-        if gated && self.blocks.is_empty() && crate::detect::names::is_model_piece_name(w) && self.may_be_target() {
+        if gated && self.blocks.is_empty() && self.may_be_target() && crate::detect::names::is_model_piece_name(w) {
             self.facts.model_piece = true;
         }
         // The def name is no parameter: its hints were weighed above.
