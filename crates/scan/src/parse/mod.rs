@@ -76,6 +76,20 @@ pub fn token_verdict(source: &str, words: &ImportWords) -> TokenVerdict {
     tokens::token_verdict(source, words)
 }
 
+/// Start offsets of a file's top-level pieces, each with whether it is a definition (`tokens::top_level_pieces`).
+pub type TopPieces = Vec<(usize, bool)>;
+
+/// `pieces_without` over pieces a token scan already found (`tokens::token_scan_pieces`).
+pub fn pieces_without_in(source: &str, names: &[&str], pieces: Option<TopPieces>) -> Vec<std::ops::Range<usize>> {
+    chunks::pieces_without(source, names, pieces)
+}
+
+/// The verdict, what the model needs of a skipped file and, when it is not parsed whole, its top-level pieces
+/// (see `tokens::token_scan_pieces`).
+pub fn token_scan_pieces(source: &str, words: &ImportWords) -> (TokenVerdict, SkippedFacts, Option<TopPieces>) {
+    tokens::token_scan_pieces(source, words, true)
+}
+
 /// The verdict, and what the model needs of a skipped file (see `tokens::token_scan`).
 pub fn token_scan(source: &str, words: &ImportWords) -> (TokenVerdict, SkippedFacts) {
     tokens::token_scan(source, words)

@@ -195,10 +195,24 @@ fn pieces_of(s: &Scanner) -> Vec<(usize, bool)> {
 
 /// The verdict, and for a file it skips, `SkippedFacts`.
 pub fn token_scan(src: &str, words: &ImportWords) -> (TokenVerdict, SkippedFacts) {
+    let (verdict, facts, _) = token_scan_pieces(src, words, false);
+    (verdict, facts)
+}
+
+/// `token_scan`, and with `want_pieces` the top-level pieces too (`top_level_pieces`) when the file is not
+/// parsed whole: a later pass that parses the pieces mentioning some names then needs no second read of the
+/// tokens.
+pub fn token_scan_pieces(
+    src: &str,
+    words: &ImportWords,
+    want_pieces: bool,
+) -> (TokenVerdict, SkippedFacts, Option<Vec<(usize, bool)>>) {
     let mut s = Scanner::new(src, words);
     match s.run() {
         Ok(()) => {
+            let pieces = (want_pieces && !s.file_facts.whole_file()).then(|| pieces_of(&s));
             let verdict = s.verdict();
+            let pieces = pieces.filter(|_| verdict != TokenVerdict::Parse(vec![]));
             let facts = if verdict == TokenVerdict::Skip {
                 SkippedFacts {
                     imports: std::mem::take(&mut s.import_spans),
@@ -207,9 +221,9 @@ pub fn token_scan(src: &str, words: &ImportWords) -> (TokenVerdict, SkippedFacts
             } else {
                 SkippedFacts::default()
             };
-            (verdict, facts)
+            (verdict, facts, pieces)
         }
-        Err(Unsure) => (TokenVerdict::Parse(vec![]), SkippedFacts::default()),
+        Err(Unsure) => (TokenVerdict::Parse(vec![]), SkippedFacts::default(), None),
     }
 }
 
