@@ -563,7 +563,7 @@ impl<'s, 'w> Scanner<'s, 'w> {
 
     /// `gated`: the identifier may contain a gate word (`TrigramGate`).
     pub(super) fn word(&mut self, start: usize, w: &'s str, gated: bool) {
-        if !gated && !is_keyword_read(w) && self.plain_state() {
+        if !gated && self.plain_state() && !is_keyword_read(w) {
             // Fast path (most identifiers): no keyword, no listed name, no state that reads names.
             self.stmt_start = false;
             self.call(start, start + w.len());
@@ -752,7 +752,15 @@ impl<'s, 'w> Scanner<'s, 'w> {
 
     /// The identifier at `start..end` (the scanner stands at `end`): record it when it is called by a name
     /// `FileContext::callees` resolves (`f(...)`, `self.f(...)`, `cls.f(...)`).
+    #[inline]
     pub(super) fn call(&mut self, start: usize, end: usize) {
+        // Most identifiers are followed by neither `(` nor a space: decide those without a call.
+        if matches!(self.b.get(end), Some(b'(' | b' ' | b'\t')) {
+            self.call_at(start, end);
+        }
+    }
+
+    fn call_at(&mut self, start: usize, end: usize) {
         if next_non_space(self.b, end) != b'(' {
             return;
         }
