@@ -179,14 +179,16 @@ fn output_errors_end_the_run_cleanly() {
         &["policy", "vectors"],
         &["inventory", "--format", "json", "fixtures/netra_demo"],
     ] {
-        let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("retry-audit"))
+        // The read end is closed before the child starts: a child that wrote its output before the test
+        // dropped a piped stdout would exit 0 (the pipe buffer holds it), so the test raced a fast child.
+        let (reader, writer) = std::io::pipe().unwrap();
+        drop(reader);
+        let out = std::process::Command::new(assert_cmd::cargo::cargo_bin("retry-audit"))
             .args(args)
-            .stdout(std::process::Stdio::piped())
+            .stdout(writer)
             .stderr(std::process::Stdio::piped())
-            .spawn()
+            .output()
             .unwrap();
-        drop(child.stdout.take());
-        let out = child.wait_with_output().unwrap();
         assert_eq!(out.status.code(), Some(141), "{args:?}");
         assert_eq!(String::from_utf8_lossy(&out.stderr), "", "{args:?}");
     }

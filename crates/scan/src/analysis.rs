@@ -35,10 +35,62 @@ impl std::fmt::Debug for Project {
     }
 }
 
-/// Place every finding on the model of the tree and add the sites it shows. `facts[i]` belongs to `files[i]`.
+/// What the first pass's token scan found of a file it did not parse whole (its verdict and top-level
+/// pieces), kept so that a second look at the file reads its tokens no more: a few of these files are
+/// parsed again, after the roles (the scan is a fifth of that pass).
+#[derive(Debug, Clone)]
+pub struct FirstScan {
+    verdict: crate::parse::TokenVerdict,
+    /// Start offsets of the top-level pieces, and whether each is a definition (`parse::top_level_pieces`).
+    pieces: Option<Vec<(u32, bool)>>,
+    /// The file as it was read (`None`: unknown, never reused).
+    pub stamp: Option<Stamp>,
+}
+
+/// A file's size and modification time: the file read again is the one scanned.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Stamp {
+    len: u64,
+    modified: Option<std::time::SystemTime>,
+}
+
+impl Stamp {
+    pub fn of(meta: &std::fs::Metadata) -> Stamp {
+        Stamp { len: meta.len(), modified: meta.modified().ok() }
+    }
+}
+
+impl FirstScan {
+    pub fn new(verdict: crate::parse::TokenVerdict, pieces: Option<crate::parse::TopPieces>) -> FirstScan {
+        let pieces = pieces.map(|p| p.into_iter().map(|(at, def)| (at as u32, def)).collect());
+        FirstScan { verdict, pieces, stamp: None }
+    }
+
+    /// The verdict and pieces, when they were taken of this very text (same stamp, and every offset inside
+    /// the text on a character boundary, `is_char_boundary` being false past the end: a file rewritten between
+    /// the passes is scanned again).
+    fn of(&self, stamp: &Stamp, text: &str) -> Option<(crate::parse::TokenVerdict, Option<crate::parse::TopPieces>)> {
+        if self.stamp.as_ref() != Some(stamp) {
+            return None;
+        }
+        let fits = |at: usize| text.is_char_boundary(at);
+        let ranges_fit = match &self.verdict {
+            crate::parse::TokenVerdict::Parse(r) => r.iter().all(|r| r.start <= r.end && fits(r.start) && fits(r.end)),
+            crate::parse::TokenVerdict::Skip => true,
+        };
+        let pieces: Option<crate::parse::TopPieces> =
+            self.pieces.as_ref().map(|p| p.iter().map(|&(at, def)| (at as usize, def)).collect());
+        let pieces_fit = pieces.as_ref().is_none_or(|p| p.iter().all(|&(at, _)| fits(at)));
+        (ranges_fit && pieces_fit).then(|| (self.verdict.clone(), pieces))
+    }
+}
+
+/// Place every finding on the model of the tree and add the sites it shows. `facts[i]` and `scans[i]` belong
+/// to `files[i]`.
 pub fn project_pass(
     files: &[FileEntry],
     facts: Vec<Option<FileFacts>>,
+    scans: Vec<Option<FirstScan>>,
     findings: &mut Vec<Finding>,
     opts: &ScanOptions,
     data: &RuleData,
@@ -59,7 +111,8 @@ pub fn project_pass(
                 .filter_map(|(fid, names)| {
                     let entry = &files[*fid as usize];
                     let names: Option<Vec<&str>> = names.as_ref().map(|n| n.iter().map(String::as_str).collect());
-                    again_facts(entry, names.as_deref(), words, opts, data).map(|f| (*fid, f))
+                    let first = scans.get(*fid as usize).and_then(Option::as_ref);
+                    again_facts(entry, names.as_deref(), words, opts, first).map(|f| (*fid, f))
                 })
                 .collect()
         });
@@ -72,7 +125,9 @@ pub fn project_pass(
     }
     debug_dump_facts(&model);
     annotate(&model, &graph, findings, &assignment);
-    let added: Vec<Finding> = assignment.added.iter().map(|s| new_finding(&model, &graph, s, data)).collect();
+    // Each added site is built from the model alone (its domain, plan, uses): in parallel, in order.
+    let added: Vec<Finding> =
+        crate::pool().install(|| assignment.added.par_iter().map(|s| new_finding(&model, &graph, s, data)).collect());
     findings.extend(added);
     Project { model, graph }
 }
@@ -179,15 +234,18 @@ fn again_facts(
     names: Option<&[&str]>,
     words: &crate::parse::ImportWords,
     opts: &ScanOptions,
-    data: &RuleData,
+    first: Option<&FirstScan>,
 ) -> Option<FileFacts> {
-    let (bytes, _) = crate::read::read_regular(&entry.path, opts.max_file_size).ok()?;
-    let src = crate::read::decode(&bytes).ok()?;
+    let (bytes, meta) = crate::read::read_regular(&entry.path, opts.max_file_size).ok()?;
+    let src = crate::read::decode_vec(bytes).ok()?;
     let skipped = match names {
         Some(n) => {
-            let without = crate::parse::pieces_without(&src.text, n, words);
+            let (without, verdict) = match first.and_then(|f| f.of(&Stamp::of(&meta), &src.text)) {
+                Some((verdict, pieces)) => (crate::parse::pieces_without_in(&src.text, n, pieces), verdict),
+                None => crate::parse::pieces_without_and_verdict(&src.text, n, words),
+            };
             // A partly parsed file keeps what the first pass parsed: blank only what both passes leave out.
-            match crate::parse::token_verdict(&src.text, words) {
+            match verdict {
                 crate::parse::TokenVerdict::Parse(first) => intersect(&first, &without),
                 crate::parse::TokenVerdict::Skip => without,
             }
@@ -202,8 +260,10 @@ fn again_facts(
     };
     let unanalysed = crate::parse::skipped_names(&src.text, &skipped);
     let ctx = crate::detect::context::FileContext::new(&entry.display, &entry.module, &src.text, &module);
-    let d = crate::detect::detect_all(&ctx, data);
-    Some(facts::extract(&ctx, &d.functions, &d.classes, facts::is_package_path(&entry.display), &unanalysed))
+    // The analyses the facts are read off, without the rules: the first pass has the file's findings.
+    let functions = crate::detect::functions::analyse_all(&ctx);
+    let classes = crate::detect::classes::analyse_all(&ctx, &functions);
+    Some(facts::extract(&ctx, &functions, &classes, facts::is_package_path(&entry.display), &unanalysed))
 }
 
 /// The byte ranges inside both sorted lists of disjoint ranges.
@@ -270,12 +330,15 @@ fn apply(model: &Model, graph: &Graph, f: &mut Finding, sym: Option<Sym>, info: 
     }
 }
 
+/// Each finding's role, evidence and uses (findings are independent of each other: in parallel).
 fn annotate(model: &Model, graph: &Graph, findings: &mut [Finding], a: &Assignment) {
-    for (f, (sym, info)) in findings.iter_mut().zip(&a.findings) {
-        if let Some(info) = info {
-            apply(model, graph, f, *sym, info);
-        }
-    }
+    crate::pool().install(|| {
+        findings.par_iter_mut().zip(&a.findings).for_each(|(f, (sym, info))| {
+            if let Some(info) = info {
+                apply(model, graph, f, *sym, info);
+            }
+        })
+    });
 }
 
 /// Params of a construction's keyword arguments (`RetryPolicy(max_attempts=5, base_delay=0.5)`).
@@ -398,4 +461,26 @@ fn new_finding(model: &Model, graph: &Graph, s: &NewSite, data: &RuleData) -> Fi
     };
     apply(model, graph, &mut out, Some(s.sym), &s.info);
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{FirstScan, Stamp};
+    use crate::parse::TokenVerdict;
+
+    #[test]
+    fn a_first_scan_is_reused_only_on_the_text_it_was_taken_of() {
+        let stamp = Stamp { len: 12, modified: None };
+        let mut scan = FirstScan::new(TokenVerdict::Parse(vec![4..12]), Some(vec![(0, false), (4, true)]));
+        // Never stamped: never reused.
+        assert!(scan.of(&stamp, "x = 1\ndef f(): pass\n").is_none());
+        scan.stamp = Some(stamp.clone());
+        let (verdict, pieces) = scan.of(&stamp, "x = 1\ndef f(): pass\n").expect("same file");
+        assert_eq!(verdict, TokenVerdict::Parse(vec![4..12]));
+        assert_eq!(pieces, Some(vec![(0, false), (4, true)]));
+        // Another size or time, or offsets the text no longer has: scanned again.
+        assert!(scan.of(&Stamp { len: 13, modified: None }, "x = 1\ndef f(): pass\n").is_none());
+        assert!(scan.of(&stamp, "x = 1\n").is_none());
+        assert!(scan.of(&stamp, "x =\u{e9}1\ndef f(): pass\n").is_none());
+    }
 }

@@ -59,6 +59,8 @@ pub struct FileOutcome {
     pub suppressions: Vec<suppress::Suppression>,
     /// What the project model needs of the file (`None`: nothing in it was read as code).
     pub facts: Option<facts::FileFacts>,
+    /// The token scan of a file that was not parsed whole, for the project pass's second look at it.
+    pub first_scan: Option<analysis::FirstScan>,
 }
 
 #[derive(Debug, Default)]
@@ -83,20 +85,33 @@ pub fn analyse_bytes(
     data: &RuleData,
     prefilter: Option<&prefilter::Prefilter>,
 ) -> FileOutcome {
+    analyse_cow(display, module, std::borrow::Cow::Borrowed(bytes), data, prefilter)
+}
+
+/// `analyse_bytes` of bytes that may be handed over (the scan reads each file into a buffer it gives up, so the
+/// decoded text needs no copy).
+fn analyse_cow(
+    display: &str,
+    module: &str,
+    bytes: std::borrow::Cow<'_, [u8]>,
+    data: &RuleData,
+    prefilter: Option<&prefilter::Prefilter>,
+) -> FileOutcome {
     if let Some(p) = prefilter {
-        if !p.may_match(bytes) {
+        if !p.may_match(&bytes) {
             // No finding is possible, but a file that is not readable source must still say so (a gate never
             // passes what it could not read), and its suppression comments are all unused, so still report them.
-            if let Err((decode, e)) = read::check_source_bytes(bytes) {
+            if let Err((decode, e)) = read::check_source_bytes(&bytes) {
                 let kind = if decode { DiagnosticKind::DecodeError } else { DiagnosticKind::ParseError };
                 let diagnostic = Diagnostic { path: display.to_string(), line: e.line, kind, message: e.message };
                 return FileOutcome { diagnostics: vec![diagnostic], ..Default::default() };
             }
-            let suppressions =
-                match memchr::memmem::find(bytes, suppress::MARKER.as_bytes()).and_then(|_| read::decode(bytes).ok()) {
-                    Some(src) => suppress::collect(display, &src.text),
-                    None => vec![],
-                };
+            let suppressions = match memchr::memmem::find(&bytes, suppress::MARKER.as_bytes())
+                .and_then(|_| read::decode(&bytes).ok())
+            {
+                Some(src) => suppress::collect(display, &src.text),
+                None => vec![],
+            };
             return FileOutcome { parsed: false, suppressions, ..Default::default() };
         }
     }
@@ -127,12 +142,12 @@ pub fn analyse_bytes(
 fn analyse_inner(
     display: &str,
     module_name: &str,
-    bytes: &[u8],
+    bytes: std::borrow::Cow<'_, [u8]>,
     data: &RuleData,
     prefilter: Option<&prefilter::Prefilter>,
 ) -> FileOutcome {
     let mut out = FileOutcome::default();
-    let src = match read::decode(bytes) {
+    let src = match read::decode_vec(bytes.into_owned()) {
         Ok(s) => s,
         Err(e) => {
             out.diagnostics.push(Diagnostic {
@@ -157,12 +172,18 @@ fn analyse_inner(
     // `resilience.backoff`, `breakers`) is all pieces of the system: the model reads every definition of it
     // (token prefilter condition 5).
     let retry_module = detect::names::is_resilience_module(module_name);
-    let skipped = match prefilter.filter(|_| !retry_module).map(|p| p.tokens_and_facts(&src.text)) {
-        Some((parse::TokenVerdict::Skip, skipped_facts)) => {
+    let skipped = match prefilter.filter(|_| !retry_module).map(|p| p.tokens_facts_pieces(&src.text)) {
+        Some((parse::TokenVerdict::Skip, skipped_facts, pieces)) => {
             out.facts = Some(facts::FileFacts::from_skipped(display, module_name, &src.text, &skipped_facts));
+            out.first_scan = Some(analysis::FirstScan::new(parse::TokenVerdict::Skip, pieces));
             return out;
         }
-        Some((parse::TokenVerdict::Parse(skipped), _)) => skipped,
+        Some((parse::TokenVerdict::Parse(skipped), _, pieces)) => {
+            if !skipped.is_empty() {
+                out.first_scan = Some(analysis::FirstScan::new(parse::TokenVerdict::Parse(skipped.clone()), pieces));
+            }
+            skipped
+        }
         None => vec![],
     };
     // Blanked definitions keep every offset, so spans index `src.text` as they would the parsed text.
@@ -220,6 +241,7 @@ pub fn scan_files(
         pool().install(|| files.par_iter().map(|entry| analyse_file(entry, opts, data, &prefilter)).collect());
     let mut result = ScanResult { files_scanned: files.len(), diagnostics, ..Default::default() };
     let mut facts = Vec::with_capacity(files.len());
+    let mut scans = Vec::with_capacity(files.len());
     for o in outcomes {
         result.files_parsed += o.parsed as usize;
         result.canonical_imports += o.canonical_imports;
@@ -227,9 +249,10 @@ pub fn scan_files(
         result.diagnostics.extend(o.diagnostics);
         result.suppressions.extend(o.suppressions);
         facts.push(o.facts);
+        scans.push(o.first_scan);
     }
     let first = result.findings.len();
-    let project = analysis::project_pass(files, facts, &mut result.findings, opts, data, &prefilter);
+    let project = analysis::project_pass(files, facts, scans, &mut result.findings, opts, data, &prefilter);
     let drifts = drift::derive(&result.findings[first..]);
     result.findings.extend(drifts);
     result.findings.sort_by(|a, b| (&a.path, a.line, a.column, a.rule).cmp(&(&b.path, b.line, b.column, b.rule)));
@@ -248,7 +271,14 @@ fn analyse_file(
     prefilter: &prefilter::Prefilter,
 ) -> FileOutcome {
     match read::read_regular(&entry.path, opts.max_file_size) {
-        Ok((bytes, _)) => analyse_bytes(&entry.display, &entry.module, &bytes, data, Some(prefilter)),
+        Ok((bytes, meta)) => {
+            let mut o =
+                analyse_cow(&entry.display, &entry.module, std::borrow::Cow::Owned(bytes), data, Some(prefilter));
+            if let Some(scan) = &mut o.first_scan {
+                scan.stamp = Some(analysis::Stamp::of(&meta));
+            }
+            o
+        }
         Err(failure) => FileOutcome { diagnostics: vec![failure.diagnostic(&entry.display)], ..Default::default() },
     }
 }

@@ -174,6 +174,14 @@ impl Prefilter {
     pub fn tokens_and_facts(&self, text: &str) -> (crate::parse::TokenVerdict, crate::parse::SkippedFacts) {
         crate::parse::token_scan(text, &self.import_words)
     }
+
+    /// `tokens_and_facts`, with the file's top-level pieces when it is not parsed whole.
+    pub fn tokens_facts_pieces(
+        &self,
+        text: &str,
+    ) -> (crate::parse::TokenVerdict, crate::parse::SkippedFacts, Option<crate::parse::TopPieces>) {
+        crate::parse::token_scan_pieces(text, &self.import_words)
+    }
 }
 
 /// Does a file's bytes meet one rule's declaration (`detect::rules::Needs`)? The byte prefilter admits the

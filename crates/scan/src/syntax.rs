@@ -285,10 +285,37 @@ pub enum ExprKind {
 impl Expr {
     /// The dotted name of a `Name` / `Attribute` chain (`asyncio.sleep`, `self.max_retries`).
     pub fn dotted(&self) -> Option<String> {
+        // One allocation of the final length: the walks ask this of most names of a parsed file.
+        let mut len = 0;
+        let mut e = self;
+        loop {
+            match &e.kind {
+                ExprKind::Name(n) => {
+                    len += n.len();
+                    break;
+                }
+                ExprKind::Attribute { value, attr } => {
+                    len += attr.len() + 1;
+                    e = value;
+                }
+                _ => return None,
+            }
+        }
+        let mut out = String::with_capacity(len);
+        self.push_dotted(&mut out);
+        Some(out)
+    }
+
+    /// Append the dotted name of a `Name` / `Attribute` chain already known to be one.
+    fn push_dotted(&self, out: &mut String) {
         match &self.kind {
-            ExprKind::Name(n) => Some(n.to_string()),
-            ExprKind::Attribute { value, attr } => value.dotted().map(|v| format!("{v}.{attr}")),
-            _ => None,
+            ExprKind::Name(n) => out.push_str(n),
+            ExprKind::Attribute { value, attr } => {
+                value.push_dotted(out);
+                out.push('.');
+                out.push_str(attr);
+            }
+            _ => {}
         }
     }
 
@@ -394,6 +421,9 @@ impl Expr {
 /// The nested blocks of one statement; inline storage, because walks ask for them on every statement.
 pub type Blocks<'a> = smallvec::SmallVec<[&'a [Stmt]; 4]>;
 
+/// The expressions one statement owns directly (see `Stmt::exprs`).
+pub type Exprs<'a> = smallvec::SmallVec<[&'a Expr; 4]>;
+
 impl Stmt {
     /// Nested statement blocks (bodies of compound statements), excluding nested function/class bodies
     /// when `into_defs` is false.
@@ -419,32 +449,34 @@ impl Stmt {
         }
     }
 
-    /// Expressions owned directly by this statement (not those of nested statements).
-    pub fn exprs(&self) -> Vec<&Expr> {
+    /// Expressions owned directly by this statement (not those of nested statements); inline storage, because
+    /// every expression walk asks for them on every statement.
+    pub fn exprs(&self) -> Exprs<'_> {
+        use smallvec::smallvec;
         match &self.kind {
             StmtKind::FunctionDef(f) => {
-                let mut v: Vec<&Expr> = f.decorators.iter().collect();
+                let mut v: Exprs = f.decorators.iter().collect();
                 v.extend(f.params.iter().filter_map(|p| p.default.as_ref()));
                 v
             }
             StmtKind::ClassDef(c) => {
                 c.decorators.iter().chain(c.bases.iter()).chain(c.keywords.iter().map(|k| &k.value)).collect()
             }
-            StmtKind::Return(Some(e)) | StmtKind::Expr(e) => vec![e],
-            StmtKind::Raise { exc: Some(e) } => vec![e],
+            StmtKind::Return(Some(e)) | StmtKind::Expr(e) => smallvec![e],
+            StmtKind::Raise { exc: Some(e) } => smallvec![e],
             StmtKind::Assign { targets, value } => targets.iter().chain(std::iter::once(value)).collect(),
             StmtKind::AnnAssign { target, annotation, value } => {
-                let mut v = vec![target, annotation];
+                let mut v: Exprs = smallvec![target, annotation];
                 v.extend(value.iter());
                 v
             }
-            StmtKind::AugAssign { target, value, .. } => vec![target, value],
-            StmtKind::For { target, iter, .. } => vec![target, iter],
-            StmtKind::While { test, .. } | StmtKind::If { test, .. } => vec![test],
+            StmtKind::AugAssign { target, value, .. } => smallvec![target, value],
+            StmtKind::For { target, iter, .. } => smallvec![target, iter],
+            StmtKind::While { test, .. } | StmtKind::If { test, .. } => smallvec![test],
             StmtKind::With { items, .. } => items.iter().collect(),
             StmtKind::Try { handlers, .. } => handlers.iter().filter_map(|h| h.type_.as_ref()).collect(),
             StmtKind::Other { exprs, .. } => exprs.iter().collect(),
-            _ => vec![],
+            _ => smallvec![],
         }
     }
 }

@@ -128,6 +128,9 @@ pub fn walk(roots: &[PathBuf], opts: &WalkOptions) -> Result<Walked, String> {
         }
         let excl = exclude.clone();
         let root_for_filter = root.clone();
+        // A file's display path is its path relative to this root (the root is a directory, found above):
+        // computed once per file, and for excludes only when there are any (each is a walk of components).
+        let relative_to_root = single_root;
         let walker = ignore::WalkBuilder::new(root)
             .follow_links(true)
             .hidden(false)
@@ -145,8 +148,11 @@ pub fn walk(roots: &[PathBuf], opts: &WalkOptions) -> Result<Walked, String> {
                 {
                     return false;
                 }
+                if e.depth() == 0 || excl.is_empty() {
+                    return true;
+                }
                 let rel = display_path(e.path(), &root_for_filter);
-                !(e.depth() > 0 && excl.is_match(&rel))
+                !excl.is_match(&rel)
             })
             .build_parallel();
         // Directory reads are system calls: two walker threads halve the serial part of a scan.
@@ -155,13 +161,17 @@ pub fn walk(roots: &[PathBuf], opts: &WalkOptions) -> Result<Walked, String> {
             Box::new(|entry| {
                 let item = match entry {
                     Ok(e) => {
-                        let rel = display_path(e.path(), root);
                         let kind = e.file_type();
-                        if kind.is_some_and(|t| t.is_dir()) || !include.is_match(&rel) {
+                        if kind.is_some_and(|t| t.is_dir()) {
+                            return ignore::WalkState::Continue;
+                        }
+                        let rel = display_path(e.path(), root);
+                        if !include.is_match(&rel) {
                             return ignore::WalkState::Continue;
                         }
                         if kind.is_some_and(|t| t.is_file()) {
-                            Ok(FileEntry { display: rel_of(e.path()), path: e.into_path(), module: String::new() })
+                            let display = if relative_to_root { rel } else { rel_of(e.path()) };
+                            Ok(FileEntry { display, path: e.into_path(), module: String::new() })
                         } else {
                             // A FIFO, socket or device named like a source file: say so instead of passing it over.
                             let what = e.metadata().ok().and_then(|m| crate::read::special_kind(&m));

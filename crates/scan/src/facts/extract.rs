@@ -81,7 +81,8 @@ pub fn extract(
             column: column(info.span.start),
             statements: info.def.body.iter().filter(|s| !is_filler(s)).count() as u32,
             returns_nested_def: crate::detect::functions::returns_nested_def(info),
-            is_generator: is_generator(&info.def.body),
+            // Set by `body_facts` below.
+            is_generator: false,
             evidence: DefEvidence::default(),
         });
     }
@@ -92,12 +93,13 @@ pub fn extract(
         let di = i as DefIdx;
         let first = f.calls.len();
         collect_calls(&info.def.body, Some(di), false, false, &mut f.calls, &line);
-        collect_reads(info.stmt, Some(di), None, &mut f.reads, &line);
         let class = f.defs[i].class;
-        collect_local_assigns(&info.def.body, di, class, &mut f.assigns, &line);
+        let mut ev = DefEvidence::default();
+        let out = BodyOut { reads: &mut f.reads, assigns: &mut f.assigns, ev: &mut ev };
+        f.defs[i].is_generator = body_facts(ctx, info.def, di, class, out, &line);
+        f.defs[i].evidence = ev;
         let a = &fns[i];
         let ev = &mut f.defs[i].evidence;
-        evidence(ctx, info.def, info.class, ev, &line);
         ev.retry_loops = a.retry_loops().map(|l| line(l.stmt.span.start)).collect();
         ev.recursion = a.recursion.is_some();
         ev.recursion_via = a.recursion.as_ref().and_then(|r| r.via.clone());
@@ -171,12 +173,6 @@ fn is_filler(s: &Stmt) -> bool {
         StmtKind::Expr(e) => e.as_str().is_some() || matches!(e.kind, ExprKind::Constant(Constant::Ellipsis)),
         _ => false,
     }
-}
-
-fn is_generator(body: &[Stmt]) -> bool {
-    let mut found = false;
-    walk_exprs(body, false, &mut |e| found |= matches!(e.kind, ExprKind::Yield(_)));
-    found
 }
 
 pub(crate) fn literal(e: &Expr) -> Literal {
@@ -510,15 +506,7 @@ fn collect_reads(
     out: &mut Vec<Read>,
     line: &dyn Fn(u32) -> u32,
 ) {
-    let mut visit = |x: &Expr| {
-        if matches!(x.kind, ExprKind::Name(_) | ExprKind::Attribute { .. }) {
-            if let Some(d) = x.dotted() {
-                if constant_like(&d) {
-                    out.push(Read { owner, class, name: d, line: line(x.span.start) });
-                }
-            }
-        }
-    };
+    let mut visit = |x: &Expr| read_of(x, owner, class, out, line);
     match &s.kind {
         StmtKind::FunctionDef(d) => {
             for p in &d.params {
@@ -539,6 +527,62 @@ fn collect_reads(
         }
         _ => {}
     }
+}
+
+/// `x` when it reads a constant-like name.
+fn read_of(x: &Expr, owner: Option<DefIdx>, class: Option<ClassIdx>, out: &mut Vec<Read>, line: &dyn Fn(u32) -> u32) {
+    // Whether a name reads as a constant depends on its last segment alone: ask that before building the dotted
+    // name (most names are not constants).
+    let last = match &x.kind {
+        ExprKind::Name(n) => n.as_str(),
+        ExprKind::Attribute { attr, .. } => attr.as_str(),
+        _ => return,
+    };
+    if constant_like(last) {
+        if let Some(d) = x.dotted() {
+            out.push(Read { owner, class, name: d, line: line(x.span.start) });
+        }
+    }
+}
+
+/// Where `body_facts` puts what it reads.
+struct BodyOut<'o> {
+    reads: &'o mut Vec<Read>,
+    assigns: &'o mut Vec<Assign>,
+    ev: &'o mut DefEvidence,
+}
+
+/// What a function's own body (nested definitions excluded) gives the facts, in one walk (each piece in the
+/// order its own walk would give it): reads of constant-like names (parameter defaults first), local and
+/// `self.` assignments, the evidence; true when the body yields (a generator).
+fn body_facts(
+    ctx: &FileContext,
+    def: &FunctionDef,
+    di: DefIdx,
+    class: Option<ClassIdx>,
+    out: BodyOut,
+    line: &dyn Fn(u32) -> u32,
+) -> bool {
+    let BodyOut { reads, assigns, ev } = out;
+    for p in &def.params {
+        if let Some(v) = &p.default {
+            v.walk(&mut |x| read_of(x, Some(di), None, reads, line));
+        }
+    }
+    let mut generator = false;
+    walk_stmts(&def.body, false, &mut |s| {
+        local_assign(s, di, class, assigns, line);
+        evidence_stmt(ctx, s, ev, line);
+        for e in s.exprs() {
+            e.walk(&mut |x| {
+                read_of(x, Some(di), None, reads, line);
+                evidence_expr(ctx, x, ev, line);
+                generator |= matches!(x.kind, ExprKind::Yield(_));
+            });
+        }
+    });
+    ev.delay_math &= ev.returns_value;
+    generator
 }
 
 /// Class statements in the order `collect_classes` numbers them.
@@ -717,40 +761,32 @@ fn n_is_all(t: &Expr) -> bool {
     matches!(&t.kind, ExprKind::Name(n) if n == "__all__")
 }
 
-/// Assignments inside a function: `self.x = ...` of a method, and locals bound to a call or a name.
-fn collect_local_assigns(
-    body: &[Stmt],
-    def: DefIdx,
-    class: Option<ClassIdx>,
-    out: &mut Vec<Assign>,
-    line: &dyn Fn(u32) -> u32,
-) {
-    walk_stmts(body, false, &mut |s| {
-        let Some((targets, value)) = assign_targets(s) else { return };
-        let v = value_of(value);
-        if v == Value::Other {
-            return;
-        }
-        for t in targets {
-            let (target, owner) = match &t.kind {
-                ExprKind::Name(n) => (n.to_string(), Owner::Local(def)),
-                ExprKind::Attribute { value: obj, attr } if obj.dotted().as_deref() == Some("self") => match class {
-                    Some(c) => (attr.to_string(), Owner::Instance { class: c, def }),
-                    None => continue,
-                },
-                _ => continue,
-            };
-            out.push(Assign {
-                target,
-                owner,
-                value: v.clone(),
-                span: s.span,
-                line: line(s.span.start),
-                end_line: line(s.span.end.saturating_sub(1).max(s.span.start)),
-                column: 1,
-            });
-        }
-    });
+/// An assignment inside a function: `self.x = ...` of a method, and locals bound to a call or a name.
+fn local_assign(s: &Stmt, def: DefIdx, class: Option<ClassIdx>, out: &mut Vec<Assign>, line: &dyn Fn(u32) -> u32) {
+    let Some((targets, value)) = assign_targets(s) else { return };
+    let v = value_of(value);
+    if v == Value::Other {
+        return;
+    }
+    for t in targets {
+        let (target, owner) = match &t.kind {
+            ExprKind::Name(n) => (n.to_string(), Owner::Local(def)),
+            ExprKind::Attribute { value: obj, attr } if obj.dotted().as_deref() == Some("self") => match class {
+                Some(c) => (attr.to_string(), Owner::Instance { class: c, def }),
+                None => continue,
+            },
+            _ => continue,
+        };
+        out.push(Assign {
+            target,
+            owner,
+            value: v.clone(),
+            span: s.span,
+            line: line(s.span.start),
+            end_line: line(s.span.end.saturating_sub(1).max(s.span.start)),
+            column: 1,
+        });
+    }
 }
 
 fn is_type_checking(test: &Expr) -> bool {
@@ -926,15 +962,9 @@ fn bindings(
     }
 }
 
-/// What a function's own body does.
-fn evidence(
-    ctx: &FileContext,
-    def: &FunctionDef,
-    class: Option<&str>,
-    ev: &mut DefEvidence,
-    line: &dyn Fn(u32) -> u32,
-) {
-    walk_stmts(&def.body, false, &mut |s| match &s.kind {
+/// What one statement of a function's own body shows of it (see `body_facts`).
+fn evidence_stmt(ctx: &FileContext, s: &Stmt, ev: &mut DefEvidence, line: &dyn Fn(u32) -> u32) {
+    match &s.kind {
         StmtKind::Try { handlers, .. } => {
             let real: Vec<&Handler> = handlers.iter().filter(|h| !loops::is_control_flow_handler(h)).collect();
             if !real.is_empty() && ev.catches.is_none() {
@@ -976,23 +1006,23 @@ fn evidence(
             }
         }
         _ => {}
-    });
-    walk_exprs(&def.body, false, &mut |e| {
-        // Delay arithmetic anywhere in the body (`backoff = base * 2 ** (n - 1)` then `return min(backoff, cap)`).
-        if !ev.delay_math
-            && matches!(e.kind, ExprKind::BinOp { .. } | ExprKind::Call { .. })
-            && params::is_backoff_arithmetic(ctx, e)
-        {
-            ev.delay_math = true;
-        }
-        if ev.sleeps.is_none() {
-            if let Some((func, _, _)) = e.as_call() {
-                if sleeps::is_sleep(ctx, func) {
-                    ev.sleeps = Some(line(e.span.start));
-                }
+    }
+}
+
+/// What one expression of a function's own body shows of it (see `body_facts`).
+fn evidence_expr(ctx: &FileContext, e: &Expr, ev: &mut DefEvidence, line: &dyn Fn(u32) -> u32) {
+    // Delay arithmetic anywhere in the body (`backoff = base * 2 ** (n - 1)` then `return min(backoff, cap)`).
+    if !ev.delay_math
+        && matches!(e.kind, ExprKind::BinOp { .. } | ExprKind::Call { .. })
+        && params::is_backoff_arithmetic(ctx, e)
+    {
+        ev.delay_math = true;
+    }
+    if ev.sleeps.is_none() {
+        if let Some((func, _, _)) = e.as_call() {
+            if sleeps::is_sleep(ctx, func) {
+                ev.sleeps = Some(line(e.span.start));
             }
         }
-    });
-    ev.delay_math &= ev.returns_value;
-    let _ = class;
+    }
 }

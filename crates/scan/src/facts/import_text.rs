@@ -7,14 +7,23 @@ use crate::project::resolve_relative;
 /// The imports of one `import ...` / `from ... import ...` statement (`text` is the statement, from its
 /// keyword to its end; parentheses, continuation lines and comments allowed). Unreadable statements give none.
 pub fn parse_import_statement(text: &str, file_module: &str, is_package: bool, line: u32) -> Vec<Import> {
-    let mut clean = String::with_capacity(text.len());
+    // The statement on one line: comments, line continuations and parentheses become spaces. Items are then
+    // the comma-separated parts after the keywords, each read as its whitespace-separated words. (This runs on
+    // every import of every skipped file: one buffer, no word lists.)
+    let mut clean = String::with_capacity(text.len() + 1);
     for l in text.split('\n') {
-        let l = l.split('#').next().unwrap_or("");
-        clean.push_str(l.trim_end_matches(['\r', '\\']));
+        let l = match memchr::memchr(b'#', l.as_bytes()) {
+            Some(k) => &l[..k],
+            None => l,
+        };
+        for c in l.trim_end_matches(['\r', '\\']).chars() {
+            clean.push(if c == '(' || c == ')' { ' ' } else { c });
+        }
         clean.push(' ');
     }
-    let clean = clean.replace(['(', ')'], " ");
     let mut words = clean.split_whitespace();
+    // What follows a word of `clean`.
+    let after = |w: &str| &clean[w.as_ptr() as usize - clean.as_ptr() as usize + w.len()..];
     let import = |local: &str, target: String, from: bool, star: bool| Import {
         local: local.to_string(),
         target,
@@ -27,16 +36,14 @@ pub fn parse_import_statement(text: &str, file_module: &str, is_package: bool, l
     };
     let mut out = Vec::new();
     match words.next() {
-        Some("import") => {
-            let rest: Vec<&str> = words.collect();
-            for item in rest.join(" ").split(',') {
-                let parts: Vec<&str> = item.split_whitespace().collect();
-                match parts.as_slice() {
-                    [module] if is_dotted(module) => {
+        Some(kw @ "import") => {
+            for item in after(kw).split(',') {
+                match item_words(item) {
+                    Some(([module, "", ""], 1)) if is_dotted(module) => {
                         let top = module.split('.').next().unwrap_or(module);
                         out.push(import(top, top.to_string(), false, false));
                     }
-                    [module, "as", alias] if is_dotted(module) && is_ident(alias) => {
+                    Some(([module, "as", alias], 3)) if is_dotted(module) && is_ident(alias) => {
                         out.push(import(alias, module.to_string(), false, false));
                     }
                     _ => return vec![],
@@ -45,9 +52,7 @@ pub fn parse_import_statement(text: &str, file_module: &str, is_package: bool, l
         }
         Some("from") => {
             let Some(source) = words.next() else { return vec![] };
-            if words.next() != Some("import") {
-                return vec![];
-            }
+            let Some(kw @ "import") = words.next() else { return vec![] };
             let level = source.bytes().take_while(|b| *b == b'.').count() as u32;
             let module = &source[level as usize..];
             if !(module.is_empty() || is_dotted(module)) {
@@ -55,14 +60,14 @@ pub fn parse_import_statement(text: &str, file_module: &str, is_package: bool, l
             }
             let module = (!module.is_empty()).then_some(module);
             let Some(base) = resolve_relative(file_module, is_package, module, level) else { return vec![] };
-            let rest: Vec<&str> = words.collect();
-            for item in rest.join(" ").split(',') {
-                let parts: Vec<&str> = item.split_whitespace().collect();
-                match parts.as_slice() {
-                    [] => {}
-                    ["*"] => out.push(import("*", base.clone(), true, true)),
-                    [name] if is_ident(name) => out.push(import(name, format!("{base}.{name}"), true, false)),
-                    [name, "as", alias] if is_ident(name) && is_ident(alias) => {
+            for item in after(kw).split(',') {
+                match item_words(item) {
+                    Some((_, 0)) => {}
+                    Some((["*", _, _], 1)) => out.push(import("*", base.clone(), true, true)),
+                    Some(([name, _, _], 1)) if is_ident(name) => {
+                        out.push(import(name, format!("{base}.{name}"), true, false))
+                    }
+                    Some(([name, "as", alias], 3)) if is_ident(name) && is_ident(alias) => {
                         out.push(import(alias, format!("{base}.{name}"), true, false))
                     }
                     _ => return vec![],
@@ -72,6 +77,18 @@ pub fn parse_import_statement(text: &str, file_module: &str, is_package: bool, l
         _ => {}
     }
     out
+}
+
+/// The whitespace-separated words of an import item and how many there are (`None`: more than three, which
+/// no item spells). Missing words are "".
+fn item_words(item: &str) -> Option<([&str; 3], usize)> {
+    let mut out = [""; 3];
+    let mut n = 0;
+    for w in item.split_whitespace() {
+        *out.get_mut(n)? = w;
+        n += 1;
+    }
+    Some((out, n))
 }
 
 fn is_ident(s: &str) -> bool {

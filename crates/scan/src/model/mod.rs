@@ -191,8 +191,11 @@ impl Model {
 
     /// Replace the facts of some files (parsed again, same modules), re-tabling only those files.
     pub fn replace(&mut self, changed: Vec<(FileId, FileFacts)>) {
-        for (fid, f) in changed {
-            self.tables[fid as usize] = FileTable::new(&f);
+        // The files parsed again are the large ones: table them in parallel.
+        let tabled: Vec<(FileId, FileTable, FileFacts)> =
+            crate::pool().install(|| changed.into_par_iter().map(|(fid, f)| (fid, FileTable::new(&f), f)).collect());
+        for (fid, table, f) in tabled {
+            self.tables[fid as usize] = table;
             self.files[fid as usize] = f;
         }
         self.mros = self.linearize();

@@ -195,16 +195,15 @@ pub(super) fn skippable(
 pub fn blank(src: &str, skipped: &[Range<usize>]) -> String {
     let mut bytes = src.as_bytes().to_vec();
     for r in skipped {
-        let mut line_start = true;
-        for b in &mut bytes[r.clone()] {
-            match *b {
-                b'\n' | b'\r' => line_start = true,
-                _ if line_start => {
-                    *b = b'#';
-                    line_start = false;
-                }
-                _ => *b = b' ',
+        // Line by line: `#`, then spaces up to the line end (a fill, not a test per byte).
+        let mut at = r.start;
+        while at < r.end {
+            let end = memchr::memchr2(b'\n', b'\r', &bytes[at..r.end]).map_or(r.end, |k| at + k);
+            if end > at {
+                bytes[at] = b'#';
+                bytes[at + 1..end].fill(b' ');
             }
+            at = end + 1;
         }
     }
     String::from_utf8(bytes).expect("blanking whole lines keeps UTF-8 valid")

@@ -57,6 +57,16 @@ pub use chunks::blank;
 pub fn pieces_without(source: &str, names: &[&str], words: &ImportWords) -> Vec<std::ops::Range<usize>> {
     chunks::pieces_without(source, names, tokens::top_level_pieces(source, words))
 }
+
+/// `pieces_without` and `token_verdict` together, from one read of the tokens.
+pub fn pieces_without_and_verdict(
+    source: &str,
+    names: &[&str],
+    words: &ImportWords,
+) -> (Vec<std::ops::Range<usize>>, TokenVerdict) {
+    let (pieces, verdict) = tokens::pieces_and_verdict(source, words);
+    (chunks::pieces_without(source, names, pieces), verdict)
+}
 pub use tokens::{ImportWords, SkippedFacts, TokenVerdict};
 
 /// Token prefilter (see `tokens`): skip the file when its tokens prove that no rule reports anything in it,
@@ -64,6 +74,20 @@ pub use tokens::{ImportWords, SkippedFacts, TokenVerdict};
 /// make an import relevant.
 pub fn token_verdict(source: &str, words: &ImportWords) -> TokenVerdict {
     tokens::token_verdict(source, words)
+}
+
+/// Start offsets of a file's top-level pieces, each with whether it is a definition (`tokens::top_level_pieces`).
+pub type TopPieces = Vec<(usize, bool)>;
+
+/// `pieces_without` over pieces a token scan already found (`tokens::token_scan_pieces`).
+pub fn pieces_without_in(source: &str, names: &[&str], pieces: Option<TopPieces>) -> Vec<std::ops::Range<usize>> {
+    chunks::pieces_without(source, names, pieces)
+}
+
+/// The verdict, what the model needs of a skipped file and, when it is not parsed whole, its top-level pieces
+/// (see `tokens::token_scan_pieces`).
+pub fn token_scan_pieces(source: &str, words: &ImportWords) -> (TokenVerdict, SkippedFacts, Option<TopPieces>) {
+    tokens::token_scan_pieces(source, words, true)
 }
 
 /// The verdict, and what the model needs of a skipped file (see `tokens::token_scan`).

@@ -171,6 +171,21 @@ pub fn decode(bytes: &[u8]) -> Result<SourceFile, DecodeError> {
     Ok(SourceFile { text, encoding, bom, line_ending, lines: std::sync::OnceLock::new() })
 }
 
+/// `decode` of bytes the caller gives up: UTF-8 without a BOM or a coding cookie (most files) becomes the
+/// text without a copy.
+pub fn decode_vec(bytes: Vec<u8>) -> Result<SourceFile, DecodeError> {
+    if bytes.starts_with(BOM) || wide_bom(&bytes).is_some() || coding_cookie(&bytes).is_some() {
+        return decode(&bytes);
+    }
+    match String::from_utf8(bytes) {
+        Ok(text) => {
+            let line_ending = detect_line_ending(&text);
+            Ok(SourceFile { text, encoding: None, bom: false, line_ending, lines: std::sync::OnceLock::new() })
+        }
+        Err(e) => Err(utf8_error(e.as_bytes(), e.utf8_error(), false)),
+    }
+}
+
 /// Encode text back to bytes in the file's original encoding (and BOM).
 pub fn encode(file: &SourceFile, text: &str) -> Result<Vec<u8>, String> {
     let mut out = Vec::with_capacity(text.len() + 3);
@@ -282,6 +297,27 @@ mod tests {
     fn cookie_on_line_three_is_ignored() {
         let err = decode(b"x = 1\n# coding: latin-1\ns = '\xe9'\n").unwrap_err();
         assert_eq!(err.line, 3);
+    }
+
+    #[test]
+    fn decode_vec_is_decode() {
+        let cases: &[&[u8]] = &[
+            b"x = 1\r\ny = 2\r\n",
+            b"\xEF\xBB\xBFx = 1\n",
+            b"# coding: latin-1\ns = '\xe9'\n",
+            b"x = '\xe9'\n",
+            b"\xFF\xFEx",
+            b"",
+        ];
+        for &c in cases {
+            match (decode(c), decode_vec(c.to_vec())) {
+                (Ok(a), Ok(b)) => {
+                    assert_eq!((a.text, a.encoding, a.bom, a.line_ending), (b.text, b.encoding, b.bom, b.line_ending))
+                }
+                (Err(a), Err(b)) => assert_eq!((a.line, a.message), (b.line, b.message)),
+                _ => panic!("decode and decode_vec disagree on {c:?}"),
+            }
+        }
     }
 
     #[test]

@@ -151,6 +151,24 @@ pub struct SkippedFacts {
 pub fn top_level_pieces(src: &str, words: &ImportWords) -> Option<Vec<(usize, bool)>> {
     let mut s = Scanner::new(src, words);
     s.run().ok()?;
+    Some(pieces_of(&s))
+}
+
+/// `top_level_pieces` and the verdict from one run of the scanner (a pass that needs both reads the tokens
+/// once).
+pub fn pieces_and_verdict(src: &str, words: &ImportWords) -> (Option<Vec<(usize, bool)>>, TokenVerdict) {
+    let mut s = Scanner::new(src, words);
+    match s.run() {
+        Ok(()) => {
+            let pieces = pieces_of(&s);
+            (Some(pieces), s.verdict())
+        }
+        Err(Unsure) => (None, TokenVerdict::Parse(vec![])),
+    }
+}
+
+/// The top-level pieces of a finished run (see `top_level_pieces`).
+fn pieces_of(s: &Scanner) -> Vec<(usize, bool)> {
     let mut out: Vec<(usize, bool)> = Vec::new();
     let mut last_class = None;
     for (c, _) in &s.chunks {
@@ -172,15 +190,29 @@ pub fn top_level_pieces(src: &str, words: &ImportWords) -> Option<Vec<(usize, bo
         }
     }
     out.dedup_by_key(|p| p.0);
-    Some(out)
+    out
 }
 
 /// The verdict, and for a file it skips, `SkippedFacts`.
 pub fn token_scan(src: &str, words: &ImportWords) -> (TokenVerdict, SkippedFacts) {
+    let (verdict, facts, _) = token_scan_pieces(src, words, false);
+    (verdict, facts)
+}
+
+/// `token_scan`, and with `want_pieces` the top-level pieces too (`top_level_pieces`) when the file is not
+/// parsed whole: a later pass that parses the pieces mentioning some names then needs no second read of the
+/// tokens.
+pub fn token_scan_pieces(
+    src: &str,
+    words: &ImportWords,
+    want_pieces: bool,
+) -> (TokenVerdict, SkippedFacts, Option<Vec<(usize, bool)>>) {
     let mut s = Scanner::new(src, words);
     match s.run() {
         Ok(()) => {
+            let pieces = (want_pieces && !s.file_facts.whole_file()).then(|| pieces_of(&s));
             let verdict = s.verdict();
+            let pieces = pieces.filter(|_| verdict != TokenVerdict::Parse(vec![]));
             let facts = if verdict == TokenVerdict::Skip {
                 SkippedFacts {
                     imports: std::mem::take(&mut s.import_spans),
@@ -189,9 +221,9 @@ pub fn token_scan(src: &str, words: &ImportWords) -> (TokenVerdict, SkippedFacts
             } else {
                 SkippedFacts::default()
             };
-            (verdict, facts)
+            (verdict, facts, pieces)
         }
-        Err(Unsure) => (TokenVerdict::Parse(vec![]), SkippedFacts::default()),
+        Err(Unsure) => (TokenVerdict::Parse(vec![]), SkippedFacts::default(), None),
     }
 }
 

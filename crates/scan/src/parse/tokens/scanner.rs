@@ -56,6 +56,9 @@ pub(super) struct Scanner<'s, 'w> {
     /// The last top-level line / class member line was a decorator: the next one continues its piece.
     pub(super) decorator_pending: bool,
     pub(super) member_decorator_pending: bool,
+    /// `groups` of the gated identifiers seen so far: a file spells the same few names again and again, and the
+    /// word matcher costs more than a lookup.
+    pub(super) group_cache: rustc_hash::FxHashMap<&'s str, u32>,
 }
 
 impl<'s, 'w> Scanner<'s, 'w> {
@@ -97,6 +100,7 @@ impl<'s, 'w> Scanner<'s, 'w> {
             class_body: None,
             decorator_pending: false,
             member_decorator_pending: false,
+            group_cache: rustc_hash::FxHashMap::default(),
         }
     }
 
@@ -559,7 +563,7 @@ impl<'s, 'w> Scanner<'s, 'w> {
 
     /// `gated`: the identifier may contain a gate word (`TrigramGate`).
     pub(super) fn word(&mut self, start: usize, w: &'s str, gated: bool) {
-        if !gated && !is_keyword_read(w) && self.plain_state() {
+        if !gated && self.plain_state() && !is_keyword_read(w) {
             // Fast path (most identifiers): no keyword, no listed name, no state that reads names.
             self.stmt_start = false;
             self.call(start, start + w.len());
@@ -645,7 +649,7 @@ impl<'s, 'w> Scanner<'s, 'w> {
                     top.name = w;
                 }
             }
-            let g = groups(w);
+            let g = self.groups(w);
             if g & G_DEF_HINT != 0 {
                 self.hint_top();
             }
@@ -675,7 +679,7 @@ impl<'s, 'w> Scanner<'s, 'w> {
             if crate::detect::names::is_model_piece_name(w) {
                 self.facts.model_piece = true;
             }
-            let g = groups(w);
+            let g = self.groups(w);
             if g & G_BREAKER != 0 {
                 self.facts.class_word = true;
             } else if g & G_CLASS_NAME != 0 {
@@ -697,7 +701,7 @@ impl<'s, 'w> Scanner<'s, 'w> {
         let target = self.has(BlockKind::Class) && self.may_be_target();
         // 5: a module-level constant named for retrying (`RETRYABLE_STATUS_CODES = (...)`, `MAX_RETRY_DELAY =
         // 8.0`): the model decides whether it is a preset or a decision's data.
-        if gated && self.blocks.is_empty() && crate::detect::names::is_model_piece_name(w) && self.may_be_target() {
+        if gated && self.blocks.is_empty() && self.may_be_target() && crate::detect::names::is_model_piece_name(w) {
             self.facts.model_piece = true;
         }
         // The def name is no parameter: its hints were weighed above.
@@ -748,7 +752,15 @@ impl<'s, 'w> Scanner<'s, 'w> {
 
     /// The identifier at `start..end` (the scanner stands at `end`): record it when it is called by a name
     /// `FileContext::callees` resolves (`f(...)`, `self.f(...)`, `cls.f(...)`).
+    #[inline]
     pub(super) fn call(&mut self, start: usize, end: usize) {
+        // Most identifiers are followed by neither `(` nor a space: decide those without a call.
+        if matches!(self.b.get(end), Some(b'(' | b' ' | b'\t')) {
+            self.call_at(start, end);
+        }
+    }
+
+    fn call_at(&mut self, start: usize, end: usize) {
         if next_non_space(self.b, end) != b'(' {
             return;
         }
@@ -817,7 +829,8 @@ impl<'s, 'w> Scanner<'s, 'w> {
     /// Name conditions shared by code and f-string identifiers.
     /// `target`: the identifier may be an assignment or annotation target (a class field).
     /// `gated`: the identifier contains a gate word; without one, no name list below can hold it.
-    pub(super) fn ident(&mut self, w: &str, target: bool, gated: bool) {
+    pub(super) fn ident(&mut self, w: &'s str, target: bool, gated: bool) {
+        let g = if gated { self.groups(w) } else { 0 };
         let f = &mut self.facts;
         let first = w.as_bytes().first().copied().unwrap_or(0);
         if !f.sleep_ident && gated && SLEEP_NAMES.contains(&w) {
@@ -837,7 +850,6 @@ impl<'s, 'w> Scanner<'s, 'w> {
         {
             f.library_name = true;
         }
-        let g = if gated { groups(w) } else { 0 };
         let attempt_word = g & G_ATTEMPT != 0;
         f.failure_ident |= g & G_FAILURE != 0;
         // 1e: `functions::delegates_retry` (a nested wrapper calling a retry-named callee) needs "retr".
@@ -876,6 +888,11 @@ impl<'s, 'w> Scanner<'s, 'w> {
         if self.has(BlockKind::Handler) && self.has(BlockKind::Def) {
             self.handler_ident(w, g);
         }
+    }
+
+    /// `groups(w)`, remembered per file.
+    pub(super) fn groups(&mut self, w: &'s str) -> u32 {
+        *self.group_cache.entry(w).or_insert_with(|| groups(w))
     }
 
     /// An identifier (with word groups `g`) inside an `except` block inside a def (1d).
