@@ -146,8 +146,25 @@ pub fn analyse(ctx: &FileContext, stmt: &Stmt, class: Option<&str>) -> LoopFacts
     f.growing_delay = grows_delay(body, sleep_arg.as_ref(), loop_var.as_deref());
     f.sleep_arg = sleep_arg;
 
-    // Failure handling and exits.
-    let exits = classify_exits(body);
+    // `while self._needs_retry(attempts, response, exception):` -- a decision in the loop test re-runs the body
+    // (the budget and the wait are the decision's).
+    if is_while
+        && test.is_some_and(|t| {
+            t.any(&|e| e.as_call().and_then(|(func, _, _)| func.last_name()).is_some_and(names::is_decision_name))
+        })
+    {
+        f.verdict = Some(LoopVerdict::Retry);
+        f.bounded = true;
+        f.failure_driven = true;
+        return f;
+    }
+
+    // Failure handling and exits. `while retry_active:` ... `retry_active = False` on success is an exit.
+    let flag = test.and_then(|t| match &t.kind {
+        ExprKind::UnaryNot(inner) => inner.dotted().map(|d| (d, true)),
+        _ => t.dotted().map(|d| (d, false)),
+    });
+    let exits = classify_exits(body, flag.as_ref().map(|(d, v)| (d.as_str(), *v)));
     let has_sleep = f.has_sleep;
     // `decide` reads only what is settled above (not the verdict fields it fills in).
     let decide_with = |f: &LoopFacts, sleeps: bool| {
@@ -177,6 +194,12 @@ pub fn analyse(ctx: &FileContext, stmt: &Stmt, class: Option<&str>) -> LoopFacts
         // self._wait_before_retry()`): still pending.
         None if has_sleep => return f,
         None => {}
+    }
+    // `while True: try: return method() except Exception as exc: if not self._should_recover(exc): raise;
+    // self._reopen()`: a handler that asks a retry decision re-attempts without waiting.
+    if f.verdict.is_none() && f.failure_driven && handler_decides(body) {
+        f.verdict = Some(LoopVerdict::Retry);
+        f.bounded = true;
     }
     if f.verdict.is_none() && !has_sleep {
         // Would a wait make it a retry? (The wait may be in a helper: the model looks.)
@@ -396,7 +419,28 @@ struct Exits {
     state_exit: bool,
 }
 
-fn classify_exits(body: &[Stmt]) -> Exits {
+/// Does an except handler of the body ask a retry decision (`should_recover(exc)`, `is_retryable(e)`)?
+fn handler_decides(body: &[Stmt]) -> bool {
+    let mut found = false;
+    walk_stmts(body, false, &mut |s| {
+        if let StmtKind::Try { handlers, .. } = &s.kind {
+            for h in handlers {
+                walk_exprs(&h.body, false, &mut |e| {
+                    if let Some(n) = e.as_call().and_then(|(func, _, _)| func.last_name()) {
+                        let n = n.trim_start_matches('_');
+                        if names::is_decision_name(n) || n.starts_with("should_recover") || n.starts_with("can_recover")
+                        {
+                            found = true;
+                        }
+                    }
+                });
+            }
+        }
+    });
+    found
+}
+
+fn classify_exits(body: &[Stmt], flag: Option<(&str, bool)>) -> Exits {
     let mut ex = Exits::default();
     // Names the loop assigns from a call: `ok = await self.connect()`, `conn = pool.acquire()`.
     let mut results = HashSet::new();
@@ -420,8 +464,15 @@ fn classify_exits(body: &[Stmt]) -> Exits {
             }
         }
     });
-    scan_block(body, &mut ex, Guard::None, false, &results);
+    scan_block(body, &mut ex, Guard::None, false, &Scope { results: &results, flag });
     ex
+}
+
+/// What the exit scan knows of the loop: names assigned from calls, and the loop's flag with the value that
+/// stops it.
+struct Scope<'a> {
+    results: &'a HashSet<String>,
+    flag: Option<(&'a str, bool)>,
 }
 
 /// The stronger of two nested guards: a state test anywhere on the path makes the exit a poll's, and a result
@@ -548,7 +599,8 @@ fn record_exit(ex: &mut Exits, guard: Guard) {
 }
 
 /// Walk a block of the loop body (not nested loops' bodies for exits, not nested defs).
-fn scan_block(body: &[Stmt], ex: &mut Exits, guard: Guard, in_handler: bool, results: &HashSet<String>) {
+fn scan_block(body: &[Stmt], ex: &mut Exits, guard: Guard, in_handler: bool, sc: &Scope) {
+    let results = sc.results;
     for s in body {
         match &s.kind {
             StmtKind::Return(v) if !in_handler => {
@@ -565,9 +617,17 @@ fn scan_block(body: &[Stmt], ex: &mut Exits, guard: Guard, in_handler: bool, res
                 }
             }
             StmtKind::Break if !in_handler => record_exit(ex, guard),
+            // The loop's own flag set to its stopping value on the success path (`retry_active = False`).
+            StmtKind::Assign { targets, value } if !in_handler => {
+                if let (Some((flag, stop)), ExprKind::Constant(Constant::Bool(b))) = (sc.flag, &value.kind) {
+                    if *b == stop && targets.iter().any(|t| t.dotted().as_deref() == Some(flag)) {
+                        record_exit(ex, guard);
+                    }
+                }
+            }
             StmtKind::If { test, body: then, orelse } => {
                 let g = combine(guard, guard_of(test, results));
-                scan_block(then, ex, g, in_handler, results);
+                scan_block(then, ex, g, in_handler, sc);
                 // `if not ok: sleep; continue` then falls through to success: the else-path is unguarded.
                 // The else-path of a result test is still decided by the result (`if predicate(ret): ...
                 // sleep; continue else: break`); of anything else it is ordinary branching.
@@ -581,10 +641,10 @@ fn scan_block(body: &[Stmt], ex: &mut Exits, guard: Guard, in_handler: bool, res
                     },
                     _ => combine(guard, Guard::Other),
                 };
-                scan_block(orelse, ex, else_guard, in_handler, results);
+                scan_block(orelse, ex, else_guard, in_handler, sc);
             }
             StmtKind::Try { body: tbody, handlers, orelse, finalbody } => {
-                scan_block(tbody, ex, guard, in_handler, results);
+                scan_block(tbody, ex, guard, in_handler, sc);
                 for h in handlers {
                     if is_control_flow_handler(h) {
                         continue;
@@ -594,15 +654,15 @@ fn scan_block(body: &[Stmt], ex: &mut Exits, guard: Guard, in_handler: bool, res
                     if !unconditional_leave {
                         ex.continuing_handler = true;
                     }
-                    scan_block(&h.body, ex, guard, true, results);
+                    scan_block(&h.body, ex, guard, true, sc);
                 }
-                scan_block(orelse, ex, guard, in_handler, results);
-                scan_block(finalbody, ex, guard, in_handler, results);
+                scan_block(orelse, ex, guard, in_handler, sc);
+                scan_block(finalbody, ex, guard, in_handler, sc);
             }
-            StmtKind::With { body: b, .. } => scan_block(b, ex, guard, in_handler, results),
+            StmtKind::With { body: b, .. } => scan_block(b, ex, guard, in_handler, sc),
             // Exits of nested loops leave only those loops.
             StmtKind::For { .. } | StmtKind::While { .. } | StmtKind::FunctionDef(_) | StmtKind::ClassDef(_) => {}
-            StmtKind::Other { body: b, .. } => scan_block(b, ex, guard, in_handler, results),
+            StmtKind::Other { body: b, .. } => scan_block(b, ex, guard, in_handler, sc),
             _ => {}
         }
     }
