@@ -262,10 +262,17 @@ pub fn is_resilience_module(module: &str) -> bool {
 
 /// A name that holds an attempt budget (`max_retries`, `num_attempts`, `retries`; not `retry_policy`).
 pub fn is_budget_name(name: &str) -> bool {
-    is_attempts_param(name.trim_start_matches('_'))
-        || name.split('_').any(|w| {
-            w.eq_ignore_ascii_case("retries") || w.eq_ignore_ascii_case("attempts") || w.eq_ignore_ascii_case("tries")
-        })
+    // `_RETRIES_EXCEEDED_ERROR_CLS`, `max_retries_message` name what happens when it runs out, not the budget.
+    let about_it = name.split('_').any(|w| {
+        ["error", "exceeded", "cls", "exception", "msg", "message", "exc"].iter().any(|x| w.eq_ignore_ascii_case(x))
+    });
+    !about_it
+        && (is_attempts_param(name.trim_start_matches('_'))
+            || name.split('_').any(|w| {
+                w.eq_ignore_ascii_case("retries")
+                    || w.eq_ignore_ascii_case("attempts")
+                    || w.eq_ignore_ascii_case("tries")
+            }))
 }
 
 /// A definition the project model may give a role although no local rule reports it (token prefilter condition

@@ -456,22 +456,28 @@ fn recursion_helpers(cx: &mut Ctx, added: &mut Vec<NewSite>) {
 fn engine_classes(cx: &mut Ctx, added: &mut Vec<NewSite>) {
     let model = cx.model;
     let mut found = Vec::new();
-    for (sym, info) in &cx.roles {
-        let Sym::Def(file, d) = *sym else { continue };
-        if info.role != Role::Engine || !matches!(info.detail, "function" | "recursion") {
-            continue;
-        }
+    // Retry functions, and the definitions holding an inline retry loop (those make their class an engine only
+    // when the class holds the loop's budget: checked below).
+    let owners: Vec<(Sym, bool)> = cx
+        .roles
+        .iter()
+        .filter(|(_, i)| i.role == Role::Engine && matches!(i.detail, "function" | "recursion"))
+        .map(|(s, _)| (*s, false))
+        .chain(cx.loop_owners.iter().map(|s| (*s, true)))
+        .collect();
+    for (sym, inline) in owners {
+        let Sym::Def(file, d) = sym else { continue };
         let def = &model.file(file).defs[d as usize];
         let Some(c) = def.class else { continue };
         let class = &model.file(file).classes[c as usize];
         if class.is_exception || class.is_enum {
             continue;
         }
-        found.push((Sym::Class(file, c), def.name.clone()));
+        found.push((Sym::Class(file, c), def.name.clone(), inline));
     }
     found.sort();
     found.dedup_by(|a, b| a.0 == b.0);
-    for (sym, method) in found {
+    for (sym, method, inline) in found {
         // A class the local rules read as a schema (its constructor takes the numbers) whose own method runs
         // the retries is the engine holding them.
         if cx.roles.get(&sym).is_some_and(|i| i.role == Role::ConfigSchema && i.detail == "schema") {
@@ -505,6 +511,11 @@ fn engine_classes(cx: &mut Ctx, added: &mut Vec<NewSite>) {
             k.fields.iter().map(String::as_str).chain(params).find(|n| names::is_budget_name(n)).map(str::to_string)
         });
         if !named && budget.is_none() && pieces * 2 <= own.len() {
+            continue;
+        }
+        // A service whose one method retries inline among other work (`Transport.perform_request` spending
+        // the transport's `max_retries`) is an engine class only through that budget.
+        if inline && budget.is_none() && !named {
             continue;
         }
         let mut ev = format!("runs retries in {method}");
@@ -692,8 +703,11 @@ fn wrappers(cx: &mut Ctx, added: &mut Vec<NewSite>) -> bool {
                 continue;
             }
             let is_cm = def.decorators.iter().any(|d| d.name.ends_with("contextmanager"));
-            // Constructors and protocol methods set up or tear down; `__call__` is the one that runs.
-            if def.name.starts_with("__") && def.name.ends_with("__") && def.name != "__call__" {
+            // Constructors and protocol methods set up or tear down; `__call__` is the one that runs. A decision
+            // that consults machinery (`_needs_retry_for_credentials` asking a fetcher's predicate) decides.
+            if def.name.starts_with("__") && def.name.ends_with("__") && def.name != "__call__"
+                || names::is_decision_name(&def.name)
+            {
                 continue;
             }
             // Most functions call no machinery at all: find that out before building anything.
@@ -1448,9 +1462,18 @@ fn decisions_and_calculators(cx: &mut Ctx, added: &mut Vec<NewSite>) {
     // Called from an engine's `except` handler: what the engine does with a failure.
     let mut handles_for_engine: HashMap<Sym, Sym> = HashMap::default();
     for e in engines {
+        // An engine class's retrying methods (not its other work: a metadata fetcher's `_is_loopback_address`).
         let defs: Vec<(FileId, DefIdx)> = match e {
             Sym::Def(f, d) => vec![(f, d)],
-            Sym::Class(f, c) => model.file(f).classes[c as usize].methods.iter().map(|&m| (f, m)).collect(),
+            Sym::Class(f, c) => model.file(f).classes[c as usize]
+                .methods
+                .iter()
+                .filter(|&&m| {
+                    let ms = Sym::Def(f, m);
+                    cx.role(ms) == Some(Role::Engine) || cx.loop_owners.contains(&ms)
+                })
+                .map(|&m| (f, m))
+                .collect(),
             _ => vec![],
         };
         for (f, d) in defs {
