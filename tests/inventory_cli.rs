@@ -307,10 +307,11 @@ fn same_site_same_identity_in_every_command_and_directory() {
 
 /// An SDK-shaped retry system (fixtures/roles_sdk/README.md): every piece with its exact role, and none of the
 /// look-alikes beside them (`RetryStats`, `MonitorEventAdapter`, `wait_for_job`, `requeue`, `list_breakers`).
-#[test]
-fn sdk_shaped_pieces_get_their_roles_and_look_alikes_none() {
-    let v = json(&["fixtures/roles_sdk"]);
-    let mut got: Vec<(String, u64, String, String, String)> = v["findings"]
+type RoleRow = (String, u64, String, String, String);
+
+/// (path, line, role, role_detail, symbol) of every finding with a role, sorted.
+fn role_rows(v: &Value) -> Vec<RoleRow> {
+    let mut got: Vec<RoleRow> = v["findings"]
         .as_array()
         .unwrap()
         .iter()
@@ -326,7 +327,21 @@ fn sdk_shaped_pieces_get_their_roles_and_look_alikes_none() {
         })
         .collect();
     got.sort();
-    let mut want: Vec<(String, u64, String, String, String)> = [
+    got
+}
+
+fn rows(want: &[(&str, u64, &str, &str, &str)]) -> Vec<RoleRow> {
+    let mut out: Vec<RoleRow> =
+        want.iter().map(|(p, l, r, d, s)| (p.to_string(), *l, r.to_string(), d.to_string(), s.to_string())).collect();
+    out.sort();
+    out
+}
+
+#[test]
+fn sdk_shaped_pieces_get_their_roles_and_look_alikes_none() {
+    let v = json(&["fixtures/roles_sdk"]);
+    let got = role_rows(&v);
+    let want = rows(&[
         ("google/cloud/thing/retries.py", 5, "decision", "predicate", "google.cloud.thing.retries._should_retry"),
         ("google/cloud/thing/retries.py", 9, "library_use", "library", "google.cloud.thing.retries"),
         ("sdkdemo/breakers.py", 5, "breaker", "state_machine", "sdkdemo.breakers.CircuitBreaker"),
@@ -446,11 +461,7 @@ fn sdk_shaped_pieces_get_their_roles_and_look_alikes_none() {
             "override",
             "sdkdemo.http_retry.interval.FixedIntervalCalculator.calculate_sleep_duration",
         ),
-    ]
-    .iter()
-    .map(|(p, l, r, d, s)| (p.to_string(), *l, r.to_string(), d.to_string(), s.to_string()))
-    .collect();
-    want.sort();
+    ]);
     assert_eq!(got, want);
     // Evidence names what gave each model-made role.
     let evidence = |symbol: &str| -> Vec<String> {
@@ -462,4 +473,65 @@ fn sdk_shaped_pieces_get_their_roles_and_look_alikes_none() {
     assert!(evidence("sdkdemo.http_retry.interval.FixedIntervalCalculator.calculate_sleep_duration")[0]
         .starts_with("overrides IntervalCalculator.calculate_sleep_duration"));
     assert!(evidence("sdkdemo.breakers.call_through")[0].starts_with("calls get_breaker"));
+}
+
+/// Pieces only the whole-tree model places (fixtures/roles_model/README.md), one per shape of the project-model
+/// issue, each beside a look-alike that stays off the inventory: `Outcome`, `format_wait`, `POLL_BACKOFF`,
+/// `MAX_RETRIES_EXCEEDED_MSG`, `apply_transform`, the closure in `sync_all`, `HeartbeatSettings`,
+/// `load_with`'s pass-through keyword (a wrapper, not a config site) and `export_rows`.
+#[test]
+fn model_shapes_get_their_roles_and_look_alikes_none() {
+    let v = json(&["fixtures/roles_model"]);
+    let want = rows(&[
+        ("svc/clients/downloader.py", 11, "engine", "function", "svc.clients.downloader.download_chunk"),
+        ("svc/clients/downloader.py", 26, "engine", "function", "svc.clients.downloader.fetch_page"),
+        ("svc/clients/downloader.py", 40, "preset", "config_site", "svc.clients.downloader.refresh_dashboard"),
+        ("svc/clients/downloader.py", 47, "wrapper", "facade", "svc.clients.downloader.load_with"),
+        ("svc/resilience/apply.py", 8, "wrapper", "applies_policy", "svc.resilience.apply.call_with_policy"),
+        ("svc/resilience/apply.py", 17, "decorator", "factory", "svc.resilience.apply.with_db_retry"),
+        ("svc/resilience/apply.py", 25, "breaker", "state_machine", "svc.resilience.apply.Breaker"),
+        ("svc/resilience/apply.py", 49, "breaker", "registry", "svc.resilience.apply.get_breaker"),
+        ("svc/resilience/apply.py", 55, "breaker", "breaker_decorator", "svc.resilience.apply.breaker_protected"),
+        ("svc/resilience/apply.py", 66, "wrapper", "context_manager", "svc.resilience.apply.retrying"),
+        ("svc/resilience/deadline.py", 4, "preset", "constant", "svc.resilience.deadline.DEFAULT_MAX_RETRIES"),
+        ("svc/resilience/deadline.py", 5, "preset", "constant", "svc.resilience.deadline.RECONNECT_BACKOFF_CAP"),
+        ("svc/resilience/deadline.py", 6, "preset", "constant", "svc.resilience.deadline.RETRY_DEADLINE"),
+        ("svc/resilience/deadline.py", 10, "decision", "retryable_set", "svc.resilience.deadline.TRANSIENT_ERRORS"),
+        ("svc/resilience/deadline.py", 13, "engine", "class", "svc.resilience.deadline.DeadlineRetrier"),
+        ("svc/resilience/deadline.py", 17, "engine", "function", "svc.resilience.deadline.DeadlineRetrier.call"),
+        ("svc/resilience/deadline.py", 27, "decision", "on_error", "svc.resilience.deadline.DeadlineRetrier._on_error"),
+        ("svc/resilience/policy.py", 5, "config_schema", "schema", "svc.resilience.policy.Policy"),
+        ("svc/resilience/policy.py", 14, "preset", "constant", "svc.resilience.policy.DATABASE_POLICY"),
+        ("svc/resilience/policy.py", 17, "preset", "factory", "svc.resilience.policy.clickhouse_policy"),
+        ("svc/resilience/runner.py", 14, "engine", "class", "svc.resilience.runner.Runner"),
+        ("svc/resilience/runner.py", 18, "engine", "function", "svc.resilience.runner.Runner.run"),
+        ("svc/resilience/runner.py", 29, "engine", "attempt", "svc.resilience.runner.Runner._attempt"),
+        ("svc/resilience/runner.py", 35, "decision", "predicate", "svc.resilience.runner.Runner.should_retry"),
+        ("svc/resilience/runner.py", 38, "engine", "function", "svc.resilience.runner.Runner.send"),
+        ("svc/resilience/runner.py", 49, "decision", "predicate", "svc.resilience.runner.Runner._needs_retry"),
+        ("svc/resilience/runner.py", 56, "decision", "verdict", "svc.resilience.runner.classify_failure"),
+        ("svc/resilience/runner.py", 66, "preset", "instance", "svc.resilience.runner.RUNNER"),
+        ("svc/resilience/waits.py", 7, "calculator", "delay", "svc.resilience.waits.exponential_delay"),
+        ("svc/resilience/waits.py", 11, "calculator", "delay", "svc.resilience.waits.linear_delay"),
+        ("svc/resilience/waits.py", 15, "calculator", "delay", "svc.resilience.waits.parse_retry_after"),
+        ("svc/resilience/waits.py", 22, "calculator", "delay", "svc.resilience.waits.next_delay"),
+        ("svc/resilience/waits.py", 42, "calculator", "sleep", "svc.resilience.waits.PauseMixin._pause"),
+        ("svc/settings.py", 7, "config_schema", "embedded", "svc.settings.ReconnectSettings"),
+        ("svc/settings.py", 14, "preset", "constant", "svc.settings.DEFAULT_RECONNECT"),
+        ("svc/settings.py", 15, "preset", "constant", "svc.settings.MOBILE_RECONNECT"),
+        ("svc/settings.py", 24, "preset", "subclass", "svc.settings.ReportRunner"),
+    ]);
+    assert_eq!(role_rows(&v), want);
+    let evidence = |symbol: &str| -> Vec<String> {
+        let f =
+            v["findings"].as_array().unwrap().iter().find(|f| f["symbol"] == symbol && f["role"].is_string()).unwrap();
+        f["evidence"].as_array().unwrap().iter().map(|e| e.as_str().unwrap().to_string()).collect()
+    };
+    assert_eq!(
+        evidence("svc.resilience.runner.Runner.run"),
+        ["loop@L20", "sleep via PauseMixin._pause (svc/resilience/waits.py:44)", "unbounded"]
+    );
+    assert_eq!(evidence("svc.resilience.runner.Runner._attempt"), ["the attempt of Runner.run (loop@L20)"]);
+    assert_eq!(evidence("svc.clients.downloader.refresh_dashboard"), ["calls Runner.run with max_attempts"]);
+    assert_eq!(evidence("svc.resilience.apply.call_with_policy"), ["applies retry_policy to func"]);
 }

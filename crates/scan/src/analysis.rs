@@ -158,6 +158,11 @@ fn second_pass_files(model: &Model, graph: &Graph, a: &Assignment) -> BTreeMap<F
         .map(|(s, _)| *s)
         .collect();
     machinery.extend(a.added.iter().filter(|s| builds_on(s.info.role)).map(|s| s.sym));
+    // Module-level instances of machinery (`RUNNER = Runner(max_attempts=4)`, `registry = BreakerRegistry()`):
+    // code that imports one calls through it.
+    let instance =
+        |i: &SiteInfo| i.detail == "instance" && matches!(i.role, Role::Preset | Role::Breaker | Role::Decorator);
+    machinery.extend(a.added.iter().filter(|s| matches!(s.sym, Sym::Assign(..)) && instance(&s.info)).map(|s| s.sym));
     // A class that holds retry methods among others (`JWTHandler` with one retrying fetch) is used as
     // machinery only where one of those methods is named: code that merely builds the class is not a wrapper.
     let mut methods: HashMap<Sym, Vec<String>> = HashMap::default();

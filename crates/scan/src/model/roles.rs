@@ -641,9 +641,12 @@ fn call_wrappers(cx: &mut Ctx) {
 }
 
 /// Is this a call that hands the function's work to the callee: its result is returned, or one of the
-/// function's parameters (the operation) is passed on?
-fn hands_off(call: &Call, params: &[String]) -> bool {
-    call.returned || call.arg_names.iter().any(|a| params.iter().any(|p| p == a || a.starts_with(&format!("{p}."))))
+/// function's parameters (the operation) is passed on by a function that does little else (one that goes on
+/// to work with the result, `rows = runner.run(db.fetch_all)` then a loop over `rows`, uses the engine).
+fn hands_off(call: &Call, params: &[String], statements: u32) -> bool {
+    call.returned
+        || statements <= 3
+            && call.arg_names.iter().any(|a| params.iter().any(|p| p == a || a.starts_with(&format!("{p}."))))
 }
 
 /// Methods by name, for calls on a receiver the model cannot type (`self._get_http_client().request_with_retries`,
@@ -769,8 +772,11 @@ fn wrappers(cx: &mut Ctx, added: &mut Vec<NewSite>) -> bool {
                     if same_class && !(def.statements <= 1 && call.returned) {
                         continue;
                     }
-                    let delegates =
-                        if long { routes(call) } else { hands_off(call, &params) || def.statements <= 2 || is_cm };
+                    let delegates = if long {
+                        routes(call)
+                    } else {
+                        hands_off(call, &params, def.statements) || def.statements <= 2 || is_cm
+                    };
                     if t != sym && delegates {
                         target = Some(t);
                         returns_decorator = call.returned && cx.role(t) == Some(Role::Decorator);
@@ -791,7 +797,11 @@ fn wrappers(cx: &mut Ctx, added: &mut Vec<NewSite>) -> bool {
                         return None;
                     }
                     let t = (*by_name.get(name)?)?;
-                    let delegates = if long { routes(call) } else { hands_off(call, &params) || def.statements <= 2 };
+                    let delegates = if long {
+                        routes(call)
+                    } else {
+                        hands_off(call, &params, def.statements) || def.statements <= 2
+                    };
                     (t != sym && delegates).then_some(t)
                 });
             }
@@ -1240,7 +1250,8 @@ fn presets(cx: &mut Ctx, added: &mut Vec<NewSite>) {
                         })
                         && (retry_key(&a.target)
                             || schedule_key(&a.target)
-                            || names::has_word(&a.target, &["timeout", "deadline", "maximum", "initial"])) =>
+                            || names::has_word(&a.target, &["timeout", "deadline", "maximum", "initial"]))
+                        && !words_of(&a.target).any(|w| matches!(w.as_str(), "poll" | "heartbeat" | "requeue")) =>
                 {
                     found.push((sym, Role::Preset, "constant", vec![], "a number of a retry module".into()));
                 }
@@ -1317,6 +1328,20 @@ fn presets(cx: &mut Ctx, added: &mut Vec<NewSite>) {
                     };
                     found.push((sym, Role::Preset, "factory", t.into_iter().collect(), ev));
                     break;
+                }
+                // A variant of a preset (`DATABASE_RETRY_POLICY.with_overrides(max_attempts=3)`,
+                // `DEFAULT_RETRY.with_deadline(30)`).
+                let Some((receiver, _)) = c.callee.rsplit_once('.') else { continue };
+                let class = model.enclosing_class(file, di as DefIdx);
+                if let Some(Res::Sym(r @ Sym::Assign(..))) = model.resolve_in(file, Some(di as DefIdx), class, receiver)
+                {
+                    let preset =
+                        cx.role(r) == Some(Role::Preset) || found.iter().any(|x| x.0 == r && x.1 == Role::Preset);
+                    if preset && (c.args > 0 || !c.keywords.is_empty()) {
+                        let ev = format!("returns a variant of {} ({})", short(model, r), place(model, r));
+                        found.push((sym, Role::Preset, "factory", vec![r], ev));
+                        break;
+                    }
                 }
             }
         }
@@ -2005,6 +2030,24 @@ fn breakers(cx: &mut Ctx, added: &mut Vec<NewSite>) {
                     .any(|w| has(w));
             if threshold && recovery && !c.is_enum {
                 found.push((sym, "config", vec![], "failure threshold and recovery timeout fields".into()));
+            }
+        }
+    }
+    // Module functions that create breakers on demand (`get_breaker(name)` filling a dict of breakers).
+    for (fi, f) in model.files.iter().enumerate() {
+        let file = fi as FileId;
+        for (di, def) in f.defs.iter().enumerate() {
+            let sym = Sym::Def(file, di as DefIdx);
+            if def.class.is_some() || def.parent.is_some() || cx.roles.contains_key(&sym) {
+                continue;
+            }
+            let built = cx.graph.calls_from(file, di as DefIdx).find_map(|e| match e.to {
+                Res::Sym(t @ Sym::Class(..)) if cx.role(t) == Some(Role::Breaker) => Some(t),
+                _ => None,
+            });
+            if let Some(t) = built {
+                let ev = format!("creates {} ({})", short(model, t), place(model, t));
+                found.push((sym, "registry", vec![t], ev));
             }
         }
     }

@@ -865,6 +865,12 @@ impl<'s, 'w> Scanner<'s, 'w> {
                 self.facts.model_piece = true;
             }
         }
+        // 5: a class field that is a retry budget (`max_reconnect_attempts: int = 10`): the class may embed a retry
+        // policy (a config schema the model recognises with its delay field).
+        if target && attempt_word && !self.has(BlockKind::Def) && crate::detect::names::is_budget_name(w) {
+            self.hint_top();
+            self.facts.model_piece = true;
+        }
         if attempt_word {
             self.arith(Arith::Attempt);
         }
