@@ -464,7 +464,23 @@ fn classify_exits(body: &[Stmt], flag: Option<(&str, bool)>) -> Exits {
             }
         }
     });
-    scan_block(body, &mut ex, Guard::None, false, &Scope { results: &results, flag });
+    // `try: send(); return None` / `except E as e: ...; return e`: the caller gets the error, so `None` is success.
+    let mut error_returned = false;
+    walk_stmts(body, false, &mut |s| {
+        if let StmtKind::Try { handlers, .. } = &s.kind {
+            for h in handlers {
+                let bound = h.name.as_deref();
+                walk_stmts(&h.body, false, &mut |x| {
+                    if let StmtKind::Return(Some(v)) = &x.kind {
+                        if bound.is_some() && v.dotted().as_deref() == bound {
+                            error_returned = true;
+                        }
+                    }
+                });
+            }
+        }
+    });
+    scan_block(body, &mut ex, Guard::None, false, &Scope { results: &results, flag, none_is_success: error_returned });
     ex
 }
 
@@ -473,6 +489,8 @@ fn classify_exits(body: &[Stmt], flag: Option<(&str, bool)>) -> Exits {
 struct Scope<'a> {
     results: &'a HashSet<String>,
     flag: Option<(&'a str, bool)>,
+    /// Handlers return the error they caught, so `return None` on the success path is success.
+    none_is_success: bool,
 }
 
 /// The stronger of two nested guards: a state test anywhere on the path makes the exit a poll's, and a result
@@ -605,9 +623,11 @@ fn scan_block(body: &[Stmt], ex: &mut Exits, guard: Guard, in_handler: bool, sc:
         match &s.kind {
             StmtKind::Return(v) if !in_handler => {
                 // `return None`/`return False` is not success.
-                let failure = v
-                    .as_ref()
-                    .is_none_or(|e| matches!(e.kind, ExprKind::Constant(Constant::Bool(false) | Constant::None)));
+                let failure = v.as_ref().is_none_or(|e| match e.kind {
+                    ExprKind::Constant(Constant::Bool(false)) => true,
+                    ExprKind::Constant(Constant::None) => !sc.none_is_success,
+                    _ => false,
+                });
                 if !failure {
                     // Returning a value under ordinary branching (`if len(nodes) == 1: return ret`) is still the
                     // success path; only state tests make it a poll.

@@ -10,6 +10,9 @@ const SLEEPS: &[&str] = &[
     "asyncio.sleep",
     "trio.sleep",
     "anyio.sleep",
+    // Sleeping until a computed moment (the end of a retry window) is a wait too.
+    "anyio.sleep_until",
+    "trio.sleep_until",
     "curio.sleep",
     "gevent.sleep",
     "eventlet.sleep",
