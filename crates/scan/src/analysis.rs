@@ -215,6 +215,8 @@ fn second_pass_files(model: &Model, graph: &Graph, a: &Assignment) -> BTreeMap<F
                 Some(ms) => ms.clone(),
                 None => vec![local.clone()],
             },
+            // A class holding machinery methods (`HTTPClient.request_with_retries`): its users name the method.
+            Res::Sym(s) if methods.contains_key(s) => methods[s].clone(),
             _ => vec![],
         };
         if !spelled.is_empty() {

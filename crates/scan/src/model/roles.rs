@@ -691,13 +691,17 @@ fn wrappers(cx: &mut Ctx, added: &mut Vec<NewSite>) -> bool {
             // (`request_raw(..., max_network_retries)` -> `request_with_retries(..., max_network_retries=...)`).
             let long = def.statements > 6;
             let budget = |n: &str| names::is_budget_name(n.rsplit('.').next().unwrap_or(n));
+            let routes = |call: &Call| call.arg_names.iter().any(|a| budget(a));
+            // Its budget is a parameter, or one it works out and hands on (`max_network_retries =
+            // options.get(...)` then `request_with_retries(..., max_network_retries=max_network_retries)`).
             if cx.roles.contains_key(&sym)
-                || (long && !def.params.iter().any(|p| budget(&p.name)))
+                || (long
+                    && !def.params.iter().any(|p| budget(&p.name))
+                    && !model.calls_of(file, di as DefIdx).any(|c| routes(c)))
                 || inside_role(cx, file, def.parent)
             {
                 continue;
             }
-            let routes = |call: &Call| call.arg_names.iter().any(|a| budget(a));
             // Methods of an engine (or breaker, config) class are its own API, not wrappers of it.
             if def.class.is_some_and(|c| {
                 let cs = Sym::Class(file, c);
