@@ -197,6 +197,13 @@ pub fn assign(model: &Model, graph: &Graph, findings: &[Finding]) -> Assignment 
     decisions_and_calculators(&mut cx, &mut added);
     overridden_pieces(&mut cx, &mut added);
     piece_instances(&mut cx, &mut added);
+    // Assemblers need the decision and delay pieces; what calls them is a wrapper in turn.
+    assemblers(&mut cx, &mut added);
+    for _ in 0..MAX_DEPTH {
+        if !wrappers(&mut cx, &mut added) {
+            break;
+        }
+    }
     // A "library use" whose library is in the tree (scanning the library itself, or a monorepo) constructs
     // that library's config class: a config site of an in-tree engine.
     for (i, f) in findings.iter().enumerate() {
@@ -697,7 +704,7 @@ fn wrappers(cx: &mut Ctx, added: &mut Vec<NewSite>) -> bool {
             if cx.roles.contains_key(&sym)
                 || (long
                     && !def.params.iter().any(|p| budget(&p.name))
-                    && !model.calls_of(file, di as DefIdx).any(|c| routes(c)))
+                    && !model.calls_of(file, di as DefIdx).any(&routes))
                 || inside_role(cx, file, def.parent)
             {
                 continue;
@@ -776,10 +783,13 @@ fn wrappers(cx: &mut Ctx, added: &mut Vec<NewSite>) -> bool {
                     if same_class && !(def.statements <= 1 && call.returned) {
                         continue;
                     }
+                    // The machinery call is what the function ends with (the statements before it only build
+                    // its arguments: `kwargs = {...}; standard.register_retry_handler(**kwargs)`).
+                    let last = !call.in_loop && def.span.end.saturating_sub(call.span.end) <= 1;
                     let delegates = if long {
                         routes(call)
                     } else {
-                        hands_off(call, &params, def.statements) || def.statements <= 2 || is_cm
+                        hands_off(call, &params, def.statements) || def.statements <= 2 || is_cm || last
                     };
                     if t != sym && delegates {
                         target = Some(t);
@@ -1014,6 +1024,50 @@ fn retry_applications(cx: &mut Ctx, added: &mut Vec<NewSite>) {
             evidence: vec![ev.clone()],
             delegates_to: t.into_iter().collect(),
         };
+        cx.add(added, sym, Kind::Wrapper, info, format!("wrapper: {ev}"));
+    }
+}
+
+/// Functions that put a retry system together from its pieces (`register_retry_handler` building a
+/// `RetryHandler(RetryPolicy(StandardRetryConditions(...), ExponentialBackoff(...)), RetryQuotaChecker(...))`,
+/// `create_retry_handler` joining a checker and a delay action): two or more distinct pieces built or obtained
+/// in one function that is not itself a piece. They hand the engine its configuration: wrappers.
+fn assemblers(cx: &mut Ctx, added: &mut Vec<NewSite>) {
+    let model = cx.model;
+    let piece =
+        |r: Option<Role>| matches!(r, Some(Role::Engine | Role::Decision | Role::Calculator | Role::ConfigSchema));
+    let mut found = Vec::new();
+    for (fi, f) in model.files.iter().enumerate() {
+        let file = fi as FileId;
+        for (di, def) in f.defs.iter().enumerate() {
+            let sym = Sym::Def(file, di as DefIdx);
+            if cx.roles.contains_key(&sym)
+                || inside_role(cx, file, def.parent)
+                || def.class.is_some_and(|c| cx.roles.contains_key(&Sym::Class(file, c)))
+            {
+                continue;
+            }
+            let mut pieces: Vec<Sym> = cx
+                .graph
+                .calls_from(file, di as DefIdx)
+                .filter_map(|e| match e.to {
+                    // Constructing a piece class, or calling a factory of pieces found so far.
+                    Res::Sym(t @ Sym::Class(..)) if piece(cx.role(t)) => Some(t),
+                    Res::Sym(t @ Sym::Def(..)) if cx.roles.get(&t).is_some_and(|i| i.detail == "assembles") => Some(t),
+                    _ => None,
+                })
+                .collect();
+            pieces.sort();
+            pieces.dedup();
+            if pieces.len() >= 2 {
+                let names: Vec<String> = pieces.iter().take(3).map(|&t| short(model, t)).collect();
+                found.push((sym, pieces[0], format!("assembles {}", names.join(", "))));
+            }
+        }
+    }
+    for (sym, t, ev) in found {
+        let info =
+            SiteInfo { role: Role::Wrapper, detail: "assembles", evidence: vec![ev.clone()], delegates_to: vec![t] };
         cx.add(added, sym, Kind::Wrapper, info, format!("wrapper: {ev}"));
     }
 }
