@@ -193,15 +193,20 @@ impl ScanArgs {
             entries.entry(display).or_insert((e.path, e.module));
         }
         let progress = (!self.quiet).then(progress::start);
+        // Displayed as the walk displays them, the files are named as the walk named them (the same files, so
+        // the same package directories); displayed from a project root, they are named again.
+        let walk_names = root.is_none();
         let mut files: Vec<FileEntry> = entries
             .iter()
-            .map(|(display, (path, _))| FileEntry {
+            .map(|(display, (path, module))| FileEntry {
                 display: display.clone(),
                 path: path.clone(),
-                module: String::new(),
+                module: if walk_names { module.clone() } else { String::new() },
             })
             .collect();
-        retry_audit_scan::modules::assign(&mut files);
+        if !walk_names {
+            retry_audit_scan::modules::assign(&mut files);
+        }
         let result = if tree {
             let walk_modules: Vec<String> = entries.values().map(|(_, m)| m.clone()).collect();
             retry_audit_scan::scan_files_tree(&files, &walk_modules, walked.diagnostics, &opts, data)
