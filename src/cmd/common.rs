@@ -142,7 +142,7 @@ impl ScanArgs {
     pub fn scan_project(&self, data: &RuleData, only: Option<&HashSet<PathBuf>>) -> anyhow::Result<ProjectScan> {
         self.config()?;
         let root = self.project_root()?;
-        self.scan_tree(data, only, Some(root))
+        self.scan_tree(data, only, Some(root), false)
     }
 
     /// The scan `inventory` and `migrate` report: relative to the config file's directory when there is one
@@ -150,7 +150,15 @@ impl ScanArgs {
     /// paths are given), else to the single root given.
     pub fn scan_reported(&self, data: &RuleData) -> anyhow::Result<ProjectScan> {
         let root = self.config()?.map(|c| c.dir.clone());
-        self.scan_tree(data, None, root)
+        self.scan_tree(data, None, root, false)
+    }
+
+    /// `scan_reported`, with the tree facts the fixes need built from the same read of every file and the fixes
+    /// computed with them (`ScanResult::tree`, for `migrate`). The tree names each file by its module as the
+    /// walk of the given paths names it.
+    pub fn scan_reported_tree(&self, data: &RuleData) -> anyhow::Result<ProjectScan> {
+        let root = self.config()?.map(|c| c.dir.clone());
+        self.scan_tree(data, None, root, true)
     }
 
     fn scan_tree(
@@ -158,11 +166,13 @@ impl ScanArgs {
         data: &RuleData,
         only: Option<&HashSet<PathBuf>>,
         root: Option<PathBuf>,
+        tree: bool,
     ) -> anyhow::Result<ProjectScan> {
         let opts = self.scan_options();
         let walked = retry_audit_scan::walk::walk(&self.roots(), &opts.walk).map_err(anyhow::Error::msg)?;
         let exclude = globs(&opts.walk.exclude)?;
-        let mut entries: BTreeMap<String, PathBuf> = BTreeMap::new();
+        // display -> (path, module as the walk names it)
+        let mut entries: BTreeMap<String, (PathBuf, String)> = BTreeMap::new();
         for e in walked.files {
             let display = match &root {
                 Some(root) => {
@@ -180,15 +190,30 @@ impl ScanArgs {
             if root.is_some() && exclude.is_match(&display) {
                 continue;
             }
-            entries.entry(display).or_insert(e.path);
+            entries.entry(display).or_insert((e.path, e.module));
         }
         let progress = (!self.quiet).then(progress::start);
+        // Displayed as the walk displays them, the files are named as the walk named them (the same files, so
+        // the same package directories); displayed from a project root, they are named again.
+        let walk_names = root.is_none();
         let mut files: Vec<FileEntry> = entries
             .iter()
-            .map(|(display, path)| FileEntry { display: display.clone(), path: path.clone(), module: String::new() })
+            .map(|(display, (path, module))| FileEntry {
+                display: display.clone(),
+                path: path.clone(),
+                module: if walk_names { module.clone() } else { String::new() },
+            })
             .collect();
-        retry_audit_scan::modules::assign(&mut files);
-        let result = retry_audit_scan::scan_files(&files, walked.diagnostics, &opts, data);
+        if !walk_names {
+            retry_audit_scan::modules::assign(&mut files);
+        }
+        let result = if tree {
+            let walk_modules: Vec<String> = entries.values().map(|(_, m)| m.clone()).collect();
+            retry_audit_scan::scan_files_tree(&files, &walk_modules, walked.diagnostics, &opts, data)
+        } else {
+            retry_audit_scan::scan_files(&files, walked.diagnostics, &opts, data)
+        };
+        let sources = entries.into_iter().map(|(display, (path, _))| (display, path)).collect();
         if let Some(p) = progress {
             p.finish();
         }
@@ -196,7 +221,7 @@ impl ScanArgs {
             Some(r) => r,
             None => std::env::current_dir().context("current directory")?,
         };
-        Ok(ProjectScan { root, result, sources: entries })
+        Ok(ProjectScan { root, result, sources })
     }
 
     /// The files of a scan, named as the analysis named them.

@@ -11,7 +11,6 @@ use retry_audit_scan::finding::Applicability;
 use std::collections::BTreeSet;
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 
 #[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Format {
@@ -79,11 +78,12 @@ pub fn run(args: Args) -> anyhow::Result<i32> {
     let mut data = args.scan.rule_data()?;
     let opts = args.scan.scan_options();
     let roots = args.scan.roots();
-    data.plan.tree = Some(Arc::new(retry_audit_scan::project::build(&roots, &opts.walk, opts.max_file_size)));
-    // One walk and one analysis: the files the fixes are computed on are the files the scan read.
-    let scan = args.scan.scan_reported(&data)?;
+    // One walk and one analysis: the tree facts the fixes need come from the same read of every file, and the
+    // files the fixes are computed on are the files the scan read.
+    let scan = args.scan.scan_reported_tree(&data)?;
     let files = crate::cmd::common::ScanArgs::entries(&scan);
     let result = scan.result;
+    data.plan.tree = result.tree.clone();
     let fix_opts = Options {
         unsafe_fixes: args.unsafe_fixes,
         select: args.select.clone(),

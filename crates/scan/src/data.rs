@@ -150,7 +150,8 @@ pub struct Plan {
     /// Legacy config constructions to rewrite (`RetryConfig(max_retries=3)` -> canonical config).
     #[serde(default)]
     pub config_migrations: Vec<ConfigMigration>,
-    /// Tree-level facts (exports, import graph) built by `migrate` before the per-file pass.
+    /// Tree-level facts (exports, import graph) the fixes are computed with: built by the scan `migrate` runs
+    /// (`scan_files_tree`), from the same read of every file.
     #[serde(skip)]
     pub tree: Option<std::sync::Arc<crate::project::TreeInfo>>,
 }

@@ -61,6 +61,22 @@ pub struct FileOutcome {
     pub facts: Option<facts::FileFacts>,
     /// The token scan of a file that was not parsed whole, for the project pass's second look at it.
     pub first_scan: Option<analysis::FirstScan>,
+    /// The file's tree facts, when the scan builds the tree (`scan_files_tree`); `None`: not in the tree.
+    pub tree: Option<project::ModuleInfo>,
+    /// The decoded file, kept when its fixes depend on the tree (`scan_files_tree` detects them again once the
+    /// tree is known).
+    kept: Option<read::SourceFile>,
+}
+
+/// What a scan that builds the tree facts (`project::TreeInfo`, for `migrate`) asks of one file.
+#[derive(Debug, Clone)]
+pub struct TreeKey {
+    /// The module the tree names the file by.
+    pub module: String,
+    pub is_package: bool,
+    /// A plan target may name the module: its exports are read too (the file is parsed whole for them when
+    /// the scan does not parse it whole).
+    pub exports: bool,
 }
 
 #[derive(Debug, Default)]
@@ -75,6 +91,8 @@ pub struct ScanResult {
     pub suppressions: Vec<suppress::Suppression>,
     /// The project model the findings were placed on (for the commands that need what a name is).
     pub model: Option<std::sync::Arc<analysis::Project>>,
+    /// The tree facts the fixes were computed with (`scan_files_tree`).
+    pub tree: Option<std::sync::Arc<project::TreeInfo>>,
 }
 
 /// Analyse one file's bytes. Never panics outward: a panic in the analysis becomes an internal-error diagnostic.
@@ -85,7 +103,7 @@ pub fn analyse_bytes(
     data: &RuleData,
     prefilter: Option<&prefilter::Prefilter>,
 ) -> FileOutcome {
-    analyse_cow(display, module, std::borrow::Cow::Borrowed(bytes), data, prefilter)
+    analyse_cow(display, module, std::borrow::Cow::Borrowed(bytes), data, prefilter, None)
 }
 
 /// `analyse_bytes` of bytes that may be handed over (the scan reads each file into a buffer it gives up, so the
@@ -96,6 +114,7 @@ fn analyse_cow(
     bytes: std::borrow::Cow<'_, [u8]>,
     data: &RuleData,
     prefilter: Option<&prefilter::Prefilter>,
+    tree: Option<&TreeKey>,
 ) -> FileOutcome {
     if let Some(p) = prefilter {
         if !p.may_match(&bytes) {
@@ -112,11 +131,12 @@ fn analyse_cow(
                 Some(src) => suppress::collect(display, &src.text),
                 None => vec![],
             };
-            return FileOutcome { parsed: false, suppressions, ..Default::default() };
+            let tree = tree.and_then(|key| tree_facts(&read::decode(&bytes).ok()?.text, key, None));
+            return FileOutcome { parsed: false, suppressions, tree, ..Default::default() };
         }
     }
     let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        analyse_inner(display, module, bytes, data, prefilter)
+        analyse_inner(display, module, bytes, data, prefilter, tree)
     }));
     match result {
         Ok(o) => o,
@@ -139,26 +159,62 @@ fn analyse_cow(
     }
 }
 
+/// The tree facts of a file: read off the syntax tree when the scan parsed the file whole, else its imports
+/// read off the tokens (and the file parsed whole when they are not understood or its exports are wanted).
+/// `None`: the file does not parse.
+fn tree_facts(text: &str, key: &TreeKey, parsed_whole: Option<&syntax::Module>) -> Option<project::ModuleInfo> {
+    if let Some(module) = parsed_whole {
+        return Some(project::module_info(&key.module, key.is_package, module));
+    }
+    if !key.exports {
+        if let Some(statements) = parse::import_statements(text) {
+            let imports = project::imports_of(&key.module, key.is_package, &statements);
+            return Some(project::ModuleInfo { imports, ..Default::default() });
+        }
+    }
+    let module = parse::parse_module(text).ok()?;
+    Some(project::module_info(&key.module, key.is_package, &module))
+}
+
+/// Findings whose fix (or the reason there is none) depends on the tree facts.
+fn fix_needs_tree(f: &Finding) -> bool {
+    f.fix.is_some()
+        || f.skipped_fix.is_some()
+        || matches!(f.kind, finding::Kind::LegacyImport | finding::Kind::LegacyConfig)
+}
+
 fn analyse_inner(
     display: &str,
     module_name: &str,
     bytes: std::borrow::Cow<'_, [u8]>,
     data: &RuleData,
     prefilter: Option<&prefilter::Prefilter>,
+    tree: Option<&TreeKey>,
 ) -> FileOutcome {
-    let mut out = FileOutcome::default();
-    let src = match read::decode_vec(bytes.into_owned()) {
-        Ok(s) => s,
-        Err(e) => {
-            out.diagnostics.push(Diagnostic {
+    match read::decode_vec(bytes.into_owned()) {
+        Ok(src) => analyse_decoded(display, module_name, src, data, prefilter, tree),
+        Err(e) => FileOutcome {
+            diagnostics: vec![Diagnostic {
                 path: display.into(),
                 line: e.line,
                 kind: DiagnosticKind::DecodeError,
                 message: e.message,
-            });
-            return out;
-        }
-    };
+            }],
+            ..Default::default()
+        },
+    }
+}
+
+/// Analyse a decoded file (see `analyse_bytes`).
+fn analyse_decoded(
+    display: &str,
+    module_name: &str,
+    src: read::SourceFile,
+    data: &RuleData,
+    prefilter: Option<&prefilter::Prefilter>,
+    tree: Option<&TreeKey>,
+) -> FileOutcome {
+    let mut out = FileOutcome::default();
     if let Some(line) = read::nul_line(src.text.as_bytes()) {
         out.diagnostics.push(Diagnostic {
             path: display.into(),
@@ -176,6 +232,7 @@ fn analyse_inner(
         Some((parse::TokenVerdict::Skip, skipped_facts, pieces)) => {
             out.facts = Some(facts::FileFacts::from_skipped(display, module_name, &src.text, &skipped_facts));
             out.first_scan = Some(analysis::FirstScan::new(parse::TokenVerdict::Skip, pieces));
+            out.tree = tree.and_then(|key| tree_facts(&src.text, key, None));
             return out;
         }
         Some((parse::TokenVerdict::Parse(skipped), _, pieces)) => {
@@ -201,6 +258,7 @@ fn analyse_inner(
         }
     };
     out.parsed = true;
+    out.tree = tree.and_then(|key| tree_facts(&src.text, key, skipped.is_empty().then_some(&module)));
     out.suppressions = suppress::collect(display, &src.text);
     let ctx = detect::context::FileContext::new(display, module_name, &src.text, &module);
     out.canonical_imports = metrics::count_canonical_imports(&ctx, &data.plan);
@@ -217,6 +275,9 @@ fn analyse_inner(
     let drifts = drift::derive(&out.findings);
     out.findings.extend(drifts);
     out.findings.sort_by(|a, b| (a.line, a.column, a.rule).cmp(&(b.line, b.column, b.rule)));
+    if tree.is_some() && out.findings.iter().any(fix_needs_tree) {
+        out.kept = Some(src);
+    }
     out
 }
 
@@ -236,10 +297,58 @@ pub fn scan_files(
     opts: &ScanOptions,
     data: &RuleData,
 ) -> ScanResult {
+    scan_files_with(files, diagnostics, opts, data, None)
+}
+
+/// `scan_files`, building the tree facts the fixes need (`project::TreeInfo`: each module's imports, and the
+/// exports of the modules a plan target may name) from the same read of every file, and computing the fixes
+/// with them (`ScanResult::tree`). `tree_modules[i]`: the module the tree names `files[i]` by. The fixes of
+/// the few files that have any are detected again once the tree is known (from the text the scan kept).
+pub fn scan_files_tree(
+    files: &[walk::FileEntry],
+    tree_modules: &[String],
+    diagnostics: Vec<Diagnostic>,
+    opts: &ScanOptions,
+    data: &RuleData,
+) -> ScanResult {
+    assert_eq!(files.len(), tree_modules.len(), "one tree module per file");
+    let plan = &data.plan;
+    let targets: Vec<&str> = plan
+        .redirects
+        .iter()
+        .map(|r| r.to_parts().0)
+        .chain(plan.config_migrations.iter().map(|m| m.to_parts().0))
+        .chain(std::iter::once(plan.canonical.module.as_str()))
+        .collect();
+    let keys: Vec<TreeKey> = files
+        .iter()
+        .zip(tree_modules)
+        .map(|(f, m)| TreeKey {
+            module: m.clone(),
+            is_package: facts::is_package_path(&f.display),
+            exports: targets.iter().any(|t| project::module_eq(m, t)),
+        })
+        .collect();
+    scan_files_with(files, diagnostics, opts, data, Some(&keys))
+}
+
+fn scan_files_with(
+    files: &[walk::FileEntry],
+    diagnostics: Vec<Diagnostic>,
+    opts: &ScanOptions,
+    data: &RuleData,
+    tree_keys: Option<&[TreeKey]>,
+) -> ScanResult {
     let prefilter = prefilter::Prefilter::new(data);
-    let outcomes: Vec<FileOutcome> =
-        pool().install(|| files.par_iter().map(|entry| analyse_file(entry, opts, data, &prefilter)).collect());
-    let mut result = ScanResult { files_scanned: files.len(), diagnostics, ..Default::default() };
+    let mut outcomes: Vec<FileOutcome> = pool().install(|| {
+        files
+            .par_iter()
+            .enumerate()
+            .map(|(i, entry)| analyse_file(entry, opts, data, &prefilter, tree_keys.map(|k| &k[i])))
+            .collect()
+    });
+    let tree = tree_keys.map(|keys| with_tree(files, keys, &mut outcomes, data, &prefilter));
+    let mut result = ScanResult { files_scanned: files.len(), diagnostics, tree, ..Default::default() };
     let mut facts = Vec::with_capacity(files.len());
     let mut scans = Vec::with_capacity(files.len());
     for o in outcomes {
@@ -263,17 +372,51 @@ pub fn scan_files(
     result
 }
 
+/// The tree facts of the scanned files (a module named twice: the later file), and the fixes of the files
+/// that have any detected again with them.
+fn with_tree(
+    files: &[walk::FileEntry],
+    keys: &[TreeKey],
+    outcomes: &mut [FileOutcome],
+    data: &RuleData,
+    prefilter: &prefilter::Prefilter,
+) -> std::sync::Arc<project::TreeInfo> {
+    let mut tree = project::TreeInfo::default();
+    for (key, o) in keys.iter().zip(outcomes.iter_mut()) {
+        if let Some(info) = o.tree.take() {
+            tree.modules.insert(key.module.clone(), info);
+        }
+    }
+    let tree = std::sync::Arc::new(tree);
+    let mut data = data.clone();
+    data.plan.tree = Some(tree.clone());
+    pool().install(|| {
+        outcomes.par_iter_mut().zip(files).filter(|(o, _)| o.kept.is_some()).for_each(|(o, entry)| {
+            let src = o.kept.take().expect("kept");
+            let again = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                analyse_decoded(&entry.display, &entry.module, src, &data, Some(prefilter), None)
+            }));
+            // The same text, analysed the same way: only the fixes differ.
+            if let Ok(again) = again {
+                o.findings = again.findings;
+            }
+        })
+    });
+    tree
+}
+
 /// Read one file (regular files only, size limit first) and analyse it.
 fn analyse_file(
     entry: &walk::FileEntry,
     opts: &ScanOptions,
     data: &RuleData,
     prefilter: &prefilter::Prefilter,
+    tree: Option<&TreeKey>,
 ) -> FileOutcome {
     match read::read_regular(&entry.path, opts.max_file_size) {
         Ok((bytes, meta)) => {
             let mut o =
-                analyse_cow(&entry.display, &entry.module, std::borrow::Cow::Owned(bytes), data, Some(prefilter));
+                analyse_cow(&entry.display, &entry.module, std::borrow::Cow::Owned(bytes), data, Some(prefilter), tree);
             if let Some(scan) = &mut o.first_scan {
                 scan.stamp = Some(analysis::Stamp::of(&meta));
             }

@@ -10,31 +10,39 @@
 //! tree without `__init__.py` files.
 
 use crate::walk::FileEntry;
-use std::collections::HashSet;
+use rustc_hash::FxHashSet as HashSet;
 
 /// Name every file (`FileEntry::module`) from the package directories among the files.
 pub fn assign(files: &mut [FileEntry]) {
-    let package_dirs: HashSet<String> = files
+    let package_dirs: HashSet<&str> = files
         .iter()
         .filter_map(|f| {
             let (dir, name) = f.display.rsplit_once('/').unwrap_or(("", f.display.as_str()));
-            matches!(name, "__init__.py" | "__init__.pyi").then(|| dir.to_string())
+            matches!(name, "__init__.py" | "__init__.pyi").then_some(dir)
         })
         .collect();
-    for f in files.iter_mut() {
-        f.module = module_of(&f.display, &package_dirs);
+    let names: Vec<String> = files.iter().map(|f| module_of(&f.display, &package_dirs)).collect();
+    for (f, name) in files.iter_mut().zip(names) {
+        f.module = name;
     }
 }
 
 /// The module name of a display path, given the directories that are regular packages.
-pub fn module_of(display: &str, package_dirs: &HashSet<String>) -> String {
+pub fn module_of(display: &str, package_dirs: &HashSet<&str>) -> String {
     let (dir, file) = display.rsplit_once('/').unwrap_or(("", display));
     let stem = file.strip_suffix(".pyi").or_else(|| file.strip_suffix(".py")).unwrap_or(file);
     let parts: Vec<&str> = if dir.is_empty() { vec![] } else { dir.split('/').collect() };
+    // Where the first `n` parts of `dir` end (`parts[..n].join("/")` is `dir[..ends[n - 1]]`).
+    let mut ends = Vec::with_capacity(parts.len());
+    let mut at = 0;
+    for (i, p) in parts.iter().enumerate() {
+        at += p.len() + usize::from(i > 0);
+        ends.push(at);
+    }
     // The nearest package at or above the file's directory: directories between it and the file are namespace
     // packages inside it (`pkg/integrations/generic_api/` without an `__init__.py` is `pkg.integrations.
     // generic_api`).
-    let is_package = |n: usize| package_dirs.contains(&parts[..n].join("/"));
+    let is_package = |n: usize| package_dirs.contains(if n == 0 { "" } else { &dir[..ends[n - 1]] });
     let Some(mut n) = (1..=parts.len()).rev().find(|&n| is_package(n)) else {
         // Outside any package: the path from the last directory that cannot be part of an import name
         // (`retrying-1.3.4/retrying.py` is `retrying`, `app/core/x.py` is `app.core.x`).

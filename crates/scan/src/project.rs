@@ -1,18 +1,18 @@
 //! Tree-level facts the codemods need and one file alone cannot give: each scanned module's exports
 //! (top-level bindings and `__all__`) and the module import graph (for import-cycle warnings).
 //!
-//! Built once before the per-file pass (`build`) and attached to the plan (`Plan::tree`), so the legacy
-//! import rule can check that a redirect target really exports a symbol before offering a fix.
+//! Built by the scan itself from the same read of every file (`scan_files_tree`: a file's imports come from its
+//! syntax tree when the scan parses it whole, else from its import statements read off the tokens; the exports
+//! of a module a plan target may name come from its syntax tree) and attached to the plan (`Plan::tree`), so
+//! the legacy import and config rules can check that a target really exports a symbol before offering a fix.
 
 use crate::syntax::*;
-use crate::walk::{walk, WalkOptions};
-use rayon::prelude::*;
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
-use std::path::PathBuf;
 
 #[derive(Debug, Clone, Default)]
 pub struct ModuleInfo {
-    /// Names bound at module level (defs, classes, assignments, imports) plus `__all__` entries.
+    /// Names bound at module level (defs, classes, assignments, imports) plus `__all__` entries. Read for the
+    /// modules a plan target may name (`TreeKey::exports`); the fixes never ask about any other module's.
     pub exports: BTreeSet<String>,
     /// The module defines `__getattr__` (PEP 562): any name may resolve.
     pub dynamic: bool,
@@ -101,28 +101,6 @@ impl TreeInfo {
     }
 }
 
-/// Walk and parse `roots` (files that do not decode or parse are left out).
-pub fn build(roots: &[PathBuf], opts: &WalkOptions, max_file_size: u64) -> TreeInfo {
-    let Ok(walked) = walk(roots, opts) else {
-        return TreeInfo::default();
-    };
-    let infos: Vec<(String, ModuleInfo)> = crate::pool().install(|| {
-        walked
-            .files
-            .par_iter()
-            .filter_map(|e| {
-                let (bytes, _) = crate::read::read_regular(&e.path, max_file_size).ok()?;
-                let src = crate::read::decode(&bytes).ok()?;
-                let module = crate::parse::parse_module(&src.text).ok()?;
-                let name = e.module.clone();
-                let is_package = e.display.ends_with("__init__.py") || e.display.ends_with("__init__.pyi");
-                Some((name.clone(), module_info(&name, is_package, &module)))
-            })
-            .collect()
-    });
-    TreeInfo { modules: infos.into_iter().collect() }
-}
-
 /// Exports and imports of one parsed module.
 pub fn module_info(name: &str, is_package: bool, module: &Module) -> ModuleInfo {
     let mut info = ModuleInfo::default();
@@ -133,20 +111,57 @@ pub fn module_info(name: &str, is_package: bool, module: &Module) -> ModuleInfo 
                 info.imports.insert(n.name.to_string());
             }
         }
-        StmtKind::ImportFrom { module: m, level, names } => {
-            if let Some(base) = resolve_relative(name, is_package, m.as_deref(), *level) {
-                for n in names {
-                    if n.name != "*" {
-                        // `from pkg import mod` imports the submodule when there is one.
-                        info.imports.insert(format!("{base}.{}", n.name));
-                    }
-                }
-                info.imports.insert(base);
-            }
-        }
+        StmtKind::ImportFrom { module: m, level, names } => add_from_import(
+            &mut info.imports,
+            name,
+            is_package,
+            m.as_deref(),
+            *level,
+            names.iter().map(|n| n.name.as_str()),
+        ),
         _ => {}
     });
     info
+}
+
+/// The modules `from <level dots><module> import names` imports.
+fn add_from_import<'n>(
+    imports: &mut BTreeSet<String>,
+    name: &str,
+    is_package: bool,
+    module: Option<&str>,
+    level: u32,
+    names: impl Iterator<Item = &'n str>,
+) {
+    if let Some(base) = resolve_relative(name, is_package, module, level) {
+        for n in names {
+            if n != "*" {
+                // `from pkg import mod` imports the submodule when there is one.
+                imports.insert(format!("{base}.{n}"));
+            }
+        }
+        imports.insert(base);
+    }
+}
+
+/// The modules a file imports, from its import statements read off the tokens (`parse::import_statements`):
+/// what `module_info` gives as `imports` for the parsed file.
+pub fn imports_of(name: &str, is_package: bool, statements: &[crate::parse::ImportStmt]) -> BTreeSet<String> {
+    let mut imports = BTreeSet::new();
+    for s in statements {
+        match s {
+            crate::parse::ImportStmt::Import(names) => imports.extend(names.iter().cloned()),
+            crate::parse::ImportStmt::From { level, module, names } => add_from_import(
+                &mut imports,
+                name,
+                is_package,
+                module.as_deref(),
+                *level,
+                names.iter().map(String::as_str),
+            ),
+        }
+    }
+    imports
 }
 
 fn bind_target(e: &Expr, info: &mut ModuleInfo) {

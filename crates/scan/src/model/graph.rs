@@ -31,10 +31,11 @@ pub struct Graph {
     callers: HashMap<Sym, Vec<u32>>,
     /// Symbol -> indices into `imports` of the imports that name it.
     importers: HashMap<Sym, Vec<u32>>,
-    /// (file, def) -> indices into `calls` of the calls it makes (module level: def `u32::MAX`).
-    outgoing: HashMap<(FileId, DefIdx), Vec<u32>>,
-    /// (file, call site) -> index into `calls`.
-    sites: HashMap<(FileId, u32), u32>,
+    /// Per file, per def (module level: the slot after the last def) -> indices into `calls` of the calls it
+    /// makes.
+    outgoing: Vec<Vec<Vec<u32>>>,
+    /// Per file, per call site -> index into `calls` (`u32::MAX`: the callee did not resolve).
+    sites: Vec<Vec<u32>>,
     /// Assignment -> (file, index into the file's `reads`) of the functions and class bodies that read it.
     readers: HashMap<Sym, Vec<(FileId, u32)>>,
     /// Per file: its range of `calls`, of `imports`, and its resolved reads (for `rebuild`).
@@ -96,13 +97,42 @@ impl Graph {
     }
 
     fn assemble(model: &Model, per_file: Vec<FileEdges>) -> Graph {
+        // Each file's own tables (its sites, and the calls of each of its functions) in parallel: a file's call
+        // edges get the indices after every earlier file's.
+        let mut first_call = Vec::with_capacity(per_file.len());
+        let mut n = 0usize;
+        for (calls, _, _) in &per_file {
+            first_call.push(n);
+            n += calls.len();
+        }
+        let (outgoing, sites): (Vec<Vec<Vec<u32>>>, Vec<Vec<u32>>) = crate::pool().install(|| {
+            per_file
+                .par_iter()
+                .zip(&first_call)
+                .enumerate()
+                .map(|(file, ((calls, _, _), &first))| {
+                    let f = model.file(file as FileId);
+                    let mut outgoing = vec![Vec::new(); f.defs.len() + 1];
+                    let mut sites = vec![u32::MAX; f.calls.len()];
+                    for (k, e) in calls.iter().enumerate() {
+                        let i = (first + k) as u32;
+                        let owner = f.calls[e.call as usize].owner.map_or(f.defs.len(), |d| d as usize);
+                        if let Some(o) = outgoing.get_mut(owner) {
+                            o.push(i);
+                        }
+                        sites[e.call as usize] = i;
+                    }
+                    (outgoing, sites)
+                })
+                .unzip()
+        });
         let mut g = Graph {
-            calls: Vec::new(),
+            calls: Vec::with_capacity(n),
             imports: Vec::new(),
             callers: HashMap::default(),
             importers: HashMap::default(),
-            outgoing: HashMap::default(),
-            sites: HashMap::default(),
+            outgoing,
+            sites,
             readers: HashMap::default(),
             file_calls: Vec::with_capacity(per_file.len()),
             file_imports: Vec::with_capacity(per_file.len()),
@@ -119,9 +149,6 @@ impl Graph {
                 if let Res::Sym(s) = e.to {
                     g.callers.entry(s).or_default().push(i);
                 }
-                let owner = model.file(e.file).calls[e.call as usize].owner.unwrap_or(u32::MAX);
-                g.outgoing.entry((e.file, owner)).or_default().push(i);
-                g.sites.insert((e.file, e.call), i);
                 g.calls.push(e);
             }
             g.file_calls.push(first..g.calls.len());
@@ -155,7 +182,10 @@ impl Graph {
 
     /// Resolved calls made by a function's own body.
     pub fn calls_from(&self, file: FileId, def: DefIdx) -> impl Iterator<Item = &CallEdge> {
-        self.outgoing.get(&(file, def)).into_iter().flatten().map(|&i| &self.calls[i as usize])
+        let per_def = self.outgoing.get(file as usize);
+        // Module level is the slot after the last def; a def index past it has no calls.
+        let slot = per_def.and_then(|p| if def == u32::MAX { p.last() } else { p[..p.len() - 1].get(def as usize) });
+        slot.into_iter().flatten().map(|&i| &self.calls[i as usize])
     }
 
     /// Resolved calls made at module or class level of a file.
@@ -165,7 +195,8 @@ impl Graph {
 
     /// The resolved callee of one call site.
     pub fn callee_of(&self, file: FileId, call: u32) -> Option<&Res> {
-        self.sites.get(&(file, call)).map(|&i| &self.calls[i as usize].to)
+        let i = *self.sites.get(file as usize)?.get(call as usize)?;
+        (i != u32::MAX).then(|| &self.calls[i as usize].to)
     }
 }
 

@@ -67,7 +67,7 @@ pub fn pieces_without_and_verdict(
     let (pieces, verdict) = tokens::pieces_and_verdict(source, words);
     (chunks::pieces_without(source, names, pieces), verdict)
 }
-pub use tokens::{ImportWords, SkippedFacts, TokenVerdict};
+pub use tokens::{import_statements, ImportStmt, ImportWords, SkippedFacts, TokenVerdict};
 
 /// Token prefilter (see `tokens`): skip the file when its tokens prove that no rule reports anything in it,
 /// else the top-level definitions the parser may skip (`chunks`). `words`: the library and plan names that

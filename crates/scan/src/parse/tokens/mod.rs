@@ -113,6 +113,7 @@ use crate::parse::chunks::{Call, Chunk, Piece, Scope};
 use crate::parse::gate::TrigramGate;
 
 mod blocks;
+mod imports;
 mod lex;
 mod scanner;
 mod words;
@@ -121,6 +122,8 @@ use blocks::*;
 use lex::*;
 use scanner::*;
 use words::*;
+
+pub use imports::{import_statements, ImportStmt};
 
 /// What the tokens of a file allow the analysis to skip.
 #[derive(Debug, Clone, PartialEq, Eq)]
