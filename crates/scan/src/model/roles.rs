@@ -85,6 +85,24 @@ struct Ctx<'m> {
     /// A method -> the methods of subclasses that override it (virtual dispatch: `self.sleep_async(d)` in a
     /// base runs the subclass's `asyncio.sleep`).
     overrides: HashMap<Sym, Vec<Sym>>,
+    /// Retry-named method name -> the functions calling it on a receiver the model could not type (built once:
+    /// `wrappers` looks such calls up by name every round).
+    untyped_calls: HashMap<&'m str, Vec<(FileId, DefIdx)>>,
+}
+
+/// Calls on an untyped receiver by a retry-named method name (`self._retry.execute_with_retry(...)`), by that
+/// name.
+fn untyped_calls(model: &Model) -> HashMap<&str, Vec<(FileId, DefIdx)>> {
+    let mut out: HashMap<&str, Vec<(FileId, DefIdx)>> = HashMap::default();
+    for (fi, f) in model.files.iter().enumerate() {
+        for c in &f.calls {
+            let (Some(owner), Some((_, name))) = (c.owner, c.callee.rsplit_once('.')) else { continue };
+            if names::is_model_piece_name(name) {
+                out.entry(name).or_default().push((fi as FileId, owner));
+            }
+        }
+    }
+    out
 }
 
 /// Every method that a subclass in the tree overrides, with its overrides.
@@ -125,6 +143,7 @@ pub fn assign(model: &Model, graph: &Graph, findings: &[Finding]) -> Assignment 
         wants_parse: HashSet::default(),
         overrides: overrides(model),
         loop_owners: Vec::new(),
+        untyped_calls: untyped_calls(model),
     };
     let mut seeded: Vec<(Option<Sym>, Option<SiteInfo>)> = Vec::with_capacity(findings.len());
     for f in findings {
@@ -685,14 +704,49 @@ fn machinery_by_method_name<'m>(cx: &Ctx<'m>) -> HashMap<&'m str, Option<Sym>> {
     out
 }
 
+/// The functions that may call machinery this round, in tree order: the owners of calls resolved to a symbol
+/// with a role or to a method of a class with one, and of untyped calls by a machinery method's name. Most
+/// functions call none, and every round would otherwise look at all of them.
+fn wrapper_candidates(cx: &Ctx, by_name: &HashMap<&str, Option<Sym>>) -> Vec<(FileId, DefIdx)> {
+    let model = cx.model;
+    let mut out: Vec<(FileId, DefIdx)> = Vec::new();
+    let mut callers_of = |s: Sym| {
+        for e in cx.graph.callers(s) {
+            if let Some(owner) = model.file(e.file).calls[e.call as usize].owner {
+                out.push((e.file, owner));
+            }
+        }
+    };
+    for &s in cx.roles.keys() {
+        match s {
+            Sym::Class(file, c) => {
+                for &m in &model.file(file).classes[c as usize].methods {
+                    callers_of(Sym::Def(file, m));
+                }
+            }
+            _ => callers_of(s),
+        }
+    }
+    for (name, t) in by_name {
+        if t.is_some() {
+            out.extend(cx.untyped_calls.get(name).into_iter().flatten().copied());
+        }
+    }
+    out.sort_unstable();
+    out.dedup();
+    out
+}
+
 /// Wrappers: one round; true when it added any.
 fn wrappers(cx: &mut Ctx, added: &mut Vec<NewSite>) -> bool {
     let model = cx.model;
     let by_name = machinery_by_method_name(cx);
     let mut found: Vec<(Sym, Sym, &'static str, String)> = Vec::new();
-    for (fi, f) in model.files.iter().enumerate() {
-        let file = fi as FileId;
-        for (di, def) in f.defs.iter().enumerate() {
+    for (file, di) in wrapper_candidates(cx, &by_name) {
+        let f = model.file(file);
+        let di = di as usize;
+        let def = &f.defs[di];
+        {
             let sym = Sym::Def(file, di as DefIdx);
             // A longer function is a wrapper only when it routes its own retry budget into the engine
             // (`request_raw(..., max_network_retries)` -> `request_with_retries(..., max_network_retries=...)`).
@@ -701,7 +755,20 @@ fn wrappers(cx: &mut Ctx, added: &mut Vec<NewSite>) -> bool {
             let routes = |call: &Call| call.arg_names.iter().any(|a| budget(a));
             // Its budget is a parameter, or one it works out and hands on (`max_network_retries =
             // options.get(...)` then `request_with_retries(..., max_network_retries=max_network_retries)`).
-            if cx.roles.contains_key(&sym)
+            // Most functions call no machinery at all: find that out before anything else.
+            let di32 = di as DefIdx;
+            if cx.roles.contains_key(&sym) {
+                continue;
+            }
+            let reaches = cx
+                .graph
+                .calls_from(file, di32)
+                .any(|e| cx.machinery(&e.to).is_some() || cx.breaker_machinery(&e.to).is_some())
+                || model.call_indices_of(file, di32).any(|ci| {
+                    let callee = &f.calls[ci as usize].callee;
+                    callee.rsplit_once('.').is_some_and(|(_, n)| by_name.get(n).is_some_and(|t| t.is_some()))
+                });
+            if !reaches
                 || (long
                     && !def.params.iter().any(|p| budget(&p.name))
                     && !model.calls_of(file, di as DefIdx).any(&routes))
@@ -724,8 +791,6 @@ fn wrappers(cx: &mut Ctx, added: &mut Vec<NewSite>) -> bool {
             {
                 continue;
             }
-            // Most functions call no machinery at all: find that out before building anything.
-            let di32 = di as DefIdx;
             // A closure is part of the function it is defined in (`api_request` handed to a page iterator),
             // unless that function returns it: then it is a decorator factory's wrapper.
             let factory = match def.parent {
@@ -743,17 +808,6 @@ fn wrappers(cx: &mut Ctx, added: &mut Vec<NewSite>) -> bool {
                     Some((outer, yields_it))
                 }
             };
-            let reaches = cx
-                .graph
-                .calls_from(file, di32)
-                .any(|e| cx.machinery(&e.to).is_some() || cx.breaker_machinery(&e.to).is_some())
-                || model.call_indices_of(file, di32).any(|ci| {
-                    let callee = &f.calls[ci as usize].callee;
-                    callee.rsplit_once('.').is_some_and(|(_, n)| by_name.get(n).is_some_and(|t| t.is_some()))
-                });
-            if !reaches {
-                continue;
-            }
             let own: Vec<(FileId, u32)> = match def.class {
                 Some(c) => model.mro(file, c),
                 None => vec![],
