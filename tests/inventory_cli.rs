@@ -483,10 +483,18 @@ fn sdk_shaped_pieces_get_their_roles_and_look_alikes_none() {
 fn model_shapes_get_their_roles_and_look_alikes_none() {
     let v = json(&["fixtures/roles_model"]);
     let want = rows(&[
+        ("ext/retrylib/policy.py", 5, "config_schema", "attempt_state", "ext.retrylib.policy.Retry"),
+        ("ext/retrylib/policy.py", 12, "decorator", "factory", "ext.retrylib.policy.Retry.__call__"),
         ("svc/clients/downloader.py", 11, "engine", "function", "svc.clients.downloader.download_chunk"),
         ("svc/clients/downloader.py", 26, "engine", "function", "svc.clients.downloader.fetch_page"),
         ("svc/clients/downloader.py", 40, "preset", "config_site", "svc.clients.downloader.refresh_dashboard"),
         ("svc/clients/downloader.py", 47, "wrapper", "facade", "svc.clients.downloader.load_with"),
+        ("svc/clients/metadata.py", 7, "decision", "retryable_set", "svc.clients.metadata.RETRYABLE_ERRORS"),
+        ("svc/clients/metadata.py", 10, "engine", "class", "svc.clients.metadata.MetadataFetcher"),
+        ("svc/clients/metadata.py", 15, "engine", "function", "svc.clients.metadata.MetadataFetcher.fetch_token"),
+        ("svc/clients/metadata.py", 28, "engine", "function", "svc.clients.metadata.MetadataFetcher.submit"),
+        ("svc/clients/metadata.py", 48, "preset", "factory", "svc.clients.metadata.MetadataFetcher._get_retry"),
+        ("svc/clients/metadata.py", 60, "preset", "config_site", "svc.clients.metadata.one_shot"),
         ("svc/resilience/apply.py", 8, "wrapper", "applies_policy", "svc.resilience.apply.call_with_policy"),
         ("svc/resilience/apply.py", 17, "decorator", "factory", "svc.resilience.apply.with_db_retry"),
         ("svc/resilience/apply.py", 25, "breaker", "state_machine", "svc.resilience.apply.Breaker"),
@@ -534,4 +542,6 @@ fn model_shapes_get_their_roles_and_look_alikes_none() {
     assert_eq!(evidence("svc.resilience.runner.Runner._attempt"), ["the attempt of Runner.run (loop@L20)"]);
     assert_eq!(evidence("svc.clients.downloader.refresh_dashboard"), ["calls Runner.run with max_attempts"]);
     assert_eq!(evidence("svc.resilience.apply.call_with_policy"), ["applies retry_policy to func"]);
+    assert_eq!(evidence("svc.clients.metadata.one_shot"), ["calls client.with_options with max_retries"]);
+    assert_eq!(evidence("svc.clients.metadata.MetadataFetcher.submit"), ["loop@L30", "try@L31", "sleep@L37"]);
 }

@@ -62,6 +62,9 @@ pub fn analyse(ctx: &FileContext, stmt: &Stmt, class: Option<&str>) -> LoopFacts
                     _ => None,
                 };
             }
+            // `for delay in (0.1, 0.3, 0.6, None)`: the schedule written out, one wait per attempt (`None` the
+            // last, no wait); attempts are its length.
+            None if is_written_schedule(iter) => range_bound = true,
             _ => {
                 let iter_name = iter.dotted().unwrap_or_default();
                 let resolved = ctx.resolve(iter.as_call().map(|c| c.0).unwrap_or(iter)).unwrap_or_default();
@@ -561,6 +564,21 @@ fn guard_of(test: &Expr, results: &HashSet<String>) -> Guard {
             });
             let tested_result =
                 left.dotted().is_some_and(|d| results.contains(&d)) || left.unawait().as_call().is_some();
+            // `response.status_code == 200` on a response the loop just got: its outcome, not a state polled for
+            // (a poll compares a status with a name: `job.state == "DONE"`).
+            let status_number = left.dotted().is_some_and(|d| {
+                names::has_word(&d, &["status_code", "status"])
+                    && d.rsplit_once('.').is_some_and(|(recv, _)| results.contains(recv))
+            }) && comparators.iter().all(|c| match &c.kind {
+                ExprKind::Constant(Constant::Int(_)) => true,
+                ExprKind::Tuple(items) | ExprKind::List(items) => {
+                    items.iter().all(|i| matches!(i.kind, ExprKind::Constant(Constant::Int(_))))
+                }
+                _ => false,
+            });
+            if status_number {
+                return Guard::Result;
+            }
             match ops.first() {
                 Some(CmpOp::IsNot)
                     if comparators.first().is_some_and(|c| matches!(c.kind, ExprKind::Constant(Constant::None))) =>
@@ -710,6 +728,14 @@ pub(crate) fn is_control_flow_handler(h: &Handler) -> bool {
         Some(_) => h.type_.as_ref().is_some_and(is_cf),
         None => false,
     }
+}
+
+/// A tuple or list of two or more numbers (a `None` allowed for "no more waits"): a delay schedule.
+fn is_written_schedule(iter: &Expr) -> bool {
+    let (ExprKind::Tuple(items) | ExprKind::List(items)) = &iter.kind else { return false };
+    let number = |e: &Expr| matches!(e.kind, ExprKind::Constant(Constant::Int(_) | Constant::Float(_)));
+    items.iter().filter(|e| number(e)).count() >= 2
+        && items.iter().all(|e| number(e) || matches!(e.kind, ExprKind::Constant(Constant::None)))
 }
 
 /// Does the loop variable feed a call attempted inside a `try` (`try: os.fstat(fd + i)`)?

@@ -275,6 +275,15 @@ pub fn is_budget_name(name: &str) -> bool {
             }))
 }
 
+/// A retry budget that is a limit (`max_retries`, `retries`, `num_tries`, `total_attempts`), not a counter
+/// (`attempts=0` reset on a job record): what a call site writes to configure the retry behind it.
+pub fn is_budget_limit_name(name: &str) -> bool {
+    is_budget_name(name)
+        && name
+            .split('_')
+            .any(|w| ["max", "retries", "tries", "num", "total", "limit"].iter().any(|x| w.eq_ignore_ascii_case(x)))
+}
+
 /// A definition the project model may give a role although no local rule reports it (token prefilter condition
 /// 5): a def or class named for retrying (`RetryHandler`, `_can_retry`, `_request_with_retries_internal`;
 /// not `retrieve_user`), for a decision (`is_exhausted`) or for a breaker (`get_breaker`).

@@ -548,7 +548,15 @@ impl Model {
                 }
                 None
             }
-            Res::External(d) => Some(Res::External(format!("{d}.{attr}"))),
+            Res::External(d) => {
+                let full = format!("{d}.{attr}");
+                // `import google.api_core.retry` binds `google`, a namespace package the tree has no file
+                // for; `google.api_core.retry` is a module of the tree again.
+                match self.modules.get(full.as_str()) {
+                    Some(&f) => Some(Res::Sym(Sym::Module(f))),
+                    None => Some(Res::External(full)),
+                }
+            }
             _ => None,
         }
     }

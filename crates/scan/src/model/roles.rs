@@ -88,6 +88,8 @@ struct Ctx<'m> {
     /// Retry-named method name -> the functions calling it on a receiver the model could not type (built once:
     /// `wrappers` looks such calls up by name every round).
     untyped_calls: HashMap<&'m str, Vec<(FileId, DefIdx)>>,
+    /// Lines holding a library use (`HTTPAdapter(max_retries=3)` is that use, not a config site of our own).
+    library_lines: HashSet<(FileId, u32)>,
 }
 
 /// Calls on an untyped receiver by a retry-named method name (`self._retry.execute_with_retry(...)`), by that
@@ -144,6 +146,11 @@ pub fn assign(model: &Model, graph: &Graph, findings: &[Finding]) -> Assignment 
         overrides: overrides(model),
         loop_owners: Vec::new(),
         untyped_calls: untyped_calls(model),
+        library_lines: findings
+            .iter()
+            .filter(|f| f.kind == Kind::LibraryRetry)
+            .filter_map(|f| Some((*by_path.get(f.path.as_str())?, f.line)))
+            .collect(),
     };
     let mut seeded: Vec<(Option<Sym>, Option<SiteInfo>)> = Vec::with_capacity(findings.len());
     for f in findings {
@@ -1529,6 +1536,19 @@ fn presets(cx: &mut Ctx, added: &mut Vec<NewSite>) {
 /// `http_stream_backoff(..., retry_on_status_codes=())`, `Transport(max_retries=0)` in a function): config sites
 /// of the engine. A keyword that passes a variable through (`max_retries=max_retries`) is a wrapper's
 /// forwarding, not a setting.
+/// A value written out at a call: a literal, or a named constant (`STOP_RETRIES`, `sys.maxsize`), not a
+/// variable handed through.
+fn written_out(value: &Literal) -> bool {
+    match value {
+        Literal::Number(_) | Literal::Bool(_) => true,
+        Literal::Name(n) => {
+            let last = n.rsplit('.').next().unwrap_or(n);
+            matches!(n.as_str(), "sys.maxsize" | "math.inf") || last.chars().all(|ch| !ch.is_ascii_lowercase())
+        }
+        _ => false,
+    }
+}
+
 fn config_sites(cx: &mut Ctx, added: &mut Vec<NewSite>) {
     let model = cx.model;
     let by_name = machinery_by_method_name(cx);
@@ -1539,19 +1559,17 @@ fn config_sites(cx: &mut Ctx, added: &mut Vec<NewSite>) {
             let setting = c.keywords.iter().find(|k| {
                 let retry_number =
                     count_key(&k.name) || delay_key(&k.name) || schedule_key(&k.name) || retry_key(&k.name);
-                let literal = match &k.value {
-                    Literal::Number(_) | Literal::Bool(_) => true,
-                    // A named constant (`STOP_RETRIES`, `sys.maxsize`), not a variable handed through.
-                    Literal::Name(n) => {
-                        let last = n.rsplit('.').next().unwrap_or(n);
-                        matches!(n.as_str(), "sys.maxsize" | "math.inf")
-                            || last.chars().all(|ch| !ch.is_ascii_lowercase())
-                    }
-                    _ => false,
-                };
-                retry_number && literal
+                retry_number && written_out(&k.value)
             });
             let Some(setting) = setting else { continue };
+            // A decorator with its numbers on a function already placed (`@with_retry(max_attempts=4)`: that
+            // function is the decorator's use).
+            let decorates_a_site = f.defs.iter().enumerate().any(|(di, d)| {
+                d.decorators.iter().any(|x| x.line == c.line) && cx.roles.contains_key(&Sym::Def(file, di as DefIdx))
+            });
+            if decorates_a_site {
+                continue;
+            }
             // Sites inside a site belong to it; an assignment already placed (a local policy object) is that site.
             if let Some(d) = c.owner {
                 if cx.roles.contains_key(&Sym::Def(file, d)) || inside_role(cx, file, Some(d)) {
@@ -1579,13 +1597,34 @@ fn config_sites(cx: &mut Ctx, added: &mut Vec<NewSite>) {
                 }
             };
             if let Some(t) = target {
-                found.push((Sym::Call(file, ci as u32), t, format!("calls {} with {}", short(model, t), setting.name)));
+                found.push((
+                    Sym::Call(file, ci as u32),
+                    Some(t),
+                    format!("calls {} with {}", short(model, t), setting.name),
+                ));
+            } else if !cx.library_lines.contains(&(file, c.line)) {
+                // Whatever it calls, a retry budget written at the call is a setting of the retry behind it
+                // (`client.with_options(max_retries=0)`, `rejecting_non_json(work, max_retries=STOP_RETRIES)`),
+                // and so is a retry switch (`_send_commit(..., retry_on_error=True)`).
+                let budget = c.keywords.iter().find(|k| {
+                    written_out(&k.value)
+                        && (names::is_budget_limit_name(&k.name)
+                            || matches!(k.value, Literal::Bool(_))
+                                && words_of(&k.name).any(|w| matches!(w.as_str(), "retry" | "retries")))
+                });
+                if let Some(k) = budget {
+                    found.push((Sym::Call(file, ci as u32), None, format!("calls {} with {}", c.callee, k.name)));
+                }
             }
         }
     }
     for (sym, t, ev) in found {
-        let info =
-            SiteInfo { role: Role::Preset, detail: "config_site", evidence: vec![ev.clone()], delegates_to: vec![t] };
+        let info = SiteInfo {
+            role: Role::Preset,
+            detail: "config_site",
+            evidence: vec![ev.clone()],
+            delegates_to: t.into_iter().collect(),
+        };
         cx.add(added, sym, Kind::Preset, info, ev);
     }
 }

@@ -96,7 +96,9 @@
 //!    signature (`model::roles`). It can only see definitions that were parsed. Token condition **(5)**: a def
 //!    or class whose name is a model piece name (`names::is_model_piece_name`: contains `retr` but not
 //!    `retriev`, or `exhausted`), a module-level assignment target with such a name, a def header or a class
-//!    field naming a retry budget (`names::is_budget_name`: a schema embedding a policy). A module
+//!    field naming a retry budget (`names::is_budget_name`: a schema embedding a policy), or a keyword argument
+//!    naming a retry limit (`names::is_budget_limit_name`: `client.with_options(max_retries=0)`, a config
+//!    site whatever the callee). A module
 //!    whose dotted name says retry, backoff, resilience or breaker (`names::is_resilience_module`) is parsed
 //!    whole (`analyse_inner`). Unlike 1-4 this is not a necessary condition of a rule but a budget: pieces
 //!    named otherwise are reached by the second pass (`analysis::second_pass_files`).

@@ -218,6 +218,16 @@ impl<'s, 'w> Scanner<'s, 'w> {
         }
     }
 
+    /// Inside brackets, the identifier is followed by `=` (not `==`): a keyword argument (or a lambda's or a
+    /// nested def's default, which reads the same).
+    pub(super) fn keyword_argument(&self) -> bool {
+        let mut k = self.i;
+        while matches!(self.b.get(k), Some(b' ' | b'\t' | b'\x0c')) {
+            k += 1;
+        }
+        self.b.get(k) == Some(&b'=') && self.b.get(k + 1) != Some(&b'=')
+    }
+
     pub(super) fn peek(&self, k: usize) -> u8 {
         self.b.get(self.i + k).copied().unwrap_or(0)
     }
@@ -702,6 +712,16 @@ impl<'s, 'w> Scanner<'s, 'w> {
         // 5: a module-level constant named for retrying (`RETRYABLE_STATUS_CODES = (...)`, `MAX_RETRY_DELAY =
         // 8.0`): the model decides whether it is a preset or a decision's data.
         if gated && self.blocks.is_empty() && self.may_be_target() && crate::detect::names::is_model_piece_name(w) {
+            self.facts.model_piece = true;
+        }
+        // 5: a retry budget written at a call (`client.with_options(max_retries=0)`): a config site of the retry
+        // behind the call, whatever the callee (`model::roles::config_sites`).
+        if gated
+            && self.depth > 0
+            && !self.in_header
+            && self.keyword_argument()
+            && crate::detect::names::is_budget_limit_name(w)
+        {
             self.facts.model_piece = true;
         }
         // The def name is no parameter: its hints were weighed above.
