@@ -226,6 +226,22 @@ fn second_pass_files(model: &Model, graph: &Graph, a: &Assignment) -> BTreeMap<F
             }
         }
     }
+    // A partly parsed file holding machinery: its own other definitions may call it (`ApiClient._request`
+    // returning `request_with_session(...)` beside it).
+    for s in &machinery {
+        let f = model.file(s.file());
+        if !f.partial {
+            continue;
+        }
+        let name = match *s {
+            Sym::Def(file, d) => model.file(file).defs[d as usize].name.clone(),
+            Sym::Class(file, c) => model.file(file).classes[c as usize].name.clone(),
+            _ => continue,
+        };
+        if let Some(names) = out.entry(s.file()).or_insert_with(|| Some(vec![])) {
+            names.push(name);
+        }
+    }
     out.retain(|&f, _| {
         let facts = model.file(f);
         !facts.parsed || facts.partial

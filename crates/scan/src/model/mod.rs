@@ -362,7 +362,8 @@ impl Model {
                 }
             }
         }
-        None
+        // A module the scan did not read binds what it binds: unknown until a pass parses it.
+        (!f.parsed).then_some(Res::Sym(Sym::Unanalysed(file)))
     }
 
     fn binding_res(&self, file: FileId, b: &Binding, hops: u32) -> Option<Res> {
