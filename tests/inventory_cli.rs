@@ -494,6 +494,7 @@ fn model_shapes_get_their_roles_and_look_alikes_none() {
         ("svc/clients/metadata.py", 15, "engine", "function", "svc.clients.metadata.MetadataFetcher.fetch_token"),
         ("svc/clients/metadata.py", 28, "engine", "function", "svc.clients.metadata.MetadataFetcher.submit"),
         ("svc/clients/metadata.py", 48, "preset", "factory", "svc.clients.metadata.MetadataFetcher._get_retry"),
+        ("svc/clients/metadata.py", 54, "decision", "predicate", "svc.clients.metadata.MetadataFetcher._is_transient"),
         ("svc/clients/metadata.py", 60, "preset", "config_site", "svc.clients.metadata.one_shot"),
         ("svc/clients/races.py", 4, "decision", "predicate", "svc.clients.races.is_registration_race"),
         ("svc/clients/sessions.py", 11, "engine", "inline_loop", "svc.clients.sessions.request_with_session"),

@@ -286,7 +286,10 @@ fn again_facts(
     // The analyses the facts are read off, without the rules: the first pass has the file's findings.
     let functions = crate::detect::functions::analyse_all(&ctx);
     let classes = crate::detect::classes::analyse_all(&ctx, &functions);
-    Some(facts::extract(&ctx, &functions, &classes, facts::is_package_path(&entry.display), &unanalysed))
+    let mut facts = facts::extract(&ctx, &functions, &classes, facts::is_package_path(&entry.display), &unanalysed);
+    // Blanked methods of a class leave the file partial too (a later pass may need them).
+    facts.partial |= !skipped.is_empty();
+    Some(facts)
 }
 
 /// The byte ranges inside both sorted lists of disjoint ranges.

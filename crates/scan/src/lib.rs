@@ -264,13 +264,11 @@ fn analyse_decoded(
     out.canonical_imports = metrics::count_canonical_imports(&ctx, &data.plan);
     let detected = detect::detect_all(&ctx, data);
     let unanalysed = parse::skipped_names(&src.text, &skipped);
-    out.facts = Some(facts::extract(
-        &ctx,
-        &detected.functions,
-        &detected.classes,
-        facts::is_package_path(display),
-        &unanalysed,
-    ));
+    let mut facts =
+        facts::extract(&ctx, &detected.functions, &detected.classes, facts::is_package_path(display), &unanalysed);
+    // Blanked methods of a class leave the file partial too: the second pass reads what the model needs of them.
+    facts.partial |= !skipped.is_empty();
+    out.facts = Some(facts);
     out.findings = detected.raws.into_iter().map(|r| classify::classify(r, display, &ctx.module, &src, data)).collect();
     let drifts = drift::derive(&out.findings);
     out.findings.extend(drifts);

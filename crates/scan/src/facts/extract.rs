@@ -18,7 +18,8 @@ struct Where {
     module_level: bool,
 }
 
-/// The facts of one parsed file. `partial`: the prefilter blanked some top-level pieces; `unanalysed` names
+/// The facts of one parsed file. `partial`: the prefilter blanked some top-level pieces (the callers also mark
+/// blanked methods); `unanalysed` names
 /// they bind.
 pub fn extract(
     ctx: &FileContext,

@@ -34,8 +34,8 @@ pub struct FileFacts {
     pub is_package: bool,
     /// The file was parsed (all fields below are filled); else only `imports` and `bindings` are.
     pub parsed: bool,
-    /// Top-level definitions the prefilter left out of the parse (their names are in `bindings` as
-    /// `Unanalysed`): a pass that needs them parses the file whole.
+    /// The prefilter left definitions out of the parse: top-level ones (their names are in `bindings` as
+    /// `Unanalysed`) or methods of a class: a pass that needs them parses the file again.
     pub partial: bool,
     pub imports: Vec<Import>,
     /// Names bound at module level, in source order (later bindings win).

@@ -230,6 +230,18 @@ pub fn assign(model: &Model, graph: &Graph, findings: &[Finding]) -> Assignment 
             break;
         }
     }
+    // Config sites inside a function placed later (an assembler, a wrapper) belong to that function.
+    let placed_later = |cx: &Ctx, s: &NewSite| match s.sym {
+        Sym::Call(file, ci) => model.file(file).calls[ci as usize].owner.is_some_and(|d| {
+            cx.roles.contains_key(&Sym::Def(file, d)) || inside_role(cx, file, model.file(file).defs[d as usize].parent)
+        }),
+        _ => false,
+    };
+    let dropped: Vec<Sym> = added.iter().filter(|s| placed_later(&cx, s)).map(|s| s.sym).collect();
+    added.retain(|s| !dropped.contains(&s.sym));
+    for s in dropped {
+        cx.roles.remove(&s);
+    }
     // A "library use" whose library is in the tree (scanning the library itself, or a monorepo) constructs
     // that library's config class: a config site of an in-tree engine.
     for (i, f) in findings.iter().enumerate() {
@@ -1567,13 +1579,18 @@ fn config_sites(cx: &mut Ctx, added: &mut Vec<NewSite>) {
     let mut found = Vec::new();
     for (fi, f) in model.files.iter().enumerate() {
         let file = fi as FileId;
+        // Calls without retry numbers written out, looked at below for constructions of a policy.
+        let mut constructions: Vec<u32> = Vec::new();
         for (ci, c) in f.calls.iter().enumerate() {
             let setting = c.keywords.iter().find(|k| {
                 let retry_number =
                     count_key(&k.name) || delay_key(&k.name) || schedule_key(&k.name) || retry_key(&k.name);
                 retry_number && written_out(&k.value)
             });
-            let Some(setting) = setting else { continue };
+            let Some(setting) = setting else {
+                constructions.push(ci as u32);
+                continue;
+            };
             // A decorator with its numbers on a function already placed (`@with_retry(max_attempts=4)`: that
             // function is the decorator's use).
             let decorates_a_site = f.defs.iter().enumerate().any(|(di, d)| {
@@ -1628,6 +1645,23 @@ fn config_sites(cx: &mut Ctx, added: &mut Vec<NewSite>) {
                     found.push((Sym::Call(file, ci as u32), None, format!("calls {} with {}", c.callee, k.name)));
                 }
             }
+        }
+        // A retry policy built inside a function (`kwargs["retry_policy"] = ... or ExponentialRetry(**kwargs)`):
+        // the policy its caller runs with, to be redirected with the rest.
+        for ci in constructions {
+            let c = &f.calls[ci as usize];
+            let Some(d) = c.owner else { continue };
+            let Some(Res::Sym(t @ Sym::Class(tf, tc))) = cx.graph.callee_of(file, ci).cloned() else { continue };
+            if !matches!(cx.role(t), Some(Role::Engine | Role::ConfigSchema))
+                || cx.roles.contains_key(&Sym::Def(file, d))
+                || inside_role(cx, file, Some(d))
+                // The class's own code (`from_int` building its own class), or a subclass's.
+                || f.defs[d as usize].class.is_some_and(|k| model.mro(file, k).contains(&(tf, tc)))
+                || f.assigns.iter().any(|a| a.line == c.line)
+            {
+                continue;
+            }
+            found.push((Sym::Call(file, ci), Some(t), format!("constructs {} ({})", short(model, t), place(model, t))));
         }
     }
     for (sym, t, ev) in found {
