@@ -490,6 +490,7 @@ mod tests {
     use crate::parse::TokenVerdict;
 
     #[test]
+    #[allow(clippy::single_range_in_vec_init)] // a verdict is a list of blanked ranges, here one
     fn a_first_scan_is_reused_only_on_the_text_it_was_taken_of() {
         let stamp = Stamp { len: 12, modified: None };
         let mut scan = FirstScan::new(TokenVerdict::Parse(vec![4..12]), Some(vec![(0, false), (4, true)]));
