@@ -262,6 +262,11 @@ pub fn is_resilience_module(module: &str) -> bool {
 
 /// A name that holds an attempt budget (`max_retries`, `num_attempts`, `retries`; not `retry_policy`).
 pub fn is_budget_name(name: &str) -> bool {
+    // Every name below contains `retr`, `attempt` or `tries`: one pass over the bytes turns the others away
+    // before the splits (the model asks this of most names it meets).
+    if !has_budget_word(name.as_bytes()) {
+        return false;
+    }
     // `_RETRIES_EXCEEDED_ERROR_CLS`, `max_retries_message` name what happens when it runs out, not the budget.
     let about_it = name.split('_').any(|w| {
         ["error", "exceeded", "cls", "exception", "msg", "message", "exc"].iter().any(|x| w.eq_ignore_ascii_case(x))
@@ -279,7 +284,89 @@ pub fn is_budget_name(name: &str) -> bool {
 /// 5): a def or class named for retrying (`RetryHandler`, `_can_retry`, `_request_with_retries_internal`;
 /// not `retrieve_user`), for a decision (`is_exhausted`) or for a breaker (`get_breaker`).
 pub fn is_model_piece_name(name: &str) -> bool {
-    (contains_ignore_case(name, "retr") && !contains_ignore_case(name, "retriev"))
-        || contains_ignore_case(name, "exhausted")
-        || contains_ignore_case(name, "breaker")
+    // One pass over the bytes, each word tried only where its first letter stands (the scanner and the model
+    // ask this of every def and class name).
+    let b = name.as_bytes();
+    let (mut retr, mut retriev) = (false, false);
+    for i in 0..b.len() {
+        // `| 0x20` lower-cases a letter; only `R`/`r`, `E`/`e`, `B`/`b` map to these.
+        match b[i] | 0x20 {
+            b'r' if at_ignore_case(b, i, b"retr") => {
+                retr = true;
+                retriev |= at_ignore_case(b, i, b"retriev");
+            }
+            b'e' if at_ignore_case(b, i, b"exhausted") => return true,
+            b'b' if at_ignore_case(b, i, b"breaker") => return true,
+            _ => {}
+        }
+    }
+    retr && !retriev
+}
+
+/// `word` (lower-case ASCII) stands at `b[i..]`, ignoring ASCII case.
+fn at_ignore_case(b: &[u8], i: usize, word: &[u8]) -> bool {
+    b.get(i..i + word.len()).is_some_and(|w| w.eq_ignore_ascii_case(word))
+}
+
+/// `retr`, `attempt` or `tries` somewhere in `b`, ignoring ASCII case (see `is_budget_name`).
+fn has_budget_word(b: &[u8]) -> bool {
+    (0..b.len()).any(|i| match b[i] | 0x20 {
+        b'r' => at_ignore_case(b, i, b"retr"),
+        b'a' => at_ignore_case(b, i, b"attempt"),
+        b't' => at_ignore_case(b, i, b"tries"),
+        _ => false,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The one-pass forms answer as the plain ones they replaced.
+    #[test]
+    fn one_pass_name_tests_match_their_plain_forms() {
+        let model_piece = |n: &str| {
+            (contains_ignore_case(n, "retr") && !contains_ignore_case(n, "retriev"))
+                || contains_ignore_case(n, "exhausted")
+                || contains_ignore_case(n, "breaker")
+        };
+        let budget_word = |n: &str| ["retr", "attempt", "tries"].iter().any(|w| contains_ignore_case(n, w));
+        let names = [
+            "",
+            "r",
+            "retr",
+            "RETR",
+            "Retry",
+            "retrieve",
+            "retrieve_and_retry",
+            "RetrieverRetry",
+            "is_exhausted",
+            "EXHAUSTED",
+            "get_breaker",
+            "CircuitBreaker",
+            "max_retries",
+            "MAX_ATTEMPTS",
+            "n_tries",
+            "Tries",
+            "countries",
+            "attempt",
+            "attemp",
+            "tri",
+            "self",
+            "_RETRIES_EXCEEDED_ERROR_CLS",
+            "max_retries_message",
+            "stop_max_attempt_number",
+            "entries",
+            "breake",
+            "exhauste",
+            "rétry",
+            "r\u{e9}tr",
+        ];
+        for n in names {
+            assert_eq!(is_model_piece_name(n), model_piece(n), "{n}");
+            assert_eq!(has_budget_word(n.as_bytes()), budget_word(n), "{n}");
+        }
+        assert!(is_budget_name("max_retries") && is_budget_name("_NUM_ATTEMPTS") && !is_budget_name("retry_policy"));
+        assert!(!is_budget_name("max_retries_message") && !is_budget_name("timeout"));
+    }
 }
