@@ -10,7 +10,14 @@ pub fn has_word(name: &str, words: &[&str]) -> bool {
 /// `hay` contains `needle` (lower-case ASCII), ignoring ASCII case.
 pub fn contains_ignore_case(hay: &str, needle: &str) -> bool {
     let (h, n) = (hay.as_bytes(), needle.as_bytes());
-    n.is_empty() || (h.len() >= n.len() && h.windows(n.len()).any(|win| win.eq_ignore_ascii_case(n)))
+    let Some(&first) = n.first() else { return true };
+    if h.len() < n.len() {
+        return false;
+    }
+    // The first byte alone turns most places away; a whole-window comparison at every place cost tens of
+    // instructions each (the scanner and the detectors ask this of most names).
+    let first = first.to_ascii_lowercase();
+    (0..=h.len() - n.len()).any(|i| h[i].to_ascii_lowercase() == first && h[i..i + n.len()].eq_ignore_ascii_case(n))
 }
 
 /// Attempt counters: `attempt`, `retries`, `tries_left`, `retry_count`, `n_tries` ...
@@ -362,7 +369,14 @@ mod tests {
             "rétry",
             "r\u{e9}tr",
         ];
+        let plain_contains = |h: &str, n: &str| {
+            n.is_empty()
+                || (h.len() >= n.len() && h.as_bytes().windows(n.len()).any(|w| w.eq_ignore_ascii_case(n.as_bytes())))
+        };
         for n in names {
+            for w in ["", "r", "retr", "_try", "tries", "exhausted", "\u{e9}"] {
+                assert_eq!(contains_ignore_case(n, w), plain_contains(n, w), "{n} {w}");
+            }
             assert_eq!(is_model_piece_name(n), model_piece(n), "{n}");
             assert_eq!(has_budget_word(n.as_bytes()), budget_word(n), "{n}");
         }
