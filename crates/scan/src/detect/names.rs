@@ -210,6 +210,11 @@ pub const CONTROL_FLOW_EXCEPTIONS: &[&str] = &[
 /// A name that says "this decides whether to retry".
 pub fn is_decision_name(name: &str) -> bool {
     let n = name.trim_start_matches('_');
+    // Every word below contains `retr`, `transient`, `exhausted` or `if_exception_type`: one pass turns the
+    // other names away before twelve searches (the model asks this of most names it meets).
+    if !has_decision_root(n.as_bytes()) {
+        return false;
+    }
     has_word(
         n,
         &[
@@ -315,6 +320,18 @@ fn at_ignore_case(b: &[u8], i: usize, word: &[u8]) -> bool {
     b.get(i..i + word.len()).is_some_and(|w| w.eq_ignore_ascii_case(word))
 }
 
+/// `retr`, `transient`, `exhausted` or `if_exception_type` somewhere in `b`, ignoring ASCII case (see
+/// `is_decision_name`).
+fn has_decision_root(b: &[u8]) -> bool {
+    (0..b.len()).any(|i| match b[i] | 0x20 {
+        b'r' => at_ignore_case(b, i, b"retr"),
+        b't' => at_ignore_case(b, i, b"transient"),
+        b'e' => at_ignore_case(b, i, b"exhausted"),
+        b'i' => at_ignore_case(b, i, b"if_exception_type"),
+        _ => false,
+    })
+}
+
 /// `retr`, `attempt` or `tries` somewhere in `b`, ignoring ASCII case (see `is_budget_name`).
 fn has_budget_word(b: &[u8]) -> bool {
     (0..b.len()).any(|i| match b[i] | 0x20 {
@@ -380,6 +397,25 @@ mod tests {
             assert_eq!(is_model_piece_name(n), model_piece(n), "{n}");
             assert_eq!(has_budget_word(n.as_bytes()), budget_word(n), "{n}");
         }
+        let decision_words = [
+            "should_retry",
+            "is_retryable",
+            "is_retriable",
+            "retryable",
+            "retriable",
+            "can_retry",
+            "needs_retry",
+            "is_retry",
+            "is_transient",
+            "if_exception_type",
+            "if_transient",
+            "is_exhausted",
+        ];
+        for w in decision_words {
+            assert!(has_decision_root(w.as_bytes()), "{w} has no decision root");
+            assert!(is_decision_name(w) && is_decision_name(&format!("_{}", w.to_ascii_uppercase())), "{w}");
+        }
+        assert!(!is_decision_name("retrieve") && !is_decision_name("transient_error_count"));
         assert!(is_budget_name("max_retries") && is_budget_name("_NUM_ATTEMPTS") && !is_budget_name("retry_policy"));
         assert!(!is_budget_name("max_retries_message") && !is_budget_name("timeout"));
     }
