@@ -112,7 +112,9 @@ pub fn project_pass(
                     let entry = &files[*fid as usize];
                     let names: Option<Vec<&str>> = names.as_ref().map(|n| n.iter().map(String::as_str).collect());
                     let first = scans.get(*fid as usize).and_then(Option::as_ref);
-                    again_facts(entry, names.as_deref(), words, opts, first).map(|f| (*fid, f))
+                    let facts = model.file(*fid);
+                    let first_parsed_partly = facts.parsed && facts.partial;
+                    again_facts(entry, names.as_deref(), words, opts, first, first_parsed_partly).map(|f| (*fid, f))
                 })
                 .collect()
         });
@@ -251,25 +253,37 @@ fn second_pass_files(model: &Model, graph: &Graph, a: &Assignment) -> BTreeMap<F
 
 /// Read and parse a file again (no prefilter; with `names`, only the top-level definitions that mention one
 /// of them), for its facts alone: the first pass already has every finding the file can hold (the prefilters
-/// are sound), the model needs what its definitions do.
+/// are sound), the model needs what its definitions do. `first_parsed_partly`: the first pass parsed the
+/// file with pieces blanked and has its facts. `None`: no new facts (unreadable, or nothing new to parse).
 fn again_facts(
     entry: &FileEntry,
     names: Option<&[&str]>,
     words: &crate::parse::ImportWords,
     opts: &ScanOptions,
     first: Option<&FirstScan>,
+    first_parsed_partly: bool,
 ) -> Option<FileFacts> {
     let (bytes, meta) = crate::read::read_regular(&entry.path, opts.max_file_size).ok()?;
     let src = crate::read::decode_vec(bytes).ok()?;
     let skipped = match names {
         Some(n) => {
-            let (without, verdict) = match first.and_then(|f| f.of(&Stamp::of(&meta), &src.text)) {
+            let reused = first.and_then(|f| f.of(&Stamp::of(&meta), &src.text));
+            let same_file = reused.is_some();
+            let (without, verdict) = match reused {
                 Some((verdict, pieces)) => (crate::parse::pieces_without_in(&src.text, n, pieces), verdict),
                 None => crate::parse::pieces_without_and_verdict(&src.text, n, words),
             };
             // A partly parsed file keeps what the first pass parsed: blank only what both passes leave out.
             match verdict {
-                crate::parse::TokenVerdict::Parse(first) => intersect(&first, &without),
+                crate::parse::TokenVerdict::Parse(first) => {
+                    let skipped = intersect(&first, &without);
+                    // The names reach no piece the first pass left out: parsing the same text of the same file
+                    // again would give the facts the first pass has (a third of the files of this pass).
+                    if same_file && first_parsed_partly && skipped == first {
+                        return None;
+                    }
+                    skipped
+                }
                 crate::parse::TokenVerdict::Skip => without,
             }
         }
@@ -495,6 +509,7 @@ mod tests {
     use crate::parse::TokenVerdict;
 
     #[test]
+    #[allow(clippy::single_range_in_vec_init)] // a verdict is a list of blanked ranges, here one
     fn a_first_scan_is_reused_only_on_the_text_it_was_taken_of() {
         let stamp = Stamp { len: 12, modified: None };
         let mut scan = FirstScan::new(TokenVerdict::Parse(vec![4..12]), Some(vec![(0, false), (4, true)]));

@@ -91,11 +91,14 @@ impl WordMatcher {
     }
 
     pub fn matches(&self, hay: &[u8]) -> bool {
-        with_lowercase(hay, |lower| {
-            self.matcher.find_iter(lower).any(|m| {
-                let k = m.pattern().as_usize();
-                k < self.wanted && (!self.import_only || import_context(lower, m.start(), m.end()))
-            })
+        with_lowercase(hay, |lower| self.matches_lower(lower))
+    }
+
+    /// `matches` over text already ASCII-lower-cased.
+    fn matches_lower(&self, lower: &[u8]) -> bool {
+        self.matcher.find_iter(lower).any(|m| {
+            let k = m.pattern().as_usize();
+            k < self.wanted && (!self.import_only || import_context(lower, m.start(), m.end()))
         })
     }
 }
@@ -156,7 +159,12 @@ impl Prefilter {
 
     /// False only when the file provably holds no finding.
     pub fn may_match(&self, bytes: &[u8]) -> bool {
-        self.matcher.matches(bytes) || (self.loop_structure && loop_except(bytes)) || self.roots.matches(bytes)
+        // One lower-cased copy for both matchers (a file that fails the first is copied no second time).
+        with_lowercase(bytes, |lower| {
+            self.matcher.matches_lower(lower)
+                || (self.loop_structure && loop_except(bytes))
+                || self.roots.matches_lower(lower)
+        })
     }
 
     /// Token prefilter over decoded text of a file that passed `may_match`: skip the file when it provably holds

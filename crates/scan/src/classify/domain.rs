@@ -15,18 +15,26 @@ pub fn classify(d: &Domains, path: &str, qualname: &str, operations: &[String]) 
     }
     let lsym = qualname.to_ascii_lowercase();
     let ops: Vec<String> = operations.iter().map(|o| o.to_ascii_lowercase()).collect();
+    // Split once, not once per word (this runs for every finding, over every word of every domain).
+    let segments: Vec<&str> = lpath.split('/').collect();
     let mut best: Option<(&str, u32)> = None;
     for dom in &d.domains {
         let mut score = 0;
         for w in &dom.words {
-            let w = w.to_ascii_lowercase();
-            if identifier_has(&lsym, &w) {
+            // The words are mostly lower-case already: copy only the others.
+            let w: std::borrow::Cow<str> = if w.bytes().any(|b| b.is_ascii_uppercase()) {
+                std::borrow::Cow::Owned(w.to_ascii_lowercase())
+            } else {
+                std::borrow::Cow::Borrowed(w)
+            };
+            let w = w.as_ref();
+            if identifier_has(&lsym, w) {
                 score += 3;
             }
-            if lpath.split('/').any(|seg| identifier_has(seg, &w)) {
+            if segments.iter().any(|seg| identifier_has(seg, w)) {
                 score += 2;
             }
-            if ops.iter().any(|o| identifier_has(o, &w)) {
+            if ops.iter().any(|o| identifier_has(o, w)) {
                 score += 1;
             }
         }

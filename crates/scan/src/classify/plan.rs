@@ -25,22 +25,28 @@ pub fn path_matches(plan_path: &str, scanned: &str) -> bool {
         || (plan_path.matches('/').count() >= 2 && ends_with_segments(plan_path, scanned) && scanned.contains('/'))
 }
 
-/// Compiled plan globs, shared by every finding of a run (`None`: not a valid glob).
-fn glob_matcher(pattern: &str) -> Option<globset::GlobMatcher> {
+/// Compiled plan globs, shared by every finding of a run (`None`: not a valid glob). Shared, not cloned: a
+/// clone of a matcher is a new regex with an empty cache pool, and building a lazy-DFA cache costs more than
+/// the match (once per finding, it was a percent of a scan).
+fn glob_matcher(pattern: &str) -> Option<std::sync::Arc<globset::GlobMatcher>> {
     use std::collections::HashMap;
-    use std::sync::{Mutex, OnceLock};
-    static CACHE: OnceLock<Mutex<HashMap<String, Option<globset::GlobMatcher>>>> = OnceLock::new();
+    use std::sync::{Arc, Mutex, OnceLock};
+    type Cache = Mutex<HashMap<String, Option<Arc<globset::GlobMatcher>>>>;
+    static CACHE: OnceLock<Cache> = OnceLock::new();
     let mut cache = CACHE.get_or_init(Default::default).lock().unwrap_or_else(|e| e.into_inner());
-    cache
-        .entry(pattern.to_string())
-        .or_insert_with(|| {
-            globset::GlobBuilder::new(pattern).literal_separator(false).build().ok().map(|g| g.compile_matcher())
-        })
-        .clone()
+    if let Some(m) = cache.get(pattern) {
+        return m.clone();
+    }
+    let m =
+        globset::GlobBuilder::new(pattern).literal_separator(false).build().ok().map(|g| Arc::new(g.compile_matcher()));
+    cache.insert(pattern.to_string(), m.clone());
+    m
 }
 
+/// `long` is `short` or ends with `/short` (without building `/short`: asked for every finding).
 fn ends_with_segments(long: &str, short: &str) -> bool {
-    long == short || long.ends_with(&format!("/{short}"))
+    long == short
+        || (long.len() > short.len() && long.ends_with(short) && long.as_bytes()[long.len() - short.len() - 1] == b'/')
 }
 
 /// The plan entry a path falls under: exact file entries beat globs.
@@ -55,7 +61,7 @@ pub fn entry_for<'p>(plan: &'p Plan, path: &str) -> Option<&'p PlanEntry> {
 pub fn status(plan: &Plan, path: &str, module: &str) -> PlanRef {
     if path_matches(&plan.canonical.path, path)
         || module == plan.canonical.module
-        || module.ends_with(&format!(".{}", plan.canonical.module))
+        || module.strip_suffix(plan.canonical.module.as_str()).is_some_and(|m| m.ends_with('.'))
     {
         let entry = plan.entries.iter().find(|e| e.path == plan.canonical.path).map(|e| e.id.clone());
         return PlanRef { status: PlanStatus::Canonical, entry };

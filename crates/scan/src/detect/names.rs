@@ -4,13 +4,44 @@
 /// The name contains one of the (lower-case) words, ignoring ASCII case. Allocation-free: this runs for every
 /// name the detectors look at.
 pub fn has_word(name: &str, words: &[&str]) -> bool {
-    words.iter().any(|w| contains_ignore_case(name, w))
+    // The bytes the name holds (ASCII case folded): a word with a byte the name lacks is not in it, and that
+    // alone turns away most words of a list before any search (the model asks this of most names it meets).
+    let mut present = [0u64; 4];
+    for &b in name.as_bytes() {
+        let c = b.to_ascii_lowercase();
+        present[(c >> 6) as usize] |= 1 << (c & 63);
+    }
+    let holds = |b: u8| {
+        let c = b.to_ascii_lowercase();
+        present[(c >> 6) as usize] & (1 << (c & 63)) != 0
+    };
+    words.iter().any(|w| w.bytes().all(holds) && contains_ignore_case(name, w))
 }
 
 /// `hay` contains `needle` (lower-case ASCII), ignoring ASCII case.
 pub fn contains_ignore_case(hay: &str, needle: &str) -> bool {
     let (h, n) = (hay.as_bytes(), needle.as_bytes());
-    n.is_empty() || (h.len() >= n.len() && h.windows(n.len()).any(|win| win.eq_ignore_ascii_case(n)))
+    let Some(&first) = n.first() else { return true };
+    if h.len() < n.len() {
+        return false;
+    }
+    // Jump between the places where the first byte stands (either case); a whole-window comparison at every
+    // place cost tens of instructions each (the scanner, the detectors and the model ask this of most names).
+    let (lower, upper) = (first.to_ascii_lowercase(), first.to_ascii_uppercase());
+    let last = h.len() - n.len();
+    let mut from = 0;
+    while from <= last {
+        let candidates = &h[from..=last];
+        let found =
+            if lower == upper { memchr::memchr(lower, candidates) } else { memchr::memchr2(lower, upper, candidates) };
+        let Some(k) = found else { return false };
+        let i = from + k;
+        if h[i..i + n.len()].eq_ignore_ascii_case(n) {
+            return true;
+        }
+        from = i + 1;
+    }
+    false
 }
 
 /// Attempt counters: `attempt`, `retries`, `tries_left`, `retry_count`, `n_tries` ...
@@ -203,6 +234,11 @@ pub const CONTROL_FLOW_EXCEPTIONS: &[&str] = &[
 /// A name that says "this decides whether to retry".
 pub fn is_decision_name(name: &str) -> bool {
     let n = name.trim_start_matches('_');
+    // Every word below contains `retr`, `transient`, `exhausted` or `if_exception_type`: one pass turns the
+    // other names away before twelve searches (the model asks this of most names it meets).
+    if !has_decision_root(n.as_bytes()) {
+        return false;
+    }
     has_word(
         n,
         &[
@@ -262,6 +298,11 @@ pub fn is_resilience_module(module: &str) -> bool {
 
 /// A name that holds an attempt budget (`max_retries`, `num_attempts`, `retries`; not `retry_policy`).
 pub fn is_budget_name(name: &str) -> bool {
+    // Every name below contains `retr`, `attempt` or `tries`: one pass over the bytes turns the others away
+    // before the splits (the model asks this of most names it meets).
+    if !has_budget_word(name.as_bytes()) {
+        return false;
+    }
     // `_RETRIES_EXCEEDED_ERROR_CLS`, `max_retries_message` name what happens when it runs out, not the budget.
     let about_it = name.split('_').any(|w| {
         ["error", "exceeded", "cls", "exception", "msg", "message", "exc"].iter().any(|x| w.eq_ignore_ascii_case(x))
@@ -288,7 +329,131 @@ pub fn is_budget_limit_name(name: &str) -> bool {
 /// 5): a def or class named for retrying (`RetryHandler`, `_can_retry`, `_request_with_retries_internal`;
 /// not `retrieve_user`), for a decision (`is_exhausted`) or for a breaker (`get_breaker`).
 pub fn is_model_piece_name(name: &str) -> bool {
-    (contains_ignore_case(name, "retr") && !contains_ignore_case(name, "retriev"))
-        || contains_ignore_case(name, "exhausted")
-        || contains_ignore_case(name, "breaker")
+    // One pass over the bytes, each word tried only where its first letter stands (the scanner and the model
+    // ask this of every def and class name).
+    let b = name.as_bytes();
+    let (mut retr, mut retriev) = (false, false);
+    for i in 0..b.len() {
+        // `| 0x20` lower-cases a letter; only `R`/`r`, `E`/`e`, `B`/`b` map to these.
+        match b[i] | 0x20 {
+            b'r' if at_ignore_case(b, i, b"retr") => {
+                retr = true;
+                retriev |= at_ignore_case(b, i, b"retriev");
+            }
+            b'e' if at_ignore_case(b, i, b"exhausted") => return true,
+            b'b' if at_ignore_case(b, i, b"breaker") => return true,
+            _ => {}
+        }
+    }
+    retr && !retriev
+}
+
+/// `word` (lower-case ASCII) stands at `b[i..]`, ignoring ASCII case.
+fn at_ignore_case(b: &[u8], i: usize, word: &[u8]) -> bool {
+    b.get(i..i + word.len()).is_some_and(|w| w.eq_ignore_ascii_case(word))
+}
+
+/// `retr`, `transient`, `exhausted` or `if_exception_type` somewhere in `b`, ignoring ASCII case (see
+/// `is_decision_name`).
+fn has_decision_root(b: &[u8]) -> bool {
+    (0..b.len()).any(|i| match b[i] | 0x20 {
+        b'r' => at_ignore_case(b, i, b"retr"),
+        b't' => at_ignore_case(b, i, b"transient"),
+        b'e' => at_ignore_case(b, i, b"exhausted"),
+        b'i' => at_ignore_case(b, i, b"if_exception_type"),
+        _ => false,
+    })
+}
+
+/// `retr`, `attempt` or `tries` somewhere in `b`, ignoring ASCII case (see `is_budget_name`).
+fn has_budget_word(b: &[u8]) -> bool {
+    (0..b.len()).any(|i| match b[i] | 0x20 {
+        b'r' => at_ignore_case(b, i, b"retr"),
+        b'a' => at_ignore_case(b, i, b"attempt"),
+        b't' => at_ignore_case(b, i, b"tries"),
+        _ => false,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The one-pass forms answer as the plain ones they replaced.
+    #[test]
+    fn one_pass_name_tests_match_their_plain_forms() {
+        let model_piece = |n: &str| {
+            (contains_ignore_case(n, "retr") && !contains_ignore_case(n, "retriev"))
+                || contains_ignore_case(n, "exhausted")
+                || contains_ignore_case(n, "breaker")
+        };
+        let budget_word = |n: &str| ["retr", "attempt", "tries"].iter().any(|w| contains_ignore_case(n, w));
+        let names = [
+            "",
+            "r",
+            "retr",
+            "RETR",
+            "Retry",
+            "retrieve",
+            "retrieve_and_retry",
+            "RetrieverRetry",
+            "is_exhausted",
+            "EXHAUSTED",
+            "get_breaker",
+            "CircuitBreaker",
+            "max_retries",
+            "MAX_ATTEMPTS",
+            "n_tries",
+            "Tries",
+            "countries",
+            "attempt",
+            "attemp",
+            "tri",
+            "self",
+            "_RETRIES_EXCEEDED_ERROR_CLS",
+            "max_retries_message",
+            "stop_max_attempt_number",
+            "entries",
+            "breake",
+            "exhauste",
+            "rétry",
+            "r\u{e9}tr",
+        ];
+        let plain_contains = |h: &str, n: &str| {
+            n.is_empty()
+                || (h.len() >= n.len() && h.as_bytes().windows(n.len()).any(|w| w.eq_ignore_ascii_case(n.as_bytes())))
+        };
+        for n in names {
+            for w in ["", "r", "retr", "_try", "tries", "exhausted", "\u{e9}"] {
+                assert_eq!(contains_ignore_case(n, w), plain_contains(n, w), "{n} {w}");
+            }
+            assert_eq!(is_model_piece_name(n), model_piece(n), "{n}");
+            let lists: [&[&str]; 3] = [&["retr", "Tries", "_try"], &["", "x"], &["\u{e9}", "breaker"]];
+            for words in lists {
+                assert_eq!(has_word(n, words), words.iter().any(|w| plain_contains(n, w)), "{n} {words:?}");
+            }
+            assert_eq!(has_budget_word(n.as_bytes()), budget_word(n), "{n}");
+        }
+        let decision_words = [
+            "should_retry",
+            "is_retryable",
+            "is_retriable",
+            "retryable",
+            "retriable",
+            "can_retry",
+            "needs_retry",
+            "is_retry",
+            "is_transient",
+            "if_exception_type",
+            "if_transient",
+            "is_exhausted",
+        ];
+        for w in decision_words {
+            assert!(has_decision_root(w.as_bytes()), "{w} has no decision root");
+            assert!(is_decision_name(w) && is_decision_name(&format!("_{}", w.to_ascii_uppercase())), "{w}");
+        }
+        assert!(!is_decision_name("retrieve") && !is_decision_name("transient_error_count"));
+        assert!(is_budget_name("max_retries") && is_budget_name("_NUM_ATTEMPTS") && !is_budget_name("retry_policy"));
+        assert!(!is_budget_name("max_retries_message") && !is_budget_name("timeout"));
+    }
 }

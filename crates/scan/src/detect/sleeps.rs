@@ -20,8 +20,19 @@ const SLEEPS: &[&str] = &[
     "tornado.gen.sleep",
 ];
 
+/// Every last name `is_sleep` may say yes to: those of `SLEEPS`, the bare sleep names and `wait`
+/// (`sleep_last_names_cover_every_sleep` checks the cover).
+const SLEEP_LAST_NAMES: &[&str] = &["sleep", "sleep_until", "_sleep", "async_sleep", "asleep", "wait"];
+
 /// Is a call to `func` a sleep?
 pub fn is_sleep(ctx: &FileContext, func: &Expr) -> bool {
+    // Resolving an attribute keeps its last name (only the head is an import alias): turn away the calls whose
+    // last name no answer below ends in before building the resolved name (most calls of a body).
+    if let ExprKind::Attribute { attr, .. } = &func.kind {
+        if !SLEEP_LAST_NAMES.contains(&attr.as_str()) {
+            return false;
+        }
+    }
     let Some(resolved) = ctx.resolve(func) else { return false };
     if SLEEPS.contains(&resolved.as_str()) {
         return true;
@@ -60,4 +71,17 @@ pub fn helper_sleeps(ctx: &FileContext, func: &Expr, class: Option<&str>, depth:
         });
         found
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{SLEEPS, SLEEP_LAST_NAMES};
+
+    #[test]
+    fn sleep_last_names_cover_every_sleep() {
+        for s in SLEEPS {
+            let last = s.rsplit('.').next().unwrap_or(s);
+            assert!(SLEEP_LAST_NAMES.contains(&last), "{s}: add {last} to SLEEP_LAST_NAMES");
+        }
+    }
 }

@@ -492,10 +492,17 @@ fn is_noise_call(func: &Expr) -> bool {
     }
 }
 
-/// A name that reads as a constant: its last segment has no lower-case letter (`MAX_RETRIES`, `_BACKOFF_MAX`).
-fn constant_like(dotted: &str) -> bool {
-    let last = dotted.rsplit('.').next().unwrap_or(dotted);
-    last.chars().any(|c| c.is_ascii_uppercase()) && !last.chars().any(|c| c.is_ascii_lowercase())
+/// A name segment that reads as a constant: an upper-case letter and no lower-case one (`MAX_RETRIES`,
+/// `_BACKOFF_MAX`). Bytes, one pass: asked of every name a function reads.
+fn constant_like(segment: &str) -> bool {
+    let mut upper = false;
+    for &b in segment.as_bytes() {
+        if b.is_ascii_lowercase() {
+            return false;
+        }
+        upper |= b.is_ascii_uppercase();
+    }
+    upper
 }
 
 /// Constant-like names read by a function (its body and parameter defaults, not nested definitions) or a

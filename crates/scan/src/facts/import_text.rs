@@ -16,9 +16,14 @@ pub fn parse_import_statement(text: &str, file_module: &str, is_package: bool, l
             Some(k) => &l[..k],
             None => l,
         };
-        for c in l.trim_end_matches(['\r', '\\']).chars() {
-            clean.push(if c == '(' || c == ')' { ' ' } else { c });
+        // Copied a run at a time between brackets (not a char at a time).
+        let mut rest = l.trim_end_matches(['\r', '\\']);
+        while let Some(k) = memchr::memchr2(b'(', b')', rest.as_bytes()) {
+            clean.push_str(&rest[..k]);
+            clean.push(' ');
+            rest = &rest[k + 1..];
         }
+        clean.push_str(rest);
         clean.push(' ');
     }
     let mut words = clean.split_whitespace();
@@ -92,7 +97,14 @@ fn item_words(item: &str) -> Option<([&str; 3], usize)> {
 }
 
 fn is_ident(s: &str) -> bool {
-    !s.is_empty() && !s.starts_with(|c: char| c.is_ascii_digit()) && s.chars().all(|c| c == '_' || c.is_alphanumeric())
+    let ident_char = |c: char| c == '_' || c.is_alphanumeric();
+    // ASCII (nearly every name): the bytes, without decoding characters.
+    let all = if s.is_ascii() {
+        s.bytes().all(|b| b == b'_' || b.is_ascii_alphanumeric())
+    } else {
+        s.chars().all(ident_char)
+    };
+    !s.is_empty() && !s.starts_with(|c: char| c.is_ascii_digit()) && all
 }
 
 fn is_dotted(s: &str) -> bool {

@@ -455,6 +455,16 @@ def with_fetch(fn):
     }
 
     #[test]
+    fn space_runs() {
+        for text in ["", " ", "x", "   x", "        ", "         x", "                 \t", " \t ", "ab   "] {
+            for i in 0..=text.len() {
+                let plain = text.as_bytes()[i..].iter().take_while(|&&c| c == b' ').count();
+                assert_eq!(super::space_run(text.as_bytes(), i), plain, "{text:?} at {i}");
+            }
+        }
+    }
+
+    #[test]
     fn fails_open() {
         assert!(m("x = 'unterminated\n"));
         assert!(m("x = (1\n"));

@@ -61,6 +61,24 @@ pub(super) struct Scanner<'s, 'w> {
     pub(super) group_cache: rustc_hash::FxHashMap<&'s str, u32>,
 }
 
+/// How many spaces (b' ') stand at `b[i..]`: eight bytes at a time, then the rest byte by byte.
+pub(super) fn space_run(b: &[u8], i: usize) -> usize {
+    const SPACES: u64 = u64::from_le_bytes([b' '; 8]);
+    let mut k = i;
+    while let Some(chunk) = b.get(k..k + 8) {
+        let x = u64::from_le_bytes(chunk.try_into().expect("eight bytes")) ^ SPACES;
+        if x != 0 {
+            // The lowest differing byte ends the run (little-endian: the first byte is the lowest).
+            return k - i + (x.trailing_zeros() / 8) as usize;
+        }
+        k += 8;
+    }
+    while b.get(k) == Some(&b' ') {
+        k += 1;
+    }
+    k - i
+}
+
 impl<'s, 'w> Scanner<'s, 'w> {
     pub(super) fn new(src: &'s str, words: &'w ImportWords) -> Self {
         Scanner {
@@ -246,17 +264,18 @@ impl<'s, 'w> Scanner<'s, 'w> {
                 let line_start = self.i;
                 // Indentation of a physical line; blank and comment-only lines do not start a logical line.
                 let (mut col8, mut col1) = (0u32, 0u32);
-                while self.i < self.b.len() {
-                    match self.b[self.i] {
-                        b' ' => {
-                            col8 += 1;
-                            col1 += 1;
-                        }
-                        b'\t' => {
+                loop {
+                    // Indentation is mostly spaces: count a run of them eight bytes at a time.
+                    let n = space_run(self.b, self.i);
+                    col8 += n as u32;
+                    col1 += n as u32;
+                    self.i += n;
+                    match self.b.get(self.i) {
+                        Some(b'\t') => {
                             col8 = (col8 / 8 + 1) * 8;
                             col1 += 1;
                         }
-                        b'\x0c' => {
+                        Some(b'\x0c') => {
                             col8 = 0;
                             col1 = 0;
                         }
@@ -290,9 +309,7 @@ impl<'s, 'w> Scanner<'s, 'w> {
             match c {
                 b' ' | b'\t' | b'\x0c' => {
                     self.i += 1;
-                    while matches!(self.b.get(self.i), Some(b' ')) {
-                        self.i += 1;
-                    }
+                    self.i += space_run(self.b, self.i);
                 }
                 b'#' => self.skip_comment(),
                 b'\n' | b'\r' => {
