@@ -222,6 +222,7 @@ pub fn assign(model: &Model, graph: &Graph, findings: &[Finding]) -> Assignment 
     config_sites(&mut cx, &mut added);
     decisions_and_calculators(&mut cx, &mut added);
     overridden_pieces(&mut cx, &mut added);
+    handed_predicates(&mut cx, &mut added);
     piece_instances(&mut cx, &mut added);
     // Assemblers need the decision and delay pieces; what calls them is a wrapper in turn.
     assemblers(&mut cx, &mut added);
@@ -1431,9 +1432,19 @@ fn presets(cx: &mut Ctx, added: &mut Vec<NewSite>) {
                     }
                 }
                 Value::Dict { keys, calls } => {
-                    // Most of its keys are retry numbers (not a 600-entry import map with two "attempt"s).
+                    // Most of its keys are retry numbers (not a 600-entry import map with two "attempt"s), or
+                    // its name says which numbers it holds per key (`_SERVICE_MAX_ATTEMPTS = {"dynamodb": 4}`,
+                    // `_DEFAULT_BACKOFF_CONFIG = {...}`; not a tally such as `retry_counts`).
                     let retry_keys = keys.iter().filter(|k| retry_key(k)).count();
-                    let numbers = retry_keys >= 2 && retry_keys * 2 >= keys.len();
+                    let named = !keys.is_empty()
+                        && names_a_retry_number(&a.target)
+                        && !words_of(&a.target).any(|w| {
+                            matches!(
+                                w.as_str(),
+                                "count" | "counts" | "stats" | "metrics" | "history" | "state" | "cache" | "log"
+                            )
+                        });
+                    let numbers = retry_keys >= 2 && retry_keys * 2 >= keys.len() || named;
                     let configs: Vec<Sym> = calls
                         .iter()
                         .filter(|c| !c.is_empty())
@@ -1926,6 +1937,39 @@ fn decides(class: Option<&crate::facts::Class>, def: &crate::facts::Def) -> bool
         || def.name == "increment" && class.is_some_and(|c| names::has_word(&c.name, &["retr"]))
 }
 
+/// Predicates handed to a retry policy as it is built (`ConditionalRetryPolicy(DEFAULT_RETRY,
+/// is_generation_specified, ["query_params"])`, `Retry(predicate=is_transient)`): the policy's decisions.
+fn handed_predicates(cx: &mut Ctx, added: &mut Vec<NewSite>) {
+    let model = cx.model;
+    let mut found: Vec<(Sym, Sym)> = Vec::new();
+    for (fi, f) in model.files.iter().enumerate() {
+        let file = fi as FileId;
+        for (ci, c) in f.calls.iter().enumerate() {
+            let Some(Res::Sym(t @ Sym::Class(..))) = cx.graph.callee_of(file, ci as u32).cloned() else { continue };
+            if !matches!(cx.role(t), Some(Role::Engine | Role::ConfigSchema)) {
+                continue;
+            }
+            let class = c.owner.and_then(|d| model.enclosing_class(file, d));
+            for a in &c.arg_names {
+                let Some(Res::Sym(p @ Sym::Def(pf, pd))) = model.resolve_in(file, c.owner, class, a) else { continue };
+                let def = &model.file(pf).defs[pd as usize];
+                let n = def.name.trim_start_matches('_');
+                let predicate = ["is_", "can_", "should_", "needs_", "has_"].iter().any(|x| n.starts_with(x));
+                if (def.evidence.returns_bool || def.evidence.returns_value) && predicate && !cx.roles.contains_key(&p)
+                {
+                    found.push((p, t));
+                }
+            }
+        }
+    }
+    for (p, t) in found {
+        let ev = format!("the predicate of {} ({})", short(model, t), place(model, t));
+        let info =
+            SiteInfo { role: Role::Decision, detail: "predicate", evidence: vec![ev.clone()], delegates_to: vec![] };
+        cx.add(added, p, Kind::Decision, info, ev);
+    }
+}
+
 /// Pieces through class hierarchies: a method that overrides a decision or calculator (or is overridden by
 /// one: the abstract `_can_retry` of a handler base) is that piece too, and so is a base class in the tree of
 /// a decision or calculator class that declares such a method (`RetryIntervalCalculator` under
@@ -2147,6 +2191,30 @@ fn schemas(cx: &mut Ctx, added: &mut Vec<NewSite>) {
                     found.push((sym, Role::Preset, "subclass", vec![b], ev));
                     continue;
                 }
+            }
+            // A retry-named class built around a retry policy object it is handed (`ConditionalRetryPolicy(
+            // retry_policy, conditional_predicate, required_kwargs)`), with no loop of its own: a policy's
+            // configuration, which its instances (presets) fill in.
+            let holds_policy = !cx.roles.contains_key(&sym)
+                && names::contains_ignore_case(&c.name, "retr")
+                && !names::contains_ignore_case(&c.name, "retriev")
+                && !class_retries(model, file, ci as u32)
+                // A handler deciding with the policy (`RetryHandler.needs_retry`) is a decision.
+                && !c.methods.iter().any(|&m| decides(Some(c), &f.defs[m as usize]))
+                && c.methods
+                    .iter()
+                    .map(|&m| &f.defs[m as usize])
+                    .find(|d| d.name == "__init__")
+                    .is_some_and(|d| d.params.iter().any(|p| names_retry_object(&p.name)));
+            if holds_policy {
+                found.push((
+                    sym,
+                    Role::ConfigSchema,
+                    "holds_policy",
+                    vec![],
+                    "configures the retry policy it is handed".into(),
+                ));
+                continue;
             }
             // A schema holds data: neither it nor a base in the tree does anything but set up (a connection
             // whose constructor defaults its reconnect numbers is not a schema; its constructor is the preset).
