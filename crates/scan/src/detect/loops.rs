@@ -47,6 +47,7 @@ pub fn analyse(ctx: &FileContext, stmt: &Stmt, class: Option<&str>) -> LoopFacts
 
     // Bounds.
     let mut range_bound = false;
+    let mut written_schedule = false;
     if let Some(iter) = for_iter {
         match iter.as_call() {
             Some((func, args, _)) if func.dotted().as_deref() == Some("range") => {
@@ -64,7 +65,10 @@ pub fn analyse(ctx: &FileContext, stmt: &Stmt, class: Option<&str>) -> LoopFacts
             }
             // `for delay in (0.1, 0.3, 0.6, None)`: the schedule written out, one wait per attempt (`None` the
             // last, no wait); attempts are its length.
-            None if is_written_schedule(iter) => range_bound = true,
+            None if is_written_schedule(iter) => {
+                range_bound = true;
+                written_schedule = true;
+            }
             _ => {
                 let iter_name = iter.dotted().unwrap_or_default();
                 let resolved = ctx.resolve(iter.as_call().map(|c| c.0).unwrap_or(iter)).unwrap_or_default();
@@ -145,6 +149,13 @@ pub fn analyse(ctx: &FileContext, stmt: &Stmt, class: Option<&str>) -> LoopFacts
     if !f.has_sleep && via_helper {
         f.has_sleep = true;
         f.sleep_via_helper = true;
+    }
+    // A written-out schedule is one only when its values are the waits (`for _ in (1, 2)` is "try twice",
+    // whatever else the loop does).
+    if written_schedule
+        && !sleep_arg.as_ref().is_some_and(|a| a.any(&|x| x.dotted().is_some() && x.dotted() == loop_var))
+    {
+        return f;
     }
     f.growing_delay = grows_delay(body, sleep_arg.as_ref(), loop_var.as_deref());
     f.sleep_arg = sleep_arg;

@@ -1649,7 +1649,9 @@ fn config_sites(cx: &mut Ctx, added: &mut Vec<NewSite>) {
                 let budget = c.keywords.iter().find(|k| {
                     written_out(&k.value)
                         && (names::is_budget_limit_name(&k.name)
+                            // A retry switch (`retry_on_error=True`); a bare `retry=` is anyone's parameter.
                             || matches!(k.value, Literal::Bool(_))
+                                && k.name != "retry"
                                 && words_of(&k.name).any(|w| matches!(w.as_str(), "retry" | "retries")))
                 });
                 if let Some(k) = budget {
@@ -1669,6 +1671,9 @@ fn config_sites(cx: &mut Ctx, added: &mut Vec<NewSite>) {
                 // The class's own code (`from_int` building its own class), or a subclass's.
                 || f.defs[d as usize].class.is_some_and(|k| model.mro(file, k).contains(&(tf, tc)))
                 || f.assigns.iter().any(|a| a.line == c.line)
+                || cx.library_lines.contains(&(file, c.line))
+                // A default policy built to be run at once (`Retrying().call(f)`) is the engine at work.
+                || c.args == 0 && c.keywords.is_empty() && c.arg_names.is_empty()
             {
                 continue;
             }
