@@ -218,6 +218,16 @@ fn unsafe_default() -> Safety {
 }
 
 impl Plan {
+    /// The modules a plan's edits may name: redirect and config-migration targets, and the canonical module.
+    pub fn target_modules(&self) -> Vec<&str> {
+        self.redirects
+            .iter()
+            .map(|r| r.to_parts().0)
+            .chain(self.config_migrations.iter().map(|m| m.to_parts().0))
+            .chain(std::iter::once(self.canonical.module.as_str()))
+            .collect()
+    }
+
     pub fn load(path: Option<&Path>) -> Result<Plan, DataError> {
         let plan: Plan = match path {
             Some(p) => parse(&p.display().to_string(), &read(p)?)?,

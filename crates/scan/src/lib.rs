@@ -311,13 +311,7 @@ pub fn scan_files_tree(
 ) -> ScanResult {
     assert_eq!(files.len(), tree_modules.len(), "one tree module per file");
     let plan = &data.plan;
-    let targets: Vec<&str> = plan
-        .redirects
-        .iter()
-        .map(|r| r.to_parts().0)
-        .chain(plan.config_migrations.iter().map(|m| m.to_parts().0))
-        .chain(std::iter::once(plan.canonical.module.as_str()))
-        .collect();
+    let targets: Vec<&str> = plan.target_modules();
     let keys: Vec<TreeKey> = files
         .iter()
         .zip(tree_modules)

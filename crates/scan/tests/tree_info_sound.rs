@@ -70,13 +70,7 @@ fn compare_trees(root: &Path) -> (Vec<String>, usize) {
         .collect();
     let whole: BTreeMap<String, project::ModuleInfo> = parsed.into_iter().flatten().collect();
     let plan = &data.plan;
-    let targets: Vec<&str> = plan
-        .redirects
-        .iter()
-        .map(|r| r.to_parts().0)
-        .chain(plan.config_migrations.iter().map(|m| m.to_parts().0))
-        .chain([plan.canonical.module.as_str()])
-        .collect();
+    let targets: Vec<&str> = plan.target_modules();
     let mut diffs = Vec::new();
     for (name, want) in &whole {
         let Some(got) = tree.modules.get(name) else {

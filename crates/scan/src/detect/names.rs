@@ -231,6 +231,22 @@ pub const CONTROL_FLOW_EXCEPTIONS: &[&str] = &[
     "BlockingIOError",
 ];
 
+/// The words of a decision name (`is_decision_name`).
+const DECISION_WORDS: &[&str] = &[
+    "should_retry",
+    "is_retryable",
+    "is_retriable",
+    "retryable",
+    "retriable",
+    "can_retry",
+    "needs_retry",
+    "is_retry",
+    "is_transient",
+    "if_exception_type",
+    "if_transient",
+    "is_exhausted",
+];
+
 /// A name that says "this decides whether to retry".
 pub fn is_decision_name(name: &str) -> bool {
     let n = name.trim_start_matches('_');
@@ -239,23 +255,7 @@ pub fn is_decision_name(name: &str) -> bool {
     if !has_decision_root(n.as_bytes()) {
         return false;
     }
-    has_word(
-        n,
-        &[
-            "should_retry",
-            "is_retryable",
-            "is_retriable",
-            "retryable",
-            "retriable",
-            "can_retry",
-            "needs_retry",
-            "is_retry",
-            "is_transient",
-            "if_exception_type",
-            "if_transient",
-            "is_exhausted",
-        ],
-    )
+    has_word(n, DECISION_WORDS)
 }
 
 /// A class named for a record (`CircuitBreakerStats`, `RetryMetrics`, `ReconnectingEvent`,
@@ -434,20 +434,7 @@ mod tests {
             }
             assert_eq!(has_budget_word(n.as_bytes()), budget_word(n), "{n}");
         }
-        let decision_words = [
-            "should_retry",
-            "is_retryable",
-            "is_retriable",
-            "retryable",
-            "retriable",
-            "can_retry",
-            "needs_retry",
-            "is_retry",
-            "is_transient",
-            "if_exception_type",
-            "if_transient",
-            "is_exhausted",
-        ];
+        let decision_words = super::DECISION_WORDS;
         for w in decision_words {
             assert!(has_decision_root(w.as_bytes()), "{w} has no decision root");
             assert!(is_decision_name(w) && is_decision_name(&format!("_{}", w.to_ascii_uppercase())), "{w}");
