@@ -340,6 +340,11 @@ fn collect_calls(
                     _ => vec![e.span],
                 }
             }
+            // A generator handing on another's items (`yield from self._stream_sse_events(...)`).
+            StmtKind::Expr(e) => match &e.kind {
+                ExprKind::Yield(Some(v)) if v.as_call().is_some() => vec![v.span],
+                _ => vec![],
+            },
             _ => vec![],
         };
         match &s.kind {

@@ -865,8 +865,10 @@ fn wrappers(cx: &mut Ctx, added: &mut Vec<NewSite>) -> bool {
                         _ => false,
                     };
                     // Unless it is a pure delegation: a public entry point that only forwards to the class's
-                    // retrying method (`request_with_retries` -> `self._request_with_retries_internal`).
-                    if same_class && !(def.statements <= 1 && call.returned) {
+                    // retrying method (`request_with_retries` -> `self._request_with_retries_internal`), after
+                    // one statement at most that builds its arguments (`log_type = ...; yield from
+                    // self._stream_sse_events(url=...)`).
+                    if same_class && !(def.statements <= 2 && call.returned) {
                         continue;
                     }
                     // The machinery call is what the function ends with (the statements before it only build
