@@ -501,6 +501,7 @@ fn model_shapes_get_their_roles_and_look_alikes_none() {
         ("svc/clients/sessions.py", 34, "wrapper", "method", "svc.clients.sessions.ApiClient._request"),
         ("svc/clients/streams.py", 9, "engine", "function", "svc.clients.streams.EventClient._stream_events"),
         ("svc/clients/streams.py", 21, "wrapper", "method", "svc.clients.streams.EventClient.space_logs"),
+        ("svc/clients/streams.py", 38, "engine", "function", "svc.clients.streams.wait_for_reload"),
         ("svc/resilience/apply.py", 8, "wrapper", "applies_policy", "svc.resilience.apply.call_with_policy"),
         ("svc/resilience/apply.py", 17, "decorator", "factory", "svc.resilience.apply.with_db_retry"),
         ("svc/resilience/apply.py", 25, "breaker", "state_machine", "svc.resilience.apply.Breaker"),

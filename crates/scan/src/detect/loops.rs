@@ -173,6 +173,21 @@ pub fn analyse(ctx: &FileContext, stmt: &Stmt, class: Option<&str>) -> LoopFacts
         return f;
     }
 
+    // `while isinstance((events := client.get_reload(sha)), int): if (retries := retries + 1) > max_retries:
+    // raise ...; time.sleep(2)`: the attempt is in the test, its failing result keeps the loop going, a counter
+    // gives up. (A poll tests a state: `while job.status != "done"`, `while not ready()`.)
+    if is_while && f.has_sleep && has_counter_guard(body) {
+        if let Some(t) = test {
+            let attempt_in_test =
+                t.any(&|e| e.as_call().is_some_and(|(func, _, _)| func.dotted().as_deref() != Some("len")));
+            if attempt_in_test && guard_of(t, &HashSet::new()) == Guard::Result {
+                f.verdict = Some(LoopVerdict::Retry);
+                f.bounded = true;
+                f.result_driven = true;
+                return f;
+            }
+        }
+    }
     // Failure handling and exits. `while retry_active:` ... `retry_active = False` on success is an exit.
     let flag = test.and_then(|t| match &t.kind {
         ExprKind::UnaryNot(inner) => inner.dotted().map(|d| (d, true)),

@@ -868,12 +868,12 @@ fn wrappers(cx: &mut Ctx, added: &mut Vec<NewSite>) -> bool {
                     // retrying method (`request_with_retries` -> `self._request_with_retries_internal`), after
                     // one statement at most that builds its arguments (`log_type = ...; yield from
                     // self._stream_sse_events(url=...)`).
-                    if same_class && !(def.statements <= 2 && call.returned) {
-                        continue;
-                    }
                     // The machinery call is what the function ends with (the statements before it only build
                     // its arguments: `kwargs = {...}; standard.register_retry_handler(**kwargs)`).
                     let last = !call.in_loop && def.span.end.saturating_sub(call.span.end) <= 1;
+                    if same_class && !(call.returned && (def.statements <= 1 || def.statements <= 2 && last)) {
+                        continue;
+                    }
                     let delegates = if long {
                         routes(call)
                     } else {
