@@ -82,6 +82,8 @@ struct Ctx<'m> {
     wants_parse: HashSet<FileId>,
     /// Definitions holding an inline retry loop (statement sites): their callees are that engine's pieces.
     loop_owners: Vec<Sym>,
+    /// The same, for lookups (the machinery test asks it of every call it looks at).
+    loop_owner_set: HashSet<Sym>,
     /// A method -> the methods of subclasses that override it (virtual dispatch: `self.sleep_async(d)` in a
     /// base runs the subclass's `asyncio.sleep`).
     overrides: HashMap<Sym, Vec<Sym>>,
@@ -145,6 +147,7 @@ pub fn assign(model: &Model, graph: &Graph, findings: &[Finding]) -> Assignment 
         wants_parse: HashSet::default(),
         overrides: overrides(model),
         loop_owners: Vec::new(),
+        loop_owner_set: HashSet::default(),
         untyped_calls: untyped_calls(model),
         library_lines: findings
             .iter()
@@ -199,6 +202,7 @@ pub fn assign(model: &Model, graph: &Graph, findings: &[Finding]) -> Assignment 
         }
         seeded.push((sym, info));
     }
+    cx.loop_owner_set = cx.loop_owners.iter().copied().collect();
     let mut added: Vec<NewSite> = Vec::new();
     recursion_helpers(&mut cx, &mut added);
     spread_engines(&mut cx, &mut added);
@@ -442,7 +446,7 @@ impl Ctx<'_> {
             // (`_request_with_session(..., retry_handlers)`) serves its callers' retries.
             None => match s {
                 Sym::Def(file, d) => {
-                    self.loop_owners.contains(&s)
+                    self.loop_owner_set.contains(&s)
                         && self.model.file(file).defs[d as usize].params.iter().any(|p| retry_key(&p.name))
                 }
                 _ => false,
@@ -1710,7 +1714,7 @@ fn decisions_and_calculators(cx: &mut Ctx, added: &mut Vec<NewSite>) {
                 .iter()
                 .filter(|&&m| {
                     let ms = Sym::Def(f, m);
-                    cx.role(ms) == Some(Role::Engine) || cx.loop_owners.contains(&ms)
+                    cx.role(ms) == Some(Role::Engine) || cx.loop_owner_set.contains(&ms)
                 })
                 .map(|&m| (f, m))
                 .collect(),
