@@ -372,6 +372,22 @@ impl Ctx<'_> {
         self.roles.get(&s).map(|i| i.role)
     }
 
+    /// `add` of a site whose one piece of evidence is also its message.
+    #[allow(clippy::too_many_arguments)]
+    fn add_site(
+        &mut self,
+        added: &mut Vec<NewSite>,
+        sym: Sym,
+        kind: Kind,
+        role: Role,
+        detail: &'static str,
+        delegates_to: Vec<Sym>,
+        ev: String,
+    ) {
+        let info = SiteInfo { role, detail, evidence: vec![ev.clone()], delegates_to };
+        self.add(added, sym, kind, info, ev);
+    }
+
     fn add(&mut self, added: &mut Vec<NewSite>, sym: Sym, kind: Kind, info: SiteInfo, message: String) {
         if self.weak.remove(&sym) {
             // An existing finding whose role a more specific step settles: no new site.
@@ -581,8 +597,7 @@ fn engine_classes(cx: &mut Ctx, added: &mut Vec<NewSite>) {
         if let Some(b) = budget.filter(|_| !named) {
             ev.push_str(&format!(" with its budget `{b}`"));
         }
-        let info = SiteInfo { role: Role::Engine, detail: "class", evidence: vec![ev.clone()], delegates_to: vec![] };
-        cx.add(added, sym, Kind::RetryClass, info, ev);
+        cx.add_site(added, sym, Kind::RetryClass, Role::Engine, "class", vec![], ev);
     }
 }
 
@@ -1245,8 +1260,7 @@ fn aliases(cx: &mut Ctx, added: &mut Vec<NewSite>) {
     }
     for (sym, t) in found {
         let ev = format!("alias of {} ({})", short(model, t), place(model, t));
-        let info = SiteInfo { role: Role::Wrapper, detail: "alias", evidence: vec![ev.clone()], delegates_to: vec![t] };
-        cx.add(added, sym, Kind::Wrapper, info, ev);
+        cx.add_site(added, sym, Kind::Wrapper, Role::Wrapper, "alias", vec![t], ev);
     }
 }
 
@@ -1568,8 +1582,7 @@ fn presets(cx: &mut Ctx, added: &mut Vec<NewSite>) {
             Role::Breaker => Kind::CircuitBreaker,
             _ => Kind::Preset,
         };
-        let info = SiteInfo { role, detail, evidence: vec![ev.clone()], delegates_to: targets };
-        cx.add(added, sym, kind, info, ev);
+        cx.add_site(added, sym, kind, role, detail, targets, ev);
     }
 }
 
@@ -1687,13 +1700,7 @@ fn config_sites(cx: &mut Ctx, added: &mut Vec<NewSite>) {
         }
     }
     for (sym, t, ev) in found {
-        let info = SiteInfo {
-            role: Role::Preset,
-            detail: "config_site",
-            evidence: vec![ev.clone()],
-            delegates_to: t.into_iter().collect(),
-        };
-        cx.add(added, sym, Kind::Preset, info, ev);
+        cx.add_site(added, sym, Kind::Preset, Role::Preset, "config_site", t.into_iter().collect(), ev);
     }
 }
 
@@ -1914,8 +1921,7 @@ fn decisions_and_calculators(cx: &mut Ctx, added: &mut Vec<NewSite>) {
     }
     for (sym, role, detail, ev) in found {
         let kind = if role == Role::Calculator { Kind::BackoffCalc } else { Kind::Decision };
-        let info = SiteInfo { role, detail, evidence: vec![ev.clone()], delegates_to: vec![] };
-        cx.add(added, sym, kind, info, ev);
+        cx.add_site(added, sym, kind, role, detail, vec![], ev);
     }
 }
 
@@ -1975,9 +1981,7 @@ fn handed_predicates(cx: &mut Ctx, added: &mut Vec<NewSite>) {
     }
     for (p, t) in found {
         let ev = format!("the predicate of {} ({})", short(model, t), place(model, t));
-        let info =
-            SiteInfo { role: Role::Decision, detail: "predicate", evidence: vec![ev.clone()], delegates_to: vec![] };
-        cx.add(added, p, Kind::Decision, info, ev);
+        cx.add_site(added, p, Kind::Decision, Role::Decision, "predicate", vec![], ev);
     }
 }
 
@@ -2068,8 +2072,7 @@ fn overridden_pieces(cx: &mut Ctx, added: &mut Vec<NewSite>) {
             (_, Sym::Class(..)) => (Kind::Decision, "class"),
             _ => (Kind::Decision, "override"),
         };
-        let info = SiteInfo { role, detail, evidence: vec![ev.clone()], delegates_to: vec![] };
-        cx.add(added, sym, kind, info, ev);
+        cx.add_site(added, sym, kind, role, detail, vec![], ev);
     }
 }
 
@@ -2145,25 +2148,15 @@ fn piece_instances(cx: &mut Ctx, added: &mut Vec<NewSite>) {
             Some(t) => format!("built by {} ({})", short(model, t), place(model, t)),
             None => "the set of what is retried".to_string(),
         };
-        let info = SiteInfo {
-            role: Role::Decision,
-            detail,
-            evidence: vec![ev.clone()],
-            delegates_to: t.into_iter().collect(),
-        };
-        cx.add(added, sym, Kind::Decision, info, ev);
+        cx.add_site(added, sym, Kind::Decision, Role::Decision, detail, t.into_iter().collect(), ev);
     }
     for sym in schedules {
         let ev = "a schedule of retry delays".to_string();
-        let info =
-            SiteInfo { role: Role::Preset, detail: "schedule", evidence: vec![ev.clone()], delegates_to: vec![] };
-        cx.add(added, sym, Kind::Preset, info, ev);
+        cx.add_site(added, sym, Kind::Preset, Role::Preset, "schedule", vec![], ev);
     }
     for (sym, t) in found {
         let ev = format!("instance of {} ({})", short(model, t), place(model, t));
-        let info =
-            SiteInfo { role: Role::Preset, detail: "instance", evidence: vec![ev.clone()], delegates_to: vec![t] };
-        cx.add(added, sym, Kind::Preset, info, ev);
+        cx.add_site(added, sym, Kind::Preset, Role::Preset, "instance", vec![t], ev);
     }
 }
 
@@ -2266,8 +2259,7 @@ fn schemas(cx: &mut Ctx, added: &mut Vec<NewSite>) {
         if cx.roles.get(&sym).is_some_and(|i| i.role == Role::ConfigSchema && i.detail == "schema") {
             cx.weak.insert(sym);
         }
-        let info = SiteInfo { role, detail, evidence: vec![ev.clone()], delegates_to: targets };
-        cx.add(added, sym, kind, info, ev);
+        cx.add_site(added, sym, kind, role, detail, targets, ev);
     }
 }
 
@@ -2333,7 +2325,6 @@ fn breakers(cx: &mut Ctx, added: &mut Vec<NewSite>) {
         }
     }
     for (sym, detail, targets, ev) in found {
-        let info = SiteInfo { role: Role::Breaker, detail, evidence: vec![ev.clone()], delegates_to: targets };
-        cx.add(added, sym, Kind::CircuitBreaker, info, ev);
+        cx.add_site(added, sym, Kind::CircuitBreaker, Role::Breaker, detail, targets, ev);
     }
 }
