@@ -165,6 +165,9 @@ fn second_pass_files(model: &Model, graph: &Graph, a: &Assignment) -> BTreeMap<F
     let instance =
         |i: &SiteInfo| i.detail == "instance" && matches!(i.role, Role::Preset | Role::Breaker | Role::Decorator);
     machinery.extend(a.added.iter().filter(|s| matches!(s.sym, Sym::Assign(..)) && instance(&s.info)).map(|s| s.sym));
+    // Preset factories: code that returns what one builds is a factory in turn.
+    let factory = |i: &SiteInfo| i.detail == "factory" && i.role == Role::Preset;
+    machinery.extend(a.added.iter().filter(|s| matches!(s.sym, Sym::Def(..)) && factory(&s.info)).map(|s| s.sym));
     // A class that holds retry methods among others (`JWTHandler` with one retrying fetch) is used as
     // machinery only where one of those methods is named: code that merely builds the class is not a wrapper.
     let mut methods: HashMap<Sym, Vec<String>> = HashMap::default();

@@ -73,6 +73,7 @@ pub fn extract(
                     kind: p.kind,
                     has_default: p.default.is_some(),
                     numeric_default: p.default.as_ref().is_some_and(|d| d.as_number().is_some()),
+                    default_name: p.default.as_ref().and_then(|d| d.dotted()),
                 })
                 .collect(),
             decorators: info.def.decorators.iter().map(|d| decorator(d, &line)).collect(),
@@ -337,6 +338,13 @@ fn collect_calls(
                 match &e.kind {
                     ExprKind::BoolOp { values, .. } => values.iter().map(|v| v.unawait().span).collect(),
                     ExprKind::IfExp { body, orelse, .. } => vec![body.unawait().span, orelse.unawait().span],
+                    // `return functools.wraps(func)(_GapicCallable(func, ...))`: the wrapped object is returned.
+                    ExprKind::Call { func, args, .. }
+                        if args.len() == 1
+                            && matches!(&func.kind, ExprKind::Call { func: w, .. } if w.last_name() == Some("wraps")) =>
+                    {
+                        vec![e.span, args[0].unawait().span]
+                    }
                     _ => vec![e.span],
                 }
             }
@@ -412,6 +420,14 @@ fn calls_in_expr(
                 {
                     arg_names.extend(pargs[0].dotted())
                 }
+                // `_apply_decorators(target, [retry, timeout])`: the names a literal list hands on.
+                ExprKind::List(items) | ExprKind::Tuple(items) => {
+                    for item in items {
+                        if matches!(item.kind, ExprKind::Name(_) | ExprKind::Attribute { .. }) {
+                            arg_names.extend(item.dotted())
+                        }
+                    }
+                }
                 _ => {}
             }
         }
@@ -437,36 +453,54 @@ fn calls_in_expr(
 fn is_noise_call(func: &Expr) -> bool {
     const BUILTINS: &[&str] = &[
         "abs",
+        "aiter",
         "all",
+        "anext",
         "any",
+        "ascii",
+        "bin",
         "bool",
+        "breakpoint",
+        "bytearray",
         "bytes",
         "callable",
         "chr",
+        "compile",
+        "complex",
+        "delattr",
         "dir",
         "divmod",
         "enumerate",
+        "eval",
+        "exec",
         "filter",
         "float",
         "format",
         "frozenset",
         "getattr",
+        "globals",
         "hasattr",
         "hash",
         "hex",
         "id",
+        "input",
         "int",
         "isinstance",
         "issubclass",
         "iter",
         "len",
         "list",
+        "locals",
         "map",
         "max",
+        "memoryview",
         "min",
         "next",
         "object",
+        "oct",
+        "open",
         "ord",
+        "pow",
         "print",
         "range",
         "repr",
@@ -993,6 +1027,9 @@ fn evidence_stmt(ctx: &FileContext, s: &Stmt, ev: &mut DefEvidence, line: &dyn F
         }
         StmtKind::Raise { .. } => ev.raises = true,
         StmtKind::For { .. } | StmtKind::While { .. } => ev.loops = true,
+        // `retries['total_max_attempts'] = value + 1`, `config['__default__']['max_attempts'] = n`: it writes a
+        // retry setting into a configuration.
+        StmtKind::Assign { targets, .. } if targets.iter().any(sets_retry_key) => ev.sets_retry_setting = true,
         // `should_retry = True` / `retryable = False`: the function reaches a retry verdict.
         StmtKind::Assign { targets, value }
             if matches!(value.kind, ExprKind::Constant(Constant::Bool(_)))
@@ -1020,6 +1057,13 @@ fn evidence_stmt(ctx: &FileContext, s: &Stmt, ev: &mut DefEvidence, line: &dyn F
         }
         _ => {}
     }
+}
+
+/// `x['max_attempts']` as an assignment target: a string key naming a retry budget or delay.
+fn sets_retry_key(target: &Expr) -> bool {
+    let ExprKind::Subscript { slice, .. } = &target.kind else { return false };
+    matches!(&slice.kind, ExprKind::Constant(Constant::Str(k))
+        if crate::detect::names::is_budget_name(k) || crate::detect::names::is_delay_param(k))
 }
 
 /// What one expression of a function's own body shows of it (see `body_facts`).

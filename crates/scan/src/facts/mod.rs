@@ -115,6 +115,9 @@ pub struct ParamFact {
     pub has_default: bool,
     /// The default is a number (`max_retries: int = 5`): a signature that carries retry numbers.
     pub numeric_default: bool,
+    /// The default is a name (`retry_impl=retry.Retry`): the class or function used unless one is handed in.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub default_name: Option<String>,
 }
 
 /// A function or method.
@@ -167,6 +170,9 @@ pub struct DefEvidence {
     /// Sets a decision-named variable to a boolean (`should_retry = False` in an error handler's branches).
     #[serde(default)]
     pub verdict: bool,
+    /// It writes a retry setting into a configuration by key (`retries['total_max_attempts'] = value + 1`).
+    #[serde(default)]
+    pub sets_retry_setting: bool,
     /// It returns `True`/`False`, a comparison or a boolean operator (a decision).
     pub returns_bool: bool,
     /// It returns a value and computes delay arithmetic (`base * 2 ** attempt`, `random.uniform`).

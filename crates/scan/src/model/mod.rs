@@ -347,7 +347,13 @@ impl Model {
             return Some(Res::External(format!("{module}.{name}")));
         };
         if let Some(b) = self.binding(file, name) {
-            if !b.type_only {
+            // A package importing its own submodule (`from google.api_core.gapic_v1 import config` in that
+            // package's `__init__`) binds the submodule: following the import would come back here.
+            let own_submodule = matches!(b.kind, BindingKind::Import(i) if {
+                let target = &self.file(file).imports[i as usize].target;
+                target.strip_prefix(module).and_then(|r| r.strip_prefix('.')) == Some(name)
+            });
+            if !b.type_only && !own_submodule {
                 return self.binding_res(file, b, hops + 1);
             }
         }

@@ -226,6 +226,8 @@ pub fn assign(model: &Model, graph: &Graph, findings: &[Finding]) -> Assignment 
     config_sites(&mut cx, &mut added);
     decisions_and_calculators(&mut cx, &mut added);
     overridden_pieces(&mut cx, &mut added);
+    partials_of_pieces(&mut cx, &mut added);
+    composed_pieces(&mut cx, &mut added);
     handed_predicates(&mut cx, &mut added);
     piece_instances(&mut cx, &mut added);
     // Assemblers need the decision and delay pieces; what calls them is a wrapper in turn.
@@ -235,6 +237,8 @@ pub fn assign(model: &Model, graph: &Graph, findings: &[Finding]) -> Assignment 
             break;
         }
     }
+    // Builders of presets, once every wrapper is known (a wrapper may also fill in the settings it hands on).
+    preset_builders(&mut cx, &mut added);
     // Config sites inside a function placed later (an assembler, a wrapper) belong to that function.
     let placed_later = |cx: &Ctx, s: &NewSite| match s.sym {
         Sym::Call(file, ci) => model.file(file).calls[ci as usize].owner.is_some_and(|d| {
@@ -498,6 +502,18 @@ impl Ctx<'_> {
                 Some(Role::Wrapper) | Some(Role::Decorator) => Some(*s),
                 _ => None,
             },
+            // A callable wrapper class (its `__call__` runs the operation through the policy): building one
+            // around an operation wraps it (`wrap_method(func, default_retry)` -> `_GapicCallable(func, ...)`).
+            Res::Sym(s @ Sym::Class(file, c)) if self.role(*s) == Some(Role::Wrapper) => {
+                let f = self.model.file(*file);
+                f.classes[*c as usize]
+                    .methods
+                    .iter()
+                    .any(|&m| {
+                        f.defs[m as usize].name == "__call__" && self.role(Sym::Def(*file, m)) == Some(Role::Wrapper)
+                    })
+                    .then_some(*s)
+            }
             _ => None,
         }
     }
@@ -771,6 +787,8 @@ fn wrapper_candidates(cx: &Ctx, by_name: &HashMap<&str, Option<Sym>>) -> Vec<(Fi
                 for &m in &model.file(file).classes[c as usize].methods {
                     callers_of(Sym::Def(file, m));
                 }
+                // Its constructions (a callable wrapper class built around an operation).
+                callers_of(s);
             }
             _ => callers_of(s),
         }
@@ -890,7 +908,14 @@ fn wrappers(cx: &mut Ctx, added: &mut Vec<NewSite>) -> bool {
                     // The machinery call is what the function ends with (the statements before it only build
                     // its arguments: `kwargs = {...}; standard.register_retry_handler(**kwargs)`).
                     let last = !call.in_loop && def.span.end.saturating_sub(call.span.end) <= 1;
-                    if same_class && !(call.returned && (def.statements <= 1 || def.statements <= 2 && last)) {
+                    // Or the class's step that applies the policy hands back the wrapped callable, and this is
+                    // the method that runs it (`wrapped = self._prepare_call(retry, ...)`; `return wrapped(*args)`).
+                    let runs_applied = cx.roles.get(&t).is_some_and(|i| i.detail == "applies_policy")
+                        && runs_result_of(model, file, di as DefIdx, t);
+                    if same_class
+                        && !runs_applied
+                        && !(call.returned && (def.statements <= 1 || def.statements <= 2 && last))
+                    {
                         continue;
                     }
                     let delegates = if long {
@@ -987,7 +1012,21 @@ fn wrappers(cx: &mut Ctx, added: &mut Vec<NewSite>) -> bool {
             let legacy = warns
                 || names::has_word(&def.name, &["legacy", "compat", "deprecated"])
                 || names::has_word(&f.module, &["compat", "legacy", "deprecated", "shim"]);
-            let detail = if is_cm {
+            // It builds the policy it hands over with the numbers written out (`wrap_method(self.list_operations,
+            // default_retry=Retry(initial=0.5, maximum=10.0, multiplier=2.0))` per method): that is where the
+            // numbers live, a preset. (Numbers written on the machinery call itself keep it a wrapper.)
+            let builds_policy = model.call_indices_of(file, di as DefIdx).any(|ci| {
+                let c = &f.calls[ci as usize];
+                let numbers = c
+                    .keywords
+                    .iter()
+                    .filter(|k| matches!(k.value, Literal::Number(_)) && (retry_key(&k.name) || schedule_key(&k.name)))
+                    .count();
+                numbers >= 2 && !matches!(cx.graph.callee_of(file, ci), Some(r) if cx.machinery(r) == Some(t))
+            });
+            let detail = if builds_policy {
+                "configures"
+            } else if is_cm {
                 "context_manager"
             } else if returns_decorator && def.name != "__call__" {
                 // `database_retry(**overrides)` returning `_build_retry_decorator(...)`: calling it gives a
@@ -1007,6 +1046,7 @@ fn wrappers(cx: &mut Ctx, added: &mut Vec<NewSite>) -> bool {
     for (sym, t, detail, ev) in found {
         let (role, kind, msg) = match detail {
             "factory" => (Role::Decorator, Kind::RetryDecoratorDef, format!("decorator factory: {ev}")),
+            "configures" => (Role::Preset, Kind::Preset, format!("preset: builds the policy it hands over; {ev}")),
             "breaker_wrapper" | "breaker_decorator" => {
                 (Role::Breaker, Kind::CircuitBreaker, format!("runs calls through a breaker: {ev}"))
             }
@@ -1047,7 +1087,16 @@ fn wrappers(cx: &mut Ctx, added: &mut Vec<NewSite>) -> bool {
             let named = names::has_word(&c.name, &["retr", "backoff", "resilien", "compat", "legacy", "facade"]);
             // Handing off is the job of a class when most of its methods do, and there are several of them (a
             // download class whose one `consume` goes through the retry helper is a user of it).
-            if !named && (wrapping * 2 <= own.len() || wrapping < 2) {
+            // A subclass of a facade whose own methods all hand off is one too (`_AsyncGapicCallable` with its
+            // async `__call__`).
+            let extends_facade = wrapping == own.len()
+                && wrapping > 0
+                && model
+                    .mro(file, ci as u32)
+                    .into_iter()
+                    .skip(1)
+                    .any(|(bf, bc)| cx.role(Sym::Class(bf, bc)) == Some(Role::Wrapper));
+            if !named && !extends_facade && (wrapping * 2 <= own.len() || wrapping < 2) {
                 continue;
             }
             // A retry class holding the numbers (`Retry` with `with_timeout()`, `with_delay()` ... and a
@@ -1121,6 +1170,8 @@ fn retry_applications(cx: &mut Ctx, added: &mut Vec<NewSite>) {
             });
             if let Some((c, t)) = applied {
                 found.push((sym, t, format!("applies {} to {}", c.callee, c.arg_names[0])));
+            } else if let Some((c, policy)) = handed_to_applier(cx, file, di as DefIdx) {
+                found.push((sym, None, format!("applies {policy} through {}", c.callee)));
             }
         }
     }
@@ -1132,6 +1183,210 @@ fn retry_applications(cx: &mut Ctx, added: &mut Vec<NewSite>) {
             delegates_to: t.into_iter().collect(),
         };
         cx.add(added, sym, Kind::Wrapper, info, format!("wrapper: {ev}"));
+    }
+}
+
+/// A call that hands the function's own retry policy (a parameter, or the instance's policy) to a helper of
+/// the tree that applies what it is handed to a callable (`_apply_decorators(self._target, [retry, timeout])`
+/// with `for decorator in decorators: func = decorator(func)`): the policy is applied all the same.
+fn handed_to_applier<'m>(cx: &Ctx<'m>, file: FileId, def: DefIdx) -> Option<(&'m Call, &'m str)> {
+    let model = cx.model;
+    let f = model.file(file);
+    let own = &f.defs[def as usize];
+    let class = model.enclosing_class(file, def);
+    model.call_indices_of(file, def).find_map(|ci| {
+        let c = &f.calls[ci as usize];
+        let policy = c.arg_names.iter().find(|a| {
+            let mine = own.params.iter().any(|p| p.name == **a) || a.starts_with("self.");
+            mine && names_retry_object(a)
+        })?;
+        let Some(Res::Sym(Sym::Def(tf, td))) =
+            model.resolve_in(file, Some(def), class, &c.callee).map(|r| model.value(r))
+        else {
+            return None;
+        };
+        // Machinery (an engine handed the policy) is the wrappers step's to judge.
+        let callee = Sym::Def(tf, td);
+        let machinery = cx.role(callee).is_some() || cx.loop_owner_set.contains(&callee);
+        (!machinery && applies_handed_callables(model, tf, td)).then_some((c, policy.as_str()))
+    })
+}
+
+/// A helper whose body calls what it was handed (a parameter, or a name it does not define: a loop variable
+/// over one) on one of its parameters (`func = decorator(func)`, `return wrap(fn)`).
+fn applies_handed_callables(model: &Model, file: FileId, def: DefIdx) -> bool {
+    let f = model.file(file);
+    let params = &f.defs[def as usize].params;
+    let class = model.enclosing_class(file, def);
+    model.call_indices_of(file, def).any(|ci| {
+        let c = &f.calls[ci as usize];
+        // A helper that applies a retry policy by name is a wrapper itself (`wait_and_retry(func, retry_strategy)`).
+        !c.callee.contains('.')
+            && !names_retry_object(&c.callee)
+            && c.arg_names.iter().any(|a| params.iter().any(|p| p.name == *a))
+            && (params.iter().any(|p| p.name == c.callee)
+                || model.resolve_in(file, Some(def), class, &c.callee).is_none())
+    })
+}
+
+/// The function calls what `target` handed back to it (`wrapped_func = self._prepare_call(...)`; `return
+/// wrapped_func(*args, **kwargs)`).
+fn runs_result_of(model: &Model, file: FileId, def: DefIdx, target: Sym) -> bool {
+    let f = model.file(file);
+    let class = model.enclosing_class(file, def);
+    let resolve = |name: &str| model.resolve_in(file, Some(def), class, name);
+    model.calls_of(file, def).any(|c| {
+        !c.callee.contains('.')
+            && matches!(resolve(&c.callee), Some(Res::Sym(Sym::Assign(af, ai))) if af == file && {
+                let a = &f.assigns[ai as usize];
+                a.owner == Owner::Local(def)
+                    && matches!(&a.value, Value::Call { callee, .. } if resolve(callee) == Some(Res::Sym(target)))
+            })
+    })
+}
+
+/// Functions built on preset factories, to a fixed point: one that returns what a factory returns
+/// (`parse_method_configs(cfg)` -> `return config.parse_method_configs(cfg, retry_impl=AsyncRetry)`), and a
+/// configuration builder that hands its own input to a factory (`parse_method_configs(interface_config,
+/// retry_impl)` calling `_retry_from_retry_config(retry_params, codes, retry_impl)` per method and returning
+/// the table). A builder says what it builds: its name is about configuration or retrying.
+fn preset_builders(cx: &mut Ctx, added: &mut Vec<NewSite>) {
+    let model = cx.model;
+    for _ in 0..MAX_DEPTH {
+        let mut found: Vec<(Sym, Sym, String)> = Vec::new();
+        let mut plumbing: Vec<Sym> = Vec::new();
+        for (fi, f) in model.files.iter().enumerate() {
+            let file = fi as FileId;
+            for (di, def) in f.defs.iter().enumerate() {
+                let sym = Sym::Def(file, di as DefIdx);
+                if cx.roles.contains_key(&sym) || inside_role(cx, file, def.parent) {
+                    continue;
+                }
+                let builder =
+                    names::has_word(&def.name, &["config", "configs", "retr", "policy", "preset", "settings"]);
+                // Retry configuration plumbing: it writes the budget into the settings it is handed
+                // (`_compute_retry_max_attempts(config_kwargs)`, `_merge_client_retry_config(retry_config, ...)`),
+                // and says so.
+                if def.evidence.sets_retry_setting
+                    && names::has_word(&def.name, &["retr", "retries", "attempt", "attempts"])
+                    && def.class.is_none_or(|c| cx.role(Sym::Class(file, c)).is_none())
+                {
+                    plumbing.push(sym);
+                    continue;
+                }
+                if !def.evidence.returns_value && !builder {
+                    continue;
+                }
+                let hit = cx.graph.calls_from(file, di as DefIdx).find_map(|e| {
+                    let Res::Sym(t @ Sym::Def(..)) = e.to else { return None };
+                    let info = cx.roles.get(&t)?;
+                    if info.role != Role::Preset || info.detail != "factory" {
+                        return None;
+                    }
+                    let c = &f.calls[e.call as usize];
+                    let handed = c.arg_names.iter().any(|a| def.params.iter().any(|p| p.name == *a));
+                    let returns = c.returned && (c.args > 0 || !c.keywords.is_empty());
+                    // A builder returns what it built, or fills in the configuration it was handed.
+                    (returns || builder && handed).then_some((t, c.returned))
+                });
+                if let Some((t, returned)) = hit {
+                    let how = if returned { "returns" } else { "builds with" };
+                    found.push((sym, t, format!("{how} {} ({})", short(model, t), place(model, t))));
+                }
+            }
+        }
+        if found.is_empty() && plumbing.is_empty() {
+            break;
+        }
+        for sym in plumbing {
+            let ev = "writes a retry setting into the configuration it is handed".to_string();
+            cx.add_site(added, sym, Kind::Preset, Role::Preset, "factory", vec![], ev);
+        }
+        for (sym, t, ev) in found {
+            let info =
+                SiteInfo { role: Role::Preset, detail: "factory", evidence: vec![ev.clone()], delegates_to: vec![t] };
+            cx.add(added, sym, Kind::Preset, info, format!("preset factory: {ev}"));
+        }
+    }
+}
+
+/// A function returning a piece with some arguments fixed (`create_exponential_delay_function(base, growth)`
+/// returning `functools.partial(delay_exponential, base=base, growth_factor=growth)`) makes that piece: a delay
+/// function of a calculator is a calculator, of a decision a decision.
+fn partials_of_pieces(cx: &mut Ctx, added: &mut Vec<NewSite>) {
+    let model = cx.model;
+    let mut found: Vec<(Sym, Role, Sym)> = Vec::new();
+    for (fi, f) in model.files.iter().enumerate() {
+        let file = fi as FileId;
+        for (di, def) in f.defs.iter().enumerate() {
+            let sym = Sym::Def(file, di as DefIdx);
+            if cx.roles.contains_key(&sym) || inside_role(cx, file, def.parent) {
+                continue;
+            }
+            let class = model.enclosing_class(file, di as DefIdx);
+            let piece = model.calls_of(file, di as DefIdx).find_map(|c| {
+                if !c.returned || !(c.callee == "partial" || c.callee.ends_with(".partial")) {
+                    return None;
+                }
+                let Res::Sym(t @ Sym::Def(..)) =
+                    model.resolve_in(file, Some(di as DefIdx), class, c.arg_names.first()?)?
+                else {
+                    return None;
+                };
+                match cx.role(t) {
+                    Some(r @ (Role::Calculator | Role::Decision)) => Some((r, t)),
+                    _ => None,
+                }
+            });
+            if let Some((role, t)) = piece {
+                found.push((sym, role, t));
+            }
+        }
+    }
+    for (sym, role, t) in found {
+        let ev = format!("returns a partial of {} ({})", short(model, t), place(model, t));
+        let kind = if role == Role::Calculator { Kind::BackoffCalc } else { Kind::Decision };
+        cx.add_site(added, sym, kind, role, "partial", vec![t], ev);
+    }
+}
+
+/// A step of an engine made of one kind of piece: `RetryPolicy.sleep(settings, transport, response)`, called by
+/// the engine's loop, that sleeps the Retry-After value (`_sleep_for_retry`) or else the backoff
+/// (`_sleep_backoff`), both delay pieces, is the engine's delay step; one made of decisions decides.
+fn composed_pieces(cx: &mut Ctx, added: &mut Vec<NewSite>) {
+    let model = cx.model;
+    let mut found: Vec<(Sym, Role, Sym)> = Vec::new();
+    for (fi, f) in model.files.iter().enumerate() {
+        let file = fi as FileId;
+        for (di, def) in f.defs.iter().enumerate() {
+            let sym = Sym::Def(file, di as DefIdx);
+            if cx.roles.contains_key(&sym) || inside_role(cx, file, def.parent) || def.evidence.loops {
+                continue;
+            }
+            let by_engine = cx.graph.callers(sym).any(|e| {
+                let owner = model.file(e.file).calls[e.call as usize].owner;
+                owner.is_some_and(|o| {
+                    let s = Sym::Def(e.file, o);
+                    cx.role(s) == Some(Role::Engine) || cx.loop_owner_set.contains(&s)
+                })
+            });
+            if !by_engine {
+                continue;
+            }
+            let mut roles = cx.graph.calls_from(file, di as DefIdx).filter_map(|e| match e.to {
+                Res::Sym(t @ (Sym::Def(..) | Sym::Class(..))) => Some((cx.role(t), t)),
+                _ => None,
+            });
+            let Some((Some(first @ (Role::Calculator | Role::Decision)), t)) = roles.next() else { continue };
+            if roles.all(|(r, _)| r == Some(first)) {
+                found.push((sym, first, t));
+            }
+        }
+    }
+    for (sym, role, t) in found {
+        let ev = format!("the engine's step made of {} ({})", short(model, t), place(model, t));
+        let kind = if role == Role::Calculator { Kind::BackoffCalc } else { Kind::Decision };
+        cx.add_site(added, sym, kind, role, "composed", vec![t], ev);
     }
 }
 
@@ -1333,6 +1588,17 @@ fn construction(
     with_args: bool,
 ) -> Option<(Option<Sym>, &'static str, Role)> {
     let class = scope.and_then(|d| cx.model.enclosing_class(file, d));
+    // A parameter defaulting to a class is that class unless the caller hands in another
+    // (`def _retry_from_retry_config(retry_params, retry_codes, retry_impl=retry.Retry)`).
+    let default = scope.and_then(|d| {
+        let params = &cx.model.file(file).defs[d as usize].params;
+        params.iter().find(|p| p.name == callee)?.default_name.as_deref()
+    });
+    // The default is read where the function is defined.
+    let (scope, callee) = match default {
+        Some(name) => (cx.model.file(file).defs[scope? as usize].parent, name),
+        None => (scope, callee),
+    };
     let r = cx.model.resolve_in(file, scope, class, callee).map(|r| cx.model.value(r))?;
     match r {
         Res::Sym(s @ Sym::Class(..)) => match cx.role(s)? {
