@@ -102,6 +102,8 @@ pub fn extract(
         let a = &fns[i];
         let ev = &mut f.defs[i].evidence;
         ev.retry_loops = a.retry_loops().map(|l| line(l.stmt.span.start)).collect();
+        ev.budget_names = a.retry_loops().flat_map(|l| l.facts.budget.iter().cloned()).collect();
+        ev.test_attempts = a.retry_loops().filter_map(|l| l.facts.test_attempt.clone()).collect();
         ev.recursion = a.recursion.is_some();
         ev.recursion_via = a.recursion.as_ref().and_then(|r| r.via.clone());
         ev.local_role = fn_role(a.role).map(str::to_string);
@@ -595,6 +597,14 @@ fn body_facts(
         }
     });
     ev.delay_math &= ev.returns_value;
+    let mut own = def.body.iter().filter(|s| !is_filler(s));
+    ev.waits_as_handed = match (own.next(), own.next()) {
+        (Some(Stmt { kind: StmtKind::Expr(e), .. }), None) => e.as_call().is_some_and(|(func, args, kws)| {
+            let handed = |a: &Expr| a.dotted().is_some_and(|n| def.params.iter().any(|p| p.name == n));
+            sleeps::is_sleep(ctx, func) && args.iter().chain(kws.iter().map(|k| &k.value)).all(handed)
+        }),
+        _ => false,
+    };
     generator
 }
 

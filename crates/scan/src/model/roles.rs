@@ -223,6 +223,7 @@ pub fn assign(model: &Model, graph: &Graph, findings: &[Finding]) -> Assignment 
     }
     aliases(&mut cx, &mut added);
     presets(&mut cx, &mut added);
+    loop_budgets(&mut cx, &mut added);
     config_sites(&mut cx, &mut added);
     decisions_and_calculators(&mut cx, &mut added);
     overridden_pieces(&mut cx, &mut added);
@@ -490,9 +491,20 @@ impl Ctx<'_> {
                 if self.reusable(*s) {
                     return Some(*s);
                 }
-                // A method of an engine class reached through an instance.
+                // A method of an engine class reached through an instance: any method of a class whose job is
+                // retrying (`BaseRetrying.copy`); of a client that is an engine through the retry it runs, one
+                // that runs it (a piece, or calling one): `RTMClient.on` registering a callback is other work of
+                // a client whose `_connect_and_read` reconnects.
                 let c = self.model.file(*file).defs[*d as usize].class?;
-                (self.role(Sym::Class(*file, c)) == Some(Role::Engine)).then_some(*s)
+                let piece = |t: Sym| self.roles.contains_key(&t) || self.loop_owner_set.contains(&t);
+                let name = &self.model.file(*file).classes[c as usize].name;
+                let runs = names::has_word(name, &["retr", "backoff", "resilien", "reconnect"])
+                    || piece(*s)
+                    || self.graph.calls_from(*file, *d).any(|e| {
+                        matches!(e.to, Res::Sym(t @ Sym::Def(tf, td))
+                            if tf == *file && self.model.file(tf).defs[td as usize].class == Some(c) && piece(t))
+                    });
+                (runs && self.role(Sym::Class(*file, c)) == Some(Role::Engine)).then_some(*s)
             }
             Res::Sym(s @ Sym::Assign(..)) => match self.role(*s) {
                 Some(Role::Wrapper) | Some(Role::Decorator) => Some(*s),
@@ -1704,6 +1716,36 @@ fn config_sites(cx: &mut Ctx, added: &mut Vec<NewSite>) {
     }
 }
 
+/// Module numbers a retry loop gives up by, whatever they are called (`if unhealthy >= MAX_UNHEALTHY_SESSIONS:
+/// return`, `if rounds > _MAX_PACK_ROUNDS: raise`): the engine's budget.
+fn loop_budgets(cx: &mut Ctx, added: &mut Vec<NewSite>) {
+    let model = cx.model;
+    let mut found: Vec<(Sym, Sym)> = Vec::new();
+    for (fi, f) in model.files.iter().enumerate() {
+        let file = fi as FileId;
+        for (ai, a) in f.assigns.iter().enumerate() {
+            let sym = Sym::Assign(file, ai as u32);
+            if a.owner != Owner::Module || !matches!(a.value, Value::Number(_)) || cx.roles.contains_key(&sym) {
+                continue;
+            }
+            let engine = cx.graph.readers(sym).find_map(|&(rf, ri)| {
+                let r = &model.file(rf).reads[ri as usize];
+                let s = Sym::Def(rf, r.owner?);
+                let runs = cx.role(s) == Some(Role::Engine) || cx.loop_owner_set.contains(&s);
+                let def = &model.file(rf).defs[r.owner? as usize];
+                (runs && def.evidence.budget_names.contains(&r.name)).then_some(s)
+            });
+            if let Some(e) = engine {
+                found.push((sym, e));
+            }
+        }
+    }
+    for (sym, e) in found {
+        let ev = format!("bounds the retry loop of {} ({})", short(model, e), place(model, e));
+        cx.add_site(added, sym, Kind::Preset, Role::Preset, "constant", vec![], ev);
+    }
+}
+
 /// Decision and delay functions that engines call, and decision methods of engine pieces.
 fn decisions_and_calculators(cx: &mut Ctx, added: &mut Vec<NewSite>) {
     let model = cx.model;
@@ -1712,6 +1754,8 @@ fn decisions_and_calculators(cx: &mut Ctx, added: &mut Vec<NewSite>) {
     let mut called_by_engine: HashMap<Sym, Sym> = HashMap::default();
     // Called from an engine's `except` handler: what the engine does with a failure.
     let mut handles_for_engine: HashMap<Sym, Sym> = HashMap::default();
+    // Called in an engine loop's test, answering from its own `except` handler whether to go on.
+    let mut answers_for_engine: HashMap<Sym, Sym> = HashMap::default();
     for e in engines {
         // An engine class's retrying methods (not its other work: a metadata fetcher's `_is_loopback_address`).
         let defs: Vec<(FileId, DefIdx)> = match e {
@@ -1734,10 +1778,17 @@ fn decisions_and_calculators(cx: &mut Ctx, added: &mut Vec<NewSite>) {
                 if let Res::Sym(Sym::Unanalysed(u)) = edge.to {
                     cx.wants_parse.insert(u);
                 }
-                if let Res::Sym(t @ Sym::Def(..)) = edge.to {
+                if let Res::Sym(t @ Sym::Def(tf, td)) = edge.to {
                     called_by_engine.entry(t).or_insert(e);
                     if model.file(f).calls[edge.call as usize].in_handler {
                         handles_for_engine.entry(t).or_insert(e);
+                    }
+                    if model.file(f).defs[d as usize]
+                        .evidence
+                        .test_attempts
+                        .contains(&model.file(tf).defs[td as usize].name)
+                    {
+                        answers_for_engine.entry(t).or_insert(Sym::Def(f, d));
                     }
                 }
             }
@@ -1845,6 +1896,12 @@ fn decisions_and_calculators(cx: &mut Ctx, added: &mut Vec<NewSite>) {
                         "predicate",
                         if w.is_empty() { "returns whether to retry".into() } else { w },
                     ));
+                } else if let Some(e) = answers_for_engine.get(&sym).filter(|_| ev.catch_returns && ev.sleeps.is_none())
+                {
+                    // `while await self._read_connection(conn) == "reconnect"`: one attempt whose handler answers
+                    // whether the engine goes on (`"reconnect"`, or `"stop"` on a fatal error).
+                    let ev = format!("answers the loop test of {} ({})", short(model, *e), place(model, *e));
+                    round.push((sym, Role::Decision, "answer", ev));
                 } else if ev.verdict && !ev.loops && ev.sleeps.is_none() {
                     // `should_retry = isinstance(e, Timeout)` in the branches of an error handler: the function
                     // reaches the retry verdict for its caller (`_handle_request_error` raising it with the error).
@@ -1886,6 +1943,7 @@ fn decisions_and_calculators(cx: &mut Ctx, added: &mut Vec<NewSite>) {
                     round.push((sym, Role::Calculator, "delay", "computes the delay".into()));
                 } else if sleep_name
                     && ev.sleeps.is_some()
+                    && !ev.waits_as_handed
                     && piece
                     && def.statements <= 12
                     && (!ev.loops || names::has_word(n, &["sleep"]))
@@ -1898,8 +1956,22 @@ fn decisions_and_calculators(cx: &mut Ctx, added: &mut Vec<NewSite>) {
                     // The methods of a delay class that return a value compute the delay; a method of a
                     // decision or calculator class that sleeps is the wait step (`prepare_for_next_attempt`).
                     let public = !(def.name.starts_with("__") && def.name.ends_with("__"));
+                    // `reset(self): self._attempt = 0`: sets back the state the delays are computed from.
+                    let sets_state = || {
+                        def.statements <= 2
+                            && f.assigns
+                                .iter()
+                                .any(|a| matches!(a.owner, Owner::Instance { def: m, .. } if m == di as DefIdx))
+                    };
                     if class_role == Role::Calculator && public && ev.returns_value {
                         round.push((sym, Role::Calculator, "delay", "a delay method of a delay class".into()));
+                    } else if class_role == Role::Calculator
+                        && public
+                        && !ev.loops
+                        && ev.sleeps.is_none()
+                        && sets_state()
+                    {
+                        round.push((sym, Role::Calculator, "state", "sets the state of a delay class".into()));
                     } else if matches!(class_role, Role::Decision | Role::Calculator)
                         && public
                         && ev.sleeps.is_some()
@@ -2101,8 +2173,12 @@ fn piece_instances(cx: &mut Ctx, added: &mut Vec<NewSite>) {
             let engine_reads = || {
                 a.owner == Owner::Module
                     && cx.graph.readers(sym).any(|&(rf, ri)| {
+                        // An attempt that answers an engine's loop test makes the call itself: what it reads
+                        // is the operation's (`types=HISTORY_EVENT_TYPES`).
                         model.file(rf).reads[ri as usize].owner.is_some_and(|d| {
-                            cx.role(Sym::Def(rf, d)).is_some_and(|r| matches!(r, Role::Engine | Role::Decision))
+                            cx.roles.get(&Sym::Def(rf, d)).is_some_and(|i| {
+                                matches!(i.role, Role::Engine | Role::Decision) && i.detail != "answer"
+                            })
                         })
                     })
             };
