@@ -1003,6 +1003,11 @@ fn evidence_stmt(ctx: &FileContext, s: &Stmt, ev: &mut DefEvidence, line: &dyn F
         }
         StmtKind::Raise { .. } => ev.raises = true,
         StmtKind::For { .. } | StmtKind::While { .. } => ev.loops = true,
+        StmtKind::AugAssign { target, op: BinOp::Add, value }
+            if matches!(value.kind, ExprKind::Constant(Constant::Int(1))) =>
+        {
+            ev.counts_up.extend(target.dotted());
+        }
         // `should_retry = True` / `retryable = False`: the function reaches a retry verdict.
         StmtKind::Assign { targets, value }
             if matches!(value.kind, ExprKind::Constant(Constant::Bool(_)))

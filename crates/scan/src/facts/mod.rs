@@ -166,6 +166,9 @@ pub struct DefEvidence {
     /// it computes no delay.
     #[serde(default)]
     pub waits_as_handed: bool,
+    /// Names the body counts up by one (`self._failures += 1`), as written.
+    #[serde(default)]
+    pub counts_up: Vec<String>,
     /// The body raises (a retry budget that raises when exhausted).
     pub raises: bool,
     /// Sets a decision-named variable to a boolean (`should_retry = False` in an error handler's branches).

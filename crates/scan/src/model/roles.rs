@@ -226,6 +226,7 @@ pub fn assign(model: &Model, graph: &Graph, findings: &[Finding]) -> Assignment 
     loop_budgets(&mut cx, &mut added);
     config_sites(&mut cx, &mut added);
     decisions_and_calculators(&mut cx, &mut added);
+    calculator_numbers(&mut cx, &mut added);
     overridden_pieces(&mut cx, &mut added);
     handed_predicates(&mut cx, &mut added);
     piece_instances(&mut cx, &mut added);
@@ -1719,29 +1720,57 @@ fn config_sites(cx: &mut Ctx, added: &mut Vec<NewSite>) {
 /// Module numbers a retry loop gives up by, whatever they are called (`if unhealthy >= MAX_UNHEALTHY_SESSIONS:
 /// return`, `if rounds > _MAX_PACK_ROUNDS: raise`): the engine's budget.
 fn loop_budgets(cx: &mut Ctx, added: &mut Vec<NewSite>) {
+    numbers_read_by(
+        cx,
+        added,
+        |_| true,
+        "bounds the retry loop of",
+        |cx, r, s| {
+            let runs = cx.role(s) == Some(Role::Engine) || cx.loop_owner_set.contains(&s);
+            let Sym::Def(file, d) = s else { return false };
+            runs && cx.model.file(file).defs[d as usize].evidence.budget_names.contains(&r.name)
+        },
+    );
+}
+
+/// Retry numbers read by the calculators the model has just found (`_POLL_BACKOFF_CAP` read by
+/// `PollDelays.after_failure`): `presets` ran before those had their role.
+fn calculator_numbers(cx: &mut Ctx, added: &mut Vec<NewSite>) {
+    numbers_read_by(cx, added, retry_key, "read by", |cx, _, s| cx.role(s) == Some(Role::Calculator));
+}
+
+/// Module-level numbers not placed yet, whose name `named` accepts, read by a function `reader` accepts (given
+/// the read and the function): presets, with the evidence `{what} {function} ({place})`.
+fn numbers_read_by(
+    cx: &mut Ctx,
+    added: &mut Vec<NewSite>,
+    named: impl Fn(&str) -> bool,
+    what: &str,
+    reader: impl Fn(&Ctx, &crate::facts::Read, Sym) -> bool,
+) {
     let model = cx.model;
     let mut found: Vec<(Sym, Sym)> = Vec::new();
     for (fi, f) in model.files.iter().enumerate() {
         let file = fi as FileId;
         for (ai, a) in f.assigns.iter().enumerate() {
             let sym = Sym::Assign(file, ai as u32);
-            if a.owner != Owner::Module || !matches!(a.value, Value::Number(_)) || cx.roles.contains_key(&sym) {
+            if a.owner != Owner::Module
+                || !matches!(a.value, Value::Number(_))
+                || !named(&a.target)
+                || cx.roles.contains_key(&sym)
+            {
                 continue;
             }
-            let engine = cx.graph.readers(sym).find_map(|&(rf, ri)| {
+            let by = cx.graph.readers(sym).find_map(|&(rf, ri)| {
                 let r = &model.file(rf).reads[ri as usize];
                 let s = Sym::Def(rf, r.owner?);
-                let runs = cx.role(s) == Some(Role::Engine) || cx.loop_owner_set.contains(&s);
-                let def = &model.file(rf).defs[r.owner? as usize];
-                (runs && def.evidence.budget_names.contains(&r.name)).then_some(s)
+                reader(cx, r, s).then_some(s)
             });
-            if let Some(e) = engine {
-                found.push((sym, e));
-            }
+            found.extend(by.map(|r| (sym, r)));
         }
     }
-    for (sym, e) in found {
-        let ev = format!("bounds the retry loop of {} ({})", short(model, e), place(model, e));
+    for (sym, r) in found {
+        let ev = format!("{what} {} ({})", short(model, r), place(model, r));
         cx.add_site(added, sym, Kind::Preset, Role::Preset, "constant", vec![], ev);
     }
 }
@@ -1877,10 +1906,23 @@ fn decisions_and_calculators(cx: &mut Ctx, added: &mut Vec<NewSite>) {
                 // Delegating to a calculator (`calculate_delay` -> `compute_delay`), or dispatching over several
                 // (`compute_delay` picking `linear_backoff` or `fibonacci_backoff` by strategy) and returning
                 // what they give.
+                let is_calc = |to: &Res| matches!(to, Res::Sym(t) if cx.role(*t) == Some(Role::Calculator) || found_syms.get(t) == Some(&Role::Calculator));
                 let delegates_calc = delay_name
+                    && cx
+                        .graph
+                        .calls_from(file, di as DefIdx)
+                        .any(|e| (f.calls[e.call as usize].returned || ev.returns_value) && is_calc(&e.to));
+                // Whatever its name, a function returning what a calculator computes from the failures it counts
+                // (`self._failures += 1; return backoff(self._failures, cap=60) + jitter(0, 1)`), or for the
+                // failure it is handed (`after_failed_poll(error)` -> `self.after_failure()`), computes a delay.
+                let computes_for_failures = ev.returns_value
+                    && !ev.returns_bool
+                    && !ev.loops
+                    && ev.sleeps.is_none()
                     && cx.graph.calls_from(file, di as DefIdx).any(|e| {
-                        (f.calls[e.call as usize].returned || ev.returns_value)
-                            && matches!(e.to, Res::Sym(t) if cx.role(t) == Some(Role::Calculator) || found_syms.get(&t) == Some(&Role::Calculator))
+                        is_calc(&e.to)
+                            && (handed_error(def)
+                                || f.calls[e.call as usize].arg_names.iter().any(|a| ev.counts_up.contains(a)))
                     });
                 let why = |e: Option<Sym>| match e {
                     Some(e) => format!("called by {} ({})", short(model, e), place(model, e)),
@@ -1941,6 +1983,8 @@ fn decisions_and_calculators(cx: &mut Ctx, added: &mut Vec<NewSite>) {
                             && (piece || called_by_site(cx, &found_syms, sym))))
                 {
                     round.push((sym, Role::Calculator, "delay", "computes the delay".into()));
+                } else if computes_for_failures {
+                    round.push((sym, Role::Calculator, "delay", "computes the delay after failures".into()));
                 } else if sleep_name
                     && ev.sleeps.is_some()
                     && !ev.waits_as_handed
@@ -1991,6 +2035,27 @@ fn decisions_and_calculators(cx: &mut Ctx, added: &mut Vec<NewSite>) {
         }
         found.extend(round);
     }
+    // A class named for its delays whose methods compute them after failures (`PollDelays.after_failure`)
+    // is a delay class; added once the methods are settled, each of which has its own evidence.
+    for (fi, f) in model.files.iter().enumerate() {
+        let file = fi as FileId;
+        for (ci, c) in f.classes.iter().enumerate() {
+            let sym = Sym::Class(file, ci as u32);
+            if cx.roles.contains_key(&sym) || !names::has_word(&c.name, &["backoff", "delay", "wait", "jitter"]) {
+                continue;
+            }
+            let computing: Vec<&str> = c
+                .methods
+                .iter()
+                .filter(|&&m| found.iter().any(|x| x.0 == Sym::Def(file, m) && x.1 == Role::Calculator))
+                .map(|&m| f.defs[m as usize].name.as_str())
+                .collect();
+            if !computing.is_empty() {
+                let ev = format!("computes delays in {}", computing.join(", "));
+                found.push((sym, Role::Calculator, "class", ev));
+            }
+        }
+    }
     for (sym, role, detail, ev) in found {
         let kind = if role == Role::Calculator { Kind::BackoffCalc } else { Kind::Decision };
         cx.add_site(added, sym, kind, role, detail, vec![], ev);
@@ -2006,6 +2071,14 @@ fn called_by_site(cx: &Ctx, found: &HashMap<Sym, Role>, s: Sym) -> bool {
             let c = Sym::Def(e.file, d);
             found.contains_key(&c) || site_or_its_class(cx, c).is_some()
         })
+    })
+}
+
+/// Is a function handed the error of a failure (`after_failed_poll(self, error)`)?
+fn handed_error(def: &crate::facts::Def) -> bool {
+    def.params.iter().any(|p| {
+        let n = p.name.trim_start_matches('_').to_ascii_lowercase();
+        matches!(n.as_str(), "e" | "exc" | "err") || n.contains("error") || n.contains("exception")
     })
 }
 
