@@ -500,16 +500,17 @@ fn model_shapes_get_their_roles_and_look_alikes_none() {
         ("svc/clients/live.py", 10, "preset", "constant", "svc.clients.live.MAX_UNHEALTHY_SESSIONS"),
         ("svc/clients/live.py", 11, "preset", "constant", "svc.clients.live.FOLLOW_BASE_DELAY"),
         ("svc/clients/live.py", 12, "preset", "constant", "svc.clients.live.FOLLOW_MAX_DELAY"),
-        ("svc/clients/live.py", 33, "engine", "function", "svc.clients.live.SocketClient.connect"),
-        ("svc/clients/live.py", 72, "engine", "class", "svc.clients.live.StreamClient"),
-        ("svc/clients/live.py", 79, "engine", "function", "svc.clients.live.StreamClient._connect_and_read"),
-        ("svc/clients/live.py", 93, "calculator", "sleep", "svc.clients.live.StreamClient._wait_exponentially"),
-        ("svc/clients/live.py", 112, "calculator", "delay", "svc.clients.live._Backoff"),
-        ("svc/clients/live.py", 118, "calculator", "delay", "svc.clients.live._Backoff.next"),
-        ("svc/clients/live.py", 123, "calculator", "state", "svc.clients.live._Backoff.reset"),
-        ("svc/clients/live.py", 133, "engine", "function", "svc.clients.live.Follower.run"),
-        ("svc/clients/live.py", 176, "engine", "function", "svc.clients.live.SessionReader.read_until_stop"),
-        ("svc/clients/live.py", 182, "decision", "answer", "svc.clients.live.SessionReader._read_connection"),
+        ("svc/clients/live.py", 15, "decision", "give_up_set", "svc.clients.live.UNFOLLOWABLE_STATUS_CODES"),
+        ("svc/clients/live.py", 39, "engine", "function", "svc.clients.live.SocketClient.connect"),
+        ("svc/clients/live.py", 78, "engine", "class", "svc.clients.live.StreamClient"),
+        ("svc/clients/live.py", 85, "engine", "function", "svc.clients.live.StreamClient._connect_and_read"),
+        ("svc/clients/live.py", 99, "calculator", "sleep", "svc.clients.live.StreamClient._wait_exponentially"),
+        ("svc/clients/live.py", 118, "calculator", "delay", "svc.clients.live._Backoff"),
+        ("svc/clients/live.py", 124, "calculator", "delay", "svc.clients.live._Backoff.next"),
+        ("svc/clients/live.py", 129, "calculator", "state", "svc.clients.live._Backoff.reset"),
+        ("svc/clients/live.py", 140, "engine", "function", "svc.clients.live.Follower.run"),
+        ("svc/clients/live.py", 187, "engine", "function", "svc.clients.live.SessionReader.read_until_stop"),
+        ("svc/clients/live.py", 193, "decision", "answer", "svc.clients.live.SessionReader._read_connection"),
         ("svc/clients/pool.py", 8, "breaker", "state_machine", "svc.clients.pool.HostPool"),
         ("svc/clients/pool.py", 9, "breaker", "state_machine", "svc.clients.pool.HostPool.__init__"),
         ("svc/clients/pool.py", 16, "breaker", "state_machine", "svc.clients.pool.HostPool.mark_dead"),
@@ -599,10 +600,14 @@ fn model_shapes_get_their_roles_and_look_alikes_none() {
     assert_eq!(evidence("svc.clients.metadata.MetadataFetcher.submit"), ["loop@L30", "try@L31", "sleep@L37"]);
     assert_eq!(
         evidence("svc.clients.live.MAX_UNHEALTHY_SESSIONS"),
-        ["bounds the retry loop of Follower.run (svc/clients/live.py:133)"]
+        ["bounds the retry loop of Follower.run (svc/clients/live.py:140)"]
+    );
+    assert_eq!(
+        evidence("svc.clients.live.UNFOLLOWABLE_STATUS_CODES"),
+        ["its members raise FeedUnavailable, which Follower.run (svc/clients/live.py:140) gives up on"]
     );
     assert_eq!(
         evidence("svc.clients.live.SessionReader._read_connection"),
-        ["answers the loop test of SessionReader.read_until_stop (svc/clients/live.py:176)"]
+        ["answers the loop test of SessionReader.read_until_stop (svc/clients/live.py:187)"]
     );
 }

@@ -40,6 +40,9 @@ pub struct LoopFacts {
     /// The function called in the loop's test whose `except` handler returns the value that keeps the loop
     /// going (`while await self._read_connection(conn) == "reconnect"`): it judges each attempt's failure.
     pub test_attempt: Option<String>,
+    /// The exceptions the loop gives up on: an `except` that always leaves the loop (`except
+    /// FeedUnavailable: return`), by last name.
+    pub gives_up_on: Vec<String>,
 }
 
 /// Analyse one loop statement of a function (`class` is the enclosing class, for helper lookup).
@@ -47,8 +50,27 @@ pub fn analyse(ctx: &FileContext, stmt: &Stmt, class: Option<&str>) -> LoopFacts
     let mut f = analyse_loop(ctx, stmt, class);
     if f.verdict == Some(LoopVerdict::Retry) {
         f.budget = budget_names(stmt);
+        f.gives_up_on = given_up_exceptions(stmt);
     }
     f
+}
+
+/// The exceptions a loop's handlers give up on (see `LoopFacts::gives_up_on`).
+fn given_up_exceptions(stmt: &Stmt) -> Vec<String> {
+    let (StmtKind::For { body, .. } | StmtKind::While { body, .. }) = &stmt.kind else { return vec![] };
+    let mut out: Vec<String> = Vec::new();
+    walk_stmts(body, false, &mut |s| {
+        let StmtKind::Try { handlers, .. } = &s.kind else { return };
+        for h in handlers.iter().filter(|h| !is_control_flow_handler(h) && always_leaves(&h.body)) {
+            let types = match h.type_.as_ref().map(|t| &t.kind) {
+                Some(ExprKind::Tuple(items)) => items.iter().collect(),
+                Some(_) => h.type_.iter().collect(),
+                None => vec![],
+            };
+            out.extend(types.into_iter().filter_map(|t| t.last_name().map(str::to_string)));
+        }
+    });
+    out
 }
 
 /// The names a retry loop's budget is read from (see `LoopFacts::budget`): what a counter is compared with in

@@ -104,6 +104,7 @@ pub fn extract(
         ev.retry_loops = a.retry_loops().map(|l| line(l.stmt.span.start)).collect();
         ev.budget_names = a.retry_loops().flat_map(|l| l.facts.budget.iter().cloned()).collect();
         ev.test_attempts = a.retry_loops().filter_map(|l| l.facts.test_attempt.clone()).collect();
+        ev.gives_up_on = a.retry_loops().flat_map(|l| l.facts.gives_up_on.iter().cloned()).collect();
         ev.recursion = a.recursion.is_some();
         ev.recursion_via = a.recursion.as_ref().and_then(|r| r.via.clone());
         ev.local_role = fn_role(a.role).map(str::to_string);
@@ -1003,6 +1004,18 @@ fn evidence_stmt(ctx: &FileContext, s: &Stmt, ev: &mut DefEvidence, line: &dyn F
         }
         StmtKind::Raise { .. } => ev.raises = true,
         StmtKind::For { .. } | StmtKind::While { .. } => ev.loops = true,
+        // `if response.status_code in _UNFOLLOWABLE_STATUS_CODES: raise BucketEventsUnavailable(...)`.
+        StmtKind::If { test, body, .. } => {
+            let raised = body.iter().find_map(|b| match &b.kind {
+                StmtKind::Raise { exc: Some(e) } => e.last_name().map(str::to_string),
+                _ => None,
+            });
+            if let (Some(raised), ExprKind::Compare { ops, comparators, .. }) = (raised, &test.kind) {
+                if let ([CmpOp::In], [set]) = (ops.as_slice(), comparators.as_slice()) {
+                    ev.raises_when_in.extend(set.dotted().map(|d| (d, raised)));
+                }
+            }
+        }
         StmtKind::AugAssign { target, op: BinOp::Add, value }
             if matches!(value.kind, ExprKind::Constant(Constant::Int(1))) =>
         {

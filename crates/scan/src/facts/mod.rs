@@ -192,6 +192,13 @@ pub struct DefEvidence {
     /// (`loops::LoopFacts::test_attempt`), by name.
     #[serde(default)]
     pub test_attempts: Vec<String>,
+    /// Exceptions those loops give up on (`loops::LoopFacts::gives_up_on`), by last name.
+    #[serde(default)]
+    pub gives_up_on: Vec<String>,
+    /// `if status in UNFOLLOWABLE: raise FeedUnavailable(...)`: the collection tested (as written) and the
+    /// exception raised when the test holds (last name).
+    #[serde(default)]
+    pub raises_when_in: Vec<(String, String)>,
     /// Loops that would be retry loops if a callee waits (local analysis found no sleep), with what the
     /// verdict needs: the model decides them once callees in other files are resolved.
     pub pending_loops: Vec<PendingLoop>,

@@ -227,6 +227,7 @@ pub fn assign(model: &Model, graph: &Graph, findings: &[Finding]) -> Assignment 
     config_sites(&mut cx, &mut added);
     decisions_and_calculators(&mut cx, &mut added);
     calculator_numbers(&mut cx, &mut added);
+    give_up_sets(&mut cx, &mut added);
     overridden_pieces(&mut cx, &mut added);
     handed_predicates(&mut cx, &mut added);
     piece_instances(&mut cx, &mut added);
@@ -1737,6 +1738,48 @@ fn loop_budgets(cx: &mut Ctx, added: &mut Vec<NewSite>) {
 /// `PollDelays.after_failure`): `presets` ran before those had their role.
 fn calculator_numbers(cx: &mut Ctx, added: &mut Vec<NewSite>) {
     numbers_read_by(cx, added, retry_key, "read by", |cx, _, s| cx.role(s) == Some(Role::Calculator));
+}
+
+/// Module collections whose members make a function raise what a retry loop of the same file gives up on (`if
+/// response.status_code in _UNFOLLOWABLE_STATUS_CODES: raise BucketEventsUnavailable(...)`, and `except
+/// BucketEventsUnavailable: return` in the follower's reconnect loop): the failures not to retry.
+fn give_up_sets(cx: &mut Ctx, added: &mut Vec<NewSite>) {
+    let model = cx.model;
+    let mut found: Vec<(Sym, Sym, String)> = Vec::new();
+    for (fi, f) in model.files.iter().enumerate() {
+        let file = fi as FileId;
+        // The exceptions this file's retry loops give up on, with the loop's function.
+        let given_up: Vec<(&str, Sym)> = f
+            .defs
+            .iter()
+            .enumerate()
+            .flat_map(|(di, d)| d.evidence.gives_up_on.iter().map(move |x| (x.as_str(), Sym::Def(file, di as DefIdx))))
+            .filter(|(_, s)| cx.role(*s) == Some(Role::Engine) || cx.loop_owner_set.contains(s))
+            .collect();
+        if given_up.is_empty() {
+            continue;
+        }
+        for (ai, a) in f.assigns.iter().enumerate() {
+            let sym = Sym::Assign(file, ai as u32);
+            if a.owner != Owner::Module || a.value != Value::Collection || cx.roles.contains_key(&sym) {
+                continue;
+            }
+            let hit = cx.graph.readers(sym).find_map(|&(rf, ri)| {
+                let r = &model.file(rf).reads[ri as usize];
+                let def = &model.file(rf).defs[r.owner? as usize];
+                def.evidence.raises_when_in.iter().filter(|(set, _)| *set == r.name).find_map(|(_, x)| {
+                    given_up.iter().find(|(g, _)| rf == file && *g == x.as_str()).map(|(_, e)| (*e, x.clone()))
+                })
+            });
+            if let Some((e, x)) = hit {
+                found.push((sym, e, x));
+            }
+        }
+    }
+    for (sym, e, x) in found {
+        let ev = format!("its members raise {x}, which {} ({}) gives up on", short(model, e), place(model, e));
+        cx.add_site(added, sym, Kind::Decision, Role::Decision, "give_up_set", vec![], ev);
+    }
 }
 
 /// Module-level numbers not placed yet, whose name `named` accepts, read by a function `reader` accepts (given
