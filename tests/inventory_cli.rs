@@ -497,6 +497,29 @@ fn model_shapes_get_their_roles_and_look_alikes_none() {
         ("svc/clients/metadata.py", 54, "decision", "predicate", "svc.clients.metadata.MetadataFetcher._is_transient"),
         ("svc/clients/metadata.py", 60, "preset", "config_site", "svc.clients.metadata.one_shot"),
         ("svc/clients/races.py", 4, "decision", "predicate", "svc.clients.races.is_registration_race"),
+        ("svc/clients/live.py", 10, "preset", "constant", "svc.clients.live.MAX_UNHEALTHY_SESSIONS"),
+        ("svc/clients/live.py", 11, "preset", "constant", "svc.clients.live.FOLLOW_BASE_DELAY"),
+        ("svc/clients/live.py", 12, "preset", "constant", "svc.clients.live.FOLLOW_MAX_DELAY"),
+        ("svc/clients/live.py", 15, "decision", "give_up_set", "svc.clients.live.UNFOLLOWABLE_STATUS_CODES"),
+        ("svc/clients/live.py", 39, "engine", "function", "svc.clients.live.SocketClient.connect"),
+        ("svc/clients/live.py", 78, "engine", "class", "svc.clients.live.StreamClient"),
+        ("svc/clients/live.py", 85, "engine", "function", "svc.clients.live.StreamClient._connect_and_read"),
+        ("svc/clients/live.py", 99, "calculator", "sleep", "svc.clients.live.StreamClient._wait_exponentially"),
+        ("svc/clients/live.py", 118, "calculator", "delay", "svc.clients.live._Backoff"),
+        ("svc/clients/live.py", 124, "calculator", "delay", "svc.clients.live._Backoff.next"),
+        ("svc/clients/live.py", 129, "calculator", "state", "svc.clients.live._Backoff.reset"),
+        ("svc/clients/live.py", 140, "engine", "function", "svc.clients.live.Follower.run"),
+        ("svc/clients/live.py", 187, "engine", "function", "svc.clients.live.SessionReader.read_until_stop"),
+        ("svc/clients/live.py", 193, "decision", "answer", "svc.clients.live.SessionReader._read_connection"),
+        ("svc/clients/pool.py", 8, "breaker", "state_machine", "svc.clients.pool.HostPool"),
+        ("svc/clients/pool.py", 9, "breaker", "state_machine", "svc.clients.pool.HostPool.__init__"),
+        ("svc/clients/pool.py", 16, "breaker", "state_machine", "svc.clients.pool.HostPool.mark_dead"),
+        ("svc/clients/pool.py", 24, "breaker", "state_machine", "svc.clients.pool.HostPool.mark_live"),
+        ("svc/clients/pool.py", 31, "breaker", "state_machine", "svc.clients.pool.HostPool.resurrect"),
+        ("svc/clients/poller.py", 8, "preset", "constant", "svc.clients.poller.POLL_BACKOFF_CAP"),
+        ("svc/clients/poller.py", 15, "calculator", "class", "svc.clients.poller.PollDelays"),
+        ("svc/clients/poller.py", 21, "calculator", "delay", "svc.clients.poller.PollDelays.after_failed_poll"),
+        ("svc/clients/poller.py", 28, "calculator", "delay", "svc.clients.poller.PollDelays.after_failure"),
         ("svc/clients/sessions.py", 11, "engine", "inline_loop", "svc.clients.sessions.request_with_session"),
         ("svc/clients/sessions.py", 34, "wrapper", "method", "svc.clients.sessions.ApiClient._request"),
         ("svc/clients/streams.py", 9, "engine", "function", "svc.clients.streams.EventClient._stream_events"),
@@ -554,6 +577,7 @@ fn model_shapes_get_their_roles_and_look_alikes_none() {
         ("svc/resilience/waits.py", 15, "calculator", "delay", "svc.resilience.waits.parse_retry_after"),
         ("svc/resilience/waits.py", 22, "calculator", "delay", "svc.resilience.waits.next_delay"),
         ("svc/resilience/waits.py", 42, "calculator", "sleep", "svc.resilience.waits.PauseMixin._pause"),
+        ("svc/resilience/waits.py", 50, "calculator", "delay", "svc.resilience.waits.jitter"),
         ("svc/settings.py", 7, "config_schema", "embedded", "svc.settings.ReconnectSettings"),
         ("svc/settings.py", 14, "preset", "constant", "svc.settings.DEFAULT_RECONNECT"),
         ("svc/settings.py", 15, "preset", "constant", "svc.settings.MOBILE_RECONNECT"),
@@ -574,4 +598,16 @@ fn model_shapes_get_their_roles_and_look_alikes_none() {
     assert_eq!(evidence("svc.resilience.apply.call_with_policy"), ["applies retry_policy to func"]);
     assert_eq!(evidence("svc.clients.metadata.one_shot"), ["calls client.with_options with max_retries"]);
     assert_eq!(evidence("svc.clients.metadata.MetadataFetcher.submit"), ["loop@L30", "try@L31", "sleep@L37"]);
+    assert_eq!(
+        evidence("svc.clients.live.MAX_UNHEALTHY_SESSIONS"),
+        ["bounds the retry loop of Follower.run (svc/clients/live.py:140)"]
+    );
+    assert_eq!(
+        evidence("svc.clients.live.UNFOLLOWABLE_STATUS_CODES"),
+        ["its members raise FeedUnavailable, which Follower.run (svc/clients/live.py:140) gives up on"]
+    );
+    assert_eq!(
+        evidence("svc.clients.live.SessionReader._read_connection"),
+        ["answers the loop test of SessionReader.read_until_stop (svc/clients/live.py:187)"]
+    );
 }

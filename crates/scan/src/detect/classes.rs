@@ -31,6 +31,8 @@ pub struct ClassInfo<'a> {
     pub field_names: Vec<String>,
     /// Why the class got its role (shown as the finding message).
     pub why: String,
+    /// The methods that make a breaker found by its shape (`per_key_breaker`), each a piece of it.
+    pub pieces: Vec<(&'a Stmt, &'a str)>,
 }
 
 pub fn analyse_all<'a>(ctx: &FileContext<'a>, fns: &[FnAnalysis<'a>]) -> Vec<ClassInfo<'a>> {
@@ -240,6 +242,7 @@ fn classify<'a>(scope: &Scope<'_, 'a>, stmt: &'a Stmt, c: &'a ClassDef, qualname
         params: Params::default(),
         field_names: vec![],
         why: String::new(),
+        pieces: vec![],
     };
     if is_exception(c) {
         return info;
@@ -325,6 +328,13 @@ fn classify<'a>(scope: &Scope<'_, 'a>, stmt: &'a Stmt, c: &'a ClassDef, qualname
     {
         info.role = ClassRole::CircuitBreaker;
         info.why = "circuit breaker state machine".into();
+        return info;
+    }
+
+    if let Some(pieces) = per_key_breaker(ctx, c) {
+        info.role = ClassRole::CircuitBreaker;
+        info.why = "keeps failed keys out for a timeout growing with their consecutive failures".into();
+        info.pieces = pieces;
         return info;
     }
 
@@ -425,4 +435,168 @@ fn classify<'a>(scope: &Scope<'_, 'a>, stmt: &'a Stmt, c: &'a ClassDef, qualname
         info.why = format!("{retry_fields} retry parameter fields");
     }
     info
+}
+
+/// A breaker kept per key, whatever it is called (a pool of nodes or hosts): one method counts a key's
+/// consecutive failures (`n = self._failures[key] + 1; self._failures[key] = n`) and puts the key away for a
+/// timeout that grows with that count (`factor * 2 ** (n - 1)`), another deletes the count on success (`del
+/// self._failures[key]`, `.pop(key)`), another lets a key back once its time is past (`if until > time.time()`).
+/// Those methods and the `__init__` that sets the counts up are its pieces (in source order).
+fn per_key_breaker<'a>(ctx: &FileContext, c: &'a ClassDef) -> Option<Vec<(&'a Stmt, &'a str)>> {
+    // The timeout is a backoff, and some name of the class says so (`dead_node_backoff_factor`): the token
+    // prefilter keeps a class for this shape by the same names (its `CLASS_SUBWORDS` hold these words).
+    const DELAY_WORDS: &[&str] =
+        &["retr", "delay", "backoff", "wait", "sleep", "attempt", "tries", "multiplier", "expon", "jitter", "interval"];
+    let mut delay_named = false;
+    walk_stmts(&c.body, true, &mut |s| {
+        if let StmtKind::FunctionDef(f) = &s.kind {
+            delay_named = delay_named || f.params.iter().any(|p| names::has_word(&p.name, DELAY_WORDS));
+        }
+        for e in s.exprs() {
+            e.walk(&mut |x| {
+                let n = match &x.kind {
+                    ExprKind::Name(n) => n.as_str(),
+                    ExprKind::Attribute { attr, .. } => attr.as_str(),
+                    _ => return,
+                };
+                delay_named = delay_named || names::has_word(n, DELAY_WORDS);
+            });
+        }
+    });
+    if !delay_named {
+        return None;
+    }
+    let defs: Vec<(&'a Stmt, &'a FunctionDef)> = c
+        .body
+        .iter()
+        .filter_map(|s| match &s.kind {
+            StmtKind::FunctionDef(f) => Some((s, &**f)),
+            _ => None,
+        })
+        .collect();
+    // `self.F[key]` (or `self.F.get(key, 0)`): the field F holding a count per key.
+    let keyed_field = |e: &Expr| -> Option<String> {
+        let owner = match &e.kind {
+            ExprKind::Subscript { value, .. } => value,
+            ExprKind::Call { func, .. } => match &func.kind {
+                ExprKind::Attribute { value, attr } if attr == "get" => value,
+                _ => return None,
+            },
+            _ => return None,
+        };
+        owner.dotted().filter(|d| d.starts_with("self."))
+    };
+    let plus_one = |e: &Expr| -> Option<String> {
+        match &e.kind {
+            ExprKind::BinOp { left, op: BinOp::Add, right }
+                if matches!(right.kind, ExprKind::Constant(Constant::Int(1))) =>
+            {
+                keyed_field(left)
+            }
+            _ => None,
+        }
+    };
+    // The failure-recording method: counts up a keyed field and computes an exponential timeout from it.
+    let mut counting: Option<(usize, String)> = None;
+    for (i, (_, f)) in defs.iter().enumerate() {
+        let mut field = None;
+        let mut counts: Vec<String> = Vec::new();
+        walk_stmts(&f.body, false, &mut |s| match &s.kind {
+            StmtKind::AugAssign { target, op: BinOp::Add, value }
+                if matches!(value.kind, ExprKind::Constant(Constant::Int(1))) =>
+            {
+                if let (ExprKind::Subscript { .. }, Some(d)) = (&target.kind, keyed_field(target)) {
+                    field = Some(d);
+                }
+            }
+            StmtKind::Assign { targets, value } => {
+                if let Some(d) = plus_one(value) {
+                    if let [t] = targets.as_slice() {
+                        match (&t.kind, t.dotted()) {
+                            (ExprKind::Subscript { .. }, _) if keyed_field(t).as_deref() == Some(d.as_str()) => {
+                                field = Some(d)
+                            }
+                            (_, Some(local)) => counts.push(local),
+                            _ => {}
+                        }
+                    }
+                } else if let ([t], Some(v)) = (targets.as_slice(), value.dotted()) {
+                    if counts.contains(&v) && matches!(t.kind, ExprKind::Subscript { .. }) {
+                        field = keyed_field(t);
+                    }
+                }
+            }
+            _ => {}
+        });
+        let Some(field) = field else { continue };
+        let mut grows = false;
+        walk_exprs(&f.body, false, &mut |e| {
+            if let ExprKind::BinOp { op: BinOp::Pow | BinOp::LShift, right, .. } = &e.kind {
+                grows = grows
+                    || right.any(&|x| {
+                        x.dotted().is_some_and(|d| counts.contains(&d)) || keyed_field(x).as_deref() == Some(&field)
+                    });
+            }
+        });
+        if grows {
+            counting = Some((i, field));
+            break;
+        }
+    }
+    let (counter, field) = counting?;
+    let text = ctx.text;
+    let deletes = |f: &FunctionDef| {
+        let mut found = false;
+        walk_stmts(&f.body, false, &mut |s| match &s.kind {
+            StmtKind::Other { exprs, .. } => {
+                let is_del = text.get(s.span.start as usize..).is_some_and(|t| t.starts_with("del "));
+                found = found || is_del && exprs.iter().any(|e| keyed_field(e).as_deref() == Some(&field));
+            }
+            StmtKind::Expr(e) => {
+                found = found
+                    || e.as_call().is_some_and(|(func, _, _)| match &func.kind {
+                        ExprKind::Attribute { value, attr } => {
+                            attr == "pop" && value.dotted().as_deref() == Some(&field)
+                        }
+                        _ => false,
+                    });
+            }
+            _ => {}
+        });
+        found
+    };
+    let readmits = |f: &FunctionDef| {
+        let mut found = false;
+        walk_exprs(&f.body, false, &mut |e| {
+            if let ExprKind::Compare { left, comparators, .. } = &e.kind {
+                found = found
+                    || std::iter::once(&**left).chain(comparators).any(|side| {
+                        side.as_call().is_some_and(|(func, _, _)| {
+                            matches!(ctx.resolve(func).as_deref(), Some("time.time" | "time.monotonic"))
+                        })
+                    });
+            }
+        });
+        found
+    };
+    let others = || defs.iter().enumerate().filter(move |(i, _)| *i != counter);
+    let reset = others().find(|(_, (_, f))| f.name != "__init__" && deletes(f)).map(|(i, _)| i)?;
+    let readmit = others().find(|(i, (_, f))| *i != reset && f.name != "__init__" && readmits(f)).map(|(i, _)| i)?;
+    let init = defs.iter().position(|(_, f)| {
+        f.name == "__init__" && {
+            let mut sets = false;
+            walk_stmts(&f.body, false, &mut |s| {
+                let ts: Vec<&Expr> = match &s.kind {
+                    StmtKind::Assign { targets, .. } => targets.iter().collect(),
+                    StmtKind::AnnAssign { target, .. } => vec![target],
+                    _ => vec![],
+                };
+                sets = sets || ts.iter().any(|t| t.dotted().as_deref() == Some(&field));
+            });
+            sets
+        }
+    });
+    let mut idx: Vec<usize> = init.into_iter().chain([counter, reset, readmit]).collect();
+    idx.sort_unstable();
+    Some(idx.into_iter().map(|i| (defs[i].0, defs[i].1.name.as_str())).collect())
 }

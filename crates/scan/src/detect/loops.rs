@@ -34,10 +34,92 @@ pub struct LoopFacts {
     /// No wait was found in this file, and the loop is a retry loop exactly when a callee waits: the project
     /// model decides it once callees in other files (or base classes) are resolved.
     pub pending_sleep: bool,
+    /// Names the loop's budget is read from: the bound a counter is compared with where the loop gives up
+    /// (`if unhealthy >= MAX_UNHEALTHY_SESSIONS: return`, `while attempt < self.max_tries`).
+    pub budget: Vec<String>,
+    /// The function called in the loop's test whose `except` handler returns the value that keeps the loop
+    /// going (`while await self._read_connection(conn) == "reconnect"`): it judges each attempt's failure.
+    pub test_attempt: Option<String>,
+    /// The exceptions the loop gives up on: an `except` that always leaves the loop (`except
+    /// FeedUnavailable: return`), by last name.
+    pub gives_up_on: Vec<String>,
 }
 
 /// Analyse one loop statement of a function (`class` is the enclosing class, for helper lookup).
 pub fn analyse(ctx: &FileContext, stmt: &Stmt, class: Option<&str>) -> LoopFacts {
+    let mut f = analyse_loop(ctx, stmt, class);
+    if f.verdict == Some(LoopVerdict::Retry) {
+        f.budget = budget_names(stmt);
+        f.gives_up_on = given_up_exceptions(stmt);
+    }
+    f
+}
+
+/// The exceptions a loop's handlers give up on (see `LoopFacts::gives_up_on`).
+fn given_up_exceptions(stmt: &Stmt) -> Vec<String> {
+    let (StmtKind::For { body, .. } | StmtKind::While { body, .. }) = &stmt.kind else { return vec![] };
+    let mut out: Vec<String> = Vec::new();
+    walk_stmts(body, false, &mut |s| {
+        let StmtKind::Try { handlers, .. } = &s.kind else { return };
+        for h in handlers.iter().filter(|h| !is_control_flow_handler(h) && always_leaves(&h.body)) {
+            let types = match h.type_.as_ref().map(|t| &t.kind) {
+                Some(ExprKind::Tuple(items)) => items.iter().collect(),
+                Some(_) => h.type_.iter().collect(),
+                None => vec![],
+            };
+            out.extend(types.into_iter().filter_map(|t| t.last_name().map(str::to_string)));
+        }
+    });
+    out
+}
+
+/// The names a retry loop's budget is read from (see `LoopFacts::budget`): what a counter is compared with in
+/// the loop's test or where the loop gives up (a `range(N)` bounds a loop of any kind, retry or not).
+fn budget_names(stmt: &Stmt) -> Vec<String> {
+    let (body, test) = match &stmt.kind {
+        StmtKind::For { body, .. } => (body, None),
+        StmtKind::While { test, body, .. } => (body, Some(test)),
+        _ => return vec![],
+    };
+    let counted = counted_up(body);
+    let counter = |e: &Expr| names::is_attempt_ref(e) || e.dotted().is_some_and(|d| counted.contains(&d));
+    let mut out: Vec<String> = Vec::new();
+    let mut bounds = |cmp: &Expr| {
+        cmp.walk(&mut |e| {
+            if let ExprKind::Compare { left, comparators, .. } = &e.kind {
+                let sides: Vec<&Expr> = if counter(left) {
+                    comparators.iter().collect()
+                } else if comparators.iter().any(counter) {
+                    vec![&**left]
+                } else {
+                    vec![]
+                };
+                for side in sides {
+                    side.walk(&mut |x| {
+                        if let Some(d) = x.dotted().filter(|d| !counted.contains(d)) {
+                            if !out.contains(&d) {
+                                out.push(d);
+                            }
+                        }
+                    });
+                }
+            }
+        });
+    };
+    if let Some(t) = test {
+        bounds(t);
+    }
+    walk_stmts(body, false, &mut |s| {
+        if let StmtKind::If { test, body: then, .. } = &s.kind {
+            if then.iter().any(leaves) {
+                bounds(test);
+            }
+        }
+    });
+    out
+}
+
+fn analyse_loop(ctx: &FileContext, stmt: &Stmt, class: Option<&str>) -> LoopFacts {
     let mut f = LoopFacts::default();
     let (body, is_while, test, for_target, for_iter) = match &stmt.kind {
         StmtKind::For { target, iter, body, .. } => (body, false, None, Some(target), Some(iter)),
@@ -89,11 +171,21 @@ pub fn analyse(ctx: &FileContext, stmt: &Stmt, class: Option<&str>) -> LoopFacts
     // Names the body counts down by whole steps (`remaining -= 1`): a budget of attempts, whatever they are
     // called (`while remaining > 0` is then a counter, not a time left).
     let counted_down = counted_down(body);
+    // A loop under a running flag that re-attempts one operation after failures (a reconnect loop) rather than
+    // repeating a job.
+    let mut reconnect = false;
     if let Some(test) = test {
         // A running flag makes a monitor, unless the loop gives up after N failures (a reconnect loop with an
-        // attempt limit under `while self._running` is still a retry).
-        if is_monitor_condition(test) && !has_counter_guard(body) {
-            return f;
+        // attempt limit under `while self._running` is still a retry). It reconnects (its handler re-attempts
+        // by going on) when it gives up after consecutive failures, stops once the operation succeeds, or waits
+        // longer with each attempt it counts and gives up on an error it cannot recover from.
+        if is_monitor_condition(test) {
+            reconnect = gives_up_after_failures(body)
+                || exits_on_success(ctx, body, class)
+                || counted_backoff_gives_up(ctx, body, class);
+            if !reconnect && !has_counter_guard(body) {
+                return f;
+            }
         }
         test.walk(&mut |e| {
             if let Some(n) = e.dotted() {
@@ -188,6 +280,17 @@ pub fn analyse(ctx: &FileContext, stmt: &Stmt, class: Option<&str>) -> LoopFacts
             }
         }
     }
+    // `while await self._read_connection(conn) == "reconnect": sleep(d); d = min(d * 2, cap)`: the attempt is in
+    // the test, and the value that keeps the loop going is what the attempt returns from its `except` handler
+    // (a poll compares a state it reads: `while job.status() == "running"`).
+    if let Some(attempt) = test.filter(|_| is_while && f.has_sleep).and_then(|t| attempt_fails_into_test(ctx, t, class))
+    {
+        f.test_attempt = Some(attempt);
+        f.verdict = Some(LoopVerdict::Retry);
+        f.bounded = has_counter_guard(body);
+        f.failure_driven = true;
+        return f;
+    }
     // Failure handling and exits. `while retry_active:` ... `retry_active = False` on success is an exit.
     let flag = test.and_then(|t| match &t.kind {
         ExprKind::UnaryNot(inner) => inner.dotted().map(|d| (d, true)),
@@ -209,6 +312,7 @@ pub fn analyse(ctx: &FileContext, stmt: &Stmt, class: Option<&str>) -> LoopFacts
             is_while,
             body,
             loop_var.as_deref(),
+            reconnect,
         )
     };
     match decide_with(&f, has_sleep) {
@@ -260,8 +364,9 @@ fn decide(
     is_while: bool,
     body: &[Stmt],
     loop_var: Option<&str>,
+    reconnect: bool,
 ) -> Option<Decision> {
-    let mut failure_driven = exits.continuing_handler && (exits.success_exit || exits.result_exit);
+    let mut failure_driven = exits.continuing_handler && (exits.success_exit || exits.result_exit || reconnect);
     let result_driven = !failure_driven && exits.result_exit && has_sleep;
     if exits.state_exit && !exits.success_exit && !exits.result_exit {
         return None; // poll for a state
@@ -358,11 +463,29 @@ fn synthetic(left: Expr, op: BinOp, right: Expr) -> Expr {
     Expr { span: left.span, kind: ExprKind::BinOp { left: Box::new(left), op, right: Box::new(right) } }
 }
 
+/// An `if` that tests an attempt counter and leaves the loop: `if attempt >= max: raise`. The counter is one by
+/// its name, or by what the loop does with it (`gives_up_after_failures`).
 fn has_counter_guard(body: &[Stmt]) -> bool {
+    counter_guard(body, &names::is_attempt_ref) || gives_up_after_failures(body)
+}
+
+/// An `if` that tests a count of consecutive failures and leaves the loop: the loop counts it up by one and
+/// starts it again at zero on success (`failures += 1` ... `failures = 0` ... `if failures >= MAX: return`).
+fn gives_up_after_failures(body: &[Stmt]) -> bool {
+    let consecutive = consecutive_counts(body);
+    !consecutive.is_empty()
+        && counter_guard(body, &|n| {
+            matches!(n.kind, ExprKind::Name(_) | ExprKind::Attribute { .. })
+                && n.dotted().is_some_and(|d| consecutive.contains(&d))
+        })
+}
+
+/// An `if` whose test reads a counter (`is_counter`) and whose branches leave the loop.
+fn counter_guard(body: &[Stmt], is_counter: &dyn Fn(&Expr) -> bool) -> bool {
     let mut found = false;
     walk_stmts(body, false, &mut |s| {
         if let StmtKind::If { test, body: then, orelse } = &s.kind {
-            let tests_counter = test.any(&|n| names::is_attempt_ref(n));
+            let tests_counter = test.any(is_counter);
             let leaves = then
                 .iter()
                 .chain(orelse.iter())
@@ -373,6 +496,141 @@ fn has_counter_guard(body: &[Stmt]) -> bool {
         }
     });
     found
+}
+
+/// Names the block counts up by one (`failures += 1`, `self._connection_attempts += 1`).
+fn counted_up(body: &[Stmt]) -> HashSet<String> {
+    let mut up = HashSet::new();
+    walk_stmts(body, false, &mut |s| {
+        if let StmtKind::AugAssign { target, op: BinOp::Add, value } = &s.kind {
+            if matches!(value.kind, ExprKind::Constant(Constant::Int(1))) {
+                up.extend(target.dotted());
+            }
+        }
+    });
+    up
+}
+
+/// Names the block counts up by one and sets back to zero (`failures += 1`, `failures = 0`).
+fn consecutive_counts(body: &[Stmt]) -> HashSet<String> {
+    let mut zeroed = HashSet::new();
+    walk_stmts(body, false, &mut |s| {
+        if let StmtKind::Assign { targets, value } = &s.kind {
+            if matches!(value.kind, ExprKind::Constant(Constant::Int(0))) {
+                zeroed.extend(targets.iter().filter_map(Expr::dotted));
+            }
+        }
+    });
+    let mut up = counted_up(body);
+    up.retain(|n| zeroed.contains(n));
+    up
+}
+
+/// The loop stops once its operation succeeds: a `try` whose body ends the loop (`break`, `return value`) and
+/// whose handler goes on to the next round, and a wait between rounds. A monitor's job never ends the loop.
+fn exits_on_success(ctx: &FileContext, body: &[Stmt], class: Option<&str>) -> bool {
+    fn ends_loop(block: &[Stmt]) -> bool {
+        block.iter().any(|s| match &s.kind {
+            StmtKind::Break => true,
+            StmtKind::Return(Some(v)) => !matches!(v.kind, ExprKind::Constant(Constant::None | Constant::Bool(false))),
+            StmtKind::With { body, .. } => ends_loop(body),
+            _ => false,
+        })
+    }
+    let mut found = false;
+    let mut waits = false;
+    walk_stmts(body, false, &mut |s| {
+        if let StmtKind::Try { body: tbody, handlers, .. } = &s.kind {
+            let continuing = handlers.iter().any(|h| !is_control_flow_handler(h) && !always_leaves(&h.body));
+            if continuing && ends_loop(tbody) {
+                found = true;
+            }
+        }
+    });
+    if found {
+        walk_exprs(body, false, &mut |e| {
+            if let Some((func, _, _)) = e.as_call() {
+                waits = waits || sleeps::is_sleep(ctx, func) || sleeps::helper_sleeps(ctx, func, class, 2);
+            }
+        });
+    }
+    found && waits
+}
+
+/// The loop counts its attempts (`self._connection_attempts += 1`), waits a delay that grows with that count
+/// (`2 ** self._connection_attempts`, in the wait or in the helper that waits), and an `except` handler gives up
+/// on some path (`raise` after `if recoverable: wait; continue`).
+fn counted_backoff_gives_up(ctx: &FileContext, body: &[Stmt], class: Option<&str>) -> bool {
+    let counted = counted_up(body);
+    if counted.is_empty() {
+        return false;
+    }
+    let grows_with_count = |e: &Expr| {
+        e.any(&|x| match &x.kind {
+            ExprKind::BinOp { op: BinOp::Pow | BinOp::Mult | BinOp::LShift, left, right } => {
+                [left, right].iter().any(|o| o.any(&|y| y.dotted().is_some_and(|d| counted.contains(&d))))
+            }
+            _ => false,
+        })
+    };
+    let mut gives_up = false;
+    let mut backs_off = false;
+    walk_stmts(body, false, &mut |s| {
+        if let StmtKind::Try { handlers, .. } = &s.kind {
+            for h in handlers.iter().filter(|h| !is_control_flow_handler(h)) {
+                let mut leaves_somewhere = false;
+                walk_stmts(&h.body, false, &mut |x| {
+                    leaves_somewhere =
+                        leaves_somewhere || matches!(x.kind, StmtKind::Raise { .. } | StmtKind::Return(_));
+                });
+                gives_up = gives_up || (leaves_somewhere && !always_leaves(&h.body));
+                walk_exprs(&h.body, false, &mut |e| {
+                    let Some((func, args, kws)) = e.as_call() else { return };
+                    if sleeps::is_sleep(ctx, func) {
+                        backs_off = backs_off || args.iter().chain(kws.iter().map(|k| &k.value)).any(grows_with_count);
+                    } else {
+                        backs_off = backs_off
+                            || ctx.callees(func, class).iter().any(|c| {
+                                let mut sleeps_there = false;
+                                let mut grows = false;
+                                walk_exprs(&c.def.body, false, &mut |x| {
+                                    sleeps_there =
+                                        sleeps_there || x.as_call().is_some_and(|(g, _, _)| sleeps::is_sleep(ctx, g));
+                                    grows = grows || grows_with_count(x);
+                                });
+                                sleeps_there && grows
+                            });
+                    }
+                });
+            }
+        }
+    });
+    gives_up && backs_off
+}
+
+/// `await self._read_connection(conn) == "reconnect"` where an `except` handler of `_read_connection` returns
+/// `"reconnect"`: the attempt's failure keeps the loop going. The attempt's name.
+fn attempt_fails_into_test(ctx: &FileContext, test: &Expr, class: Option<&str>) -> Option<String> {
+    let ExprKind::Compare { left, ops, comparators } = &test.unawait().kind else { return None };
+    let (Some(CmpOp::Eq), [value]) = (ops.first(), comparators.as_slice()) else { return None };
+    let ExprKind::Constant(wanted) = &value.kind else { return None };
+    let (func, _, _) = left.as_call()?;
+    let answers = ctx.callees(func, class).iter().any(|c| {
+        let mut found = false;
+        walk_stmts(&c.def.body, false, &mut |s| {
+            if let StmtKind::Try { handlers, .. } = &s.kind {
+                for h in handlers.iter().filter(|h| !is_control_flow_handler(h)) {
+                    walk_stmts(&h.body, false, &mut |x| {
+                        if let StmtKind::Return(Some(v)) = &x.kind {
+                            found = found || matches!(&v.kind, ExprKind::Constant(c) if c == wanted);
+                        }
+                    });
+                }
+            }
+        });
+        found
+    });
+    answers.then(|| func.last_name().unwrap_or_default().to_string())
 }
 
 /// Names the block decrements by an integer constant (`remaining -= 1`, `tries_left -= 1`).
@@ -714,8 +972,7 @@ fn scan_block(body: &[Stmt], ex: &mut Exits, guard: Guard, in_handler: bool, sc:
                         continue;
                     }
                     // `except E: if budget_left(): sleep(); continue` then `raise`: it re-attempts on one path.
-                    let unconditional_leave = h.body.iter().any(leaves) && !continues(&h.body);
-                    if !unconditional_leave {
+                    if !always_leaves(&h.body) {
                         ex.continuing_handler = true;
                     }
                     scan_block(&h.body, ex, guard, true, sc);
@@ -730,6 +987,11 @@ fn scan_block(body: &[Stmt], ex: &mut Exits, guard: Guard, in_handler: bool, sc:
             _ => {}
         }
     }
+}
+
+/// A handler body that leaves the loop whatever happens (`raise` at its top, no `continue` on another path).
+fn always_leaves(body: &[Stmt]) -> bool {
+    body.iter().any(leaves) && !continues(body)
 }
 
 /// A `continue` of the enclosing loop somewhere in the block (not in a nested loop or definition).

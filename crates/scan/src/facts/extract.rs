@@ -103,6 +103,9 @@ pub fn extract(
         let a = &fns[i];
         let ev = &mut f.defs[i].evidence;
         ev.retry_loops = a.retry_loops().map(|l| line(l.stmt.span.start)).collect();
+        ev.budget_names = a.retry_loops().flat_map(|l| l.facts.budget.iter().cloned()).collect();
+        ev.test_attempts = a.retry_loops().filter_map(|l| l.facts.test_attempt.clone()).collect();
+        ev.gives_up_on = a.retry_loops().flat_map(|l| l.facts.gives_up_on.iter().cloned()).collect();
         ev.recursion = a.recursion.is_some();
         ev.recursion_via = a.recursion.as_ref().and_then(|r| r.via.clone());
         ev.local_role = fn_role(a.role).map(str::to_string);
@@ -629,6 +632,14 @@ fn body_facts(
         }
     });
     ev.delay_math &= ev.returns_value;
+    let mut own = def.body.iter().filter(|s| !is_filler(s));
+    ev.waits_as_handed = match (own.next(), own.next()) {
+        (Some(Stmt { kind: StmtKind::Expr(e), .. }), None) => e.as_call().is_some_and(|(func, args, kws)| {
+            let handed = |a: &Expr| a.dotted().is_some_and(|n| def.params.iter().any(|p| p.name == n));
+            sleeps::is_sleep(ctx, func) && args.iter().chain(kws.iter().map(|k| &k.value)).all(handed)
+        }),
+        _ => false,
+    };
     generator
 }
 
@@ -1030,6 +1041,23 @@ fn evidence_stmt(ctx: &FileContext, s: &Stmt, ev: &mut DefEvidence, line: &dyn F
         // `retries['total_max_attempts'] = value + 1`, `config['__default__']['max_attempts'] = n`: it writes a
         // retry setting into a configuration.
         StmtKind::Assign { targets, .. } if targets.iter().any(sets_retry_key) => ev.sets_retry_setting = true,
+        // `if response.status_code in _UNFOLLOWABLE_STATUS_CODES: raise BucketEventsUnavailable(...)`.
+        StmtKind::If { test, body, .. } => {
+            let raised = body.iter().find_map(|b| match &b.kind {
+                StmtKind::Raise { exc: Some(e) } => e.last_name().map(str::to_string),
+                _ => None,
+            });
+            if let (Some(raised), ExprKind::Compare { ops, comparators, .. }) = (raised, &test.kind) {
+                if let ([CmpOp::In], [set]) = (ops.as_slice(), comparators.as_slice()) {
+                    ev.raises_when_in.extend(set.dotted().map(|d| (d, raised)));
+                }
+            }
+        }
+        StmtKind::AugAssign { target, op: BinOp::Add, value }
+            if matches!(value.kind, ExprKind::Constant(Constant::Int(1))) =>
+        {
+            ev.counts_up.extend(target.dotted());
+        }
         // `should_retry = True` / `retryable = False`: the function reaches a retry verdict.
         StmtKind::Assign { targets, value }
             if matches!(value.kind, ExprKind::Constant(Constant::Bool(_)))

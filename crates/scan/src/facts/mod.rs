@@ -165,6 +165,13 @@ pub struct DefEvidence {
     pub catches: Option<u32>,
     /// A handler returns a value (a sentinel, `False`, `None`, a result object).
     pub catch_returns: bool,
+    /// The body is one wait for what it is handed (`def _sleep(self, delay): self._stop_event.wait(delay)`):
+    /// it computes no delay.
+    #[serde(default)]
+    pub waits_as_handed: bool,
+    /// Names the body counts up by one (`self._failures += 1`), as written.
+    #[serde(default)]
+    pub counts_up: Vec<String>,
     /// The body raises (a retry budget that raises when exhausted).
     pub raises: bool,
     /// Sets a decision-named variable to a boolean (`should_retry = False` in an error handler's branches).
@@ -184,6 +191,20 @@ pub struct DefEvidence {
     pub loops: bool,
     /// Retry loops of the local analysis (verdict `Retry`), by line.
     pub retry_loops: Vec<u32>,
+    /// Names those loops read their budget from (`loops::LoopFacts::budget`), as written.
+    #[serde(default)]
+    pub budget_names: Vec<String>,
+    /// Functions those loops call in their test to make an attempt that answers whether to go on
+    /// (`loops::LoopFacts::test_attempt`), by name.
+    #[serde(default)]
+    pub test_attempts: Vec<String>,
+    /// Exceptions those loops give up on (`loops::LoopFacts::gives_up_on`), by last name.
+    #[serde(default)]
+    pub gives_up_on: Vec<String>,
+    /// `if status in UNFOLLOWABLE: raise FeedUnavailable(...)`: the collection tested (as written) and the
+    /// exception raised when the test holds (last name).
+    #[serde(default)]
+    pub raises_when_in: Vec<(String, String)>,
     /// Loops that would be retry loops if a callee waits (local analysis found no sleep), with what the
     /// verdict needs: the model decides them once callees in other files are resolved.
     pub pending_loops: Vec<PendingLoop>,

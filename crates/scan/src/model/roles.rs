@@ -223,8 +223,11 @@ pub fn assign(model: &Model, graph: &Graph, findings: &[Finding]) -> Assignment 
     }
     aliases(&mut cx, &mut added);
     presets(&mut cx, &mut added);
+    loop_budgets(&mut cx, &mut added);
     config_sites(&mut cx, &mut added);
     decisions_and_calculators(&mut cx, &mut added);
+    calculator_numbers(&mut cx, &mut added);
+    give_up_sets(&mut cx, &mut added);
     overridden_pieces(&mut cx, &mut added);
     partials_of_pieces(&mut cx, &mut added);
     composed_pieces(&mut cx, &mut added);
@@ -494,9 +497,20 @@ impl Ctx<'_> {
                 if self.reusable(*s) {
                     return Some(*s);
                 }
-                // A method of an engine class reached through an instance.
+                // A method of an engine class reached through an instance: any method of a class whose job is
+                // retrying (`BaseRetrying.copy`); of a client that is an engine through the retry it runs, one
+                // that runs it (a piece, or calling one): `RTMClient.on` registering a callback is other work of
+                // a client whose `_connect_and_read` reconnects.
                 let c = self.model.file(*file).defs[*d as usize].class?;
-                (self.role(Sym::Class(*file, c)) == Some(Role::Engine)).then_some(*s)
+                let piece = |t: Sym| self.roles.contains_key(&t) || self.loop_owner_set.contains(&t);
+                let name = &self.model.file(*file).classes[c as usize].name;
+                let runs = names::has_word(name, &["retr", "backoff", "resilien", "reconnect"])
+                    || piece(*s)
+                    || self.graph.calls_from(*file, *d).any(|e| {
+                        matches!(e.to, Res::Sym(t @ Sym::Def(tf, td))
+                            if tf == *file && self.model.file(tf).defs[td as usize].class == Some(c) && piece(t))
+                    });
+                (runs && self.role(Sym::Class(*file, c)) == Some(Role::Engine)).then_some(*s)
             }
             Res::Sym(s @ Sym::Assign(..)) => match self.role(*s) {
                 Some(Role::Wrapper) | Some(Role::Decorator) => Some(*s),
@@ -1970,6 +1984,106 @@ fn config_sites(cx: &mut Ctx, added: &mut Vec<NewSite>) {
     }
 }
 
+/// Module numbers a retry loop gives up by, whatever they are called (`if unhealthy >= MAX_UNHEALTHY_SESSIONS:
+/// return`, `if rounds > _MAX_PACK_ROUNDS: raise`): the engine's budget.
+fn loop_budgets(cx: &mut Ctx, added: &mut Vec<NewSite>) {
+    numbers_read_by(
+        cx,
+        added,
+        |_| true,
+        "bounds the retry loop of",
+        |cx, r, s| {
+            let runs = cx.role(s) == Some(Role::Engine) || cx.loop_owner_set.contains(&s);
+            let Sym::Def(file, d) = s else { return false };
+            runs && cx.model.file(file).defs[d as usize].evidence.budget_names.contains(&r.name)
+        },
+    );
+}
+
+/// Retry numbers read by the calculators the model has just found (`_POLL_BACKOFF_CAP` read by
+/// `PollDelays.after_failure`): `presets` ran before those had their role.
+fn calculator_numbers(cx: &mut Ctx, added: &mut Vec<NewSite>) {
+    numbers_read_by(cx, added, retry_key, "read by", |cx, _, s| cx.role(s) == Some(Role::Calculator));
+}
+
+/// Module collections whose members make a function raise what a retry loop of the same file gives up on (`if
+/// response.status_code in _UNFOLLOWABLE_STATUS_CODES: raise BucketEventsUnavailable(...)`, and `except
+/// BucketEventsUnavailable: return` in the follower's reconnect loop): the failures not to retry.
+fn give_up_sets(cx: &mut Ctx, added: &mut Vec<NewSite>) {
+    let model = cx.model;
+    let mut found: Vec<(Sym, Sym, String)> = Vec::new();
+    for (fi, f) in model.files.iter().enumerate() {
+        let file = fi as FileId;
+        // The exceptions this file's retry loops give up on, with the loop's function.
+        let given_up: Vec<(&str, Sym)> = f
+            .defs
+            .iter()
+            .enumerate()
+            .flat_map(|(di, d)| d.evidence.gives_up_on.iter().map(move |x| (x.as_str(), Sym::Def(file, di as DefIdx))))
+            .filter(|(_, s)| cx.role(*s) == Some(Role::Engine) || cx.loop_owner_set.contains(s))
+            .collect();
+        if given_up.is_empty() {
+            continue;
+        }
+        for (ai, a) in f.assigns.iter().enumerate() {
+            let sym = Sym::Assign(file, ai as u32);
+            if a.owner != Owner::Module || a.value != Value::Collection || cx.roles.contains_key(&sym) {
+                continue;
+            }
+            let hit = cx.graph.readers(sym).find_map(|&(rf, ri)| {
+                let r = &model.file(rf).reads[ri as usize];
+                let def = &model.file(rf).defs[r.owner? as usize];
+                def.evidence.raises_when_in.iter().filter(|(set, _)| *set == r.name).find_map(|(_, x)| {
+                    given_up.iter().find(|(g, _)| rf == file && *g == x.as_str()).map(|(_, e)| (*e, x.clone()))
+                })
+            });
+            if let Some((e, x)) = hit {
+                found.push((sym, e, x));
+            }
+        }
+    }
+    for (sym, e, x) in found {
+        let ev = format!("its members raise {x}, which {} ({}) gives up on", short(model, e), place(model, e));
+        cx.add_site(added, sym, Kind::Decision, Role::Decision, "give_up_set", vec![], ev);
+    }
+}
+
+/// Module-level numbers not placed yet, whose name `named` accepts, read by a function `reader` accepts (given
+/// the read and the function): presets, with the evidence `{what} {function} ({place})`.
+fn numbers_read_by(
+    cx: &mut Ctx,
+    added: &mut Vec<NewSite>,
+    named: impl Fn(&str) -> bool,
+    what: &str,
+    reader: impl Fn(&Ctx, &crate::facts::Read, Sym) -> bool,
+) {
+    let model = cx.model;
+    let mut found: Vec<(Sym, Sym)> = Vec::new();
+    for (fi, f) in model.files.iter().enumerate() {
+        let file = fi as FileId;
+        for (ai, a) in f.assigns.iter().enumerate() {
+            let sym = Sym::Assign(file, ai as u32);
+            if a.owner != Owner::Module
+                || !matches!(a.value, Value::Number(_))
+                || !named(&a.target)
+                || cx.roles.contains_key(&sym)
+            {
+                continue;
+            }
+            let by = cx.graph.readers(sym).find_map(|&(rf, ri)| {
+                let r = &model.file(rf).reads[ri as usize];
+                let s = Sym::Def(rf, r.owner?);
+                reader(cx, r, s).then_some(s)
+            });
+            found.extend(by.map(|r| (sym, r)));
+        }
+    }
+    for (sym, r) in found {
+        let ev = format!("{what} {} ({})", short(model, r), place(model, r));
+        cx.add_site(added, sym, Kind::Preset, Role::Preset, "constant", vec![], ev);
+    }
+}
+
 /// Decision and delay functions that engines call, and decision methods of engine pieces.
 fn decisions_and_calculators(cx: &mut Ctx, added: &mut Vec<NewSite>) {
     let model = cx.model;
@@ -1978,6 +2092,8 @@ fn decisions_and_calculators(cx: &mut Ctx, added: &mut Vec<NewSite>) {
     let mut called_by_engine: HashMap<Sym, Sym> = HashMap::default();
     // Called from an engine's `except` handler: what the engine does with a failure.
     let mut handles_for_engine: HashMap<Sym, Sym> = HashMap::default();
+    // Called in an engine loop's test, answering from its own `except` handler whether to go on.
+    let mut answers_for_engine: HashMap<Sym, Sym> = HashMap::default();
     for e in engines {
         // An engine class's retrying methods (not its other work: a metadata fetcher's `_is_loopback_address`).
         let defs: Vec<(FileId, DefIdx)> = match e {
@@ -2000,10 +2116,17 @@ fn decisions_and_calculators(cx: &mut Ctx, added: &mut Vec<NewSite>) {
                 if let Res::Sym(Sym::Unanalysed(u)) = edge.to {
                     cx.wants_parse.insert(u);
                 }
-                if let Res::Sym(t @ Sym::Def(..)) = edge.to {
+                if let Res::Sym(t @ Sym::Def(tf, td)) = edge.to {
                     called_by_engine.entry(t).or_insert(e);
                     if model.file(f).calls[edge.call as usize].in_handler {
                         handles_for_engine.entry(t).or_insert(e);
+                    }
+                    if model.file(f).defs[d as usize]
+                        .evidence
+                        .test_attempts
+                        .contains(&model.file(tf).defs[td as usize].name)
+                    {
+                        answers_for_engine.entry(t).or_insert(Sym::Def(f, d));
                     }
                 }
             }
@@ -2092,10 +2215,23 @@ fn decisions_and_calculators(cx: &mut Ctx, added: &mut Vec<NewSite>) {
                 // Delegating to a calculator (`calculate_delay` -> `compute_delay`), or dispatching over several
                 // (`compute_delay` picking `linear_backoff` or `fibonacci_backoff` by strategy) and returning
                 // what they give.
+                let is_calc = |to: &Res| matches!(to, Res::Sym(t) if cx.role(*t) == Some(Role::Calculator) || found_syms.get(t) == Some(&Role::Calculator));
                 let delegates_calc = delay_name
+                    && cx
+                        .graph
+                        .calls_from(file, di as DefIdx)
+                        .any(|e| (f.calls[e.call as usize].returned || ev.returns_value) && is_calc(&e.to));
+                // Whatever its name, a function returning what a calculator computes from the failures it counts
+                // (`self._failures += 1; return backoff(self._failures, cap=60) + jitter(0, 1)`), or for the
+                // failure it is handed (`after_failed_poll(error)` -> `self.after_failure()`), computes a delay.
+                let computes_for_failures = ev.returns_value
+                    && !ev.returns_bool
+                    && !ev.loops
+                    && ev.sleeps.is_none()
                     && cx.graph.calls_from(file, di as DefIdx).any(|e| {
-                        (f.calls[e.call as usize].returned || ev.returns_value)
-                            && matches!(e.to, Res::Sym(t) if cx.role(t) == Some(Role::Calculator) || found_syms.get(&t) == Some(&Role::Calculator))
+                        is_calc(&e.to)
+                            && (handed_error(def)
+                                || f.calls[e.call as usize].arg_names.iter().any(|a| ev.counts_up.contains(a)))
                     });
                 let why = |e: Option<Sym>| match e {
                     Some(e) => format!("called by {} ({})", short(model, e), place(model, e)),
@@ -2111,6 +2247,12 @@ fn decisions_and_calculators(cx: &mut Ctx, added: &mut Vec<NewSite>) {
                         "predicate",
                         if w.is_empty() { "returns whether to retry".into() } else { w },
                     ));
+                } else if let Some(e) = answers_for_engine.get(&sym).filter(|_| ev.catch_returns && ev.sleeps.is_none())
+                {
+                    // `while await self._read_connection(conn) == "reconnect"`: one attempt whose handler answers
+                    // whether the engine goes on (`"reconnect"`, or `"stop"` on a fatal error).
+                    let ev = format!("answers the loop test of {} ({})", short(model, *e), place(model, *e));
+                    round.push((sym, Role::Decision, "answer", ev));
                 } else if ev.verdict && !ev.loops && ev.sleeps.is_none() {
                     // `should_retry = isinstance(e, Timeout)` in the branches of an error handler: the function
                     // reaches the retry verdict for its caller (`_handle_request_error` raising it with the error).
@@ -2150,8 +2292,11 @@ fn decisions_and_calculators(cx: &mut Ctx, added: &mut Vec<NewSite>) {
                             && (piece || called_by_site(cx, &found_syms, sym))))
                 {
                     round.push((sym, Role::Calculator, "delay", "computes the delay".into()));
+                } else if computes_for_failures {
+                    round.push((sym, Role::Calculator, "delay", "computes the delay after failures".into()));
                 } else if sleep_name
                     && ev.sleeps.is_some()
+                    && !ev.waits_as_handed
                     && piece
                     && def.statements <= 12
                     && (!ev.loops || names::has_word(n, &["sleep"]))
@@ -2164,8 +2309,22 @@ fn decisions_and_calculators(cx: &mut Ctx, added: &mut Vec<NewSite>) {
                     // The methods of a delay class that return a value compute the delay; a method of a
                     // decision or calculator class that sleeps is the wait step (`prepare_for_next_attempt`).
                     let public = !(def.name.starts_with("__") && def.name.ends_with("__"));
+                    // `reset(self): self._attempt = 0`: sets back the state the delays are computed from.
+                    let sets_state = || {
+                        def.statements <= 2
+                            && f.assigns
+                                .iter()
+                                .any(|a| matches!(a.owner, Owner::Instance { def: m, .. } if m == di as DefIdx))
+                    };
                     if class_role == Role::Calculator && public && ev.returns_value {
                         round.push((sym, Role::Calculator, "delay", "a delay method of a delay class".into()));
+                    } else if class_role == Role::Calculator
+                        && public
+                        && !ev.loops
+                        && ev.sleeps.is_none()
+                        && sets_state()
+                    {
+                        round.push((sym, Role::Calculator, "state", "sets the state of a delay class".into()));
                     } else if matches!(class_role, Role::Decision | Role::Calculator)
                         && public
                         && ev.sleeps.is_some()
@@ -2185,6 +2344,27 @@ fn decisions_and_calculators(cx: &mut Ctx, added: &mut Vec<NewSite>) {
         }
         found.extend(round);
     }
+    // A class named for its delays whose methods compute them after failures (`PollDelays.after_failure`)
+    // is a delay class; added once the methods are settled, each of which has its own evidence.
+    for (fi, f) in model.files.iter().enumerate() {
+        let file = fi as FileId;
+        for (ci, c) in f.classes.iter().enumerate() {
+            let sym = Sym::Class(file, ci as u32);
+            if cx.roles.contains_key(&sym) || !names::has_word(&c.name, &["backoff", "delay", "wait", "jitter"]) {
+                continue;
+            }
+            let computing: Vec<&str> = c
+                .methods
+                .iter()
+                .filter(|&&m| found.iter().any(|x| x.0 == Sym::Def(file, m) && x.1 == Role::Calculator))
+                .map(|&m| f.defs[m as usize].name.as_str())
+                .collect();
+            if !computing.is_empty() {
+                let ev = format!("computes delays in {}", computing.join(", "));
+                found.push((sym, Role::Calculator, "class", ev));
+            }
+        }
+    }
     for (sym, role, detail, ev) in found {
         let kind = if role == Role::Calculator { Kind::BackoffCalc } else { Kind::Decision };
         cx.add_site(added, sym, kind, role, detail, vec![], ev);
@@ -2200,6 +2380,14 @@ fn called_by_site(cx: &Ctx, found: &HashMap<Sym, Role>, s: Sym) -> bool {
             let c = Sym::Def(e.file, d);
             found.contains_key(&c) || site_or_its_class(cx, c).is_some()
         })
+    })
+}
+
+/// Is a function handed the error of a failure (`after_failed_poll(self, error)`)?
+fn handed_error(def: &crate::facts::Def) -> bool {
+    def.params.iter().any(|p| {
+        let n = p.name.trim_start_matches('_').to_ascii_lowercase();
+        matches!(n.as_str(), "e" | "exc" | "err") || n.contains("error") || n.contains("exception")
     })
 }
 
@@ -2367,8 +2555,12 @@ fn piece_instances(cx: &mut Ctx, added: &mut Vec<NewSite>) {
             let engine_reads = || {
                 a.owner == Owner::Module
                     && cx.graph.readers(sym).any(|&(rf, ri)| {
+                        // An attempt that answers an engine's loop test makes the call itself: what it reads
+                        // is the operation's (`types=HISTORY_EVENT_TYPES`).
                         model.file(rf).reads[ri as usize].owner.is_some_and(|d| {
-                            cx.role(Sym::Def(rf, d)).is_some_and(|r| matches!(r, Role::Engine | Role::Decision))
+                            cx.roles.get(&Sym::Def(rf, d)).is_some_and(|i| {
+                                matches!(i.role, Role::Engine | Role::Decision) && i.detail != "answer"
+                            })
                         })
                     })
             };

@@ -1,7 +1,10 @@
 //! RTY007 circuit_breaker: a circuit-breaker implementation.
 //!
 //! A class named `*Breaker*` with breaker state or fields (failure threshold, recovery timeout, half-open
-//! handling), or any class running a CLOSED / OPEN / HALF_OPEN state machine that counts failures. State enums
+//! handling), or any class running a CLOSED / OPEN / HALF_OPEN state machine that counts failures, or a class
+//! keeping failed keys out by its shape (a pool of nodes marked dead): it counts each key's consecutive failures,
+//! keeps the key out for a timeout growing with that count, deletes the count on success and lets the key back
+//! once its time is past (the class and those methods are reported). State enums
 //! (`class CircuitState(Enum)`) and exceptions (`CircuitOpenError`) are not implementations and are not reported.
 //!
 //! Why it matters: the plan centralises breaker state; each local breaker keeps its own, inconsistent state.
@@ -13,7 +16,7 @@ use crate::finding::Kind;
 
 /// What a file needs before this rule can report in it (the byte prefilter is built from these).
 pub const NEEDS: Needs = Needs {
-    words: &["breaker", "half_open", "halfopen", "half-open"],
+    words: &["breaker", "half_open", "halfopen", "half-open", "backoff", "delay"],
     loop_structure: false,
     data: None,
     model: false,
@@ -28,5 +31,15 @@ pub fn check(cx: &Cx, out: &mut Vec<RawFinding>) {
             &c.qualname,
             format!("circuit breaker `{}`", c.def.name),
         ));
+        // A breaker found by its shape: the methods that count, reset and readmit are its pieces.
+        for (stmt, name) in &c.pieces {
+            out.push(support::finding(
+                "RTY007",
+                Kind::CircuitBreaker,
+                stmt,
+                &format!("{}.{name}", c.qualname),
+                format!("`{name}`, a piece of the breaker `{}`", c.def.name),
+            ));
+        }
     }
 }

@@ -60,7 +60,9 @@
 //!      entry;
 //!    - circuit breaker (RTY007): a class name containing `breaker`, or `may_be_breaker` (the class *text*
 //!      contains half_open/halfopen/half-open) and `counts_failures` (an identifier containing failure_count,
-//!      failures, failure_threshold, consecutive_failures, fail_count or error_count);
+//!      failures, failure_threshold, consecutive_failures, fail_count or error_count), or a breaker kept per
+//!      key (`per_key_breaker`), whose failure-recording method grows a timeout with `**` or `<<` and some
+//!      identifier of which names a delay (one containing a `CLASS_SUBWORDS` entry: `dead_node_backoff_factor`);
 //!    - retry class (RTY001): decision methods (`names::is_retry_method`), or a class name containing
 //!      retry/retrier/backoff with a decision method or delay math, or a wait/strategy/policy name with delay
 //!      math and a retry field (`is_attempts_param` / `is_delay_param`);
@@ -73,7 +75,8 @@
 //!    `is_attempts_param`/`is_delay_param` holds (with and without leading `_`) or that is a strategy member;
 //!    or a class name containing `breaker`; or a class name containing retry/retrier/backoff/wait/jitter/
 //!    delay/interval with delay arithmetic (3.) inside the class block; or a class, the half-open text anywhere
-//!    and a failure-count identifier. The detector's names are only asked about identifiers that contain one of
+//!    and a failure-count identifier; or a binary `**` or `<<` inside a def inside a class and an identifier
+//!    containing one of `CLASS_SUBWORDS` inside the class. The detector's names are only asked about identifiers that contain one of
 //!    `CLASS_SUBWORDS` (a cheap gate: every name of those lists contains one, as `classes::CLASS_WORDS`
 //!    assumes too).
 //! 3. Backoff functions (RTY008) need a def whose name contains delay/backoff/jitter/wait/sleep_time/interval/

@@ -398,7 +398,7 @@ impl<'s, 'w> Scanner<'s, 'w> {
                 // Binary `**` / `*` follow an operand; `f(*args, **kwargs)`, `{**d}`, `def f(*, k)` do not.
                 b'*' if self.peek(1) == b'*' => {
                     if self.after_operand() {
-                        self.arith(Arith::Strong);
+                        self.power();
                     }
                     self.i += 2;
                     self.punct(b'o');
@@ -411,7 +411,7 @@ impl<'s, 'w> Scanner<'s, 'w> {
                     self.punct(b'*');
                 }
                 b'<' if self.peek(1) == b'<' => {
-                    self.arith(Arith::Strong);
+                    self.power();
                     self.i += 2;
                     self.punct(b'o');
                 }
@@ -838,6 +838,15 @@ impl<'s, 'w> Scanner<'s, 'w> {
 
     /// Arithmetic material inside hinted blocks: `**`, `<<`, pow/uniform/random/... are delay arithmetic on
     /// their own; `*` needs an attempt word too (`params::is_backoff_arithmetic`).
+    /// A binary `**` or `<<`: delay arithmetic, and in a method the growing timeout of a breaker kept per key,
+    /// whatever its names (`classes::per_key_breaker`).
+    pub(super) fn power(&mut self) {
+        if self.has(BlockKind::Class) && self.has(BlockKind::Def) {
+            self.facts.method_power = true;
+        }
+        self.arith(Arith::Strong);
+    }
+
     pub(super) fn arith(&mut self, a: Arith) {
         if self.facts.backoff {
             return;
@@ -857,7 +866,7 @@ impl<'s, 'w> Scanner<'s, 'w> {
     /// An operator inside an f-string field (reported as an empty range at its offset).
     pub(super) fn fstring_op(&mut self, at: usize) {
         match (self.b[at], self.b.get(at + 1)) {
-            (b'*', Some(b'*')) | (b'<', Some(b'<')) => self.arith(Arith::Strong),
+            (b'*', Some(b'*')) | (b'<', Some(b'<')) => self.power(),
             (b'*', _) => self.arith(Arith::Star),
             _ => {}
         }
@@ -868,6 +877,9 @@ impl<'s, 'w> Scanner<'s, 'w> {
     /// `gated`: the identifier contains a gate word; without one, no name list below can hold it.
     pub(super) fn ident(&mut self, w: &'s str, target: bool, gated: bool) {
         let g = if gated { self.groups(w) } else { 0 };
+        if g & G_CLASS_SUB != 0 && self.has(BlockKind::Class) {
+            self.facts.class_sub_ident = true;
+        }
         let f = &mut self.facts;
         let first = w.as_bytes().first().copied().unwrap_or(0);
         if !f.sleep_ident && gated && SLEEP_NAMES.contains(&w) {

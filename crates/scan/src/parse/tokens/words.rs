@@ -133,6 +133,10 @@ pub(super) struct Facts {
     pub(super) failure_ident: bool,
     /// Delay arithmetic inside a hinted def or class (3., 2.).
     pub(super) backoff: bool,
+    /// A binary `**` or `<<` inside a method (2.): a per-key breaker's growing timeout.
+    pub(super) method_power: bool,
+    /// An identifier inside a class containing one of `CLASS_SUBWORDS` (2.): a per-key breaker's backoff name.
+    pub(super) class_sub_ident: bool,
     /// A handler of a def calls the def by name (1d); a finding needs a counter, a wait or a retry name.
     pub(super) recursion_if_sleep: bool,
     /// A library root on an import line / a library entry's last name anywhere (4.).
@@ -160,6 +164,8 @@ impl Facts {
         self.any_class |= o.any_class;
         self.failure_ident |= o.failure_ident;
         self.backoff |= o.backoff;
+        self.method_power |= o.method_power;
+        self.class_sub_ident |= o.class_sub_ident;
         self.recursion_if_sleep |= o.recursion_if_sleep;
         self.library_root |= o.library_root;
         self.library_name |= o.library_name;
@@ -189,7 +195,10 @@ impl Facts {
 
     /// Conditions 2 and 3 (class roles, delay arithmetic).
     pub(super) fn class_finding(&self, half_open: &mut impl FnMut() -> bool) -> bool {
-        self.class_word || self.backoff || (self.any_class && self.failure_ident && half_open())
+        self.class_word
+            || self.backoff
+            || (self.method_power && self.class_sub_ident)
+            || (self.any_class && self.failure_ident && half_open())
     }
 }
 
