@@ -478,7 +478,9 @@ fn sdk_shaped_pieces_get_their_roles_and_look_alikes_none() {
 /// Pieces only the whole-tree model places (fixtures/roles_model/README.md), one per shape of the project-model
 /// issue, each beside a look-alike that stays off the inventory: `Outcome`, `format_wait`, `POLL_BACKOFF`,
 /// `MAX_RETRIES_EXCEEDED_MSG`, `apply_transform`, the closure in `sync_all`, `HeartbeatSettings`,
-/// `load_with`'s pass-through keyword (a wrapper, not a config site) and `export_rows`.
+/// `load_with`'s pass-through keyword (a wrapper, not a config site), `export_rows`, and in `svc/rpc`
+/// `_apply_transforms`/`instrument` (a decorator list with no retry), `_format_from_config`,
+/// `_compute_cache_settings`, `record_attempts`, `create_formatter` and `describe`.
 #[test]
 fn model_shapes_get_their_roles_and_look_alikes_none() {
     let v = json(&["fixtures/roles_model"]);
@@ -525,6 +527,28 @@ fn model_shapes_get_their_roles_and_look_alikes_none() {
         ("svc/clients/streams.py", 9, "engine", "function", "svc.clients.streams.EventClient._stream_events"),
         ("svc/clients/streams.py", 21, "wrapper", "method", "svc.clients.streams.EventClient.space_logs"),
         ("svc/clients/streams.py", 38, "engine", "function", "svc.clients.streams.wait_for_reload"),
+        ("svc/rpc/config.py", 8, "preset", "factory", "svc.rpc.config._retry_from_retry_config"),
+        ("svc/rpc/config.py", 22, "preset", "factory", "svc.rpc.config.parse_method_configs"),
+        ("svc/rpc/config_async.py", 5, "preset", "factory", "svc.rpc.config_async.parse_method_configs"),
+        ("svc/rpc/method.py", 24, "wrapper", "class", "svc.rpc.method._WrappedCall"),
+        ("svc/rpc/method.py", 32, "wrapper", "applies_policy", "svc.rpc.method._WrappedCall._prepare_call"),
+        ("svc/rpc/method.py", 39, "wrapper", "method", "svc.rpc.method._WrappedCall.__call__"),
+        ("svc/rpc/method.py", 44, "wrapper", "class", "svc.rpc.method._AsyncWrappedCall"),
+        ("svc/rpc/method.py", 47, "wrapper", "method", "svc.rpc.method._AsyncWrappedCall.__call__"),
+        ("svc/rpc/method.py", 55, "wrapper", "facade", "svc.rpc.method.wrap_method"),
+        ("svc/rpc/method.py", 62, "wrapper", "facade", "svc.rpc.method.wrap_async_method"),
+        ("svc/rpc/pipeline.py", 9, "engine", "class", "svc.rpc.pipeline.PipelineRetryPolicy"),
+        ("svc/rpc/pipeline.py", 16, "calculator", "delay", "svc.rpc.pipeline.PipelineRetryPolicy.get_backoff_time"),
+        ("svc/rpc/pipeline.py", 19, "calculator", "delay", "svc.rpc.pipeline.PipelineRetryPolicy.get_retry_after"),
+        ("svc/rpc/pipeline.py", 23, "calculator", "sleep", "svc.rpc.pipeline.PipelineRetryPolicy._sleep_for_retry"),
+        ("svc/rpc/pipeline.py", 30, "calculator", "sleep", "svc.rpc.pipeline.PipelineRetryPolicy._sleep_backoff"),
+        ("svc/rpc/pipeline.py", 33, "calculator", "composed", "svc.rpc.pipeline.PipelineRetryPolicy.sleep"),
+        ("svc/rpc/pipeline.py", 45, "engine", "function", "svc.rpc.pipeline.PipelineRetryPolicy.send"),
+        ("svc/rpc/plumbing.py", 16, "preset", "factory", "svc.rpc.plumbing.ClientArgsCreator._compute_retry_config"),
+        ("svc/rpc/plumbing.py", 20, "preset", "factory", "svc.rpc.plumbing.ClientArgsCreator._compute_retry_max_attempts"),
+        ("svc/rpc/plumbing.py", 30, "preset", "factory", "svc.rpc.plumbing.ClientArgsCreator._compute_retry_mode"),
+        ("svc/rpc/plumbing.py", 48, "calculator", "partial", "svc.rpc.plumbing.create_exponential_delay_function"),
+        ("svc/rpc/transport.py", 12, "preset", "configures", "svc.rpc.transport.OperationsTransport._prep_wrapped_messages"),
         ("svc/resilience/apply.py", 8, "wrapper", "applies_policy", "svc.resilience.apply.call_with_policy"),
         ("svc/resilience/apply.py", 17, "decorator", "factory", "svc.resilience.apply.with_db_retry"),
         ("svc/resilience/apply.py", 25, "breaker", "state_machine", "svc.resilience.apply.Breaker"),

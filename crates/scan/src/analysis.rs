@@ -85,6 +85,10 @@ impl FirstScan {
     }
 }
 
+/// Rounds of reading files again: each can find machinery the next round's files build on. Chains in real
+/// trees are short (a factory in one module returning what a factory in another returns).
+const SECOND_PASS_ROUNDS: usize = 3;
+
 /// Place every finding on the model of the tree and add the sites it shows. `facts[i]` and `scans[i]` belong
 /// to `files[i]`.
 pub fn project_pass(
@@ -101,9 +105,36 @@ pub fn project_pass(
     let mut model = Model::new(std::mem::take(&mut all));
     let mut graph = Graph::build(&model);
     let mut assignment = roles::assign(&model, &graph, findings);
-    let wanted = second_pass_files(&model, &graph, &assignment);
-    if !wanted.is_empty() {
-        let wanted: Vec<(FileId, Option<Vec<String>>)> = wanted.into_iter().collect();
+    // What each file was read again for, over the rounds (`None`: whole). A round reads a file again only for
+    // names it was not read for yet: machinery the last round found in a file it read again (a wrapper class
+    // whose constructor a factory beside it calls, a preset factory another module's factory returns) is what
+    // the next round's files use.
+    let mut requested: BTreeMap<FileId, Option<Vec<String>>> = BTreeMap::new();
+    for _ in 0..SECOND_PASS_ROUNDS {
+        let mut wanted: Vec<(FileId, Option<Vec<String>>)> = Vec::new();
+        for (fid, names) in second_pass_files(&model, &graph, &assignment) {
+            let before = requested.get(&fid);
+            let merged = match (before, names) {
+                (Some(None), _) => continue,
+                (_, None) => None,
+                (None, Some(n)) => Some(n),
+                (Some(Some(old)), Some(n)) => {
+                    let mut all = old.clone();
+                    all.extend(n);
+                    all.sort();
+                    all.dedup();
+                    if all.len() == old.len() {
+                        continue;
+                    }
+                    Some(all)
+                }
+            };
+            requested.insert(fid, merged.clone());
+            wanted.push((fid, merged));
+        }
+        if wanted.is_empty() {
+            break;
+        }
         let words = prefilter.import_words();
         let reparsed: Vec<(FileId, FileFacts)> = crate::pool().install(|| {
             wanted
@@ -118,12 +149,13 @@ pub fn project_pass(
                 })
                 .collect()
         });
-        if !reparsed.is_empty() {
-            let changed: HashSet<FileId> = reparsed.iter().map(|(f, _)| *f).collect();
-            model.replace(reparsed);
-            graph = graph.rebuild(&model, &changed);
-            assignment = roles::assign(&model, &graph, findings);
+        if reparsed.is_empty() {
+            break;
         }
+        let changed: HashSet<FileId> = reparsed.iter().map(|(f, _)| *f).collect();
+        model.replace(reparsed);
+        graph = graph.rebuild(&model, &changed);
+        assignment = roles::assign(&model, &graph, findings);
     }
     debug_dump_facts(&model);
     annotate(&model, &graph, findings, &assignment);
@@ -165,6 +197,20 @@ fn second_pass_files(model: &Model, graph: &Graph, a: &Assignment) -> BTreeMap<F
     let instance =
         |i: &SiteInfo| i.detail == "instance" && matches!(i.role, Role::Preset | Role::Breaker | Role::Decorator);
     machinery.extend(a.added.iter().filter(|s| matches!(s.sym, Sym::Assign(..)) && instance(&s.info)).map(|s| s.sym));
+    // Delay and decision functions (not methods: a class is used where its methods are named): a function
+    // returning one with arguments fixed is one too.
+    let piece = |s: &Sym, i: &SiteInfo| {
+        matches!(i.role, Role::Calculator | Role::Decision)
+            && matches!(*s, Sym::Def(f, d) if model.file(f).defs[d as usize].class.is_none())
+    };
+    machinery.extend(a.added.iter().filter(|s| piece(&s.sym, &s.info)).map(|s| s.sym));
+    machinery.extend(
+        a.findings
+            .iter()
+            .filter_map(|(s, i)| Some((s.as_ref()?, i.as_ref()?)))
+            .filter(|(s, i)| piece(s, i))
+            .map(|(s, _)| *s),
+    );
     // Preset factories: code that returns what one builds is a factory in turn.
     let factory = |i: &SiteInfo| i.detail == "factory" && i.role == Role::Preset;
     machinery.extend(a.added.iter().filter(|s| matches!(s.sym, Sym::Def(..)) && factory(&s.info)).map(|s| s.sym));

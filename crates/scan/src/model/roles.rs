@@ -935,7 +935,7 @@ fn wrappers(cx: &mut Ctx, added: &mut Vec<NewSite>) -> bool {
                     let delegates = if long {
                         routes(call)
                     } else {
-                        hands_off(call, &params, def.statements) || def.statements <= 2 || is_cm || last
+                        hands_off(call, &params, def.statements) || def.statements <= 2 || is_cm || last || runs_applied
                     };
                     if t != sym && delegates {
                         target = Some(t);
@@ -1281,8 +1281,13 @@ fn preset_builders(cx: &mut Ctx, added: &mut Vec<NewSite>) {
                 // Retry configuration plumbing: it writes the budget into the settings it is handed
                 // (`_compute_retry_max_attempts(config_kwargs)`, `_merge_client_retry_config(retry_config, ...)`),
                 // and says so.
+                // (A record of what happened, `record_attempts(stats, n)`, writes by key too.)
                 if def.evidence.sets_retry_setting
                     && names::has_word(&def.name, &["retr", "retries", "attempt", "attempts"])
+                    && !names::has_word(
+                        &def.name,
+                        &["record", "stats", "metric", "metrics", "log", "report", "history"],
+                    )
                     && def.class.is_none_or(|c| cx.role(Sym::Class(file, c)).is_none())
                 {
                     plumbing.push(sym);
