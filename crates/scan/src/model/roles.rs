@@ -92,6 +92,22 @@ struct Ctx<'m> {
     untyped_calls: HashMap<&'m str, Vec<(FileId, DefIdx)>>,
     /// Lines holding a library use (`HTTPAdapter(max_retries=3)` is that use, not a config site of our own).
     library_lines: HashSet<(FileId, u32)>,
+    /// Retry-named methods, in tree order (built once: `machinery_by_method_name` looks them up every round).
+    piece_methods: Vec<(FileId, DefIdx)>,
+}
+
+/// Methods (not dunders) whose name says they are pieces of the retry model, the ones calls on an untyped
+/// receiver are resolved to by name, in tree order.
+fn piece_methods(model: &Model) -> Vec<(FileId, DefIdx)> {
+    let mut out = Vec::new();
+    for (fi, f) in model.files.iter().enumerate() {
+        for (di, d) in f.defs.iter().enumerate() {
+            if d.class.is_some() && !is_dunder(&d.name) && names::is_model_piece_name(&d.name) {
+                out.push((fi as FileId, di as DefIdx));
+            }
+        }
+    }
+    out
 }
 
 /// Calls on an untyped receiver by a retry-named method name (`self._retry.execute_with_retry(...)`), by that
@@ -149,6 +165,7 @@ pub fn assign(model: &Model, graph: &Graph, findings: &[Finding]) -> Assignment 
         loop_owners: Vec::new(),
         loop_owner_set: HashSet::default(),
         untyped_calls: untyped_calls(model),
+        piece_methods: piece_methods(model),
         library_lines: findings
             .iter()
             .filter(|f| f.kind == Kind::LibraryRetry)
@@ -729,22 +746,17 @@ fn hands_off(call: &Call, params: &[String], statements: u32) -> bool {
 fn machinery_by_method_name<'m>(cx: &Ctx<'m>) -> HashMap<&'m str, Option<Sym>> {
     let model = cx.model;
     let mut out: HashMap<&'m str, Option<Sym>> = HashMap::default();
-    for (fi, f) in model.files.iter().enumerate() {
-        for (di, d) in f.defs.iter().enumerate() {
-            // Only retry-named methods are looked up by name.
-            if d.class.is_none() || is_dunder(&d.name) || !names::is_model_piece_name(&d.name) {
-                continue;
+    // Only retry-named methods are looked up by name.
+    for &(fi, di) in &cx.piece_methods {
+        let d = &model.file(fi).defs[di as usize];
+        let m = cx.machinery(&Res::Sym(Sym::Def(fi, di)));
+        match out.entry(d.name.as_str()) {
+            std::collections::hash_map::Entry::Vacant(v) => {
+                v.insert(m);
             }
-            let s = Sym::Def(fi as FileId, di as DefIdx);
-            let m = cx.machinery(&Res::Sym(s));
-            match out.entry(d.name.as_str()) {
-                std::collections::hash_map::Entry::Vacant(v) => {
-                    v.insert(m);
-                }
-                std::collections::hash_map::Entry::Occupied(mut o) => {
-                    if m.is_none() {
-                        o.insert(None);
-                    }
+            std::collections::hash_map::Entry::Occupied(mut o) => {
+                if m.is_none() {
+                    o.insert(None);
                 }
             }
         }
@@ -1024,10 +1036,14 @@ fn wrappers(cx: &mut Ctx, added: &mut Vec<NewSite>) -> bool {
             if cx.role(sym).is_some_and(|_| !cx.weak.contains(&sym)) || c.is_exception {
                 continue;
             }
-            let handoff = c.methods.iter().find_map(|&m| {
+            // Without a method that hands off there is nothing to report: most classes stop here, before their
+            // name and methods are weighed (this runs over every class each round).
+            let Some(handoff) = c.methods.iter().find_map(|&m| {
                 let info = cx.roles.get(&Sym::Def(file, m))?;
                 (info.role == Role::Wrapper).then(|| info.delegates_to.first().copied()).flatten()
-            });
+            }) else {
+                continue;
+            };
             // A connection or service with one method that goes through an engine is not a facade (the method
             // is the wrapper): the class is one when handing off is its job — it says so, or most of its
             // methods hand off.
@@ -1066,9 +1082,7 @@ fn wrappers(cx: &mut Ctx, added: &mut Vec<NewSite>) -> bool {
                     continue;
                 }
             }
-            if let Some(t) = handoff {
-                classes.push((sym, t));
-            }
+            classes.push((sym, handoff));
         }
     }
     for (sym, t) in classes {
@@ -1083,13 +1097,20 @@ fn wrappers(cx: &mut Ctx, added: &mut Vec<NewSite>) -> bool {
 /// `job_retry`, `retry_strategy`), not a function that decides or builds one (`should_retry`,
 /// `get_retry_policy`).
 fn names_retry_object(dotted: &str) -> bool {
-    let last = dotted.rsplit('.').next().unwrap_or(dotted).trim_start_matches('_').to_ascii_lowercase();
-    let tail = last.rsplit('_').next().unwrap_or(&last);
-    let object_noun = matches!(tail, "retry" | "policy" | "strategy" | "retrying" | "retrier" | "retryer");
+    // Allocation-free, the noun first: it runs on every call with one argument and most callees end in another
+    // word (this was a tenth of the roles step when it lower-cased the name and formatted each verb prefix).
+    let last = dotted.rsplit('.').next().unwrap_or(dotted).trim_start_matches('_');
+    let tail = last.rsplit('_').next().unwrap_or(last);
+    let object_noun =
+        ["retry", "policy", "strategy", "retrying", "retrier", "retryer"].iter().any(|n| tail.eq_ignore_ascii_case(n));
+    if !object_noun {
+        return false;
+    }
+    let b = last.as_bytes();
     let verb = ["should", "is", "can", "needs", "get", "make", "create", "build", "with", "do", "on", "set"]
         .iter()
-        .any(|v| last.starts_with(&format!("{v}_")));
-    names::contains_ignore_case(&last, "retr") && !last.contains("retriev") && object_noun && !verb
+        .any(|v| b.len() > v.len() && b[..v.len()].eq_ignore_ascii_case(v.as_bytes()) && b[v.len()] == b'_');
+    names::contains_ignore_case(last, "retr") && !names::contains_ignore_case(last, "retriev") && !verb
 }
 
 /// Functions that apply a retry policy object to a callable and run it (`call = retry(call)`,
@@ -1781,133 +1802,151 @@ fn decisions_and_calculators(cx: &mut Ctx, added: &mut Vec<NewSite>) {
         }
     }
     let mut found_syms: HashMap<Sym, Role> = found.iter().map(|x| (x.0, x.1)).collect();
+    const PREDICATE_PREFIXES: [&str; 4] = ["is_", "can_", "should_", "needs_"];
+    const DELAY_WORDS: [&str; 8] =
+        ["delay", "backoff", "jitter", "interval", "sleep_time", "retry_after", "wait_time", "retry_timeout"];
+    // The wait step an engine calls (`_wait_before_retry`, `_sleep_with_backoff`, `pause`).
+    const SLEEP_WORDS: [&str; 5] = ["sleep", "wait", "backoff", "delay", "pause"];
+    // A method of a site class (an engine, its config, a checker) is a piece of that site.
+    let in_site = |file: FileId, def: &crate::facts::Def| {
+        def.class.is_some_and(|c| {
+            let cs = Sym::Class(file, c);
+            cx.roles.contains_key(&cs) || checkers.contains(&cs)
+        })
+    };
+    // The definitions a round may place, in tree order. The roles do not change during the rounds (only what
+    // the rounds find does), so what a round weighs that they alone decide (the role around a definition, its
+    // name, its evidence) is asked once here, not of every definition in every round.
+    let mut candidates: Vec<(FileId, DefIdx)> = Vec::new();
+    for (fi, f) in model.files.iter().enumerate() {
+        let file = fi as FileId;
+        for (di, def) in f.defs.iter().enumerate() {
+            let sym = Sym::Def(file, di as DefIdx);
+            if cx.roles.contains_key(&sym) || inside_role(cx, file, def.parent) {
+                continue;
+            }
+            // A monitor or event record that asks whether a failure was retryable only reports it.
+            // A breaker's own `is_open` / `retry_after` belong to the breaker site.
+            if def.class.is_some_and(|c| {
+                names::is_record_class_name(&f.classes[c as usize].name)
+                    || cx.role(Sym::Class(file, c)) == Some(Role::Breaker)
+            }) {
+                continue;
+            }
+            // One of the conditions below may hold (each branch needs one of these).
+            let n = def.name.trim_start_matches('_');
+            let ev = &def.evidence;
+            let may_place = decides(def.class.map(|k| &f.classes[k as usize]), def)
+                || ev.verdict && !ev.loops && ev.sleeps.is_none()
+                || handles_for_engine.contains_key(&sym)
+                || ev.returns_bool && PREDICATE_PREFIXES.iter().any(|p| n.starts_with(p))
+                || names::has_word(n, &DELAY_WORDS)
+                || ev.sleeps.is_some() && names::has_word(n, &SLEEP_WORDS)
+                || in_site(file, def);
+            if may_place {
+                candidates.push((file, di as DefIdx));
+            }
+        }
+    }
     for _ in 0..MAX_DEPTH {
         let mut round: Vec<(Sym, Role, &'static str, String)> = Vec::new();
-        for (fi, f) in model.files.iter().enumerate() {
-            let file = fi as FileId;
-            for (di, def) in f.defs.iter().enumerate() {
-                let sym = Sym::Def(file, di as DefIdx);
-                if cx.roles.contains_key(&sym) || found_syms.contains_key(&sym) || inside_role(cx, file, def.parent) {
-                    continue;
-                }
-                // A monitor or event record that asks whether a failure was retryable only reports it.
-                // A breaker's own `is_open` / `retry_after` belong to the breaker site.
-                if def.class.is_some_and(|c| {
-                    names::is_record_class_name(&f.classes[c as usize].name)
-                        || cx.role(Sym::Class(file, c)) == Some(Role::Breaker)
-                }) {
-                    continue;
-                }
-                let by_engine = called_by_engine.get(&sym).copied();
-                // A method of a site class (an engine, its config, a checker) is a piece of that site.
-                let in_site = def.class.is_some_and(|c| {
-                    let cs = Sym::Class(file, c);
-                    cx.roles.contains_key(&cs) || checkers.contains(&cs)
-                });
-                let n = def.name.trim_start_matches('_');
-                let ev = &def.evidence;
-                let piece = by_engine.is_some() || in_site;
-                let predicate_name = ["is_", "can_", "should_", "needs_"].iter().any(|p| n.starts_with(p));
-                let delay_name = names::has_word(
-                    n,
-                    &[
-                        "delay",
-                        "backoff",
-                        "jitter",
-                        "interval",
-                        "sleep_time",
-                        "retry_after",
-                        "wait_time",
-                        "retry_timeout",
-                    ],
-                );
-                // The wait step an engine calls (`_wait_before_retry`, `_sleep_with_backoff`, `pause`).
-                let sleep_name = names::has_word(n, &["sleep", "wait", "backoff", "delay", "pause"]);
-                // Delegating to a calculator (`calculate_delay` -> `compute_delay`), or dispatching over several
-                // (`compute_delay` picking `linear_backoff` or `fibonacci_backoff` by strategy) and returning
-                // what they give.
-                let delegates_calc = delay_name
+        for &(file, di) in &candidates {
+            let f = model.file(file);
+            let def = &f.defs[di as usize];
+            let di = di as usize;
+            let sym = Sym::Def(file, di as DefIdx);
+            if found_syms.contains_key(&sym) {
+                continue;
+            }
+            let by_engine = called_by_engine.get(&sym).copied();
+            let in_site = in_site(file, def);
+            let n = def.name.trim_start_matches('_');
+            let ev = &def.evidence;
+            let piece = by_engine.is_some() || in_site;
+            let predicate_name = PREDICATE_PREFIXES.iter().any(|p| n.starts_with(p));
+            let delay_name = names::has_word(n, &DELAY_WORDS);
+            let sleep_name = names::has_word(n, &SLEEP_WORDS);
+            // Delegating to a calculator (`calculate_delay` -> `compute_delay`), or dispatching over several
+            // (`compute_delay` picking `linear_backoff` or `fibonacci_backoff` by strategy) and returning
+            // what they give.
+            let delegates_calc = delay_name
                     && cx.graph.calls_from(file, di as DefIdx).any(|e| {
                         (f.calls[e.call as usize].returned || ev.returns_value)
                             && matches!(e.to, Res::Sym(t) if cx.role(t) == Some(Role::Calculator) || found_syms.get(&t) == Some(&Role::Calculator))
                     });
-                let why = |e: Option<Sym>| match e {
-                    Some(e) => format!("called by {} ({})", short(model, e), place(model, e)),
-                    None => String::new(),
-                };
-                if decides(def.class.map(|k| &f.classes[k as usize]), def)
-                    && (ev.returns_bool || by_engine.is_some() || def.returns_nested_def || in_site)
-                {
-                    let w = why(by_engine);
-                    round.push((
-                        sym,
-                        Role::Decision,
-                        "predicate",
-                        if w.is_empty() { "returns whether to retry".into() } else { w },
-                    ));
-                } else if ev.verdict && !ev.loops && ev.sleeps.is_none() {
-                    // `should_retry = isinstance(e, Timeout)` in the branches of an error handler: the function
-                    // reaches the retry verdict for its caller (`_handle_request_error` raising it with the error).
-                    round.push((sym, Role::Decision, "verdict", "sets the retry verdict".into()));
-                } else if let Some(e) = handles_for_engine
-                    .get(&sym)
-                    .filter(|_| ev.raises && judges_failure(def) && ev.sleeps.is_none() && !ev.loops)
-                {
-                    // `delay = self._on_error(exc, deadline, sleeps)  # raises when exhausted`: the engine's
-                    // judgement of a failure, giving up by raising.
-                    let ev = format!(
-                        "judges the failures of {} ({}): raises to give up",
-                        short(model, *e),
-                        place(model, *e)
-                    );
-                    round.push((sym, Role::Decision, "on_error", ev));
-                } else if predicate_name
-                    && ev.returns_bool
-                    && judges_failure(def)
-                    && (by_engine.is_some()
-                        || in_site && def.class.and_then(|c| cx.role(Sym::Class(file, c))) != Some(Role::Engine))
-                {
-                    // A predicate of an engine class that its retry loop does not call (`_is_loopback_address`
-                    // of a metadata fetcher) is other work of that class.
-                    let w = why(by_engine);
-                    round.push((
-                        sym,
-                        Role::Decision,
-                        "predicate",
-                        if w.is_empty() { "a predicate of a retry site".into() } else { w },
-                    ));
-                } else if delay_name
-                    && (ev.delay_math
-                        || delegates_calc
-                        || (ev.returns_value
-                            && names::has_word(n, &["retry_after"])
-                            && (piece || called_by_site(cx, &found_syms, sym))))
-                {
-                    round.push((sym, Role::Calculator, "delay", "computes the delay".into()));
-                } else if sleep_name
+            let why = |e: Option<Sym>| match e {
+                Some(e) => format!("called by {} ({})", short(model, e), place(model, e)),
+                None => String::new(),
+            };
+            if decides(def.class.map(|k| &f.classes[k as usize]), def)
+                && (ev.returns_bool || by_engine.is_some() || def.returns_nested_def || in_site)
+            {
+                let w = why(by_engine);
+                round.push((
+                    sym,
+                    Role::Decision,
+                    "predicate",
+                    if w.is_empty() { "returns whether to retry".into() } else { w },
+                ));
+            } else if ev.verdict && !ev.loops && ev.sleeps.is_none() {
+                // `should_retry = isinstance(e, Timeout)` in the branches of an error handler: the function
+                // reaches the retry verdict for its caller (`_handle_request_error` raising it with the error).
+                round.push((sym, Role::Decision, "verdict", "sets the retry verdict".into()));
+            } else if let Some(e) = handles_for_engine
+                .get(&sym)
+                .filter(|_| ev.raises && judges_failure(def) && ev.sleeps.is_none() && !ev.loops)
+            {
+                // `delay = self._on_error(exc, deadline, sleeps)  # raises when exhausted`: the engine's
+                // judgement of a failure, giving up by raising.
+                let ev =
+                    format!("judges the failures of {} ({}): raises to give up", short(model, *e), place(model, *e));
+                round.push((sym, Role::Decision, "on_error", ev));
+            } else if predicate_name
+                && ev.returns_bool
+                && judges_failure(def)
+                && (by_engine.is_some()
+                    || in_site && def.class.and_then(|c| cx.role(Sym::Class(file, c))) != Some(Role::Engine))
+            {
+                // A predicate of an engine class that its retry loop does not call (`_is_loopback_address`
+                // of a metadata fetcher) is other work of that class.
+                let w = why(by_engine);
+                round.push((
+                    sym,
+                    Role::Decision,
+                    "predicate",
+                    if w.is_empty() { "a predicate of a retry site".into() } else { w },
+                ));
+            } else if delay_name
+                && (ev.delay_math
+                    || delegates_calc
+                    || (ev.returns_value
+                        && names::has_word(n, &["retry_after"])
+                        && (piece || called_by_site(cx, &found_syms, sym))))
+            {
+                round.push((sym, Role::Calculator, "delay", "computes the delay".into()));
+            } else if sleep_name
+                && ev.sleeps.is_some()
+                && piece
+                && def.statements <= 12
+                && (!ev.loops || names::has_word(n, &["sleep"]))
+            {
+                round.push((sym, Role::Calculator, "sleep", "computes and sleeps the delay".into()));
+            } else if let Some(class_role) = def.class.and_then(|c| {
+                let cs = Sym::Class(file, c);
+                cx.role(cs).or_else(|| checkers.contains(&cs).then_some(Role::Decision))
+            }) {
+                // The methods of a delay class that return a value compute the delay; a method of a
+                // decision or calculator class that sleeps is the wait step (`prepare_for_next_attempt`).
+                let public = !(def.name.starts_with("__") && def.name.ends_with("__"));
+                if class_role == Role::Calculator && public && ev.returns_value {
+                    round.push((sym, Role::Calculator, "delay", "a delay method of a delay class".into()));
+                } else if matches!(class_role, Role::Decision | Role::Calculator)
+                    && public
                     && ev.sleeps.is_some()
-                    && piece
+                    && !ev.loops
                     && def.statements <= 12
-                    && (!ev.loops || names::has_word(n, &["sleep"]))
                 {
                     round.push((sym, Role::Calculator, "sleep", "computes and sleeps the delay".into()));
-                } else if let Some(class_role) = def.class.and_then(|c| {
-                    let cs = Sym::Class(file, c);
-                    cx.role(cs).or_else(|| checkers.contains(&cs).then_some(Role::Decision))
-                }) {
-                    // The methods of a delay class that return a value compute the delay; a method of a
-                    // decision or calculator class that sleeps is the wait step (`prepare_for_next_attempt`).
-                    let public = !(def.name.starts_with("__") && def.name.ends_with("__"));
-                    if class_role == Role::Calculator && public && ev.returns_value {
-                        round.push((sym, Role::Calculator, "delay", "a delay method of a delay class".into()));
-                    } else if matches!(class_role, Role::Decision | Role::Calculator)
-                        && public
-                        && ev.sleeps.is_some()
-                        && !ev.loops
-                        && def.statements <= 12
-                    {
-                        round.push((sym, Role::Calculator, "sleep", "computes and sleeps the delay".into()));
-                    }
                 }
             }
         }
@@ -2326,5 +2365,65 @@ fn breakers(cx: &mut Ctx, added: &mut Vec<NewSite>) {
     }
     for (sym, detail, targets, ev) in found {
         cx.add_site(added, sym, Kind::CircuitBreaker, Role::Breaker, detail, targets, ev);
+    }
+}
+
+#[cfg(test)]
+mod name_tests {
+    /// The allocation-free `names_retry_object` answers as the lower-casing one it replaced.
+    #[test]
+    fn names_retry_object_as_before() {
+        fn before(dotted: &str) -> bool {
+            let last = dotted.rsplit('.').next().unwrap_or(dotted).trim_start_matches('_').to_ascii_lowercase();
+            let tail = last.rsplit('_').next().unwrap_or(&last);
+            let object_noun = matches!(tail, "retry" | "policy" | "strategy" | "retrying" | "retrier" | "retryer");
+            let verb = ["should", "is", "can", "needs", "get", "make", "create", "build", "with", "do", "on", "set"]
+                .iter()
+                .any(|v| last.starts_with(&format!("{v}_")));
+            crate::detect::names::contains_ignore_case(&last, "retr")
+                && !last.contains("retriev")
+                && object_noun
+                && !verb
+        }
+        let names = [
+            "retry",
+            "self._retry",
+            "retry_policy",
+            "DEFAULT_RETRY",
+            "job_retry",
+            "retry_strategy",
+            "should_retry",
+            "get_retry_policy",
+            "Retry",
+            "x.Retrying",
+            "retriever_policy",
+            "RETRIEVE_retry",
+            "is_retry",
+            "IS_RETRY",
+            "on_retry",
+            "onretry",
+            "do_retry_policy",
+            "set_policy",
+            "policy",
+            "_",
+            "",
+            ".",
+            "a.",
+            "é_retry",
+            "retry_é",
+            "ÉS_retry",
+            "Get_Retry",
+            "getretry",
+            "with_",
+            "with__retry",
+            "make_retrier",
+            "__retryer",
+            "strategy",
+            "retr_strategy",
+            "foo.bar_retrying",
+        ];
+        for n in names {
+            assert_eq!(super::names_retry_object(n), before(n), "{n}");
+        }
     }
 }
