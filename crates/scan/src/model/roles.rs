@@ -1288,29 +1288,30 @@ fn aliases(cx: &mut Ctx, added: &mut Vec<NewSite>) {
 /// Keyword arguments and dict keys that carry retry numbers.
 /// Parameters of a backoff schedule that do not say "retry" (`initial`, `maximum`, `multiplier`, `deadline`).
 fn schedule_key(name: &str) -> bool {
-    let n = name.trim_start_matches('_').to_ascii_lowercase();
-    matches!(n.as_str(), "initial" | "maximum" | "multiplier" | "deadline" | "max_delay" | "min_delay" | "base" | "cap")
+    let n = name.trim_start_matches('_');
+    ["initial", "maximum", "multiplier", "deadline", "max_delay", "min_delay", "base", "cap"]
+        .iter()
+        .any(|k| n.eq_ignore_ascii_case(k))
 }
 
-/// The `_`-separated words of a name, lower-cased (`maxReconnect` stays one word; SDKs write snake_case).
-fn words_of(name: &str) -> impl Iterator<Item = String> + '_ {
-    name.split('_').filter(|w| !w.is_empty()).map(|w| w.to_ascii_lowercase())
+/// Is one of the `_`-separated words of a name one of `words` (lower-case), ignoring ASCII case (`maxReconnect`
+/// stays one word; SDKs write snake_case)? Allocation-free: the roles ask it of most names they weigh.
+fn any_word(name: &str, words: &[&str]) -> bool {
+    name.split('_').any(|w| !w.is_empty() && words.iter().any(|x| w.eq_ignore_ascii_case(x)))
 }
 
 /// A parameter or key that holds an attempt budget (`max_retries`, `max_reconnect_attempts`, `tries`; not
 /// `max_entries`).
 fn count_key(name: &str) -> bool {
-    names::is_budget_name(name) || words_of(name).any(|w| matches!(w.as_str(), "retry" | "attempt")) && !delay_key(name)
+    names::is_budget_name(name) || any_word(name, &["retry", "attempt"]) && !delay_key(name)
 }
 
 /// A parameter or key that holds a delay of the retry schedule (`initial_delay`, `backoff_factor`,
 /// `retry_interval`); a poll or heartbeat interval is not one.
 fn delay_key(name: &str) -> bool {
-    let mut words = words_of(name);
-    let schedule = |w: &str| matches!(w, "delay" | "backoff" | "interval" | "jitter" | "wait" | "sleep");
     names::is_delay_param(name)
-        || (words.any(|w| schedule(&w))
-            && !words_of(name).any(|w| matches!(w.as_str(), "poll" | "heartbeat" | "requeue")))
+        || (any_word(name, &["delay", "backoff", "interval", "jitter", "wait", "sleep"])
+            && !any_word(name, &["poll", "heartbeat", "requeue"]))
 }
 
 fn retry_key(name: &str) -> bool {
@@ -1341,7 +1342,7 @@ fn retry_key(name: &str) -> bool {
 fn names_a_retry_number(name: &str) -> bool {
     names::has_word(name, &["retr", "attempt", "backoff", "jitter", "reconnect"])
         && !names::contains_ignore_case(name, "retriev")
-        && !words_of(name).any(|w| matches!(w.as_str(), "poll" | "heartbeat" | "requeue"))
+        && !any_word(name, &["poll", "heartbeat", "requeue"])
 }
 
 /// What constructing `callee` makes, when it is retry configuration: the target symbol (if in the tree), and
@@ -1436,7 +1437,7 @@ fn presets(cx: &mut Ctx, added: &mut Vec<NewSite>) {
                         && (retry_key(&a.target)
                             || schedule_key(&a.target)
                             || names::has_word(&a.target, &["timeout", "deadline", "maximum", "initial"]))
-                        && !words_of(&a.target).any(|w| matches!(w.as_str(), "poll" | "heartbeat" | "requeue")) =>
+                        && !any_word(&a.target, &["poll", "heartbeat", "requeue"]) =>
                 {
                     found.push((sym, Role::Preset, "constant", vec![], "a number of a retry module".into()));
                 }
@@ -1479,12 +1480,10 @@ fn presets(cx: &mut Ctx, added: &mut Vec<NewSite>) {
                     let retry_keys = keys.iter().filter(|k| retry_key(k)).count();
                     let named = !keys.is_empty()
                         && names_a_retry_number(&a.target)
-                        && !words_of(&a.target).any(|w| {
-                            matches!(
-                                w.as_str(),
-                                "count" | "counts" | "stats" | "metrics" | "history" | "state" | "cache" | "log"
-                            )
-                        });
+                        && !any_word(
+                            &a.target,
+                            &["count", "counts", "stats", "metrics", "history", "state", "cache", "log"],
+                        );
                     let numbers = retry_keys >= 2 && retry_keys * 2 >= keys.len() || named;
                     let configs: Vec<Sym> = calls
                         .iter()
@@ -1692,7 +1691,7 @@ fn config_sites(cx: &mut Ctx, added: &mut Vec<NewSite>) {
                             // A retry switch (`retry_on_error=True`); a bare `retry=` is anyone's parameter.
                             || matches!(k.value, Literal::Bool(_))
                                 && k.name != "retry"
-                                && words_of(&k.name).any(|w| matches!(w.as_str(), "retry" | "retries")))
+                                && any_word(&k.name, &["retry", "retries"]))
                 });
                 if let Some(k) = budget {
                     found.push((Sym::Call(file, ci as u32), None, format!("calls {} with {}", c.callee, k.name)));
@@ -2148,20 +2147,10 @@ fn piece_instances(cx: &mut Ctx, added: &mut Vec<NewSite>) {
             let transient = names::has_word(&a.target, &["transient", "recoverable"]);
             if a.value == Value::Collection && (names::is_model_piece_name(&a.target) || transient || engine_reads()) {
                 // A tuple of delays (`_RETRY_DELAYS_SECONDS = (1, 2, 5)`) is a schedule: a preset.
-                if words_of(&a.target).any(|w| {
-                    matches!(
-                        w.as_str(),
-                        "delay"
-                            | "delays"
-                            | "backoff"
-                            | "backoffs"
-                            | "intervals"
-                            | "interval"
-                            | "waits"
-                            | "sleeps"
-                            | "seconds"
-                    )
-                }) {
+                if any_word(
+                    &a.target,
+                    &["delay", "delays", "backoff", "backoffs", "intervals", "interval", "waits", "sleeps", "seconds"],
+                ) {
                     schedules.push(sym);
                 } else {
                     decisions.push((sym, "retryable_set", None));
