@@ -520,6 +520,18 @@ impl Ctx<'_> {
     }
 }
 
+/// `per_file` of every file of the model, run on the scan's pool, what it returns concatenated in file order
+/// (the order a serial loop over the files would find it in). A step that only reads the roles found so far
+/// while it looks at the files can look at them in parallel: the roles are the longest serial part of a scan.
+fn each_file<'m, T: Send>(
+    model: &'m Model,
+    per_file: impl Fn(FileId, &'m crate::facts::FileFacts) -> Vec<T> + Sync + Send,
+) -> Vec<T> {
+    use rayon::prelude::*;
+    crate::pool()
+        .install(|| model.files.par_iter().enumerate().flat_map_iter(|(fi, f)| per_file(fi as FileId, f)).collect())
+}
+
 /// The helper a mutual recursion goes through is part of the engine (`_request` -> `_retry_request` ->
 /// `_request`).
 fn recursion_helpers(cx: &mut Ctx, added: &mut Vec<NewSite>) {
@@ -1118,9 +1130,10 @@ fn names_retry_object(dotted: &str) -> bool {
 /// (a library's or one handed in), the function hands it the operation.
 fn retry_applications(cx: &mut Ctx, added: &mut Vec<NewSite>) {
     let model = cx.model;
-    let mut found = Vec::new();
-    for (fi, f) in model.files.iter().enumerate() {
-        let file = fi as FileId;
+    let cx_ref: &Ctx = cx;
+    let found = each_file(model, |file, f| {
+        let cx = cx_ref;
+        let mut found = Vec::new();
         for (di, def) in f.defs.iter().enumerate() {
             let sym = Sym::Def(file, di as DefIdx);
             if cx.roles.contains_key(&sym) || inside_role(cx, file, def.parent) {
@@ -1144,7 +1157,8 @@ fn retry_applications(cx: &mut Ctx, added: &mut Vec<NewSite>) {
                 found.push((sym, t, format!("applies {} to {}", c.callee, c.arg_names[0])));
             }
         }
-    }
+        found
+    });
     for (sym, t, ev) in found {
         let info = SiteInfo {
             role: Role::Wrapper,
@@ -1386,9 +1400,13 @@ fn presets(cx: &mut Ctx, added: &mut Vec<NewSite>) {
             }
         }
     }
-    let mut found: Vec<(Sym, Role, &'static str, Vec<Sym>, String)> = Vec::new();
-    for (fi, f) in model.files.iter().enumerate() {
-        let file = fi as FileId;
+    type Found = (Sym, Role, &'static str, Vec<Sym>, String);
+    let cx_ref: &Ctx = cx;
+    // Assignments first, in every file: a factory returning a variant of a preset asks whether the preset was
+    // found (in its own file or an earlier one).
+    let assigned: Vec<Found> = each_file(model, |file, f| {
+        let cx = cx_ref;
+        let mut found: Vec<Found> = Vec::new();
         for (ai, a) in f.assigns.iter().enumerate() {
             let sym = Sym::Assign(file, ai as u32);
             if let Owner::Local(d) | Owner::Instance { def: d, .. } = a.owner {
@@ -1502,6 +1520,12 @@ fn presets(cx: &mut Ctx, added: &mut Vec<NewSite>) {
                 _ => {}
             }
         }
+        found
+    });
+    let preset_assigns: HashSet<Sym> = assigned.iter().filter(|x| x.1 == Role::Preset).map(|x| x.0).collect();
+    let defined: Vec<Found> = each_file(model, |file, f| {
+        let cx = cx_ref;
+        let mut found: Vec<Found> = Vec::new();
         // Factories: a function that returns a construction of retry configuration.
         for (di, def) in f.defs.iter().enumerate() {
             let sym = Sym::Def(file, di as DefIdx);
@@ -1529,8 +1553,8 @@ fn presets(cx: &mut Ctx, added: &mut Vec<NewSite>) {
                 let class = model.enclosing_class(file, di as DefIdx);
                 if let Some(Res::Sym(r @ Sym::Assign(..))) = model.resolve_in(file, Some(di as DefIdx), class, receiver)
                 {
-                    let preset =
-                        cx.role(r) == Some(Role::Preset) || found.iter().any(|x| x.0 == r && x.1 == Role::Preset);
+                    // Found in this file or an earlier one (what a loop over the files in order has found).
+                    let preset = cx.role(r) == Some(Role::Preset) || preset_assigns.contains(&r) && r.file() <= file;
                     if preset && (c.args > 0 || !c.keywords.is_empty()) {
                         let ev = format!("returns a variant of {} ({})", short(model, r), place(model, r));
                         found.push((sym, Role::Preset, "factory", vec![r], ev));
@@ -1595,7 +1619,18 @@ fn presets(cx: &mut Ctx, added: &mut Vec<NewSite>) {
                 }
             }
         }
+        found
+    });
+    // File by file, its assignments before its definitions (both lists are in file order).
+    let mut found: Vec<Found> = Vec::with_capacity(assigned.len() + defined.len());
+    let mut defined = defined.into_iter().peekable();
+    for a in assigned {
+        while let Some(d) = defined.next_if(|d| d.0.file() < a.0.file()) {
+            found.push(d);
+        }
+        found.push(a);
     }
+    found.extend(defined);
     for (sym, role, detail, targets, ev) in found {
         let kind = match role {
             Role::Decorator => Kind::RetryDecoratorDef,
@@ -1626,9 +1661,10 @@ fn written_out(value: &Literal) -> bool {
 fn config_sites(cx: &mut Ctx, added: &mut Vec<NewSite>) {
     let model = cx.model;
     let by_name = machinery_by_method_name(cx);
-    let mut found = Vec::new();
-    for (fi, f) in model.files.iter().enumerate() {
-        let file = fi as FileId;
+    let cx_ref: &Ctx = cx;
+    let found = each_file(model, |file, f| {
+        let cx = cx_ref;
+        let mut found = Vec::new();
         // Calls without retry numbers written out, looked at below for constructions of a policy.
         let mut constructions: Vec<u32> = Vec::new();
         for (ci, c) in f.calls.iter().enumerate() {
@@ -1718,7 +1754,8 @@ fn config_sites(cx: &mut Ctx, added: &mut Vec<NewSite>) {
             }
             found.push((Sym::Call(file, ci), Some(t), format!("constructs {} ({})", short(model, t), place(model, t))));
         }
-    }
+        found
+    });
     for (sym, t, ev) in found {
         cx.add_site(added, sym, Kind::Preset, Role::Preset, "config_site", t.into_iter().collect(), ev);
     }
@@ -1766,9 +1803,10 @@ fn decisions_and_calculators(cx: &mut Ctx, added: &mut Vec<NewSite>) {
     let mut found: Vec<(Sym, Role, &'static str, String)> = Vec::new();
     // Checker classes: a class whose few methods are retry decisions is one decision site (composed into a
     // handler), not one per method.
-    let mut checkers: HashSet<Sym> = HashSet::default();
-    for (fi, f) in model.files.iter().enumerate() {
-        let file = fi as FileId;
+    let cx_ref: &Ctx = cx;
+    found.extend(each_file(model, |file, f| {
+        let cx = cx_ref;
+        let mut found = Vec::new();
         for (ci, c) in f.classes.iter().enumerate() {
             let sym = Sym::Class(file, ci as u32);
             if c.is_exception || c.is_enum || (cx.roles.contains_key(&sym) && !cx.weak.contains(&sym)) {
@@ -1787,7 +1825,6 @@ fn decisions_and_calculators(cx: &mut Ctx, added: &mut Vec<NewSite>) {
                 && (names::has_word(&c.name, &["retr", "throttl", "transient"])
                     || f.module.rsplit('.').next().is_some_and(|m| names::has_word(m, &["retr"])));
             if ((deciding >= 1 && methods.len() <= 3) || checker_named) && !names::is_record_class_name(&c.name) {
-                checkers.insert(sym);
                 found.push((sym, Role::Decision, "checker", {
                     let deciders: Vec<&str> =
                         methods.iter().filter(|d| decides(Some(c), d)).map(|d| d.name.as_str()).collect();
@@ -1799,7 +1836,9 @@ fn decisions_and_calculators(cx: &mut Ctx, added: &mut Vec<NewSite>) {
                 }));
             }
         }
-    }
+        found
+    }));
+    let checkers: HashSet<Sym> = found.iter().map(|x| x.0).collect();
     let mut found_syms: HashMap<Sym, Role> = found.iter().map(|x| (x.0, x.1)).collect();
     const PREDICATE_PREFIXES: [&str; 4] = ["is_", "can_", "should_", "needs_"];
     const DELAY_WORDS: [&str; 8] =
@@ -1816,9 +1855,8 @@ fn decisions_and_calculators(cx: &mut Ctx, added: &mut Vec<NewSite>) {
     // The definitions a round may place, in tree order. The roles do not change during the rounds (only what
     // the rounds find does), so what a round weighs that they alone decide (the role around a definition, its
     // name, its evidence) is asked once here, not of every definition in every round.
-    let mut candidates: Vec<(FileId, DefIdx)> = Vec::new();
-    for (fi, f) in model.files.iter().enumerate() {
-        let file = fi as FileId;
+    let candidates = each_file(model, |file, f| {
+        let mut candidates: Vec<(FileId, DefIdx)> = Vec::new();
         for (di, def) in f.defs.iter().enumerate() {
             let sym = Sym::Def(file, di as DefIdx);
             if cx.roles.contains_key(&sym) || inside_role(cx, file, def.parent) {
@@ -1846,7 +1884,8 @@ fn decisions_and_calculators(cx: &mut Ctx, added: &mut Vec<NewSite>) {
                 candidates.push((file, di as DefIdx));
             }
         }
-    }
+        candidates
+    });
     for _ in 0..MAX_DEPTH {
         let mut round: Vec<(Sym, Role, &'static str, String)> = Vec::new();
         for &(file, di) in &candidates {
@@ -2120,11 +2159,15 @@ fn overridden_pieces(cx: &mut Ctx, added: &mut Vec<NewSite>) {
 /// sets of statuses or exception types, predicates a decision factory builds.
 fn piece_instances(cx: &mut Ctx, added: &mut Vec<NewSite>) {
     let model = cx.model;
-    let mut found = Vec::new();
-    let mut decisions: Vec<(Sym, &'static str, Option<Sym>)> = Vec::new();
-    let mut schedules: Vec<Sym> = Vec::new();
-    for (fi, f) in model.files.iter().enumerate() {
-        let file = fi as FileId;
+    enum Piece {
+        Instance(Sym, Sym),
+        Decision(Sym, &'static str, Option<Sym>),
+        Schedule(Sym),
+    }
+    let cx_ref: &Ctx = cx;
+    let pieces = each_file(model, |file, f| {
+        let cx = cx_ref;
+        let mut pieces = Vec::new();
         for (ai, a) in f.assigns.iter().enumerate() {
             let sym = Sym::Assign(file, ai as u32);
             // A field of a site class (a schema's `retryable_exceptions`) is part of that site.
@@ -2151,9 +2194,9 @@ fn piece_instances(cx: &mut Ctx, added: &mut Vec<NewSite>) {
                     &a.target,
                     &["delay", "delays", "backoff", "backoffs", "intervals", "interval", "waits", "sleeps", "seconds"],
                 ) {
-                    schedules.push(sym);
+                    pieces.push(Piece::Schedule(sym));
                 } else {
-                    decisions.push((sym, "retryable_set", None));
+                    pieces.push(Piece::Decision(sym, "retryable_set", None));
                 }
                 continue;
             }
@@ -2163,12 +2206,24 @@ fn piece_instances(cx: &mut Ctx, added: &mut Vec<NewSite>) {
             };
             match (t, cx.role(t)) {
                 (Sym::Class(..), Some(Role::Decision) | Some(Role::Calculator)) if a.owner == Owner::Module => {
-                    found.push((sym, t))
+                    pieces.push(Piece::Instance(sym, t))
                 }
                 // A predicate built by a decision factory (`if_transient_error = if_exception_type(...)`).
-                (Sym::Def(..), Some(Role::Decision)) => decisions.push((sym, "predicate", Some(t))),
+                (Sym::Def(..), Some(Role::Decision)) => pieces.push(Piece::Decision(sym, "predicate", Some(t))),
                 _ => {}
             }
+        }
+        pieces
+    });
+    // Added by kind: the decisions, then the schedules, then the instances, each in tree order.
+    let mut found = Vec::new();
+    let mut decisions: Vec<(Sym, &'static str, Option<Sym>)> = Vec::new();
+    let mut schedules: Vec<Sym> = Vec::new();
+    for p in pieces {
+        match p {
+            Piece::Instance(sym, t) => found.push((sym, t)),
+            Piece::Decision(sym, detail, t) => decisions.push((sym, detail, t)),
+            Piece::Schedule(sym) => schedules.push(sym),
         }
     }
     for (sym, detail, t) in decisions {
