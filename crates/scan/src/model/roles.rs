@@ -99,37 +99,37 @@ struct Ctx<'m> {
 /// Methods (not dunders) whose name says they are pieces of the retry model, the ones calls on an untyped
 /// receiver are resolved to by name, in tree order.
 fn piece_methods(model: &Model) -> Vec<(FileId, DefIdx)> {
-    let mut out = Vec::new();
-    for (fi, f) in model.files.iter().enumerate() {
-        for (di, d) in f.defs.iter().enumerate() {
-            if d.class.is_some() && !is_dunder(&d.name) && names::is_model_piece_name(&d.name) {
-                out.push((fi as FileId, di as DefIdx));
-            }
-        }
-    }
-    out
+    each_file(model, |file, f| {
+        let piece =
+            |d: &crate::facts::Def| d.class.is_some() && !is_dunder(&d.name) && names::is_model_piece_name(&d.name);
+        f.defs.iter().enumerate().filter(|(_, d)| piece(d)).map(|(di, _)| (file, di as DefIdx)).collect()
+    })
 }
 
 /// Calls on an untyped receiver by a retry-named method name (`self._retry.execute_with_retry(...)`), by that
 /// name.
 fn untyped_calls(model: &Model) -> HashMap<&str, Vec<(FileId, DefIdx)>> {
-    let mut out: HashMap<&str, Vec<(FileId, DefIdx)>> = HashMap::default();
-    for (fi, f) in model.files.iter().enumerate() {
+    let calls = each_file(model, |file, f| {
+        let mut out = Vec::new();
         for c in &f.calls {
             let (Some(owner), Some((_, name))) = (c.owner, c.callee.rsplit_once('.')) else { continue };
             if names::is_model_piece_name(name) {
-                out.entry(name).or_default().push((fi as FileId, owner));
+                out.push((name, file, owner));
             }
         }
+        out
+    });
+    let mut out: HashMap<&str, Vec<(FileId, DefIdx)>> = HashMap::default();
+    for (name, file, owner) in calls {
+        out.entry(name).or_default().push((file, owner));
     }
     out
 }
 
 /// Every method that a subclass in the tree overrides, with its overrides.
 fn overrides(model: &Model) -> HashMap<Sym, Vec<Sym>> {
-    let mut out: HashMap<Sym, Vec<Sym>> = HashMap::default();
-    for (fi, f) in model.files.iter().enumerate() {
-        let file = fi as FileId;
+    let pairs = each_file(model, |file, f| {
+        let mut out: Vec<(Sym, Sym)> = Vec::new();
         for (ci, c) in f.classes.iter().enumerate() {
             if c.methods.is_empty() {
                 continue;
@@ -142,11 +142,16 @@ fn overrides(model: &Model) -> HashMap<Sym, Vec<Sym>> {
                         continue;
                     }
                     if let Some(&m) = c.methods.iter().find(|&&m| &f.defs[m as usize].name == name) {
-                        out.entry(Sym::Def(bf, bm)).or_default().push(Sym::Def(file, m));
+                        out.push((Sym::Def(bf, bm), Sym::Def(file, m)));
                     }
                 }
             }
         }
+        out
+    });
+    let mut out: HashMap<Sym, Vec<Sym>> = HashMap::default();
+    for (base, m) in pairs {
+        out.entry(base).or_default().push(m);
     }
     out
 }
@@ -1040,9 +1045,10 @@ fn wrappers(cx: &mut Ctx, added: &mut Vec<NewSite>) -> bool {
         cx.add(added, sym, kind, info, msg);
     }
     // Classes whose methods hand off to machinery defined in another class or module.
-    let mut classes: Vec<(Sym, Sym)> = Vec::new();
-    for (fi, f) in model.files.iter().enumerate() {
-        let file = fi as FileId;
+    let cx_ref: &Ctx = cx;
+    let classes = each_file(model, |file, f| {
+        let cx = cx_ref;
+        let mut classes: Vec<(Sym, Sym)> = Vec::new();
         for (ci, c) in f.classes.iter().enumerate() {
             let sym = Sym::Class(file, ci as u32);
             if cx.role(sym).is_some_and(|_| !cx.weak.contains(&sym)) || c.is_exception {
@@ -1096,7 +1102,8 @@ fn wrappers(cx: &mut Ctx, added: &mut Vec<NewSite>) -> bool {
             }
             classes.push((sym, handoff));
         }
-    }
+        classes
+    });
     for (sym, t) in classes {
         let ev = format!("methods call {} ({})", short(model, t), place(model, t));
         let info = SiteInfo { role: Role::Wrapper, detail: "class", evidence: vec![ev.clone()], delegates_to: vec![t] };
