@@ -93,7 +93,10 @@ impl Graph {
                 })
                 .collect()
         });
-        Graph::assemble(model, per_file)
+        let graph = Graph::assemble(model, per_file);
+        // The old graph is freed by the pool's threads, idle while the roles are assigned again.
+        crate::pool().spawn(move || drop(self));
+        graph
     }
 
     fn assemble(model: &Model, per_file: Vec<FileEdges>) -> Graph {

@@ -194,10 +194,14 @@ impl Model {
         // The files parsed again are the large ones: table them in parallel.
         let tabled: Vec<(FileId, FileTable, FileFacts)> =
             crate::pool().install(|| changed.into_par_iter().map(|(fid, f)| (fid, FileTable::new(&f), f)).collect());
+        let mut replaced = Vec::with_capacity(tabled.len());
         for (fid, table, f) in tabled {
-            self.tables[fid as usize] = table;
-            self.files[fid as usize] = f;
+            let table = std::mem::replace(&mut self.tables[fid as usize], table);
+            replaced.push((table, std::mem::replace(&mut self.files[fid as usize], f)));
         }
+        // Freeing what was replaced was most of this serial step: the pool's threads, idle while the model is
+        // rebuilt, free it.
+        crate::pool().spawn(move || drop(replaced));
         self.mros = self.linearize();
     }
 
