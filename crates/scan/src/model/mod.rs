@@ -348,14 +348,14 @@ impl Model {
             return None;
         }
         let Some(file) = self.module(module) else {
-            return Some(Res::External(format!("{module}.{name}")));
+            return Some(Res::External(crate::syntax::join_dot(module, name)));
         };
         if let Some(b) = self.binding(file, name) {
             if !b.type_only {
                 return self.binding_res(file, b, hops + 1);
             }
         }
-        if let Some(sub) = self.module(&format!("{module}.{name}")) {
+        if let Some(sub) = self.module(&crate::syntax::join_dot(module, name)) {
             return Some(Res::Sym(Sym::Module(sub)));
         }
         let f = self.file(file);
@@ -554,7 +554,7 @@ impl Model {
                 None
             }
             Res::External(d) => {
-                let full = format!("{d}.{attr}");
+                let full = crate::syntax::join_dot(&d, attr);
                 // `import google.api_core.retry` binds `google`, a namespace package the tree has no file
                 // for; `google.api_core.retry` is a module of the tree again.
                 match self.modules.get(full.as_str()) {
