@@ -1186,8 +1186,10 @@ fn assemblers(cx: &mut Ctx, added: &mut Vec<NewSite>) {
     let piece =
         |r: Option<Role>| matches!(r, Some(Role::Engine | Role::Decision | Role::Calculator | Role::ConfigSchema));
     let mut found = Vec::new();
-    for (fi, f) in model.files.iter().enumerate() {
-        let file = fi as FileId;
+    let cx_ref: &Ctx = cx;
+    found.extend(each_file(model, |file, f| {
+        let cx = cx_ref;
+        let mut found = Vec::new();
         for (di, def) in f.defs.iter().enumerate() {
             let sym = Sym::Def(file, di as DefIdx);
             if cx.roles.contains_key(&sym)
@@ -1213,7 +1215,8 @@ fn assemblers(cx: &mut Ctx, added: &mut Vec<NewSite>) {
                 found.push((sym, pieces[0], format!("assembles {}", names.join(", "))));
             }
         }
-    }
+        found
+    }));
     for (sym, t, ev) in found {
         let info =
             SiteInfo { role: Role::Wrapper, detail: "assembles", evidence: vec![ev.clone()], delegates_to: vec![t] };
@@ -1283,8 +1286,10 @@ fn holds_role(cx: &Ctx, file: FileId, d: DefIdx) -> bool {
 fn aliases(cx: &mut Ctx, added: &mut Vec<NewSite>) {
     let model = cx.model;
     let mut found = Vec::new();
-    for (fi, f) in model.files.iter().enumerate() {
-        let file = fi as FileId;
+    let cx_ref: &Ctx = cx;
+    found.extend(each_file(model, |file, f| {
+        let cx = cx_ref;
+        let mut found = Vec::new();
         for (ai, a) in f.assigns.iter().enumerate() {
             let (Owner::Module, Value::Alias(target)) = (a.owner, &a.value) else { continue };
             let Some(Res::Sym(t)) = model.resolve_in(file, None, None, target) else { continue };
@@ -1299,7 +1304,8 @@ fn aliases(cx: &mut Ctx, added: &mut Vec<NewSite>) {
                 found.push((Sym::Assign(file, ai as u32), t));
             }
         }
-    }
+        found
+    }));
     for (sym, t) in found {
         let ev = format!("alias of {} ({})", short(model, t), place(model, t));
         cx.add_site(added, sym, Kind::Wrapper, Role::Wrapper, "alias", vec![t], ev);
@@ -2043,8 +2049,10 @@ fn decides(class: Option<&crate::facts::Class>, def: &crate::facts::Def) -> bool
 fn handed_predicates(cx: &mut Ctx, added: &mut Vec<NewSite>) {
     let model = cx.model;
     let mut found: Vec<(Sym, Sym)> = Vec::new();
-    for (fi, f) in model.files.iter().enumerate() {
-        let file = fi as FileId;
+    let cx_ref: &Ctx = cx;
+    found.extend(each_file(model, |file, f| {
+        let cx = cx_ref;
+        let mut found = Vec::new();
         for (ci, c) in f.calls.iter().enumerate() {
             let Some(Res::Sym(t @ Sym::Class(..))) = cx.graph.callee_of(file, ci as u32).cloned() else { continue };
             if !matches!(cx.role(t), Some(Role::Engine | Role::ConfigSchema)) {
@@ -2062,7 +2070,8 @@ fn handed_predicates(cx: &mut Ctx, added: &mut Vec<NewSite>) {
                 }
             }
         }
-    }
+        found
+    }));
     for (p, t) in found {
         let ev = format!("the predicate of {} ({})", short(model, t), place(model, t));
         cx.add_site(added, p, Kind::Decision, Role::Decision, "predicate", vec![], ev);
@@ -2124,8 +2133,10 @@ fn overridden_pieces(cx: &mut Ctx, added: &mut Vec<NewSite>) {
     // Subclasses of piece classes that declare a piece method (`FixedValueRetryIntervalCalculator`).
     let is_piece_class = |s: Sym, r: Role| cx.role(s) == Some(r) || classes.iter().any(|x| x.0 == s && x.1 == r);
     let mut down: Vec<(Sym, Role, String)> = Vec::new();
-    for (fi, f) in model.files.iter().enumerate() {
-        let file = fi as FileId;
+    let cx_ref: &Ctx = cx;
+    down.extend(each_file(model, |file, f| {
+        let cx = cx_ref;
+        let mut down = Vec::new();
         for (ci, k) in f.classes.iter().enumerate() {
             let sym = Sym::Class(file, ci as u32);
             if k.is_exception || cx.roles.contains_key(&sym) || classes.iter().any(|x| x.0 == sym) {
@@ -2147,7 +2158,8 @@ fn overridden_pieces(cx: &mut Ctx, added: &mut Vec<NewSite>) {
                 down.push((sym, r, format!("subclass of {} ({})", short(model, b), place(model, b))));
             }
         }
-    }
+        down
+    }));
     classes.extend(down);
     classes.sort_by_key(|a| a.0);
     for (sym, role, ev) in found.into_iter().chain(classes) {
@@ -2256,8 +2268,10 @@ fn piece_instances(cx: &mut Ctx, added: &mut Vec<NewSite>) {
 fn schemas(cx: &mut Ctx, added: &mut Vec<NewSite>) {
     let model = cx.model;
     let mut found: Vec<(Sym, Role, &'static str, Vec<Sym>, String)> = Vec::new();
-    for (fi, f) in model.files.iter().enumerate() {
-        let file = fi as FileId;
+    let cx_ref: &Ctx = cx;
+    found.extend(each_file(model, |file, f| {
+        let cx = cx_ref;
+        let mut found = Vec::new();
         for (ci, c) in f.classes.iter().enumerate() {
             let sym = Sym::Class(file, ci as u32);
             if c.is_exception || c.is_enum || names::is_record_class_name(&c.name) {
@@ -2343,7 +2357,8 @@ fn schemas(cx: &mut Ctx, added: &mut Vec<NewSite>) {
                 ));
             }
         }
-    }
+        found
+    }));
     for (sym, role, detail, targets, ev) in found {
         let kind = if role == Role::Preset { Kind::Preset } else { Kind::RetryConfig };
         if cx.roles.get(&sym).is_some_and(|i| i.role == Role::ConfigSchema && i.detail == "schema") {
@@ -2357,8 +2372,10 @@ fn schemas(cx: &mut Ctx, added: &mut Vec<NewSite>) {
 fn breakers(cx: &mut Ctx, added: &mut Vec<NewSite>) {
     let model = cx.model;
     let mut found: Vec<(Sym, &'static str, Vec<Sym>, String)> = Vec::new();
-    for (fi, f) in model.files.iter().enumerate() {
-        let file = fi as FileId;
+    let cx_ref: &Ctx = cx;
+    found.extend(each_file(model, |file, f| {
+        let cx = cx_ref;
+        let mut found = Vec::new();
         for (ci, c) in f.classes.iter().enumerate() {
             let sym = Sym::Class(file, ci as u32);
             if cx.roles.contains_key(&sym) || c.is_exception {
@@ -2395,10 +2412,12 @@ fn breakers(cx: &mut Ctx, added: &mut Vec<NewSite>) {
                 found.push((sym, "config", vec![], "failure threshold and recovery timeout fields".into()));
             }
         }
-    }
+        found
+    }));
     // Module functions that create breakers on demand (`get_breaker(name)` filling a dict of breakers).
-    for (fi, f) in model.files.iter().enumerate() {
-        let file = fi as FileId;
+    found.extend(each_file(model, |file, f| {
+        let cx = cx_ref;
+        let mut found = Vec::new();
         for (di, def) in f.defs.iter().enumerate() {
             let sym = Sym::Def(file, di as DefIdx);
             if def.class.is_some() || def.parent.is_some() || cx.roles.contains_key(&sym) {
@@ -2413,7 +2432,8 @@ fn breakers(cx: &mut Ctx, added: &mut Vec<NewSite>) {
                 found.push((sym, "registry", vec![t], ev));
             }
         }
-    }
+        found
+    }));
     for (sym, detail, targets, ev) in found {
         cx.add_site(added, sym, Kind::CircuitBreaker, Role::Breaker, detail, targets, ev);
     }
