@@ -159,6 +159,17 @@ enum Member {
 
 impl Model {
     pub fn new(files: Vec<FileFacts>) -> Model {
+        // The module tables are built while the pool tables the files (both only read the facts).
+        let ((modules, module_suffixes), tables) = crate::pool().install(|| {
+            rayon::join(|| Model::module_tables(&files), || files.par_iter().map(FileTable::new).collect())
+        });
+        let mut model = Model { files, modules, module_suffixes, tables, mros: vec![] };
+        model.mros = model.linearize();
+        model
+    }
+
+    /// Module name -> file, and every dotted suffix of a module name -> its one file (`None`: more than one).
+    fn module_tables(files: &[FileFacts]) -> (HashMap<String, FileId>, HashMap<String, Option<FileId>>) {
         let mut modules: HashMap<String, FileId> = HashMap::default();
         for (i, f) in files.iter().enumerate() {
             let i = i as FileId;
@@ -183,10 +194,7 @@ impl Model {
                     .or_insert(Some(f));
             }
         }
-        let tables = crate::pool().install(|| files.par_iter().map(FileTable::new).collect());
-        let mut model = Model { files, modules, module_suffixes, tables, mros: vec![] };
-        model.mros = model.linearize();
-        model
+        (modules, module_suffixes)
     }
 
     /// Replace the facts of some files (parsed again, same modules), re-tabling only those files.
