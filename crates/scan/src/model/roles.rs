@@ -1925,20 +1925,15 @@ fn decisions_and_calculators(cx: &mut Ctx, added: &mut Vec<NewSite>) {
                         (f.calls[e.call as usize].returned || ev.returns_value)
                             && matches!(e.to, Res::Sym(t) if cx.role(t) == Some(Role::Calculator) || found_syms.get(&t) == Some(&Role::Calculator))
                     });
-            let why = |e: Option<Sym>| match e {
+            // A predicate's evidence: the engine calling it, else what else makes it one.
+            let why = |otherwise: &str| match by_engine {
                 Some(e) => format!("called by {} ({})", short(model, e), place(model, e)),
-                None => String::new(),
+                None => otherwise.to_string(),
             };
             if decides(def.class.map(|k| &f.classes[k as usize]), def)
                 && (ev.returns_bool || by_engine.is_some() || def.returns_nested_def || in_site)
             {
-                let w = why(by_engine);
-                round.push((
-                    sym,
-                    Role::Decision,
-                    "predicate",
-                    if w.is_empty() { "returns whether to retry".into() } else { w },
-                ));
+                round.push((sym, Role::Decision, "predicate", why("returns whether to retry")));
             } else if ev.verdict && !ev.loops && ev.sleeps.is_none() {
                 // `should_retry = isinstance(e, Timeout)` in the branches of an error handler: the function
                 // reaches the retry verdict for its caller (`_handle_request_error` raising it with the error).
@@ -1960,13 +1955,7 @@ fn decisions_and_calculators(cx: &mut Ctx, added: &mut Vec<NewSite>) {
             {
                 // A predicate of an engine class that its retry loop does not call (`_is_loopback_address`
                 // of a metadata fetcher) is other work of that class.
-                let w = why(by_engine);
-                round.push((
-                    sym,
-                    Role::Decision,
-                    "predicate",
-                    if w.is_empty() { "a predicate of a retry site".into() } else { w },
-                ));
+                round.push((sym, Role::Decision, "predicate", why("a predicate of a retry site")));
             } else if delay_name
                 && (ev.delay_math
                     || delegates_calc
