@@ -21,7 +21,11 @@ pub fn assign(files: &mut [FileEntry]) {
             matches!(name, "__init__.py" | "__init__.pyi").then_some(dir)
         })
         .collect();
-    let names: Vec<String> = files.iter().map(|f| module_of(&f.display, &package_dirs)).collect();
+    // One name per file, each found on its own: in parallel (this is in the serial part of every scan).
+    let names: Vec<String> = {
+        use rayon::prelude::*;
+        crate::pool().install(|| files.par_iter().map(|f| module_of(&f.display, &package_dirs)).collect())
+    };
     for (f, name) in files.iter_mut().zip(names) {
         f.module = name;
     }

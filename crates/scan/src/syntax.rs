@@ -515,7 +515,7 @@ pub fn walk_blocks<'a>(body: &'a [Stmt], top: bool, scope: &str, f: &mut BlockVi
         };
         match inner {
             Some(name) => {
-                let q = if scope.is_empty() { name.to_string() } else { format!("{scope}.{name}") };
+                let q = qualify(scope, name);
                 for b in s.blocks(true) {
                     walk_blocks(b, false, &q, f);
                 }
@@ -527,4 +527,22 @@ pub fn walk_blocks<'a>(body: &'a [Stmt], top: bool, scope: &str, f: &mut BlockVi
             }
         }
     }
+}
+
+/// `prefix.name` (or `name` when `prefix` is empty) in one allocation of the exact size: qualified names are
+/// built for every definition, class and import of every file, and `format!` allocates twice as often.
+pub fn qualify(prefix: &str, name: &str) -> String {
+    if prefix.is_empty() {
+        return name.to_string();
+    }
+    join_dot(prefix, name)
+}
+
+/// `a.b`, even when `a` is empty (see `qualify`).
+pub fn join_dot(a: &str, b: &str) -> String {
+    let mut q = String::with_capacity(a.len() + 1 + b.len());
+    q.push_str(a);
+    q.push('.');
+    q.push_str(b);
+    q
 }

@@ -198,7 +198,11 @@ pub fn walk(roots: &[PathBuf], opts: &WalkOptions) -> Result<Walked, String> {
         diagnostics.extend(d);
     }
     diagnostics.sort();
-    files.sort();
+    // Thousands of entries, before any file is read: sorted on the pool's threads.
+    crate::pool().install(|| {
+        use rayon::slice::ParallelSliceMut;
+        files.par_sort()
+    });
     files.dedup_by(|a, b| a.path == b.path);
     crate::modules::assign(&mut files);
     Ok(Walked { files, diagnostics })

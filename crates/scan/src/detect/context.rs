@@ -60,7 +60,7 @@ impl<'a> FileContext<'a> {
                         continue;
                     }
                     let local = n.asname.as_ref().unwrap_or(&n.name).to_string();
-                    imports.insert(local, if m.is_empty() { n.name.to_string() } else { format!("{m}.{}", n.name) });
+                    imports.insert(local, crate::syntax::qualify(&m, &n.name));
                 }
             }
             _ => {}
@@ -149,7 +149,7 @@ fn collect_functions<'a>(
     for s in body {
         match &s.kind {
             StmtKind::FunctionDef(f) => {
-                let qualname = if prefix.is_empty() { f.name.to_string() } else { format!("{prefix}.{}", f.name) };
+                let qualname = crate::syntax::qualify(prefix, &f.name);
                 let idx = out.len();
                 out.push(FnInfo {
                     qualname: qualname.clone(),
@@ -163,7 +163,7 @@ fn collect_functions<'a>(
                 collect_functions(&f.body, &qualname, None, None, Some(idx), out);
             }
             StmtKind::ClassDef(c) => {
-                let qualname = if prefix.is_empty() { c.name.to_string() } else { format!("{prefix}.{}", c.name) };
+                let qualname = crate::syntax::qualify(prefix, &c.name);
                 collect_functions(&c.body, &qualname, Some(c.name.as_str()), Some(&qualname), parent, out);
             }
             _ => {

@@ -216,7 +216,7 @@ pub(crate) fn callee(func: &Expr) -> Option<String> {
                 }
                 return callee(inner).map(|c| format!("{c}().{attr}"));
             }
-            callee(value).map(|c| format!("{c}.{attr}"))
+            callee(value).map(|c| crate::syntax::join_dot(&c, attr))
         }
         _ => None,
     }
@@ -250,7 +250,7 @@ fn collect_classes(
     for s in body {
         match &s.kind {
             StmtKind::ClassDef(c) => {
-                let qualname = if prefix.is_empty() { c.name.to_string() } else { format!("{prefix}.{}", c.name) };
+                let qualname = crate::syntax::qualify(prefix, &c.name);
                 let idx = out.len() as ClassIdx;
                 let bases: Vec<String> = c
                     .bases
@@ -283,7 +283,7 @@ fn collect_classes(
                 collect_classes(&c.body, &qualname, Some(idx), out, index, line);
             }
             StmtKind::FunctionDef(d) => {
-                let q = if prefix.is_empty() { d.name.to_string() } else { format!("{prefix}.{}", d.name) };
+                let q = crate::syntax::qualify(prefix, &d.name);
                 collect_classes(&d.body, &q, parent, out, index, line);
             }
             _ => {
@@ -796,7 +796,7 @@ fn collect_module_assigns(
             }
             match &s.kind {
                 StmtKind::ClassDef(c) => {
-                    let q = if prefix.is_empty() { c.name.to_string() } else { format!("{prefix}.{}", c.name) };
+                    let q = crate::syntax::qualify(prefix, &c.name);
                     if let Some(&ci) = class_of.get(&q) {
                         go(&c.body, Owner::Class(ci), &q, f, class_of, line);
                     }
@@ -899,7 +899,7 @@ fn collect_imports(
                         push(out, "*", base.clone(), true, true);
                     } else {
                         let local = n.asname.as_ref().unwrap_or(&n.name);
-                        push(out, local, format!("{base}.{}", n.name), true, false);
+                        push(out, local, crate::syntax::join_dot(&base, &n.name), true, false);
                     }
                 }
             }

@@ -70,10 +70,10 @@ pub fn parse_import_statement(text: &str, file_module: &str, is_package: bool, l
                     Some((_, 0)) => {}
                     Some((["*", _, _], 1)) => out.push(import("*", base.clone(), true, true)),
                     Some(([name, _, _], 1)) if is_ident(name) => {
-                        out.push(import(name, format!("{base}.{name}"), true, false))
+                        out.push(import(name, crate::syntax::join_dot(&base, name), true, false))
                     }
                     Some(([name, "as", alias], 3)) if is_ident(name) && is_ident(alias) => {
-                        out.push(import(alias, format!("{base}.{name}"), true, false))
+                        out.push(import(alias, crate::syntax::join_dot(&base, name), true, false))
                     }
                     _ => return vec![],
                 }

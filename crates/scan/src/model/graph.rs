@@ -93,7 +93,10 @@ impl Graph {
                 })
                 .collect()
         });
-        Graph::assemble(model, per_file)
+        let graph = Graph::assemble(model, per_file);
+        // The old graph is freed by the pool's threads, idle while the roles are assigned again.
+        crate::pool().spawn(move || drop(self));
+        graph
     }
 
     fn assemble(model: &Model, per_file: Vec<FileEdges>) -> Graph {
@@ -138,30 +141,46 @@ impl Graph {
             file_imports: Vec::with_capacity(per_file.len()),
             file_reads: Vec::with_capacity(per_file.len()),
         };
-        for (file, (calls, imports, reads)) in per_file.into_iter().enumerate() {
-            for &(s, ri) in &reads {
-                g.readers.entry(s).or_default().push((file as FileId, ri));
-            }
+        for (calls, imports, reads) in per_file {
             g.file_reads.push(reads);
             let first = g.calls.len();
-            for e in calls {
-                let i = g.calls.len() as u32;
-                if let Res::Sym(s) = e.to {
-                    g.callers.entry(s).or_default().push(i);
-                }
-                g.calls.push(e);
-            }
+            g.calls.extend(calls);
             g.file_calls.push(first..g.calls.len());
             let first = g.imports.len();
-            for e in imports {
-                let i = g.imports.len() as u32;
-                if let Res::Sym(s) = e.to {
-                    g.importers.entry(s).or_default().push(i);
-                }
-                g.imports.push(e);
-            }
+            g.imports.extend(imports);
             g.file_imports.push(first..g.imports.len());
         }
+        // The three indexes are built at once, each from its own list in the order of that list (this is in the
+        // serial part of a scan, twice).
+        let by_target = |targets: &mut dyn Iterator<Item = &Res>| {
+            let mut map: HashMap<Sym, Vec<u32>> = HashMap::default();
+            for (i, to) in targets.enumerate() {
+                if let Res::Sym(s) = to {
+                    map.entry(*s).or_default().push(i as u32);
+                }
+            }
+            map
+        };
+        let ((callers, importers), readers) = crate::pool().install(|| {
+            rayon::join(
+                || {
+                    rayon::join(
+                        || by_target(&mut g.calls.iter().map(|e| &e.to)),
+                        || by_target(&mut g.imports.iter().map(|e| &e.to)),
+                    )
+                },
+                || {
+                    let mut readers: HashMap<Sym, Vec<(FileId, u32)>> = HashMap::default();
+                    for (file, reads) in g.file_reads.iter().enumerate() {
+                        for &(s, ri) in reads {
+                            readers.entry(s).or_default().push((file as FileId, ri));
+                        }
+                    }
+                    readers
+                },
+            )
+        });
+        (g.callers, g.importers, g.readers) = (callers, importers, readers);
         g
     }
 

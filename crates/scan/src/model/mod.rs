@@ -159,6 +159,17 @@ enum Member {
 
 impl Model {
     pub fn new(files: Vec<FileFacts>) -> Model {
+        // The module tables are built while the pool tables the files (both only read the facts).
+        let ((modules, module_suffixes), tables) = crate::pool().install(|| {
+            rayon::join(|| Model::module_tables(&files), || files.par_iter().map(FileTable::new).collect())
+        });
+        let mut model = Model { files, modules, module_suffixes, tables, mros: vec![] };
+        model.mros = model.linearize();
+        model
+    }
+
+    /// Module name -> file, and every dotted suffix of a module name -> its one file (`None`: more than one).
+    fn module_tables(files: &[FileFacts]) -> (HashMap<String, FileId>, HashMap<String, Option<FileId>>) {
         let mut modules: HashMap<String, FileId> = HashMap::default();
         for (i, f) in files.iter().enumerate() {
             let i = i as FileId;
@@ -183,10 +194,7 @@ impl Model {
                     .or_insert(Some(f));
             }
         }
-        let tables = crate::pool().install(|| files.par_iter().map(FileTable::new).collect());
-        let mut model = Model { files, modules, module_suffixes, tables, mros: vec![] };
-        model.mros = model.linearize();
-        model
+        (modules, module_suffixes)
     }
 
     /// Replace the facts of some files (parsed again, same modules), re-tabling only those files.
@@ -194,10 +202,14 @@ impl Model {
         // The files parsed again are the large ones: table them in parallel.
         let tabled: Vec<(FileId, FileTable, FileFacts)> =
             crate::pool().install(|| changed.into_par_iter().map(|(fid, f)| (fid, FileTable::new(&f), f)).collect());
+        let mut replaced = Vec::with_capacity(tabled.len());
         for (fid, table, f) in tabled {
-            self.tables[fid as usize] = table;
-            self.files[fid as usize] = f;
+            let table = std::mem::replace(&mut self.tables[fid as usize], table);
+            replaced.push((table, std::mem::replace(&mut self.files[fid as usize], f)));
         }
+        // Freeing what was replaced was most of this serial step: the pool's threads, idle while the model is
+        // rebuilt, free it.
+        crate::pool().spawn(move || drop(replaced));
         self.mros = self.linearize();
     }
 
@@ -344,7 +356,7 @@ impl Model {
             return None;
         }
         let Some(file) = self.module(module) else {
-            return Some(Res::External(format!("{module}.{name}")));
+            return Some(Res::External(crate::syntax::join_dot(module, name)));
         };
         if let Some(b) = self.binding(file, name) {
             // A package importing its own submodule (`from google.api_core.gapic_v1 import config` in that
@@ -357,7 +369,7 @@ impl Model {
                 return self.binding_res(file, b, hops + 1);
             }
         }
-        if let Some(sub) = self.module(&format!("{module}.{name}")) {
+        if let Some(sub) = self.module(&crate::syntax::join_dot(module, name)) {
             return Some(Res::Sym(Sym::Module(sub)));
         }
         let f = self.file(file);
@@ -556,7 +568,7 @@ impl Model {
                 None
             }
             Res::External(d) => {
-                let full = format!("{d}.{attr}");
+                let full = crate::syntax::join_dot(&d, attr);
                 // `import google.api_core.retry` binds `google`, a namespace package the tree has no file
                 // for; `google.api_core.retry` is a module of the tree again.
                 match self.modules.get(full.as_str()) {

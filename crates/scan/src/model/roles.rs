@@ -92,28 +92,44 @@ struct Ctx<'m> {
     untyped_calls: HashMap<&'m str, Vec<(FileId, DefIdx)>>,
     /// Lines holding a library use (`HTTPAdapter(max_retries=3)` is that use, not a config site of our own).
     library_lines: HashSet<(FileId, u32)>,
+    /// Retry-named methods, in tree order (built once: `machinery_by_method_name` looks them up every round).
+    piece_methods: Vec<(FileId, DefIdx)>,
+}
+
+/// Methods (not dunders) whose name says they are pieces of the retry model, the ones calls on an untyped
+/// receiver are resolved to by name, in tree order.
+fn piece_methods(model: &Model) -> Vec<(FileId, DefIdx)> {
+    each_file(model, |file, f| {
+        let piece =
+            |d: &crate::facts::Def| d.class.is_some() && !is_dunder(&d.name) && names::is_model_piece_name(&d.name);
+        f.defs.iter().enumerate().filter(|(_, d)| piece(d)).map(|(di, _)| (file, di as DefIdx)).collect()
+    })
 }
 
 /// Calls on an untyped receiver by a retry-named method name (`self._retry.execute_with_retry(...)`), by that
 /// name.
 fn untyped_calls(model: &Model) -> HashMap<&str, Vec<(FileId, DefIdx)>> {
-    let mut out: HashMap<&str, Vec<(FileId, DefIdx)>> = HashMap::default();
-    for (fi, f) in model.files.iter().enumerate() {
+    let calls = each_file(model, |file, f| {
+        let mut out = Vec::new();
         for c in &f.calls {
             let (Some(owner), Some((_, name))) = (c.owner, c.callee.rsplit_once('.')) else { continue };
             if names::is_model_piece_name(name) {
-                out.entry(name).or_default().push((fi as FileId, owner));
+                out.push((name, file, owner));
             }
         }
+        out
+    });
+    let mut out: HashMap<&str, Vec<(FileId, DefIdx)>> = HashMap::default();
+    for (name, file, owner) in calls {
+        out.entry(name).or_default().push((file, owner));
     }
     out
 }
 
 /// Every method that a subclass in the tree overrides, with its overrides.
 fn overrides(model: &Model) -> HashMap<Sym, Vec<Sym>> {
-    let mut out: HashMap<Sym, Vec<Sym>> = HashMap::default();
-    for (fi, f) in model.files.iter().enumerate() {
-        let file = fi as FileId;
+    let pairs = each_file(model, |file, f| {
+        let mut out: Vec<(Sym, Sym)> = Vec::new();
         for (ci, c) in f.classes.iter().enumerate() {
             if c.methods.is_empty() {
                 continue;
@@ -126,11 +142,16 @@ fn overrides(model: &Model) -> HashMap<Sym, Vec<Sym>> {
                         continue;
                     }
                     if let Some(&m) = c.methods.iter().find(|&&m| &f.defs[m as usize].name == name) {
-                        out.entry(Sym::Def(bf, bm)).or_default().push(Sym::Def(file, m));
+                        out.push((Sym::Def(bf, bm), Sym::Def(file, m)));
                     }
                 }
             }
         }
+        out
+    });
+    let mut out: HashMap<Sym, Vec<Sym>> = HashMap::default();
+    for (base, m) in pairs {
+        out.entry(base).or_default().push(m);
     }
     out
 }
@@ -149,6 +170,7 @@ pub fn assign(model: &Model, graph: &Graph, findings: &[Finding]) -> Assignment 
         loop_owners: Vec::new(),
         loop_owner_set: HashSet::default(),
         untyped_calls: untyped_calls(model),
+        piece_methods: piece_methods(model),
         library_lines: findings
             .iter()
             .filter(|f| f.kind == Kind::LibraryRetry)
@@ -533,6 +555,18 @@ impl Ctx<'_> {
     }
 }
 
+/// `per_file` of every file of the model, run on the scan's pool, what it returns concatenated in file order
+/// (the order a serial loop over the files would find it in). A step that only reads the roles found so far
+/// while it looks at the files can look at them in parallel: the roles are the longest serial part of a scan.
+fn each_file<'m, T: Send>(
+    model: &'m Model,
+    per_file: impl Fn(FileId, &'m crate::facts::FileFacts) -> Vec<T> + Sync + Send,
+) -> Vec<T> {
+    use rayon::prelude::*;
+    crate::pool()
+        .install(|| model.files.par_iter().enumerate().flat_map_iter(|(fi, f)| per_file(fi as FileId, f)).collect())
+}
+
 /// The helper a mutual recursion goes through is part of the engine (`_request` -> `_retry_request` ->
 /// `_request`).
 fn recursion_helpers(cx: &mut Ctx, added: &mut Vec<NewSite>) {
@@ -759,22 +793,17 @@ fn hands_off(call: &Call, params: &[String], statements: u32) -> bool {
 fn machinery_by_method_name<'m>(cx: &Ctx<'m>) -> HashMap<&'m str, Option<Sym>> {
     let model = cx.model;
     let mut out: HashMap<&'m str, Option<Sym>> = HashMap::default();
-    for (fi, f) in model.files.iter().enumerate() {
-        for (di, d) in f.defs.iter().enumerate() {
-            // Only retry-named methods are looked up by name.
-            if d.class.is_none() || is_dunder(&d.name) || !names::is_model_piece_name(&d.name) {
-                continue;
+    // Only retry-named methods are looked up by name.
+    for &(fi, di) in &cx.piece_methods {
+        let d = &model.file(fi).defs[di as usize];
+        let m = cx.machinery(&Res::Sym(Sym::Def(fi, di)));
+        match out.entry(d.name.as_str()) {
+            std::collections::hash_map::Entry::Vacant(v) => {
+                v.insert(m);
             }
-            let s = Sym::Def(fi as FileId, di as DefIdx);
-            let m = cx.machinery(&Res::Sym(s));
-            match out.entry(d.name.as_str()) {
-                std::collections::hash_map::Entry::Vacant(v) => {
-                    v.insert(m);
-                }
-                std::collections::hash_map::Entry::Occupied(mut o) => {
-                    if m.is_none() {
-                        o.insert(None);
-                    }
+            std::collections::hash_map::Entry::Occupied(mut o) => {
+                if m.is_none() {
+                    o.insert(None);
                 }
             }
         }
@@ -1070,18 +1099,23 @@ fn wrappers(cx: &mut Ctx, added: &mut Vec<NewSite>) -> bool {
         cx.add(added, sym, kind, info, msg);
     }
     // Classes whose methods hand off to machinery defined in another class or module.
-    let mut classes: Vec<(Sym, Sym)> = Vec::new();
-    for (fi, f) in model.files.iter().enumerate() {
-        let file = fi as FileId;
+    let cx_ref: &Ctx = cx;
+    let classes = each_file(model, |file, f| {
+        let cx = cx_ref;
+        let mut classes: Vec<(Sym, Sym)> = Vec::new();
         for (ci, c) in f.classes.iter().enumerate() {
             let sym = Sym::Class(file, ci as u32);
             if cx.role(sym).is_some_and(|_| !cx.weak.contains(&sym)) || c.is_exception {
                 continue;
             }
-            let handoff = c.methods.iter().find_map(|&m| {
+            // Without a method that hands off there is nothing to report: most classes stop here, before their
+            // name and methods are weighed (this runs over every class each round).
+            let Some(handoff) = c.methods.iter().find_map(|&m| {
                 let info = cx.roles.get(&Sym::Def(file, m))?;
                 (info.role == Role::Wrapper).then(|| info.delegates_to.first().copied()).flatten()
-            });
+            }) else {
+                continue;
+            };
             // A connection or service with one method that goes through an engine is not a facade (the method
             // is the wrapper): the class is one when handing off is its job — it says so, or most of its
             // methods hand off.
@@ -1129,11 +1163,10 @@ fn wrappers(cx: &mut Ctx, added: &mut Vec<NewSite>) -> bool {
                     continue;
                 }
             }
-            if let Some(t) = handoff {
-                classes.push((sym, t));
-            }
+            classes.push((sym, handoff));
         }
-    }
+        classes
+    });
     for (sym, t) in classes {
         let ev = format!("methods call {} ({})", short(model, t), place(model, t));
         let info = SiteInfo { role: Role::Wrapper, detail: "class", evidence: vec![ev.clone()], delegates_to: vec![t] };
@@ -1146,13 +1179,20 @@ fn wrappers(cx: &mut Ctx, added: &mut Vec<NewSite>) -> bool {
 /// `job_retry`, `retry_strategy`), not a function that decides or builds one (`should_retry`,
 /// `get_retry_policy`).
 fn names_retry_object(dotted: &str) -> bool {
-    let last = dotted.rsplit('.').next().unwrap_or(dotted).trim_start_matches('_').to_ascii_lowercase();
-    let tail = last.rsplit('_').next().unwrap_or(&last);
-    let object_noun = matches!(tail, "retry" | "policy" | "strategy" | "retrying" | "retrier" | "retryer");
+    // Allocation-free, the noun first: it runs on every call with one argument and most callees end in another
+    // word (this was a tenth of the roles step when it lower-cased the name and formatted each verb prefix).
+    let last = dotted.rsplit('.').next().unwrap_or(dotted).trim_start_matches('_');
+    let tail = last.rsplit('_').next().unwrap_or(last);
+    let object_noun =
+        ["retry", "policy", "strategy", "retrying", "retrier", "retryer"].iter().any(|n| tail.eq_ignore_ascii_case(n));
+    if !object_noun {
+        return false;
+    }
+    let b = last.as_bytes();
     let verb = ["should", "is", "can", "needs", "get", "make", "create", "build", "with", "do", "on", "set"]
         .iter()
-        .any(|v| last.starts_with(&format!("{v}_")));
-    names::contains_ignore_case(&last, "retr") && !last.contains("retriev") && object_noun && !verb
+        .any(|v| b.len() > v.len() && b[..v.len()].eq_ignore_ascii_case(v.as_bytes()) && b[v.len()] == b'_');
+    names::contains_ignore_case(last, "retr") && !names::contains_ignore_case(last, "retriev") && !verb
 }
 
 /// Functions that apply a retry policy object to a callable and run it (`call = retry(call)`,
@@ -1160,9 +1200,10 @@ fn names_retry_object(dotted: &str) -> bool {
 /// (a library's or one handed in), the function hands it the operation.
 fn retry_applications(cx: &mut Ctx, added: &mut Vec<NewSite>) {
     let model = cx.model;
-    let mut found = Vec::new();
-    for (fi, f) in model.files.iter().enumerate() {
-        let file = fi as FileId;
+    let cx_ref: &Ctx = cx;
+    let found = each_file(model, |file, f| {
+        let cx = cx_ref;
+        let mut found = Vec::new();
         for (di, def) in f.defs.iter().enumerate() {
             let sym = Sym::Def(file, di as DefIdx);
             if cx.roles.contains_key(&sym) || inside_role(cx, file, def.parent) {
@@ -1188,7 +1229,8 @@ fn retry_applications(cx: &mut Ctx, added: &mut Vec<NewSite>) {
                 found.push((sym, None, format!("applies {policy} through {}", c.callee)));
             }
         }
-    }
+        found
+    });
     for (sym, t, ev) in found {
         let info = SiteInfo {
             role: Role::Wrapper,
@@ -1409,6 +1451,11 @@ fn composed_pieces(cx: &mut Ctx, added: &mut Vec<NewSite>) {
     }
 }
 
+/// It returns a value that is no verdict, without looping or sleeping (what a delay step does).
+fn returns_plain_value(ev: &crate::facts::DefEvidence) -> bool {
+    ev.returns_value && !ev.returns_bool && !ev.loops && ev.sleeps.is_none()
+}
+
 /// Functions that put a retry system together from its pieces (`register_retry_handler` building a
 /// `RetryHandler(RetryPolicy(StandardRetryConditions(...), ExponentialBackoff(...)), RetryQuotaChecker(...))`,
 /// `create_retry_handler` joining a checker and a delay action): two or more distinct pieces built or obtained
@@ -1418,8 +1465,10 @@ fn assemblers(cx: &mut Ctx, added: &mut Vec<NewSite>) {
     let piece =
         |r: Option<Role>| matches!(r, Some(Role::Engine | Role::Decision | Role::Calculator | Role::ConfigSchema));
     let mut found = Vec::new();
-    for (fi, f) in model.files.iter().enumerate() {
-        let file = fi as FileId;
+    let cx_ref: &Ctx = cx;
+    found.extend(each_file(model, |file, f| {
+        let cx = cx_ref;
+        let mut found = Vec::new();
         for (di, def) in f.defs.iter().enumerate() {
             let sym = Sym::Def(file, di as DefIdx);
             if cx.roles.contains_key(&sym)
@@ -1445,7 +1494,8 @@ fn assemblers(cx: &mut Ctx, added: &mut Vec<NewSite>) {
                 found.push((sym, pieces[0], format!("assembles {}", names.join(", "))));
             }
         }
-    }
+        found
+    }));
     for (sym, t, ev) in found {
         let info =
             SiteInfo { role: Role::Wrapper, detail: "assembles", evidence: vec![ev.clone()], delegates_to: vec![t] };
@@ -1515,8 +1565,10 @@ fn holds_role(cx: &Ctx, file: FileId, d: DefIdx) -> bool {
 fn aliases(cx: &mut Ctx, added: &mut Vec<NewSite>) {
     let model = cx.model;
     let mut found = Vec::new();
-    for (fi, f) in model.files.iter().enumerate() {
-        let file = fi as FileId;
+    let cx_ref: &Ctx = cx;
+    found.extend(each_file(model, |file, f| {
+        let cx = cx_ref;
+        let mut found = Vec::new();
         for (ai, a) in f.assigns.iter().enumerate() {
             let (Owner::Module, Value::Alias(target)) = (a.owner, &a.value) else { continue };
             let Some(Res::Sym(t)) = model.resolve_in(file, None, None, target) else { continue };
@@ -1531,7 +1583,8 @@ fn aliases(cx: &mut Ctx, added: &mut Vec<NewSite>) {
                 found.push((Sym::Assign(file, ai as u32), t));
             }
         }
-    }
+        found
+    }));
     for (sym, t) in found {
         let ev = format!("alias of {} ({})", short(model, t), place(model, t));
         cx.add_site(added, sym, Kind::Wrapper, Role::Wrapper, "alias", vec![t], ev);
@@ -1541,29 +1594,30 @@ fn aliases(cx: &mut Ctx, added: &mut Vec<NewSite>) {
 /// Keyword arguments and dict keys that carry retry numbers.
 /// Parameters of a backoff schedule that do not say "retry" (`initial`, `maximum`, `multiplier`, `deadline`).
 fn schedule_key(name: &str) -> bool {
-    let n = name.trim_start_matches('_').to_ascii_lowercase();
-    matches!(n.as_str(), "initial" | "maximum" | "multiplier" | "deadline" | "max_delay" | "min_delay" | "base" | "cap")
+    let n = name.trim_start_matches('_');
+    ["initial", "maximum", "multiplier", "deadline", "max_delay", "min_delay", "base", "cap"]
+        .iter()
+        .any(|k| n.eq_ignore_ascii_case(k))
 }
 
-/// The `_`-separated words of a name, lower-cased (`maxReconnect` stays one word; SDKs write snake_case).
-fn words_of(name: &str) -> impl Iterator<Item = String> + '_ {
-    name.split('_').filter(|w| !w.is_empty()).map(|w| w.to_ascii_lowercase())
+/// Is one of the `_`-separated words of a name one of `words` (lower-case), ignoring ASCII case (`maxReconnect`
+/// stays one word; SDKs write snake_case)? Allocation-free: the roles ask it of most names they weigh.
+fn any_word(name: &str, words: &[&str]) -> bool {
+    name.split('_').any(|w| !w.is_empty() && words.iter().any(|x| w.eq_ignore_ascii_case(x)))
 }
 
 /// A parameter or key that holds an attempt budget (`max_retries`, `max_reconnect_attempts`, `tries`; not
 /// `max_entries`).
 fn count_key(name: &str) -> bool {
-    names::is_budget_name(name) || words_of(name).any(|w| matches!(w.as_str(), "retry" | "attempt")) && !delay_key(name)
+    names::is_budget_name(name) || any_word(name, &["retry", "attempt"]) && !delay_key(name)
 }
 
 /// A parameter or key that holds a delay of the retry schedule (`initial_delay`, `backoff_factor`,
 /// `retry_interval`); a poll or heartbeat interval is not one.
 fn delay_key(name: &str) -> bool {
-    let mut words = words_of(name);
-    let schedule = |w: &str| matches!(w, "delay" | "backoff" | "interval" | "jitter" | "wait" | "sleep");
     names::is_delay_param(name)
-        || (words.any(|w| schedule(&w))
-            && !words_of(name).any(|w| matches!(w.as_str(), "poll" | "heartbeat" | "requeue")))
+        || (any_word(name, &["delay", "backoff", "interval", "jitter", "wait", "sleep"])
+            && !any_word(name, &["poll", "heartbeat", "requeue"]))
 }
 
 fn retry_key(name: &str) -> bool {
@@ -1594,7 +1648,7 @@ fn retry_key(name: &str) -> bool {
 fn names_a_retry_number(name: &str) -> bool {
     names::has_word(name, &["retr", "attempt", "backoff", "jitter", "reconnect"])
         && !names::contains_ignore_case(name, "retriev")
-        && !words_of(name).any(|w| matches!(w.as_str(), "poll" | "heartbeat" | "requeue"))
+        && !any_word(name, &["poll", "heartbeat", "requeue"])
 }
 
 /// What constructing `callee` makes, when it is retry configuration: the target symbol (if in the tree), and
@@ -1649,9 +1703,13 @@ fn presets(cx: &mut Ctx, added: &mut Vec<NewSite>) {
             }
         }
     }
-    let mut found: Vec<(Sym, Role, &'static str, Vec<Sym>, String)> = Vec::new();
-    for (fi, f) in model.files.iter().enumerate() {
-        let file = fi as FileId;
+    type Found = (Sym, Role, &'static str, Vec<Sym>, String);
+    let cx_ref: &Ctx = cx;
+    // Assignments first, in every file: a factory returning a variant of a preset asks whether the preset was
+    // found (in its own file or an earlier one).
+    let assigned: Vec<Found> = each_file(model, |file, f| {
+        let cx = cx_ref;
+        let mut found: Vec<Found> = Vec::new();
         for (ai, a) in f.assigns.iter().enumerate() {
             let sym = Sym::Assign(file, ai as u32);
             if let Owner::Local(d) | Owner::Instance { def: d, .. } = a.owner {
@@ -1700,7 +1758,7 @@ fn presets(cx: &mut Ctx, added: &mut Vec<NewSite>) {
                         && (retry_key(&a.target)
                             || schedule_key(&a.target)
                             || names::has_word(&a.target, &["timeout", "deadline", "maximum", "initial"]))
-                        && !words_of(&a.target).any(|w| matches!(w.as_str(), "poll" | "heartbeat" | "requeue")) =>
+                        && !any_word(&a.target, &["poll", "heartbeat", "requeue"]) =>
                 {
                     found.push((sym, Role::Preset, "constant", vec![], "a number of a retry module".into()));
                 }
@@ -1743,12 +1801,10 @@ fn presets(cx: &mut Ctx, added: &mut Vec<NewSite>) {
                     let retry_keys = keys.iter().filter(|k| retry_key(k)).count();
                     let named = !keys.is_empty()
                         && names_a_retry_number(&a.target)
-                        && !words_of(&a.target).any(|w| {
-                            matches!(
-                                w.as_str(),
-                                "count" | "counts" | "stats" | "metrics" | "history" | "state" | "cache" | "log"
-                            )
-                        });
+                        && !any_word(
+                            &a.target,
+                            &["count", "counts", "stats", "metrics", "history", "state", "cache", "log"],
+                        );
                     let numbers = retry_keys >= 2 && retry_keys * 2 >= keys.len() || named;
                     let configs: Vec<Sym> = calls
                         .iter()
@@ -1767,6 +1823,12 @@ fn presets(cx: &mut Ctx, added: &mut Vec<NewSite>) {
                 _ => {}
             }
         }
+        found
+    });
+    let preset_assigns: HashSet<Sym> = assigned.iter().filter(|x| x.1 == Role::Preset).map(|x| x.0).collect();
+    let defined: Vec<Found> = each_file(model, |file, f| {
+        let cx = cx_ref;
+        let mut found: Vec<Found> = Vec::new();
         // Factories: a function that returns a construction of retry configuration.
         for (di, def) in f.defs.iter().enumerate() {
             let sym = Sym::Def(file, di as DefIdx);
@@ -1794,8 +1856,8 @@ fn presets(cx: &mut Ctx, added: &mut Vec<NewSite>) {
                 let class = model.enclosing_class(file, di as DefIdx);
                 if let Some(Res::Sym(r @ Sym::Assign(..))) = model.resolve_in(file, Some(di as DefIdx), class, receiver)
                 {
-                    let preset =
-                        cx.role(r) == Some(Role::Preset) || found.iter().any(|x| x.0 == r && x.1 == Role::Preset);
+                    // Found in this file or an earlier one (what a loop over the files in order has found).
+                    let preset = cx.role(r) == Some(Role::Preset) || preset_assigns.contains(&r) && r.file() <= file;
                     if preset && (c.args > 0 || !c.keywords.is_empty()) {
                         let ev = format!("returns a variant of {} ({})", short(model, r), place(model, r));
                         found.push((sym, Role::Preset, "factory", vec![r], ev));
@@ -1860,7 +1922,18 @@ fn presets(cx: &mut Ctx, added: &mut Vec<NewSite>) {
                 }
             }
         }
+        found
+    });
+    // File by file, its assignments before its definitions (both lists are in file order).
+    let mut found: Vec<Found> = Vec::with_capacity(assigned.len() + defined.len());
+    let mut defined = defined.into_iter().peekable();
+    for a in assigned {
+        while let Some(d) = defined.next_if(|d| d.0.file() < a.0.file()) {
+            found.push(d);
+        }
+        found.push(a);
     }
+    found.extend(defined);
     for (sym, role, detail, targets, ev) in found {
         let kind = match role {
             Role::Decorator => Kind::RetryDecoratorDef,
@@ -1891,9 +1964,10 @@ fn written_out(value: &Literal) -> bool {
 fn config_sites(cx: &mut Ctx, added: &mut Vec<NewSite>) {
     let model = cx.model;
     let by_name = machinery_by_method_name(cx);
-    let mut found = Vec::new();
-    for (fi, f) in model.files.iter().enumerate() {
-        let file = fi as FileId;
+    let cx_ref: &Ctx = cx;
+    let found = each_file(model, |file, f| {
+        let cx = cx_ref;
+        let mut found = Vec::new();
         // Calls without retry numbers written out, looked at below for constructions of a policy.
         let mut constructions: Vec<u32> = Vec::new();
         for (ci, c) in f.calls.iter().enumerate() {
@@ -1956,7 +2030,7 @@ fn config_sites(cx: &mut Ctx, added: &mut Vec<NewSite>) {
                             // A retry switch (`retry_on_error=True`); a bare `retry=` is anyone's parameter.
                             || matches!(k.value, Literal::Bool(_))
                                 && k.name != "retry"
-                                && words_of(&k.name).any(|w| matches!(w.as_str(), "retry" | "retries")))
+                                && any_word(&k.name, &["retry", "retries"]))
                 });
                 if let Some(k) = budget {
                     found.push((Sym::Call(file, ci as u32), None, format!("calls {} with {}", c.callee, k.name)));
@@ -1983,7 +2057,8 @@ fn config_sites(cx: &mut Ctx, added: &mut Vec<NewSite>) {
             }
             found.push((Sym::Call(file, ci), Some(t), format!("constructs {} ({})", short(model, t), place(model, t))));
         }
-    }
+        found
+    });
     for (sym, t, ev) in found {
         cx.add_site(added, sym, Kind::Preset, Role::Preset, "config_site", t.into_iter().collect(), ev);
     }
@@ -2140,9 +2215,10 @@ fn decisions_and_calculators(cx: &mut Ctx, added: &mut Vec<NewSite>) {
     let mut found: Vec<(Sym, Role, &'static str, String)> = Vec::new();
     // Checker classes: a class whose few methods are retry decisions is one decision site (composed into a
     // handler), not one per method.
-    let mut checkers: HashSet<Sym> = HashSet::default();
-    for (fi, f) in model.files.iter().enumerate() {
-        let file = fi as FileId;
+    let cx_ref: &Ctx = cx;
+    found.extend(each_file(model, |file, f| {
+        let cx = cx_ref;
+        let mut found = Vec::new();
         for (ci, c) in f.classes.iter().enumerate() {
             let sym = Sym::Class(file, ci as u32);
             if c.is_exception || c.is_enum || (cx.roles.contains_key(&sym) && !cx.weak.contains(&sym)) {
@@ -2161,7 +2237,6 @@ fn decisions_and_calculators(cx: &mut Ctx, added: &mut Vec<NewSite>) {
                 && (names::has_word(&c.name, &["retr", "throttl", "transient"])
                     || f.module.rsplit('.').next().is_some_and(|m| names::has_word(m, &["retr"])));
             if ((deciding >= 1 && methods.len() <= 3) || checker_named) && !names::is_record_class_name(&c.name) {
-                checkers.insert(sym);
                 found.push((sym, Role::Decision, "checker", {
                     let deciders: Vec<&str> =
                         methods.iter().filter(|d| decides(Some(c), d)).map(|d| d.name.as_str()).collect();
@@ -2173,171 +2248,173 @@ fn decisions_and_calculators(cx: &mut Ctx, added: &mut Vec<NewSite>) {
                 }));
             }
         }
-    }
+        found
+    }));
+    let checkers: HashSet<Sym> = found.iter().map(|x| x.0).collect();
     let mut found_syms: HashMap<Sym, Role> = found.iter().map(|x| (x.0, x.1)).collect();
+    const PREDICATE_PREFIXES: [&str; 4] = ["is_", "can_", "should_", "needs_"];
+    const DELAY_WORDS: [&str; 8] =
+        ["delay", "backoff", "jitter", "interval", "sleep_time", "retry_after", "wait_time", "retry_timeout"];
+    // The wait step an engine calls (`_wait_before_retry`, `_sleep_with_backoff`, `pause`).
+    const SLEEP_WORDS: [&str; 5] = ["sleep", "wait", "backoff", "delay", "pause"];
+    // A method of a site class (an engine, its config, a checker) is a piece of that site.
+    let in_site = |file: FileId, def: &crate::facts::Def| {
+        def.class.is_some_and(|c| {
+            let cs = Sym::Class(file, c);
+            cx.roles.contains_key(&cs) || checkers.contains(&cs)
+        })
+    };
+    // The definitions a round may place, in tree order. The roles do not change during the rounds (only what
+    // the rounds find does), so what a round weighs that they alone decide (the role around a definition, its
+    // name, its evidence) is asked once here, not of every definition in every round.
+    let candidates = each_file(model, |file, f| {
+        let mut candidates: Vec<(FileId, DefIdx)> = Vec::new();
+        for (di, def) in f.defs.iter().enumerate() {
+            let sym = Sym::Def(file, di as DefIdx);
+            if cx.roles.contains_key(&sym) || inside_role(cx, file, def.parent) {
+                continue;
+            }
+            // A monitor or event record that asks whether a failure was retryable only reports it.
+            // A breaker's own `is_open` / `retry_after` belong to the breaker site.
+            if def.class.is_some_and(|c| {
+                names::is_record_class_name(&f.classes[c as usize].name)
+                    || cx.role(Sym::Class(file, c)) == Some(Role::Breaker)
+            }) {
+                continue;
+            }
+            // One of the conditions below may hold (each branch needs one of these).
+            let n = def.name.trim_start_matches('_');
+            let ev = &def.evidence;
+            let may_place = decides(def.class.map(|k| &f.classes[k as usize]), def)
+                || ev.verdict && !ev.loops && ev.sleeps.is_none()
+                || handles_for_engine.contains_key(&sym)
+                || answers_for_engine.contains_key(&sym)
+                || returns_plain_value(ev)
+                || ev.returns_bool && PREDICATE_PREFIXES.iter().any(|p| n.starts_with(p))
+                || names::has_word(n, &DELAY_WORDS)
+                || ev.sleeps.is_some() && names::has_word(n, &SLEEP_WORDS)
+                || in_site(file, def);
+            if may_place {
+                candidates.push((file, di as DefIdx));
+            }
+        }
+        candidates
+    });
     for _ in 0..MAX_DEPTH {
         let mut round: Vec<(Sym, Role, &'static str, String)> = Vec::new();
-        for (fi, f) in model.files.iter().enumerate() {
-            let file = fi as FileId;
-            for (di, def) in f.defs.iter().enumerate() {
-                let sym = Sym::Def(file, di as DefIdx);
-                if cx.roles.contains_key(&sym) || found_syms.contains_key(&sym) || inside_role(cx, file, def.parent) {
-                    continue;
-                }
-                // A monitor or event record that asks whether a failure was retryable only reports it.
-                // A breaker's own `is_open` / `retry_after` belong to the breaker site.
-                if def.class.is_some_and(|c| {
-                    names::is_record_class_name(&f.classes[c as usize].name)
-                        || cx.role(Sym::Class(file, c)) == Some(Role::Breaker)
-                }) {
-                    continue;
-                }
-                let by_engine = called_by_engine.get(&sym).copied();
-                // A method of a site class (an engine, its config, a checker) is a piece of that site.
-                let in_site = def.class.is_some_and(|c| {
-                    let cs = Sym::Class(file, c);
-                    cx.roles.contains_key(&cs) || checkers.contains(&cs)
+        for &(file, di) in &candidates {
+            let f = model.file(file);
+            let def = &f.defs[di as usize];
+            let di = di as usize;
+            let sym = Sym::Def(file, di as DefIdx);
+            if found_syms.contains_key(&sym) {
+                continue;
+            }
+            let by_engine = called_by_engine.get(&sym).copied();
+            let in_site = in_site(file, def);
+            let n = def.name.trim_start_matches('_');
+            let ev = &def.evidence;
+            let piece = by_engine.is_some() || in_site;
+            let predicate_name = PREDICATE_PREFIXES.iter().any(|p| n.starts_with(p));
+            let delay_name = names::has_word(n, &DELAY_WORDS);
+            let sleep_name = names::has_word(n, &SLEEP_WORDS);
+            // Delegating to a calculator (`calculate_delay` -> `compute_delay`), or dispatching over several
+            // (`compute_delay` picking `linear_backoff` or `fibonacci_backoff` by strategy) and returning
+            // what they give.
+            let is_calc = |to: &Res| matches!(to, Res::Sym(t) if cx.role(*t) == Some(Role::Calculator) || found_syms.get(t) == Some(&Role::Calculator));
+            let delegates_calc = delay_name
+                && cx
+                    .graph
+                    .calls_from(file, di as DefIdx)
+                    .any(|e| (f.calls[e.call as usize].returned || ev.returns_value) && is_calc(&e.to));
+            // Whatever its name, a function returning what a calculator computes from the failures it counts
+            // (`self._failures += 1; return backoff(self._failures, cap=60) + jitter(0, 1)`), or for the
+            // failure it is handed (`after_failed_poll(error)` -> `self.after_failure()`), computes a delay.
+            let computes_for_failures = returns_plain_value(ev)
+                && cx.graph.calls_from(file, di as DefIdx).any(|e| {
+                    is_calc(&e.to)
+                        && (handed_error(def)
+                            || f.calls[e.call as usize].arg_names.iter().any(|a| ev.counts_up.contains(a)))
                 });
-                let n = def.name.trim_start_matches('_');
-                let ev = &def.evidence;
-                let piece = by_engine.is_some() || in_site;
-                let predicate_name = ["is_", "can_", "should_", "needs_"].iter().any(|p| n.starts_with(p));
-                let delay_name = names::has_word(
-                    n,
-                    &[
-                        "delay",
-                        "backoff",
-                        "jitter",
-                        "interval",
-                        "sleep_time",
-                        "retry_after",
-                        "wait_time",
-                        "retry_timeout",
-                    ],
-                );
-                // The wait step an engine calls (`_wait_before_retry`, `_sleep_with_backoff`, `pause`).
-                let sleep_name = names::has_word(n, &["sleep", "wait", "backoff", "delay", "pause"]);
-                // Delegating to a calculator (`calculate_delay` -> `compute_delay`), or dispatching over several
-                // (`compute_delay` picking `linear_backoff` or `fibonacci_backoff` by strategy) and returning
-                // what they give.
-                let is_calc = |to: &Res| matches!(to, Res::Sym(t) if cx.role(*t) == Some(Role::Calculator) || found_syms.get(t) == Some(&Role::Calculator));
-                let delegates_calc = delay_name
-                    && cx
-                        .graph
-                        .calls_from(file, di as DefIdx)
-                        .any(|e| (f.calls[e.call as usize].returned || ev.returns_value) && is_calc(&e.to));
-                // Whatever its name, a function returning what a calculator computes from the failures it counts
-                // (`self._failures += 1; return backoff(self._failures, cap=60) + jitter(0, 1)`), or for the
-                // failure it is handed (`after_failed_poll(error)` -> `self.after_failure()`), computes a delay.
-                let computes_for_failures = ev.returns_value
-                    && !ev.returns_bool
-                    && !ev.loops
-                    && ev.sleeps.is_none()
-                    && cx.graph.calls_from(file, di as DefIdx).any(|e| {
-                        is_calc(&e.to)
-                            && (handed_error(def)
-                                || f.calls[e.call as usize].arg_names.iter().any(|a| ev.counts_up.contains(a)))
-                    });
-                let why = |e: Option<Sym>| match e {
-                    Some(e) => format!("called by {} ({})", short(model, e), place(model, e)),
-                    None => String::new(),
+            // A predicate's evidence: the engine calling it, else what else makes it one.
+            let why = |otherwise: &str| match by_engine {
+                Some(e) => format!("called by {} ({})", short(model, e), place(model, e)),
+                None => otherwise.to_string(),
+            };
+            if decides(def.class.map(|k| &f.classes[k as usize]), def)
+                && (ev.returns_bool || by_engine.is_some() || def.returns_nested_def || in_site)
+            {
+                round.push((sym, Role::Decision, "predicate", why("returns whether to retry")));
+            } else if let Some(e) = answers_for_engine.get(&sym).filter(|_| ev.catch_returns && ev.sleeps.is_none()) {
+                // `while await self._read_connection(conn) == "reconnect"`: one attempt whose handler answers
+                // whether the engine goes on (`"reconnect"`, or `"stop"` on a fatal error).
+                let ev = format!("answers the loop test of {} ({})", short(model, *e), place(model, *e));
+                round.push((sym, Role::Decision, "answer", ev));
+            } else if ev.verdict && !ev.loops && ev.sleeps.is_none() {
+                // `should_retry = isinstance(e, Timeout)` in the branches of an error handler: the function
+                // reaches the retry verdict for its caller (`_handle_request_error` raising it with the error).
+                round.push((sym, Role::Decision, "verdict", "sets the retry verdict".into()));
+            } else if let Some(e) = handles_for_engine
+                .get(&sym)
+                .filter(|_| ev.raises && judges_failure(def) && ev.sleeps.is_none() && !ev.loops)
+            {
+                // `delay = self._on_error(exc, deadline, sleeps)  # raises when exhausted`: the engine's
+                // judgement of a failure, giving up by raising.
+                let ev =
+                    format!("judges the failures of {} ({}): raises to give up", short(model, *e), place(model, *e));
+                round.push((sym, Role::Decision, "on_error", ev));
+            } else if predicate_name
+                && ev.returns_bool
+                && judges_failure(def)
+                && (by_engine.is_some()
+                    || in_site && def.class.and_then(|c| cx.role(Sym::Class(file, c))) != Some(Role::Engine))
+            {
+                // A predicate of an engine class that its retry loop does not call (`_is_loopback_address`
+                // of a metadata fetcher) is other work of that class.
+                round.push((sym, Role::Decision, "predicate", why("a predicate of a retry site")));
+            } else if delay_name
+                && (ev.delay_math
+                    || delegates_calc
+                    || (ev.returns_value
+                        && names::has_word(n, &["retry_after"])
+                        && (piece || called_by_site(cx, &found_syms, sym))))
+            {
+                round.push((sym, Role::Calculator, "delay", "computes the delay".into()));
+            } else if computes_for_failures {
+                round.push((sym, Role::Calculator, "delay", "computes the delay after failures".into()));
+            } else if sleep_name
+                && ev.sleeps.is_some()
+                && !ev.waits_as_handed
+                && piece
+                && def.statements <= 12
+                && (!ev.loops || names::has_word(n, &["sleep"]))
+            {
+                round.push((sym, Role::Calculator, "sleep", "computes and sleeps the delay".into()));
+            } else if let Some(class_role) = def.class.and_then(|c| {
+                let cs = Sym::Class(file, c);
+                cx.role(cs).or_else(|| checkers.contains(&cs).then_some(Role::Decision))
+            }) {
+                // The methods of a delay class that return a value compute the delay; a method of a
+                // decision or calculator class that sleeps is the wait step (`prepare_for_next_attempt`).
+                let public = !(def.name.starts_with("__") && def.name.ends_with("__"));
+                // `reset(self): self._attempt = 0`: sets back the state the delays are computed from.
+                let sets_state = || {
+                    def.statements <= 2
+                        && f.assigns
+                            .iter()
+                            .any(|a| matches!(a.owner, Owner::Instance { def: m, .. } if m == di as DefIdx))
                 };
-                if decides(def.class.map(|k| &f.classes[k as usize]), def)
-                    && (ev.returns_bool || by_engine.is_some() || def.returns_nested_def || in_site)
-                {
-                    let w = why(by_engine);
-                    round.push((
-                        sym,
-                        Role::Decision,
-                        "predicate",
-                        if w.is_empty() { "returns whether to retry".into() } else { w },
-                    ));
-                } else if let Some(e) = answers_for_engine.get(&sym).filter(|_| ev.catch_returns && ev.sleeps.is_none())
-                {
-                    // `while await self._read_connection(conn) == "reconnect"`: one attempt whose handler answers
-                    // whether the engine goes on (`"reconnect"`, or `"stop"` on a fatal error).
-                    let ev = format!("answers the loop test of {} ({})", short(model, *e), place(model, *e));
-                    round.push((sym, Role::Decision, "answer", ev));
-                } else if ev.verdict && !ev.loops && ev.sleeps.is_none() {
-                    // `should_retry = isinstance(e, Timeout)` in the branches of an error handler: the function
-                    // reaches the retry verdict for its caller (`_handle_request_error` raising it with the error).
-                    round.push((sym, Role::Decision, "verdict", "sets the retry verdict".into()));
-                } else if let Some(e) = handles_for_engine
-                    .get(&sym)
-                    .filter(|_| ev.raises && judges_failure(def) && ev.sleeps.is_none() && !ev.loops)
-                {
-                    // `delay = self._on_error(exc, deadline, sleeps)  # raises when exhausted`: the engine's
-                    // judgement of a failure, giving up by raising.
-                    let ev = format!(
-                        "judges the failures of {} ({}): raises to give up",
-                        short(model, *e),
-                        place(model, *e)
-                    );
-                    round.push((sym, Role::Decision, "on_error", ev));
-                } else if predicate_name
-                    && ev.returns_bool
-                    && judges_failure(def)
-                    && (by_engine.is_some()
-                        || in_site && def.class.and_then(|c| cx.role(Sym::Class(file, c))) != Some(Role::Engine))
-                {
-                    // A predicate of an engine class that its retry loop does not call (`_is_loopback_address`
-                    // of a metadata fetcher) is other work of that class.
-                    let w = why(by_engine);
-                    round.push((
-                        sym,
-                        Role::Decision,
-                        "predicate",
-                        if w.is_empty() { "a predicate of a retry site".into() } else { w },
-                    ));
-                } else if delay_name
-                    && (ev.delay_math
-                        || delegates_calc
-                        || (ev.returns_value
-                            && names::has_word(n, &["retry_after"])
-                            && (piece || called_by_site(cx, &found_syms, sym))))
-                {
-                    round.push((sym, Role::Calculator, "delay", "computes the delay".into()));
-                } else if computes_for_failures {
-                    round.push((sym, Role::Calculator, "delay", "computes the delay after failures".into()));
-                } else if sleep_name
+                if class_role == Role::Calculator && public && ev.returns_value {
+                    round.push((sym, Role::Calculator, "delay", "a delay method of a delay class".into()));
+                } else if class_role == Role::Calculator && public && !ev.loops && ev.sleeps.is_none() && sets_state() {
+                    round.push((sym, Role::Calculator, "state", "sets the state of a delay class".into()));
+                } else if matches!(class_role, Role::Decision | Role::Calculator)
+                    && public
                     && ev.sleeps.is_some()
-                    && !ev.waits_as_handed
-                    && piece
+                    && !ev.loops
                     && def.statements <= 12
-                    && (!ev.loops || names::has_word(n, &["sleep"]))
                 {
                     round.push((sym, Role::Calculator, "sleep", "computes and sleeps the delay".into()));
-                } else if let Some(class_role) = def.class.and_then(|c| {
-                    let cs = Sym::Class(file, c);
-                    cx.role(cs).or_else(|| checkers.contains(&cs).then_some(Role::Decision))
-                }) {
-                    // The methods of a delay class that return a value compute the delay; a method of a
-                    // decision or calculator class that sleeps is the wait step (`prepare_for_next_attempt`).
-                    let public = !(def.name.starts_with("__") && def.name.ends_with("__"));
-                    // `reset(self): self._attempt = 0`: sets back the state the delays are computed from.
-                    let sets_state = || {
-                        def.statements <= 2
-                            && f.assigns
-                                .iter()
-                                .any(|a| matches!(a.owner, Owner::Instance { def: m, .. } if m == di as DefIdx))
-                    };
-                    if class_role == Role::Calculator && public && ev.returns_value {
-                        round.push((sym, Role::Calculator, "delay", "a delay method of a delay class".into()));
-                    } else if class_role == Role::Calculator
-                        && public
-                        && !ev.loops
-                        && ev.sleeps.is_none()
-                        && sets_state()
-                    {
-                        round.push((sym, Role::Calculator, "state", "sets the state of a delay class".into()));
-                    } else if matches!(class_role, Role::Decision | Role::Calculator)
-                        && public
-                        && ev.sleeps.is_some()
-                        && !ev.loops
-                        && def.statements <= 12
-                    {
-                        round.push((sym, Role::Calculator, "sleep", "computes and sleeps the delay".into()));
-                    }
                 }
             }
         }
@@ -2418,8 +2495,10 @@ fn decides(class: Option<&crate::facts::Class>, def: &crate::facts::Def) -> bool
 fn handed_predicates(cx: &mut Ctx, added: &mut Vec<NewSite>) {
     let model = cx.model;
     let mut found: Vec<(Sym, Sym)> = Vec::new();
-    for (fi, f) in model.files.iter().enumerate() {
-        let file = fi as FileId;
+    let cx_ref: &Ctx = cx;
+    found.extend(each_file(model, |file, f| {
+        let cx = cx_ref;
+        let mut found = Vec::new();
         for (ci, c) in f.calls.iter().enumerate() {
             let Some(Res::Sym(t @ Sym::Class(..))) = cx.graph.callee_of(file, ci as u32).cloned() else { continue };
             if !matches!(cx.role(t), Some(Role::Engine | Role::ConfigSchema)) {
@@ -2437,7 +2516,8 @@ fn handed_predicates(cx: &mut Ctx, added: &mut Vec<NewSite>) {
                 }
             }
         }
-    }
+        found
+    }));
     for (p, t) in found {
         let ev = format!("the predicate of {} ({})", short(model, t), place(model, t));
         cx.add_site(added, p, Kind::Decision, Role::Decision, "predicate", vec![], ev);
@@ -2499,8 +2579,10 @@ fn overridden_pieces(cx: &mut Ctx, added: &mut Vec<NewSite>) {
     // Subclasses of piece classes that declare a piece method (`FixedValueRetryIntervalCalculator`).
     let is_piece_class = |s: Sym, r: Role| cx.role(s) == Some(r) || classes.iter().any(|x| x.0 == s && x.1 == r);
     let mut down: Vec<(Sym, Role, String)> = Vec::new();
-    for (fi, f) in model.files.iter().enumerate() {
-        let file = fi as FileId;
+    let cx_ref: &Ctx = cx;
+    down.extend(each_file(model, |file, f| {
+        let cx = cx_ref;
+        let mut down = Vec::new();
         for (ci, k) in f.classes.iter().enumerate() {
             let sym = Sym::Class(file, ci as u32);
             if k.is_exception || cx.roles.contains_key(&sym) || classes.iter().any(|x| x.0 == sym) {
@@ -2522,7 +2604,8 @@ fn overridden_pieces(cx: &mut Ctx, added: &mut Vec<NewSite>) {
                 down.push((sym, r, format!("subclass of {} ({})", short(model, b), place(model, b))));
             }
         }
-    }
+        down
+    }));
     classes.extend(down);
     classes.sort_by_key(|a| a.0);
     for (sym, role, ev) in found.into_iter().chain(classes) {
@@ -2541,11 +2624,15 @@ fn overridden_pieces(cx: &mut Ctx, added: &mut Vec<NewSite>) {
 /// sets of statuses or exception types, predicates a decision factory builds.
 fn piece_instances(cx: &mut Ctx, added: &mut Vec<NewSite>) {
     let model = cx.model;
-    let mut found = Vec::new();
-    let mut decisions: Vec<(Sym, &'static str, Option<Sym>)> = Vec::new();
-    let mut schedules: Vec<Sym> = Vec::new();
-    for (fi, f) in model.files.iter().enumerate() {
-        let file = fi as FileId;
+    enum Piece {
+        Instance(Sym, Sym),
+        Decision(Sym, &'static str, Option<Sym>),
+        Schedule(Sym),
+    }
+    let cx_ref: &Ctx = cx;
+    let pieces = each_file(model, |file, f| {
+        let cx = cx_ref;
+        let mut pieces = Vec::new();
         for (ai, a) in f.assigns.iter().enumerate() {
             let sym = Sym::Assign(file, ai as u32);
             // A field of a site class (a schema's `retryable_exceptions`) is part of that site.
@@ -2572,23 +2659,13 @@ fn piece_instances(cx: &mut Ctx, added: &mut Vec<NewSite>) {
             let transient = names::has_word(&a.target, &["transient", "recoverable"]);
             if a.value == Value::Collection && (names::is_model_piece_name(&a.target) || transient || engine_reads()) {
                 // A tuple of delays (`_RETRY_DELAYS_SECONDS = (1, 2, 5)`) is a schedule: a preset.
-                if words_of(&a.target).any(|w| {
-                    matches!(
-                        w.as_str(),
-                        "delay"
-                            | "delays"
-                            | "backoff"
-                            | "backoffs"
-                            | "intervals"
-                            | "interval"
-                            | "waits"
-                            | "sleeps"
-                            | "seconds"
-                    )
-                }) {
-                    schedules.push(sym);
+                if any_word(
+                    &a.target,
+                    &["delay", "delays", "backoff", "backoffs", "intervals", "interval", "waits", "sleeps", "seconds"],
+                ) {
+                    pieces.push(Piece::Schedule(sym));
                 } else {
-                    decisions.push((sym, "retryable_set", None));
+                    pieces.push(Piece::Decision(sym, "retryable_set", None));
                 }
                 continue;
             }
@@ -2598,12 +2675,24 @@ fn piece_instances(cx: &mut Ctx, added: &mut Vec<NewSite>) {
             };
             match (t, cx.role(t)) {
                 (Sym::Class(..), Some(Role::Decision) | Some(Role::Calculator)) if a.owner == Owner::Module => {
-                    found.push((sym, t))
+                    pieces.push(Piece::Instance(sym, t))
                 }
                 // A predicate built by a decision factory (`if_transient_error = if_exception_type(...)`).
-                (Sym::Def(..), Some(Role::Decision)) => decisions.push((sym, "predicate", Some(t))),
+                (Sym::Def(..), Some(Role::Decision)) => pieces.push(Piece::Decision(sym, "predicate", Some(t))),
                 _ => {}
             }
+        }
+        pieces
+    });
+    // Added by kind: the decisions, then the schedules, then the instances, each in tree order.
+    let mut found = Vec::new();
+    let mut decisions: Vec<(Sym, &'static str, Option<Sym>)> = Vec::new();
+    let mut schedules: Vec<Sym> = Vec::new();
+    for p in pieces {
+        match p {
+            Piece::Instance(sym, t) => found.push((sym, t)),
+            Piece::Decision(sym, detail, t) => decisions.push((sym, detail, t)),
+            Piece::Schedule(sym) => schedules.push(sym),
         }
     }
     for (sym, detail, t) in decisions {
@@ -2629,8 +2718,10 @@ fn piece_instances(cx: &mut Ctx, added: &mut Vec<NewSite>) {
 fn schemas(cx: &mut Ctx, added: &mut Vec<NewSite>) {
     let model = cx.model;
     let mut found: Vec<(Sym, Role, &'static str, Vec<Sym>, String)> = Vec::new();
-    for (fi, f) in model.files.iter().enumerate() {
-        let file = fi as FileId;
+    let cx_ref: &Ctx = cx;
+    found.extend(each_file(model, |file, f| {
+        let cx = cx_ref;
+        let mut found = Vec::new();
         for (ci, c) in f.classes.iter().enumerate() {
             let sym = Sym::Class(file, ci as u32);
             if c.is_exception || c.is_enum || names::is_record_class_name(&c.name) {
@@ -2716,7 +2807,8 @@ fn schemas(cx: &mut Ctx, added: &mut Vec<NewSite>) {
                 ));
             }
         }
-    }
+        found
+    }));
     for (sym, role, detail, targets, ev) in found {
         let kind = if role == Role::Preset { Kind::Preset } else { Kind::RetryConfig };
         if cx.roles.get(&sym).is_some_and(|i| i.role == Role::ConfigSchema && i.detail == "schema") {
@@ -2730,8 +2822,10 @@ fn schemas(cx: &mut Ctx, added: &mut Vec<NewSite>) {
 fn breakers(cx: &mut Ctx, added: &mut Vec<NewSite>) {
     let model = cx.model;
     let mut found: Vec<(Sym, &'static str, Vec<Sym>, String)> = Vec::new();
-    for (fi, f) in model.files.iter().enumerate() {
-        let file = fi as FileId;
+    let cx_ref: &Ctx = cx;
+    found.extend(each_file(model, |file, f| {
+        let cx = cx_ref;
+        let mut found = Vec::new();
         for (ci, c) in f.classes.iter().enumerate() {
             let sym = Sym::Class(file, ci as u32);
             if cx.roles.contains_key(&sym) || c.is_exception {
@@ -2768,10 +2862,12 @@ fn breakers(cx: &mut Ctx, added: &mut Vec<NewSite>) {
                 found.push((sym, "config", vec![], "failure threshold and recovery timeout fields".into()));
             }
         }
-    }
+        found
+    }));
     // Module functions that create breakers on demand (`get_breaker(name)` filling a dict of breakers).
-    for (fi, f) in model.files.iter().enumerate() {
-        let file = fi as FileId;
+    found.extend(each_file(model, |file, f| {
+        let cx = cx_ref;
+        let mut found = Vec::new();
         for (di, def) in f.defs.iter().enumerate() {
             let sym = Sym::Def(file, di as DefIdx);
             if def.class.is_some() || def.parent.is_some() || cx.roles.contains_key(&sym) {
@@ -2786,8 +2882,69 @@ fn breakers(cx: &mut Ctx, added: &mut Vec<NewSite>) {
                 found.push((sym, "registry", vec![t], ev));
             }
         }
-    }
+        found
+    }));
     for (sym, detail, targets, ev) in found {
         cx.add_site(added, sym, Kind::CircuitBreaker, Role::Breaker, detail, targets, ev);
+    }
+}
+
+#[cfg(test)]
+mod name_tests {
+    /// The allocation-free `names_retry_object` answers as the lower-casing one it replaced.
+    #[test]
+    fn names_retry_object_as_before() {
+        fn before(dotted: &str) -> bool {
+            let last = dotted.rsplit('.').next().unwrap_or(dotted).trim_start_matches('_').to_ascii_lowercase();
+            let tail = last.rsplit('_').next().unwrap_or(&last);
+            let object_noun = matches!(tail, "retry" | "policy" | "strategy" | "retrying" | "retrier" | "retryer");
+            let verb = ["should", "is", "can", "needs", "get", "make", "create", "build", "with", "do", "on", "set"]
+                .iter()
+                .any(|v| last.starts_with(&format!("{v}_")));
+            crate::detect::names::contains_ignore_case(&last, "retr")
+                && !last.contains("retriev")
+                && object_noun
+                && !verb
+        }
+        let names = [
+            "retry",
+            "self._retry",
+            "retry_policy",
+            "DEFAULT_RETRY",
+            "job_retry",
+            "retry_strategy",
+            "should_retry",
+            "get_retry_policy",
+            "Retry",
+            "x.Retrying",
+            "retriever_policy",
+            "RETRIEVE_retry",
+            "is_retry",
+            "IS_RETRY",
+            "on_retry",
+            "onretry",
+            "do_retry_policy",
+            "set_policy",
+            "policy",
+            "_",
+            "",
+            ".",
+            "a.",
+            "é_retry",
+            "retry_é",
+            "ÉS_retry",
+            "Get_Retry",
+            "getretry",
+            "with_",
+            "with__retry",
+            "make_retrier",
+            "__retryer",
+            "strategy",
+            "retr_strategy",
+            "foo.bar_retrying",
+        ];
+        for n in names {
+            assert_eq!(super::names_retry_object(n), before(n), "{n}");
+        }
     }
 }

@@ -244,18 +244,23 @@ const MAX_WRAPPER_LINES: usize = 60;
 pub fn pieces_without(src: &str, names: &[&str], starts: Option<Vec<(usize, bool)>>) -> Vec<Range<usize>> {
     let b = src.as_bytes();
     let starts = starts.unwrap_or_else(|| line_starts(src));
-    let mentions_any = |text: &str, names: &[String]| {
-        names.iter().any(|n| {
-            memchr::memmem::find_iter(text.as_bytes(), n.as_bytes()).any(|i| {
+    // One searcher per name, built once: every piece is searched for every name, and building the searcher
+    // for each (`memmem::find_iter`) cost more than the searches.
+    let mentions_any = |text: &str, finders: &[memchr::memmem::Finder<'static>]| {
+        finders.iter().any(|f| {
+            let n = f.needle().len();
+            f.find_iter(text.as_bytes()).any(|i| {
                 let before = text.as_bytes()[..i].last().copied();
-                let after = text.as_bytes().get(i + n.len()).copied();
+                let after = text.as_bytes().get(i + n).copied();
                 let ident = |c: Option<u8>| c.is_some_and(|c| c == b'_' || c.is_ascii_alphanumeric());
                 !ident(before) && !ident(after)
             })
         })
     };
+    let finder = |n: &str| memchr::memmem::Finder::new(n.as_bytes()).into_owned();
     // Module-level names bound from a mention (`_h = Handler(...)`) are mentions too.
     let mut names: Vec<String> = names.iter().map(|n| n.to_string()).collect();
+    let mut finders: Vec<memchr::memmem::Finder<'static>> = names.iter().map(|n| finder(n)).collect();
     for (k, &(start, is_def)) in starts.iter().enumerate() {
         if is_def {
             continue;
@@ -265,7 +270,8 @@ pub fn pieces_without(src: &str, names: &[&str], starts: Option<Vec<(usize, bool
         let target: String = text.chars().take_while(|c| c.is_alphanumeric() || *c == '_').collect();
         let rest = text[target.len()..].trim_start();
         let assigns = !target.is_empty() && (rest.starts_with('=') && !rest.starts_with("==") || rest.starts_with(':'));
-        if assigns && mentions_any(text, &names) && !names.contains(&target) {
+        if assigns && mentions_any(text, &finders) && !names.contains(&target) {
+            finders.push(finder(&target));
             names.push(target);
         }
     }
@@ -280,7 +286,7 @@ pub fn pieces_without(src: &str, names: &[&str], starts: Option<Vec<(usize, bool
         // looks for is never in it, whatever it mentions.
         let class = text.starts_with("class ") || text.contains("\nclass ");
         let long = !class && memchr::memchr_iter(b'\n', text.as_bytes()).count() > MAX_WRAPPER_LINES;
-        if long || !mentions_any(text, &names) {
+        if long || !mentions_any(text, &finders) {
             match out.last_mut() {
                 Some(last) if last.end == start => last.end = end,
                 _ => out.push(start..end),
