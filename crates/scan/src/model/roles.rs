@@ -1308,61 +1308,74 @@ fn runs_result_of(model: &Model, file: FileId, def: DefIdx, target: Sym) -> bool
 /// the table). A builder says what it builds: its name is about configuration or retrying.
 fn preset_builders(cx: &mut Ctx, added: &mut Vec<NewSite>) {
     let model = cx.model;
-    for _ in 0..MAX_DEPTH {
-        let mut found: Vec<(Sym, Sym, String)> = Vec::new();
-        let mut plumbing: Vec<Sym> = Vec::new();
-        for (fi, f) in model.files.iter().enumerate() {
-            let file = fi as FileId;
-            for (di, def) in f.defs.iter().enumerate() {
-                let sym = Sym::Def(file, di as DefIdx);
-                if cx.roles.contains_key(&sym) || inside_role(cx, file, def.parent) {
-                    continue;
-                }
-                let builder =
-                    names::has_word(&def.name, &["config", "configs", "retr", "policy", "preset", "settings"]);
-                // Retry configuration plumbing: it writes the budget into the settings it is handed
-                // (`_compute_retry_max_attempts(config_kwargs)`, `_merge_client_retry_config(retry_config, ...)`),
-                // and says so.
-                // (A record of what happened, `record_attempts(stats, n)`, writes by key too.)
-                if def.evidence.sets_retry_setting
-                    && names::has_word(&def.name, &["retr", "retries", "attempt", "attempts"])
-                    && !names::has_word(
-                        &def.name,
-                        &["record", "stats", "metric", "metrics", "log", "report", "history"],
-                    )
-                    && def.class.is_none_or(|c| cx.role(Sym::Class(file, c)).is_none())
-                {
-                    plumbing.push(sym);
-                    continue;
-                }
-                if !def.evidence.returns_value && !builder {
-                    continue;
-                }
-                let hit = cx.graph.calls_from(file, di as DefIdx).find_map(|e| {
-                    let Res::Sym(t @ Sym::Def(..)) = e.to else { return None };
-                    let info = cx.roles.get(&t)?;
-                    if info.role != Role::Preset || info.detail != "factory" {
-                        return None;
-                    }
-                    let c = &f.calls[e.call as usize];
-                    let handed = c.arg_names.iter().any(|a| def.params.iter().any(|p| p.name == *a));
-                    let returns = c.returned && (c.args > 0 || !c.keywords.is_empty());
-                    // A builder returns what it built, or fills in the configuration it was handed.
-                    (returns || builder && handed).then_some((t, c.returned))
-                });
-                if let Some((t, returned)) = hit {
-                    let how = if returned { "returns" } else { "builds with" };
-                    found.push((sym, t, format!("{how} {} ({})", short(model, t), place(model, t))));
-                }
+    // Retry configuration plumbing: it writes the budget into the settings it is handed
+    // (`_compute_retry_max_attempts(config_kwargs)`, `_merge_client_retry_config(retry_config, ...)`), and says
+    // so. (A record of what happened, `record_attempts(stats, n)`, writes by key too.)
+    let mut plumbing: Vec<Sym> = Vec::new();
+    for (fi, f) in model.files.iter().enumerate() {
+        let file = fi as FileId;
+        for (di, def) in f.defs.iter().enumerate() {
+            let sym = Sym::Def(file, di as DefIdx);
+            if def.evidence.sets_retry_setting
+                && !cx.roles.contains_key(&sym)
+                && !inside_role(cx, file, def.parent)
+                && names::has_word(&def.name, &["retr", "retries", "attempt", "attempts"])
+                && !names::has_word(&def.name, &["record", "stats", "metric", "metrics", "log", "report", "history"])
+                && def.class.is_none_or(|c| cx.role(Sym::Class(file, c)).is_none())
+            {
+                plumbing.push(sym);
             }
         }
-        if found.is_empty() && plumbing.is_empty() {
+    }
+    for &sym in &plumbing {
+        let ev = "writes a retry setting into the configuration it is handed".to_string();
+        cx.add_site(added, sym, Kind::Preset, Role::Preset, "factory", vec![], ev);
+    }
+    let is_factory =
+        |cx: &Ctx, t: Sym| cx.roles.get(&t).is_some_and(|i| i.role == Role::Preset && i.detail == "factory");
+    // Each round looks only at the callers of the factories the last one found (the first: of every factory).
+    let mut fresh: Vec<Sym> =
+        cx.roles.keys().copied().filter(|&t| matches!(t, Sym::Def(..)) && is_factory(cx, t)).collect();
+    for _ in 0..MAX_DEPTH {
+        let mut callers: Vec<(FileId, DefIdx)> = fresh
+            .iter()
+            .flat_map(|&t| cx.graph.callers(t))
+            .filter_map(|e| Some((e.file, model.file(e.file).calls[e.call as usize].owner?)))
+            .collect();
+        callers.sort_unstable();
+        callers.dedup();
+        let mut found: Vec<(Sym, Sym, String)> = Vec::new();
+        for (file, di) in callers {
+            let f = model.file(file);
+            let def = &f.defs[di as usize];
+            let sym = Sym::Def(file, di);
+            if cx.roles.contains_key(&sym) || inside_role(cx, file, def.parent) {
+                continue;
+            }
+            let builder = names::has_word(&def.name, &["config", "configs", "retr", "policy", "preset", "settings"]);
+            if !def.evidence.returns_value && !builder {
+                continue;
+            }
+            let hit = cx.graph.calls_from(file, di).find_map(|e| {
+                let Res::Sym(t @ Sym::Def(..)) = e.to else { return None };
+                if !is_factory(cx, t) {
+                    return None;
+                }
+                let c = &f.calls[e.call as usize];
+                let handed = c.arg_names.iter().any(|a| def.params.iter().any(|p| p.name == *a));
+                let returns = c.returned && (c.args > 0 || !c.keywords.is_empty());
+                // A builder returns what it built, or fills in the configuration it was handed.
+                (returns || builder && handed).then_some((t, c.returned))
+            });
+            if let Some((t, returned)) = hit {
+                let how = if returned { "returns" } else { "builds with" };
+                found.push((sym, t, format!("{how} {} ({})", short(model, t), place(model, t))));
+            }
+        }
+        if found.is_empty() {
             break;
         }
-        for sym in plumbing {
-            let ev = "writes a retry setting into the configuration it is handed".to_string();
-            cx.add_site(added, sym, Kind::Preset, Role::Preset, "factory", vec![], ev);
-        }
+        fresh = found.iter().map(|x| x.0).collect();
         for (sym, t, ev) in found {
             let info =
                 SiteInfo { role: Role::Preset, detail: "factory", evidence: vec![ev.clone()], delegates_to: vec![t] };
@@ -1424,6 +1437,15 @@ fn composed_pieces(cx: &mut Ctx, added: &mut Vec<NewSite>) {
             if cx.roles.contains_key(&sym) || inside_role(cx, file, def.parent) || def.evidence.loops {
                 continue;
             }
+            // What it is made of first (most functions call no piece at all), then who calls it.
+            let mut roles = cx.graph.calls_from(file, di as DefIdx).filter_map(|e| match e.to {
+                Res::Sym(t @ (Sym::Def(..) | Sym::Class(..))) => Some((cx.role(t), t)),
+                _ => None,
+            });
+            let Some((Some(first @ (Role::Calculator | Role::Decision)), t)) = roles.next() else { continue };
+            if !roles.all(|(r, _)| r == Some(first)) {
+                continue;
+            }
             let by_engine = cx.graph.callers(sym).any(|e| {
                 let owner = model.file(e.file).calls[e.call as usize].owner;
                 owner.is_some_and(|o| {
@@ -1431,15 +1453,7 @@ fn composed_pieces(cx: &mut Ctx, added: &mut Vec<NewSite>) {
                     cx.role(s) == Some(Role::Engine) || cx.loop_owner_set.contains(&s)
                 })
             });
-            if !by_engine {
-                continue;
-            }
-            let mut roles = cx.graph.calls_from(file, di as DefIdx).filter_map(|e| match e.to {
-                Res::Sym(t @ (Sym::Def(..) | Sym::Class(..))) => Some((cx.role(t), t)),
-                _ => None,
-            });
-            let Some((Some(first @ (Role::Calculator | Role::Decision)), t)) = roles.next() else { continue };
-            if roles.all(|(r, _)| r == Some(first)) {
+            if by_engine {
                 found.push((sym, first, t));
             }
         }
