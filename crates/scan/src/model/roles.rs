@@ -44,6 +44,15 @@ pub fn role_of_kind(kind: Kind, is_enum: bool) -> Option<Role> {
     })
 }
 
+/// The finding kind of a delay or decision piece.
+fn piece_kind(role: Role) -> Kind {
+    if role == Role::Calculator {
+        Kind::BackoffCalc
+    } else {
+        Kind::Decision
+    }
+}
+
 /// A site the model adds, or what it learns about an existing finding.
 #[derive(Debug, Clone)]
 pub struct SiteInfo {
@@ -1419,7 +1428,7 @@ fn partials_of_pieces(cx: &mut Ctx, added: &mut Vec<NewSite>) {
     }
     for (sym, role, t) in found {
         let ev = format!("returns a partial of {} ({})", short(model, t), place(model, t));
-        let kind = if role == Role::Calculator { Kind::BackoffCalc } else { Kind::Decision };
+        let kind = piece_kind(role);
         cx.add_site(added, sym, kind, role, "partial", vec![t], ev);
     }
 }
@@ -1460,7 +1469,7 @@ fn composed_pieces(cx: &mut Ctx, added: &mut Vec<NewSite>) {
     }
     for (sym, role, t) in found {
         let ev = format!("the engine's step made of {} ({})", short(model, t), place(model, t));
-        let kind = if role == Role::Calculator { Kind::BackoffCalc } else { Kind::Decision };
+        let kind = piece_kind(role);
         cx.add_site(added, sym, kind, role, "composed", vec![t], ev);
     }
 }
@@ -2462,7 +2471,7 @@ fn decisions_and_calculators(cx: &mut Ctx, added: &mut Vec<NewSite>) {
         }
     }
     for (sym, role, detail, ev) in found {
-        let kind = if role == Role::Calculator { Kind::BackoffCalc } else { Kind::Decision };
+        let kind = piece_kind(role);
         cx.add_site(added, sym, kind, role, detail, vec![], ev);
     }
 }
