@@ -145,7 +145,11 @@ pub fn project_pass(
                     let first = scans.get(*fid as usize).and_then(Option::as_ref);
                     let facts = model.file(*fid);
                     let first_parsed_partly = facts.parsed && facts.partial;
-                    again_facts(entry, names.as_deref(), words, opts, first, first_parsed_partly).map(|f| (*fid, f))
+                    again_facts(entry, names.as_deref(), words, opts, first, first_parsed_partly)
+                        // Facts a round already has (its new names reach nothing a round before left out) change
+                        // nothing: no rebuild of the graph and roles for them.
+                        .filter(|f| f != facts)
+                        .map(|f| (*fid, f))
                 })
                 .collect()
         });

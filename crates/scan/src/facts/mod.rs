@@ -25,7 +25,7 @@ pub type DefIdx = u32;
 /// Index of a class inside its file's `classes`.
 pub type ClassIdx = u32;
 
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct FileFacts {
     /// Display path (root-relative, `/`-separated).
     pub path: String,
@@ -121,7 +121,7 @@ pub struct ParamFact {
 }
 
 /// A function or method.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Def {
     /// Dotted name relative to the module (`Class.method`, `outer.inner`).
     pub qualname: String,
@@ -225,7 +225,7 @@ pub struct PendingLoop {
 }
 
 /// A class.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Class {
     pub qualname: String,
     pub name: String,
@@ -266,7 +266,7 @@ pub enum Owner {
 }
 
 /// `target = value` (and `target: T = value`).
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Assign {
     /// The bound name (`X`, or `x` for `self.x`).
     pub target: String,
