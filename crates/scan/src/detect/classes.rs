@@ -447,25 +447,6 @@ fn per_key_breaker<'a>(ctx: &FileContext, c: &'a ClassDef) -> Option<Vec<(&'a St
     // prefilter keeps a class for this shape by the same names (its `CLASS_SUBWORDS` hold these words).
     const DELAY_WORDS: &[&str] =
         &["retr", "delay", "backoff", "wait", "sleep", "attempt", "tries", "multiplier", "expon", "jitter", "interval"];
-    let mut delay_named = false;
-    walk_stmts(&c.body, true, &mut |s| {
-        if let StmtKind::FunctionDef(f) = &s.kind {
-            delay_named = delay_named || f.params.iter().any(|p| names::has_word(&p.name, DELAY_WORDS));
-        }
-        for e in s.exprs() {
-            e.walk(&mut |x| {
-                let n = match &x.kind {
-                    ExprKind::Name(n) => n.as_str(),
-                    ExprKind::Attribute { attr, .. } => attr.as_str(),
-                    _ => return,
-                };
-                delay_named = delay_named || names::has_word(n, DELAY_WORDS);
-            });
-        }
-    });
-    if !delay_named {
-        return None;
-    }
     let defs: Vec<(&'a Stmt, &'a FunctionDef)> = c
         .body
         .iter()
@@ -544,6 +525,26 @@ fn per_key_breaker<'a>(ctx: &FileContext, c: &'a ClassDef) -> Option<Vec<(&'a St
         }
     }
     let (counter, field) = counting?;
+    // Asked last: the walk over every name of the class is the costly part, and most classes fail the shape.
+    let mut delay_named = false;
+    walk_stmts(&c.body, true, &mut |s| {
+        if let StmtKind::FunctionDef(f) = &s.kind {
+            delay_named = delay_named || f.params.iter().any(|p| names::has_word(&p.name, DELAY_WORDS));
+        }
+        for e in s.exprs() {
+            e.walk(&mut |x| {
+                let n = match &x.kind {
+                    ExprKind::Name(n) => n.as_str(),
+                    ExprKind::Attribute { attr, .. } => attr.as_str(),
+                    _ => return,
+                };
+                delay_named = delay_named || names::has_word(n, DELAY_WORDS);
+            });
+        }
+    });
+    if !delay_named {
+        return None;
+    }
     let text = ctx.text;
     let deletes = |f: &FunctionDef| {
         let mut found = false;

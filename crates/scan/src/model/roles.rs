@@ -2312,7 +2312,7 @@ fn decisions_and_calculators(cx: &mut Ctx, added: &mut Vec<NewSite>) {
                 || ev.verdict && !ev.loops && ev.sleeps.is_none()
                 || handles_for_engine.contains_key(&sym)
                 || answers_for_engine.contains_key(&sym)
-                || returns_plain_value(ev)
+                || returns_plain_value(ev) && (handed_error(def) || !ev.counts_up.is_empty())
                 || ev.returns_bool && PREDICATE_PREFIXES.iter().any(|p| n.starts_with(p))
                 || names::has_word(n, &DELAY_WORDS)
                 || ev.sleeps.is_some() && names::has_word(n, &SLEEP_WORDS)
