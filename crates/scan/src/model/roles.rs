@@ -260,8 +260,7 @@ pub fn assign(model: &Model, graph: &Graph, findings: &[Finding]) -> Assignment 
     calculator_numbers(&mut cx, &mut added);
     give_up_sets(&mut cx, &mut added);
     overridden_pieces(&mut cx, &mut added);
-    partials_of_pieces(&mut cx, &mut added);
-    composed_pieces(&mut cx, &mut added);
+    derived_pieces(&mut cx, &mut added);
     handed_predicates(&mut cx, &mut added);
     piece_instances(&mut cx, &mut added);
     // Assemblers need the decision and delay pieces; what calls them is a wrapper in turn.
@@ -1394,12 +1393,16 @@ fn preset_builders(cx: &mut Ctx, added: &mut Vec<NewSite>) {
     }
 }
 
-/// A function returning a piece with some arguments fixed (`create_exponential_delay_function(base, growth)`
-/// returning `functools.partial(delay_exponential, base=base, growth_factor=growth)`) makes that piece: a delay
-/// function of a calculator is a calculator, of a decision a decision.
-fn partials_of_pieces(cx: &mut Ctx, added: &mut Vec<NewSite>) {
+/// Functions that make a piece out of pieces, whatever their names:
+/// - one returning a piece with some arguments fixed (`create_exponential_delay_function(base, growth)`
+///   returning `functools.partial(delay_exponential, base=base, growth_factor=growth)`): a delay function of a
+///   calculator is a calculator, of a decision a decision;
+/// - an engine's step made of one kind of piece (`RetryPolicy.sleep(settings, transport, response)`, called by
+///   the engine's loop, sleeping the Retry-After value (`_sleep_for_retry`) or else the backoff
+///   (`_sleep_backoff`), both delay pieces): the engine's delay step; one made of decisions decides.
+fn derived_pieces(cx: &mut Ctx, added: &mut Vec<NewSite>) {
     let model = cx.model;
-    let mut found: Vec<(Sym, Role, Sym)> = Vec::new();
+    let mut found: Vec<(Sym, Role, Sym, &'static str)> = Vec::new();
     for (fi, f) in model.files.iter().enumerate() {
         let file = fi as FileId;
         for (di, def) in f.defs.iter().enumerate() {
@@ -1407,72 +1410,62 @@ fn partials_of_pieces(cx: &mut Ctx, added: &mut Vec<NewSite>) {
             if cx.roles.contains_key(&sym) || inside_role(cx, file, def.parent) {
                 continue;
             }
-            let class = model.enclosing_class(file, di as DefIdx);
-            let piece = model.calls_of(file, di as DefIdx).find_map(|c| {
-                if !c.returned || !(c.callee == "partial" || c.callee.ends_with(".partial")) {
-                    return None;
-                }
-                let Res::Sym(t @ Sym::Def(..)) =
-                    model.resolve_in(file, Some(di as DefIdx), class, c.arg_names.first()?)?
-                else {
-                    return None;
-                };
-                match cx.role(t) {
-                    Some(r @ (Role::Calculator | Role::Decision)) => Some((r, t)),
-                    _ => None,
-                }
-            });
-            if let Some((role, t)) = piece {
-                found.push((sym, role, t));
+            if let Some((role, t)) = partial_of_piece(cx, file, di as DefIdx) {
+                found.push((sym, role, t, "partial"));
+            } else if let Some((role, t)) =
+                (!def.evidence.loops).then(|| step_of_pieces(cx, file, di as DefIdx)).flatten()
+            {
+                found.push((sym, role, t, "composed"));
             }
         }
     }
-    for (sym, role, t) in found {
-        let ev = format!("returns a partial of {} ({})", short(model, t), place(model, t));
-        let kind = piece_kind(role);
-        cx.add_site(added, sym, kind, role, "partial", vec![t], ev);
+    for (sym, role, t, detail) in found {
+        let ev = match detail {
+            "partial" => format!("returns a partial of {} ({})", short(model, t), place(model, t)),
+            _ => format!("the engine's step made of {} ({})", short(model, t), place(model, t)),
+        };
+        cx.add_site(added, sym, piece_kind(role), role, detail, vec![t], ev);
     }
 }
 
-/// A step of an engine made of one kind of piece: `RetryPolicy.sleep(settings, transport, response)`, called by
-/// the engine's loop, that sleeps the Retry-After value (`_sleep_for_retry`) or else the backoff
-/// (`_sleep_backoff`), both delay pieces, is the engine's delay step; one made of decisions decides.
-fn composed_pieces(cx: &mut Ctx, added: &mut Vec<NewSite>) {
+/// `return functools.partial(piece, ...)`: the piece and its role.
+fn partial_of_piece(cx: &Ctx, file: FileId, def: DefIdx) -> Option<(Role, Sym)> {
     let model = cx.model;
-    let mut found: Vec<(Sym, Role, Sym)> = Vec::new();
-    for (fi, f) in model.files.iter().enumerate() {
-        let file = fi as FileId;
-        for (di, def) in f.defs.iter().enumerate() {
-            let sym = Sym::Def(file, di as DefIdx);
-            if cx.roles.contains_key(&sym) || inside_role(cx, file, def.parent) || def.evidence.loops {
-                continue;
-            }
-            // What it is made of first (most functions call no piece at all), then who calls it.
-            let mut roles = cx.graph.calls_from(file, di as DefIdx).filter_map(|e| match e.to {
-                Res::Sym(t @ (Sym::Def(..) | Sym::Class(..))) => Some((cx.role(t), t)),
-                _ => None,
-            });
-            let Some((Some(first @ (Role::Calculator | Role::Decision)), t)) = roles.next() else { continue };
-            if !roles.all(|(r, _)| r == Some(first)) {
-                continue;
-            }
-            let by_engine = cx.graph.callers(sym).any(|e| {
-                let owner = model.file(e.file).calls[e.call as usize].owner;
-                owner.is_some_and(|o| {
-                    let s = Sym::Def(e.file, o);
-                    cx.role(s) == Some(Role::Engine) || cx.loop_owner_set.contains(&s)
-                })
-            });
-            if by_engine {
-                found.push((sym, first, t));
-            }
+    let class = model.enclosing_class(file, def);
+    model.calls_of(file, def).find_map(|c| {
+        if !c.returned || !(c.callee == "partial" || c.callee.ends_with(".partial")) {
+            return None;
         }
+        let Res::Sym(t @ Sym::Def(..)) = model.resolve_in(file, Some(def), class, c.arg_names.first()?)? else {
+            return None;
+        };
+        match cx.role(t) {
+            Some(r @ (Role::Calculator | Role::Decision)) => Some((r, t)),
+            _ => None,
+        }
+    })
+}
+
+/// Every piece the function calls has one role, delay or decision, and an engine calls the function.
+fn step_of_pieces(cx: &Ctx, file: FileId, def: DefIdx) -> Option<(Role, Sym)> {
+    let model = cx.model;
+    // What it is made of first (most functions call no piece at all), then who calls it.
+    let mut roles = cx.graph.calls_from(file, def).filter_map(|e| match e.to {
+        Res::Sym(t @ (Sym::Def(..) | Sym::Class(..))) => Some((cx.role(t), t)),
+        _ => None,
+    });
+    let Some((Some(first @ (Role::Calculator | Role::Decision)), t)) = roles.next() else { return None };
+    if !roles.all(|(r, _)| r == Some(first)) {
+        return None;
     }
-    for (sym, role, t) in found {
-        let ev = format!("the engine's step made of {} ({})", short(model, t), place(model, t));
-        let kind = piece_kind(role);
-        cx.add_site(added, sym, kind, role, "composed", vec![t], ev);
-    }
+    let by_engine = cx.graph.callers(Sym::Def(file, def)).any(|e| {
+        let owner = model.file(e.file).calls[e.call as usize].owner;
+        owner.is_some_and(|o| {
+            let s = Sym::Def(e.file, o);
+            cx.role(s) == Some(Role::Engine) || cx.loop_owner_set.contains(&s)
+        })
+    });
+    by_engine.then_some((first, t))
 }
 
 /// It returns a value that is no verdict, without looping or sleeping (what a delay step does).
