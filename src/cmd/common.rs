@@ -169,7 +169,9 @@ impl ScanArgs {
         tree: bool,
     ) -> anyhow::Result<ProjectScan> {
         let opts = self.scan_options();
+        retry_audit_scan::timing::mark("start");
         let walked = retry_audit_scan::walk::walk(&self.roots(), &opts.walk).map_err(anyhow::Error::msg)?;
+        retry_audit_scan::timing::mark("walk");
         let exclude = globs(&opts.walk.exclude)?;
         // display -> (path, module as the walk names it)
         let mut entries: BTreeMap<String, (PathBuf, String)> = BTreeMap::new();

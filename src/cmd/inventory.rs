@@ -21,6 +21,7 @@ pub enum Format {
 
 pub fn run(args: Args) -> anyhow::Result<i32> {
     let data = args.scan.rule_data()?;
+    retry_audit_scan::timing::mark("rule data");
     let scan = args.scan.scan_reported(&data)?;
     let result = scan.result;
     let inv = report::Inventory::new(&args.scan.root_display(), &result, &data);
@@ -30,6 +31,7 @@ pub fn run(args: Args) -> anyhow::Result<i32> {
         Format::Markdown => report::markdown::render(&inv),
     };
     say!("{out}");
+    retry_audit_scan::timing::mark("report");
     // The process ends here: freeing the model's many small allocations one by one would only cost time.
     std::mem::forget(inv);
     std::mem::forget(result);

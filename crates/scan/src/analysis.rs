@@ -103,8 +103,11 @@ pub fn project_pass(
     let mut all: Vec<FileFacts> =
         files.iter().zip(facts).map(|(e, f)| f.unwrap_or_else(|| FileFacts::empty(&e.display, &e.module))).collect();
     let mut model = Model::new(std::mem::take(&mut all));
+    crate::timing::mark("model");
     let mut graph = Graph::build(&model);
+    crate::timing::mark("graph");
     let mut assignment = roles::assign(&model, &graph, findings);
+    crate::timing::mark("roles");
     // What each file was read again for, over the rounds (`None`: whole). A round reads a file again only for
     // names it was not read for yet: machinery the last round found in a file it read again (a wrapper class
     // whose constructor a factory beside it calls, a preset factory another module's factory returns) is what
@@ -135,6 +138,7 @@ pub fn project_pass(
         if wanted.is_empty() {
             break;
         }
+        crate::timing::mark("second pass: files wanted");
         let words = prefilter.import_words();
         let reparsed: Vec<(FileId, FileFacts)> = crate::pool().install(|| {
             wanted
@@ -153,13 +157,21 @@ pub fn project_pass(
                 })
                 .collect()
         });
+        crate::timing::mark(&format!(
+            "second pass: {} of {} files read again with new facts",
+            reparsed.len(),
+            wanted.len()
+        ));
         if reparsed.is_empty() {
             break;
         }
         let changed: HashSet<FileId> = reparsed.iter().map(|(f, _)| *f).collect();
         model.replace(reparsed);
+        crate::timing::mark("second pass: model");
         graph = graph.rebuild(&model, &changed);
+        crate::timing::mark("second pass: graph");
         assignment = roles::assign(&model, &graph, findings);
+        crate::timing::mark("second pass: roles");
     }
     debug_dump_facts(&model);
     annotate(&model, &graph, findings, &assignment);
@@ -167,6 +179,7 @@ pub fn project_pass(
     let added: Vec<Finding> =
         crate::pool().install(|| assignment.added.par_iter().map(|s| new_finding(&model, &graph, s, data)).collect());
     findings.extend(added);
+    crate::timing::mark("annotate and added sites");
     Project { model, graph }
 }
 

@@ -24,6 +24,7 @@ pub mod read;
 pub mod suppress;
 pub mod syntax;
 pub mod system;
+pub mod timing;
 pub mod walk;
 
 use diagnostic::{Diagnostic, DiagnosticKind};
@@ -339,6 +340,7 @@ fn scan_files_with(
             .map(|(i, entry)| analyse_file(entry, opts, data, &prefilter, tree_keys.map(|k| &k[i])))
             .collect()
     });
+    timing::mark("first pass (read, prefilter, parse, detect, facts)");
     let tree = tree_keys.map(|keys| with_tree(files, keys, &mut outcomes, data, &prefilter));
     let mut result = ScanResult { files_scanned: files.len(), diagnostics, tree, ..Default::default() };
     let mut facts = Vec::with_capacity(files.len());
@@ -354,6 +356,7 @@ fn scan_files_with(
     }
     let first = result.findings.len();
     let project = analysis::project_pass(files, facts, scans, &mut result.findings, opts, data, &prefilter);
+    timing::mark("project pass");
     let drifts = drift::derive(&result.findings[first..]);
     result.findings.extend(drifts);
     result.findings.sort_by(|a, b| (&a.path, a.line, a.column, a.rule).cmp(&(&b.path, b.line, b.column, b.rule)));
@@ -361,6 +364,7 @@ fn scan_files_with(
     result.suppressions.sort_by(|a, b| (&a.path, a.line, a.column).cmp(&(&b.path, b.line, b.column)));
     result.groups = classify::groups::assign(&mut result.findings);
     result.model = Some(std::sync::Arc::new(project));
+    timing::mark("drift, sort, groups");
     result
 }
 
