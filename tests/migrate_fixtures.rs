@@ -72,7 +72,7 @@ fn py_compile(path: &Path) {
         Ok(o) => {
             assert!(o.status.success(), "{} does not compile: {}", path.display(), String::from_utf8_lossy(&o.stderr))
         }
-        Err(e) => eprintln!("python3 not available ({e}); skipping py_compile of {}", path.display()),
+        Err(e) => panic!("python3 is needed to compile {} ({e})", path.display()),
     }
 }
 

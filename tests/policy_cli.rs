@@ -230,12 +230,14 @@ fn vectors_to_stdout_and_file() {
 
 #[test]
 fn translate_exact_exits_0() {
-    policy(&["translate", "stop_after_attempt(5), wait_exponential(multiplier=0.5, max=30)"]).success().stdout(
-        "\
+    policy(&["translate", "stop_after_attempt(5), wait_exponential(multiplier=0.5, max=30), reraise=True"])
+        .success()
+        .stdout(
+            "\
 exact (tenacity): 5 attempts, exponential b=0.5 max=30 m=2, no jitter, no total_timeout
 schedule (jitter off): [0.5, 1, 2, 4]
 ",
-    );
+        );
 }
 
 #[test]

@@ -2,8 +2,8 @@
 //! baselined) whose `.pre-commit-config.yaml` runs the built binary as a `repo: local` hook. A commit that adds
 //! a new retry loop is rejected with the diagnostic shown; a commit that only touches baselined code passes.
 //!
-//! Needs `pre-commit` on PATH (`python3 -m pip install pre-commit`). Without it the test fails when `CI` is
-//! set and is skipped (with a note) otherwise.
+//! Runs the pinned `pre-commit` of the test venv (`tests/common/venv.rs`, made on first use); without it the
+//! test fails.
 
 use std::path::Path;
 use std::process::{Command, Output};
@@ -45,19 +45,13 @@ fn ok(o: &Output, what: &str) {
     );
 }
 
-fn pre_commit_available() -> bool {
-    Command::new("pre-commit").arg("--version").output().map(|o| o.status.success()).unwrap_or(false)
-}
+#[path = "common/venv.rs"]
+mod venv;
 
 #[test]
 fn pre_commit_hook_rejects_new_retry_loop_and_passes_baselined_edits() {
-    if !pre_commit_available() {
-        if std::env::var_os("CI").is_some() {
-            panic!("`pre-commit` is not on PATH but CI is set: install it with `python3 -m pip install pre-commit`");
-        }
-        eprintln!("note: skipping the pre-commit end-to-end test: `pre-commit` is not on PATH (python3 -m pip install pre-commit)");
-        return;
-    }
+    let pre_commit = venv::venv_bin(env!("CARGO_MANIFEST_DIR")).join("pre-commit");
+    let pre_commit = pre_commit.to_str().expect("UTF-8 venv path");
     let tmp = tempfile::tempdir().unwrap();
     let repo = tmp.path().join("repo");
     let home = tmp.path().join("pre-commit-home");
@@ -76,7 +70,7 @@ fn pre_commit_hook_rejects_new_retry_loop_and_passes_baselined_edits() {
     ok(&cmd(&repo, &home, bin, &["baseline"]), "retry-audit baseline");
     ok(&git(&["add", "-A"]), "git add");
     ok(&git(&["commit", "-q", "--no-verify", "-m", "initial, baselined"]), "initial commit");
-    ok(&cmd(&repo, &home, "pre-commit", &["install"]), "pre-commit install");
+    ok(&cmd(&repo, &home, pre_commit, &["install"]), "pre-commit install");
 
     // 1. A commit that adds a new retry loop is rejected, with the diagnostic in the output.
     let monitor = repo.join("netra_backend/app/services/health_monitor.py");

@@ -278,7 +278,8 @@ fn attach_decorator_fixes(findings: &mut [Finding], text: &str, file_module: &st
     };
     for f in findings.iter_mut().filter(|f| f.kind == Kind::LibraryRetry && f.fix.is_none() && f.skipped_fix.is_none())
     {
-        match decorator::decorator_fix(text, &module, &data.plan, file_module, f.span) {
+        let library = f.notes.iter().find_map(|n| n.strip_prefix("library="));
+        match decorator::decorator_fix(text, &module, &data.plan, file_module, f.span, library) {
             Some(Ok(fix)) => f.fix = Some(fix),
             Some(Err(skipped)) => f.skipped_fix = Some(skipped),
             None => {}

@@ -42,7 +42,7 @@
 //! use retry_audit_policy::translate::{translate_call, translate_str, LiteralValue, Translation};
 //!
 //! // From source text, as written in code:
-//! let t = translate_str("stop_after_attempt(5), wait_exponential(multiplier=0.5, max=30)").unwrap().translation;
+//! let t = translate_str("stop_after_attempt(5), wait_exponential(multiplier=0.5, max=30), reraise=True").unwrap().translation;
 //! let Translation::Exact(p) = t else { panic!() };
 //! assert_eq!(retry_audit_policy::schedule(&p), [0.5, 1.0, 2.0, 4.0]);
 //!

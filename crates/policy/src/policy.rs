@@ -100,6 +100,10 @@ pub enum PolicyError {
     EmptyClassName { field: &'static str },
     #[error("{field} is given twice with different values ({detail})")]
     Conflict { field: &'static str, detail: String },
+    #[error(
+        "retry_after_max ({value}) must be <= max_delay ({max}): a server hint never makes a sleep longer than the cap"
+    )]
+    RetryAfterAboveMax { value: f64, max: f64 },
 }
 
 impl PolicyError {
@@ -114,6 +118,7 @@ impl PolicyError {
             PolicyError::JitterRange { .. } => "jitter_range",
             PolicyError::Multiplier { .. } => "multiplier",
             PolicyError::BaseAboveMax { .. } => "base_delay",
+            PolicyError::RetryAfterAboveMax { .. } => "retry_after_max",
         }
     }
 }
@@ -177,6 +182,9 @@ impl PolicySpec {
         }
         if let Some(m) = self.retry_after_max {
             non_negative("retry_after_max", m)?;
+            if m > self.max_delay {
+                return Err(PolicyError::RetryAfterAboveMax { value: m, max: self.max_delay });
+            }
         }
         positive("max_tokens", self.max_tokens)?;
         positive("token_ratio", self.token_ratio)?;

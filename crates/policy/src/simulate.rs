@@ -208,11 +208,14 @@ pub struct SimEnv<'a> {
     pub bucket: Option<TokenBucket>,
     /// Fake-clock time of the start of attempt 1 (breaker timers use this clock).
     pub clock: f64,
+    /// Every jitter draw is this value instead of the seeded RNG's: replays a library run whose random source
+    /// was pinned (the differential tests against the retry libraries).
+    pub fixed_uniform: Option<f64>,
 }
 
 impl<'a> SimEnv<'a> {
     pub fn new(seed: u64, hierarchy: &'a Hierarchy) -> Self {
-        SimEnv { seed, hierarchy, classifier: None, breaker: None, bucket: None, clock: 0.0 }
+        SimEnv { seed, hierarchy, classifier: None, breaker: None, bucket: None, clock: 0.0, fixed_uniform: None }
     }
 }
 
@@ -233,7 +236,7 @@ pub fn simulate(policy: &RetryPolicy, steps: &[Step], seed: u64) -> Result<Trace
 
 /// Simulates one call in `env`.
 pub fn simulate_in(policy: &RetryPolicy, steps: &[Step], env: SimEnv<'_>) -> Result<Simulation, ScriptExhausted> {
-    let mut rng = jitter::rng(env.seed);
+    let mut rng = Draws { rng: jitter::rng(env.seed), fixed: env.fixed_uniform };
     let adaptive = policy.strategy == Strategy::Adaptive;
     let mut breaker = env.breaker.or_else(|| BreakerConfig::from_policy(policy).map(CircuitBreaker::new));
     let mut bucket =
@@ -402,6 +405,21 @@ pub fn simulate_in(policy: &RetryPolicy, steps: &[Step], env: SimEnv<'_>) -> Res
     };
     let trace = finish(result, reason, records, made, now);
     Ok(Simulation { trace, breaker, bucket, clock: now })
+}
+
+/// The seeded RNG, or one pinned value.
+struct Draws {
+    rng: rand_chacha::ChaCha8Rng,
+    fixed: Option<f64>,
+}
+
+impl Uniform for Draws {
+    fn next_uniform(&mut self) -> f64 {
+        match self.fixed {
+            Some(u) => u,
+            None => self.rng.next_uniform(),
+        }
+    }
 }
 
 /// Remembers the draw so the trace can show it (and vectors can replay it).

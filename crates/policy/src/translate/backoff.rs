@@ -8,8 +8,14 @@ pub(super) fn translate(call: &CallExpr) -> Translation {
     if last(&call.func) == "on_predicate" {
         d.reason("on_predicate retries on return values, not exceptions; the canonical policy retries exceptions");
     }
+    keywords(&mut d, call);
     match call.arg("exception", Some(1)).map(|v| v.as_names()) {
-        Some(Some(names)) => d.spec.retryable_exceptions = names,
+        Some(Some(names)) => {
+            if super::tenacity::catches_cancellation(&names) {
+                d.reason(super::tenacity::cancellation_reason(&format!("exception={}", names.join(", "))));
+            }
+            d.spec.retryable_exceptions = names
+        }
         Some(None) => d.reason("the exception argument is not a literal class or tuple of classes"),
         None if last(&call.func) == "on_exception" => d.reason("on_exception without an exception argument"),
         None => {}
@@ -90,6 +96,46 @@ pub(super) fn translate(call: &CallExpr) -> Translation {
     }
     jitter(&mut d, call.arg("jitter", None));
     d.finish()
+}
+
+/// The keywords of `on_exception`/`on_predicate` (backoff 2.x) and of each wait generator; anything else is
+/// a difference to name (a keyword the generator does not take is a TypeError at the first retry).
+fn keywords(d: &mut Draft, call: &CallExpr) {
+    let generator = call.arg("wait_gen", Some(0)).map(|v| match v {
+        LiteralValue::Name(n) => last(n).to_string(),
+        other => other.source(),
+    });
+    let generator_keywords: &[&str] = match generator.as_deref() {
+        Some("expo") => &["base", "factor", "max_value"],
+        Some("fibo") => &["max_value"],
+        Some("constant") => &["interval"],
+        _ => &[],
+    };
+    for (k, v) in &call.kwargs {
+        match k.as_str() {
+            "wait_gen" | "exception" | "max_tries" | "max_time" | "jitter" | "giveup" => {}
+            // backoff's own logging: the canonical manager logs its retries too.
+            "logger" | "backoff_log_level" | "giveup_log_level" => {}
+            "on_success" | "on_backoff" | "on_giveup" if is_no_handler(v) => {}
+            "on_success" | "on_backoff" | "on_giveup" => d.reason(format!(
+                "{k}={} runs code on every retry event; the canonical config has no hook, so it would be dropped",
+                v.source()
+            )),
+            "raise_on_giveup" if *v == LiteralValue::Bool(true) => {}
+            "raise_on_giveup" => d.reason(format!(
+                "raise_on_giveup={} returns None when attempts run out; the canonical manager raises the last error",
+                v.source()
+            )),
+            k if generator_keywords.contains(&k) => {}
+            other => d.reason(format!(
+                "unknown backoff argument `{other}` (passed to the wait generator, which does not take it)"
+            )),
+        }
+    }
+}
+
+fn is_no_handler(v: &LiteralValue) -> bool {
+    matches!(v, LiteralValue::None) || matches!(v, LiteralValue::Tuple(items) if items.is_empty())
 }
 
 fn fixed(d: &mut Draft, w: f64) {

@@ -126,12 +126,58 @@ impl Parser<'_> {
     }
 
     fn expr(&mut self) -> Result<LiteralValue, ParseError> {
-        let mut lhs = self.sum()?;
+        let mut lhs = self.and_expr()?;
         while self.eat("|") {
-            let rhs = self.sum()?;
+            let rhs = self.and_expr()?;
             lhs = LiteralValue::BinOp(Box::new(lhs), '|', Box::new(rhs));
         }
         Ok(lhs)
+    }
+
+    /// `a & b` (tenacity combines retry conditions with it; binds tighter than `|`).
+    fn and_expr(&mut self) -> Result<LiteralValue, ParseError> {
+        let mut lhs = self.sum()?;
+        while self.eat("&") {
+            let rhs = self.sum()?;
+            lhs = LiteralValue::BinOp(Box::new(lhs), '&', Box::new(rhs));
+        }
+        Ok(lhs)
+    }
+
+    /// The text of a lambda, up to the `,` or closing bracket that ends it: code, never a literal.
+    fn lambda(&mut self, start: usize) -> LiteralValue {
+        let mut depth = 0i32;
+        let bytes = self.src.as_bytes();
+        while self.pos < bytes.len() {
+            match bytes[self.pos] {
+                b'(' | b'[' | b'{' => depth += 1,
+                b')' | b']' | b'}' if depth == 0 => break,
+                b')' | b']' | b'}' => depth -= 1,
+                b',' if depth == 0 => break,
+                _ => {}
+            }
+            self.pos += 1;
+        }
+        LiteralValue::Unknown(self.src[start..self.pos].trim().to_string())
+    }
+
+    /// `{key: value, ...}` (botocore's `Config(retries={"max_attempts": 5, "mode": "standard"})`).
+    fn dict(&mut self) -> Result<LiteralValue, ParseError> {
+        let mut entries = Vec::new();
+        loop {
+            if self.eat("}") {
+                return Ok(LiteralValue::Dict(entries));
+            }
+            let key = self.expr()?;
+            if !self.eat(":") {
+                return Err(self.error("expected `:` in a dict"));
+            }
+            let value = self.expr()?;
+            entries.push((key, value));
+            if !self.eat(",") && !self.src[self.pos..].trim_start().starts_with('}') {
+                return Err(self.error("expected `,` or `}`"));
+            }
+        }
     }
 
     fn sum(&mut self) -> Result<LiteralValue, ParseError> {
@@ -191,6 +237,10 @@ impl Parser<'_> {
         if c == '"' || c == '\'' {
             return self.string(c);
         }
+        if c == '{' {
+            self.pos += 1;
+            return self.dict();
+        }
         if c == '(' || c == '[' {
             self.pos += 1;
             let close = if c == '(' { ')' } else { ']' };
@@ -213,9 +263,13 @@ impl Parser<'_> {
                 LiteralValue::Tuple(values)
             });
         }
+        let start = self.pos;
         let Some(mut name) = self.identifier() else {
             return Err(self.error("expected a value"));
         };
+        if name == "lambda" {
+            return Ok(self.lambda(start));
+        }
         while self.src[self.pos..].starts_with('.') {
             self.pos += 1;
             let Some(part) = self.identifier() else {

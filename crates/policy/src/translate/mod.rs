@@ -8,7 +8,9 @@
 //! the pinned versions, source-verified) semantics, and [`Translation::Inexact`] otherwise, with
 //! the closest canonical policy and one reason per difference.
 //!
-//! Library semantics used (tenacity 9.1, backoff 2.2, stamina 24/25, urllib3 2.3):
+//! Library semantics used (tenacity 8-9.2, backoff 2.2, stamina 24-26, urllib3 1.26-2.6, google-api-core 2.x,
+//! botocore legacy/standard/adaptive; proven against the pinned versions of `tests/requirements.txt` by
+//! `tests/differential.rs`):
 //!
 //! - tenacity `wait_exponential(multiplier, max, exp_base, min)`: delay after attempt k is
 //!   `max(min, min(multiplier * exp_base**(k-1), max))`; `wait_random_exponential` draws
@@ -28,7 +30,9 @@
 //!   consecutive error, plus `random() * backoff_jitter`, capped at `backoff_max`.
 
 mod backoff;
+mod botocore;
 mod expr;
+mod google;
 mod stamina;
 mod tenacity;
 mod urllib3;
@@ -50,6 +54,8 @@ pub enum LiteralValue {
     Call(CallExpr),
     /// Tuple or list.
     Tuple(Vec<LiteralValue>),
+    /// `{key: value}`.
+    Dict(Vec<(LiteralValue, LiteralValue)>),
     /// `a | b`, `a + b` on non-numbers (numbers are folded by the parser).
     BinOp(Box<LiteralValue>, char, Box<LiteralValue>),
     /// Anything the caller could not evaluate (a variable, a lambda...); the text is for messages.
@@ -116,6 +122,10 @@ impl LiteralValue {
                 format!("({})", items.iter().map(|i| i.source()).collect::<Vec<_>>().join(", "))
             }
             LiteralValue::BinOp(a, op, b) => format!("{} {op} {}", a.source(), b.source()),
+            LiteralValue::Dict(entries) => format!(
+                "{{{}}}",
+                entries.iter().map(|(k, v)| format!("{}: {}", k.source(), v.source())).collect::<Vec<_>>().join(", ")
+            ),
         }
     }
 }
@@ -232,9 +242,10 @@ fn unknown(reason: String) -> Translation {
 
 /// Translates a decorator / constructor call whose arguments were parsed from source.
 ///
-/// `library` is `tenacity`, `backoff`, `stamina` or `urllib3`; `func` the called name (dotted or
-/// not): tenacity `retry`/`Retrying`/`AsyncRetrying`, backoff `on_exception`/`on_predicate`,
-/// stamina `retry`/`retry_context`, urllib3 `Retry`.
+/// `library` is one of [`LIBRARIES`]; `func` the called name (dotted or not): tenacity
+/// `retry`/`Retrying`/`AsyncRetrying`, backoff `on_exception`/`on_predicate`, stamina `retry`/`retry_context`,
+/// urllib3 `Retry`/`Retry.from_int`, google-api-core `Retry`/`AsyncRetry`, requests `HTTPAdapter`, botocore
+/// `Config`.
 pub fn translate_call(
     library: &str,
     func: &str,
@@ -247,11 +258,15 @@ pub fn translate_call(
         ("backoff", "on_exception" | "on_predicate") => backoff::translate(&call),
         ("stamina", "retry" | "retry_context") => stamina::translate(&call),
         ("urllib3", "Retry") => urllib3::translate(&call),
+        ("urllib3", "from_int") => urllib3::translate_total(call.args.first().or(call.arg("retries", None))),
+        ("google-api-core", "Retry" | "AsyncRetry") => google::translate(&call),
+        ("requests", "HTTPAdapter") => urllib3::translate_adapter(&call),
+        ("botocore", "Config") => botocore::translate(&call),
         _ => unknown(format!("`{library}.{}` is not a retry configuration this engine knows", last(func))),
     }
 }
 
-const STAMINA_KWARGS: &[&str] =
+pub(crate) const STAMINA_KWARGS: &[&str] =
     &["on", "attempts", "timeout", "wait_initial", "wait_max", "wait_jitter", "wait_exp_base"];
 
 /// Which library a call belongs to, from its name and keywords.
@@ -261,7 +276,11 @@ fn detect(call: &CallExpr) -> Option<&'static str> {
     match last(f) {
         "on_exception" | "on_predicate" => Some("backoff"),
         "retry_context" => Some("stamina"),
-        "Retry" => Some("urllib3"),
+        "Retry" if kw(&["initial", "maximum", "predicate", "deadline", "on_error"]) => Some("google-api-core"),
+        "AsyncRetry" => Some("google-api-core"),
+        "Retry" | "from_int" => Some("urllib3"),
+        "HTTPAdapter" => Some("requests"),
+        "Config" if kw(&["retries"]) => Some("botocore"),
         "Retrying" | "AsyncRetrying" => Some("tenacity"),
         "retry" if f.starts_with("stamina") || kw(STAMINA_KWARGS) => Some("stamina"),
         "retry" => Some("tenacity"),
@@ -269,10 +288,31 @@ fn detect(call: &CallExpr) -> Option<&'static str> {
     }
 }
 
+/// The libraries [`translate_call`] knows, by the names callers give them.
+pub const LIBRARIES: &[&str] =
+    &["tenacity", "backoff", "stamina", "urllib3", "google-api-core", "requests", "botocore"];
+
+/// `translate_str` for a config whose library is known (the scan resolved its import): `Retry(...)` is
+/// urllib3's in one file and google-api-core's in another, and only the import says which.
+pub fn translate_str_as(library: &str, src: &str) -> Result<Translated, ParseError> {
+    let Some(&library) = LIBRARIES.iter().find(|l| **l == library) else {
+        let reason = format!("no translation of `{library}` configurations onto the canonical policy");
+        return Ok(Translated { library: "unknown", translation: unknown(reason) });
+    };
+    let text = src.trim().trim_start_matches('@');
+    let items = expr::parse_items(text)?;
+    match items.as_slice() {
+        [expr::Item::Positional(LiteralValue::Call(call))] => {
+            Ok(Translated { library, translation: translate_call(library, &call.func, &call.args, &call.kwargs) })
+        }
+        _ => translate_str(src),
+    }
+}
+
 /// Parses and translates a config as written in code: a decorator call
 /// (`@retry(stop=..., wait=...)`, `backoff.on_exception(backoff.expo, OSError, max_tries=5)`,
 /// `stamina.retry(on=OSError)`, `Retry(total=3, backoff_factor=0.5)`), or a bare list of tenacity
-/// components (`stop_after_attempt(5), wait_exponential(multiplier=0.5, max=30)`).
+/// components, with keywords (`stop_after_attempt(5), wait_exponential(multiplier=0.5, max=30), reraise=True`).
 pub fn translate_str(src: &str) -> Result<Translated, ParseError> {
     let text = src.trim().trim_start_matches('@');
     let items = expr::parse_items(text)?;

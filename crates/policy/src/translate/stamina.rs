@@ -6,36 +6,56 @@ use super::{CallExpr, Draft, LiteralValue, Translation};
 
 pub(super) fn translate(call: &CallExpr) -> Translation {
     let mut d = Draft::new();
+    for (k, _) in &call.kwargs {
+        if !super::STAMINA_KWARGS.contains(&k.as_str()) {
+            d.reason(format!("unknown stamina argument `{k}`"));
+        }
+    }
     match call.arg("on", None).map(|v| v.as_names()) {
-        Some(Some(names)) => d.spec.retryable_exceptions = names,
+        Some(Some(names)) => {
+            if super::tenacity::catches_cancellation(&names) {
+                d.reason(super::tenacity::cancellation_reason(&format!("on={}", names.join(", "))));
+            }
+            d.spec.retryable_exceptions = names
+        }
         Some(None) => {
             d.reason("on= is not a literal class or tuple of classes (a predicate is code: use an error_classifier)")
         }
         None => d.reason("stamina.retry requires on="),
     }
-    let present = |k: &str| call.arg(k, None).filter(|v| **v != LiteralValue::None);
-    // stamina: `if attempts:` / `if timeout:`, so None and 0 both mean "no limit".
-    let attempts = if present("attempts").is_some() || call.arg("attempts", None).is_none() {
-        d.number(call, "attempts", None, 10.0)
-    } else {
-        0.0
-    };
-    if attempts >= 1.0 {
-        d.spec.max_attempts = attempts.min(u32::MAX as f64) as u32;
-    } else {
-        d.unbounded_attempts("attempts=None/0: stamina retries without an attempt limit");
+    // `attempts` and `timeout`: None means "no limit" in every supported version; 0 means "no limit" up to
+    // stamina 25 (`if attempts:`) and "stop at once" from 26 (`if attempts is not None:`).
+    match call.arg("attempts", None) {
+        Some(LiteralValue::None) => d.unbounded_attempts("attempts=None: stamina retries without an attempt limit"),
+        v => {
+            let n = d.number(call, "attempts", None, 10.0);
+            if n < 1.0 {
+                d.reason(format!(
+                    "attempts={} means no attempt limit in stamina 24-25 and a single attempt from 26",
+                    v.map(|v| v.source()).unwrap_or_default()
+                ));
+            }
+            d.spec.max_attempts = n.clamp(1.0, u32::MAX as f64) as u32;
+        }
     }
-    let timeout = if present("timeout").is_some() || call.arg("timeout", None).is_none() {
-        d.number(call, "timeout", None, 45.0)
-    } else {
-        0.0
-    };
-    if timeout > 0.0 {
-        d.spec.total_timeout = Some(timeout);
-        d.reason(format!(
-            "timeout={timeout} is tenacity stop_after_delay: checked after an attempt fails, ignoring the upcoming sleep, so \
-             stamina can sleep past {timeout} s and start another attempt; canonical total_timeout stops before a sleep that would reach it"
-        ));
+    match call.arg("timeout", None) {
+        Some(LiteralValue::None) => {}
+        v => {
+            let timeout = d.number(call, "timeout", None, 45.0);
+            if timeout <= 0.0 {
+                d.reason(format!(
+                    "timeout={} means no time limit in stamina 24-25 and a single attempt from 26",
+                    v.map(|v| v.source()).unwrap_or_default()
+                ));
+            } else {
+                d.spec.total_timeout = Some(timeout);
+                d.reason(format!(
+                    "timeout={timeout} is tenacity stop_after_delay: checked after an attempt fails, ignoring the upcoming \
+                     sleep, so stamina can sleep past {timeout} s and start another attempt, and never interrupts one; \
+                     canonical total_timeout stops before a sleep that would reach it and cuts an attempt at the deadline"
+                ));
+            }
+        }
     }
     let initial = d.number(call, "wait_initial", None, 0.1);
     let max = d.number(call, "wait_max", None, 5.0);

@@ -34,8 +34,21 @@ pub(super) fn translate(call: &CallExpr) -> Translation {
     d.spec.retryable_exceptions = vec!["Exception".into()];
     for (k, v) in &call.kwargs {
         match k.as_str() {
-            "stop" | "wait" | "retry" => {}
-            "reraise" | "before" | "after" | "before_sleep" | "retry_error_callback" | "retry_error_cls" => {}
+            "stop" | "wait" | "retry" | "reraise" => {}
+            "before" | "after" | "before_sleep" if is_no_hook(v) => {}
+            "before" | "after" | "before_sleep" => d.reason(format!(
+                "{k}={} runs code around every attempt; the canonical config has no hook, so it would be dropped",
+                v.source()
+            )),
+            "retry_error_callback" if *v == LiteralValue::None => {}
+            "retry_error_callback" => d.reason(format!(
+                "retry_error_callback={} returns its own value when attempts run out; the canonical manager raises",
+                v.source()
+            )),
+            "retry_error_cls" => d.reason(format!(
+                "retry_error_cls={} is raised when attempts run out; the canonical manager raises the last error",
+                v.source()
+            )),
             "sleep" => d.reason(format!(
                 "sleep={} replaces the sleep function; the canonical engine owns sleeping",
                 v.source()
@@ -43,10 +56,32 @@ pub(super) fn translate(call: &CallExpr) -> Translation {
             other => d.reason(format!("unknown tenacity argument `{other}`")),
         }
     }
+    match call.arg("reraise", None) {
+        Some(LiteralValue::Bool(true)) => {}
+        Some(v @ LiteralValue::Bool(false)) | Some(v @ LiteralValue::None) => d.reason(format!(
+            "reraise={} raises tenacity.RetryError when attempts run out; the canonical manager raises the last error \
+             (exact only with reraise=True)",
+            v.source()
+        )),
+        None => d.reason(
+            "without reraise=True tenacity raises tenacity.RetryError when attempts run out; the canonical manager raises \
+             the last error",
+        ),
+        Some(v) => d.reason(format!("reraise={} is not a literal bool", v.source())),
+    }
     stop(&mut d, call.arg("stop", None));
     wait(&mut d, call.arg("wait", None));
     retry(&mut d, call.arg("retry", None));
     d.finish()
+}
+
+/// `None` or tenacity's own do-nothing hooks.
+fn is_no_hook(v: &LiteralValue) -> bool {
+    match v {
+        LiteralValue::None => true,
+        LiteralValue::Name(n) => matches!(last(n), "before_nothing" | "after_nothing" | "before_sleep_nothing"),
+        _ => false,
+    }
 }
 
 fn flatten<'a>(v: &'a LiteralValue, op: char, any_fn: &str, out: &mut Vec<&'a LiteralValue>) {
@@ -85,6 +120,10 @@ fn stop(d: &mut Draft, v: Option<&LiteralValue>) {
             "stop_before_delay" => {
                 let t = d.number(call, "max_delay", Some(0), 0.0);
                 d.spec.total_timeout = Some(d.spec.total_timeout.map_or(t, |x| x.min(t)));
+                d.reason(format!(
+                    "stop_before_delay({t}) never interrupts an attempt: one still running at {t} s finishes (and may \
+                     succeed); canonical total_timeout cuts the attempt at the deadline"
+                ));
             }
             "stop_after_delay" => {
                 let t = d.number(call, "max_delay", Some(0), 0.0);
@@ -148,12 +187,7 @@ fn wait(d: &mut Draft, v: Option<&LiteralValue>) {
             let exp_base = d.number(call, "exp_base", Some(2), 2.0);
             let min = d.number(call, "min", Some(3), 0.0);
             exponential(d, multiplier, exp_base, max, &call.func);
-            if min > multiplier.min(max) {
-                d.reason(format!(
-                    "min={min} raises the first delays to {min} (tenacity clamps to [min, max]); canonical delay 1 is base_delay"
-                ));
-                d.spec.base_delay = min;
-            }
+            floor(d, min, multiplier, max);
             if random {
                 if min > 0.0 {
                     d.reason(format!(
@@ -167,11 +201,21 @@ fn wait(d: &mut Draft, v: Option<&LiteralValue>) {
             }
         }
         "wait_exponential_jitter" => {
+            // tenacity >= 9.2: `multiplier` (default 1) with `initial` a deprecated alias that wins when it is not 1,
+            // and a `min` floor; before 9.2 only `initial, max, exp_base, jitter` (the others are a TypeError there,
+            // so code that passes them runs 9.2 or later).
             let initial = d.number(call, "initial", Some(0), 1.0);
             let max = d.number(call, "max", Some(1), MAX_WAIT);
             let exp_base = d.number(call, "exp_base", Some(2), 2.0);
             let jitter = d.number(call, "jitter", Some(3), 1.0);
-            exponential(d, initial, exp_base, max, &call.func);
+            let min = d.number(call, "min", Some(4), 0.0);
+            let multiplier = d.number(call, "multiplier", Some(5), 1.0);
+            if initial != 1.0 && multiplier != 1.0 {
+                d.reason("wait_exponential_jitter rejects initial= and multiplier= together (ValueError)");
+            }
+            let base = if initial != 1.0 { initial } else { multiplier };
+            exponential(d, base, exp_base, max, &call.func);
+            floor(d, min, base, max);
             if jitter != 0.0 {
                 d.reason(additive_jitter(&format!("wait_exponential_jitter(jitter={jitter})"), jitter));
             }
@@ -199,6 +243,16 @@ fn wait(d: &mut Draft, v: Option<&LiteralValue>) {
         "wait_chain" => d.reason("wait_chain switches strategies per attempt; canonical delays come from one strategy"),
         "wait_combine" => d.reason("wait_combine sums several waits; canonical delays come from one strategy"),
         other => d.reason(format!("{other} is not a wait the canonical policy has")),
+    }
+}
+
+/// tenacity's `min` floor on an exponential wait: no effect while it is below delay 1 (delays only grow).
+fn floor(d: &mut Draft, min: f64, base: f64, max: f64) {
+    if min > base.min(max) {
+        d.reason(format!(
+            "min={min} raises the first delays to {min} (tenacity clamps to [min, max]); canonical delay 1 is base_delay"
+        ));
+        d.spec.base_delay = min.min(max);
     }
 }
 
@@ -234,27 +288,43 @@ pub(super) fn exponential(d: &mut Draft, base: f64, exp_base: f64, max: f64, fun
     }
 }
 
+/// Exception classes a predicate may name that are cancellation (or would catch it): the canonical engine
+/// never retries those.
+const CANCELLATION: &[&str] =
+    &["BaseException", "KeyboardInterrupt", "SystemExit", "GeneratorExit", "CancelledError", "asyncio.CancelledError"];
+
+/// Whether a list of exception classes reaches cancellation.
+pub(super) fn catches_cancellation(names: &[String]) -> bool {
+    names.iter().any(|n| CANCELLATION.contains(&n.as_str()) || CANCELLATION.contains(&last(n)))
+}
+
+pub(super) fn cancellation_reason(what: &str) -> String {
+    format!(
+        "{what} retries cancellation (asyncio.CancelledError, KeyboardInterrupt: BaseException subclasses); the canonical \
+         engine never retries them"
+    )
+}
+
 fn retry(d: &mut Draft, v: Option<&LiteralValue>) {
     let Some(v) = v else { return };
     let mut parts = Vec::new();
     flatten(v, '|', "retry_any", &mut parts);
+    let combined = parts.len() > 1;
     let mut retryable = Vec::new();
     for p in parts {
-        let LiteralValue::Call(c) = p else {
-            d.reason(format!("retry={} is code; express it as an error_classifier", p.source()));
-            continue;
-        };
-        let types =
-            || c.arg("exception_types", Some(0)).map(|v| v.as_names()).unwrap_or(Some(vec!["Exception".into()]));
-        match (last(&c.func), types()) {
-            ("retry_if_exception_type", Some(names)) => retryable.extend(names),
-            ("retry_if_not_exception_type", Some(names)) => {
-                retryable.push("Exception".into());
-                d.spec.non_retryable_exceptions.extend(names);
+        match exception_condition(p) {
+            Some(Condition { retry, except }) if catches_cancellation(&retry) && !catches_cancellation(&except) => {
+                d.spec.non_retryable_exceptions.extend(except);
+                d.reason(cancellation_reason(&format!("retry={}", p.source())));
+                retryable.extend(retry);
             }
-            (f, _) => d.reason(format!(
-                "retry={} decides by predicate or result ({f}); express it as an error_classifier",
-                c.source()
+            Some(Condition { retry, except }) => {
+                retryable.extend(retry);
+                d.spec.non_retryable_exceptions.extend(except);
+            }
+            None => d.reason(format!(
+                "retry={} decides by predicate, message or result; express it as an error_classifier",
+                p.source()
             )),
         }
     }
@@ -262,4 +332,43 @@ fn retry(d: &mut Draft, v: Option<&LiteralValue>) {
         retryable.dedup();
         d.spec.retryable_exceptions = retryable;
     }
+    // `A | not B` retries B when A covers it: an exclusion inside a union is not "never B".
+    if combined && !d.spec.non_retryable_exceptions.is_empty() {
+        d.reason(format!(
+            "retry={} combines conditions with `|`; an excluded class is still retried when another condition covers it",
+            v.source()
+        ));
+    }
+}
+
+/// An exception-class condition: retry these classes, except those.
+struct Condition {
+    retry: Vec<String>,
+    except: Vec<String>,
+}
+
+/// `retry_if_exception_type(A)`, or `retry_if_exception_type(A) & retry_if_not_exception_type(B)` (and
+/// `retry_all` of the same): retry A except B. `retry_if_not_exception_type(B)` alone retries every
+/// `BaseException` but B, cancellation included.
+fn exception_condition(v: &LiteralValue) -> Option<Condition> {
+    let mut all = Vec::new();
+    flatten(v, '&', "retry_all", &mut all);
+    let mut cond = Condition { retry: vec![], except: vec![] };
+    let mut positive = false;
+    for part in all {
+        let LiteralValue::Call(c) = part else { return None };
+        let types = c.arg("exception_types", Some(0)).map(|v| v.as_names()).unwrap_or(Some(vec!["Exception".into()]));
+        match (last(&c.func), types) {
+            ("retry_if_exception_type", Some(names)) if !positive => {
+                positive = true;
+                cond.retry = names;
+            }
+            ("retry_if_not_exception_type", Some(names)) => cond.except.extend(names),
+            _ => return None,
+        }
+    }
+    if !positive {
+        cond.retry = vec!["BaseException".into()];
+    }
+    Some(cond)
 }

@@ -1,10 +1,35 @@
-//! urllib3 2.x: `Retry(total=10, ..., backoff_factor=0, backoff_max=120, backoff_jitter=0.0)`.
+//! urllib3 1.26 and 2.x: `Retry(total=10, ..., backoff_factor=0, backoff_max=120, backoff_jitter=0.0,
+//! retry_after_max=21600)` (`backoff_max` and `backoff_jitter` from 2.0, `retry_after_max` from 2.6; before
+//! that a Retry-After is honoured without an upper bound), `Retry.from_int(n)`, and requests'
+//! `HTTPAdapter(max_retries=n | Retry(...))`.
 
 use super::{CallExpr, Draft, LiteralValue, Translation};
 use crate::strategy::Strategy;
 
 /// `Retry.DEFAULT_BACKOFF_MAX`.
 const DEFAULT_BACKOFF_MAX: f64 = 120.0;
+
+/// `Retry.DEFAULT_RETRY_AFTER_MAX` (urllib3 >= 2.6).
+const DEFAULT_RETRY_AFTER_MAX: f64 = 21600.0;
+
+/// `Retry.from_int(n)`: `Retry(total=n)`.
+pub(super) fn translate_total(total: Option<&LiteralValue>) -> Translation {
+    let kwargs = total.map(|t| vec![("total".to_string(), t.clone())]).unwrap_or_default();
+    translate(&CallExpr { func: "Retry".into(), args: vec![], kwargs })
+}
+
+/// requests `HTTPAdapter(max_retries=...)`: a `Retry(...)` is used as given, a number `n` becomes
+/// `Retry.from_int(n)`; without it (or 0) requests makes one attempt (`Retry(0, read=False)`).
+pub(super) fn translate_adapter(call: &CallExpr) -> Translation {
+    match call.arg("max_retries", Some(2)) {
+        Some(LiteralValue::Call(retry)) if super::last(&retry.func) == "Retry" => translate(retry),
+        Some(LiteralValue::Call(retry)) if super::last(&retry.func) == "from_int" => {
+            translate_total(retry.args.first().or(retry.arg("retries", None)))
+        }
+        Some(v) => translate_total(Some(v)),
+        None => translate_total(Some(&LiteralValue::Int(0))),
+    }
+}
 
 pub(super) fn translate(call: &CallExpr) -> Translation {
     let mut d = Draft::new();
@@ -34,9 +59,11 @@ pub(super) fn translate(call: &CallExpr) -> Translation {
          policy retries by exception class (closest retries every Exception)",
     );
     if call.arg("status_forcelist", None).is_some() {
-        d.reason(
-            "status retries honour Retry-After without an upper bound; canonical hints are capped at retry_after_max",
-        );
+        let cap = d.number(call, "retry_after_max", None, DEFAULT_RETRY_AFTER_MAX);
+        d.reason(format!(
+            "status retries sleep a server's Retry-After up to {cap} s (urllib3 >= 2.6 `retry_after_max`; unbounded \
+             before), whatever backoff_max says; canonical hints are capped at retry_after_max <= max_delay"
+        ));
     }
     let factor = d.number(call, "backoff_factor", None, 0.0);
     let max = d.number(call, "backoff_max", None, DEFAULT_BACKOFF_MAX);

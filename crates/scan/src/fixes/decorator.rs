@@ -19,7 +19,7 @@ use crate::data::Plan;
 use crate::finding::{Applicability, Edit, Fix, SkippedFix};
 use crate::syntax::*;
 use retry_audit_policy::strategy::Strategy;
-use retry_audit_policy::translate::{translate_str, Translation};
+use retry_audit_policy::translate::{translate_str, translate_str_as, Translation};
 use retry_audit_policy::PolicySpec;
 
 pub const KIND: &str = "decorator";
@@ -127,12 +127,14 @@ fn drop_library_imports(text: &str, module: &Module, decorator_src: &str) -> Vec
 }
 
 /// The fix (or the reason there is none) for a library retry finding at `span`, when it is a decorator.
+/// `library`: the library the call's import resolved to (`None`: told from the call's spelling).
 pub fn decorator_fix(
     text: &str,
     module: &Module,
     plan: &Plan,
     file_module: &str,
     span: Span,
+    library: Option<&str>,
 ) -> Option<Result<Fix, SkippedFix>> {
     let before = text[..span.start as usize].trim_end_matches([' ', '\t']);
     if !before.ends_with('@') {
@@ -144,7 +146,7 @@ pub fn decorator_fix(
         return skip("this file is the canonical module".into());
     }
     let src = slice(text, span);
-    let translated = match translate_str(src) {
+    let translated = match library.map_or_else(|| translate_str(src), |l| translate_str_as(l, src)) {
         Ok(t) => t,
         Err(e) => return skip(format!("the policy engine cannot read `{src}`: {e:?}")),
     };
