@@ -88,6 +88,14 @@ def fallback(*args, **kwargs):
     return "fallback"
 
 
+def is_transient(exc):
+    """A predicate handed where a class could go (`on=is_transient`)."""
+    return isinstance(exc, ConnectionError)
+
+
+RETRYABLE = (ConnectionError, TimeoutError)
+
+
 class ScriptExhausted(BaseException):
     """The script ran out: the library wanted another attempt (unbounded or longer than scripted)."""
 
@@ -166,6 +174,8 @@ def namespace(library):
         ns["Retry"] = urllib3.util.Retry
     ns["log_retry"] = log_retry
     ns["fallback"] = fallback
+    ns["is_transient"] = is_transient
+    ns["RETRYABLE"] = RETRYABLE
     ns["asyncio"] = asyncio
     ns["time"] = time
     ns["datetime"] = real_datetime

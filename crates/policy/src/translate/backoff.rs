@@ -25,7 +25,8 @@ pub(super) fn translate(call: &CallExpr) -> Translation {
             d.unbounded_attempts("no max_tries: backoff retries without an attempt limit")
         }
         Some(v) => match v.as_number() {
-            Some(n) if n >= 1.0 => d.spec.max_attempts = n.min(u32::MAX as f64) as u32,
+            // `tries == max_tries`: a fraction is never reached.
+            Some(n) if n >= 1.0 && n.fract() == 0.0 => d.spec.max_attempts = n.min(u32::MAX as f64) as u32,
             _ => d.unbounded_attempts(&format!("max_tries={} never equals the try count", v.source())),
         },
     }

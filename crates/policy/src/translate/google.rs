@@ -70,8 +70,7 @@ fn predicate(d: &mut Draft, v: Option<&LiteralValue>) {
             );
         }
         Some(LiteralValue::Call(c)) if last(&c.func) == "if_exception_type" => {
-            let names: Option<Vec<String>> = c.args.iter().map(|a| a.as_names().map(|mut n| n.remove(0))).collect();
-            match names {
+            match LiteralValue::Tuple(c.args.clone()).as_names() {
                 Some(names) if !names.is_empty() => {
                     if catches_cancellation(&names) {
                         d.reason(cancellation_reason(&format!("predicate={}", c.source())));

@@ -99,11 +99,18 @@ impl LiteralValue {
         }
     }
 
-    /// Exception class names: a name or a tuple of names.
+    /// Exception class names: a class name or a (nested) tuple of them. A name that is not spelled as a
+    /// class (`should_retry`, a predicate; `RETRYABLE`, a constant holding a tuple) is not one.
     pub fn as_names(&self) -> Option<Vec<String>> {
         match self {
-            LiteralValue::Name(n) => Some(vec![n.clone()]),
-            LiteralValue::Tuple(items) => items.iter().map(|i| i.as_names().map(|mut v| v.remove(0))).collect(),
+            LiteralValue::Name(n) if is_class_name(n) => Some(vec![n.clone()]),
+            LiteralValue::Tuple(items) => {
+                let mut out = Vec::new();
+                for item in items {
+                    out.extend(item.as_names()?);
+                }
+                Some(out)
+            }
             _ => None,
         }
     }
@@ -141,6 +148,17 @@ impl CallExpr {
         parts.extend(self.kwargs.iter().map(|(k, v)| format!("{k}={}", v.source())));
         format!("{}({})", self.func, parts.join(", "))
     }
+}
+
+/// A class as Python code names one: CapWords (`ConnectionError`, `httpx.HTTPError`, `OSError`).
+fn is_class_name(name: &str) -> bool {
+    let last = last(name);
+    last.starts_with(|c: char| c.is_ascii_uppercase()) && last.chars().any(|c| c.is_ascii_lowercase())
+}
+
+/// tenacity's and stamina's `attempt_number >= n`: the number of attempts a limit `n` allows (at least 1).
+pub(crate) fn attempt_limit(n: f64) -> u32 {
+    n.ceil().clamp(1.0, u32::MAX as f64) as u32
 }
 
 /// The last component of a dotted name.

@@ -35,7 +35,7 @@ pub(super) fn translate(call: &CallExpr) -> Translation {
                     v.map(|v| v.source()).unwrap_or_default()
                 ));
             }
-            d.spec.max_attempts = n.clamp(1.0, u32::MAX as f64) as u32;
+            d.spec.max_attempts = super::attempt_limit(n);
         }
     }
     match call.arg("timeout", None) {

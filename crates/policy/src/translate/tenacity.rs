@@ -32,6 +32,10 @@ fn kind_of(func: &str) -> Option<&'static str> {
 pub(super) fn translate(call: &CallExpr) -> Translation {
     let mut d = Draft::new();
     d.spec.retryable_exceptions = vec!["Exception".into()];
+    if !call.args.is_empty() {
+        // `Retrying(sleep, stop, wait, ...)` positionally, or `retry(func)`: not a configuration we can read.
+        d.reason(format!("{} takes its configuration by keyword; positional arguments are not read", call.func));
+    }
     for (k, v) in &call.kwargs {
         match k.as_str() {
             "stop" | "wait" | "retry" | "reraise" => {}
@@ -113,8 +117,8 @@ fn stop(d: &mut Draft, v: Option<&LiteralValue>) {
         match last(&call.func) {
             "stop_after_attempt" => {
                 let n = d.number(call, "max_attempt_number", Some(0), 3.0);
-                // attempt_number >= n: n = 0 stops after the first attempt too.
-                let n = n.clamp(1.0, u32::MAX as f64) as u32;
+                // attempt_number >= n: n = 0 stops after the first attempt too, 2.5 after the third.
+                let n = super::attempt_limit(n);
                 attempts = Some(attempts.map_or(n, |a| a.min(n)));
             }
             "stop_before_delay" => {
