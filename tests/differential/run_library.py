@@ -167,11 +167,13 @@ def namespace(library):
         ns["retry"] = gretry
         ns["Retry"] = gretry.Retry
         ns["if_exception_type"] = gretry.if_exception_type
-    elif library == "urllib3":
+    elif library in ("urllib3", "requests"):
+        import requests.adapters
         import urllib3
 
         ns["urllib3"] = urllib3
         ns["Retry"] = urllib3.util.Retry
+        ns["HTTPAdapter"] = requests.adapters.HTTPAdapter
     ns["log_retry"] = log_retry
     ns["fallback"] = fallback
     ns["is_transient"] = is_transient
@@ -237,6 +239,8 @@ def run_one(config, script, probe):
     try:
         if library == "urllib3":
             result = run_urllib3(made, op)
+        elif library == "requests":
+            result = run_urllib3(made.max_retries, op)
         else:
 
             def operation():
