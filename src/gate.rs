@@ -177,7 +177,8 @@ fn fixed_scope(scan: &ProjectScan, b: &Baseline) -> HashSet<String> {
 
 /// The canonical replacement for a finding, from the plan: the redirect for a legacy import, else the
 /// canonical module with the domain's preset.
-pub fn replacement_note(f: &Finding, data: &RuleData) -> String {
+/// What replaces a finding, from the plan; `None` without a plan (no advice then).
+pub fn replacement_note(f: &Finding, data: &RuleData) -> Option<String> {
     let plan = &data.plan;
     if f.kind == Kind::LegacyImport {
         let hit = plan.redirects.iter().filter(|r| f.message.contains(&format!("`{}`", r.to))).find(|r| {
@@ -192,8 +193,11 @@ pub fn replacement_note(f: &Finding, data: &RuleData) -> String {
                 retry_audit_scan::data::Safety::Unsafe => "unsafe",
             };
             let note = if r.note.is_empty() { String::new() } else { format!(": {}", r.note) };
-            return format!("canonical replacement: `{}` ({safety} redirect{note})", r.to.replace(':', "."));
+            return Some(format!("canonical replacement: `{}` ({safety} redirect{note})", r.to.replace(':', ".")));
         }
+    }
+    if !plan.has_canonical() {
+        return None;
     }
     let module = &plan.canonical.module;
     let exports = &plan.canonical.exports;
@@ -201,10 +205,10 @@ pub fn replacement_note(f: &Finding, data: &RuleData) -> String {
     let preset = [format!("{}_RETRY_POLICY", f.domain.to_uppercase()), "DEFAULT_RETRY_POLICY".to_string()]
         .into_iter()
         .find(|p| exports.contains(p));
-    match preset {
+    Some(match preset {
         Some(p) => format!("canonical replacement: {handler} with `{p}` from `{module}`"),
         None => format!("canonical replacement: {handler} from `{module}`"),
-    }
+    })
 }
 
 /// How to act on a finding: the codemod when it can fix it, else how to suppress it.

@@ -42,9 +42,15 @@ fn copy_dir(from: &Path, to: &Path) {
     }
 }
 
+/// The fixture backend with the example plan as its own (`plan = "retry-plan.toml"` in its config).
 fn tree() -> TempDir {
     let t = tempfile::tempdir().unwrap();
-    copy_dir(&Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/check/backend"), t.path());
+    let repo = Path::new(env!("CARGO_MANIFEST_DIR"));
+    copy_dir(&repo.join("fixtures/check/backend"), t.path());
+    std::fs::copy(repo.join("rules/plans/examples/netra.toml"), t.path().join("retry-plan.toml")).unwrap();
+    edit(t.path(), "pyproject.toml", |s| {
+        s.replace("[tool.retry-audit]\n", "[tool.retry-audit]\nplan = \"retry-plan.toml\"\n")
+    });
     t
 }
 

@@ -17,7 +17,7 @@ fn bin() -> Command {
     c
 }
 
-/// A legacy import the built-in plan redirects safely (the canonical module is in the tree).
+/// A legacy import the example plan redirects safely (the canonical module is in the tree).
 const LEGACY: &str = "from netra_backend.app.core.error_recovery import RetryStrategy\n\nprint(RetryStrategy)\n";
 const MIGRATED: &str =
     "from netra_backend.app.core.resilience.unified_retry_handler import RetryStrategy\n\nprint(RetryStrategy)\n";
@@ -37,7 +37,7 @@ fn tree(files: &[(&str, &str)]) -> tempfile::TempDir {
 }
 
 fn run(dir: &Path, args: &[&str]) -> (i32, String, String) {
-    let out = bin().current_dir(dir).args(args).output().unwrap();
+    let out = bin().current_dir(dir).args(common::with_example_plan(args)).output().unwrap();
     (
         out.status.code().unwrap_or(-1),
         String::from_utf8_lossy(&out.stdout).into_owned(),
@@ -362,7 +362,7 @@ fn interrupting_apply_leaves_no_litter_and_no_half_file() {
     let apply = |dir: &Path| {
         std::process::Command::new(assert_cmd::cargo::cargo_bin("retry-audit"))
             .current_dir(dir)
-            .args(["migrate", "--apply", "--quiet", "."])
+            .args(common::with_example_plan(&["migrate", "--apply", "--quiet", "."]))
             .stdout(std::process::Stdio::null())
             .stderr(std::process::Stdio::piped())
             .spawn()

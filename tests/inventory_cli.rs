@@ -294,8 +294,9 @@ fn same_site_same_identity_in_every_command_and_directory() {
         &["check", "--format", "json", "fixtures/check/backend/netra_backend/app/db"],
     ));
     assert_eq!(check_elsewhere, from_root);
-    // migrate names files the same way.
-    let m = run(&sub, &["migrate", "--format", "json", "."]);
+    // migrate names files the same way (the example plan gives it edits to name).
+    let plan = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("rules/plans/examples/netra.toml");
+    let m = run(&sub, &["migrate", "--plan", plan.to_str().unwrap(), "--format", "json", "."]);
     let paths: Vec<&str> = ["skipped", "withheld", "files"]
         .iter()
         .flat_map(|k| m[k].as_array().unwrap().iter())

@@ -15,7 +15,12 @@ fn copy(case: &str) -> tempfile::TempDir {
 }
 
 fn migrate(dir: &Path, args: &[&str]) -> (i32, String, String) {
-    let out = Command::cargo_bin("retry-audit").unwrap().current_dir(dir).arg("migrate").args(args).output().unwrap();
+    let out = Command::cargo_bin("retry-audit")
+        .unwrap()
+        .current_dir(dir)
+        .args(common::with_example_plan(&[&["migrate"], args].concat()))
+        .output()
+        .unwrap();
     (
         out.status.code().unwrap_or(-1),
         String::from_utf8_lossy(&out.stdout).into_owned(),

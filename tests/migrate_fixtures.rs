@@ -43,7 +43,15 @@ fn extra_args(case: &Path) -> Vec<String> {
 }
 
 fn migrate(dir: &Path, args: &[&str], extra: &[String]) -> std::process::Output {
-    Command::cargo_bin("retry-audit").unwrap().current_dir(dir).arg("migrate").args(args).args(extra).output().unwrap()
+    Command::cargo_bin("retry-audit")
+        .unwrap()
+        .current_dir(dir)
+        .args(["migrate", "--plan"])
+        .arg(common::example_plan())
+        .args(args)
+        .args(extra)
+        .output()
+        .unwrap()
 }
 
 fn assert_same(case: &str, got: &BTreeMap<String, Vec<u8>>, want: &BTreeMap<String, Vec<u8>>) {

@@ -22,7 +22,7 @@ pub struct ScanArgs {
     /// Do not honour .gitignore / .ignore files.
     #[arg(long)]
     pub no_gitignore: bool,
-    /// Plan manifest (TOML); default: the built-in netra plan.
+    /// Plan manifest (TOML); default: the `plan` of the configuration, else no plan.
     #[arg(long, value_name = "FILE")]
     pub plan: Option<PathBuf>,
     /// Known retry libraries table (TOML); default: built in.

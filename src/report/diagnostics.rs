@@ -53,12 +53,17 @@ pub fn render(r: &CheckReport, color: bool) -> String {
             }
             None => d = d.with_notes(vec![format!("at {}:{}:{}", f.path, f.line, f.column)]),
         }
-        let mut notes =
-            vec![format!("symbol `{}`, domain {}, plan status {}", f.symbol, f.domain, f.plan.status.as_str())];
+        let mut notes = vec![if f.plan.is_no_plan() {
+            format!("symbol `{}`, domain {}", f.symbol, f.domain)
+        } else {
+            format!("symbol `{}`, domain {}, plan status {}", f.symbol, f.domain, f.plan.status.as_str())
+        }];
         if let Some(g) = &f.group {
             notes.push(format!("duplicate group {g}: the same structure exists elsewhere"));
         }
-        notes.push(format!("note: {}", replacement_note(f, r.data)));
+        if let Some(note) = replacement_note(f, r.data) {
+            notes.push(format!("note: {note}"));
+        }
         notes.push(format!("help: {}", help_text(f)));
         d.notes.extend(notes);
         diags.push(d);

@@ -24,7 +24,10 @@ pub fn render(r: &CheckReport) -> String {
             f.end_line,
             f.column,
             prop(&format!("{} {}", f.rule, f.kind.as_str())),
-            data(&format!("{} ({})\n{}", f.message, f.symbol, replacement_note(f, r.data)))
+            data(&match replacement_note(f, r.data) {
+                Some(note) => format!("{} ({})\n{note}", f.message, f.symbol),
+                None => format!("{} ({})", f.message, f.symbol),
+            })
         ));
     }
     let level = if r.unused_fail { "error" } else { "warning" };

@@ -43,7 +43,7 @@ pub fn render(r: &CheckReport) -> String {
             f.rule,
             f.kind.as_str(),
             escape(&f.message),
-            escape(&replacement_note(f, r.data)),
+            escape(&replacement_note(f, r.data).unwrap_or_default()),
         );
         suites.entry(f.path.as_str()).or_default().push(case);
     }

@@ -33,19 +33,22 @@ pub fn render(inv: &Inventory) -> String {
     let unplanned: Vec<&Finding> = inv
         .findings()
         .iter()
-        .filter(|f| f.plan.status == PlanStatus::Unplanned && f.kind.is_implementation())
+        .filter(|f| matches!(f.plan.status, PlanStatus::Unplanned | PlanStatus::NoPlan) && f.kind.is_implementation())
         .collect();
-    let _ = writeln!(out, "### Unplanned implementations ({})\n", unplanned.len());
+    let title =
+        if plan.has_canonical() || !plan.entries.is_empty() { "Unplanned implementations" } else { "Implementations" };
+    let _ = writeln!(out, "### {title} ({})\n", unplanned.len());
     if !unplanned.is_empty() {
         let _ = writeln!(out, "| Location | Type | Status | Usage | Found |");
         let _ = writeln!(out, "|----------|------|--------|-------|-------|");
         for f in unplanned {
             let _ = writeln!(
                 out,
-                "| `{}:{}` | {} | **UNPLANNED** | `{}` ({}) | {} |",
+                "| `{}:{}` | {} | **{}** | `{}` ({}) | {} |",
                 f.path,
                 f.line,
                 f.kind.as_str(),
+                if f.plan.is_no_plan() { "FOUND" } else { "UNPLANNED" },
                 f.symbol,
                 f.domain,
                 f.group.as_deref().unwrap_or("-")

@@ -63,7 +63,7 @@ impl<'a> Inventory<'a> {
             "diagnostics": self.diagnostics(),
             "findings": self.findings(),
             "groups": self.groups(),
-            "plan": {
+            "plan": (plan.has_canonical() || !plan.entries.is_empty()).then(|| json!({
                 "name": plan.plan.name,
                 "canonical": { "module": plan.canonical.module, "path": plan.canonical.path },
                 "entries": plan.entries.iter().map(|e| json!({
@@ -76,7 +76,7 @@ impl<'a> Inventory<'a> {
                     "findings": self.entry_findings(&e.id).len(),
                 })).collect::<Vec<_>>(),
                 "stale": self.stale.iter().map(|e| json!({"id": e.id, "path": e.path, "category": e.category})).collect::<Vec<_>>(),
-            },
+            })),
             "metrics": self.metrics,
             "system": {
                 "counts": self.system.counts.iter().map(|(r, n)| (r.to_string(), json!(n))).collect::<serde_json::Map<_, _>>(),

@@ -63,10 +63,13 @@ pub fn render(r: &CheckReport) -> Value {
             "ruleIndex": index(f.rule),
             "level": "error",
             "kind": "fail",
-            "message": { "text": format!("{}: {}. {}. {}", f.kind.as_str(), f.message, replacement_note(f, r.data), help_text(f)) },
+            "message": { "text": match replacement_note(f, r.data) {
+                Some(note) => format!("{}: {}. {note}. {}", f.kind.as_str(), f.message, help_text(f)),
+                None => format!("{}: {}. {}", f.kind.as_str(), f.message, help_text(f)),
+            } },
             "locations": [location(&f.path, f.line, f.column, f.end_line)],
             "partialFingerprints": { FINGERPRINT_KEY: f.fingerprint },
-            "properties": { "symbol": f.symbol, "domain": f.domain, "kind": f.kind.as_str(), "planStatus": f.plan.status.as_str() },
+            "properties": properties(f),
         }));
     }
     for u in &r.unused {
@@ -111,4 +114,13 @@ pub fn render(r: &CheckReport) -> Value {
             "invocations": [{ "executionSuccessful": true, "toolExecutionNotifications": notifications }],
         }]
     })
+}
+
+/// A result's properties; `planStatus` only when there is a plan.
+fn properties(f: &retry_audit_scan::finding::Finding) -> serde_json::Value {
+    let mut p = json!({ "symbol": f.symbol, "domain": f.domain, "kind": f.kind.as_str() });
+    if !f.plan.is_no_plan() {
+        p["planStatus"] = json!(f.plan.status.as_str());
+    }
+    p
 }

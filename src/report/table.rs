@@ -35,27 +35,32 @@ pub fn render(inv: &Inventory) -> String {
         let _ = writeln!(out, "== Unplanned (not in the plan) ==");
         by_file(&mut out, &unplanned);
     }
+    let no_plan: Vec<&Finding> = findings.iter().filter(|f| f.plan.is_no_plan()).collect();
+    if !no_plan.is_empty() {
+        let _ = writeln!(out, "== Findings ==");
+        by_file(&mut out, &no_plan);
+    }
 
     // Totals.
     let mut by_kind: BTreeMap<&str, usize> = BTreeMap::new();
     for f in findings {
         *by_kind.entry(f.kind.as_str()).or_default() += 1;
     }
-    let _ = writeln!(
+    let mut files: Vec<&str> = findings.iter().map(|f| f.path.as_str()).collect();
+    files.dedup();
+    let _ = write!(
         out,
-        "Totals: {} findings in {} files ({} scanned, {} parsed); canonical {}, planned {}, unplanned {}",
+        "Totals: {} findings in {} files ({} scanned, {} parsed)",
         findings.len(),
-        {
-            let mut p: Vec<&str> = findings.iter().map(|f| f.path.as_str()).collect();
-            p.dedup();
-            p.len()
-        },
+        files.len(),
         inv.result.files_scanned,
         inv.result.files_parsed,
-        canonical.len(),
-        findings.iter().filter(|f| f.plan.status == PlanStatus::Planned).count(),
-        unplanned.len()
     );
+    let planned = findings.iter().filter(|f| f.plan.status == PlanStatus::Planned).count();
+    let _ = match no_plan.is_empty() {
+        true => writeln!(out, "; canonical {}, planned {planned}, unplanned {}", canonical.len(), unplanned.len()),
+        false => writeln!(out, "; no plan (give one with --plan FILE or `plan` in retry-audit.toml)"),
+    };
     let kinds: Vec<String> = by_kind.iter().map(|(k, n)| format!("{k} {n}")).collect();
     if !kinds.is_empty() {
         let _ = writeln!(out, "  by kind: {}", kinds.join(", "));

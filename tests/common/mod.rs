@@ -8,6 +8,22 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
+/// The example backend's plan: the migrate fixtures are that backend's code (there is no built-in plan).
+pub fn example_plan() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("rules/plans/examples/netra.toml")
+}
+
+/// `args` of a scanning command with the example plan inserted after the subcommand.
+pub fn with_example_plan(args: &[&str]) -> Vec<std::ffi::OsString> {
+    let mut out: Vec<std::ffi::OsString> = args.iter().map(Into::into).collect();
+    let scans = matches!(args.first(), Some(&("migrate" | "inventory" | "check" | "baseline" | "enforce")));
+    if scans && !args.iter().any(|a| matches!(*a, "--plan" | "--isolated")) {
+        out.insert(1, "--plan".into());
+        out.insert(2, example_plan().into());
+    }
+    out
+}
+
 pub fn migrate_fixtures() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/migrate")
 }

@@ -526,7 +526,7 @@ mod tests {
         let original = "from netra_backend.app.core.error_recovery import RetryStrategy\nprint(RetryStrategy)\n";
         std::fs::write(&path, original).unwrap();
         let entry = FileEntry { display: "app/x.py".into(), path: path.clone(), module: "app.x".into() };
-        let data = RuleData::builtin();
+        let data = RuleData::with_plan_file(&retry_audit_scan::data::example_plan_path()).unwrap();
         let mut outcome = Outcome::default();
         // A fake fix whose edit breaks the syntax, attached to every finding of the first pass.
         let broken = |pass: usize, findings: &mut Vec<Finding>| {

@@ -1,12 +1,13 @@
 //! The data in `rules/`: the plan manifest, known retry libraries and domain classification words.
-//! Defaults are embedded in the binary; users override them with their own files. Every load error names
+//! Library and domain defaults are embedded in the binary; users override them with their own files. There is
+//! no built-in plan: without one, findings carry roles and groups and no plan status or advice (the example
+//! backend's plan is `rules/plans/examples/netra.toml`, used by `fixtures/netra_demo` through its config). Every load error names
 //! the file, line and key (toml's errors carry the span).
 
 use serde::Deserialize;
 use std::collections::BTreeMap;
 use std::path::Path;
 
-pub const DEFAULT_PLAN: &str = include_str!("../../../rules/plans/netra.toml");
 pub const DEFAULT_LIBRARIES: &str = include_str!("../../../rules/libraries.toml");
 pub const DEFAULT_DOMAINS: &str = include_str!("../../../rules/domains.toml");
 
@@ -135,7 +136,8 @@ pub struct Category {
     pub title: String,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+/// The plan manifest; `Plan::default()` is "no plan" (no canonical module, no entries, no edits).
+#[derive(Debug, Clone, Deserialize, Default)]
 #[serde(deny_unknown_fields)]
 pub struct Plan {
     pub plan: PlanInfo,
@@ -218,20 +220,25 @@ fn unsafe_default() -> Safety {
 }
 
 impl Plan {
+    /// Whether there is a plan with a canonical module (without one there is nothing to advise or rewrite to).
+    pub fn has_canonical(&self) -> bool {
+        !self.canonical.module.is_empty()
+    }
+
     /// The modules a plan's edits may name: redirect and config-migration targets, and the canonical module.
     pub fn target_modules(&self) -> Vec<&str> {
         self.redirects
             .iter()
             .map(|r| r.to_parts().0)
             .chain(self.config_migrations.iter().map(|m| m.to_parts().0))
-            .chain(std::iter::once(self.canonical.module.as_str()))
+            .chain(std::iter::once(self.canonical.module.as_str()).filter(|m| !m.is_empty()))
             .collect()
     }
 
     pub fn load(path: Option<&Path>) -> Result<Plan, DataError> {
         let plan: Plan = match path {
             Some(p) => parse(&p.display().to_string(), &read(p)?)?,
-            None => parse("rules/plans/netra.toml (built in)", DEFAULT_PLAN)?,
+            None => return Ok(Plan::default()),
         };
         for e in &plan.entries {
             globset::Glob::new(&e.path).map_err(|err| DataError {
@@ -387,7 +394,18 @@ pub struct RuleData {
     pub domains: Domains,
 }
 
+/// The example backend's plan (`rules/plans/examples/netra.toml`), for tests and examples.
+pub fn example_plan_path() -> std::path::PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../rules/plans/examples/netra.toml")
+}
+
 impl RuleData {
+    /// The built-in libraries and domains with the plan in `plan`.
+    pub fn with_plan_file(plan: &Path) -> Result<RuleData, DataError> {
+        Ok(RuleData { plan: Plan::load(Some(plan))?, ..RuleData::builtin() })
+    }
+
+    /// No plan, the built-in libraries and domains.
     pub fn builtin() -> RuleData {
         RuleData {
             plan: Plan::load(None).expect("built-in plan parses"),
@@ -402,10 +420,12 @@ mod tests {
     use super::*;
 
     #[test]
-    fn builtin_data_loads() {
+    fn builtin_data_loads_without_a_plan() {
         let d = RuleData::builtin();
-        assert_eq!(d.plan.canonical.module, "netra_backend.app.core.resilience.unified_retry_handler");
-        assert_eq!(d.plan.entries.len(), 25);
+        assert!(!d.plan.has_canonical() && d.plan.entries.is_empty() && d.plan.redirects.is_empty());
+        let example = Plan::load(Some(&example_plan_path())).unwrap();
+        assert_eq!(example.canonical.module, "netra_backend.app.core.resilience.unified_retry_handler");
+        assert_eq!(example.entries.len(), 25);
         assert!(d.libraries.find("tenacity.retry").is_some());
         assert!(d.domains.domains.iter().any(|x| x.name == "database"));
     }

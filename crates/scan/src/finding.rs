@@ -173,6 +173,8 @@ pub enum PlanStatus {
     Planned,
     /// A duplicate nobody listed.
     Unplanned,
+    /// There is no plan (nothing to be planned or unplanned against).
+    NoPlan,
 }
 
 impl PlanStatus {
@@ -181,6 +183,7 @@ impl PlanStatus {
             PlanStatus::Canonical => "canonical",
             PlanStatus::Planned => "planned",
             PlanStatus::Unplanned => "unplanned",
+            PlanStatus::NoPlan => "none",
         }
     }
 }
@@ -191,6 +194,13 @@ pub struct PlanRef {
     /// The plan entry id this finding matched, if any.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub entry: Option<String>,
+}
+
+impl PlanRef {
+    /// Without a plan a finding has no plan status, and its JSON has no `plan` key.
+    pub fn is_no_plan(&self) -> bool {
+        self.status == PlanStatus::NoPlan
+    }
 }
 
 /// How safe a fix is to apply without review (ruff's model).
@@ -239,6 +249,7 @@ pub struct Finding {
     pub symbol: String,
     pub domain: String,
     pub params: Params,
+    #[serde(skip_serializing_if = "PlanRef::is_no_plan")]
     pub plan: PlanRef,
     pub fingerprint: String,
     #[serde(skip_serializing_if = "Option::is_none")]

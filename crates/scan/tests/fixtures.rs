@@ -9,7 +9,7 @@ fn fixtures() -> PathBuf {
 }
 
 fn render(dir: &Path) -> String {
-    let data = RuleData::builtin();
+    let data = RuleData::with_plan_file(&retry_audit_scan::data::example_plan_path()).unwrap();
     let result = scan(&[dir.to_path_buf()], &ScanOptions::default(), &data).expect("scan");
     let mut out = String::new();
     for f in &result.findings {

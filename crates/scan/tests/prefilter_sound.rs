@@ -20,7 +20,7 @@ struct Report {
 }
 
 fn compare(root: &Path) -> Report {
-    let data = RuleData::builtin();
+    let data = RuleData::with_plan_file(&retry_audit_scan::data::example_plan_path()).unwrap();
     let tokens = Prefilter::new(&data);
     let opts = WalkOptions { no_gitignore: true, ..Default::default() };
     let files = walk(&[root.to_path_buf()], &opts).expect("walk").files;
@@ -91,7 +91,7 @@ fn token_prefilter_keeps_every_finding_on_a_large_tree() {
 /// prefilter is built from the declarations, so a trigger a rule uses but does not declare shows here.
 #[test]
 fn declared_needs_cover_every_fixture_finding() {
-    let data = RuleData::builtin();
+    let data = RuleData::with_plan_file(&retry_audit_scan::data::example_plan_path()).unwrap();
     let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fixtures");
     let opts = WalkOptions { no_gitignore: true, ..Default::default() };
     let files = walk(&[fixtures], &opts).expect("walk").files;

@@ -59,9 +59,12 @@ pub fn entry_for<'p>(plan: &'p Plan, path: &str) -> Option<&'p PlanEntry> {
 }
 
 pub fn status(plan: &Plan, path: &str, module: &str) -> PlanRef {
-    if path_matches(&plan.canonical.path, path)
-        || module == plan.canonical.module
-        || module.strip_suffix(plan.canonical.module.as_str()).is_some_and(|m| m.ends_with('.'))
+    if !plan.has_canonical() && plan.entries.is_empty() {
+        return PlanRef { status: PlanStatus::NoPlan, entry: None };
+    }
+    if plan.has_canonical() && path_matches(&plan.canonical.path, path)
+        || plan.has_canonical() && module == plan.canonical.module
+        || plan.has_canonical() && module.strip_suffix(plan.canonical.module.as_str()).is_some_and(|m| m.ends_with('.'))
     {
         let entry = plan.entries.iter().find(|e| e.path == plan.canonical.path).map(|e| e.id.clone());
         return PlanRef { status: PlanStatus::Canonical, entry };
