@@ -207,6 +207,77 @@ fn select_and_ignore_change_what_fails() {
     assert_eq!(with_status(&v, "ignored"), vec![t("RTY002", GATEWAY, 7)]);
 }
 
+/// A new retry loop in a file with a syntax error (the `def` line lacks its colon, on line 4).
+const BROKEN_RETRY: &str = "import asyncio\n\n\nasync def warm_cache(cache, keys)\n    for attempt in range(5):\n        try:\n            await cache.load(keys)\n            break\n        except ConnectionError:\n            await asyncio.sleep(1.0)\n";
+const BROKEN: &str = "netra_backend/app/services/cache_warm.py";
+
+#[test]
+fn a_checked_file_that_does_not_parse_or_decode_fails_the_gate() {
+    let d = tree();
+    baseline(d.path());
+    std::fs::write(d.path().join(BROKEN), BROKEN_RETRY).unwrap();
+    let o = run(d.path(), &["check"]);
+    assert_eq!(o.code, 1, "{}", o.stdout);
+    let lines: Vec<&str> = o.stdout.lines().collect();
+    assert_eq!(
+        lines,
+        [
+            "error[parse-error]: netra_backend/app/services/cache_warm.py:4: Expected `:`, found newline",
+            "  = help: a file that was not analysed fails the gate (its retry code is unknown); fix it, or pass `--allow-parse-errors`",
+            "retry-audit: 7 files checked, 0 new retry findings, 5 baselined, 1 file not analysed (see the diagnostics)",
+        ]
+    );
+    let (code, v) = check_json(d.path(), &[]);
+    assert_eq!(
+        (code, &v["summary"]["input_errors"], &v["summary"]["failed"]),
+        (1, &Value::from(1), &Value::from(true))
+    );
+    assert_eq!(v["diagnostics"][0]["path"], BROKEN);
+    let o = run(d.path(), &["check", "--format", "github"]);
+    assert_eq!(o.code, 1);
+    assert!(
+        o.stdout.contains(&format!("::error file={BROKEN},line=4,title=parse-error::Expected `:`, found newline\n")),
+        "{}",
+        o.stdout
+    );
+
+    // Opted out: reported as a warning, and the gate passes as before.
+    let o = run(d.path(), &["check", "--allow-parse-errors"]);
+    assert_eq!(o.code, 0, "{}", o.stdout);
+    assert!(
+        o.stdout.starts_with(
+            "warning[parse-error]: netra_backend/app/services/cache_warm.py:4: Expected `:`, found newline\n"
+        ),
+        "{}",
+        o.stdout
+    );
+
+    // Bytes invalid in the file's encoding fail it the same way.
+    std::fs::write(d.path().join(BROKEN), b"x = '\xe9'\n").unwrap();
+    let (code, v) = check_json(d.path(), &[]);
+    assert_eq!(code, 1, "{v}");
+    assert_eq!(
+        (v["diagnostics"][0]["kind"].as_str(), v["diagnostics"][0]["line"].as_u64()),
+        (Some("decode-error"), Some(1))
+    );
+
+    // Only the files asked for count: checking another file (as pre-commit does) passes,
+    let (code, v) = check_json(d.path(), &[GATEWAY]);
+    assert_eq!(code, 0, "{v}");
+    assert_eq!(v["diagnostics"].as_array().unwrap().len(), 0);
+    // and so does a change elsewhere under --diff-base, until the broken file itself is changed.
+    git_repo(d.path());
+    git(d.path(), &["checkout", "-q", "-b", "feature"]);
+    edit(d.path(), GATEWAY, |s| s.replace("import asyncio\n", "import asyncio\nimport json\n"));
+    git(d.path(), &["commit", "-q", "-am", "gateway"]);
+    let (code, v) = check_json(d.path(), &["--diff-base", "main"]);
+    assert_eq!((code, v["diagnostics"].as_array().unwrap().len()), (0, 0), "{v}");
+    std::fs::write(d.path().join(BROKEN), BROKEN_RETRY).unwrap();
+    git(d.path(), &["commit", "-q", "-am", "cache warm-up"]);
+    let (code, v) = check_json(d.path(), &["--diff-base", "main"]);
+    assert_eq!((code, v["diagnostics"][0]["path"].as_str()), (1, Some(BROKEN)), "{v}");
+}
+
 // ------------------------------------------------------------------ baseline survival
 
 #[test]

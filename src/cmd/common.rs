@@ -173,6 +173,12 @@ impl ScanArgs {
         let walked = retry_audit_scan::walk::walk(&self.roots(), &opts.walk).map_err(anyhow::Error::msg)?;
         retry_audit_scan::timing::mark("walk");
         let exclude = globs(&opts.walk.exclude)?;
+        let mut walk_diagnostics = walked.diagnostics;
+        if only.is_some() {
+            // The walk's own diagnostics name directories, special files and broken links: never one of the
+            // changed files (`changed_files` keeps only paths that resolve), so not among the files checked.
+            walk_diagnostics.clear();
+        }
         // display -> (path, module as the walk names it)
         let mut entries: BTreeMap<String, (PathBuf, String)> = BTreeMap::new();
         for e in walked.files {
@@ -211,9 +217,9 @@ impl ScanArgs {
         }
         let result = if tree {
             let walk_modules: Vec<String> = entries.values().map(|(_, m)| m.clone()).collect();
-            retry_audit_scan::scan_files_tree(&files, &walk_modules, walked.diagnostics, &opts, data)
+            retry_audit_scan::scan_files_tree(&files, &walk_modules, walk_diagnostics, &opts, data)
         } else {
-            retry_audit_scan::scan_files(&files, walked.diagnostics, &opts, data)
+            retry_audit_scan::scan_files(&files, walk_diagnostics, &opts, data)
         };
         let sources = entries.into_iter().map(|(display, (path, _))| (display, path)).collect();
         if let Some(p) = progress {
