@@ -12,6 +12,20 @@ use serde_json::json;
 use std::collections::HashSet;
 use std::path::PathBuf;
 
+/// RTY100 is not a detection rule (it reports comments, not code), so it is documented here, where `rules`
+/// and the SARIF rule list both read it.
+pub const UNUSED_SUPPRESSION_KIND: &str = "unused_suppression";
+pub const UNUSED_SUPPRESSION_SUMMARY: &str = "A `# retry-audit: ignore` comment that suppresses nothing.";
+pub const UNUSED_SUPPRESSION_DOC: &str = "\
+A `# retry-audit: ignore[...]` comment, or a code inside one, that matched no finding on its own line or, for a
+comment on a line of its own, the next line; also a suppression naming an unknown code, and a malformed one.
+A stale suppression hides the next real problem written there.
+
+`check` always lists them (text, JSON, SARIF, GitHub, JUnit). They fail the gate only when RTY100 is selected
+(`--select RTY100`, or `select = [\"RTY100\"]` / `[\"ALL\"]` in the config); otherwise they are warnings.
+
+Fix: remove the comment, or the unused codes from it.";
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Status {
     New,
