@@ -33,10 +33,19 @@ fn config_fixes_are_unsafe_by_default_and_withheld() {
     assert!(stderr.contains("nothing to change"), "{stderr}");
     assert!(stderr.contains("3 unsafe fix(es) not applied"), "{stderr}");
     assert_eq!(std::fs::read(tmp.path().join("app/agent.py")).unwrap(), before);
-    // --check does not count them either, --unsafe-fixes does.
-    assert_eq!(migrate(tmp.path(), &["--check"]).0, 0);
-    assert_eq!(migrate(tmp.path(), &["--check", "--unsafe-fixes", "--select", "config"]).0, 1);
-    assert_eq!(migrate(tmp.path(), &["--check", "--unsafe-fixes", "--ignore", "RTY012"]).0, 0);
+    // --check counts them: the migration is not finished while an unsafe fix is pending.
+    let (code, stdout, stderr) = migrate(tmp.path(), &["--check"]);
+    assert_eq!((code, stdout.as_str()), (1, ""), "{stderr}");
+    assert!(stderr.contains("retry-audit migrate: fixes by applicability: 0 safe, 3 unsafe, 1 skipped\n"), "{stderr}");
+    let (code, _, stderr) = migrate(tmp.path(), &["--check", "--unsafe-fixes", "--select", "config"]);
+    assert_eq!(code, 1);
+    assert!(stderr.contains("fixes by applicability: 0 safe, 3 unsafe, 1 skipped\n"), "{stderr}");
+    let (code, _, stderr) = migrate(tmp.path(), &["--check", "--ignore", "RTY012"]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stderr.contains("fixes by applicability: 0 safe, 0 unsafe, 0 skipped\n"), "{stderr}");
+    let (_, stdout, _) = migrate(tmp.path(), &["--check", "--format", "json"]);
+    let v: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(v["fixes_by_applicability"], serde_json::json!({"safe": 0, "unsafe": 3, "skipped": 1}));
     // The diff header names the conversion.
     let (_, stdout, _) = migrate(tmp.path(), &["--unsafe-fixes"]);
     assert!(stdout.contains("RTY012 config (unsafe)"), "{stdout}");

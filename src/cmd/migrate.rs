@@ -2,7 +2,8 @@
 //! module, library decorators -> the unified decorator, legacy configs -> the canonical config).
 //!
 //! Dry run by default: a unified diff per file (a valid patch for `git apply` / `patch -p1`) on stdout and a
-//! summary on stderr. `--apply` writes atomically, `--check` exits 1 when fixes are pending.
+//! summary on stderr. `--apply` writes atomically, `--check` exits 1 while any fix is pending (unsafe ones
+//! included: a migration is not finished while one is left) or a file could not be considered.
 use crate::output::sayln;
 
 use crate::cmd::common::ScanArgs;
@@ -25,7 +26,8 @@ pub struct Args {
     /// Write the fixes to the files (atomically).
     #[arg(long, conflicts_with_all = ["check", "diff"])]
     pub apply: bool,
-    /// Exit 1 when any fix is pending (for CI); nothing is written.
+    /// Exit 1 while any fix is pending, unsafe ones included, or a file could not be considered (for CI);
+    /// nothing is written. Prints the pending fixes per applicability (safe / unsafe / skipped).
     #[arg(long, conflicts_with = "diff")]
     pub check: bool,
     /// Print only the patch (no summary), e.g. `--diff > fix.patch`.
@@ -119,9 +121,9 @@ pub fn run(args: Args) -> anyhow::Result<i32> {
         outcome.notes.sort();
     }
 
-    let pending = !outcome.changes.is_empty();
+    let pending = Pending::of(&outcome);
     match args.format {
-        Format::Json => print_json(&outcome, &args, &writes)?,
+        Format::Json => print_json(&outcome, &args, &writes, &pending)?,
         Format::Text => {
             if !args.apply && !args.check {
                 let color = std::io::stdout().is_terminal();
@@ -132,13 +134,13 @@ pub fn run(args: Args) -> anyhow::Result<i32> {
                 crate::output::emit(&patch)?;
             }
             if !args.diff {
-                eprint!("{}", summary(&outcome, &args, &writes));
+                eprint!("{}", summary(&outcome, &args, &writes, &pending));
             }
         }
     }
     Ok(if !writes.failed.is_empty() {
         2
-    } else if args.check && (pending || !outcome.not_considered.is_empty()) {
+    } else if args.check && (pending.any() || !outcome.not_considered.is_empty()) {
         1
     } else {
         0
@@ -152,6 +154,32 @@ struct Writes {
     fixes: usize,
     failed_fixes: usize,
     failed: Vec<Problem>,
+}
+
+/// The fixes a run leaves to do, by applicability. Skipped fixes are sites the codemods cannot rewrite (the
+/// reason is listed): counted for the record, never pending, since no run of `migrate` will apply them.
+struct Pending {
+    safe: usize,
+    /// Unsafe and display-only fixes, applied (`--unsafe-fixes`) or withheld.
+    unsafe_: usize,
+    skipped: usize,
+}
+
+impl Pending {
+    fn of(outcome: &Outcome) -> Pending {
+        let fixes: Vec<Applicability> =
+            outcome.changes.iter().flat_map(|c| &c.fixes).map(|f| f.applicability).collect();
+        let safe = fixes.iter().filter(|a| **a == Applicability::Safe).count();
+        Pending { safe, unsafe_: fixes.len() - safe + outcome.unsafe_withheld, skipped: outcome.skipped.len() }
+    }
+
+    fn any(&self) -> bool {
+        self.safe + self.unsafe_ > 0
+    }
+
+    fn line(&self) -> String {
+        format!("{} safe, {} unsafe, {} skipped", self.safe, self.unsafe_, self.skipped)
+    }
 }
 
 /// The directories files may be written in: each root, symlinks resolved (a file root: its directory).
@@ -177,7 +205,7 @@ fn applicability_str(a: Applicability) -> &'static str {
     }
 }
 
-fn print_json(outcome: &Outcome, args: &Args, writes: &Writes) -> anyhow::Result<()> {
+fn print_json(outcome: &Outcome, args: &Args, writes: &Writes, pending: &Pending) -> anyhow::Result<()> {
     let mut edits = Vec::new();
     for c in &outcome.changes {
         for f in &c.fixes {
@@ -204,6 +232,7 @@ fn print_json(outcome: &Outcome, args: &Args, writes: &Writes) -> anyhow::Result
         "files_changed": outcome.changes.len(),
         "fixes": outcome.fix_count(),
         "fixes_by_kind": outcome.by_kind(),
+        "fixes_by_applicability": {"safe": pending.safe, "unsafe": pending.unsafe_, "skipped": pending.skipped},
         "files": files,
         "edits": edits,
         "skipped": outcome.skipped,
@@ -218,7 +247,7 @@ fn print_json(outcome: &Outcome, args: &Args, writes: &Writes) -> anyhow::Result
     Ok(())
 }
 
-fn summary(outcome: &Outcome, args: &Args, writes: &Writes) -> String {
+fn summary(outcome: &Outcome, args: &Args, writes: &Writes, pending: &Pending) -> String {
     let mut s = String::new();
     let n = outcome.fix_count();
     if outcome.changes.is_empty() && writes.failed.is_empty() {
@@ -256,6 +285,9 @@ fn summary(outcome: &Outcome, args: &Args, writes: &Writes) -> String {
             }
         }
         s.push_str("  review the diff, then run with --apply\n");
+    }
+    if !args.apply {
+        s.push_str(&format!("retry-audit migrate: fixes by applicability: {}\n", pending.line()));
     }
     if !outcome.skipped.is_empty() {
         s.push_str(&format!("skipped {} fix(es):\n", outcome.skipped.len()));
