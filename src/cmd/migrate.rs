@@ -80,6 +80,7 @@ pub fn run(args: Args) -> anyhow::Result<i32> {
     let mut data = args.scan.rule_data()?;
     let opts = args.scan.scan_options();
     let roots = args.scan.roots();
+    data.plan.tree = canonical_module_facts(&args.scan, &data)?;
     // One walk and one analysis: the tree facts the fixes need come from the same read of every file, and the
     // files the fixes are computed on are the files the scan read.
     let scan = args.scan.scan_reported_tree(&data)?;
@@ -145,6 +146,36 @@ pub fn run(args: Args) -> anyhow::Result<i32> {
     } else {
         0
     })
+}
+
+/// The canonical module's facts (its real exports and imports), read from its file under the project root or
+/// the plan file's directory, so `migrate SUBPATH` checks a redirect target against what the module defines
+/// even when the module is outside the scanned paths, instead of trusting the plan's declared exports. The scan
+/// of the given paths adds its own modules over these. `None` when the file is not found.
+fn canonical_module_facts(
+    scan: &ScanArgs,
+    data: &retry_audit_scan::RuleData,
+) -> anyhow::Result<Option<std::sync::Arc<retry_audit_scan::project::TreeInfo>>> {
+    let canonical = &data.plan.canonical;
+    let mut dirs = vec![scan.project_root()?];
+    if let Some(plan_dir) = scan.plan.as_deref().and_then(Path::parent) {
+        dirs.push(if plan_dir.as_os_str().is_empty() { PathBuf::from(".") } else { plan_dir.to_path_buf() });
+    }
+    let from_module = canonical.module.replace('.', "/");
+    let names = [canonical.path.clone(), format!("{from_module}.py"), format!("{from_module}/__init__.py")];
+    let Some(path) = dirs.iter().flat_map(|d| names.iter().map(move |n| d.join(n))).find(|p| p.is_file()) else {
+        return Ok(None);
+    };
+    let file =
+        retry_audit_scan::walk::FileEntry { display: canonical.path.clone(), path, module: canonical.module.clone() };
+    let result = retry_audit_scan::scan_files_tree(
+        &[file],
+        std::slice::from_ref(&canonical.module),
+        Vec::new(),
+        &scan.scan_options(),
+        data,
+    );
+    Ok(result.tree)
 }
 
 /// What `--apply` wrote and failed to write.

@@ -368,8 +368,9 @@ fn scan_files_with(
     result
 }
 
-/// The tree facts of the scanned files (a module named twice: the later file), and the fixes of the files
-/// that have any detected again with them.
+/// The tree facts of the scanned files (a module named twice: the later file) over those the plan already
+/// holds (modules read from outside the scanned paths, like the canonical module of `migrate SUBPATH`), and
+/// the fixes of the files that have any detected again with them.
 fn with_tree(
     files: &[walk::FileEntry],
     keys: &[TreeKey],
@@ -377,7 +378,7 @@ fn with_tree(
     data: &RuleData,
     prefilter: &prefilter::Prefilter,
 ) -> std::sync::Arc<project::TreeInfo> {
-    let mut tree = project::TreeInfo::default();
+    let mut tree = data.plan.tree.as_deref().cloned().unwrap_or_default();
     for (key, o) in keys.iter().zip(outcomes.iter_mut()) {
         if let Some(info) = o.tree.take() {
             tree.modules.insert(key.module.clone(), info);
