@@ -187,6 +187,13 @@ fn sources(tree: &BTreeSet<String>, roots: &BTreeSet<String>, forbidden: &BTreeS
     out
 }
 
+/// The modules import-linter's graph holds: those whose enclosing packages all have an `__init__.py` (it does
+/// not enter a directory without one inside a package, and refuses a source it does not hold).
+fn graph_modules(tree: &BTreeSet<String>) -> BTreeSet<String> {
+    let enclosed = |m: &str| m.match_indices('.').all(|(i, _)| tree.contains(&m[..i]));
+    tree.iter().filter(|m| enclosed(m)).cloned().collect()
+}
+
 /// The packages above the legacy modules that are modules themselves (an `__init__.py`): import-linter checks
 /// them only as modules, in a contract of their own (`as_packages = false`).
 fn containing_packages(tree: &BTreeSet<String>, forbidden: &BTreeSet<String>) -> BTreeSet<String> {
@@ -228,7 +235,7 @@ fn emit_import_linter(plan: &Plan, tree: &BTreeSet<String>) -> anyhow::Result<()
         return Ok(());
     }
     let roots: BTreeSet<String> = present.iter().map(|m| m.split('.').next().unwrap_or(m).to_string()).collect();
-    let sources = sources(tree, &roots, &present);
+    let sources = sources(&graph_modules(tree), &roots, &present);
     let packages = containing_packages(tree, &present);
     // Both contracts forbid each legacy module and what is inside it; the second names the inside modules
     // itself, since it treats every name as a single module.
