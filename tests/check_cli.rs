@@ -241,6 +241,16 @@ fn a_checked_file_that_does_not_parse_or_decode_fails_the_gate() {
         o.stdout
     );
 
+    let o = run(d.path(), &["check", "--format", "junit"]);
+    assert_eq!(o.code, 1);
+    assert!(
+        o.stdout.contains(&format!(
+            "<testcase name=\"parse-error {BROKEN}:4\" classname=\"{BROKEN}\" file=\"{BROKEN}\" line=\"4\">\n      <failure type=\"parse-error\" message=\"Expected `:`, found newline\"/>"
+        )),
+        "{}",
+        o.stdout
+    );
+
     // Opted out: reported as a warning, and the gate passes as before.
     let o = run(d.path(), &["check", "--allow-parse-errors"]);
     assert_eq!(o.code, 0, "{}", o.stdout);
