@@ -12,6 +12,20 @@ use serde_json::json;
 use std::collections::HashSet;
 use std::path::PathBuf;
 
+/// RTY100 is not a detection rule (it reports comments, not code), so it is documented here, where `rules`
+/// and the SARIF rule list both read it.
+pub const UNUSED_SUPPRESSION_KIND: &str = "unused_suppression";
+pub const UNUSED_SUPPRESSION_SUMMARY: &str = "A `# retry-audit: ignore` comment that suppresses nothing.";
+pub const UNUSED_SUPPRESSION_DOC: &str = "\
+A `# retry-audit: ignore[...]` comment, or a code inside one, that matched no finding on its own line or, for a
+comment on a line of its own, the next line; also a suppression naming an unknown code, and a malformed one.
+A stale suppression hides the next real problem written there.
+
+`check` always lists them (text, JSON, SARIF, GitHub, JUnit). They fail the gate only when RTY100 is selected
+(`--select RTY100`, or `select = [\"RTY100\"]` / `[\"ALL\"]` in the config); otherwise they are warnings.
+
+Fix: remove the comment, or the unused codes from it.";
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Status {
     New,
@@ -53,6 +67,9 @@ pub struct CheckReport<'a> {
     pub unused: Vec<Unused>,
     /// Unused suppressions fail the gate (RTY100 selected).
     pub unused_fail: bool,
+    /// Files the scan could not read, decode or parse (its diagnostics) fail the gate: their findings are not
+    /// known, and a gate never passes what it could not read. Off with `--allow-parse-errors`.
+    pub input_errors_fail: bool,
     pub baseline_file: Option<PathBuf>,
 }
 
@@ -64,7 +81,21 @@ impl CheckReport<'_> {
         self.items.iter().filter(|i| i.status == s).count()
     }
     pub fn fails(&self) -> bool {
-        self.count(Status::New) > 0 || (self.unused_fail && !self.unused.is_empty())
+        self.count(Status::New) > 0
+            || (self.unused_fail && !self.unused.is_empty())
+            || (self.input_errors_fail && self.input_errors() > 0)
+    }
+    /// The files that could not be analysed (one diagnostic each).
+    pub fn input_errors(&self) -> usize {
+        self.scan.result.diagnostics.len()
+    }
+    /// How input problems are reported: errors when they fail the gate, else warnings.
+    pub fn input_error_level(&self) -> &'static str {
+        if self.input_errors_fail {
+            "error"
+        } else {
+            "warning"
+        }
     }
     pub fn summary_json(&self) -> serde_json::Value {
         json!({
@@ -77,6 +108,7 @@ impl CheckReport<'_> {
             "canonical": self.count(Status::Canonical),
             "fixed": self.fixed.iter().map(|e| e.count as usize).sum::<usize>(),
             "unused_suppressions": self.unused.len(),
+            "input_errors": self.input_errors(),
             "failed": self.fails(),
         })
     }
@@ -102,6 +134,10 @@ impl CheckReport<'_> {
         }
         if !self.unused.is_empty() {
             parts.push(format!("{} unused suppression{}", self.unused.len(), plural(self.unused.len())));
+        }
+        let unread = self.input_errors();
+        if unread > 0 {
+            parts.push(format!("{unread} file{} not analysed (see the diagnostics)", plural(unread)));
         }
         format!("retry-audit: {}", parts.join(", "))
     }
@@ -161,7 +197,16 @@ pub fn evaluate<'a>(
         }
     }
     let unused = applied.unused.into_iter().filter(|u| !sel.per_file_ignores_unused(&u.path)).collect();
-    CheckReport { scan, data, items, fixed, unused, unused_fail: sel.unused_suppressions, baseline_file: None }
+    CheckReport {
+        scan,
+        data,
+        items,
+        fixed,
+        unused,
+        unused_fail: sel.unused_suppressions,
+        input_errors_fail: true,
+        baseline_file: None,
+    }
 }
 
 /// Baseline entries can be reported fixed only for files that were analysed completely, or that no longer exist.

@@ -173,11 +173,19 @@ fn output_errors_end_the_run_cleanly() {
         String::from_utf8_lossy(&full.stderr),
         "retry-audit: error: cannot write output: No space left on device (os error 28)\n"
     );
-    // A closed pipe (`| head`): quiet, with the shell's SIGPIPE status.
+    // A closed pipe (`| head`): quiet (no panic, no message), with the shell's SIGPIPE status, for every
+    // command that writes to stdout.
     for args in [
         &["rules", "--explain", "RTY003"][..],
+        &["rules", "--explain", "RTY100"],
+        &["rules"],
         &["policy", "vectors"],
+        &["policy", "show"],
         &["inventory", "--format", "json", "fixtures/netra_demo"],
+        &["inventory", "--format", "markdown", "fixtures/netra_demo"],
+        &["check", "fixtures/netra_demo"],
+        &["enforce", "--emit", "ruff"],
+        &["enforce", "--emit", "import-linter", "fixtures/netra_demo"],
     ] {
         // The read end is closed before the child starts: a child that wrote its output before the test
         // dropped a piped stdout would exit 0 (the pipe buffer holds it), so the test raced a fast child.

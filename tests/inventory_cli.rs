@@ -202,8 +202,25 @@ fn rules_explain_prints_the_rule_doc_comment() {
     let out = bin().arg("rules").assert().success().get_output().stdout.clone();
     let codes: Vec<String> =
         String::from_utf8(out).unwrap().lines().map(|l| l.split_whitespace().next().unwrap().to_string()).collect();
-    let expected: Vec<String> = (1..=15).map(|n| format!("RTY{n:03}")).collect();
+    let mut expected: Vec<String> = (1..=15).map(|n| format!("RTY{n:03}")).collect();
+    expected.push("RTY100".into());
     assert_eq!(codes, expected);
+}
+
+#[test]
+fn rty100_is_listed_and_explained() {
+    let out = bin().arg("rules").assert().success().get_output().stdout.clone();
+    let text = String::from_utf8(out).unwrap();
+    assert_eq!(
+        text.lines().last(),
+        Some("RTY100  unused_suppression   A `# retry-audit: ignore` comment that suppresses nothing.")
+    );
+    for code in ["RTY100", "rty100", "unused_suppression"] {
+        let out = bin().args(["rules", "--explain", code]).assert().success().get_output().stdout.clone();
+        let text = String::from_utf8(out).unwrap();
+        assert!(text.starts_with("RTY100 (unused_suppression)\n\nA `# retry-audit: ignore[...]` comment"), "{text}");
+        assert!(text.contains("They fail the gate only when RTY100 is selected"), "{text}");
+    }
 }
 
 /// The model's graph: a wrapper names what it delegates to and who uses it, and the reports hang it beneath

@@ -38,10 +38,19 @@ fn config_fixes_are_unsafe_by_default_and_withheld() {
     assert!(stderr.contains("nothing to change"), "{stderr}");
     assert!(stderr.contains("3 unsafe fix(es) not applied"), "{stderr}");
     assert_eq!(std::fs::read(tmp.path().join("app/agent.py")).unwrap(), before);
-    // --check does not count them either, --unsafe-fixes does.
-    assert_eq!(migrate(tmp.path(), &["--check"]).0, 0);
-    assert_eq!(migrate(tmp.path(), &["--check", "--unsafe-fixes", "--select", "config"]).0, 1);
-    assert_eq!(migrate(tmp.path(), &["--check", "--unsafe-fixes", "--ignore", "RTY012"]).0, 0);
+    // --check counts them: the migration is not finished while an unsafe fix is pending.
+    let (code, stdout, stderr) = migrate(tmp.path(), &["--check"]);
+    assert_eq!((code, stdout.as_str()), (1, ""), "{stderr}");
+    assert!(stderr.contains("retry-audit migrate: fixes by applicability: 0 safe, 3 unsafe, 1 skipped\n"), "{stderr}");
+    let (code, _, stderr) = migrate(tmp.path(), &["--check", "--unsafe-fixes", "--select", "config"]);
+    assert_eq!(code, 1);
+    assert!(stderr.contains("fixes by applicability: 0 safe, 3 unsafe, 1 skipped\n"), "{stderr}");
+    let (code, _, stderr) = migrate(tmp.path(), &["--check", "--ignore", "RTY012"]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stderr.contains("fixes by applicability: 0 safe, 0 unsafe, 0 skipped\n"), "{stderr}");
+    let (_, stdout, _) = migrate(tmp.path(), &["--check", "--format", "json"]);
+    let v: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(v["fixes_by_applicability"], serde_json::json!({"safe": 0, "unsafe": 3, "skipped": 1}));
     // The diff header names the conversion.
     let (_, stdout, _) = migrate(tmp.path(), &["--unsafe-fixes"]);
     assert!(stdout.contains("RTY012 config (unsafe)"), "{stdout}");
@@ -172,4 +181,59 @@ fn module_imported_as_a_name() {
     assert!(stdout.contains("the module object `enhanced_retry` is used directly"), "{stdout}");
     let (_, _, stderr2) = migrate(tmp.path(), &[]);
     assert!(stderr2.contains("1 unsafe fix(es) not applied"), "{stderr}\n{stderr2}");
+}
+
+/// A plan whose canonical module declares an export it does not define (`RetryStrategy`).
+const SUBPATH_PLAN: &str = r#"[plan]
+name = "sub"
+
+[canonical]
+module = "app.core.retry"
+path = "app/core/retry.py"
+exports = ["retry_call", "RetryStrategy"]
+
+[[redirects]]
+from = "app.old_retry:retry_call"
+to = "app.core.retry:retry_call"
+safety = "safe"
+
+[[redirects]]
+from = "app.old_retry:RetryStrategy"
+to = "app.core.retry:RetryStrategy"
+safety = "safe"
+"#;
+
+#[test]
+fn migrate_subpath_reads_the_canonical_module_outside_the_scanned_paths() {
+    let tmp = tempfile::tempdir().unwrap();
+    for (rel, text) in [
+        ("plan.toml", SUBPATH_PLAN),
+        ("app/__init__.py", ""),
+        ("app/core/__init__.py", ""),
+        ("app/core/retry.py", "def retry_call(op):\n    return op()\n"),
+        ("app/old_retry.py", "def retry_call(op):\n    return op()\n\n\nclass RetryStrategy:\n    pass\n"),
+        ("app/services/__init__.py", ""),
+        (
+            "app/services/jobs.py",
+            "from app.old_retry import RetryStrategy, retry_call\n\nprint(RetryStrategy, retry_call)\n",
+        ),
+    ] {
+        let p = tmp.path().join(rel);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(p, text).unwrap();
+    }
+    // Only app/services is scanned: the canonical module's real exports are read from its file all the same,
+    // so the name it does not define is not redirected (it would be left unbound).
+    let (code, stdout, stderr) = migrate(tmp.path(), &["--isolated", "--plan", "plan.toml", "app/services"]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stdout.contains("-from app.old_retry import RetryStrategy, retry_call\n"), "{stdout}");
+    assert!(
+        stdout.contains("+from app.old_retry import RetryStrategy\n+from app.core.retry import retry_call\n"),
+        "{stdout}"
+    );
+    assert!(
+        stderr.contains("RTY009 import_redirect: `app.core.retry` does not define or re-export `RetryStrategy`; not rewritten (it would leave the name unbound)"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("fixes by applicability: 1 safe, 0 unsafe, 1 skipped\n"), "{stderr}");
 }

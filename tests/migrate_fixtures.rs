@@ -106,11 +106,12 @@ fn apply_matches_expected_compiles_and_is_idempotent() {
         let stderr = String::from_utf8_lossy(&again.stderr);
         assert!(stderr.contains("nothing to change"), "{name}: second run: {stderr}");
         assert_same(&name, &read_tree(tmp.path()), &after);
-        // And --check agrees: nothing pending, unless a file could not be considered (a syntax error
-        // fixture), which a gate never passes.
+        // And --check agrees: nothing pending, unless an unsafe fix was withheld (the migration is not
+        // finished) or a file could not be considered (a syntax error fixture), which a gate never passes.
         let check = migrate(tmp.path(), &["--check"], &extra);
         let unread = stderr.contains("could not consider");
-        assert_eq!(check.status.code(), Some(unread as i32), "{name}: --check after --apply");
+        let unsafe_left = stderr.contains("unsafe fix(es) not applied");
+        assert_eq!(check.status.code(), Some((unread || unsafe_left) as i32), "{name}: --check after --apply");
     }
 }
 
@@ -167,13 +168,19 @@ fn check_exit_codes() {
     assert_eq!(out.status.code(), Some(1), "{}", String::from_utf8_lossy(&out.stderr));
     assert!(String::from_utf8_lossy(&out.stderr).contains("app/service.py"));
     assert_eq!(read_tree(tmp.path()), before, "--check never writes");
-    // Unsafe-only fixes are not pending unless --unsafe-fixes.
+    // Unsafe-only fixes are pending too, with or without --unsafe-fixes: the migration is not finished.
     let case = migrate_fixtures().join("import_cycle");
     let tmp = tempfile::tempdir().unwrap();
     write_tree(&case_tree(&case), tmp.path());
-    assert_eq!(migrate(tmp.path(), &["--check"], &[]).status.code(), Some(0));
-    let out = migrate(tmp.path(), &["--check", "--unsafe-fixes"], &[]);
-    assert_eq!(out.status.code(), Some(1));
+    for extra in [&[][..], &["--unsafe-fixes"]] {
+        let out = migrate(tmp.path(), &[&["--check"][..], extra].concat(), &[]);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{extra:?}: {stderr}");
+        assert!(
+            stderr.contains("retry-audit migrate: fixes by applicability: 0 safe, 1 unsafe, 1 skipped\n"),
+            "{stderr}"
+        );
+    }
     // Usage errors exit 2.
     assert_eq!(migrate(tmp.path(), &["--select", "bogus"], &[]).status.code(), Some(2));
     assert_eq!(migrate(tmp.path(), &["--apply", "--check"], &[]).status.code(), Some(2));

@@ -3,8 +3,9 @@
 //! Every finding gets one status: `canonical` (inside the canonical module: never fails), `suppressed`
 //! (`# retry-audit: ignore[...]`), `baselined` (in the baseline file), `ignored` (`per-file-ignores`),
 //! `not_selected` (its kind is not selected: by default `readiness_probe` and `policy_drift`), or `new`.
-//! Exit 1 when any finding is `new` (or, when RTY100 is selected, on an unused suppression); 0 otherwise;
-//! 2 on usage and configuration errors.
+//! Exit 1 when any finding is `new`, when a file among those checked could not be read, decoded or parsed (its
+//! findings are unknown; `--allow-parse-errors` reports it without failing), or, when RTY100 is selected, on an
+//! unused suppression; 0 otherwise; 2 on usage and configuration errors.
 
 use super::common::ScanArgs;
 use crate::config::Selection;
@@ -52,6 +53,9 @@ pub struct Args {
     /// Rules that never fail the gate (added to the config's `ignore`).
     #[arg(long, value_delimiter = ',', value_name = "CODES")]
     pub ignore: Vec<String>,
+    /// Report files that could not be read, decoded or parsed without failing the gate on them.
+    #[arg(long)]
+    pub allow_parse_errors: bool,
 }
 
 /// The baseline file in effect: `Some((path, explicit))`; explicit ones must exist.
@@ -120,6 +124,7 @@ pub fn run(args: Args) -> anyhow::Result<i32> {
     };
     let scan = args.scan.scan_project(&data, only.as_ref())?;
     let mut report = evaluate(&scan, &data, &sel, baseline.as_ref());
+    report.input_errors_fail = !args.allow_parse_errors;
     report.baseline_file = baseline.as_ref().map(|_| bpath.clone());
     let text = match args.format {
         Format::Text => {

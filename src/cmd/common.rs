@@ -134,6 +134,7 @@ impl ScanArgs {
         ScanOptions {
             walk: WalkOptions { exclude, include, no_gitignore: self.no_gitignore },
             max_file_size: max.unwrap_or(retry_audit_scan::DEFAULT_MAX_FILE_SIZE),
+            files_done: None,
         }
     }
 
@@ -168,11 +169,17 @@ impl ScanArgs {
         root: Option<PathBuf>,
         tree: bool,
     ) -> anyhow::Result<ProjectScan> {
-        let opts = self.scan_options();
+        let mut opts = self.scan_options();
         retry_audit_scan::timing::mark("start");
         let walked = retry_audit_scan::walk::walk(&self.roots(), &opts.walk).map_err(anyhow::Error::msg)?;
         retry_audit_scan::timing::mark("walk");
         let exclude = globs(&opts.walk.exclude)?;
+        let mut walk_diagnostics = walked.diagnostics;
+        if only.is_some() {
+            // The walk's own diagnostics name directories, special files and broken links: never one of the
+            // changed files (`changed_files` keeps only paths that resolve), so not among the files checked.
+            walk_diagnostics.clear();
+        }
         // display -> (path, module as the walk names it)
         let mut entries: BTreeMap<String, (PathBuf, String)> = BTreeMap::new();
         for e in walked.files {
@@ -194,7 +201,8 @@ impl ScanArgs {
             }
             entries.entry(display).or_insert((e.path, e.module));
         }
-        let progress = (!self.quiet).then(progress::start);
+        let progress = progress::Progress::start(entries.len(), self.quiet);
+        opts.files_done = Some(progress.counter());
         // Displayed as the walk displays them, the files are named as the walk named them (the same files, so
         // the same package directories); displayed from a project root, they are named again.
         let walk_names = root.is_none();
@@ -211,14 +219,12 @@ impl ScanArgs {
         }
         let result = if tree {
             let walk_modules: Vec<String> = entries.values().map(|(_, m)| m.clone()).collect();
-            retry_audit_scan::scan_files_tree(&files, &walk_modules, walked.diagnostics, &opts, data)
+            retry_audit_scan::scan_files_tree(&files, &walk_modules, walk_diagnostics, &opts, data)
         } else {
-            retry_audit_scan::scan_files(&files, walked.diagnostics, &opts, data)
+            retry_audit_scan::scan_files(&files, walk_diagnostics, &opts, data)
         };
         let sources = entries.into_iter().map(|(display, (path, _))| (display, path)).collect();
-        if let Some(p) = progress {
-            p.finish();
-        }
+        progress.finish();
         let root = match root {
             Some(r) => r,
             None => std::env::current_dir().context("current directory")?,
@@ -250,39 +256,96 @@ fn globs(list: &[String]) -> anyhow::Result<globset::GlobSet> {
     Ok(b.build()?)
 }
 
+/// A progress line on stderr (`retry-audit: scanning 120/4000 files`) for scans that last over a second, when
+/// both stderr and stdout are a terminal and `--quiet` is not given: never in a pipe or a log file.
 mod progress {
     use std::io::IsTerminal;
-    use std::sync::atomic::{AtomicBool, Ordering};
-    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::{Arc, Mutex};
     use std::time::Duration;
 
-    pub struct Progress {
-        done: Arc<AtomicBool>,
-        shown: Arc<AtomicBool>,
+    /// How long a scan runs before the line appears, and how often it is redrawn.
+    const DELAY: Duration = Duration::from_secs(1);
+    const TICK: Duration = Duration::from_millis(100);
+
+    /// What the drawing thread and `finish` share: drawing and erasing never interleave.
+    #[derive(Default)]
+    struct Line {
+        finished: bool,
+        drawn: bool,
     }
 
-    pub fn start() -> Progress {
-        let done = Arc::new(AtomicBool::new(false));
-        let shown = Arc::new(AtomicBool::new(false));
-        if std::io::stderr().is_terminal() {
-            let (d, s) = (done.clone(), shown.clone());
-            std::thread::spawn(move || {
-                std::thread::sleep(Duration::from_secs(1));
-                if !d.load(Ordering::SeqCst) {
-                    s.store(true, Ordering::SeqCst);
-                    eprint!("retry-audit: scanning...");
-                }
-            });
-        }
-        Progress { done, shown }
+    pub struct Progress {
+        files_done: Arc<AtomicUsize>,
+        line: Arc<Mutex<Line>>,
+    }
+
+    /// Whether a run shows progress at all.
+    pub fn enabled(quiet: bool, stderr_is_terminal: bool, stdout_is_terminal: bool) -> bool {
+        !quiet && stderr_is_terminal && stdout_is_terminal
+    }
+
+    /// The progress line.
+    pub fn line(done: usize, total: usize) -> String {
+        format!("retry-audit: scanning {done}/{total} files")
     }
 
     impl Progress {
+        pub fn start(total: usize, quiet: bool) -> Progress {
+            let progress = Progress { files_done: Arc::default(), line: Arc::default() };
+            if enabled(quiet, std::io::stderr().is_terminal(), std::io::stdout().is_terminal()) {
+                let (done, shared) = (progress.files_done.clone(), progress.line.clone());
+                std::thread::spawn(move || draw(&done, &shared, total));
+            }
+            progress
+        }
+
+        /// The counter the scan advances (`ScanOptions::files_done`).
+        pub fn counter(&self) -> Arc<AtomicUsize> {
+            self.files_done.clone()
+        }
+
+        /// Stop drawing and erase the line, so the report starts on a clean line.
         pub fn finish(self) {
-            self.done.store(true, Ordering::SeqCst);
-            if self.shown.load(Ordering::SeqCst) {
+            let mut line = self.line.lock().unwrap_or_else(|e| e.into_inner());
+            line.finished = true;
+            if line.drawn {
                 eprint!("\r\x1b[K");
             }
+        }
+    }
+
+    /// Redraw the line every tick once the delay has passed, until the scan finishes.
+    fn draw(done: &AtomicUsize, shared: &Mutex<Line>, total: usize) {
+        std::thread::sleep(DELAY);
+        loop {
+            {
+                let mut state = shared.lock().unwrap_or_else(|e| e.into_inner());
+                if state.finished {
+                    return;
+                }
+                eprint!("\r{}", line(done.load(Ordering::Relaxed), total));
+                state.drawn = true;
+            }
+            std::thread::sleep(TICK);
+        }
+    }
+
+    #[cfg(test)]
+    mod tests {
+        use super::*;
+
+        #[test]
+        fn shown_only_on_a_terminal_and_never_when_quiet() {
+            assert!(enabled(false, true, true));
+            assert!(!enabled(true, true, true));
+            assert!(!enabled(false, false, true));
+            assert!(!enabled(false, true, false));
+        }
+
+        #[test]
+        fn the_line_counts_files_done_of_total() {
+            assert_eq!(line(120, 4000), "retry-audit: scanning 120/4000 files");
         }
     }
 }

@@ -2,7 +2,8 @@
 //! module, library decorators -> the unified decorator, legacy configs -> the canonical config).
 //!
 //! Dry run by default: a unified diff per file (a valid patch for `git apply` / `patch -p1`) on stdout and a
-//! summary on stderr. `--apply` writes atomically, `--check` exits 1 when fixes are pending.
+//! summary on stderr. `--apply` writes atomically, `--check` exits 1 while any fix is pending (unsafe ones
+//! included: a migration is not finished while one is left) or a file could not be considered.
 use crate::output::sayln;
 
 use crate::cmd::common::ScanArgs;
@@ -25,7 +26,8 @@ pub struct Args {
     /// Write the fixes to the files (atomically).
     #[arg(long, conflicts_with_all = ["check", "diff"])]
     pub apply: bool,
-    /// Exit 1 when any fix is pending (for CI); nothing is written.
+    /// Exit 1 while any fix is pending, unsafe ones included, or a file could not be considered (for CI);
+    /// nothing is written. Prints the pending fixes per applicability (safe / unsafe / skipped).
     #[arg(long, conflicts_with = "diff")]
     pub check: bool,
     /// Print only the patch (no summary), e.g. `--diff > fix.patch`.
@@ -78,6 +80,7 @@ pub fn run(args: Args) -> anyhow::Result<i32> {
     let mut data = args.scan.rule_data()?;
     let opts = args.scan.scan_options();
     let roots = args.scan.roots();
+    data.plan.tree = canonical_module_facts(&args.scan, &data)?;
     // One walk and one analysis: the tree facts the fixes need come from the same read of every file, and the
     // files the fixes are computed on are the files the scan read.
     let scan = args.scan.scan_reported_tree(&data)?;
@@ -119,9 +122,9 @@ pub fn run(args: Args) -> anyhow::Result<i32> {
         outcome.notes.sort();
     }
 
-    let pending = !outcome.changes.is_empty();
+    let pending = Pending::of(&outcome);
     match args.format {
-        Format::Json => print_json(&outcome, &args, &writes)?,
+        Format::Json => print_json(&outcome, &args, &writes, &pending)?,
         Format::Text => {
             if !args.apply && !args.check {
                 let color = std::io::stdout().is_terminal();
@@ -132,17 +135,47 @@ pub fn run(args: Args) -> anyhow::Result<i32> {
                 crate::output::emit(&patch)?;
             }
             if !args.diff {
-                eprint!("{}", summary(&outcome, &args, &writes));
+                eprint!("{}", summary(&outcome, &args, &writes, &pending));
             }
         }
     }
     Ok(if !writes.failed.is_empty() {
         2
-    } else if args.check && (pending || !outcome.not_considered.is_empty()) {
+    } else if args.check && (pending.any() || !outcome.not_considered.is_empty()) {
         1
     } else {
         0
     })
+}
+
+/// The canonical module's facts (its real exports and imports), read from its file under the project root or
+/// the plan file's directory, so `migrate SUBPATH` checks a redirect target against what the module defines
+/// even when the module is outside the scanned paths, instead of trusting the plan's declared exports. The scan
+/// of the given paths adds its own modules over these. `None` when the file is not found.
+fn canonical_module_facts(
+    scan: &ScanArgs,
+    data: &retry_audit_scan::RuleData,
+) -> anyhow::Result<Option<std::sync::Arc<retry_audit_scan::project::TreeInfo>>> {
+    let canonical = &data.plan.canonical;
+    let mut dirs = vec![scan.project_root()?];
+    if let Some(plan_dir) = scan.plan.as_deref().and_then(Path::parent) {
+        dirs.push(if plan_dir.as_os_str().is_empty() { PathBuf::from(".") } else { plan_dir.to_path_buf() });
+    }
+    let from_module = canonical.module.replace('.', "/");
+    let names = [canonical.path.clone(), format!("{from_module}.py"), format!("{from_module}/__init__.py")];
+    let Some(path) = dirs.iter().flat_map(|d| names.iter().map(move |n| d.join(n))).find(|p| p.is_file()) else {
+        return Ok(None);
+    };
+    let file =
+        retry_audit_scan::walk::FileEntry { display: canonical.path.clone(), path, module: canonical.module.clone() };
+    let result = retry_audit_scan::scan_files_tree(
+        &[file],
+        std::slice::from_ref(&canonical.module),
+        Vec::new(),
+        &scan.scan_options(),
+        data,
+    );
+    Ok(result.tree)
 }
 
 /// What `--apply` wrote and failed to write.
@@ -152,6 +185,32 @@ struct Writes {
     fixes: usize,
     failed_fixes: usize,
     failed: Vec<Problem>,
+}
+
+/// The fixes a run leaves to do, by applicability. Skipped fixes are sites the codemods cannot rewrite (the
+/// reason is listed): counted for the record, never pending, since no run of `migrate` will apply them.
+struct Pending {
+    safe: usize,
+    /// Unsafe and display-only fixes, applied (`--unsafe-fixes`) or withheld.
+    unsafe_: usize,
+    skipped: usize,
+}
+
+impl Pending {
+    fn of(outcome: &Outcome) -> Pending {
+        let fixes: Vec<Applicability> =
+            outcome.changes.iter().flat_map(|c| &c.fixes).map(|f| f.applicability).collect();
+        let safe = fixes.iter().filter(|a| **a == Applicability::Safe).count();
+        Pending { safe, unsafe_: fixes.len() - safe + outcome.unsafe_withheld, skipped: outcome.skipped.len() }
+    }
+
+    fn any(&self) -> bool {
+        self.safe + self.unsafe_ > 0
+    }
+
+    fn line(&self) -> String {
+        format!("{} safe, {} unsafe, {} skipped", self.safe, self.unsafe_, self.skipped)
+    }
 }
 
 /// The directories files may be written in: each root, symlinks resolved (a file root: its directory).
@@ -177,7 +236,7 @@ fn applicability_str(a: Applicability) -> &'static str {
     }
 }
 
-fn print_json(outcome: &Outcome, args: &Args, writes: &Writes) -> anyhow::Result<()> {
+fn print_json(outcome: &Outcome, args: &Args, writes: &Writes, pending: &Pending) -> anyhow::Result<()> {
     let mut edits = Vec::new();
     for c in &outcome.changes {
         for f in &c.fixes {
@@ -204,6 +263,7 @@ fn print_json(outcome: &Outcome, args: &Args, writes: &Writes) -> anyhow::Result
         "files_changed": outcome.changes.len(),
         "fixes": outcome.fix_count(),
         "fixes_by_kind": outcome.by_kind(),
+        "fixes_by_applicability": {"safe": pending.safe, "unsafe": pending.unsafe_, "skipped": pending.skipped},
         "files": files,
         "edits": edits,
         "skipped": outcome.skipped,
@@ -218,7 +278,7 @@ fn print_json(outcome: &Outcome, args: &Args, writes: &Writes) -> anyhow::Result
     Ok(())
 }
 
-fn summary(outcome: &Outcome, args: &Args, writes: &Writes) -> String {
+fn summary(outcome: &Outcome, args: &Args, writes: &Writes, pending: &Pending) -> String {
     let mut s = String::new();
     let n = outcome.fix_count();
     if outcome.changes.is_empty() && writes.failed.is_empty() {
@@ -256,6 +316,9 @@ fn summary(outcome: &Outcome, args: &Args, writes: &Writes) -> String {
             }
         }
         s.push_str("  review the diff, then run with --apply\n");
+    }
+    if !args.apply {
+        s.push_str(&format!("retry-audit migrate: fixes by applicability: {}\n", pending.line()));
     }
     if !outcome.skipped.is_empty() {
         s.push_str(&format!("skipped {} fix(es):\n", outcome.skipped.len()));

@@ -86,7 +86,11 @@ pub fn render(r: &CheckReport, color: bool) -> String {
     }
     let mut out = String::from_utf8_lossy(buf.as_slice()).into_owned();
     for d in &r.scan.result.diagnostics {
-        out.push_str(&format!("warning[{}]: {}:{}: {}\n", d.kind.as_str(), d.path, d.line, d.message));
+        let level = r.input_error_level();
+        out.push_str(&format!("{level}[{}]: {}:{}: {}\n", d.kind.as_str(), d.path, d.line, d.message));
+    }
+    if r.input_errors_fail && r.input_errors() > 0 {
+        out.push_str("  = help: a file that was not analysed fails the gate (its retry code is unknown); fix it, or pass `--allow-parse-errors`\n");
     }
     if !r.fixed.is_empty() {
         let n: u32 = r.fixed.iter().map(|e| e.count).sum();

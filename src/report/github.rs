@@ -1,5 +1,6 @@
 //! `check --format github`: GitHub Actions workflow commands, one annotation per new finding (error), unused
-//! suppression (warning, or error when RTY100 is selected) and input problem (warning).
+//! suppression (warning, or error when RTY100 is selected) and input problem (error, or warning with
+//! `--allow-parse-errors`).
 
 use crate::gate::{replacement_note, CheckReport};
 
@@ -44,7 +45,8 @@ pub fn render(r: &CheckReport) -> String {
     for d in &r.scan.result.diagnostics {
         let line = if d.line > 0 { format!(",line={}", d.line) } else { String::new() };
         out.push_str(&format!(
-            "::warning file={}{line},title={}::{}\n",
+            "::{} file={}{line},title={}::{}\n",
+            r.input_error_level(),
             prop(&d.path),
             prop(d.kind.as_str()),
             data(&d.message)

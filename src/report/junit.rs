@@ -64,6 +64,22 @@ pub fn render(r: &CheckReport) -> String {
             suites.entry(u.path.as_str()).or_default().push(case);
         }
     }
+    if r.input_errors_fail {
+        for d in &r.scan.result.diagnostics {
+            let case = format!(
+                "    <testcase name=\"{} {}:{}\" classname=\"{}\" file=\"{}\" line=\"{}\">\n      <failure type=\"{}\" message=\"{}\"/>\n    </testcase>\n",
+                d.kind.as_str(),
+                escape(&d.path),
+                d.line,
+                escape(&d.path),
+                escape(&d.path),
+                d.line,
+                d.kind.as_str(),
+                escape(&d.message),
+            );
+            suites.entry(d.path.as_str()).or_default().push(case);
+        }
+    }
     let failures: usize = suites.values().map(Vec::len).sum();
     let tests = failures.max(1);
     let mut out = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");

@@ -33,9 +33,9 @@ fn rules() -> Vec<Value> {
         .collect();
     rules.push(json!({
         "id": crate::config::UNUSED_SUPPRESSION,
-        "name": "unused_suppression",
-        "shortDescription": { "text": "A `# retry-audit: ignore` comment that suppresses nothing." },
-        "fullDescription": { "text": "A suppression comment (or a code inside one) that matched no finding on its line or, for an own-line comment, the next line. Stale suppressions hide the next real problem there; remove them." },
+        "name": crate::gate::UNUSED_SUPPRESSION_KIND,
+        "shortDescription": { "text": crate::gate::UNUSED_SUPPRESSION_SUMMARY },
+        "fullDescription": { "text": crate::gate::UNUSED_SUPPRESSION_DOC },
         "help": { "text": "Remove the comment, or the unused codes from it.", "markdown": "Remove the comment, or the unused codes from it." },
         "defaultConfiguration": { "level": "warning" },
         "properties": { "tags": ["retry", "suppression"] },
@@ -89,7 +89,7 @@ pub fn render(r: &CheckReport) -> Value {
         .iter()
         .map(|d| {
             json!({
-                "level": "warning",
+                "level": r.input_error_level(),
                 "message": { "text": format!("{}: {}", d.kind.as_str(), d.message) },
                 "locations": [location(&d.path, d.line, 1, d.line)],
                 "descriptor": { "id": d.kind.as_str() },

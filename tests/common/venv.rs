@@ -1,7 +1,7 @@
 //! The Python the tests run: `$RETRY_AUDIT_PYTHON`, else `<repo>/.venv/bin/python` with the pinned packages of
-//! `tests/requirements.txt` (the retry libraries, pytest, import-linter, pre-commit). A missing venv is made on
-//! first use (`python3 -m venv .venv` + `pip install -r tests/requirements.txt`, what `.ci/run` does), so
-//! `cargo test --workspace` needs nothing else; when it cannot be made the test fails, never skips.
+//! `tests/requirements.txt` (the retry libraries, pytest, import-linter, ruff, pre-commit). A missing venv is
+//! made on first use (`python3 -m venv .venv` + `pip install -r tests/requirements.txt`, what `.ci/run` does),
+//! so `cargo test --workspace` needs nothing else; when it cannot be made the test fails, never skips.
 
 #![allow(dead_code)] // each test crate uses its own subset
 
@@ -18,7 +18,7 @@ fn repo(manifest_dir: &str) -> PathBuf {
     dir
 }
 
-/// The venv's `bin` directory (its `python`, `pre-commit`, `lint-imports`), made when missing.
+/// The venv's `bin` directory (its `python`, `pre-commit`, `lint-imports`, `ruff`), made when missing.
 pub fn venv_bin(manifest_dir: &str) -> PathBuf {
     static MAKING: Mutex<()> = Mutex::new(());
     let root = repo(manifest_dir);

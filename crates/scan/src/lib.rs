@@ -40,11 +40,13 @@ pub const DEFAULT_MAX_FILE_SIZE: u64 = 5 * 1024 * 1024;
 pub struct ScanOptions {
     pub walk: walk::WalkOptions,
     pub max_file_size: u64,
+    /// Counts the files whose analysis has finished, for a progress display (none by default).
+    pub files_done: Option<std::sync::Arc<std::sync::atomic::AtomicUsize>>,
 }
 
 impl Default for ScanOptions {
     fn default() -> Self {
-        ScanOptions { walk: walk::WalkOptions::default(), max_file_size: DEFAULT_MAX_FILE_SIZE }
+        ScanOptions { walk: walk::WalkOptions::default(), max_file_size: DEFAULT_MAX_FILE_SIZE, files_done: None }
     }
 }
 
@@ -337,7 +339,13 @@ fn scan_files_with(
         files
             .par_iter()
             .enumerate()
-            .map(|(i, entry)| analyse_file(entry, opts, data, &prefilter, tree_keys.map(|k| &k[i])))
+            .map(|(i, entry)| {
+                let outcome = analyse_file(entry, opts, data, &prefilter, tree_keys.map(|k| &k[i]));
+                if let Some(done) = &opts.files_done {
+                    done.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                }
+                outcome
+            })
             .collect()
     });
     timing::mark("first pass (read, prefilter, parse, detect, facts)");
@@ -368,8 +376,9 @@ fn scan_files_with(
     result
 }
 
-/// The tree facts of the scanned files (a module named twice: the later file), and the fixes of the files
-/// that have any detected again with them.
+/// The tree facts of the scanned files (a module named twice: the later file) over those the plan already
+/// holds (modules read from outside the scanned paths, like the canonical module of `migrate SUBPATH`), and
+/// the fixes of the files that have any detected again with them.
 fn with_tree(
     files: &[walk::FileEntry],
     keys: &[TreeKey],
@@ -377,7 +386,7 @@ fn with_tree(
     data: &RuleData,
     prefilter: &prefilter::Prefilter,
 ) -> std::sync::Arc<project::TreeInfo> {
-    let mut tree = project::TreeInfo::default();
+    let mut tree = data.plan.tree.as_deref().cloned().unwrap_or_default();
     for (key, o) in keys.iter().zip(outcomes.iter_mut()) {
         if let Some(info) = o.tree.take() {
             tree.modules.insert(key.module.clone(), info);
