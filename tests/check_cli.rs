@@ -694,3 +694,27 @@ fn config_applies_to_inventory() {
     let v: Value = serde_json::from_str(&o.stdout).unwrap();
     assert!(v["findings"].as_array().unwrap().iter().all(|f| !f["path"].as_str().unwrap().contains("llm/")));
 }
+
+/// Without a configuration file the project root is the checkout's root: `check` run from a subdirectory names
+/// files and finds the baseline as it does from the root.
+#[test]
+fn without_a_config_the_vcs_root_is_the_project_root() {
+    let d = tempfile::tempdir().unwrap();
+    let loop_at = |name: &str| {
+        format!(
+            "import time\n\n\ndef {name}(op):\n    for attempt in range(3):\n        try:\n            return op()\n        except OSError:\n            time.sleep(2 ** attempt)\n"
+        )
+    };
+    std::fs::create_dir_all(d.path().join("svc/app")).unwrap();
+    std::fs::write(d.path().join("svc/app/old.py"), loop_at("old")).unwrap();
+    git_repo(d.path());
+    assert_eq!(run(d.path(), &["baseline"]).code, 0);
+    std::fs::write(d.path().join("svc/app/new.py"), loop_at("new")).unwrap();
+    let from_root = check_json(d.path(), &["svc/app"]);
+    let from_sub = check_json(&d.path().join("svc/app"), &["."]);
+    assert_eq!((from_root.0, from_sub.0), (1, 1));
+    let new = vec![t("RTY002", "svc/app/new.py", 4)];
+    assert_eq!(with_status(&from_root.1, "new"), new);
+    assert_eq!(with_status(&from_sub.1, "new"), new);
+    assert_eq!(with_status(&from_sub.1, "baselined"), vec![t("RTY002", "svc/app/old.py", 4)]);
+}

@@ -88,15 +88,18 @@ impl ScanArgs {
         self.loaded.get().and_then(|c| c.as_ref())
     }
 
-    /// Project root: the config file's directory, else the current directory (absolute).
+    /// Project root: the config file's directory, else the root of the version-control checkout holding the
+    /// first path, else the current directory (absolute). Run from any subdirectory, a gate names files and
+    /// finds the baseline the same way.
     pub fn project_root(&self) -> anyhow::Result<PathBuf> {
-        match self.config()? {
-            Some(c) => Ok(c.dir.clone()),
-            None => {
-                let cwd = std::env::current_dir().context("current directory")?;
-                Ok(std::fs::canonicalize(&cwd).unwrap_or(cwd))
-            }
+        if let Some(c) = self.config()? {
+            return Ok(c.dir.clone());
         }
+        let cwd = std::env::current_dir().context("current directory")?;
+        let cwd = std::fs::canonicalize(&cwd).unwrap_or(cwd);
+        let first = self.roots()[0].clone();
+        let start = std::fs::canonicalize(cwd.join(&first)).unwrap_or_else(|_| cwd.join(first));
+        Ok(vcs_root(&start).unwrap_or(cwd))
     }
 
     /// Plan, libraries and domains: command line first, then the config (`plan`, `domains` overrides).
@@ -242,6 +245,19 @@ impl ScanArgs {
         retry_audit_scan::modules::assign(&mut files);
         files
     }
+}
+
+/// The nearest directory at or above `start` holding a `.git` (a directory, or a file in a worktree or
+/// submodule), `.hg` or `.svn`.
+fn vcs_root(start: &Path) -> Option<PathBuf> {
+    let mut dir = if start.is_dir() { Some(start) } else { start.parent() };
+    while let Some(d) = dir {
+        if [".git", ".hg", ".svn"].iter().any(|m| d.join(m).exists()) {
+            return Some(d.to_path_buf());
+        }
+        dir = d.parent();
+    }
+    None
 }
 
 /// Globs as the walker builds them: a glob without `/` also matches at any depth.
