@@ -31,6 +31,8 @@ struct Cli {
 enum Command {
     /// Report every retry implementation against the consolidation plan.
     Inventory(cmd::inventory::Args),
+    /// Propose a plan from the tree's own retry system (canonical module, its exports, one entry per file).
+    Init(cmd::init::Args),
     /// CI / pre-commit gate: fail on retry findings that are not canonical, suppressed or baselined.
     Check(cmd::check::Args),
     /// Record the current findings as the baseline (or prune fixed ones).
@@ -50,6 +52,7 @@ fn main() {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Inventory(args) => cmd::inventory::run(args),
+        Command::Init(args) => cmd::init::run(args),
         Command::Policy(args) => cmd::policy::run(args),
         Command::Rules(args) => cmd::rules::run(args),
         Command::Check(args) => cmd::check::run(args),

@@ -3,6 +3,7 @@ pub mod baseline;
 pub mod check;
 pub mod common;
 pub mod enforce;
+pub mod init;
 pub mod inventory;
 pub mod migrate;
 pub mod policy;

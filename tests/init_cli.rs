@@ -1,0 +1,82 @@
+//! `retry-audit init` on a tree that is not the example: the plan it writes names a canonical module and
+//! exports that exist, the inventory then reports against it, and a second run reports changes instead of
+//! overwriting.
+
+use assert_cmd::Command;
+use std::path::Path;
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for e in std::fs::read_dir(from).unwrap() {
+        let e = e.unwrap();
+        let dst = to.join(e.file_name());
+        if e.file_type().unwrap().is_dir() {
+            copy_dir(&e.path(), &dst);
+        } else {
+            std::fs::copy(e.path(), dst).unwrap();
+        }
+    }
+}
+
+fn run(dir: &Path, args: &[&str]) -> (i32, String) {
+    let out = Command::cargo_bin("retry-audit").unwrap().current_dir(dir).args(args).output().unwrap();
+    (out.status.code().unwrap_or(-1), String::from_utf8_lossy(&out.stdout).into_owned())
+}
+
+#[test]
+fn init_proposes_a_plan_from_the_tree_and_does_not_overwrite_it() {
+    let t = tempfile::tempdir().unwrap();
+    copy_dir(&Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/backend_demo"), t.path());
+    std::fs::create_dir(t.path().join(".git")).unwrap();
+    let dir = t.path();
+
+    let (code, printed) = run(dir, &["init", "--quiet", "--stdout"]);
+    assert_eq!(code, 0);
+    assert!(!dir.join("retry-audit-plan.toml").exists(), "--stdout writes nothing");
+    let plan: toml::Value = toml::from_str(&printed).unwrap();
+    assert_eq!(plan["canonical"]["module"].as_str(), Some("acme.core.resilience.retry_engine"));
+    assert_eq!(plan["canonical"]["path"].as_str(), Some("acme/core/resilience/retry_engine.py"));
+    assert!(printed.contains("# Runner-up for canonical: acme.llm.provider_client"), "{printed}");
+    // Every export is defined at the top of the canonical module.
+    let source = std::fs::read_to_string(dir.join("acme/core/resilience/retry_engine.py")).unwrap();
+    let exports: Vec<&str> =
+        plan["canonical"]["exports"].as_array().unwrap().iter().map(|e| e.as_str().unwrap()).collect();
+    assert_eq!(exports, ["UnifiedRetryHandler", "execute_with_retry", "execute_with_retry_async"]);
+    for e in &exports {
+        assert!(
+            source.contains(&format!("\nclass {e}"))
+                || source.contains(&format!("\ndef {e}"))
+                || source.contains(&format!("\nasync def {e}")),
+            "{e}"
+        );
+    }
+    let entries = plan["entries"].as_array().unwrap();
+    let compat = entries.iter().find(|e| e["path"].as_str() == Some("acme/core/resilience/compat.py")).unwrap();
+    assert_eq!(compat["category"].as_str(), Some("wrappers"));
+    assert!(entries.iter().all(|e| e["path"].as_str() != Some("acme/core/resilience/retry_engine.py")));
+
+    let (code, said) = run(dir, &["init", "--quiet"]);
+    assert_eq!(code, 0);
+    assert!(said.starts_with("wrote "), "{said}");
+    assert_eq!(std::fs::read_to_string(dir.join("retry-audit.toml")).unwrap(), "plan = \"retry-audit-plan.toml\"\n");
+    assert_eq!(std::fs::read_to_string(dir.join("retry-audit-plan.toml")).unwrap(), printed);
+
+    // The inventory reports against it, and names nothing of the example backend.
+    let (_, json) = run(dir, &["inventory", "--quiet", "--format", "json"]);
+    let v: serde_json::Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(v["plan"]["canonical"]["module"].as_str(), Some("acme.core.resilience.retry_engine"));
+    assert!(v["plan"]["stale"].as_array().unwrap().is_empty());
+    assert!(!json.contains("netra"));
+
+    // A second run compares instead of overwriting.
+    std::fs::write(
+        dir.join("acme/new_retry.py"),
+        "import time\n\n\ndef poll(op):\n    for attempt in range(3):\n        try:\n            return op()\n        except OSError:\n            time.sleep(2 ** attempt)\n",
+    )
+    .unwrap();
+    let (code, said) = run(dir, &["init", "--quiet"]);
+    assert_eq!(code, 0);
+    assert!(said.contains("a plan is in place; not overwritten"), "{said}");
+    assert!(said.contains("new implementation, not in the plan: acme/new_retry.py"), "{said}");
+    assert_eq!(std::fs::read_to_string(dir.join("retry-audit-plan.toml")).unwrap(), printed);
+}
