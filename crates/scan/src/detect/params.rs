@@ -160,7 +160,8 @@ pub fn resolve_number(ctx: &FileContext, def: Option<&FunctionDef>, e: &Expr) ->
     let name = e.dotted()?;
     if let Some(def) = def {
         if let Some(d) = def.params.iter().find(|p| p.name == name).and_then(|p| p.default.as_ref()) {
-            return d.as_number();
+            // `tries=MAX_RETRIES`: a default may name a module constant.
+            return resolve_number(ctx, None, d);
         }
         if let Some(attr) = name.strip_prefix("self.") {
             return resolve_self_attr(ctx, def, attr);
