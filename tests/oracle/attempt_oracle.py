@@ -77,6 +77,7 @@ def main(path):
         ),
         "loops.sync_inventory": (lambda op: m.sync_inventory(op), {}),
         "loops.PaymentsClient.request": (lambda op: m.PaymentsClient().request(op), {}),
+        "loops.MetadataFetcher.fetch": (lambda op: m.MetadataFetcher().fetch(op), {}),
     }
     out = {}
     for symbol, (call, bound) in loops.items():

@@ -73,7 +73,7 @@ fn attempt_counts_and_delays_match_what_python_observes() {
     assert!(out.status.success(), "oracle failed: {}", String::from_utf8_lossy(&out.stderr));
     let observed: Value = serde_json::from_slice(&out.stdout).unwrap();
     let observed = observed.as_object().unwrap();
-    assert_eq!(observed.len(), 11);
+    assert_eq!(observed.len(), 12);
     let findings = findings();
     for (symbol, run) in observed {
         let p = &retry_function(&findings, symbol).params;
@@ -95,7 +95,7 @@ fn every_loop_form_has_its_exact_params() {
     let findings = findings();
     // symbol, line, max_attempts (or its expression), base_delay, multiplier, max_delay, strategy
     type Row = (&'static str, u32, &'static str, f64, Option<f64>, Option<f64>, &'static str);
-    let rows: [Row; 11] = [
+    let rows: [Row; 12] = [
         ("loops.fetch_with_retries", 14, "3", 0.5, Some(2.0), None, "exponential"),
         ("loops.upload_part", 25, "4", 0.3, None, None, "linear"),
         ("loops.WebhookSender.send", 43, "3", 0.5, Some(3.0), None, "exponential"),
@@ -107,6 +107,7 @@ fn every_loop_form_has_its_exact_params() {
         ("loops.ConfiguredClient.call", 128, "self.config.max_retries + 1", 2.0, None, None, "fixed"),
         ("loops.sync_inventory", 138, "3", 1.0, Some(2.0), Some(30.0), "exponential"),
         ("loops.PaymentsClient.request", 155, "3", 0.5, Some(2.0), None, "exponential"),
+        ("loops.MetadataFetcher.fetch", 170, "3", 0.4, Some(2.0), None, "exponential"),
     ];
     for (symbol, line, attempts, base, multiplier, cap, strategy) in rows {
         let f = retry_function(&findings, symbol);

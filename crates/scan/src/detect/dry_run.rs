@@ -9,10 +9,10 @@
 //! probe values in turn: when the count follows one name one for one, the count is that name plus a constant.
 
 use super::context::{FileContext, FnInfo};
-use super::loops::is_control_flow_handler;
+use super::loops::{continues, is_control_flow_handler};
 use super::{params, sleeps};
 use crate::syntax::*;
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeSet, HashMap, HashSet};
 
 /// Past this many attempts the loop does not give up on its own, as far as its code shows.
 const ITERATION_LIMIT: u32 = 1000;
@@ -61,7 +61,7 @@ pub fn run_recursion(ctx: &FileContext, f: &FnInfo) -> DryRun {
 }
 
 /// The parameter a function's call of itself moves on (`retries_taken + 1`, `attempt - 1`).
-fn recursion_counter(ctx: &FileContext, f: &FnInfo) -> Option<String> {
+pub fn recursion_counter(ctx: &FileContext, f: &FnInfo) -> Option<String> {
     let mut found = None;
     walk_exprs(&f.def.body, false, &mut |e| {
         let Some((func, args, kws)) = e.as_call() else { return };
@@ -91,17 +91,18 @@ fn is_method_call(f: &FnInfo, func: &Expr) -> bool {
     f.class.is_some() && matches!(func.kind, ExprKind::Attribute { .. })
 }
 
-/// The attempt count: concrete when no unresolved name moves it, else the one name it follows.
+/// The attempt count: concrete when the loop ends on what the run knows (what it does not know was taken to
+/// go on retrying), else the one unseen name the count follows one for one. A count that probe values make
+/// without following one of them (a probe read as a flag that ends the loop) is no count.
 fn count_attempts<'a>(
     machine: &dyn Fn(Mode) -> Machine<'a>,
     run: &dyn Fn(&mut Machine<'a>) -> Option<u32>,
 ) -> Option<Attempts> {
     let mut first = machine(Mode::Count(HashMap::new()));
-    let plain = run(&mut first);
-    let free = std::mem::take(&mut first.unresolved);
-    if free.is_empty() {
-        return plain.map(Attempts::Known);
+    if let Some(n) = run(&mut first) {
+        return Some(Attempts::Known(n));
     }
+    let free = std::mem::take(&mut first.unresolved);
     let probed = |raised: Option<&str>| {
         let values = free.iter().map(|n| (n.clone(), if Some(n.as_str()) == raised { PROBES[1] } else { PROBES[0] }));
         run(&mut machine(Mode::Count(values.collect())))
@@ -109,7 +110,6 @@ fn count_attempts<'a>(
     let low = probed(None)?;
     let moving: Vec<&String> = free.iter().filter(|n| probed(Some(n.as_str())) != Some(low)).collect();
     match moving.as_slice() {
-        [] => Some(Attempts::Known(low)),
         [name] if probed(Some(name.as_str())) == Some(low + (PROBES[1] - PROBES[0]) as u32) => {
             Some(Attempts::Expr(with_offset(name, i64::from(low) - PROBES[0] as i64)))
         }
@@ -158,6 +158,10 @@ struct Machine<'a> {
     mode: Mode,
     /// Names assigned so far; `None` for a value the run cannot know (a call's result).
     env: HashMap<String, Option<f64>>,
+    /// Names assigned Python's `None` (`error_to_retry = None`).
+    nones: HashSet<String>,
+    /// Names holding the exception a handler caught (never `None`): `except E as err: last_error = err`.
+    caught: HashSet<String>,
     /// Names read in arithmetic or comparisons that nothing resolved: the candidates of a symbolic count.
     unresolved: BTreeSet<String>,
     /// The first wait of each failed round that waits (`None`: a wait of unknown length).
@@ -180,13 +184,15 @@ impl<'a> Machine<'a> {
             def,
             mode,
             env: HashMap::new(),
+            nones: HashSet::new(),
+            caught: HashSet::new(),
             unresolved: BTreeSet::new(),
             delays: vec![],
             waited_this_round: false,
             recursion: None,
         };
         if let Some(h) = host {
-            m.assign_before(&h.body, stmt.span.start);
+            m.assign_before(&h.body, stmt.span);
         }
         // Waits before the loop are not the loop's.
         m.delays.clear();
@@ -200,6 +206,8 @@ impl<'a> Machine<'a> {
             def: Some(f.def),
             mode,
             env: HashMap::new(),
+            nones: HashSet::new(),
+            caught: HashSet::new(),
             unresolved: BTreeSet::new(),
             delays: vec![],
             waited_this_round: false,
@@ -251,18 +259,45 @@ impl<'a> Machine<'a> {
     }
 
     /// The assignments the function makes before the loop starts (`attempt = 0`, `delay = self.base_delay`).
-    fn assign_before(&mut self, body: &[Stmt], loop_start: u32) {
-        let mut before: Vec<&Stmt> = Vec::new();
-        walk_stmts(body, false, &mut |s| {
-            if s.span.end <= loop_start
-                && matches!(s.kind, StmtKind::Assign { .. } | StmtKind::AnnAssign { .. } | StmtKind::AugAssign { .. })
-            {
-                before.push(s);
+    /// One made on only some paths (in an `if`, a handler, another loop) leaves its name unknown.
+    fn assign_before(&mut self, block: &[Stmt], loop_span: Span) {
+        for s in block {
+            if s.span.start >= loop_span.start {
+                return;
+            }
+            let around_loop = s.span.contains(loop_span);
+            match &s.kind {
+                StmtKind::Assign { .. } | StmtKind::AnnAssign { .. } | StmtKind::AugAssign { .. } => {
+                    self.exec(s);
+                }
+                StmtKind::With { body, .. } => self.assign_before(body, loop_span),
+                StmtKind::Try { body, .. } if !around_loop => {
+                    self.assign_before(body, loop_span);
+                    self.forget_assigned(std::slice::from_ref(s));
+                }
+                _ if around_loop => {
+                    if let Some(b) = s.blocks(false).iter().find(|b| b.iter().any(|x| x.span.contains(loop_span))) {
+                        self.assign_before(b, loop_span);
+                    }
+                }
+                _ => self.forget_assigned(std::slice::from_ref(s)),
+            }
+        }
+    }
+
+    /// The names a block may assign become unknown (the values it assigns are not certain).
+    fn forget_assigned(&mut self, block: &[Stmt]) {
+        walk_stmts(block, false, &mut |s| {
+            let targets: Vec<&Expr> = match &s.kind {
+                StmtKind::Assign { targets, .. } => targets.iter().collect(),
+                StmtKind::AnnAssign { target, .. } | StmtKind::AugAssign { target, .. } => vec![target],
+                StmtKind::For { target, .. } => vec![target],
+                _ => vec![],
+            };
+            for t in targets {
+                self.bind(t, None);
             }
         });
-        for s in before {
-            self.exec(s);
-        }
     }
 
     /// Run the loop: the attempts it makes before it gives up (`None`: not within the limit, or a bound the
@@ -348,13 +383,9 @@ impl<'a> Machine<'a> {
         match &s.kind {
             StmtKind::Assign { targets, value } => {
                 self.note_waits(value);
-                let v = self.eval(value);
-                targets.iter().for_each(|t| self.bind(t, v));
+                targets.iter().for_each(|t| self.assign(t, value));
             }
-            StmtKind::AnnAssign { target, value: Some(value), .. } => {
-                let v = self.eval(value);
-                self.bind(target, v);
-            }
+            StmtKind::AnnAssign { target, value: Some(value), .. } => self.assign(target, value),
             StmtKind::AugAssign { target, op, value } => {
                 let v = self.eval(target).zip(self.eval(value)).and_then(|(a, b)| arith(a, *op, b));
                 self.bind(target, v);
@@ -376,9 +407,13 @@ impl<'a> Machine<'a> {
     }
 
     /// A `try` whose operation fails: the statements before the operation run, then the first handler that
-    /// recovers from failures (not `StopIteration` and the like), then `finally`.
+    /// recovers from failures (not `StopIteration` and the like, not one that re-raises), then `finally`.
+    /// A `try` without a handler that recovers (`except StopIteration: raise e`) guards something else than
+    /// the attempt, and its body runs through.
     fn exec_try(&mut self, body: &[Stmt], handlers: &[Handler], orelse: &[Stmt], finalbody: &[Stmt]) -> Flow {
-        let Some(at) = body.iter().position(|s| self.attempts_operation(s)) else {
+        let fails_here = handlers.iter().any(|h| self.recovers(h));
+        let failing = body.iter().position(|s| self.attempts_operation(s)).filter(|_| fails_here);
+        let Some(at) = failing else {
             let flow = self.exec_block(body);
             let flow = if flow == Flow::Next { self.exec_block(orelse) } else { flow };
             return self.then_finally(flow, finalbody);
@@ -387,11 +422,12 @@ impl<'a> Machine<'a> {
         if before != Flow::Next {
             return self.then_finally(before, finalbody);
         }
-        let Some(handler) = handlers.iter().find(|h| !is_control_flow_handler(h)) else {
+        let Some(handler) = handlers.iter().find(|h| self.recovers(h)) else {
             return self.then_finally(Flow::Exit, finalbody);
         };
         if let Some(name) = &handler.name {
-            self.env.insert(name.to_string(), None);
+            self.bind(&Expr { span: handler.span, kind: ExprKind::Name(name.clone()) }, None);
+            self.caught.insert(name.to_string());
         }
         let flow = self.exec_block(&handler.body);
         self.then_finally(flow, finalbody)
@@ -416,29 +452,33 @@ impl<'a> Machine<'a> {
     }
 
     /// The branch of an `if` the failure path takes. A test the run cannot decide (`if is_retryable(e)`)
-    /// takes the branch that goes on retrying; exploring, a branch that gives up is never taken.
+    /// takes the branch that goes on retrying; exploring, so does every test (the waits past the loop's own
+    /// limit show its arithmetic).
     fn choose<'s>(&mut self, test: &Expr, then: &'s [Stmt], orelse: &'s [Stmt]) -> &'s [Stmt] {
-        let (then_leaves, else_leaves) = (self.leaves(then), self.leaves(orelse));
-        let goes_on = match (then_leaves, else_leaves) {
-            (true, false) => Some(orelse),
-            (false, true) => Some(then),
+        let goes_on = match ((self.leaves(then), self.leaves(orelse)), (self.retries_in(then), self.retries_in(orelse)))
+        {
+            ((true, false), _) | ((false, false), (false, true)) => Some(orelse),
+            ((false, true), _) | ((false, false), (true, false)) => Some(then),
             _ => None,
         };
-        if self.exploring() {
+        // Exploring, a budget test (`if attempt < max_attempts - 1: sleep(...)`) does not end the waits.
+        if self.exploring() && is_budget_test(test) {
             if let Some(branch) = goes_on {
                 return branch;
-            }
-            // `if attempt < max_attempts - 1: sleep(...)`: the waits past the loop's own limit show its arithmetic.
-            let (then_retries, else_retries) = (self.retries_in(then), self.retries_in(orelse));
-            if then_retries != else_retries {
-                return if then_retries { then } else { orelse };
             }
         }
         match self.truth(test) {
             Some(true) => then,
             Some(false) => orelse,
-            None => goes_on.unwrap_or(if self.waits_in(then) { then } else { orelse }),
+            None => goes_on.unwrap_or(orelse),
         }
+    }
+
+    /// A handler that goes on to another attempt on some path (not `except ValueError: raise`).
+    fn recovers(&self, h: &Handler) -> bool {
+        let mut calls_again = false;
+        walk_exprs(&h.body, false, &mut |e| calls_again = calls_again || self.calls_itself_in(e));
+        !is_control_flow_handler(h) && (!self.leaves(&h.body) || continues(&h.body) || calls_again)
     }
 
     /// A block that gives up whatever happens before it (`raise`, `return`, `break` at its top level; not the
@@ -456,11 +496,11 @@ impl<'a> Machine<'a> {
         e.any(&|x| x.as_call().is_some_and(|(func, _, _)| calls_itself(self.ctx, r.f, func)))
     }
 
-    /// Does the block wait, or call the function again for the next attempt?
+    /// Does the block go on to the next attempt: wait, `continue`, or call the function again?
     fn retries_in(&self, block: &[Stmt]) -> bool {
         let mut found = false;
         walk_exprs(block, false, &mut |e| found = found || self.calls_itself_in(e));
-        found || self.waits_in(block)
+        found || continues(block) || self.waits_in(block)
     }
 
     fn waits_in(&self, block: &[Stmt]) -> bool {
@@ -489,15 +529,45 @@ impl<'a> Machine<'a> {
         }
     }
 
+    fn assign(&mut self, target: &Expr, value: &Expr) {
+        let v = self.eval(value);
+        self.bind(target, v);
+        let Some(name) = target.dotted() else { return };
+        if matches!(value.kind, ExprKind::Constant(Constant::None)) {
+            self.nones.insert(name);
+        } else if value.dotted().is_some_and(|v| self.caught.contains(&v)) {
+            self.caught.insert(name);
+        }
+    }
+
     fn bind(&mut self, target: &Expr, v: Option<f64>) {
         match &target.kind {
             ExprKind::Tuple(items) | ExprKind::List(items) => items.iter().for_each(|t| self.bind(t, None)),
             _ => {
                 if let Some(name) = target.dotted() {
+                    self.nones.remove(&name);
+                    self.caught.remove(&name);
                     self.env.insert(name, v);
                 }
             }
         }
+    }
+
+    /// `x is None` / `x is not None` of a name the run assigned (`error_to_retry = None` before the loop).
+    fn is_none(&mut self, left: &Expr, ops: &[CmpOp], comparators: &[Expr]) -> Option<bool> {
+        let (op @ (CmpOp::Is | CmpOp::IsNot), [none]) = (ops.first()?, comparators) else { return None };
+        if !matches!(none.kind, ExprKind::Constant(Constant::None)) || ops.len() != 1 {
+            return None;
+        }
+        let name = left.dotted()?;
+        let none_now = if self.nones.contains(&name) {
+            true
+        } else if self.caught.contains(&name) {
+            false
+        } else {
+            self.lookup(left, false).map(|_| false)?
+        };
+        Some(none_now == (*op == CmpOp::Is))
     }
 
     /// A name's number: assigned in the run, else a parameter default, a module constant or an `__init__`
@@ -566,6 +636,9 @@ impl<'a> Machine<'a> {
     }
 
     fn compare(&mut self, left: &Expr, ops: &[CmpOp], comparators: &[Expr]) -> Option<bool> {
+        if matches!(ops.first(), Some(CmpOp::Is | CmpOp::IsNot)) {
+            return self.is_none(left, ops, comparators);
+        }
         let mut l = self.eval(left)?;
         let mut all = true;
         for (op, c) in ops.iter().zip(comparators) {
@@ -629,6 +702,16 @@ fn arith(a: f64, op: BinOp, b: f64) -> Option<f64> {
         _ => return None,
     };
     v.is_finite().then_some(v)
+}
+
+/// A test that compares numbers (a counter with its bound, a time with a deadline), not a state or a result.
+fn is_budget_test(test: &Expr) -> bool {
+    test.any(&|e| match &e.kind {
+        ExprKind::Compare { ops, .. } => ops
+            .iter()
+            .all(|op| matches!(op, CmpOp::Lt | CmpOp::LtE | CmpOp::Gt | CmpOp::GtE | CmpOp::Eq | CmpOp::NotEq)),
+        _ => false,
+    })
 }
 
 /// Calls around an attempt that are not the attempt: log lines, clocks, conversions.

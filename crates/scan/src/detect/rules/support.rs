@@ -48,7 +48,8 @@ pub fn function_params(ctx: &FileContext, f: &FnInfo, a: &FnAnalysis) -> Params 
     }
     if a.recursion.as_ref().is_some_and(|r| r.via.is_none()) {
         let run = dry_run::run_recursion(ctx, f);
-        apply_dry_run(run, || loop_header(ctx, f.stmt), &mut p);
+        let counter = dry_run::recursion_counter(ctx, f).unwrap_or_default();
+        apply_dry_run(run, || format!("recursion on {counter}"), &mut p);
     }
     let mut signature = Params::default();
     params::from_signature(&mut signature, f.def);
@@ -104,8 +105,7 @@ fn enclosing_function<'a>(ctx: &FileContext<'a>, stmt: &Stmt) -> Option<&'a Func
     ctx.functions.iter().filter(|f| f.span.contains(stmt.span)).min_by_key(|f| f.span.len()).map(|f| f.def)
 }
 
-/// The first line of a loop or function as written (`for attempt in range(max_retries)`): where its count
-/// comes from.
+/// The loop's first line as written (`for attempt in range(max_retries)`): where its count comes from.
 fn loop_header(ctx: &FileContext, stmt: &Stmt) -> String {
     let text = ctx.text.get(stmt.span.start as usize..stmt.span.end as usize).unwrap_or("");
     let line = text.lines().next().unwrap_or("").trim_end();
