@@ -14,8 +14,10 @@ use super::{params, sleeps};
 use crate::syntax::*;
 use std::collections::{BTreeSet, HashMap, HashSet};
 
-/// Past this many attempts the loop does not give up on its own, as far as its code shows.
-const ITERATION_LIMIT: u32 = 1000;
+/// Past this many attempts the loop does not give up on its own, as far as its code shows. A run with probe
+/// values goes further, past the largest probe.
+const ITERATION_LIMIT: u32 = 200;
+const PROBED_ITERATION_LIMIT: u32 = 1000;
 /// The values a bound nowhere visible is read as (larger than any literal bound it may be combined with).
 const PROBES: [f64; 2] = [300.0, 700.0];
 /// Failures run to read the delay arithmetic: enough for the growth to reach a cap it has.
@@ -222,7 +224,7 @@ impl<'a> Machine<'a> {
 
     /// Run the calls of a function retrying by recursion: the attempts made before one does not call again.
     fn run_calls(&mut self, def: &FunctionDef) -> Option<u32> {
-        let limit = if self.exploring() { DELAY_ROUNDS } else { ITERATION_LIMIT };
+        let limit = self.round_limit();
         for attempt in 1..=limit {
             self.waited_this_round = false;
             if self.exec_block(&def.body) != Flow::Recurse {
@@ -252,6 +254,14 @@ impl<'a> Machine<'a> {
         let next = arg.and_then(|a| self.eval(a));
         self.env.insert(counter, next);
         Some(Flow::Recurse)
+    }
+
+    fn round_limit(&self) -> u32 {
+        match &self.mode {
+            Mode::Explore => DELAY_ROUNDS,
+            Mode::Count(probes) if probes.is_empty() => ITERATION_LIMIT,
+            Mode::Count(_) => PROBED_ITERATION_LIMIT,
+        }
     }
 
     fn exploring(&self) -> bool {
@@ -303,7 +313,7 @@ impl<'a> Machine<'a> {
     /// Run the loop: the attempts it makes before it gives up (`None`: not within the limit, or a bound the
     /// run cannot read).
     fn run_loop(&mut self, stmt: &Stmt) -> Option<u32> {
-        let limit = if self.exploring() { DELAY_ROUNDS } else { ITERATION_LIMIT };
+        let limit = self.round_limit();
         let (body, target, mut values) = match &stmt.kind {
             StmtKind::For { target, iter, body, .. } => (body, Some(target), Some(self.loop_values(iter, limit)?)),
             StmtKind::While { body, .. } => (body, None, None),
