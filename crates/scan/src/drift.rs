@@ -2,7 +2,7 @@
 //! (`rules/presets.toml`, through the policy engine). Runs after classification because it needs the domain.
 
 use crate::finding::{Finding, Kind, Params, PlanStatus};
-use retry_audit_policy::{drift, preset, schedule, PartialParams, RetryPolicy, Strategy};
+use retry_audit_policy::{drift, preset, schedule, FieldDrift, PartialParams, RetryPolicy, Strategy};
 
 /// Kinds whose params describe a retry policy.
 fn carries_policy(kind: Kind) -> bool {
@@ -56,10 +56,31 @@ fn comparable(f: &Finding) -> Option<&'static RetryPolicy> {
     preset_for(&f.domain)
 }
 
-/// `Some(true)` when the site's known params equal its domain preset, `Some(false)` when they differ,
+/// `Some(true)` when the site runs as its domain preset does, `Some(false)` when it does not,
 /// `None` when the site is not compared.
 pub fn conforms(f: &Finding) -> Option<bool> {
-    comparable(f).map(|pre| drift(pre, &partial(&f.params)).is_empty())
+    comparable(f).map(|pre| drift_in_behaviour(pre, &partial(&f.params)).is_empty())
+}
+
+/// The knobs the site sets differently, when they change what it does: none when the site runs the preset's
+/// schedule (the same attempts and waits, the same jitter and deadline), whatever it spells differently (a cap
+/// its waits never reach, a multiplier with a single wait to apply it to).
+fn drift_in_behaviour(pre: &RetryPolicy, found: &PartialParams) -> Vec<FieldDrift> {
+    let diffs = drift(pre, found);
+    match found.apply(pre) {
+        Ok(site) if !diffs.is_empty() && runs_alike(&site, pre) => vec![],
+        _ => diffs,
+    }
+}
+
+fn runs_alike(a: &RetryPolicy, b: &RetryPolicy) -> bool {
+    let close = |x: f64, y: f64| (x - y).abs() <= 1e-9 * x.abs().max(y.abs()).max(1.0);
+    let (sa, sb) = (schedule(a), schedule(b));
+    a.spec().max_attempts == b.spec().max_attempts
+        && sa.len() == sb.len()
+        && sa.iter().zip(&sb).all(|(x, y)| close(*x, *y))
+        && close(a.effective_jitter_range(), b.effective_jitter_range())
+        && a.spec().total_timeout == b.spec().total_timeout
 }
 
 fn fmt_schedule(s: &[f64]) -> String {
@@ -74,7 +95,7 @@ pub fn derive(findings: &[Finding]) -> Vec<Finding> {
     for f in findings {
         let Some(pre) = comparable(f) else { continue };
         let found = partial(&f.params);
-        let diffs = drift(pre, &found);
+        let diffs = drift_in_behaviour(pre, &found);
         if diffs.is_empty() {
             continue;
         }

@@ -124,6 +124,10 @@ impl Role {
 pub struct Params {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub max_attempts: Option<u32>,
+    /// The attempt count as the code computes it, when it reads a value the scan cannot see
+    /// (`range(self.config.max_retries)` -> `self.config.max_retries`); `max_attempts` is then unset.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_attempts_expr: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub base_delay: Option<f64>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -144,6 +148,7 @@ pub struct Params {
 impl Params {
     pub fn is_empty(&self) -> bool {
         self.max_attempts.is_none()
+            && self.max_attempts_expr.is_none()
             && self.base_delay.is_none()
             && self.max_delay.is_none()
             && self.multiplier.is_none()
@@ -157,7 +162,12 @@ impl Params {
         macro_rules! fill {
             ($($f:ident),*) => { $( if self.$f.is_none() { self.$f = other.$f.clone(); } )* };
         }
-        fill!(max_attempts, base_delay, max_delay, multiplier, strategy, jitter, total_timeout);
+        // One knob, two spellings: a count the code computes from an unseen value is not replaced by a number.
+        if self.max_attempts.is_none() && self.max_attempts_expr.is_none() {
+            self.max_attempts = other.max_attempts;
+            self.max_attempts_expr = other.max_attempts_expr.clone();
+        }
+        fill!(base_delay, max_delay, multiplier, strategy, jitter, total_timeout);
         for (k, v) in &other.spelling {
             self.spelling.entry(k.clone()).or_insert_with(|| v.clone());
         }

@@ -46,6 +46,7 @@ macro_rules! fixture_snapshot {
 
 fixture_snapshot!(retry_function, "rules/retry_function");
 fixture_snapshot!(sleep_loop, "rules/sleep_loop");
+fixture_snapshot!(attempt_counts, "rules/attempt_counts");
 fixture_snapshot!(retry_decorator_def, "rules/retry_decorator_def");
 fixture_snapshot!(retry_class, "rules/retry_class");
 fixture_snapshot!(retry_config, "rules/retry_config");

@@ -995,7 +995,7 @@ fn always_leaves(body: &[Stmt]) -> bool {
 }
 
 /// A `continue` of the enclosing loop somewhere in the block (not in a nested loop or definition).
-fn continues(body: &[Stmt]) -> bool {
+pub(crate) fn continues(body: &[Stmt]) -> bool {
     body.iter().any(|s| match &s.kind {
         StmtKind::Continue => true,
         StmtKind::For { .. } | StmtKind::While { .. } | StmtKind::FunctionDef(_) | StmtKind::ClassDef(_) => false,

@@ -3,6 +3,7 @@
 
 pub mod classes;
 pub mod context;
+pub mod dry_run;
 pub mod functions;
 pub mod loops;
 pub mod names;

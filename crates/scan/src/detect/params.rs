@@ -160,7 +160,8 @@ pub fn resolve_number(ctx: &FileContext, def: Option<&FunctionDef>, e: &Expr) ->
     let name = e.dotted()?;
     if let Some(def) = def {
         if let Some(d) = def.params.iter().find(|p| p.name == name).and_then(|p| p.default.as_ref()) {
-            return d.as_number();
+            // `tries=MAX_RETRIES`: a default may name a module constant.
+            return resolve_number(ctx, None, d);
         }
         if let Some(attr) = name.strip_prefix("self.") {
             return resolve_self_attr(ctx, def, attr);
@@ -181,13 +182,18 @@ pub fn resolve_number(ctx: &FileContext, def: Option<&FunctionDef>, e: &Expr) ->
 }
 
 /// `self.max_retries` in a method: the literal the class's `__init__` assigns (`self.max_retries = 3`), or the
-/// default of the `__init__` parameter it is assigned from (`def __init__(self, max_retries=3)`).
+/// default of the `__init__` parameter it is assigned from (`def __init__(self, max_retries=3)`), or else the
+/// class attribute (`RETRY_ATTEMPTS = 3` in the class body).
 fn resolve_self_attr(ctx: &FileContext, method: &FunctionDef, attr: &str) -> Option<f64> {
-    let class_path = ctx.functions.iter().find(|f| std::ptr::eq(f.def, method))?.class_path.as_deref()?;
-    let init =
-        ctx.functions.iter().find(|f| f.def.name == "__init__" && f.class_path.as_deref() == Some(class_path))?;
+    let info = ctx.functions.iter().find(|f| std::ptr::eq(f.def, method))?;
+    let class_path = info.class_path.as_deref()?;
+    let init = ctx.functions.iter().find(|f| f.def.name == "__init__" && f.class_path.as_deref() == Some(class_path));
+    init.and_then(|init| assigned_in_init(init.def, attr)).or_else(|| class_attribute(ctx, info.span, attr))
+}
+
+fn assigned_in_init(init: &FunctionDef, attr: &str) -> Option<f64> {
     let mut found = None;
-    walk_stmts(&init.def.body, false, &mut |s| {
+    walk_stmts(&init.body, false, &mut |s| {
         let (targets, value): (Vec<&Expr>, &Expr) = match &s.kind {
             StmtKind::Assign { targets, value } => (targets.iter().collect(), value),
             StmtKind::AnnAssign { target, value: Some(value), .. } => (vec![target], value),
@@ -197,11 +203,31 @@ fn resolve_self_attr(ctx: &FileContext, method: &FunctionDef, attr: &str) -> Opt
         if found.is_none() && assigns_attr {
             found = value.as_number().or_else(|| {
                 let param = value.dotted()?;
-                init.def.params.iter().find(|p| p.name == param)?.default.as_ref()?.as_number()
+                init.params.iter().find(|p| p.name == param)?.default.as_ref()?.as_number()
             });
         }
     });
     found
+}
+
+/// A literal assigned to `attr` in the body of the innermost class around `method_span`.
+fn class_attribute(ctx: &FileContext, method_span: Span, attr: &str) -> Option<f64> {
+    let mut class_body: Option<(&[Stmt], Span)> = None;
+    walk_stmts(&ctx.ast.body, true, &mut |s| {
+        if let StmtKind::ClassDef(c) = &s.kind {
+            let inner = class_body.is_none_or(|(_, outer)| outer.contains(s.span));
+            if s.span.contains(method_span) && inner {
+                class_body = Some((&c.body, s.span));
+            }
+        }
+    });
+    class_body?.0.iter().find_map(|s| match &s.kind {
+        StmtKind::Assign { targets, value } if targets.iter().any(|t| t.dotted().as_deref() == Some(attr)) => {
+            value.as_number()
+        }
+        StmtKind::AnnAssign { target, value: Some(v), .. } if target.dotted().as_deref() == Some(attr) => v.as_number(),
+        _ => None,
+    })
 }
 
 /// Shape of a delay expression: strategy, multiplier, cap, jitter.

@@ -7,8 +7,8 @@
 use super::support;
 use super::Needs;
 use crate::detect::functions::Role;
-use crate::detect::{Cx, RawFinding};
-use crate::finding::Kind;
+use crate::detect::{params, Cx, RawFinding};
+use crate::finding::{Kind, Params};
 
 /// What a file needs before this rule can report in it (the byte prefilter is built from these).
 pub const NEEDS: Needs = Needs { words: super::LOOP_WORDS, loop_structure: true, data: None, model: false };
@@ -26,16 +26,19 @@ pub fn check(cx: &Cx, out: &mut Vec<RawFinding>) {
             &info.qualname,
             format!("retry decorator `{}`", info.def.name),
         );
-        crate::detect::params::from_signature(&mut f.params, info.def);
-        // Parameters of the nested decorator/wrapper functions and their loops.
+        // What the nested wrappers' loops do, then the defaults of the factory's and the wrappers' parameters
+        // for the knobs the loops leave open.
+        let mut signatures = Params::default();
+        params::from_signature(&mut signatures, info.def);
         for (j, (inner, ia)) in cx.file.functions.iter().zip(cx.functions).enumerate() {
             if j != i && is_descendant(cx, j, i) {
-                crate::detect::params::from_signature(&mut f.params, inner.def);
+                params::from_signature(&mut signatures, inner.def);
                 for l in ia.retry_loops() {
-                    support::loop_params(cx.file, Some(info.def), &l.facts, &mut f.params);
+                    support::loop_params(cx.file, Some(info.def), l, &mut f.params);
                 }
             }
         }
+        f.params.merge_missing(&signatures);
         out.push(f);
     }
 }

@@ -40,7 +40,7 @@ pub fn check(cx: &Cx, out: &mut Vec<RawFinding>) {
         );
         f.params = support::function_params(cx.file, info, a);
         let unbounded = a.recursion.as_ref().is_some_and(|r| !r.bounded) || a.retry_loops().any(|l| !l.facts.bounded);
-        if unbounded && f.params.max_attempts.is_none() {
+        if unbounded && f.params.max_attempts.is_none() && f.params.max_attempts_expr.is_none() {
             f.notes.push("unbounded".into());
         }
         if a.retry_loops().any(|l| l.facts.sleep_via_helper) {

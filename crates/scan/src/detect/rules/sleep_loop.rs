@@ -27,7 +27,7 @@ pub fn check(cx: &Cx, out: &mut Vec<RawFinding>) {
                 &info.qualname,
                 format!("inline retry loop in `{}`", info.def.name),
             );
-            support::loop_params(cx.file, Some(info.def), &l.facts, &mut f.params);
+            support::loop_params(cx.file, Some(info.def), l, &mut f.params);
             if !l.facts.bounded {
                 f.notes.push("unbounded".into());
             }

@@ -1,7 +1,9 @@
 //! Helpers shared by the rules: building a `RawFinding` from a node.
 
 use crate::detect::context::{FileContext, FnInfo};
+use crate::detect::dry_run::{self, Attempts};
 use crate::detect::functions::FnAnalysis;
+use crate::detect::functions::LoopSite;
 use crate::detect::{params, shape, RawFinding};
 use crate::finding::{Kind, Params};
 use crate::syntax::*;
@@ -37,31 +39,31 @@ pub fn operations(body: &[Stmt]) -> Vec<String> {
     ops
 }
 
-/// Parameters of a retrying function: signature defaults, loop bounds, delay arithmetic.
+/// Parameters of a retrying function: what its loops do, then its signature's defaults for the knobs the loops
+/// leave open (a `max_retries=3` default says 3 retries only when no loop shows how it is counted).
 pub fn function_params(ctx: &FileContext, f: &FnInfo, a: &FnAnalysis) -> Params {
     let mut p = Params::default();
-    params::from_signature(&mut p, f.def);
     for l in a.retry_loops() {
-        loop_params(ctx, Some(f.def), &l.facts, &mut p);
+        loop_params(ctx, Some(f.def), l, &mut p);
     }
+    if a.recursion.as_ref().is_some_and(|r| r.via.is_none()) {
+        let run = dry_run::run_recursion(ctx, f);
+        let counter = dry_run::recursion_counter(ctx, f).unwrap_or_default();
+        apply_dry_run(run, || format!("recursion on {counter}"), &mut p);
+    }
+    let mut signature = Params::default();
+    params::from_signature(&mut signature, f.def);
+    p.merge_missing(&signature);
     p
 }
 
-pub fn loop_params(
-    ctx: &FileContext,
-    def: Option<&FunctionDef>,
-    facts: &crate::detect::loops::LoopFacts,
-    p: &mut Params,
-) {
-    if let Some(b) = &facts.bound_expr {
-        if let Some(n) = params::resolve_number(ctx, def, b) {
-            if n >= 1.0 && n.fract() == 0.0 && p.max_attempts.is_none() {
-                p.max_attempts = Some(n as u32);
-                p.spelling.entry("max_attempts".into()).or_insert_with(|| format!("range({n})"));
-            }
-        }
-    }
-    if let Some(arg) = &facts.sleep_arg {
+/// Fill `p` from one retry loop: its dry run (attempts, base, growth, cap), then the shape of its delay
+/// expression (jitter, a multiplier the run could not show). `def` is where its names are resolved.
+pub fn loop_params(ctx: &FileContext, def: Option<&FunctionDef>, site: &LoopSite, p: &mut Params) {
+    let host = enclosing_function(ctx, site.stmt);
+    let run = dry_run::run(ctx, host, def, site.stmt);
+    apply_dry_run(run, || loop_header(ctx, site.stmt), p);
+    if let Some(arg) = &site.facts.sleep_arg {
         params::from_delay_expr(p, ctx, def, arg);
         if p.strategy.is_none() {
             if let Some(n) = params::resolve_number(ctx, def, arg) {
@@ -70,6 +72,44 @@ pub fn loop_params(
             }
         }
     }
+}
+
+/// Fill the knobs still open from a dry run; `source` spells where the count comes from.
+fn apply_dry_run(run: dry_run::DryRun, source: impl FnOnce() -> String, p: &mut Params) {
+    if p.max_attempts.is_none() && p.max_attempts_expr.is_none() {
+        match run.attempts {
+            Some(Attempts::Known(n)) if n >= 1 => p.max_attempts = Some(n),
+            Some(Attempts::Expr(e)) => p.max_attempts_expr = Some(e),
+            _ => {}
+        }
+        if p.max_attempts.is_some() || p.max_attempts_expr.is_some() {
+            p.spelling.entry("max_attempts".into()).or_insert_with(source);
+        }
+    }
+    if let Some(s) = dry_run::read_schedule(&run.delays) {
+        p.base_delay.get_or_insert(s.base);
+        if let Some(strategy) = s.strategy {
+            p.strategy.get_or_insert(strategy.into());
+        }
+        if let Some(m) = s.multiplier {
+            p.multiplier.get_or_insert(m);
+        }
+        if let Some(c) = s.cap {
+            p.max_delay.get_or_insert(c);
+        }
+    }
+}
+
+/// The innermost function a statement is in.
+fn enclosing_function<'a>(ctx: &FileContext<'a>, stmt: &Stmt) -> Option<&'a FunctionDef> {
+    ctx.functions.iter().filter(|f| f.span.contains(stmt.span)).min_by_key(|f| f.span.len()).map(|f| f.def)
+}
+
+/// The loop's first line as written (`for attempt in range(max_retries)`): where its count comes from.
+fn loop_header(ctx: &FileContext, stmt: &Stmt) -> String {
+    let text = ctx.text.get(stmt.span.start as usize..stmt.span.end as usize).unwrap_or("");
+    let line = text.lines().next().unwrap_or("").trim_end();
+    line.strip_suffix(':').unwrap_or(line).to_string()
 }
 
 /// Pre-order walk over every statement with the dotted qualname of its enclosing scope ("" at module level).
