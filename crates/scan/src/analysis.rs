@@ -104,9 +104,11 @@ pub fn project_pass(
         files.iter().zip(facts).map(|(e, f)| f.unwrap_or_else(|| FileFacts::empty(&e.display, &e.module))).collect();
     let mut model = Model::new(std::mem::take(&mut all));
     crate::timing::mark("model");
-    let mut graph = Graph::build(&model);
+    // The roles' index of the files asks only their facts: built while the calls are resolved.
+    let (mut graph, mut index) =
+        crate::pool().install(|| rayon::join(|| Graph::build(&model), || roles::Index::new(&model)));
     crate::timing::mark("graph");
-    let mut assignment = roles::assign(&model, &graph, findings);
+    let mut assignment = roles::assign(&model, &graph, &index, findings);
     crate::timing::mark("roles");
     // What each file was read again for, over the rounds (`None`: whole). A round reads a file again only for
     // names it was not read for yet: machinery the last round found in a file it read again (a wrapper class
@@ -169,8 +171,9 @@ pub fn project_pass(
         model.replace(reparsed);
         crate::timing::mark("second pass: model");
         graph = graph.rebuild(&model, &changed);
+        index.refresh(&model, &changed);
         crate::timing::mark("second pass: graph");
-        assignment = roles::assign(&model, &graph, findings);
+        assignment = roles::assign(&model, &graph, &index, findings);
         crate::timing::mark("second pass: roles");
     }
     debug_dump_facts(&model);
