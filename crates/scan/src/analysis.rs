@@ -13,7 +13,7 @@
 use crate::classify;
 use crate::data::RuleData;
 use crate::facts::{self, FileFacts, Literal, Value};
-use crate::finding::{Finding, Params, SiteRef, Use};
+use crate::finding::{Finding, Params, PlanRef, SiteRef, Use};
 use crate::model::roles::{self, Assignment, NewSite, SiteInfo};
 use crate::model::{FileId, Graph, Model, Res, Sym};
 use crate::syntax::{Constant, Expr, ExprKind, Span};
@@ -179,8 +179,9 @@ pub fn project_pass(
     debug_dump_facts(&model);
     annotate(&model, &graph, findings, &assignment);
     // Each added site is built from the model alone (its domain, plan, uses): in parallel, in order.
-    let added: Vec<Finding> =
-        crate::pool().install(|| assignment.added.par_iter().map(|s| new_finding(&model, &graph, s, data)).collect());
+    let plans = plans_of(&model, &assignment.added, data);
+    let added: Vec<Finding> = crate::pool()
+        .install(|| assignment.added.par_iter().map(|s| new_finding(&model, &graph, s, data, &plans)).collect());
     findings.extend(added);
     crate::timing::mark("annotate and added sites");
     Project { model, graph }
@@ -491,7 +492,30 @@ fn params_of(model: &Model, s: Sym) -> Params {
     p
 }
 
-fn new_finding(model: &Model, graph: &Graph, s: &NewSite, data: &RuleData) -> Finding {
+/// The plan status of each file holding an added site: the sites of a file share it, and matching a path
+/// against the plan's entries was a third of building the sites.
+fn plans_of(model: &Model, added: &[NewSite], data: &RuleData) -> HashMap<FileId, PlanRef> {
+    let mut files: Vec<FileId> = added.iter().map(|s| s.file).collect();
+    files.sort_unstable();
+    files.dedup();
+    crate::pool().install(|| {
+        files
+            .par_iter()
+            .map(|&file| {
+                let f = model.file(file);
+                (file, classify::plan::status(&data.plan, &f.path, &f.module))
+            })
+            .collect()
+    })
+}
+
+fn new_finding(
+    model: &Model,
+    graph: &Graph,
+    s: &NewSite,
+    data: &RuleData,
+    plans: &HashMap<FileId, PlanRef>,
+) -> Finding {
     let f = model.file(s.file);
     let (line, end_line, column, span, qualname) = match s.sym {
         Sym::Def(_, d) => {
@@ -530,7 +554,7 @@ fn new_finding(model: &Model, graph: &Graph, s: &NewSite, data: &RuleData) -> Fi
         _ => vec![],
     };
     let domain = classify::domain::classify(&data.domains, &f.path, &qualname, &operations);
-    let plan = classify::plan::status(&data.plan, &f.path, &f.module);
+    let plan = plans[&s.file].clone();
     // Sites of one kind and detail onto the same machinery are duplicates of each other.
     let mut shape: u64 = 0xcbf2_9ce4_8422_2325;
     for part in [s.kind.as_str(), s.info.detail].into_iter().chain(s.info.delegates_to.iter().map(|_| "")) {
