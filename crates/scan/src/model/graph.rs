@@ -1,6 +1,6 @@
 //! The call graph (every call site's resolved callee) and the import graph, with their reverses.
 
-use super::{FileId, Model, Res, Sym};
+use super::{rsplit_dot_once, FileId, Model, Res, Sym};
 use crate::facts::DefIdx;
 use rayon::prelude::*;
 use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
@@ -73,7 +73,7 @@ impl Graph {
                 || imports.iter().any(|e| into(&e.to))
                 || self.file_reads[file as usize].iter().any(|(s, _)| changed.contains(&s.file()))
                 || f.imports.iter().any(|i| {
-                    let module = if i.from { i.target.rsplit_once('.').map_or("", |(m, _)| m) } else { &i.target };
+                    let module = if i.from { rsplit_dot_once(&i.target).map_or("", |(m, _)| m) } else { &i.target };
                     model.module(module).is_some_and(|m| changed.contains(&m))
                 })
         };
@@ -269,7 +269,7 @@ fn file_edges(model: &Model, file: FileId) -> FileEdges {
         .filter(|(_, i)| !i.star)
         .filter_map(|(ii, imp)| {
             let to = if imp.from {
-                let (m, n) = imp.target.rsplit_once('.')?;
+                let (m, n) = rsplit_dot_once(&imp.target)?;
                 model.export(m, n)?
             } else {
                 match model.module(&imp.target) {
