@@ -174,8 +174,9 @@ impl FileTable {
 pub struct Model {
     pub files: Vec<FileFacts>,
     modules: HashMap<String, FileId>,
-    /// Shorter spellings of module names (`b.c` for `a.b.c`); `None` when two modules share one.
-    module_suffixes: HashMap<String, Option<FileId>>,
+    /// Every module name, and its shorter spellings (`b.c` for `a.b.c`; `None` when two modules share one): a
+    /// module's own name wins over a spelling of another's, so `module` asks one map where it asked two.
+    module_names: HashMap<String, Option<FileId>>,
     tables: Vec<FileTable>,
     /// Per file, per class: the class and its bases in the tree, depth first, left to right.
     mros: Vec<Vec<Vec<(FileId, ClassIdx)>>>,
@@ -191,15 +192,16 @@ enum Member {
 impl Model {
     pub fn new(files: Vec<FileFacts>) -> Model {
         // The module tables are built while the pool tables the files (both only read the facts).
-        let ((modules, module_suffixes), tables) = crate::pool().install(|| {
+        let ((modules, module_names), tables) = crate::pool().install(|| {
             rayon::join(|| Model::module_tables(&files), || files.par_iter().map(FileTable::new).collect())
         });
-        let mut model = Model { files, modules, module_suffixes, tables, mros: vec![] };
+        let mut model = Model { files, modules, module_names, tables, mros: vec![] };
         model.mros = model.linearize();
         model
     }
 
-    /// Module name -> file, and every dotted suffix of a module name -> its one file (`None`: more than one).
+    /// Module name -> file, and every module name or dotted suffix of one -> its file (`None`: a suffix of more
+    /// than one, and no module's own name).
     fn module_tables(files: &[FileFacts]) -> (HashMap<String, FileId>, HashMap<String, Option<FileId>>) {
         let mut modules: HashMap<String, FileId> = HashMap::default();
         for (i, f) in files.iter().enumerate() {
@@ -212,10 +214,10 @@ impl Model {
                 }
             }
         }
-        let mut module_suffixes: HashMap<String, Option<FileId>> = HashMap::default();
+        let mut module_names: HashMap<String, Option<FileId>> = HashMap::default();
         for (name, &f) in &modules {
             for suffix in crate::modules::suffixes(name) {
-                module_suffixes
+                module_names
                     .entry(suffix.to_string())
                     .and_modify(|v| {
                         if *v != Some(f) {
@@ -225,7 +227,10 @@ impl Model {
                     .or_insert(Some(f));
             }
         }
-        (modules, module_suffixes)
+        for (name, &f) in &modules {
+            module_names.insert(name.clone(), Some(f));
+        }
+        (modules, module_names)
     }
 
     /// Replace the facts of some files (parsed again, same modules), re-tabling only those files.
@@ -356,10 +361,7 @@ impl Model {
     /// directory above its top package: `google.api_core.retry`) or shorter (a tree named from a deeper root:
     /// `app.db` for `backend.app.db`).
     pub fn module(&self, name: &str) -> Option<FileId> {
-        if let Some(&f) = self.modules.get(name) {
-            return Some(f);
-        }
-        if let Some(&Some(f)) = self.module_suffixes.get(name) {
+        if let Some(&Some(f)) = self.module_names.get(name) {
             return Some(f);
         }
         let mut rest = name;

@@ -2581,9 +2581,12 @@ fn called_by_site(cx: &Ctx, found: &HashMap<Sym, Role>, s: Sym) -> bool {
 
 /// Is a function handed the error of a failure (`after_failed_poll(self, error)`)?
 fn handed_error(def: &crate::facts::Def) -> bool {
+    // Without lower-casing a copy of each name (the index asks this of every function).
     def.params.iter().any(|p| {
-        let n = p.name.trim_start_matches('_').to_ascii_lowercase();
-        matches!(n.as_str(), "e" | "exc" | "err") || n.contains("error") || n.contains("exception")
+        let n = p.name.trim_start_matches('_');
+        ["e", "exc", "err"].iter().any(|w| n.eq_ignore_ascii_case(w))
+            || names::contains_ignore_case(n, "error")
+            || names::contains_ignore_case(n, "exception")
     })
 }
 
@@ -2591,9 +2594,13 @@ fn handed_error(def: &crate::facts::Def) -> bool {
 /// attempt count (`_should_stream_response_body(request)` decides something else)?
 fn judges_failure(def: &crate::facts::Def) -> bool {
     def.params.iter().any(|p| {
-        let n = p.name.trim_start_matches('_').to_ascii_lowercase();
-        matches!(n.as_str(), "e" | "exc" | "err" | "error" | "exception" | "response" | "resp" | "status" | "code")
-            || ["error", "exc", "response", "status", "attempt", "retries", "tries"].iter().any(|w| n.contains(w))
+        let n = p.name.trim_start_matches('_');
+        ["e", "exc", "err", "error", "exception", "response", "resp", "status", "code"]
+            .iter()
+            .any(|w| n.eq_ignore_ascii_case(w))
+            || ["error", "exc", "response", "status", "attempt", "retries", "tries"]
+                .iter()
+                .any(|w| names::contains_ignore_case(n, w))
     })
 }
 
