@@ -13,7 +13,7 @@
 use crate::classify;
 use crate::data::RuleData;
 use crate::facts::{self, FileFacts, Literal, Value};
-use crate::finding::{Finding, Params, SiteRef, Use};
+use crate::finding::{Finding, Params, PlanRef, SiteRef, Use};
 use crate::model::roles::{self, Assignment, NewSite, SiteInfo};
 use crate::model::{FileId, Graph, Model, Res, Sym};
 use crate::syntax::{Constant, Expr, ExprKind, Span};
@@ -104,9 +104,11 @@ pub fn project_pass(
         files.iter().zip(facts).map(|(e, f)| f.unwrap_or_else(|| FileFacts::empty(&e.display, &e.module))).collect();
     let mut model = Model::new(std::mem::take(&mut all));
     crate::timing::mark("model");
-    let mut graph = Graph::build(&model);
+    // The roles' index of the files asks only their facts: built while the calls are resolved.
+    let (mut graph, mut index) =
+        crate::pool().install(|| rayon::join(|| Graph::build(&model), || roles::Index::new(&model)));
     crate::timing::mark("graph");
-    let mut assignment = roles::assign(&model, &graph, findings);
+    let mut assignment = roles::assign(&model, &graph, &index, findings);
     crate::timing::mark("roles");
     // What each file was read again for, over the rounds (`None`: whole). A round reads a file again only for
     // names it was not read for yet: machinery the last round found in a file it read again (a wrapper class
@@ -169,15 +171,17 @@ pub fn project_pass(
         model.replace(reparsed);
         crate::timing::mark("second pass: model");
         graph = graph.rebuild(&model, &changed);
+        index.refresh(&model, &changed);
         crate::timing::mark("second pass: graph");
-        assignment = roles::assign(&model, &graph, findings);
+        assignment = roles::assign(&model, &graph, &index, findings);
         crate::timing::mark("second pass: roles");
     }
     debug_dump_facts(&model);
     annotate(&model, &graph, findings, &assignment);
     // Each added site is built from the model alone (its domain, plan, uses): in parallel, in order.
-    let added: Vec<Finding> =
-        crate::pool().install(|| assignment.added.par_iter().map(|s| new_finding(&model, &graph, s, data)).collect());
+    let plans = plans_of(&model, &assignment.added, data);
+    let added: Vec<Finding> = crate::pool()
+        .install(|| assignment.added.par_iter().map(|s| new_finding(&model, &graph, s, data, &plans)).collect());
     findings.extend(added);
     crate::timing::mark("annotate and added sites");
     Project { model, graph }
@@ -488,7 +492,30 @@ fn params_of(model: &Model, s: Sym) -> Params {
     p
 }
 
-fn new_finding(model: &Model, graph: &Graph, s: &NewSite, data: &RuleData) -> Finding {
+/// The plan status of each file holding an added site: the sites of a file share it, and matching a path
+/// against the plan's entries was a third of building the sites.
+fn plans_of(model: &Model, added: &[NewSite], data: &RuleData) -> HashMap<FileId, PlanRef> {
+    let mut files: Vec<FileId> = added.iter().map(|s| s.file).collect();
+    files.sort_unstable();
+    files.dedup();
+    crate::pool().install(|| {
+        files
+            .par_iter()
+            .map(|&file| {
+                let f = model.file(file);
+                (file, classify::plan::status(&data.plan, &f.path, &f.module))
+            })
+            .collect()
+    })
+}
+
+fn new_finding(
+    model: &Model,
+    graph: &Graph,
+    s: &NewSite,
+    data: &RuleData,
+    plans: &HashMap<FileId, PlanRef>,
+) -> Finding {
     let f = model.file(s.file);
     let (line, end_line, column, span, qualname) = match s.sym {
         Sym::Def(_, d) => {
@@ -527,7 +554,7 @@ fn new_finding(model: &Model, graph: &Graph, s: &NewSite, data: &RuleData) -> Fi
         _ => vec![],
     };
     let domain = classify::domain::classify(&data.domains, &f.path, &qualname, &operations);
-    let plan = classify::plan::status(&data.plan, &f.path, &f.module);
+    let plan = plans[&s.file].clone();
     // Sites of one kind and detail onto the same machinery are duplicates of each other.
     let mut shape: u64 = 0xcbf2_9ce4_8422_2325;
     for part in [s.kind.as_str(), s.info.detail].into_iter().chain(s.info.delegates_to.iter().map(|_| "")) {

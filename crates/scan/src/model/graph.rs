@@ -1,6 +1,6 @@
 //! The call graph (every call site's resolved callee) and the import graph, with their reverses.
 
-use super::{FileId, Model, Res, Sym};
+use super::{rsplit_dot_once, FileId, Model, Res, Sym};
 use crate::facts::DefIdx;
 use rayon::prelude::*;
 use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
@@ -73,30 +73,56 @@ impl Graph {
                 || imports.iter().any(|e| into(&e.to))
                 || self.file_reads[file as usize].iter().any(|(s, _)| changed.contains(&s.file()))
                 || f.imports.iter().any(|i| {
-                    let module = if i.from { i.target.rsplit_once('.').map_or("", |(m, _)| m) } else { &i.target };
+                    let module = if i.from { rsplit_dot_once(&i.target).map_or("", |(m, _)| m) } else { &i.target };
                     model.module(module).is_some_and(|m| changed.contains(&m))
                 })
         };
+        let touched: Vec<bool> =
+            crate::pool().install(|| (0..model.files.len() as FileId).into_par_iter().map(touches).collect());
+        let kept = self.take_untouched(&touched);
         let per_file: Vec<FileEdges> = crate::pool().install(|| {
-            (0..model.files.len() as FileId)
-                .into_par_iter()
-                .map(|file| {
-                    if touches(file) {
-                        file_edges(model, file)
-                    } else {
-                        (
-                            self.calls[self.file_calls[file as usize].clone()].to_vec(),
-                            self.imports[self.file_imports[file as usize].clone()].to_vec(),
-                            self.file_reads[file as usize].clone(),
-                        )
-                    }
-                })
+            kept.into_par_iter()
+                .enumerate()
+                .map(|(file, k)| k.unwrap_or_else(|| file_edges(model, file as FileId)))
                 .collect()
         });
-        let graph = Graph::assemble(model, per_file);
-        // The old graph is freed by the pool's threads, idle while the roles are assigned again.
-        crate::pool().spawn(move || drop(self));
-        graph
+        Graph::assemble(model, per_file)
+    }
+
+    /// The edges of each file not `touched`, moved out of the graph (copying them, with the names outside the
+    /// tree they hold, was the most of a rebuild after a round that changed few files); `None` for the others.
+    fn take_untouched(self, touched: &[bool]) -> Vec<Option<FileEdges>> {
+        let Graph {
+            calls,
+            imports,
+            file_calls,
+            file_imports,
+            file_reads,
+            callers,
+            importers,
+            outgoing,
+            sites,
+            readers,
+        } = self;
+        let (mut calls, mut imports) = (calls.into_iter(), imports.into_iter());
+        let (mut kept, mut stale) = (Vec::with_capacity(touched.len()), Vec::new());
+        for (((&touched, call_range), import_range), reads) in
+            touched.iter().zip(file_calls).zip(file_imports).zip(file_reads)
+        {
+            let file_calls: Vec<CallEdge> = calls.by_ref().take(call_range.len()).collect();
+            let file_imports: Vec<ImportEdge> = imports.by_ref().take(import_range.len()).collect();
+            let edges = (file_calls, file_imports, reads);
+            if touched {
+                stale.push(edges);
+                kept.push(None);
+            } else {
+                kept.push(Some(edges));
+            }
+        }
+        // What is resolved again, and the indexes, are freed by the pool's threads, idle while the roles are
+        // assigned again.
+        crate::pool().spawn(move || drop((stale, callers, importers, outgoing, sites, readers)));
+        kept
     }
 
     fn assemble(model: &Model, per_file: Vec<FileEdges>) -> Graph {
@@ -243,7 +269,7 @@ fn file_edges(model: &Model, file: FileId) -> FileEdges {
         .filter(|(_, i)| !i.star)
         .filter_map(|(ii, imp)| {
             let to = if imp.from {
-                let (m, n) = imp.target.rsplit_once('.')?;
+                let (m, n) = rsplit_dot_once(&imp.target)?;
                 model.export(m, n)?
             } else {
                 match model.module(&imp.target) {

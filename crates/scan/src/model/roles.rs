@@ -103,34 +103,131 @@ struct Ctx<'m> {
     library_lines: HashSet<(FileId, u32)>,
     /// Retry-named methods, in tree order (built once: `machinery_by_method_name` looks them up every round).
     piece_methods: Vec<(FileId, DefIdx)>,
+    index: &'m Index,
 }
 
-/// Methods (not dunders) whose name says they are pieces of the retry model, the ones calls on an untyped
-/// receiver are resolved to by name, in tree order.
-fn piece_methods(model: &Model) -> Vec<(FileId, DefIdx)> {
-    each_file(model, |file, f| {
-        let piece =
-            |d: &crate::facts::Def| d.class.is_some() && !is_dunder(&d.name) && names::is_model_piece_name(&d.name);
-        f.defs.iter().enumerate().filter(|(_, d)| piece(d)).map(|(di, _)| (file, di as DefIdx)).collect()
-    })
+/// What one file's facts alone say about its names, asked once per file and run: the roles are assigned again
+/// after each round of the second pass, on facts few of which a round replaces, and the name tests below were
+/// most of what the steps did for the files where nothing is found.
+#[derive(Debug, Default)]
+pub struct FileIndex {
+    /// Methods (not dunders) whose name says they are pieces of the retry model, the ones calls on an untyped
+    /// receiver are resolved to by name.
+    piece_methods: Vec<DefIdx>,
+    /// Calls in a function by a retry-named method name on a receiver (`self._retry.execute_with_retry(...)`):
+    /// (call, its function).
+    untyped_calls: Vec<(u32, DefIdx)>,
+    /// Functions with a call that may apply a retry policy object (`retry(call)`) or hand one to a helper
+    /// (`_apply_decorators(self._target, [retry])`): the only ones `retry_applications` can place.
+    policy_users: Vec<DefIdx>,
+    /// Calls with a retry number written out, and the first keyword holding one (`config_sites`).
+    settings: Vec<(u32, u32)>,
+    /// Per definition: may a decision or calculator round place it on its name and evidence alone
+    /// (`decisions_and_calculators`), and is it a method of a monitor or event record (never placed).
+    decision_names: Vec<bool>,
+    in_record_class: Vec<bool>,
+}
+
+impl FileIndex {
+    fn new(f: &crate::facts::FileFacts) -> FileIndex {
+        let piece_methods = f
+            .defs
+            .iter()
+            .enumerate()
+            .filter(|(_, d)| d.class.is_some() && !is_dunder(&d.name) && names::is_model_piece_name(&d.name))
+            .map(|(di, _)| di as DefIdx)
+            .collect();
+        let mut untyped_calls = Vec::new();
+        let mut uses_policy = vec![false; f.defs.len()];
+        let mut settings = Vec::new();
+        for (ci, c) in f.calls.iter().enumerate() {
+            if let Some(owner) = c.owner {
+                if attribute_name(&c.callee).is_some_and(names::is_model_piece_name) {
+                    untyped_calls.push((ci as u32, owner));
+                }
+                uses_policy[owner as usize] |=
+                    applies_policy_object(c) || handed_policy(c, &f.defs[owner as usize]).is_some();
+            }
+            if let Some(k) = c.keywords.iter().position(setting) {
+                settings.push((ci as u32, k as u32));
+            }
+        }
+        let policy_users = (0..f.defs.len() as DefIdx).filter(|&d| uses_policy[d as usize]).collect();
+        let decision_names =
+            f.defs.iter().map(|d| may_decide_by_name(d.class.map(|k| &f.classes[k as usize]), d)).collect();
+        let in_record_class = f
+            .defs
+            .iter()
+            .map(|d| d.class.is_some_and(|c| names::is_record_class_name(&f.classes[c as usize].name)))
+            .collect();
+        FileIndex { piece_methods, untyped_calls, policy_users, settings, decision_names, in_record_class }
+    }
+}
+
+/// Every file's `FileIndex`, in file order.
+#[derive(Debug, Default)]
+pub struct Index {
+    files: Vec<FileIndex>,
+}
+
+impl Index {
+    pub fn new(model: &Model) -> Index {
+        use rayon::prelude::*;
+        Index { files: crate::pool().install(|| model.files.par_iter().map(FileIndex::new).collect()) }
+    }
+
+    /// After the facts of `changed` files were replaced: index those files again.
+    pub fn refresh(&mut self, model: &Model, changed: &HashSet<FileId>) {
+        use rayon::prelude::*;
+        let changed: Vec<FileId> = changed.iter().copied().collect();
+        let fresh: Vec<(FileId, FileIndex)> =
+            crate::pool().install(|| changed.par_iter().map(|&f| (f, FileIndex::new(model.file(f)))).collect());
+        for (f, index) in fresh {
+            self.files[f as usize] = index;
+        }
+    }
+
+    fn file(&self, file: FileId) -> &FileIndex {
+        &self.files[file as usize]
+    }
+}
+
+/// A call with one argument to a name that holds a retry policy object (`call = retry(call)`).
+fn applies_policy_object(c: &Call) -> bool {
+    c.args == 1 && c.arg_names.len() == 1 && names_retry_object(&c.callee)
+}
+
+/// The retry policy object a call of `def` hands on, when it is `def`'s parameter or its instance's
+/// (`self._retry`). The name first: one pass over its bytes turns away almost every argument.
+fn handed_policy<'c>(c: &'c Call, def: &crate::facts::Def) -> Option<&'c str> {
+    c.arg_names
+        .iter()
+        .find(|a| names_retry_object(a) && (a.starts_with("self.") || def.params.iter().any(|p| p.name == **a)))
+        .map(String::as_str)
+}
+
+/// A keyword argument that writes out a retry number (`max_retries=3`, `backoff_factor=0.5`).
+fn setting(k: &crate::facts::Kwarg) -> bool {
+    // The value first: most keyword arguments pass a variable or a string, and the name tests cost more.
+    written_out(&k.value) && (count_key(&k.name) || delay_key(&k.name) || schedule_key(&k.name) || retry_key(&k.name))
+}
+
+/// Retry-named methods, in tree order.
+fn piece_methods(model: &Model, index: &Index) -> Vec<(FileId, DefIdx)> {
+    (0..model.files.len() as FileId)
+        .flat_map(|file| index.file(file).piece_methods.iter().map(move |&d| (file, d)))
+        .collect()
 }
 
 /// Calls on an untyped receiver by a retry-named method name (`self._retry.execute_with_retry(...)`), by that
 /// name.
-fn untyped_calls(model: &Model) -> HashMap<&str, Vec<(FileId, DefIdx)>> {
-    let calls = each_file(model, |file, f| {
-        let mut out = Vec::new();
-        for c in &f.calls {
-            let (Some(owner), Some((_, name))) = (c.owner, c.callee.rsplit_once('.')) else { continue };
-            if names::is_model_piece_name(name) {
-                out.push((name, file, owner));
-            }
-        }
-        out
-    });
+fn untyped_calls<'m>(model: &'m Model, index: &Index) -> HashMap<&'m str, Vec<(FileId, DefIdx)>> {
     let mut out: HashMap<&str, Vec<(FileId, DefIdx)>> = HashMap::default();
-    for (name, file, owner) in calls {
-        out.entry(name).or_default().push((file, owner));
+    for (fi, f) in model.files.iter().enumerate() {
+        for &(ci, owner) in &index.file(fi as FileId).untyped_calls {
+            let Some(name) = attribute_name(&f.calls[ci as usize].callee) else { continue };
+            out.entry(name).or_default().push((fi as FileId, owner));
+        }
     }
     out
 }
@@ -166,7 +263,7 @@ fn overrides(model: &Model) -> HashMap<Sym, Vec<Sym>> {
 }
 
 /// Give every finding its role and add the sites only the whole tree shows.
-pub fn assign(model: &Model, graph: &Graph, findings: &[Finding]) -> Assignment {
+pub fn assign(model: &Model, graph: &Graph, index: &Index, findings: &[Finding]) -> Assignment {
     let by_path: HashMap<&str, FileId> =
         model.files.iter().enumerate().map(|(i, f)| (f.path.as_str(), i as FileId)).collect();
     let mut cx = Ctx {
@@ -178,8 +275,9 @@ pub fn assign(model: &Model, graph: &Graph, findings: &[Finding]) -> Assignment 
         overrides: overrides(model),
         loop_owners: Vec::new(),
         loop_owner_set: HashSet::default(),
-        untyped_calls: untyped_calls(model),
-        piece_methods: piece_methods(model),
+        untyped_calls: untyped_calls(model, index),
+        piece_methods: piece_methods(model, index),
+        index,
         library_lines: findings
             .iter()
             .filter(|f| f.kind == Kind::LibraryRetry)
@@ -1189,8 +1287,8 @@ fn wrappers(cx: &mut Ctx, added: &mut Vec<NewSite>) -> bool {
 fn names_retry_object(dotted: &str) -> bool {
     // Allocation-free, the noun first: it runs on every call with one argument and most callees end in another
     // word (this was a tenth of the roles step when it lower-cased the name and formatted each verb prefix).
-    let last = dotted.rsplit('.').next().unwrap_or(dotted).trim_start_matches('_');
-    let tail = last.rsplit('_').next().unwrap_or(last);
+    let last = after_last(dotted, b'.').trim_start_matches('_');
+    let tail = after_last(last, b'_');
     let object_noun =
         ["retry", "policy", "strategy", "retrying", "retrier", "retryer"].iter().any(|n| tail.eq_ignore_ascii_case(n));
     if !object_noun {
@@ -1203,6 +1301,22 @@ fn names_retry_object(dotted: &str) -> bool {
     names::contains_ignore_case(last, "retr") && !names::contains_ignore_case(last, "retriev") && !verb
 }
 
+/// What follows the last `sep` (an ASCII byte) in `s`, or all of `s`: `rsplit(sep).next()` without a char
+/// searcher, which costs more than the short names the roles split (most of `names_retry_object`'s time).
+fn after_last(s: &str, sep: u8) -> &str {
+    match s.as_bytes().iter().rposition(|&b| b == sep) {
+        Some(i) => &s[i + 1..],
+        None => s,
+    }
+}
+
+/// The attribute a dotted callee ends in (`execute` of `self._retry.execute`): `rsplit_once('.')`'s second
+/// part, as `after_last` finds it.
+fn attribute_name(dotted: &str) -> Option<&str> {
+    let i = dotted.as_bytes().iter().rposition(|&b| b == b'.')?;
+    Some(&dotted[i + 1..])
+}
+
 /// Functions that apply a retry policy object to a callable and run it (`call = retry(call)`,
 /// `await retry_policy(_do_open)()`, `func = retry_strategy(func); return func()`): the engine is the policy's
 /// (a library's or one handed in), the function hands it the operation.
@@ -1212,19 +1326,21 @@ fn retry_applications(cx: &mut Ctx, added: &mut Vec<NewSite>) {
     let found = each_file(model, |file, f| {
         let cx = cx_ref;
         let mut found = Vec::new();
-        for (di, def) in f.defs.iter().enumerate() {
-            let sym = Sym::Def(file, di as DefIdx);
+        // A function none of whose calls names a policy object can be placed neither way.
+        for &di in &cx.index.file(file).policy_users {
+            let def = &f.defs[di as usize];
+            let sym = Sym::Def(file, di);
             if cx.roles.contains_key(&sym) || inside_role(cx, file, def.parent) {
                 continue;
             }
-            let applied = model.call_indices_of(file, di as DefIdx).find_map(|ci| {
+            let applied = model.call_indices_of(file, di).find_map(|ci| {
                 let c = &f.calls[ci as usize];
-                if c.args != 1 || c.arg_names.len() != 1 || !names_retry_object(&c.callee) {
+                if !applies_policy_object(c) {
                     return None;
                 }
                 // A definition in the tree is judged by what it does (the wrappers step), not by its name.
-                let class = model.enclosing_class(file, di as DefIdx);
-                let to = model.resolve_in(file, Some(di as DefIdx), class, &c.callee).map(|r| model.value(r));
+                let class = model.enclosing_class(file, di);
+                let to = model.resolve_in(file, Some(di), class, &c.callee).map(|r| model.value(r));
                 match to {
                     Some(Res::Sym(Sym::Def(..) | Sym::Class(..) | Sym::Module(_))) => None,
                     Some(Res::Sym(t @ Sym::Assign(..))) => Some((c, Some(t))),
@@ -1233,7 +1349,7 @@ fn retry_applications(cx: &mut Ctx, added: &mut Vec<NewSite>) {
             });
             if let Some((c, t)) = applied {
                 found.push((sym, t, format!("applies {} to {}", c.callee, c.arg_names[0])));
-            } else if let Some((c, policy)) = handed_to_applier(cx, file, di as DefIdx) {
+            } else if let Some((c, policy)) = handed_to_applier(cx, file, di) {
                 found.push((sym, None, format!("applies {policy} through {}", c.callee)));
             }
         }
@@ -1260,11 +1376,7 @@ fn handed_to_applier<'m>(cx: &Ctx<'m>, file: FileId, def: DefIdx) -> Option<(&'m
     let class = model.enclosing_class(file, def);
     model.call_indices_of(file, def).find_map(|ci| {
         let c = &f.calls[ci as usize];
-        // The name first (one pass over its bytes turns away almost every argument), then whose it is.
-        let policy = c
-            .arg_names
-            .iter()
-            .find(|a| names_retry_object(a) && (a.starts_with("self.") || own.params.iter().any(|p| p.name == **a)))?;
+        let policy = handed_policy(c, own)?;
         let Some(Res::Sym(Sym::Def(tf, td))) =
             model.resolve_in(file, Some(def), class, &c.callee).map(|r| model.value(r))
         else {
@@ -1273,7 +1385,7 @@ fn handed_to_applier<'m>(cx: &Ctx<'m>, file: FileId, def: DefIdx) -> Option<(&'m
         // Machinery (an engine handed the policy) is the wrappers step's to judge.
         let callee = Sym::Def(tf, td);
         let machinery = cx.role(callee).is_some() || cx.loop_owner_set.contains(&callee);
-        (!machinery && applies_handed_callables(model, tf, td)).then_some((c, policy.as_str()))
+        (!machinery && applies_handed_callables(model, tf, td)).then_some((c, policy))
     })
 }
 
@@ -1987,16 +2099,13 @@ fn config_sites(cx: &mut Ctx, added: &mut Vec<NewSite>) {
         let mut found = Vec::new();
         // Calls without retry numbers written out, looked at below for constructions of a policy.
         let mut constructions: Vec<u32> = Vec::new();
+        let mut settings = cx.index.file(file).settings.iter().peekable();
         for (ci, c) in f.calls.iter().enumerate() {
-            let setting = c.keywords.iter().find(|k| {
-                let retry_number =
-                    count_key(&k.name) || delay_key(&k.name) || schedule_key(&k.name) || retry_key(&k.name);
-                retry_number && written_out(&k.value)
-            });
-            let Some(setting) = setting else {
+            let Some(&(_, k)) = settings.next_if(|&&(sc, _)| sc == ci as u32) else {
                 constructions.push(ci as u32);
                 continue;
             };
+            let setting = &c.keywords[k as usize];
             // A decorator with its numbers on a function already placed (`@with_retry(max_attempts=4)`: that
             // function is the decorator's use).
             let decorates_a_site = f.defs.iter().enumerate().any(|(di, d)| {
@@ -2269,11 +2378,6 @@ fn decisions_and_calculators(cx: &mut Ctx, added: &mut Vec<NewSite>) {
     }));
     let checkers: HashSet<Sym> = found.iter().map(|x| x.0).collect();
     let mut found_syms: HashMap<Sym, Role> = found.iter().map(|x| (x.0, x.1)).collect();
-    const PREDICATE_PREFIXES: [&str; 4] = ["is_", "can_", "should_", "needs_"];
-    const DELAY_WORDS: [&str; 8] =
-        ["delay", "backoff", "jitter", "interval", "sleep_time", "retry_after", "wait_time", "retry_timeout"];
-    // The wait step an engine calls (`_wait_before_retry`, `_sleep_with_backoff`, `pause`).
-    const SLEEP_WORDS: [&str; 5] = ["sleep", "wait", "backoff", "delay", "pause"];
     // A method of a site class (an engine, its config, a checker) is a piece of that site.
     let in_site = |file: FileId, def: &crate::facts::Def| {
         def.class.is_some_and(|c| {
@@ -2293,23 +2397,16 @@ fn decisions_and_calculators(cx: &mut Ctx, added: &mut Vec<NewSite>) {
             }
             // A monitor or event record that asks whether a failure was retryable only reports it.
             // A breaker's own `is_open` / `retry_after` belong to the breaker site.
-            if def.class.is_some_and(|c| {
-                names::is_record_class_name(&f.classes[c as usize].name)
-                    || cx.role(Sym::Class(file, c)) == Some(Role::Breaker)
-            }) {
+            let index = cx.index.file(file);
+            if index.in_record_class[di]
+                || def.class.is_some_and(|c| cx.role(Sym::Class(file, c)) == Some(Role::Breaker))
+            {
                 continue;
             }
             // One of the conditions below may hold (each branch needs one of these).
-            let n = def.name.trim_start_matches('_');
-            let ev = &def.evidence;
-            let may_place = decides(def.class.map(|k| &f.classes[k as usize]), def)
-                || ev.verdict && !ev.loops && ev.sleeps.is_none()
+            let may_place = index.decision_names[di]
                 || handles_for_engine.contains_key(&sym)
                 || answers_for_engine.contains_key(&sym)
-                || returns_plain_value(ev) && (handed_error(def) || !ev.counts_up.is_empty())
-                || ev.returns_bool && PREDICATE_PREFIXES.iter().any(|p| n.starts_with(p))
-                || names::has_word(n, &DELAY_WORDS)
-                || ev.sleeps.is_some() && names::has_word(n, &SLEEP_WORDS)
                 || in_site(file, def);
             if may_place {
                 candidates.push((file, di as DefIdx));
@@ -2484,9 +2581,12 @@ fn called_by_site(cx: &Ctx, found: &HashMap<Sym, Role>, s: Sym) -> bool {
 
 /// Is a function handed the error of a failure (`after_failed_poll(self, error)`)?
 fn handed_error(def: &crate::facts::Def) -> bool {
+    // Without lower-casing a copy of each name (the index asks this of every function).
     def.params.iter().any(|p| {
-        let n = p.name.trim_start_matches('_').to_ascii_lowercase();
-        matches!(n.as_str(), "e" | "exc" | "err") || n.contains("error") || n.contains("exception")
+        let n = p.name.trim_start_matches('_');
+        ["e", "exc", "err"].iter().any(|w| n.eq_ignore_ascii_case(w))
+            || names::contains_ignore_case(n, "error")
+            || names::contains_ignore_case(n, "exception")
     })
 }
 
@@ -2494,10 +2594,33 @@ fn handed_error(def: &crate::facts::Def) -> bool {
 /// attempt count (`_should_stream_response_body(request)` decides something else)?
 fn judges_failure(def: &crate::facts::Def) -> bool {
     def.params.iter().any(|p| {
-        let n = p.name.trim_start_matches('_').to_ascii_lowercase();
-        matches!(n.as_str(), "e" | "exc" | "err" | "error" | "exception" | "response" | "resp" | "status" | "code")
-            || ["error", "exc", "response", "status", "attempt", "retries", "tries"].iter().any(|w| n.contains(w))
+        let n = p.name.trim_start_matches('_');
+        ["e", "exc", "err", "error", "exception", "response", "resp", "status", "code"]
+            .iter()
+            .any(|w| n.eq_ignore_ascii_case(w))
+            || ["error", "exc", "response", "status", "attempt", "retries", "tries"]
+                .iter()
+                .any(|w| names::contains_ignore_case(n, w))
     })
+}
+
+const PREDICATE_PREFIXES: [&str; 4] = ["is_", "can_", "should_", "needs_"];
+const DELAY_WORDS: [&str; 8] =
+    ["delay", "backoff", "jitter", "interval", "sleep_time", "retry_after", "wait_time", "retry_timeout"];
+/// The wait step an engine calls (`_wait_before_retry`, `_sleep_with_backoff`, `pause`).
+const SLEEP_WORDS: [&str; 5] = ["sleep", "wait", "backoff", "delay", "pause"];
+
+/// May a round of `decisions_and_calculators` place a definition on its own name and evidence (each of its
+/// branches needs one of these, or a caller or class the rounds find)?
+fn may_decide_by_name(class: Option<&crate::facts::Class>, def: &crate::facts::Def) -> bool {
+    let n = def.name.trim_start_matches('_');
+    let ev = &def.evidence;
+    decides(class, def)
+        || ev.verdict && !ev.loops && ev.sleeps.is_none()
+        || returns_plain_value(ev) && (handed_error(def) || !ev.counts_up.is_empty())
+        || ev.returns_bool && PREDICATE_PREFIXES.iter().any(|p| n.starts_with(p))
+        || names::has_word(n, &DELAY_WORDS)
+        || ev.sleeps.is_some() && names::has_word(n, &SLEEP_WORDS)
 }
 
 /// Does the name of a method say it decides whether to retry? `increment` does on an attempt state
