@@ -17,9 +17,11 @@ use std::collections::{BTreeSet, HashMap, HashSet};
 /// Past this many attempts the loop does not give up on its own, as far as its code shows. A run with probe
 /// values goes further, past the largest probe.
 const ITERATION_LIMIT: u32 = 200;
-const PROBED_ITERATION_LIMIT: u32 = 1000;
-/// The values a bound nowhere visible is read as (larger than any literal bound it may be combined with).
-const PROBES: [f64; 2] = [300.0, 700.0];
+const PROBED_ITERATION_LIMIT: u32 = 200;
+/// The values a bound nowhere visible is read as: larger than the literal bounds retry loops combine one with
+/// (a safety cap of 50), small enough that the probed runs (several per unresolved name, every round executing
+/// the loop body) stay a small part of a scan.
+const PROBES: [f64; 2] = [60.0, 140.0];
 /// Failures run to read the delay arithmetic: enough for the growth to reach a cap it has.
 const DELAY_ROUNDS: u32 = 40;
 
@@ -170,6 +172,21 @@ struct Machine<'a> {
     delays: Vec<Option<f64>>,
     waited_this_round: bool,
     recursion: Option<Recursion<'a>>,
+    /// Answers of the structural questions (`leaves`, `retries_in`, `recovers`, `attempts_operation`) by the
+    /// address of the block asked about: they do not change between rounds, and rounds ask them again.
+    memo: std::cell::RefCell<HashMap<(usize, usize, Question), bool>>,
+    /// What a name the run did not assign resolves to in the code (a default, a constant, an `__init__` or class
+    /// assignment): the same every round, and a module-wide search to find.
+    visible: HashMap<String, Option<f64>>,
+}
+
+/// A structural question about a block, statement or handler (its answer is the same every round).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+enum Question {
+    Leaves,
+    Retries,
+    Recovers,
+    Attempts,
 }
 
 impl<'a> Machine<'a> {
@@ -192,6 +209,8 @@ impl<'a> Machine<'a> {
             delays: vec![],
             waited_this_round: false,
             recursion: None,
+            memo: Default::default(),
+            visible: HashMap::new(),
         };
         if let Some(h) = host {
             m.assign_before(&h.body, stmt.span);
@@ -214,6 +233,8 @@ impl<'a> Machine<'a> {
             delays: vec![],
             waited_this_round: false,
             recursion: Some(Recursion { f, counter: counter.to_string() }),
+            memo: Default::default(),
+            visible: HashMap::new(),
         };
         // The first call: the counter's default (a caller that starts it elsewhere is not seen).
         let start = f.def.params.iter().find(|p| p.name == counter).and_then(|p| p.default.as_ref());
@@ -450,8 +471,23 @@ impl<'a> Machine<'a> {
         }
     }
 
+    /// The memoised answer to `question` about the `len` things at `at`.
+    fn remember<T>(&self, at: *const T, len: usize, question: Question, answer: impl FnOnce() -> bool) -> bool {
+        let key = (at as usize, len, question);
+        if let Some(&known) = self.memo.borrow().get(&key) {
+            return known;
+        }
+        let known = answer();
+        self.memo.borrow_mut().insert(key, known);
+        known
+    }
+
     /// Does the statement call something that may fail (not a wait, a log line, a clock or a conversion)?
     fn attempts_operation(&self, s: &Stmt) -> bool {
+        self.remember(s, 1, Question::Attempts, || self.attempts_operation_uncached(s))
+    }
+
+    fn attempts_operation_uncached(&self, s: &Stmt) -> bool {
         let mut found = false;
         walk_exprs(std::slice::from_ref(s), false, &mut |e| {
             if let Some((func, _, _)) = e.as_call() {
@@ -486,6 +522,10 @@ impl<'a> Machine<'a> {
 
     /// A handler that goes on to another attempt on some path (not `except ValueError: raise`).
     fn recovers(&self, h: &Handler) -> bool {
+        self.remember(h, 1, Question::Recovers, || self.recovers_uncached(h))
+    }
+
+    fn recovers_uncached(&self, h: &Handler) -> bool {
         let mut calls_again = false;
         walk_exprs(&h.body, false, &mut |e| calls_again = calls_again || self.calls_itself_in(e));
         !is_control_flow_handler(h) && (!self.leaves(&h.body) || continues(&h.body) || calls_again)
@@ -494,6 +534,10 @@ impl<'a> Machine<'a> {
     /// A block that gives up whatever happens before it (`raise`, `return`, `break` at its top level; not the
     /// `return self._request(..., retries_taken + 1)` of a function retrying by recursion).
     fn leaves(&self, block: &[Stmt]) -> bool {
+        self.remember(block.as_ptr(), block.len(), Question::Leaves, || self.leaves_uncached(block))
+    }
+
+    fn leaves_uncached(&self, block: &[Stmt]) -> bool {
         block.iter().any(|s| match &s.kind {
             StmtKind::Raise { .. } | StmtKind::Break => true,
             StmtKind::Return(v) => !v.as_ref().is_some_and(|e| self.calls_itself_in(e)),
@@ -508,6 +552,10 @@ impl<'a> Machine<'a> {
 
     /// Does the block go on to the next attempt: wait, `continue`, or call the function again?
     fn retries_in(&self, block: &[Stmt]) -> bool {
+        self.remember(block.as_ptr(), block.len(), Question::Retries, || self.retries_in_uncached(block))
+    }
+
+    fn retries_in_uncached(&self, block: &[Stmt]) -> bool {
         let mut found = false;
         walk_exprs(block, false, &mut |e| found = found || self.calls_itself_in(e));
         found || continues(block) || self.waits_in(block)
@@ -587,11 +635,18 @@ impl<'a> Machine<'a> {
         if let Some(v) = self.env.get(&name) {
             return *v;
         }
-        let visible = [self.host, self.def]
-            .into_iter()
-            .flatten()
-            .find_map(|d| params::resolve_number(self.ctx, Some(d), e))
-            .or_else(|| params::resolve_number(self.ctx, None, e));
+        let visible = match self.visible.get(&name) {
+            Some(v) => *v,
+            None => {
+                let v = [self.host, self.def]
+                    .into_iter()
+                    .flatten()
+                    .find_map(|d| params::resolve_number(self.ctx, Some(d), e))
+                    .or_else(|| params::resolve_number(self.ctx, None, e));
+                self.visible.insert(name.clone(), v);
+                v
+            }
+        };
         if visible.is_some() || !probe {
             return visible;
         }
