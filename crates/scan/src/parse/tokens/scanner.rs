@@ -61,6 +61,9 @@ pub(super) struct Scanner<'s, 'w> {
     pub(super) group_cache: rustc_hash::FxHashMap<&'s str, u32>,
 }
 
+/// Distinct gated names a file's `group_cache` holds before it grows (files spell a few dozen).
+const GROUP_CACHE_ROOM: usize = 64;
+
 /// How many spaces (b' ') stand at `b[i..]`: eight bytes at a time, then the rest byte by byte.
 pub(super) fn space_run(b: &[u8], i: usize) -> usize {
     const SPACES: u64 = u64::from_le_bytes([b' '; 8]);
@@ -118,7 +121,8 @@ impl<'s, 'w> Scanner<'s, 'w> {
             class_body: None,
             decorator_pending: false,
             member_decorator_pending: false,
-            group_cache: rustc_hash::FxHashMap::default(),
+            // A file spells a few dozen distinct gated names: room for them up front, not four rehashes.
+            group_cache: rustc_hash::FxHashMap::with_capacity_and_hasher(GROUP_CACHE_ROOM, Default::default()),
         }
     }
 
