@@ -169,9 +169,7 @@ fn collect_functions<'a>(
                 collect_functions(&c.body, &qualname, Some(c.name.as_str()), Some(&qualname), parent, out);
             }
             _ => {
-                for b in s.blocks(false) {
-                    collect_functions(b, prefix, class, class_path, parent, out);
-                }
+                s.for_each_block(false, |b| collect_functions(b, prefix, class, class_path, parent, out));
             }
         }
     }

@@ -880,6 +880,14 @@ impl<'s, 'w> Scanner<'s, 'w> {
     /// `target`: the identifier may be an assignment or annotation target (a class field).
     /// `gated`: the identifier contains a gate word; without one, no name list below can hold it.
     pub(super) fn ident(&mut self, w: &'s str, target: bool, gated: bool) {
+        // Without a gate word only an import line, a `for` header and a handler read the name (keywords and
+        // names in headers come here: most of them).
+        if !gated && !self.in_import && !self.in_for_header {
+            if self.has(BlockKind::Handler) && self.has(BlockKind::Def) {
+                self.handler_ident(w, 0);
+            }
+            return;
+        }
         let g = if gated { self.groups(w) } else { 0 };
         if g & G_CLASS_SUB != 0 && self.has(BlockKind::Class) {
             self.facts.class_sub_ident = true;
