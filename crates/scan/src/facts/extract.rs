@@ -619,13 +619,13 @@ fn body_facts(
     walk_stmts(&def.body, false, &mut |s| {
         local_assign(s, di, class, assigns, line);
         evidence_stmt(ctx, s, ev, line);
-        for e in s.exprs() {
+        s.for_each_expr(|e| {
             e.walk(&mut |x| {
                 read_of(x, Some(di), None, reads, line);
                 evidence_expr(ctx, x, ev, line);
                 generator |= matches!(x.kind, ExprKind::Yield(_));
-            });
-        }
+            })
+        });
     });
     ev.delay_math &= ev.returns_value;
     let mut own = def.body.iter().filter(|s| !is_filler(s));
