@@ -361,8 +361,9 @@ impl Expr {
     }
 
     /// Visit the direct child expressions, in source order, without allocating (this is the hot path of
-    /// every walk).
-    pub fn for_each_child<'a>(&'a self, f: &mut dyn FnMut(&'a Expr)) {
+    /// every walk: generic, so a walk's step into each child is inlined rather than a call through a pointer).
+    #[inline]
+    pub fn for_each_child<'a>(&'a self, mut f: impl FnMut(&'a Expr)) {
         let mut push = |e: &'a Expr| f(e);
         match &self.kind {
             ExprKind::Name(_) | ExprKind::Constant(_) | ExprKind::Yield(None) => {}
@@ -401,19 +402,20 @@ impl Expr {
         }
     }
 
-    /// Pre-order walk over this expression and all its descendants.
-    pub fn walk<'a>(&'a self, f: &mut dyn FnMut(&'a Expr)) {
+    /// Pre-order walk over this expression and all its descendants (generic: a caller's visit is inlined into
+    /// the walk rather than called through a pointer at every node).
+    pub fn walk<'a, F: FnMut(&'a Expr) + ?Sized>(&'a self, f: &mut F) {
         f(self);
-        self.for_each_child(&mut |c| c.walk(f));
+        self.for_each_child(|c| c.walk(f));
     }
 
     /// True when any sub-expression satisfies `pred`.
-    pub fn any(&self, pred: &dyn Fn(&Expr) -> bool) -> bool {
+    pub fn any<P: Fn(&Expr) -> bool + ?Sized>(&self, pred: &P) -> bool {
         if pred(self) {
             return true;
         }
         let mut found = false;
-        self.for_each_child(&mut |c| found = found || c.any(pred));
+        self.for_each_child(|c| found = found || c.any(pred));
         found
     }
 }
@@ -425,79 +427,96 @@ pub type Blocks<'a> = smallvec::SmallVec<[&'a [Stmt]; 4]>;
 pub type Exprs<'a> = smallvec::SmallVec<[&'a Expr; 4]>;
 
 impl Stmt {
-    /// Nested statement blocks (bodies of compound statements), excluding nested function/class bodies
-    /// when `into_defs` is false.
-    pub fn blocks(&self, into_defs: bool) -> Blocks<'_> {
+    /// Visit the nested statement blocks in the order `blocks` lists them, without building the list: the
+    /// statement walks ask this of every statement, and most statements have none.
+    #[inline]
+    pub fn for_each_block<'a>(&'a self, into_defs: bool, mut f: impl FnMut(&'a [Stmt])) {
         match &self.kind {
-            StmtKind::FunctionDef(f) if into_defs => smallvec::smallvec![f.body.as_slice()],
-            StmtKind::ClassDef(c) if into_defs => smallvec::smallvec![c.body.as_slice()],
+            StmtKind::FunctionDef(d) if into_defs => f(&d.body),
+            StmtKind::ClassDef(c) if into_defs => f(&c.body),
             StmtKind::For { body, orelse, .. }
             | StmtKind::While { body, orelse, .. }
             | StmtKind::If { body, orelse, .. } => {
-                smallvec::smallvec![body.as_slice(), orelse.as_slice()]
+                f(body);
+                f(orelse);
             }
-            StmtKind::With { body, .. } => smallvec::smallvec![body.as_slice()],
+            StmtKind::With { body, .. } | StmtKind::Other { body, .. } => f(body),
             StmtKind::Try { body, handlers, orelse, finalbody } => {
-                let mut v: Blocks = smallvec::smallvec![&body[..]];
-                v.extend(handlers.iter().map(|h| h.body.as_slice()));
-                v.push(orelse.as_slice());
-                v.push(finalbody.as_slice());
-                v
+                f(body);
+                handlers.iter().for_each(|h| f(&h.body));
+                f(orelse);
+                f(finalbody);
             }
-            StmtKind::Other { body, .. } => smallvec::smallvec![body.as_slice()],
-            _ => smallvec::smallvec![],
+            _ => {}
         }
     }
 
-    /// Expressions owned directly by this statement (not those of nested statements); inline storage, because
-    /// every expression walk asks for them on every statement.
-    pub fn exprs(&self) -> Exprs<'_> {
-        use smallvec::smallvec;
+    /// Nested statement blocks (bodies of compound statements), excluding nested function/class bodies
+    /// when `into_defs` is false.
+    pub fn blocks(&self, into_defs: bool) -> Blocks<'_> {
+        let mut v = Blocks::new();
+        self.for_each_block(into_defs, |b| v.push(b));
+        v
+    }
+
+    /// Visit the expressions this statement owns directly (not those of nested statements), in the order
+    /// `exprs` lists them, without building the list: every expression walk asks this of every statement.
+    #[inline]
+    pub fn for_each_expr<'a>(&'a self, mut f: impl FnMut(&'a Expr)) {
         match &self.kind {
-            StmtKind::FunctionDef(f) => {
-                let mut v: Exprs = f.decorators.iter().collect();
-                v.extend(f.params.iter().filter_map(|p| p.default.as_ref()));
-                v
+            StmtKind::FunctionDef(d) => {
+                d.decorators.iter().for_each(&mut f);
+                d.params.iter().filter_map(|p| p.default.as_ref()).for_each(f);
             }
             StmtKind::ClassDef(c) => {
-                c.decorators.iter().chain(c.bases.iter()).chain(c.keywords.iter().map(|k| &k.value)).collect()
+                c.decorators.iter().chain(c.bases.iter()).chain(c.keywords.iter().map(|k| &k.value)).for_each(f)
             }
-            StmtKind::Return(Some(e)) | StmtKind::Expr(e) => smallvec![e],
-            StmtKind::Raise { exc: Some(e) } => smallvec![e],
-            StmtKind::Assign { targets, value } => targets.iter().chain(std::iter::once(value)).collect(),
+            StmtKind::Return(Some(e)) | StmtKind::Expr(e) | StmtKind::Raise { exc: Some(e) } => f(e),
+            StmtKind::Assign { targets, value } => {
+                targets.iter().for_each(&mut f);
+                f(value);
+            }
             StmtKind::AnnAssign { target, annotation, value } => {
-                let mut v: Exprs = smallvec![target, annotation];
-                v.extend(value.iter());
-                v
+                f(target);
+                f(annotation);
+                value.iter().for_each(f);
             }
-            StmtKind::AugAssign { target, value, .. } => smallvec![target, value],
-            StmtKind::For { target, iter, .. } => smallvec![target, iter],
-            StmtKind::While { test, .. } | StmtKind::If { test, .. } => smallvec![test],
-            StmtKind::With { items, .. } => items.iter().collect(),
-            StmtKind::Try { handlers, .. } => handlers.iter().filter_map(|h| h.type_.as_ref()).collect(),
-            StmtKind::Other { exprs, .. } => exprs.iter().collect(),
-            _ => smallvec![],
+            StmtKind::AugAssign { target, value, .. } => {
+                f(target);
+                f(value);
+            }
+            StmtKind::For { target, iter, .. } => {
+                f(target);
+                f(iter);
+            }
+            StmtKind::While { test, .. } | StmtKind::If { test, .. } => f(test),
+            StmtKind::With { items, .. } => items.iter().for_each(f),
+            StmtKind::Try { handlers, .. } => handlers.iter().filter_map(|h| h.type_.as_ref()).for_each(f),
+            StmtKind::Other { exprs, .. } => exprs.iter().for_each(f),
+            _ => {}
         }
+    }
+
+    /// Expressions owned directly by this statement (see `for_each_expr`).
+    pub fn exprs(&self) -> Exprs<'_> {
+        let mut v = Exprs::new();
+        self.for_each_expr(|e| v.push(e));
+        v
     }
 }
 
 /// Pre-order walk over statements; `into_defs` decides whether nested function and class bodies are entered.
-pub fn walk_stmts<'a>(stmts: &'a [Stmt], into_defs: bool, f: &mut dyn FnMut(&'a Stmt)) {
+/// Generic, as `Expr::walk`: a caller's visit is inlined into the walk.
+pub fn walk_stmts<'a, F: FnMut(&'a Stmt) + ?Sized>(stmts: &'a [Stmt], into_defs: bool, f: &mut F) {
     for s in stmts {
         f(s);
-        for block in s.blocks(into_defs) {
-            walk_stmts(block, into_defs, f);
-        }
+        s.for_each_block(into_defs, |block| walk_stmts(block, into_defs, f));
     }
 }
 
 /// Every expression (recursively) in a statement list, not entering nested defs unless `into_defs`.
-pub fn walk_exprs<'a>(stmts: &'a [Stmt], into_defs: bool, f: &mut dyn FnMut(&'a Expr)) {
-    walk_stmts(stmts, into_defs, &mut |s| {
-        for e in s.exprs() {
-            e.walk(f);
-        }
-    });
+pub fn walk_exprs<'a, F: FnMut(&'a Expr) + ?Sized>(stmts: &'a [Stmt], into_defs: bool, f: &mut F) {
+    walk_stmts(stmts, into_defs, &mut |s| s.for_each_expr(|e| e.walk(f)));
 }
 
 /// Callback of [`walk_blocks`]: (block, index in block, block is the module body, scope).
@@ -516,15 +535,9 @@ pub fn walk_blocks<'a>(body: &'a [Stmt], top: bool, scope: &str, f: &mut BlockVi
         match inner {
             Some(name) => {
                 let q = qualify(scope, name);
-                for b in s.blocks(true) {
-                    walk_blocks(b, false, &q, f);
-                }
+                s.for_each_block(true, |b| walk_blocks(b, false, &q, f));
             }
-            None => {
-                for b in s.blocks(false) {
-                    walk_blocks(b, false, scope, f);
-                }
-            }
+            None => s.for_each_block(false, |b| walk_blocks(b, false, scope, f)),
         }
     }
 }

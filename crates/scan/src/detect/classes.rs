@@ -75,9 +75,7 @@ fn collect<'a>(scope: &Scope<'_, 'a>, body: &'a [Stmt], path: &mut Vec<&'a str>,
                 path.pop();
             }
             _ => {
-                for b in s.blocks(false) {
-                    collect(scope, b, path, out);
-                }
+                s.for_each_block(false, |b| collect(scope, b, path, out));
             }
         }
     }

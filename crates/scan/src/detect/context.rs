@@ -2,7 +2,9 @@
 //! (for one-call-away helper indirection), and the module name.
 
 use crate::syntax::*;
-use std::collections::HashMap;
+// Fx, not SipHash: these maps are built for every parsed file and asked of every name a detector resolves, and
+// nothing iterates them in an order that shows.
+use rustc_hash::FxHashMap as HashMap;
 
 /// A function or method defined in the file, with its dotted name relative to the module.
 pub struct FnInfo<'a> {
@@ -39,7 +41,7 @@ pub fn module_name(path: &str) -> String {
 
 impl<'a> FileContext<'a> {
     pub fn new(path: &'a str, module: &str, text: &'a str, ast: &'a Module) -> Self {
-        let mut imports: HashMap<String, String> = HashMap::new();
+        let mut imports: HashMap<String, String> = HashMap::default();
         // Imports anywhere (module level, inside functions, inside try/except ImportError shims).
         walk_stmts(&ast.body, true, &mut |s| match &s.kind {
             StmtKind::Import { names } => {
@@ -67,7 +69,7 @@ impl<'a> FileContext<'a> {
         });
         let mut functions = Vec::new();
         collect_functions(&ast.body, "", None, None, None, &mut functions);
-        let mut by_name: HashMap<&'a str, Vec<usize>> = HashMap::new();
+        let mut by_name: HashMap<&'a str, Vec<usize>> = HashMap::default();
         for (i, f) in functions.iter().enumerate() {
             by_name.entry(f.def.name.as_str()).or_default().push(i);
         }
@@ -167,9 +169,7 @@ fn collect_functions<'a>(
                 collect_functions(&c.body, &qualname, Some(c.name.as_str()), Some(&qualname), parent, out);
             }
             _ => {
-                for b in s.blocks(false) {
-                    collect_functions(b, prefix, class, class_path, parent, out);
-                }
+                s.for_each_block(false, |b| collect_functions(b, prefix, class, class_path, parent, out));
             }
         }
     }

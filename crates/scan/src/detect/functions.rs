@@ -155,16 +155,12 @@ fn collect_loops<'a>(ctx: &FileContext<'a>, body: &'a [Stmt], class: Option<&str
                 let is_retry = facts.verdict.is_some();
                 out.push(LoopSite { stmt: s, facts });
                 if !is_retry {
-                    for b in s.blocks(false) {
-                        collect_loops(ctx, b, class, out);
-                    }
+                    s.for_each_block(false, |b| collect_loops(ctx, b, class, out));
                 }
             }
             StmtKind::FunctionDef(_) | StmtKind::ClassDef(_) => {}
             _ => {
-                for b in s.blocks(false) {
-                    collect_loops(ctx, b, class, out);
-                }
+                s.for_each_block(false, |b| collect_loops(ctx, b, class, out));
             }
         }
     }

@@ -94,9 +94,7 @@ fn hash_stmt(s: &Stmt, h: &mut Fnv, exprs: bool) {
     if let StmtKind::Try { handlers, .. } = &s.kind {
         (handlers.len() as u32).hash(h);
     }
-    for b in s.blocks(true) {
-        hash_block(b, h, exprs);
-    }
+    s.for_each_block(true, |b| hash_block(b, h, exprs));
 }
 
 fn hash_expr(e: &Expr, h: &mut Fnv) {

@@ -287,9 +287,7 @@ fn collect_classes(
                 collect_classes(&d.body, &q, parent, out, index, line);
             }
             _ => {
-                for b in s.blocks(false) {
-                    collect_classes(b, prefix, parent, out, index, line);
-                }
+                s.for_each_block(false, |b| collect_classes(b, prefix, parent, out, index, line));
             }
         }
     }
@@ -386,9 +384,7 @@ fn collect_calls(
                 collect_calls(finalbody, owner, in_loop, in_handler, out, line);
             }
             _ => {
-                for b in s.blocks(false) {
-                    collect_calls(b, owner, in_loop, in_handler, out, line);
-                }
+                s.for_each_block(false, |b| collect_calls(b, owner, in_loop, in_handler, out, line));
             }
         }
     }
@@ -623,13 +619,13 @@ fn body_facts(
     walk_stmts(&def.body, false, &mut |s| {
         local_assign(s, di, class, assigns, line);
         evidence_stmt(ctx, s, ev, line);
-        for e in s.exprs() {
+        s.for_each_expr(|e| {
             e.walk(&mut |x| {
                 read_of(x, Some(di), None, reads, line);
                 evidence_expr(ctx, x, ev, line);
                 generator |= matches!(x.kind, ExprKind::Yield(_));
-            });
-        }
+            })
+        });
     });
     ev.delay_math &= ev.returns_value;
     let mut own = def.body.iter().filter(|s| !is_filler(s));
@@ -655,9 +651,7 @@ fn class_stmts(body: &[Stmt]) -> Vec<&Stmt> {
                 }
                 StmtKind::FunctionDef(d) => go(&d.body, out),
                 _ => {
-                    for b in s.blocks(false) {
-                        go(b, out);
-                    }
+                    s.for_each_block(false, |b| go(b, out));
                 }
             }
         }
@@ -804,9 +798,7 @@ fn collect_module_assigns(
                 StmtKind::FunctionDef(_) => {}
                 _ => {
                     if owner == Owner::Module {
-                        for b in s.blocks(false) {
-                            go(b, owner, prefix, f, class_of, line);
-                        }
+                        s.for_each_block(false, |b| go(b, owner, prefix, f, class_of, line));
                     }
                 }
             }
@@ -923,9 +915,7 @@ fn collect_imports(
                 collect_imports(&c.body, module, is_package, Where { module_level: false, ..at }, out, line)
             }
             _ => {
-                for b in s.blocks(false) {
-                    collect_imports(b, module, is_package, at, out, line);
-                }
+                s.for_each_block(false, |b| collect_imports(b, module, is_package, at, out, line));
             }
         }
     }
@@ -1012,9 +1002,7 @@ fn bindings(
                 bindings(orelse, type_only, f, class_of, def_index);
             }
             _ => {
-                for b in s.blocks(false) {
-                    bindings(b, type_only, f, class_of, def_index);
-                }
+                s.for_each_block(false, |b| bindings(b, type_only, f, class_of, def_index));
             }
         }
     }

@@ -97,18 +97,30 @@ fn item_words(item: &str) -> Option<([&str; 3], usize)> {
 }
 
 fn is_ident(s: &str) -> bool {
-    let ident_char = |c: char| c == '_' || c.is_alphanumeric();
-    // ASCII (nearly every name): the bytes, without decoding characters.
-    let all = if s.is_ascii() {
-        s.bytes().all(|b| b == b'_' || b.is_ascii_alphanumeric())
-    } else {
-        s.chars().all(ident_char)
-    };
-    !s.is_empty() && !s.starts_with(|c: char| c.is_ascii_digit()) && all
+    let b = s.as_bytes();
+    if b.first().is_none_or(|c| c.is_ascii_digit()) {
+        return false;
+    }
+    // ASCII (nearly every name): the bytes, without decoding characters; the characters only past a byte that
+    // is no ASCII name byte.
+    match b.iter().position(|&c| c != b'_' && !c.is_ascii_alphanumeric()) {
+        None => true,
+        Some(k) if b[k].is_ascii() => false,
+        Some(_) => s.chars().all(|c| c == '_' || c.is_alphanumeric()),
+    }
 }
 
+/// Names joined by dots (`a.b.c`), each part a name. Split on the byte: a `str` split on a `char` searches with
+/// `memchr`, which costs more than these few bytes.
 fn is_dotted(s: &str) -> bool {
-    s.split('.').all(is_ident)
+    let mut rest = s;
+    while let Some(k) = rest.bytes().position(|b| b == b'.') {
+        if !is_ident(&rest[..k]) {
+            return false;
+        }
+        rest = &rest[k + 1..];
+    }
+    is_ident(rest)
 }
 
 #[cfg(test)]

@@ -28,7 +28,8 @@
 //! unchanged and the parser only passes comment lines. Files where condition 4 holds (library or plan imports)
 //! are always parsed whole: the codemods attached to those findings count names over the whole module.
 
-use std::collections::HashMap;
+// Fx, not SipHash: only looked up, never iterated.
+use rustc_hash::FxHashMap as HashMap;
 use std::ops::Range;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -111,8 +112,8 @@ pub(super) fn skippable(
             members[g].push(k);
         }
     }
-    let mut plain: HashMap<&str, Vec<usize>> = HashMap::new();
-    let mut methods: HashMap<&str, Vec<usize>> = HashMap::new();
+    let mut plain: HashMap<&str, Vec<usize>> = HashMap::default();
+    let mut methods: HashMap<&str, Vec<usize>> = HashMap::default();
     for (k, c) in chunks.iter().enumerate() {
         for &(name, scope) in &defines[c.defines.clone()] {
             let map = if scope == Scope::Method { &mut methods } else { &mut plain };

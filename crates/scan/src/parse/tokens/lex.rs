@@ -49,6 +49,7 @@ pub(super) fn is_control_flow_clause(src: &str, clause: &Clause) -> bool {
 }
 
 /// Keywords `Scanner::word` reads (block openers, handler leaves, import lines, `as` in except clauses).
+#[inline]
 pub(super) fn is_keyword_read(w: &str) -> bool {
     match w.len() {
         2 => w == "as",

@@ -61,6 +61,9 @@ pub(super) struct Scanner<'s, 'w> {
     pub(super) group_cache: rustc_hash::FxHashMap<&'s str, u32>,
 }
 
+/// Distinct gated names a file's `group_cache` holds before it grows (files spell a few dozen).
+const GROUP_CACHE_ROOM: usize = 64;
+
 /// How many spaces (b' ') stand at `b[i..]`: eight bytes at a time, then the rest byte by byte.
 pub(super) fn space_run(b: &[u8], i: usize) -> usize {
     const SPACES: u64 = u64::from_le_bytes([b' '; 8]);
@@ -118,7 +121,8 @@ impl<'s, 'w> Scanner<'s, 'w> {
             class_body: None,
             decorator_pending: false,
             member_decorator_pending: false,
-            group_cache: rustc_hash::FxHashMap::default(),
+            // A file spells a few dozen distinct gated names: room for them up front, not four rehashes.
+            group_cache: rustc_hash::FxHashMap::with_capacity_and_hasher(GROUP_CACHE_ROOM, Default::default()),
         }
     }
 
@@ -876,6 +880,14 @@ impl<'s, 'w> Scanner<'s, 'w> {
     /// `target`: the identifier may be an assignment or annotation target (a class field).
     /// `gated`: the identifier contains a gate word; without one, no name list below can hold it.
     pub(super) fn ident(&mut self, w: &'s str, target: bool, gated: bool) {
+        // Without a gate word only an import line, a `for` header and a handler read the name (keywords and
+        // names in headers come here: most of them).
+        if !gated && !self.in_import && !self.in_for_header {
+            if self.has(BlockKind::Handler) && self.has(BlockKind::Def) {
+                self.handler_ident(w, 0);
+            }
+            return;
+        }
         let g = if gated { self.groups(w) } else { 0 };
         if g & G_CLASS_SUB != 0 && self.has(BlockKind::Class) {
             self.facts.class_sub_ident = true;
