@@ -8,6 +8,7 @@ mod cmd;
 mod config;
 mod gate;
 mod output;
+mod plan_check;
 mod project_scan;
 mod report;
 

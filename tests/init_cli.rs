@@ -80,3 +80,62 @@ fn init_proposes_a_plan_from_the_tree_and_does_not_overwrite_it() {
     assert!(said.contains("new implementation, not in the plan: acme/new_retry.py"), "{said}");
     assert_eq!(std::fs::read_to_string(dir.join("retry-audit-plan.toml")).unwrap(), printed);
 }
+
+/// A plan is checked against the tree it is used on: every claim the tree does not hold is a warning naming
+/// the plan file, line and key.
+#[test]
+fn plan_claims_the_tree_does_not_hold_are_warnings_with_file_line_and_key() {
+    let t = tempfile::tempdir().unwrap();
+    let dir = t.path();
+    let write = |rel: &str, text: &str| {
+        let p = dir.join(rel);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(p, text).unwrap();
+    };
+    write(
+        "core/retry.py",
+        "from typing import TYPE_CHECKING\nimport enum\n\nif TYPE_CHECKING:\n    from core.types import RetryHint\n\n\nclass RetryStrategy(enum.Enum):\n    FIXED = 1\n\n\nclass Handler:\n    pass\n",
+    );
+    write(
+        "legacy/errors.py",
+        "class RetryStrategy:\n    def __init__(self, max_retries=3):\n        self.max_retries = max_retries\n",
+    );
+    write(
+        "plan.toml",
+        r#"[plan]
+name = "p"
+
+[canonical]
+module = "core.retry"
+path = "core/retry.py"
+exports = ["Handler", "RetryHint", "Missing"]
+
+[[redirects]]
+from = "legacy.errors:RetryStrategy"
+to = "core.retry:RetryStrategy"
+safety = "safe"
+
+[[config_migrations]]
+from = "legacy.errors:RetryConfig"
+to = "core.retry:Handler"
+"#,
+    );
+    let out = Command::cargo_bin("retry-audit")
+        .unwrap()
+        .current_dir(dir)
+        .args(["inventory", "--quiet", "--plan", "plan.toml", "."])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let warnings: Vec<&str> = stderr.lines().filter(|l| l.starts_with("retry-audit: warning: plan.toml:")).collect();
+    assert_eq!(
+        warnings,
+        [
+            "retry-audit: warning: plan.toml:7: canonical.exports: `core.retry` binds `RetryHint` only under TYPE_CHECKING (an import of it fails)",
+            "retry-audit: warning: plan.toml:7: canonical.exports: `core.retry` does not define `Missing` (1 of 3 exports)",
+            "retry-audit: warning: plan.toml:10: redirects[0]: `legacy.errors.RetryStrategy` is a class but `core.retry.RetryStrategy` is an enum: a redirect would change what the name is",
+            "retry-audit: warning: plan.toml:15: config_migrations[0].from: `legacy.errors` does not define `RetryConfig`",
+        ],
+        "{stderr}"
+    );
+}

@@ -123,6 +123,7 @@ pub fn run(args: Args) -> anyhow::Result<i32> {
         None => None,
     };
     let scan = args.scan.scan_project(&data, only.as_ref())?;
+    args.scan.warn_about_plan(&data, &scan)?;
     let mut report = evaluate(&scan, &data, &sel, baseline.as_ref());
     report.input_errors_fail = !args.allow_parse_errors;
     report.baseline_file = baseline.as_ref().map(|_| bpath.clone());

@@ -102,11 +102,26 @@ impl ScanArgs {
         Ok(vcs_root(&start).unwrap_or(cwd))
     }
 
+    /// The plan file in effect: `--plan`, else the config's `plan` (`None`: no plan).
+    pub fn plan_file(&self) -> anyhow::Result<Option<PathBuf>> {
+        let cfg = self.config()?;
+        Ok(self.plan.clone().or_else(|| cfg.and_then(|c| c.settings.plan.as_deref().map(|p| c.resolve(p)))))
+    }
+
+    /// Warn (stderr) about what the plan in effect claims of the tree that the tree does not hold.
+    pub fn warn_about_plan(&self, data: &RuleData, scan: &ProjectScan) -> anyhow::Result<()> {
+        if let Some(file) = self.plan_file()? {
+            for w in crate::plan_check::check(&data.plan, &file, scan) {
+                eprintln!("retry-audit: warning: {w}");
+            }
+        }
+        Ok(())
+    }
+
     /// Plan, libraries and domains: command line first, then the config (`plan`, `domains` overrides).
     pub fn rule_data(&self) -> anyhow::Result<RuleData> {
         let cfg = self.config()?;
-        let plan_file =
-            self.plan.clone().or_else(|| cfg.and_then(|c| c.settings.plan.as_deref().map(|p| c.resolve(p))));
+        let plan_file = self.plan_file()?;
         let mut domains = data::Domains::load(self.domains.as_deref())?;
         if let Some(c) = cfg {
             if !c.settings.domains.is_empty() {

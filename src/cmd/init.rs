@@ -11,9 +11,9 @@
 use super::common::ScanArgs;
 use crate::config::{Config, PYPROJECT, STANDALONE};
 use crate::output::{say, sayln};
+use crate::plan_check::DefKind;
 use anyhow::{bail, Context};
 use retry_audit_scan::finding::{Finding, Role};
-use retry_audit_scan::syntax::{ExprKind, StmtKind};
 use retry_audit_scan::{data, RuleData};
 use std::collections::BTreeMap;
 use std::fmt::Write;
@@ -110,52 +110,35 @@ fn rank_engine_modules(findings: &[&Finding], modules: &BTreeMap<&str, &str>) ->
     ranked
 }
 
-/// The canonical module's public names as its source defines them, each with what it is.
+/// The canonical module's public names as its source defines them, each with what it is: classes, enums,
+/// functions, presets, and public constants (`DEFAULT_TIMEOUT`; not a logger or a one-letter type variable).
 fn exports(source: &Path, module: &str, findings: &[&Finding]) -> anyhow::Result<Vec<(String, &'static str)>> {
     let text = retry_audit_scan::read::read_text(source).map_err(|e| anyhow::anyhow!("{}: {e}", source.display()))?;
-    let ast = retry_audit_scan::parse::parse_module(&text)
-        .map_err(|e| anyhow::anyhow!("{}: does not parse: {}", source.display(), e.message))?;
+    let defs = crate::plan_check::definitions(&text)
+        .with_context(|| format!("{}: the canonical module does not parse", source.display()))?;
     let preset =
         |name: &str| findings.iter().any(|f| f.role == Some(Role::Preset) && f.symbol == format!("{module}.{name}"));
     let mut out: Vec<(String, &'static str)> = Vec::new();
-    for s in &ast.body {
-        match &s.kind {
-            StmtKind::ClassDef(c) => {
-                let enum_base = c.bases.iter().any(|b| b.dotted().is_some_and(|d| d.ends_with("Enum")));
-                out.push((c.name.to_string(), if enum_base { "enum" } else { "class" }));
-            }
-            StmtKind::FunctionDef(d) => out.push((d.name.to_string(), "function")),
-            StmtKind::Assign { targets, value } => {
-                for t in targets {
-                    if let ExprKind::Name(n) = &t.kind {
-                        out.extend(constant(n, value, preset(n)));
-                    }
-                }
-            }
-            StmtKind::AnnAssign { target, value: Some(value), .. } => {
-                if let ExprKind::Name(n) = &target.kind {
-                    out.extend(constant(n, value, preset(n)));
-                }
-            }
-            _ => {}
+    for (name, d) in defs {
+        if name.starts_with('_') || d.type_checking_only || out.iter().any(|(n, _)| *n == name) {
+            continue;
         }
+        let kind = match d.kind {
+            DefKind::Constant if preset(&name) => "preset",
+            DefKind::Constant => {
+                let upper =
+                    name.len() > 1 && name.chars().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_');
+                if !upper {
+                    continue;
+                }
+                "constant"
+            }
+            DefKind::Import => continue,
+            other => other.as_str(),
+        };
+        out.push((name, kind));
     }
-    out.retain(|(n, _)| !n.starts_with('_'));
-    out.dedup_by(|a, b| a.0 == b.0);
     Ok(out)
-}
-
-/// A module-level assignment worth exporting: a preset, or a public constant (`DEFAULT_TIMEOUT`); not a logger,
-/// a type variable or a lower-case module global.
-fn constant(name: &str, value: &retry_audit_scan::syntax::Expr, preset: bool) -> Option<(String, &'static str)> {
-    if preset {
-        return Some((name.to_string(), "preset"));
-    }
-    let upper = name.len() > 1 && name.chars().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_');
-    let plumbing = value.as_call().is_some_and(|(f, _, _)| {
-        f.dotted().is_some_and(|d| d.ends_with("TypeVar") || d.ends_with("getLogger") || d.ends_with("ParamSpec"))
-    });
-    (upper && !plumbing).then(|| (name.to_string(), "constant"))
 }
 
 /// One proposed plan entry: a file holding retry machinery.

@@ -23,6 +23,7 @@ pub fn run(args: Args) -> anyhow::Result<i32> {
     let data = args.scan.rule_data()?;
     retry_audit_scan::timing::mark("rule data");
     let scan = args.scan.scan_reported(&data)?;
+    args.scan.warn_about_plan(&data, &scan)?;
     let result = scan.result;
     let inv = report::Inventory::new(&args.scan.root_display(), &result, &data);
     let out = match args.format {
