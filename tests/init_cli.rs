@@ -67,6 +67,7 @@ fn init_proposes_a_plan_from_the_tree_and_does_not_overwrite_it() {
     assert_eq!(v["plan"]["canonical"]["module"].as_str(), Some("acme.core.resilience.retry_engine"));
     assert!(v["plan"]["stale"].as_array().unwrap().is_empty());
     assert!(!json.contains("netra"));
+    assert!(!printed.contains("netra"), "{printed}");
 
     // A second run compares instead of overwriting.
     std::fs::write(

@@ -183,7 +183,8 @@ fn render(
 ) -> String {
     let mut out = String::new();
     let _ = writeln!(out, "# Proposed by `retry-audit init` from the tree's inventory: review it, then commit it.");
-    let _ = writeln!(out, "# Schema: rules/plans/examples/netra.toml of retry-audit documents every key.\n");
+    let _ = writeln!(out, "# Keys: [plan], categories, [canonical], [[entries]], [[redirects]], [[config_migrations]]");
+    let _ = writeln!(out, "# (retry-audit's README, \"The plan\", documents each).\n");
     let _ = writeln!(out, "categories = [");
     for (id, title) in CATEGORIES {
         let _ = writeln!(out, "  {{ id = {}, title = {} }},", quote(id), quote(title));

@@ -105,7 +105,6 @@ pub fn render(r: &CheckReport) -> Value {
                 "driver": {
                     "name": "retry-audit",
                     "version": env!("CARGO_PKG_VERSION"),
-                    "informationUri": "https://github.com/netra/retry-audit",
                     "rules": rules,
                 }
             },
