@@ -717,4 +717,34 @@ fn without_a_config_the_vcs_root_is_the_project_root() {
     assert_eq!(with_status(&from_root.1, "new"), new);
     assert_eq!(with_status(&from_sub.1, "new"), new);
     assert_eq!(with_status(&from_sub.1, "baselined"), vec![t("RTY002", "svc/app/old.py", 4)]);
+    // inventory names the sites as check does, from the root and from a subdirectory.
+    let sites = |dir: &Path, args: &[&str]| -> Vec<(String, String)> {
+        let o = run(dir, &[&["inventory", "--quiet", "--format", "json"], args].concat());
+        let v: Value = serde_json::from_str(&o.stdout).unwrap();
+        let mut s: Vec<(String, String)> = v["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| (f["path"].as_str().unwrap().to_string(), f["fingerprint"].as_str().unwrap().to_string()))
+            .collect();
+        s.sort();
+        s
+    };
+    let inventory_root = sites(d.path(), &["svc"]);
+    assert_eq!(
+        inventory_root.iter().map(|(p, _)| p.as_str()).collect::<Vec<_>>(),
+        ["svc/app/new.py", "svc/app/old.py"]
+    );
+    assert_eq!(sites(&d.path().join("svc/app"), &["."]), inventory_root);
+    let checked: Vec<(String, String)> = {
+        let mut s: Vec<(String, String)> = from_sub.1["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| (f["path"].as_str().unwrap().to_string(), f["fingerprint"].as_str().unwrap().to_string()))
+            .collect();
+        s.sort();
+        s
+    };
+    assert_eq!(checked, inventory_root);
 }

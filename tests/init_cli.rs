@@ -28,6 +28,8 @@ fn init_proposes_a_plan_from_the_tree_and_does_not_overwrite_it() {
     let t = tempfile::tempdir().unwrap();
     copy_dir(&Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/backend_demo"), t.path());
     std::fs::create_dir(t.path().join(".git")).unwrap();
+    // A repository of its own, not yet configured (the fixture's marker config is ours).
+    std::fs::remove_file(t.path().join("retry-audit.toml")).unwrap();
     let dir = t.path();
 
     let (code, printed) = run(dir, &["init", "--quiet", "--stdout"]);

@@ -92,6 +92,18 @@ impl ScanArgs {
     /// first path, else the current directory (absolute). Run from any subdirectory, a gate names files and
     /// finds the baseline the same way.
     pub fn project_root(&self) -> anyhow::Result<PathBuf> {
+        self.root_else(|_, cwd| cwd)
+    }
+
+    /// The root the reports name files from: the project root, except that outside any configured project or
+    /// checkout it is the single directory given (an unpacked package names its files from its own top).
+    fn report_root(&self) -> anyhow::Result<PathBuf> {
+        let single = self.paths.len() == 1;
+        self.root_else(|start, cwd| if single && start.is_dir() { start } else { cwd })
+    }
+
+    /// The config's directory, else the checkout's root, else `fallback(first path, current directory)`.
+    fn root_else(&self, fallback: impl FnOnce(PathBuf, PathBuf) -> PathBuf) -> anyhow::Result<PathBuf> {
         if let Some(c) = self.config()? {
             return Ok(c.dir.clone());
         }
@@ -99,7 +111,7 @@ impl ScanArgs {
         let cwd = std::fs::canonicalize(&cwd).unwrap_or(cwd);
         let first = self.roots()[0].clone();
         let start = std::fs::canonicalize(cwd.join(&first)).unwrap_or_else(|_| cwd.join(first));
-        Ok(vcs_root(&start).unwrap_or(cwd))
+        Ok(vcs_root(&start).unwrap_or_else(|| fallback(start, cwd)))
     }
 
     /// The plan file in effect: `--plan`, else the config's `plan` (`None`: no plan).
@@ -168,16 +180,16 @@ impl ScanArgs {
     /// (so a site has the path, symbol and fingerprint `check` gives it, from any directory and whichever
     /// paths are given), else to the single root given.
     pub fn scan_reported(&self, data: &RuleData) -> anyhow::Result<ProjectScan> {
-        let root = self.config()?.map(|c| c.dir.clone());
-        self.scan_tree(data, None, root, false)
+        let root = self.report_root()?;
+        self.scan_tree(data, None, Some(root), false)
     }
 
     /// `scan_reported`, with the tree facts the fixes need built from the same read of every file and the fixes
     /// computed with them (`ScanResult::tree`, for `migrate`). The tree names each file by its module as the
     /// walk of the given paths names it.
     pub fn scan_reported_tree(&self, data: &RuleData) -> anyhow::Result<ProjectScan> {
-        let root = self.config()?.map(|c| c.dir.clone());
-        self.scan_tree(data, None, root, true)
+        let root = self.report_root()?;
+        self.scan_tree(data, None, Some(root), true)
     }
 
     fn scan_tree(
@@ -200,6 +212,22 @@ impl ScanArgs {
         }
         // display -> (path, module as the walk names it)
         let mut entries: BTreeMap<String, (PathBuf, String)> = BTreeMap::new();
+        let cwd = std::env::current_dir().context("current directory")?;
+        if let Some(root) = &root {
+            // The walk names what it reports relative to the one directory given, else as given: rebase those
+            // names on the project root, as the files are.
+            let roots = self.roots();
+            let base = match roots.as_slice() {
+                [one] if one.is_dir() => Some(one.clone()),
+                _ => None,
+            };
+            for d in &mut walk_diagnostics {
+                let given = base.as_ref().map_or_else(|| PathBuf::from(&d.path), |b| b.join(&d.path));
+                if let Ok(rel) = lexical_absolute(&given, &cwd).strip_prefix(root) {
+                    d.path = retry_audit_scan::walk::display_path(rel, Path::new(""));
+                }
+            }
+        }
         for e in walked.files {
             let display = match &root {
                 Some(root) => {
@@ -207,7 +235,10 @@ impl ScanArgs {
                     if only.is_some_and(|o| !o.contains(&abs)) {
                         continue;
                     }
-                    match abs.strip_prefix(root) {
+                    // Named by the path it was reached by (a symlinked alias keeps its own name, so the fixes
+                    // see two paths to one file), else by its real path.
+                    let reached = lexical_absolute(&e.path, &cwd);
+                    match reached.strip_prefix(root).or_else(|_| abs.strip_prefix(root)) {
                         Ok(rel) => retry_audit_scan::walk::display_path(rel, Path::new("")),
                         Err(_) => e.display.clone(),
                     }
@@ -260,6 +291,22 @@ impl ScanArgs {
         retry_audit_scan::modules::assign(&mut files);
         files
     }
+}
+
+/// `path` made absolute against `cwd` with `.` and `..` folded, symlinks left as they are.
+fn lexical_absolute(path: &Path, cwd: &Path) -> PathBuf {
+    use std::path::Component;
+    let mut out = PathBuf::new();
+    for c in cwd.join(path).components() {
+        match c {
+            Component::CurDir => {}
+            Component::ParentDir => {
+                out.pop();
+            }
+            other => out.push(other),
+        }
+    }
+    out
 }
 
 /// The nearest directory at or above `start` holding a `.git` (a directory, or a file in a worktree or
