@@ -1,6 +1,8 @@
 //! `retry-audit check` / `baseline` / `enforce` end to end on the async-backend fixture tree
 //! (`fixtures/check/backend`), copied into a temporary directory for every test.
 
+mod common;
+
 use assert_cmd::Command;
 use serde_json::Value;
 use std::path::Path;
@@ -29,24 +31,11 @@ async def warm_cache(cache, keys, metrics):
     return stats
 "#;
 
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for e in std::fs::read_dir(from).unwrap() {
-        let e = e.unwrap();
-        let dst = to.join(e.file_name());
-        if e.file_type().unwrap().is_dir() {
-            copy_dir(&e.path(), &dst);
-        } else {
-            std::fs::copy(e.path(), dst).unwrap();
-        }
-    }
-}
-
 /// The fixture backend with the example plan as its own (`plan = "retry-plan.toml"` in its config).
 fn tree() -> TempDir {
     let t = tempfile::tempdir().unwrap();
     let repo = Path::new(env!("CARGO_MANIFEST_DIR"));
-    copy_dir(&repo.join("fixtures/check/backend"), t.path());
+    common::copy_dir(&repo.join("fixtures/check/backend"), t.path());
     std::fs::copy(repo.join("rules/plans/examples/netra.toml"), t.path().join("retry-plan.toml")).unwrap();
     edit(t.path(), "pyproject.toml", |s| {
         s.replace("[tool.retry-audit]\n", "[tool.retry-audit]\nplan = \"retry-plan.toml\"\n")
@@ -718,17 +707,9 @@ fn without_a_config_the_vcs_root_is_the_project_root() {
     assert_eq!(with_status(&from_sub.1, "new"), new);
     assert_eq!(with_status(&from_sub.1, "baselined"), vec![t("RTY002", "svc/app/old.py", 4)]);
     // inventory names the sites as check does, from the root and from a subdirectory.
-    let sites = |dir: &Path, args: &[&str]| -> Vec<(String, String)> {
+    let sites = |dir: &Path, args: &[&str]| {
         let o = run(dir, &[&["inventory", "--quiet", "--format", "json"], args].concat());
-        let v: Value = serde_json::from_str(&o.stdout).unwrap();
-        let mut s: Vec<(String, String)> = v["findings"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|f| (f["path"].as_str().unwrap().to_string(), f["fingerprint"].as_str().unwrap().to_string()))
-            .collect();
-        s.sort();
-        s
+        paths_and_fingerprints(&serde_json::from_str(&o.stdout).unwrap())
     };
     let inventory_root = sites(d.path(), &["svc"]);
     assert_eq!(
@@ -736,15 +717,17 @@ fn without_a_config_the_vcs_root_is_the_project_root() {
         ["svc/app/new.py", "svc/app/old.py"]
     );
     assert_eq!(sites(&d.path().join("svc/app"), &["."]), inventory_root);
-    let checked: Vec<(String, String)> = {
-        let mut s: Vec<(String, String)> = from_sub.1["findings"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|f| (f["path"].as_str().unwrap().to_string(), f["fingerprint"].as_str().unwrap().to_string()))
-            .collect();
-        s.sort();
-        s
-    };
-    assert_eq!(checked, inventory_root);
+    assert_eq!(paths_and_fingerprints(&from_sub.1), inventory_root);
+}
+
+/// The findings of a JSON report as sorted (path, fingerprint) pairs.
+fn paths_and_fingerprints(v: &Value) -> Vec<(String, String)> {
+    let mut s: Vec<(String, String)> = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| (f["path"].as_str().unwrap().to_string(), f["fingerprint"].as_str().unwrap().to_string()))
+        .collect();
+    s.sort();
+    s
 }

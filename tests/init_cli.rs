@@ -2,21 +2,10 @@
 //! exports that exist, the inventory then reports against it, and a second run reports changes instead of
 //! overwriting.
 
+mod common;
+
 use assert_cmd::Command;
 use std::path::Path;
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for e in std::fs::read_dir(from).unwrap() {
-        let e = e.unwrap();
-        let dst = to.join(e.file_name());
-        if e.file_type().unwrap().is_dir() {
-            copy_dir(&e.path(), &dst);
-        } else {
-            std::fs::copy(e.path(), dst).unwrap();
-        }
-    }
-}
 
 fn run(dir: &Path, args: &[&str]) -> (i32, String) {
     let out = Command::cargo_bin("retry-audit").unwrap().current_dir(dir).args(args).output().unwrap();
@@ -26,7 +15,7 @@ fn run(dir: &Path, args: &[&str]) -> (i32, String) {
 #[test]
 fn init_proposes_a_plan_from_the_tree_and_does_not_overwrite_it() {
     let t = tempfile::tempdir().unwrap();
-    copy_dir(&Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/backend_demo"), t.path());
+    common::copy_dir(&Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/backend_demo"), t.path());
     std::fs::create_dir(t.path().join(".git")).unwrap();
     // A repository of its own, not yet configured (the fixture's marker config is ours).
     std::fs::remove_file(t.path().join("retry-audit.toml")).unwrap();

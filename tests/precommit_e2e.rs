@@ -5,21 +5,10 @@
 //! Runs the pinned `pre-commit` of the test venv (`tests/common/venv.rs`, made on first use); without it the
 //! test fails.
 
+mod common;
+
 use std::path::Path;
 use std::process::{Command, Output};
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for e in std::fs::read_dir(from).unwrap() {
-        let e = e.unwrap();
-        let dst = to.join(e.file_name());
-        if e.file_type().unwrap().is_dir() {
-            copy_dir(&e.path(), &dst);
-        } else {
-            std::fs::copy(e.path(), dst).unwrap();
-        }
-    }
-}
 
 fn cmd(dir: &Path, home: &Path, prog: &str, args: &[&str]) -> Output {
     Command::new(prog)
@@ -55,7 +44,7 @@ fn pre_commit_hook_rejects_new_retry_loop_and_passes_baselined_edits() {
     let tmp = tempfile::tempdir().unwrap();
     let repo = tmp.path().join("repo");
     let home = tmp.path().join("pre-commit-home");
-    copy_dir(&Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/check/backend"), &repo);
+    common::copy_dir(&Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/check/backend"), &repo);
     let bin = env!("CARGO_BIN_EXE_retry-audit");
     std::fs::write(
         repo.join(".pre-commit-config.yaml"),

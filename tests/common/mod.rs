@@ -54,6 +54,11 @@ pub fn case_tree(case: &Path) -> BTreeMap<String, Vec<u8>> {
     tree
 }
 
+/// Copy the directory `from` to `to`, whole.
+pub fn copy_dir(from: &Path, to: &Path) {
+    write_tree(&read_tree(from), to);
+}
+
 pub fn write_tree(tree: &BTreeMap<String, Vec<u8>>, to: &Path) {
     for (rel, bytes) in tree {
         let dest = to.join(rel);

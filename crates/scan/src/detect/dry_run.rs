@@ -197,7 +197,24 @@ impl<'a> Machine<'a> {
         stmt: &Stmt,
         mode: Mode,
     ) -> Self {
-        let mut m = Machine {
+        let mut m = Machine::empty(ctx, host, def, mode, None);
+        if let Some(h) = host {
+            m.assign_before(&h.body, stmt.span);
+        }
+        // Waits before the loop are not the loop's.
+        m.delays.clear();
+        m
+    }
+
+    /// A machine that has run nothing yet.
+    fn empty(
+        ctx: &'a FileContext<'a>,
+        host: Option<&'a FunctionDef>,
+        def: Option<&'a FunctionDef>,
+        mode: Mode,
+        recursion: Option<Recursion<'a>>,
+    ) -> Self {
+        Machine {
             ctx,
             host,
             def,
@@ -208,34 +225,15 @@ impl<'a> Machine<'a> {
             unresolved: BTreeSet::new(),
             delays: vec![],
             waited_this_round: false,
-            recursion: None,
+            recursion,
             memo: Default::default(),
             visible: HashMap::new(),
-        };
-        if let Some(h) = host {
-            m.assign_before(&h.body, stmt.span);
         }
-        // Waits before the loop are not the loop's.
-        m.delays.clear();
-        m
     }
 
     fn recursing(ctx: &'a FileContext<'a>, f: &'a FnInfo<'a>, counter: &str, mode: Mode) -> Self {
-        let mut m = Machine {
-            ctx,
-            host: Some(f.def),
-            def: Some(f.def),
-            mode,
-            env: HashMap::new(),
-            nones: HashSet::new(),
-            caught: HashSet::new(),
-            unresolved: BTreeSet::new(),
-            delays: vec![],
-            waited_this_round: false,
-            recursion: Some(Recursion { f, counter: counter.to_string() }),
-            memo: Default::default(),
-            visible: HashMap::new(),
-        };
+        let recursion = Recursion { f, counter: counter.to_string() };
+        let mut m = Machine::empty(ctx, Some(f.def), Some(f.def), mode, Some(recursion));
         // The first call: the counter's default (a caller that starts it elsewhere is not seen).
         let start = f.def.params.iter().find(|p| p.name == counter).and_then(|p| p.default.as_ref());
         let start = start.and_then(|d| m.eval(d)).unwrap_or(0.0);
