@@ -231,17 +231,20 @@ impl ScanArgs {
         for e in walked.files {
             let display = match &root {
                 Some(root) => {
-                    let abs = std::fs::canonicalize(&e.path).unwrap_or_else(|_| e.path.clone());
-                    if only.is_some_and(|o| !o.contains(&abs)) {
+                    // The real path costs a system call per path component: resolved only when it is asked
+                    // for (the changed files are real paths; a file reached from outside the root).
+                    let real = || std::fs::canonicalize(&e.path).unwrap_or_else(|_| e.path.clone());
+                    if only.is_some_and(|o| !o.contains(&real())) {
                         continue;
                     }
                     // Named by the path it was reached by (a symlinked alias keeps its own name, so the fixes
                     // see two paths to one file), else by its real path.
                     let reached = lexical_absolute(&e.path, &cwd);
-                    match reached.strip_prefix(root).or_else(|_| abs.strip_prefix(root)) {
-                        Ok(rel) => retry_audit_scan::walk::display_path(rel, Path::new("")),
-                        Err(_) => e.display.clone(),
-                    }
+                    let rel = match reached.strip_prefix(root) {
+                        Ok(rel) => Some(retry_audit_scan::walk::display_path(rel, Path::new(""))),
+                        Err(_) => real().strip_prefix(root).ok().map(|rel| retry_audit_scan::walk::display_path(rel, Path::new(""))),
+                    };
+                    rel.unwrap_or_else(|| e.display.clone())
                 }
                 None => e.display.clone(),
             };
