@@ -348,7 +348,16 @@ fn scan_files_with(
             })
             .collect()
     });
-    timing::mark("first pass (read, prefilter, parse, detect, facts)");
+    if timing::enabled() {
+        let parsed = outcomes.iter().filter(|o| o.parsed).count();
+        let token_scanned = outcomes.iter().filter(|o| !o.parsed && o.facts.is_some()).count();
+        timing::mark(&format!(
+            "first pass (read, prefilter, parse, detect, facts): {parsed} parsed, {token_scanned} token-scanned, {} \
+             byte-filtered of {}",
+            files.len() - parsed - token_scanned,
+            files.len()
+        ));
+    }
     let tree = tree_keys.map(|keys| with_tree(files, keys, &mut outcomes, data, &prefilter));
     let mut result = ScanResult { files_scanned: files.len(), diagnostics, tree, ..Default::default() };
     let mut facts = Vec::with_capacity(files.len());

@@ -9,6 +9,11 @@ fn start() -> Option<&'static Instant> {
     START.get_or_init(|| std::env::var_os("RETRY_AUDIT_TIMINGS").map(|_| Instant::now())).as_ref()
 }
 
+/// Whether the marks are printed (a phase's summary can cost a count).
+pub fn enabled() -> bool {
+    start().is_some()
+}
+
 /// Mark the end of a phase.
 pub fn mark(phase: &str) {
     if let Some(t) = start() {
