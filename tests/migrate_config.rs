@@ -143,13 +143,21 @@ fn decorator_needs_the_canonical_exports() {
     assert_eq!(code, 0);
     assert!(stdout.is_empty(), "{stdout}");
     assert!(stderr.contains("RTY005 decorator:") && stderr.contains("`with_retry`"), "{stderr}");
-    // Exports declared by the plan when the canonical module is not in the tree.
+    // The plan's declared exports are a claim: the module that does not define `unified_retry` is not
+    // trusted to, whatever the plan says.
     let tmp = copy("decorators");
-    let plan = SAFE_PLAN.replace("\"RetryConfig\", \"unified_retry\", ", "");
-    std::fs::write(tmp.path().join("plan.toml"), plan).unwrap();
+    std::fs::write(tmp.path().join("plan.toml"), SAFE_PLAN).unwrap();
+    let canonical = tmp.path().join("netra_backend/app/core/resilience/unified_retry_handler.py");
+    let text = std::fs::read_to_string(&canonical).unwrap().replace("unified_retry = with_retry\n", "");
+    std::fs::write(&canonical, text).unwrap();
     let (_, stdout, stderr) = migrate(tmp.path(), &["--plan", "plan.toml"]);
     assert!(stdout.is_empty(), "{stdout}");
-    assert!(stderr.contains("`unified_retry` is not in the plan's declared exports"), "{stderr}");
+    assert!(stderr.contains("does not define or re-export `unified_retry`"), "{stderr}");
+    // Not in the tree at all: nothing is redirected to it.
+    std::fs::remove_file(&canonical).unwrap();
+    let (_, stdout, stderr) = migrate(tmp.path(), &["--plan", "plan.toml"]);
+    assert!(stdout.is_empty(), "{stdout}");
+    assert!(stderr.contains("is neither in the scanned tree nor found under the project root"), "{stderr}");
 }
 
 #[test]
@@ -236,4 +244,34 @@ fn migrate_subpath_reads_the_canonical_module_outside_the_scanned_paths() {
         "{stderr}"
     );
     assert!(stderr.contains("fixes by applicability: 1 safe, 0 unsafe, 1 skipped\n"), "{stderr}");
+}
+
+/// A redirect is checked against what the two names are in the tree, never against the plan's claims: each
+/// of these cases leaves every file as it was (the fixture has no `expected/`) and says why.
+#[test]
+fn redirects_the_tree_contradicts_are_refused_with_the_reason() {
+    for (case, reason) in [
+        (
+            "refused_kind",
+            "app/jobs.py:2: RTY009 import_redirect: the legacy `RetryStrategy` is a class and \
+             `netra_backend.app.core.resilience.unified_retry_handler.RetryStrategy` is an enum: not the same kind of object",
+        ),
+        (
+            "refused_typing",
+            "app/jobs.py:1: RTY009 import_redirect: `netra_backend.app.core.resilience.unified_retry_handler.RetryStrategy` \
+             is bound only under `if TYPE_CHECKING:`; importing it would fail at run time",
+        ),
+        (
+            "refused_async",
+            "app/jobs.py:1: RTY009 import_redirect: the legacy one is async and `UnifiedRetryHandler.execute_with_retry` \
+             is sync: every call and `await` would change",
+        ),
+    ] {
+        let tmp = copy(case);
+        let (code, stdout, stderr) = migrate(tmp.path(), &["--unsafe-fixes", "--apply"]);
+        assert_eq!(code, 0, "{case}: {stderr}");
+        assert!(stdout.is_empty(), "{case}: {stdout}");
+        assert!(stderr.contains(reason), "{case}: missing {reason:?} in\n{stderr}");
+        assert!(stderr.contains("nothing to change"), "{case}: {stderr}");
+    }
 }

@@ -148,33 +148,44 @@ pub fn run(args: Args) -> anyhow::Result<i32> {
     })
 }
 
-/// The canonical module's facts (its real exports and imports), read from its file under the project root or
-/// the plan file's directory, so `migrate SUBPATH` checks a redirect target against what the module defines
-/// even when the module is outside the scanned paths, instead of trusting the plan's declared exports. The scan
-/// of the given paths adds its own modules over these. `None` when the file is not found.
+/// The facts of the modules the plan names (the canonical module, redirect targets and the legacy modules
+/// redirected from: what each binds and what each binding *is*), read from their files under the project root
+/// or the plan file's directory, so `migrate SUBPATH` checks a redirect against what the modules define even
+/// when they are outside the scanned paths, instead of trusting the plan's declared exports. The scan of the
+/// given paths adds its own modules over these. `None` when no file is found.
 fn canonical_module_facts(
     scan: &ScanArgs,
     data: &retry_audit_scan::RuleData,
 ) -> anyhow::Result<Option<std::sync::Arc<retry_audit_scan::project::TreeInfo>>> {
-    let canonical = &data.plan.canonical;
+    let plan = &data.plan;
     let mut dirs = vec![scan.project_root()?];
     if let Some(plan_dir) = scan.plan.as_deref().and_then(Path::parent) {
         dirs.push(if plan_dir.as_os_str().is_empty() { PathBuf::from(".") } else { plan_dir.to_path_buf() });
     }
-    let from_module = canonical.module.replace('.', "/");
-    let names = [canonical.path.clone(), format!("{from_module}.py"), format!("{from_module}/__init__.py")];
-    let Some(path) = dirs.iter().flat_map(|d| names.iter().map(move |n| d.join(n))).find(|p| p.is_file()) else {
+    let modules: BTreeSet<&str> =
+        plan.target_modules().into_iter().chain(plan.source_modules()).filter(|m| !m.is_empty()).collect();
+    let mut files = Vec::new();
+    let mut names = Vec::new();
+    for module in modules {
+        let from_module = module.replace('.', "/");
+        let mut candidates = vec![format!("{from_module}.py"), format!("{from_module}/__init__.py")];
+        if module == plan.canonical.module && !plan.canonical.path.is_empty() {
+            candidates.insert(0, plan.canonical.path.clone());
+        }
+        let found = dirs.iter().flat_map(|d| candidates.iter().map(move |n| (d.join(n), n))).find(|(p, _)| p.is_file());
+        if let Some((path, display)) = found {
+            files.push(retry_audit_scan::walk::FileEntry {
+                display: display.clone(),
+                path,
+                module: module.to_string(),
+            });
+            names.push(module.to_string());
+        }
+    }
+    if files.is_empty() {
         return Ok(None);
-    };
-    let file =
-        retry_audit_scan::walk::FileEntry { display: canonical.path.clone(), path, module: canonical.module.clone() };
-    let result = retry_audit_scan::scan_files_tree(
-        &[file],
-        std::slice::from_ref(&canonical.module),
-        Vec::new(),
-        &scan.scan_options(),
-        data,
-    );
+    }
+    let result = retry_audit_scan::scan_files_tree(&files, &names, Vec::new(), &scan.scan_options(), data);
     Ok(result.tree)
 }
 

@@ -235,6 +235,15 @@ impl Plan {
             .collect()
     }
 
+    /// The legacy modules redirects and config migrations move names out of.
+    pub fn source_modules(&self) -> Vec<&str> {
+        self.redirects
+            .iter()
+            .map(|r| r.from_parts().0)
+            .chain(self.config_migrations.iter().map(|m| m.from_parts().0))
+            .collect()
+    }
+
     pub fn load(path: Option<&Path>) -> Result<Plan, DataError> {
         let plan: Plan = match path {
             Some(p) => parse(&p.display().to_string(), &read(p)?)?,

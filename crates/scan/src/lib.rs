@@ -8,6 +8,7 @@ pub mod analysis;
 pub mod baseline;
 pub mod classify;
 pub mod data;
+pub mod definitions;
 pub mod detect;
 pub mod diagnostic;
 pub mod drift;
@@ -166,8 +167,14 @@ fn analyse_cow(
 /// read off the tokens (and the file parsed whole when they are not understood or its exports are wanted).
 /// `None`: the file does not parse.
 fn tree_facts(text: &str, key: &TreeKey, parsed_whole: Option<&syntax::Module>) -> Option<project::ModuleInfo> {
+    let with_definitions = |mut info: project::ModuleInfo, module: &syntax::Module| {
+        if key.exports {
+            info.definitions = project::definitions_of(&key.module, key.is_package, text, module);
+        }
+        info
+    };
     if let Some(module) = parsed_whole {
-        return Some(project::module_info(&key.module, key.is_package, module));
+        return Some(with_definitions(project::module_info(&key.module, key.is_package, module), module));
     }
     if !key.exports {
         if let Some(statements) = parse::import_statements(text) {
@@ -176,7 +183,7 @@ fn tree_facts(text: &str, key: &TreeKey, parsed_whole: Option<&syntax::Module>) 
         }
     }
     let module = parse::parse_module(text).ok()?;
-    Some(project::module_info(&key.module, key.is_package, &module))
+    Some(with_definitions(project::module_info(&key.module, key.is_package, &module), &module))
 }
 
 /// Findings whose fix (or the reason there is none) depends on the tree facts.
@@ -314,7 +321,8 @@ pub fn scan_files_tree(
 ) -> ScanResult {
     assert_eq!(files.len(), tree_modules.len(), "one tree module per file");
     let plan = &data.plan;
-    let targets: Vec<&str> = plan.target_modules();
+    // Targets and the legacy modules redirected from: a redirect compares what the two names are.
+    let targets: Vec<&str> = plan.target_modules().into_iter().chain(plan.source_modules()).collect();
     let keys: Vec<TreeKey> = files
         .iter()
         .zip(tree_modules)

@@ -18,6 +18,66 @@ pub struct ModuleInfo {
     pub dynamic: bool,
     /// Absolute module names this module imports (anywhere in the file).
     pub imports: BTreeSet<String>,
+    /// What each module-level name is (read for the modules a plan target or redirect source may name).
+    pub definitions: BTreeMap<String, crate::definitions::Definition>,
+}
+
+/// The module-level definitions of a module, imports resolved to absolute modules.
+pub fn definitions_of(
+    name: &str,
+    is_package: bool,
+    text: &str,
+    module: &Module,
+) -> BTreeMap<String, crate::definitions::Definition> {
+    let lines = crate::read::LineIndex::new(text);
+    let mut defs: BTreeMap<String, crate::definitions::Definition> = BTreeMap::new();
+    for (n, d) in crate::definitions::of_module(&module.body, &|at| lines.line(at)) {
+        defs.insert(n, d);
+    }
+    // Where each imported name comes from.
+    for s in &module.body {
+        imported_sources(name, is_package, s, &mut defs);
+    }
+    defs
+}
+
+fn imported_sources(
+    name: &str,
+    is_package: bool,
+    s: &Stmt,
+    defs: &mut BTreeMap<String, crate::definitions::Definition>,
+) {
+    match &s.kind {
+        StmtKind::Import { names } => {
+            for a in names {
+                let bound = a.asname.as_deref().unwrap_or_else(|| a.name.split('.').next().unwrap_or(&a.name));
+                let module = if a.asname.is_some() { a.name.to_string() } else { bound.to_string() };
+                if let Some(d) = defs.get_mut(bound).filter(|d| d.imported.is_none()) {
+                    d.imported = Some((module, None));
+                }
+            }
+        }
+        StmtKind::ImportFrom { module, level, names } => {
+            let Some(base) = resolve_relative(name, is_package, module.as_deref(), *level) else { return };
+            for a in names.iter().filter(|a| a.name != "*") {
+                let bound = a.asname.as_ref().unwrap_or(&a.name);
+                if let Some(d) = defs.get_mut(bound.as_str()).filter(|d| d.imported.is_none()) {
+                    d.imported = Some((base.clone(), Some(a.name.to_string())));
+                }
+            }
+        }
+        StmtKind::If { body, orelse, .. } => {
+            for s in body.iter().chain(orelse) {
+                imported_sources(name, is_package, s, defs);
+            }
+        }
+        StmtKind::Try { body, handlers, orelse, finalbody } => {
+            for s in body.iter().chain(handlers.iter().flat_map(|h| &h.body)).chain(orelse).chain(finalbody) {
+                imported_sources(name, is_package, s, defs);
+            }
+        }
+        _ => {}
+    }
 }
 
 #[derive(Debug, Clone, Default)]
@@ -60,6 +120,47 @@ impl TreeInfo {
             return Some((k.as_str(), v));
         }
         self.modules.iter().find(|(k, _)| module_eq(k, module)).map(|(k, v)| (k.as_str(), v))
+    }
+
+    /// What `module.name` is, followed through re-exports (`from .impl import Name` in a package), or why it
+    /// is not known: the module is not in the tree, its definitions were not read, it does not bind the name,
+    /// or a re-export leads out of the tree. A link bound only under `TYPE_CHECKING` is returned as it is
+    /// (`type_checking_only` set).
+    pub fn definition(&self, module: &str, name: &str) -> Result<crate::definitions::Definition, String> {
+        let (mut module, mut name) = (module.to_string(), name.to_string());
+        for _ in 0..8 {
+            let Some((key, info)) = self.module(&module) else {
+                return Err(format!("`{module}` is not in the scanned tree"));
+            };
+            if let Some(d) = info.definitions.get(&name) {
+                if d.type_checking_only {
+                    // Not bound at run time: what it would be does not matter.
+                    return Ok(d.clone());
+                }
+                match (&d.kind, &d.imported) {
+                    (crate::definitions::DefKind::Import, Some((from, Some(n)))) => {
+                        if self.module(from).is_none() {
+                            // `from pkg import submodule`: the submodule itself.
+                            let sub = format!("{from}.{n}");
+                            if self.module(&sub).is_some() {
+                                return Err(format!("`{module}.{name}` is the module `{sub}`"));
+                            }
+                        }
+                        (module, name) = (from.clone(), n.clone());
+                        continue;
+                    }
+                    (crate::definitions::DefKind::Import, _) => {
+                        return Err(format!("`{module}.{name}` is an imported module"));
+                    }
+                    _ => return Ok(d.clone()),
+                }
+            }
+            if info.definitions.is_empty() && !info.exports.is_empty() {
+                return Err(format!("what `{key}` binds was not read"));
+            }
+            return Err(format!("`{key}` does not define `{name}`"));
+        }
+        Err(format!("`{module}.{name}`: re-exports too deep to follow"))
     }
 
     /// The scanned-tree key of a module named in code.

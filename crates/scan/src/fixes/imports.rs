@@ -61,16 +61,11 @@ pub fn check_export(plan: &Plan, module: &str, name: &str) -> Result<(), String>
             };
         }
     }
-    if module == plan.canonical.module {
-        return if plan.canonical.exports.iter().any(|e| e == name) {
-            Ok(())
-        } else {
-            Err(format!(
-                "`{name}` is not in the plan's declared exports of `{module}` (the module is not in the scanned tree)"
-            ))
-        };
-    }
-    Err(format!("target module `{module}` is not in the scanned tree and the plan declares no exports for it; cannot verify `{name}`"))
+    // The plan's declared exports are a claim, not a fact: a name the module does not define would be an
+    // ImportError at import time, so nothing is redirected to a module that could not be read.
+    Err(format!(
+        "target module `{module}` is neither in the scanned tree nor found under the project root; cannot verify `{name}`"
+    ))
 }
 
 /// A warning when importing `target` from the file's module closes an import cycle in the scanned tree.
@@ -196,7 +191,10 @@ pub fn from_import<'r>(
             outcome.skipped = skipped(format!("this file is the redirect target `{tmod}`"));
         } else {
             let new_name = tname.unwrap_or(&n.name).to_string();
-            match check_export(plan, tmod, &new_name) {
+            let local = n.asname.as_deref().unwrap_or(&n.name);
+            let checked = check_export(plan, tmod, &new_name)
+                .and_then(|()| super::compat::check_redirect(plan, file, &base, &n.name, tmod, &new_name, local));
+            match checked {
                 Err(reason) => outcome.skipped = skipped(reason),
                 Ok(()) => {
                     let (spec, rename_uses) = match &n.asname {
