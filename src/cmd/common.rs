@@ -205,10 +205,12 @@ impl ScanArgs {
         retry_audit_scan::timing::mark("walk");
         let exclude = globs(&opts.walk.exclude)?;
         let mut walk_diagnostics = walked.diagnostics;
+        let pyprojects = walked.pyprojects;
         if only.is_some() {
             // The walk's own diagnostics name directories, special files and broken links: never one of the
             // changed files (`changed_files` keeps only paths that resolve), so not among the files checked.
-            walk_diagnostics.clear();
+            // A pyproject that could not be read still changes every name: said.
+            walk_diagnostics.retain(|d| !d.kind.is_input_error());
         }
         // display -> (path, module as the walk names it)
         let mut entries: BTreeMap<String, (PathBuf, String)> = BTreeMap::new();
@@ -223,7 +225,7 @@ impl ScanArgs {
             };
             for d in &mut walk_diagnostics {
                 let given = base.as_ref().map_or_else(|| PathBuf::from(&d.path), |b| b.join(&d.path));
-                if let Ok(rel) = lexical_absolute(&given, &cwd).strip_prefix(root) {
+                if let Ok(rel) = retry_audit_scan::walk::lexical_absolute(&given, &cwd).strip_prefix(root) {
                     d.path = retry_audit_scan::walk::display_path(rel, Path::new(""));
                 }
             }
@@ -239,10 +241,13 @@ impl ScanArgs {
                     }
                     // Named by the path it was reached by (a symlinked alias keeps its own name, so the fixes
                     // see two paths to one file), else by its real path.
-                    let reached = lexical_absolute(&e.path, &cwd);
+                    let reached = retry_audit_scan::walk::lexical_absolute(&e.path, &cwd);
                     let rel = match reached.strip_prefix(root) {
                         Ok(rel) => Some(retry_audit_scan::walk::display_path(rel, Path::new(""))),
-                        Err(_) => real().strip_prefix(root).ok().map(|rel| retry_audit_scan::walk::display_path(rel, Path::new(""))),
+                        Err(_) => real()
+                            .strip_prefix(root)
+                            .ok()
+                            .map(|rel| retry_audit_scan::walk::display_path(rel, Path::new(""))),
                     };
                     rel.unwrap_or_else(|| e.display.clone())
                 }
@@ -267,7 +272,10 @@ impl ScanArgs {
             })
             .collect();
         if !walk_names {
-            retry_audit_scan::modules::assign(&mut files);
+            retry_audit_scan::modules::assign(&mut files, &pyprojects);
+            // Pyprojects above the paths given are read from the project root only.
+            walk_diagnostics.extend(pyprojects.take_diagnostics());
+            walk_diagnostics.sort();
         }
         let result = if tree {
             let walk_modules: Vec<String> = entries.values().map(|(_, m)| m.clone()).collect();
@@ -281,7 +289,7 @@ impl ScanArgs {
             Some(r) => r,
             None => std::env::current_dir().context("current directory")?,
         };
-        Ok(ProjectScan { root, result, sources })
+        Ok(ProjectScan { root, result, sources, pyprojects })
     }
 
     /// The files of a scan, named as the analysis named them.
@@ -291,25 +299,9 @@ impl ScanArgs {
             .iter()
             .map(|(display, path)| FileEntry { display: display.clone(), path: path.clone(), module: String::new() })
             .collect();
-        retry_audit_scan::modules::assign(&mut files);
+        retry_audit_scan::modules::assign(&mut files, &scan.pyprojects);
         files
     }
-}
-
-/// `path` made absolute against `cwd` with `.` and `..` folded, symlinks left as they are.
-fn lexical_absolute(path: &Path, cwd: &Path) -> PathBuf {
-    use std::path::Component;
-    let mut out = PathBuf::new();
-    for c in cwd.join(path).components() {
-        match c {
-            Component::CurDir => {}
-            Component::ParentDir => {
-                out.pop();
-            }
-            other => out.push(other),
-        }
-    }
-    out
 }
 
 /// The nearest directory at or above `start` holding a `.git` (a directory, or a file in a worktree or
