@@ -1,6 +1,6 @@
 //! Arguments every scanning command shares, and turning them into a scan.
 
-use crate::config::Config;
+use crate::config::{Config, PlanSource};
 use anyhow::Context;
 use retry_audit_scan::{data, walk::FileEntry, walk::WalkOptions, RuleData, ScanOptions};
 use std::collections::{BTreeMap, HashSet};
@@ -114,16 +114,19 @@ impl ScanArgs {
         Ok(vcs_root(&start).unwrap_or_else(|| fallback(start, cwd)))
     }
 
-    /// The plan file in effect: `--plan`, else the config's `plan` (`None`: no plan).
-    pub fn plan_file(&self) -> anyhow::Result<Option<PathBuf>> {
-        let cfg = self.config()?;
-        Ok(self.plan.clone().or_else(|| cfg.and_then(|c| c.settings.plan.as_deref().map(|p| c.resolve(p)))))
+    /// Where the plan in effect is: `--plan`, else the config's `plan` (a plan file, or the config itself for
+    /// an inline plan); `None`: no plan.
+    pub fn plan_source(&self) -> anyhow::Result<Option<PlanSource>> {
+        if let Some(file) = &self.plan {
+            return Ok(Some(PlanSource { file: file.clone(), table: None }));
+        }
+        Ok(self.config()?.and_then(Config::plan_source))
     }
 
     /// Warn (stderr) about what the plan in effect claims of the tree that the tree does not hold.
     pub fn warn_about_plan(&self, data: &RuleData, scan: &ProjectScan) -> anyhow::Result<()> {
-        if let Some(file) = self.plan_file()? {
-            for w in crate::plan_check::check(&data.plan, &file, scan) {
+        if let Some(source) = self.plan_source()? {
+            for w in crate::plan_check::check(&data.plan, &source, scan) {
                 eprintln!("retry-audit: warning: {w}");
             }
         }
@@ -133,7 +136,11 @@ impl ScanArgs {
     /// Plan, libraries and domains: command line first, then the config (`plan`, `domains` overrides).
     pub fn rule_data(&self) -> anyhow::Result<RuleData> {
         let cfg = self.config()?;
-        let plan_file = self.plan_file()?;
+        let plan = match (&self.plan, cfg) {
+            (Some(file), _) => data::Plan::load(Some(file))?,
+            (None, Some(c)) => c.plan()?,
+            (None, None) => data::Plan::default(),
+        };
         let mut domains = data::Domains::load(self.domains.as_deref())?;
         if let Some(c) = cfg {
             if !c.settings.domains.is_empty() {
@@ -143,11 +150,7 @@ impl ScanArgs {
                 })?;
             }
         }
-        Ok(RuleData {
-            plan: data::Plan::load(plan_file.as_deref())?,
-            libraries: data::Libraries::load(self.libraries.as_deref())?,
-            domains,
-        })
+        Ok(RuleData { plan, libraries: data::Libraries::load(self.libraries.as_deref())?, domains })
     }
 
     /// Walk and size options: `--include` replaces the config's, `--exclude` adds to it.
