@@ -66,7 +66,7 @@ fn warnings(stderr: &str) -> Vec<&str> {
 }
 
 /// A plan is checked against the tree it is used on: every claim the tree does not hold is a warning naming
-/// the plan file, line and key, the same in inventory and check.
+/// the plan file, line and key, the same in inventory, check and migrate.
 #[test]
 fn plan_claims_the_tree_does_not_hold_are_warnings_with_file_line_and_key() {
     let t = tree();
@@ -78,10 +78,17 @@ fn plan_claims_the_tree_does_not_hold_are_warnings_with_file_line_and_key() {
         "retry-audit: warning: plan.toml:10: redirects[0]: `legacy.errors.RetryStrategy` is a class but `core.retry.RetryStrategy` is an enum: a redirect would change what the name is",
         "retry-audit: warning: plan.toml:15: config_migrations[0].from: `legacy.errors` does not define `RetryConfig`",
     ];
-    for command in ["inventory", "check"] {
+    for command in ["inventory", "check", "migrate"] {
         let (_, _, stderr) = run(dir, &[command, "--quiet", "--plan", "plan.toml", "."]);
         assert_eq!(warnings(&stderr), want, "{command}: {stderr}");
     }
+    // migrate's stdout is the patch alone.
+    let (code, stdout, _) = run(dir, &["migrate", "--quiet", "--plan", "plan.toml", "."]);
+    assert_eq!(code, 0);
+    assert_eq!(
+        stdout,
+        "# app.py:1: RTY009 import_redirect (safe): RetryStrategy -> core.retry\ndiff --git a/app.py b/app.py\n--- a/app.py\n+++ b/app.py\n@@ -1 +1 @@\n-from legacy.errors import RetryStrategy\n+from core.retry import RetryStrategy\n"
+    );
 }
 
 /// Inline, the warnings name the configuration and the plan's keys as it spells them.
