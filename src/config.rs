@@ -4,7 +4,12 @@
 //! `pyproject.toml`, and a `pyproject.toml` without a `[tool.retry-audit]` table is skipped); `--config FILE`
 //! overrides discovery. Relative paths in the file (`plan`, `baseline`) are relative to the file's directory,
 //! and that directory is the project root: finding paths, fingerprints and the baseline are relative to it.
-//! Every error names the file, the line and the key.
+//! Every error names the file, the line and the key. `plan` names a plan file or holds the plan inline
+//! (`plan_setting`).
+
+mod plan_setting;
+
+pub use plan_setting::PlanSetting;
 
 use anyhow::anyhow;
 use retry_audit_scan::detect::rules::REGISTRY;
@@ -21,7 +26,7 @@ pub const UNUSED_SUPPRESSION: &str = "RTY100";
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct Settings {
-    pub plan: Option<PathBuf>,
+    pub plan: Option<PlanSetting>,
     pub baseline: Option<PathBuf>,
     #[serde(default)]
     pub include: Vec<String>,
@@ -58,10 +63,28 @@ pub struct Config {
 }
 
 fn toml_error(file: &Path, text: &str, e: toml::de::Error) -> anyhow::Error {
-    let line = e.span().map(|s| 1 + text[..s.start.min(text.len())].matches('\n').count());
-    match line {
-        Some(l) => anyhow!("{}: line {l}: {}", file.display(), e.message().trim_end()),
-        None => anyhow!("{}: {}", file.display(), e.message().trim_end()),
+    let Some(span) = e.span() else { return anyhow!("{}: {}", file.display(), e.message().trim_end()) };
+    let line = 1 + text[..span.start.min(text.len())].matches('\n').count();
+    let key = plan_setting::key_at(text, span.start).map(|k| format!("{k}: ")).unwrap_or_default();
+    anyhow!("{}: line {line}: {key}{}", file.display(), e.message().trim_end())
+}
+
+/// Where the plan in effect is written, for messages naming its lines and keys.
+#[derive(Debug, Clone)]
+pub struct PlanSource {
+    pub file: PathBuf,
+    /// The plan's table when it is inline in the configuration (`plan`, or `tool.retry-audit.plan` in a
+    /// pyproject); `None` for a plan file, whose tables are at the top.
+    pub table: Option<&'static str>,
+}
+
+impl PlanSource {
+    /// A key of the plan (`canonical.exports`) as the file spells it (`plan.canonical.exports` inline).
+    pub fn key(&self, key: &str) -> String {
+        match self.table {
+            Some(t) => format!("{t}.{key}"),
+            None => key.to_string(),
+        }
     }
 }
 
@@ -76,6 +99,11 @@ impl Config {
     pub fn load(file: &Path) -> anyhow::Result<Option<Config>> {
         let text = retry_audit_scan::read::read_text(file)
             .map_err(|e| anyhow!("{}: cannot read config: {e}", file.display()))?;
+        Config::from_text(file, text)
+    }
+
+    /// `load`, of the text `file` holds (or would hold: `init` checks what it writes before writing it).
+    pub fn from_text(file: &Path, text: String) -> anyhow::Result<Option<Config>> {
         let is_pyproject = file.file_name().is_some_and(|n| n == PYPROJECT);
         let settings = if is_pyproject {
             let py: Pyproject = toml::from_str(&text).map_err(|e| toml_error(file, &text, e))?;
@@ -91,6 +119,43 @@ impl Config {
         let cfg = Config { file: file.to_path_buf(), dir, text, settings };
         cfg.validate()?;
         Ok(Some(cfg))
+    }
+
+    /// Whether the file is a pyproject (its settings under `[tool.retry-audit]`).
+    pub fn is_pyproject(&self) -> bool {
+        self.file.file_name().is_some_and(|n| n == PYPROJECT)
+    }
+
+    /// The table an inline plan is written in.
+    pub fn plan_table(&self) -> &'static str {
+        if self.is_pyproject() {
+            "tool.retry-audit.plan"
+        } else {
+            "plan"
+        }
+    }
+
+    /// Where the configuration's plan is: its plan file, or this file for an inline plan.
+    pub fn plan_source(&self) -> Option<PlanSource> {
+        match self.settings.plan.as_ref()? {
+            PlanSetting::File(p) => Some(PlanSource { file: self.resolve(p), table: None }),
+            PlanSetting::Inline(_) => Some(PlanSource { file: self.file.clone(), table: Some(self.plan_table()) }),
+        }
+    }
+
+    /// The configuration's plan (`Plan::default()` without one): its plan file loaded, or its inline plan
+    /// checked as a plan file is, each problem naming this file, the line and the key.
+    pub fn plan(&self) -> anyhow::Result<retry_audit_scan::data::Plan> {
+        match &self.settings.plan {
+            None => Ok(Default::default()),
+            Some(PlanSetting::File(p)) => Ok(retry_audit_scan::data::Plan::load(Some(&self.resolve(p)))?),
+            Some(PlanSetting::Inline(inline)) => {
+                let plan = inline.to_plan();
+                plan.validate()
+                    .map_err(|p| self.error(&p.needle, &format!("{}.{}", self.plan_table(), p.key), p.message))?;
+                Ok(plan)
+            }
+        }
     }
 
     /// Walk up from `start` (a file or directory) to the first directory holding a config.

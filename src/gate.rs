@@ -85,13 +85,14 @@ impl CheckReport<'_> {
             || (self.unused_fail && !self.unused.is_empty())
             || (self.input_errors_fail && self.input_errors() > 0)
     }
-    /// The files that could not be analysed (one diagnostic each).
+    /// The files that could not be analysed (one diagnostic each; a pyproject's problems are not among them:
+    /// every source file was still analysed).
     pub fn input_errors(&self) -> usize {
-        self.scan.result.diagnostics.len()
+        self.scan.result.diagnostics.iter().filter(|d| d.kind.is_input_error()).count()
     }
-    /// How input problems are reported: errors when they fail the gate, else warnings.
-    pub fn input_error_level(&self) -> &'static str {
-        if self.input_errors_fail {
+    /// How a diagnostic is reported: an error when it fails the gate, else a warning.
+    pub fn level_of(&self, d: &retry_audit_scan::diagnostic::Diagnostic) -> &'static str {
+        if self.input_errors_fail && d.kind.is_input_error() {
             "error"
         } else {
             "warning"

@@ -3,11 +3,12 @@
 //! (class, Enum, function), and a config migration names classes that exist. Each problem is a warning with
 //! the plan's file, line and key; the scan goes on.
 
+use crate::config::PlanSource;
 use crate::project_scan::ProjectScan;
 use retry_audit_scan::data::Plan;
 use retry_audit_scan::syntax::{ExprKind, Stmt, StmtKind};
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 /// What a module-level name is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -100,20 +101,21 @@ fn collect(body: &[Stmt], type_checking: bool, out: &mut Vec<(String, Definition
 }
 
 /// The plan's problems with the tree, as `file:line: key: message` lines.
-pub fn check(plan: &Plan, plan_file: &Path, scan: &ProjectScan) -> Vec<String> {
+pub fn check(plan: &Plan, source: &PlanSource, scan: &ProjectScan) -> Vec<String> {
     if !plan.has_canonical() && plan.redirects.is_empty() && plan.config_migrations.is_empty() {
         return vec![];
     }
-    let text = std::fs::read_to_string(plan_file).unwrap_or_default();
+    let text = std::fs::read_to_string(&source.file).unwrap_or_default();
     // The first occurrence after the plan's own section (`exports = [...]` under `[canonical]`), else anywhere.
+    let section = format!("\n[{}]", source.key("canonical"));
     let line_of = |needle: &str| {
-        let from = text.find("\n[canonical]").unwrap_or(0);
+        let from = text.find(&section).unwrap_or(0);
         let at = text[from..].find(needle).map(|i| from + i).or_else(|| text.find(needle));
         at.map_or(1, |at| 1 + text[..at].matches('\n').count())
     };
     let mut out = Vec::new();
     let mut warn = |needle: &str, key: &str, message: String| {
-        out.push(format!("{}:{}: {key}: {message}", plan_file.display(), line_of(needle)));
+        out.push(format!("{}:{}: {}: {message}", source.file.display(), line_of(needle), source.key(key)));
     };
     let mut modules = Modules::new(scan, plan);
     let canonical = plan.canonical.module.as_str();

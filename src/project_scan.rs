@@ -13,12 +13,15 @@ pub struct ProjectScan {
     pub result: ScanResult,
     /// Display path -> path on disk.
     pub sources: BTreeMap<String, PathBuf>,
+    /// The pyprojects the files were named with (naming them again reads none twice).
+    pub pyprojects: retry_audit_scan::source_roots::Pyprojects,
 }
 
 impl ProjectScan {
     /// Display paths that were read and analysed without a diagnostic (so their findings are complete).
     pub fn complete_paths(&self) -> HashSet<String> {
-        let bad: HashSet<&str> = self.result.diagnostics.iter().map(|d| d.path.as_str()).collect();
+        let bad: HashSet<&str> =
+            self.result.diagnostics.iter().filter(|d| d.kind.is_input_error()).map(|d| d.path.as_str()).collect();
         self.sources.keys().filter(|p| !bad.contains(p.as_str())).cloned().collect()
     }
 }

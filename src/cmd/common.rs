@@ -1,6 +1,6 @@
 //! Arguments every scanning command shares, and turning them into a scan.
 
-use crate::config::Config;
+use crate::config::{Config, PlanSource};
 use anyhow::Context;
 use retry_audit_scan::{data, walk::FileEntry, walk::WalkOptions, RuleData, ScanOptions};
 use std::collections::{BTreeMap, HashSet};
@@ -114,16 +114,19 @@ impl ScanArgs {
         Ok(vcs_root(&start).unwrap_or_else(|| fallback(start, cwd)))
     }
 
-    /// The plan file in effect: `--plan`, else the config's `plan` (`None`: no plan).
-    pub fn plan_file(&self) -> anyhow::Result<Option<PathBuf>> {
-        let cfg = self.config()?;
-        Ok(self.plan.clone().or_else(|| cfg.and_then(|c| c.settings.plan.as_deref().map(|p| c.resolve(p)))))
+    /// Where the plan in effect is: `--plan`, else the config's `plan` (a plan file, or the config itself for
+    /// an inline plan); `None`: no plan.
+    pub fn plan_source(&self) -> anyhow::Result<Option<PlanSource>> {
+        if let Some(file) = &self.plan {
+            return Ok(Some(PlanSource { file: file.clone(), table: None }));
+        }
+        Ok(self.config()?.and_then(Config::plan_source))
     }
 
     /// Warn (stderr) about what the plan in effect claims of the tree that the tree does not hold.
     pub fn warn_about_plan(&self, data: &RuleData, scan: &ProjectScan) -> anyhow::Result<()> {
-        if let Some(file) = self.plan_file()? {
-            for w in crate::plan_check::check(&data.plan, &file, scan) {
+        if let Some(source) = self.plan_source()? {
+            for w in crate::plan_check::check(&data.plan, &source, scan) {
                 eprintln!("retry-audit: warning: {w}");
             }
         }
@@ -133,7 +136,11 @@ impl ScanArgs {
     /// Plan, libraries and domains: command line first, then the config (`plan`, `domains` overrides).
     pub fn rule_data(&self) -> anyhow::Result<RuleData> {
         let cfg = self.config()?;
-        let plan_file = self.plan_file()?;
+        let plan = match (&self.plan, cfg) {
+            (Some(file), _) => data::Plan::load(Some(file))?,
+            (None, Some(c)) => c.plan()?,
+            (None, None) => data::Plan::default(),
+        };
         let mut domains = data::Domains::load(self.domains.as_deref())?;
         if let Some(c) = cfg {
             if !c.settings.domains.is_empty() {
@@ -143,11 +150,7 @@ impl ScanArgs {
                 })?;
             }
         }
-        Ok(RuleData {
-            plan: data::Plan::load(plan_file.as_deref())?,
-            libraries: data::Libraries::load(self.libraries.as_deref())?,
-            domains,
-        })
+        Ok(RuleData { plan, libraries: data::Libraries::load(self.libraries.as_deref())?, domains })
     }
 
     /// Walk and size options: `--include` replaces the config's, `--exclude` adds to it.
@@ -205,10 +208,12 @@ impl ScanArgs {
         retry_audit_scan::timing::mark("walk");
         let exclude = globs(&opts.walk.exclude)?;
         let mut walk_diagnostics = walked.diagnostics;
+        let pyprojects = walked.pyprojects;
         if only.is_some() {
             // The walk's own diagnostics name directories, special files and broken links: never one of the
             // changed files (`changed_files` keeps only paths that resolve), so not among the files checked.
-            walk_diagnostics.clear();
+            // A pyproject that could not be read still changes every name: said.
+            walk_diagnostics.retain(|d| !d.kind.is_input_error());
         }
         // display -> (path, module as the walk names it)
         let mut entries: BTreeMap<String, (PathBuf, String)> = BTreeMap::new();
@@ -223,7 +228,7 @@ impl ScanArgs {
             };
             for d in &mut walk_diagnostics {
                 let given = base.as_ref().map_or_else(|| PathBuf::from(&d.path), |b| b.join(&d.path));
-                if let Ok(rel) = lexical_absolute(&given, &cwd).strip_prefix(root) {
+                if let Ok(rel) = retry_audit_scan::walk::lexical_absolute(&given, &cwd).strip_prefix(root) {
                     d.path = retry_audit_scan::walk::display_path(rel, Path::new(""));
                 }
             }
@@ -239,7 +244,7 @@ impl ScanArgs {
                     }
                     // Named by the path it was reached by (a symlinked alias keeps its own name, so the fixes
                     // see two paths to one file), else by its real path.
-                    let reached = lexical_absolute(&e.path, &cwd);
+                    let reached = retry_audit_scan::walk::lexical_absolute(&e.path, &cwd);
                     let rel = match reached.strip_prefix(root) {
                         Ok(rel) => Some(retry_audit_scan::walk::display_path(rel, Path::new(""))),
                         Err(_) => real()
@@ -270,7 +275,10 @@ impl ScanArgs {
             })
             .collect();
         if !walk_names {
-            retry_audit_scan::modules::assign(&mut files);
+            retry_audit_scan::modules::assign(&mut files, &pyprojects);
+            // Pyprojects above the paths given are read from the project root only.
+            walk_diagnostics.extend(pyprojects.take_diagnostics());
+            walk_diagnostics.sort();
         }
         let result = if tree {
             let walk_modules: Vec<String> = entries.values().map(|(_, m)| m.clone()).collect();
@@ -284,7 +292,7 @@ impl ScanArgs {
             Some(r) => r,
             None => std::env::current_dir().context("current directory")?,
         };
-        Ok(ProjectScan { root, result, sources })
+        Ok(ProjectScan { root, result, sources, pyprojects })
     }
 
     /// The files of a scan, named as the analysis named them.
@@ -294,25 +302,9 @@ impl ScanArgs {
             .iter()
             .map(|(display, path)| FileEntry { display: display.clone(), path: path.clone(), module: String::new() })
             .collect();
-        retry_audit_scan::modules::assign(&mut files);
+        retry_audit_scan::modules::assign(&mut files, &scan.pyprojects);
         files
     }
-}
-
-/// `path` made absolute against `cwd` with `.` and `..` folded, symlinks left as they are.
-fn lexical_absolute(path: &Path, cwd: &Path) -> PathBuf {
-    use std::path::Component;
-    let mut out = PathBuf::new();
-    for c in cwd.join(path).components() {
-        match c {
-            Component::CurDir => {}
-            Component::ParentDir => {
-                out.pop();
-            }
-            other => out.push(other),
-        }
-    }
-    out
 }
 
 /// The nearest directory at or above `start` holding a `.git` (a directory, or a file in a worktree or

@@ -1,54 +1,47 @@
 //! `retry-audit init [PATH]`: propose a plan from the tree's own retry system.
 //!
-//! The canonical candidate is `--canonical MODULE`, else the module of the engines with the most importers and
-//! call sites (the runner-up is named in a comment). Its exports are read from its source, each with what it
-//! is (class, enum, function, preset, constant). Every other file holding retry machinery becomes one plan
-//! entry, grouped by what it holds (engines, wrappers, configs, presets, breakers, library uses), with its use
-//! count. The plan is written to `retry-audit-plan.toml` beside the configuration, which points at it
-//! (`retry-audit.toml`, or `[tool.retry-audit]` of `pyproject.toml` with `--pyproject`); `--stdout` prints it.
-//! A tree that has a plan is not overwritten (`--force` does): `init` says what changed instead.
+//! The canonical candidate is `--canonical MODULE` (a module of the scanned tree), else the module of the
+//! engines with the most importers and call sites (the runner-up is named in a comment). Its exports are read
+//! from its source, each with what it is (class, enum, function, preset, constant). Every other file holding
+//! retry machinery becomes one plan entry, grouped by what it holds (engines, wrappers, configs, presets,
+//! breakers, library uses), with its use count. The plan is written into the configuration (`place`):
+//! `[plan]` tables of `retry-audit.toml`, or `[tool.retry-audit.plan]` of `pyproject.toml` with
+//! `--pyproject`; `--stdout` prints it. A tree that has a plan is not overwritten (`--force` does): `init`
+//! says what changed instead.
+
+mod closest;
+mod place;
+mod render;
 
 use super::common::ScanArgs;
-use crate::config::{Config, PYPROJECT, STANDALONE};
-use crate::output::{say, sayln};
+use crate::output::say;
 use crate::plan_check::DefKind;
 use anyhow::{bail, Context};
+use render::{Entry, Proposal, CATEGORIES};
 use retry_audit_scan::finding::{Finding, Role};
 use retry_audit_scan::{data, RuleData};
 use std::collections::BTreeMap;
-use std::fmt::Write;
 use std::path::Path;
-
-/// The plan file `init` writes, beside the configuration.
-pub const PLAN_FILE: &str = "retry-audit-plan.toml";
 
 #[derive(clap::Args)]
 pub struct Args {
     #[command(flatten)]
     pub scan: ScanArgs,
-    /// The canonical module (dotted); default: the module of the engines with the most importers and call sites.
+    /// The canonical module (dotted, a module of the scanned tree); default: the module of the engines with
+    /// the most importers and call sites.
     #[arg(long, value_name = "MODULE")]
     pub canonical: Option<String>,
-    /// Print the plan instead of writing it.
+    /// Print the plan (as it would be written) instead of writing it.
     #[arg(long)]
     pub stdout: bool,
-    /// Point `[tool.retry-audit]` of pyproject.toml at the plan instead of a retry-audit.toml.
-    #[arg(long, conflicts_with = "stdout")]
+    /// Write the plan into `[tool.retry-audit]` of pyproject.toml (as `[tool.retry-audit.plan]` tables appended
+    /// to the file) instead of retry-audit.toml.
+    #[arg(long)]
     pub pyproject: bool,
-    /// Overwrite an existing plan.
+    /// Overwrite the plan in place; with --pyproject, add the plan to an existing `[tool.retry-audit]`.
     #[arg(long)]
     pub force: bool,
 }
-
-/// The categories of a proposed plan, in the order the plan document lists them.
-const CATEGORIES: &[(&str, &str)] = &[
-    ("engines", "1. Retry engines"),
-    ("wrappers", "2. Wrappers and decorators on top of them"),
-    ("configs", "3. Retry configs and strategy enums"),
-    ("presets", "4. Presets"),
-    ("breakers", "5. Circuit breakers"),
-    ("libraries", "6. Retry library uses"),
-];
 
 fn category(role: Role) -> Option<&'static str> {
     Some(match role {
@@ -64,8 +57,10 @@ fn category(role: Role) -> Option<&'static str> {
 }
 
 pub fn run(args: Args) -> anyhow::Result<i32> {
-    // The proposal is made from the tree alone: an existing plan is compared with it, not applied to it.
-    let data = RuleData { plan: data::Plan::default(), ..args.scan.rule_data()? };
+    // The proposal is made from the tree alone: the plan in effect is compared with it, not applied to it.
+    let mut data = args.scan.rule_data()?;
+    let existing = std::mem::take(&mut data.plan);
+    let data = RuleData { plan: data::Plan::default(), ..data };
     let scan = args.scan.scan_reported(&data)?;
     let modules: BTreeMap<&str, &str> = scan
         .result
@@ -78,7 +73,7 @@ pub fn run(args: Args) -> anyhow::Result<i32> {
     let (canonical, path) = match &args.canonical {
         Some(m) => match modules.iter().find(|(_, module)| **module == m.as_str()) {
             Some((path, module)) => (module.to_string(), path.to_string()),
-            None => bail!("--canonical {m}: no scanned file is that module"),
+            None => bail!("{}", not_a_module(m, &modules)),
         },
         None => match ranked.first() {
             Some((module, path, _)) => (module.clone(), path.clone()),
@@ -87,13 +82,36 @@ pub fn run(args: Args) -> anyhow::Result<i32> {
     };
     let source = scan.sources.get(&path).with_context(|| format!("{path}: not among the scanned files"))?;
     let exports = exports(source, &canonical, &findings)?;
-    let runner_up = ranked.iter().find(|(m, _, _)| *m != canonical);
-    let plan = render(&canonical, &path, &exports, runner_up, &entries(&findings, &path));
+    let entries = entries(&findings, &path);
+    let proposal = Proposal {
+        canonical: &canonical,
+        path: &path,
+        exports: &exports,
+        runner_up: ranked.iter().find(|(m, _, _)| *m != canonical),
+        entries: &entries,
+    };
+    let cfg = args.scan.config()?;
     if args.stdout {
-        say!("{plan}");
+        say!("{}", render::render(&proposal, Some(place::table(place::into_pyproject(args.pyproject, cfg)))));
         return Ok(0);
     }
-    write(&args, &scan.root, &plan, &findings, &path)
+    let request = place::Request {
+        root: &scan.root,
+        cfg,
+        pyproject: args.pyproject,
+        force: args.force,
+        existing: args.scan.plan_source()?.map(|source| (source, existing)),
+    };
+    place::write(request, &proposal)
+}
+
+/// `--canonical` names no scanned module: say so, with the closest names that are.
+fn not_a_module(wanted: &str, modules: &BTreeMap<&str, &str>) -> String {
+    let near = closest::closest(wanted, modules.values().copied(), 3);
+    if near.is_empty() {
+        return format!("--canonical {wanted}: no Python module was scanned");
+    }
+    format!("--canonical {wanted}: not a module of the scanned tree; the closest: {}", near.join(", "))
 }
 
 /// Engine modules by importers plus call sites of their engines, most used first: (module, path, uses).
@@ -141,14 +159,6 @@ fn exports(source: &Path, module: &str, findings: &[&Finding]) -> anyhow::Result
     Ok(out)
 }
 
-/// One proposed plan entry: a file holding retry machinery.
-struct Entry {
-    path: String,
-    category: &'static str,
-    roles: Vec<&'static str>,
-    uses: usize,
-}
-
 /// Every file but the canonical one that holds machinery, categorised by the first of its roles in plan order.
 fn entries(findings: &[&Finding], canonical_path: &str) -> Vec<Entry> {
     let mut by_file: BTreeMap<&str, Vec<&Finding>> = BTreeMap::new();
@@ -168,107 +178,4 @@ fn entries(findings: &[&Finding], canonical_path: &str) -> Vec<Entry> {
             Entry { path: path.to_string(), category, roles, uses: fs.iter().map(|f| f.used_by.len()).sum() }
         })
         .collect()
-}
-
-fn quote(s: &str) -> String {
-    toml::Value::String(s.to_string()).to_string()
-}
-
-fn render(
-    canonical: &str,
-    path: &str,
-    exports: &[(String, &'static str)],
-    runner_up: Option<&(String, String, usize)>,
-    entries: &[Entry],
-) -> String {
-    let mut out = String::new();
-    let _ = writeln!(out, "# Proposed by `retry-audit init` from the tree's inventory: review it, then commit it.");
-    let _ = writeln!(out, "# Keys: [plan], categories, [canonical], [[entries]], [[redirects]], [[config_migrations]]");
-    let _ = writeln!(out, "# (retry-audit's README, \"The plan\", documents each).\n");
-    let _ = writeln!(out, "categories = [");
-    for (id, title) in CATEGORIES {
-        let _ = writeln!(out, "  {{ id = {}, title = {} }},", quote(id), quote(title));
-    }
-    let _ = writeln!(out, "]\n");
-    let _ = writeln!(out, "[plan]\nname = \"retry consolidation\"");
-    let _ = writeln!(out, "description = \"Consolidate every retry implementation onto {canonical}.\"\n");
-    if let Some((module, _, uses)) = runner_up {
-        let _ = writeln!(out, "# Runner-up for canonical: {module} ({uses} uses of its engines).");
-    }
-    let _ = writeln!(out, "[canonical]\nmodule = {}\npath = {}", quote(canonical), quote(path));
-    let _ = writeln!(out, "exports = [");
-    for (name, kind) in exports {
-        let _ = writeln!(out, "  {},  # {kind}", quote(name));
-    }
-    let _ = writeln!(out, "]");
-    for e in entries {
-        let id = e.path.trim_end_matches(".py").replace(['/', '.'], "-");
-        let _ = writeln!(out, "\n[[entries]]\nid = {}\ncategory = {}", quote(&id), quote(e.category));
-        let _ = writeln!(out, "path = {}\ntype = {}", quote(&e.path), quote(&e.roles.join(", ")));
-        let usage = if e.uses == 1 { "1 use".to_string() } else { format!("{} uses", e.uses) };
-        let _ = writeln!(out, "status = \"to migrate\"\nusage = {}", quote(&usage));
-    }
-    out
-}
-
-/// Write the plan and point the configuration at it; with a plan already in place, say what changed instead.
-fn write(args: &Args, root: &Path, plan: &str, findings: &[&Finding], canonical_path: &str) -> anyhow::Result<i32> {
-    let existing = args.scan.config()?.and_then(|c| c.settings.plan.as_deref().map(|p| c.resolve(p)));
-    if let (Some(file), false) = (&existing, args.force) {
-        let old = data::Plan::load(Some(file))?;
-        let proposed: Vec<String> = entries(findings, canonical_path).into_iter().map(|e| e.path).collect();
-        let listed = |p: &str| old.entries.iter().any(|e| retry_audit_scan::classify::plan::path_matches(&e.path, p));
-        let new: Vec<&String> = proposed.iter().filter(|p| !listed(p)).collect();
-        let stale: Vec<&str> = old
-            .entries
-            .iter()
-            .filter(|e| !proposed.iter().any(|p| retry_audit_scan::classify::plan::path_matches(&e.path, p)))
-            .map(|e| e.path.as_str())
-            .collect();
-        sayln!("{}: a plan is in place; not overwritten (--force overwrites it)", file.display());
-        for p in &new {
-            sayln!("  new implementation, not in the plan: {p}");
-        }
-        for p in &stale {
-            sayln!("  stale plan entry, nothing found there: {p}");
-        }
-        if new.is_empty() && stale.is_empty() {
-            sayln!("  the plan lists every file holding retry machinery");
-        }
-        return Ok(0);
-    }
-    let plan_path = existing.unwrap_or_else(|| root.join(PLAN_FILE));
-    write_file(&plan_path, plan.as_bytes())?;
-    let config = if args.pyproject { root.join(PYPROJECT) } else { root.join(STANDALONE) };
-    point_config_at(&config, &plan_path, root, args.pyproject)?;
-    sayln!("wrote {} (referenced from {})", plan_path.display(), config.display());
-    Ok(0)
-}
-
-/// Make the configuration name the plan (`plan = "..."`), creating it or its `[tool.retry-audit]` table.
-fn point_config_at(config: &Path, plan: &Path, root: &Path, pyproject: bool) -> anyhow::Result<()> {
-    let rel = plan.strip_prefix(root).unwrap_or(plan).display().to_string();
-    let line = format!("plan = {}\n", quote(&rel));
-    let text = std::fs::read_to_string(config).unwrap_or_default();
-    if let Ok(Some(c)) = Config::load(config) {
-        if c.settings.plan.is_some() {
-            return Ok(());
-        }
-    }
-    let updated = if pyproject {
-        match text.find("[tool.retry-audit]\n") {
-            Some(at) => {
-                let end = at + "[tool.retry-audit]\n".len();
-                format!("{}{line}{}", &text[..end], &text[end..])
-            }
-            None => format!("{text}{}[tool.retry-audit]\n{line}", if text.is_empty() { "" } else { "\n" }),
-        }
-    } else {
-        format!("{line}{text}")
-    };
-    write_file(config, updated.as_bytes())
-}
-
-fn write_file(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
-    retry_audit_fix::write::write_file(path, bytes).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))
 }

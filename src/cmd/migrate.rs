@@ -84,6 +84,9 @@ pub fn run(args: Args) -> anyhow::Result<i32> {
     // One walk and one analysis: the tree facts the fixes need come from the same read of every file, and the
     // files the fixes are computed on are the files the scan read.
     let scan = args.scan.scan_reported_tree(&data)?;
+    // What the plan claims of the tree that the tree does not hold, as inventory and check say it: on stderr,
+    // so the patch on stdout stays a patch.
+    args.scan.warn_about_plan(&data, &scan)?;
     let files = crate::cmd::common::ScanArgs::entries(&scan);
     let result = scan.result;
     data.plan.tree = result.tree.clone();

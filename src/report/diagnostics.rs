@@ -86,7 +86,7 @@ pub fn render(r: &CheckReport, color: bool) -> String {
     }
     let mut out = String::from_utf8_lossy(buf.as_slice()).into_owned();
     for d in &r.scan.result.diagnostics {
-        let level = r.input_error_level();
+        let level = r.level_of(d);
         out.push_str(&format!("{level}[{}]: {}:{}: {}\n", d.kind.as_str(), d.path, d.line, d.message));
     }
     if r.input_errors_fail && r.input_errors() > 0 {

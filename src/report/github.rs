@@ -46,7 +46,7 @@ pub fn render(r: &CheckReport) -> String {
         let line = if d.line > 0 { format!(",line={}", d.line) } else { String::new() };
         out.push_str(&format!(
             "::{} file={}{line},title={}::{}\n",
-            r.input_error_level(),
+            r.level_of(d),
             prop(&d.path),
             prop(d.kind.as_str()),
             data(&d.message)

@@ -65,7 +65,7 @@ pub fn render(r: &CheckReport) -> String {
         }
     }
     if r.input_errors_fail {
-        for d in &r.scan.result.diagnostics {
+        for d in r.scan.result.diagnostics.iter().filter(|d| d.kind.is_input_error()) {
             let case = format!(
                 "    <testcase name=\"{} {}:{}\" classname=\"{}\" file=\"{}\" line=\"{}\">\n      <failure type=\"{}\" message=\"{}\"/>\n    </testcase>\n",
                 d.kind.as_str(),

@@ -89,7 +89,7 @@ pub fn render(r: &CheckReport) -> Value {
         .iter()
         .map(|d| {
             json!({
-                "level": r.input_error_level(),
+                "level": r.level_of(d),
                 "message": { "text": format!("{}: {}", d.kind.as_str(), d.message) },
                 "locations": [location(&d.path, d.line, 1, d.line)],
                 "descriptor": { "id": d.kind.as_str() },

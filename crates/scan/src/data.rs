@@ -199,6 +199,15 @@ pub enum Conversion {
     Scale(f64),
 }
 
+/// A plan value TOML accepts but the plan cannot use: its key (relative to the plan's tables), the text to
+/// find its line by, and what is wrong.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PlanProblem {
+    pub key: String,
+    pub needle: String,
+    pub message: String,
+}
+
 /// Parse a `rename` value: `name`, `name+N` or `name*N`.
 pub fn parse_rename(spec: &str) -> Result<(String, Conversion), String> {
     let valid = |n: &str| !n.is_empty() && n.chars().all(|c| c == '_' || c.is_ascii_alphanumeric());
@@ -245,20 +254,31 @@ impl Plan {
     }
 
     pub fn load(path: Option<&Path>) -> Result<Plan, DataError> {
-        let plan: Plan = match path {
-            Some(p) => parse(&p.display().to_string(), &read(p)?)?,
-            None => return Ok(Plan::default()),
-        };
-        for e in &plan.entries {
-            globset::Glob::new(&e.path).map_err(|err| DataError {
-                file: path.map(|p| p.display().to_string()).unwrap_or_default(),
-                message: format!("entries.{}.path: invalid glob: {err}", e.id),
+        let Some(path) = path else { return Ok(Plan::default()) };
+        let file = path.display().to_string();
+        let text = read(path)?;
+        let plan: Plan = parse(&file, &text)?;
+        plan.validate().map_err(|p| {
+            let line = text.find(&p.needle).map_or(1, |at| 1 + text[..at].matches('\n').count());
+            DataError { file, message: format!("line {line}: {}: {}", p.key, p.message) }
+        })?;
+        Ok(plan)
+    }
+
+    /// What TOML types cannot say: entry paths are globs, config migrations name classes, renames parse.
+    pub fn validate(&self) -> Result<(), PlanProblem> {
+        for e in &self.entries {
+            globset::Glob::new(&e.path).map_err(|err| PlanProblem {
+                key: format!("entries.{}.path", e.id),
+                needle: e.path.clone(),
+                message: format!("invalid glob: {err}"),
             })?;
         }
-        for (i, m) in plan.config_migrations.iter().enumerate() {
-            let err = |message: String| DataError {
-                file: path.map(|p| p.display().to_string()).unwrap_or_default(),
-                message: format!("config_migrations[{i}] ({}): {message}", m.from),
+        for (i, m) in self.config_migrations.iter().enumerate() {
+            let err = |message: String| PlanProblem {
+                key: format!("config_migrations[{i}]"),
+                needle: m.from.clone(),
+                message: format!("({}) {message}", m.from),
             };
             if m.from_parts().1.is_empty() || m.to_parts().1.is_empty() {
                 return Err(err("`from` and `to` must name a class: \"module:Class\"".into()));
@@ -267,7 +287,7 @@ impl Plan {
                 parse_rename(v).map_err(|e| err(format!("rename.{k}: {e}")))?;
             }
         }
-        Ok(plan)
+        Ok(())
     }
 
     /// Category ids in report order: the declared `categories`, then any other category an entry names.

@@ -15,6 +15,8 @@ pub enum DiagnosticKind {
     SpecialFile,
     Unreadable,
     InternalError,
+    /// A `pyproject.toml` whose source roots could not be read (`source_roots`): files are named without them.
+    PyprojectError,
 }
 
 impl DiagnosticKind {
@@ -27,7 +29,14 @@ impl DiagnosticKind {
             DiagnosticKind::SpecialFile => "special-file",
             DiagnosticKind::Unreadable => "unreadable",
             DiagnosticKind::InternalError => "internal-error",
+            DiagnosticKind::PyprojectError => "pyproject-error",
         }
+    }
+
+    /// Whether the diagnostic is about a source file that could not be analysed (its findings are not known),
+    /// not about the project's metadata.
+    pub fn is_input_error(self) -> bool {
+        self != DiagnosticKind::PyprojectError
     }
 }
 

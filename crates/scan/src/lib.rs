@@ -22,6 +22,7 @@ pub mod parse;
 pub mod prefilter;
 pub mod project;
 pub mod read;
+pub mod source_roots;
 pub mod suppress;
 pub mod syntax;
 pub mod system;

@@ -8,12 +8,17 @@
 //! import name, dotted. Lookups in the module table accept both longer and shorter spellings (`module_table`), so an import of `google.api_core.retry`
 //! finds `api_core/retry.py` under a `google/` namespace directory, and `app.db` finds `backend/app/db.py` in a
 //! tree without `__init__.py` files.
+//!
+//! A source root the project's `pyproject.toml` declares (`package-dir = {"" = "lib"}`, see `source_roots`)
+//! comes first: a file under it is named from below it (`lib/pkg/mod.py` is `pkg.mod`), packages or not.
 
+use crate::source_roots::Pyprojects;
 use crate::walk::FileEntry;
 use rustc_hash::FxHashSet as HashSet;
 
-/// Name every file (`FileEntry::module`) from the package directories among the files.
-pub fn assign(files: &mut [FileEntry]) {
+/// Name every file (`FileEntry::module`) from the source roots the project declares and the package
+/// directories among the files. `pyprojects` reads each pyproject once however often files are named.
+pub fn assign(files: &mut [FileEntry], pyprojects: &Pyprojects) {
     let package_dirs: HashSet<&str> = files
         .iter()
         .filter_map(|f| {
@@ -22,7 +27,8 @@ pub fn assign(files: &mut [FileEntry]) {
         })
         .collect();
     let project_dirs = project_dirs(files, &package_dirs);
-    let layout = Layout { package_dirs: &package_dirs, project_dirs: &project_dirs };
+    let source_roots = source_roots(files, &package_dirs, pyprojects);
+    let layout = Layout { package_dirs: &package_dirs, project_dirs: &project_dirs, source_roots: &source_roots };
     // One name per file, each found on its own: in parallel (this is in the serial part of every scan).
     let names: Vec<String> = {
         use rayon::prelude::*;
@@ -39,6 +45,78 @@ pub fn assign(files: &mut [FileEntry]) {
 pub struct Layout<'a> {
     pub package_dirs: &'a HashSet<&'a str>,
     pub project_dirs: &'a HashSet<String>,
+    /// Declared source roots: (display directory, package its files belong to), deepest first.
+    pub source_roots: &'a [(String, String)],
+}
+
+/// The source roots declared by the pyprojects of the directories that may hold one: the top of the display
+/// paths, and the directories above each top package (`proj/` of `proj/lib/pkg/__init__.py`). Each directory
+/// is looked at once, walking up the display path and the path on disk together.
+fn source_roots(files: &[FileEntry], package_dirs: &HashSet<&str>, pyprojects: &Pyprojects) -> Vec<(String, String)> {
+    let mut seen: HashSet<&str> = HashSet::default();
+    let mut out: Vec<(String, String)> = Vec::new();
+    // Paths as given (`acme/__init__.py` from inside `code/`) reach no directory above the current one: made
+    // absolute, once, for the few files the walk up starts from.
+    let cwd = std::env::current_dir().unwrap_or_default();
+    for f in files {
+        let (dir, name) = f.display.rsplit_once('/').unwrap_or(("", f.display.as_str()));
+        let start = if matches!(name, "__init__.py" | "__init__.pyi")
+            && !dir.is_empty()
+            && !package_dirs.contains(parent_of(dir))
+        {
+            // A top package: from the directory holding it.
+            Some((parent_of(dir), 2))
+        } else if !seen.contains("") {
+            // Any file spelled on disk as displayed reaches the top of the display paths.
+            Some((dir, 1))
+        } else {
+            None
+        };
+        let Some((mut display, ups)) = start else { continue };
+        let path = crate::walk::lexical_absolute(&f.path, &cwd);
+        let mut disk = path.ancestors().nth(ups);
+        while let Some(d) = disk {
+            // The path on disk must spell the display path (a file named from elsewhere does not).
+            let last = display.rsplit('/').next().unwrap_or(display);
+            let matches = if display.is_empty() { true } else { d.file_name().is_some_and(|n| n == last) };
+            if !matches || !seen.insert(display) {
+                break;
+            }
+            for root in pyprojects.roots_in(d, display).iter() {
+                let dir = if display.is_empty() { root.dir.clone() } else { format!("{display}/{}", root.dir) };
+                out.push((dir, root.package.clone()));
+            }
+            if display.is_empty() {
+                break;
+            }
+            display = parent_of(display);
+            disk = d.parent();
+        }
+    }
+    // The deepest root a file is under names it (a nested project's own roots).
+    out.sort_by(|a, b| b.0.len().cmp(&a.0.len()).then_with(|| a.cmp(b)));
+    out
+}
+
+/// The directory above a display directory (`""` above a top-level one).
+fn parent_of(dir: &str) -> &str {
+    dir.rsplit_once('/').map_or("", |(up, _)| up)
+}
+
+/// The name of a file under a declared source root: the root's package, then the path below the root.
+fn in_source_root(display: &str, stem: &str, roots: &[(String, String)]) -> Option<String> {
+    let (root, package) = roots.iter().find(|(root, _)| {
+        display.len() > root.len() && display.starts_with(root.as_str()) && display.as_bytes()[root.len()] == b'/'
+    })?;
+    let below = &display[root.len() + 1..];
+    let dirs = below.rsplit_once('/').map_or("", |(d, _)| d);
+    let mut name: Vec<&str> = if package.is_empty() { vec![] } else { package.split('.').collect() };
+    name.extend(dirs.split('/').filter(|p| !p.is_empty()));
+    if stem != "__init__" {
+        name.push(stem);
+    }
+    // `lib/__init__.py` under `{"" = "lib"}` is no module of its own: named as if no root were declared.
+    (!name.is_empty()).then(|| name.join("."))
 }
 
 /// The directories above the top packages that could be namespace packages by name but hold files other than
@@ -85,6 +163,9 @@ pub fn module_of(display: &str, layout: &Layout<'_>) -> String {
     let package_dirs = layout.package_dirs;
     let (dir, file) = display.rsplit_once('/').unwrap_or(("", display));
     let stem = file.strip_suffix(".pyi").or_else(|| file.strip_suffix(".py")).unwrap_or(file);
+    if let Some(name) = in_source_root(display, stem, layout.source_roots) {
+        return name;
+    }
     let parts: Vec<&str> = if dir.is_empty() { vec![] } else { dir.split('/').collect() };
     // Where the first `n` parts of `dir` end (`parts[..n].join("/")` is `dir[..ends[n - 1]]`).
     let mut ends = Vec::with_capacity(parts.len());
@@ -149,7 +230,7 @@ mod tests {
     fn names(paths: &[&str]) -> Vec<String> {
         let mut files: Vec<FileEntry> =
             paths.iter().map(|p| FileEntry { display: p.to_string(), path: p.into(), module: String::new() }).collect();
-        assign(&mut files);
+        assign(&mut files, &Pyprojects::default());
         files.into_iter().map(|f| f.module).collect()
     }
 
@@ -209,9 +290,42 @@ mod tests {
             .iter()
             .map(|f| FileEntry { display: f.to_string(), path: t.path().join(f), module: String::new() })
             .collect();
-        assign(&mut entries);
+        assign(&mut entries, &Pyprojects::default());
         let names: Vec<&str> = entries.iter().map(|f| f.module.as_str()).collect();
         assert_eq!(names, ["acme", "acme.core", "google.api_core", "google.api_core.retry"]);
+    }
+
+    /// A pyproject's declared source roots name the files below them, the deepest first; a directory it does
+    /// not declare keeps the names the layout gives it.
+    #[test]
+    fn declared_source_roots_name_from_below_them() {
+        let t = tempfile::tempdir().unwrap();
+        let files = [
+            "svc/code/acme/__init__.py",
+            "svc/code/acme/core.py",
+            "svc/scripts/run.py",
+            "svc/vendor/api/__init__.py",
+            "svc/vendor/api/v1.py",
+        ];
+        for f in files {
+            let p = t.path().join(f);
+            std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+            std::fs::write(p, "").unwrap();
+        }
+        std::fs::write(
+            t.path().join("svc/pyproject.toml"),
+            "[tool.setuptools.package-dir]\n\"\" = \"code\"\n\"acme.api\" = \"vendor/api\"\n",
+        )
+        .unwrap();
+        let mut entries: Vec<FileEntry> = files
+            .iter()
+            .map(|f| FileEntry { display: f.to_string(), path: t.path().join(f), module: String::new() })
+            .collect();
+        let pyprojects = Pyprojects::default();
+        assign(&mut entries, &pyprojects);
+        let names: Vec<&str> = entries.iter().map(|f| f.module.as_str()).collect();
+        assert_eq!(names, ["acme", "acme.core", "scripts.run", "acme.api", "acme.api.v1"]);
+        assert!(pyprojects.take_diagnostics().is_empty());
     }
 
     #[test]

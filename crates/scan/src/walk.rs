@@ -46,6 +46,9 @@ pub struct FileEntry {
 pub struct Walked {
     pub files: Vec<FileEntry>,
     pub diagnostics: Vec<Diagnostic>,
+    /// The pyprojects read to name the files: name them again (from another root) with these, so each is read
+    /// once a run.
+    pub pyprojects: crate::source_roots::Pyprojects,
 }
 
 fn globset(globs: &[String]) -> Result<GlobSet, String> {
@@ -197,15 +200,33 @@ pub fn walk(roots: &[PathBuf], opts: &WalkOptions) -> Result<Walked, String> {
         files.extend(f);
         diagnostics.extend(d);
     }
-    diagnostics.sort();
     // Thousands of entries, before any file is read: sorted on the pool's threads.
     crate::pool().install(|| {
         use rayon::slice::ParallelSliceMut;
         files.par_sort()
     });
     files.dedup_by(|a, b| a.path == b.path);
-    crate::modules::assign(&mut files);
-    Ok(Walked { files, diagnostics })
+    let pyprojects = crate::source_roots::Pyprojects::default();
+    crate::modules::assign(&mut files, &pyprojects);
+    diagnostics.extend(pyprojects.take_diagnostics());
+    diagnostics.sort();
+    Ok(Walked { files, diagnostics, pyprojects })
+}
+
+/// `path` made absolute against `cwd` with `.` and `..` folded, symlinks left as they are.
+pub fn lexical_absolute(path: &Path, cwd: &Path) -> PathBuf {
+    use std::path::Component;
+    let mut out = PathBuf::new();
+    for c in cwd.join(path).components() {
+        match c {
+            Component::CurDir => {}
+            Component::ParentDir => {
+                out.pop();
+            }
+            other => out.push(other),
+        }
+    }
+    out
 }
 
 fn walk_error(err: &ignore::Error, root: &Path) -> Diagnostic {
