@@ -6,98 +6,16 @@
 use crate::config::PlanSource;
 use crate::project_scan::ProjectScan;
 use retry_audit_scan::data::Plan;
-use retry_audit_scan::syntax::{ExprKind, Stmt, StmtKind};
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
-/// What a module-level name is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum DefKind {
-    Class,
-    Enum,
-    Function,
-    Constant,
-    /// Bound by an import (a re-export: its kind is the imported object's).
-    Import,
-}
-
-impl DefKind {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            DefKind::Class => "class",
-            DefKind::Enum => "enum",
-            DefKind::Function => "function",
-            DefKind::Constant => "constant",
-            DefKind::Import => "import",
-        }
-    }
-
-    fn with_article(self) -> String {
-        let article = if self == DefKind::Enum || self == DefKind::Import { "an" } else { "a" };
-        format!("{article} {}", self.as_str())
-    }
-}
-
-/// A module-level name: what it is, and whether it is bound only under `if TYPE_CHECKING:`.
-#[derive(Debug, Clone, Copy)]
-pub struct Definition {
-    pub kind: DefKind,
-    pub type_checking_only: bool,
-}
+pub use retry_audit_scan::definitions::{DefKind, Definition};
 
 /// The module-level names of a module's source, in order (`None`: it does not parse).
 pub fn definitions(text: &str) -> Option<Vec<(String, Definition)>> {
     let ast = retry_audit_scan::parse::parse_module(text).ok()?;
-    let mut out = Vec::new();
-    collect(&ast.body, false, &mut out);
-    Some(out)
-}
-
-fn collect(body: &[Stmt], type_checking: bool, out: &mut Vec<(String, Definition)>) {
-    let add = |out: &mut Vec<(String, Definition)>, name: &str, kind: DefKind| {
-        out.push((name.to_string(), Definition { kind, type_checking_only: type_checking }));
-    };
-    for s in body {
-        match &s.kind {
-            StmtKind::ClassDef(c) => {
-                let is_enum = c.bases.iter().any(|b| b.dotted().is_some_and(|d| d.ends_with("Enum")));
-                add(out, &c.name, if is_enum { DefKind::Enum } else { DefKind::Class });
-            }
-            StmtKind::FunctionDef(d) => add(out, &d.name, DefKind::Function),
-            StmtKind::Assign { targets, .. } => {
-                for t in targets {
-                    if let ExprKind::Name(n) = &t.kind {
-                        add(out, n, DefKind::Constant);
-                    }
-                }
-            }
-            StmtKind::AnnAssign { target, value: Some(_), .. } => {
-                if let ExprKind::Name(n) = &target.kind {
-                    add(out, n, DefKind::Constant);
-                }
-            }
-            StmtKind::Import { names } | StmtKind::ImportFrom { names, .. } => {
-                for a in names {
-                    let bound = a.asname.as_deref().unwrap_or_else(|| a.name.split('.').next().unwrap_or(&a.name));
-                    add(out, bound, DefKind::Import);
-                }
-            }
-            StmtKind::If { test, body, orelse } => {
-                let guard = test.dotted().is_some_and(|d| d == "TYPE_CHECKING" || d.ends_with(".TYPE_CHECKING"));
-                collect(body, type_checking || guard, out);
-                collect(orelse, type_checking, out);
-            }
-            StmtKind::Try { body, handlers, orelse, finalbody } => {
-                collect(body, type_checking, out);
-                for h in handlers {
-                    collect(&h.body, type_checking, out);
-                }
-                collect(orelse, type_checking, out);
-                collect(finalbody, type_checking, out);
-            }
-            _ => {}
-        }
-    }
+    let lines = retry_audit_scan::read::LineIndex::new(text);
+    Some(retry_audit_scan::definitions::of_module(&ast.body, &|at| lines.line(at)))
 }
 
 /// The plan's problems with the tree, as `file:line: key: message` lines.
@@ -249,8 +167,9 @@ impl<'a> Modules<'a> {
                     let mut map = BTreeMap::new();
                     for (name, d) in list {
                         // A name bound both ways is importable when any binding is outside TYPE_CHECKING.
+                        let typing_only = d.type_checking_only;
                         let entry = map.entry(name).or_insert(d);
-                        entry.type_checking_only &= d.type_checking_only;
+                        entry.type_checking_only &= typing_only;
                     }
                     map
                 });
