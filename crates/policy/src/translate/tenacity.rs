@@ -54,8 +54,14 @@ pub(super) fn translate(call: &CallExpr) -> Translation {
                 v.source()
             )),
             "sleep" => d.reason(format!(
-                "sleep={} replaces the sleep function; the canonical engine owns sleeping",
-                v.source()
+                "sleep={} replaces the sleep function; the canonical engine owns sleeping{}",
+                v.source(),
+                // AsyncRetrying awaits what sleep returns.
+                if last(&v.source()) == "sleep" && v.source().starts_with("time.") {
+                    " (on an async def, tenacity awaits time.sleep's None: TypeError after the first failure)"
+                } else {
+                    ""
+                }
             )),
             other => d.reason(format!("unknown tenacity argument `{other}`")),
         }
