@@ -242,7 +242,10 @@ impl ScanArgs {
                     let reached = lexical_absolute(&e.path, &cwd);
                     let rel = match reached.strip_prefix(root) {
                         Ok(rel) => Some(retry_audit_scan::walk::display_path(rel, Path::new(""))),
-                        Err(_) => real().strip_prefix(root).ok().map(|rel| retry_audit_scan::walk::display_path(rel, Path::new(""))),
+                        Err(_) => real()
+                            .strip_prefix(root)
+                            .ok()
+                            .map(|rel| retry_audit_scan::walk::display_path(rel, Path::new(""))),
                     };
                     rel.unwrap_or_else(|| e.display.clone())
                 }
