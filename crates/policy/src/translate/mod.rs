@@ -10,7 +10,7 @@
 //!
 //! Library semantics used (tenacity 8-9.2, backoff 2.2, stamina 24-26, urllib3 1.26-2.6, google-api-core 2.x,
 //! botocore legacy/standard/adaptive; proven against the pinned versions of `tests/requirements.txt` by
-//! `tests/differential.rs`):
+//! `tests/differential`):
 //!
 //! - tenacity `wait_exponential(multiplier, max, exp_base, min)`: delay after attempt k is
 //!   `max(min, min(multiplier * exp_base**(k-1), max))`; `wait_random_exponential` draws

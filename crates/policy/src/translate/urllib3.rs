@@ -1,7 +1,7 @@
 //! urllib3 1.26 and 2.x: `Retry(total=10, ..., backoff_factor=0, backoff_max=120, backoff_jitter=0.0,
 //! retry_after_max=21600)`, `Retry.from_int(n)`, and requests' `HTTPAdapter(max_retries=n | Retry(...))`.
 //!
-//! Where the versions differ (proven against 1.26.20 and 2.6.3 by `tests/differential.rs`):
+//! Where the versions differ (proven against 1.26.20 and 2.6.3 by `tests/differential`):
 //! - keywords: `method_whitelist` until 1.26 (2.0 removed it); `backoff_max` and `backoff_jitter` from 2.0;
 //!   `retry_after_max` from 2.6. A keyword the version lacks makes `Retry()` raise `TypeError`, and 1.26 raises
 //!   `ValueError` for `method_whitelist` together with `allowed_methods`: no policy exists then.
