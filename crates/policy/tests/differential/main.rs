@@ -119,10 +119,12 @@ struct Tally {
     exact: usize,
     inexact: usize,
     exact_but_different: usize,
+    /// Inexact ones the library refuses (no policy).
+    rejected: usize,
     async_runs: usize,
 }
 
-/// Checks one config against its library runs; a failure is pushed with the reason.
+/// Checks one config against its library runs: `Some(why)` when it fails.
 fn check(config: &Config, runs: &[&Value], scripts: &[(String, Vec<Step>)], tally: &mut Tally) -> Option<String> {
     let translated = translate_str_in(&config.library, &config.source, &config.versions)
         .unwrap_or_else(|e| panic!("{}: `{}` does not parse: {e:?}", config.id, config.source));
@@ -133,6 +135,7 @@ fn check(config: &Config, runs: &[&Value], scripts: &[(String, Vec<Step>)], tall
         return match (refused, translated.translation.policy()) {
             (Some(_), None) => {
                 tally.inexact += 1;
+                tally.rejected += 1;
                 None
             }
             (None, _) => Some(format!("{head} is marked rejected but the library runs it")),
@@ -170,9 +173,12 @@ fn check(config: &Config, runs: &[&Value], scripts: &[(String, Vec<Step>)], tall
                         None
                     } else {
                         Some(format!(
-                            "{head} ({reasons}) should differ on exactly {named:?}; differs on those: {shown:?}; \
-                             also differs:\n    {}",
-                            listed(&unnamed)
+                            "{head} ({reasons}) should differ on exactly {named:?}; differs on those: {shown:?}{}",
+                            if unnamed.is_empty() {
+                                String::new()
+                            } else {
+                                format!("; also:\n    {}", listed(&unnamed))
+                            }
                         ))
                     }
                 }
@@ -201,9 +207,11 @@ fn translations_agree_with_the_libraries() {
         })
         .collect();
     eprintln!(
-        "{} exact, {} inexact, {} exact but different, of {} configurations ({} also run on a coroutine)",
+        "{} exact, {} inexact ({} refused by the library), {} exact but different, of {} configurations ({} also run \
+         on a coroutine)",
         tally.exact,
         tally.inexact,
+        tally.rejected,
         tally.exact_but_different,
         configs.len(),
         tally.async_runs
