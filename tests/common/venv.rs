@@ -2,6 +2,10 @@
 //! `tests/requirements.txt` (the retry libraries, pytest, import-linter, ruff, pre-commit). A missing venv is
 //! made on first use (`python3 -m venv .venv` + `pip install -r tests/requirements.txt`, what `.ci/run` does),
 //! so `cargo test --workspace` needs nothing else; when it cannot be made the test fails, never skips.
+//!
+//! urllib3 1.26 cannot share the venv with urllib3 2.x: `tests/requirements-urllib3-1.26.txt` is installed into
+//! `.venv/urllib3-1.26` (`pip install --target`), which the differential puts first on `PYTHONPATH` for 1.26
+//! configurations. The venv's stamp, `.venv/requirements.txt`, is both files concatenated.
 
 #![allow(dead_code)] // each test crate uses its own subset
 
@@ -26,7 +30,8 @@ pub fn venv_bin(manifest_dir: &str) -> PathBuf {
     let bin = venv.join("bin");
     let _guard = MAKING.lock().unwrap_or_else(|e| e.into_inner());
     let stamp = venv.join("requirements.txt");
-    let wanted = std::fs::read(root.join("tests/requirements.txt")).expect("tests/requirements.txt");
+    let mut wanted = std::fs::read(root.join("tests/requirements.txt")).expect("tests/requirements.txt");
+    wanted.extend(std::fs::read(root.join(URLLIB3_1_26)).expect(URLLIB3_1_26));
     if std::fs::read(&stamp).ok().as_deref() == Some(wanted.as_slice()) && bin.join("python").exists() {
         return bin;
     }
@@ -43,8 +48,28 @@ pub fn venv_bin(manifest_dir: &str) -> PathBuf {
             .arg(root.join("tests/requirements.txt")),
         "pip install -r tests/requirements.txt",
     );
+    run(
+        Command::new(bin.join("python"))
+            .args(["-m", "pip", "install", "--quiet", "--disable-pip-version-check", "--upgrade", "--target"])
+            .arg(venv.join("urllib3-1.26"))
+            .arg("-r")
+            .arg(root.join(URLLIB3_1_26)),
+        "pip install --target .venv/urllib3-1.26 -r tests/requirements-urllib3-1.26.txt",
+    );
     std::fs::write(&stamp, wanted).expect("write the venv stamp");
     bin
+}
+
+/// The pins of the urllib3 1.26 installed beside the venv.
+const URLLIB3_1_26: &str = "tests/requirements-urllib3-1.26.txt";
+
+/// The directory holding urllib3 1.26 (to put first on `PYTHONPATH`): `$RETRY_AUDIT_URLLIB3_1_26`, else
+/// `.venv/urllib3-1.26`, made with the venv.
+pub fn urllib3_1_26(manifest_dir: &str) -> PathBuf {
+    match std::env::var_os("RETRY_AUDIT_URLLIB3_1_26") {
+        Some(p) => PathBuf::from(p),
+        None => venv_bin(manifest_dir).parent().expect("the venv").join("urllib3-1.26"),
+    }
 }
 
 /// The Python with the pinned packages.

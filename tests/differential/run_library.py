@@ -1,146 +1,47 @@
 #!/usr/bin/env python3
-"""Run retry configurations through the retry libraries themselves, on a fake clock.
+"""Run retry configurations through the retry libraries themselves, on a fake clock (fake.py).
 
 Reads a JSON request on stdin:
 
-    {"configs": [{"id": "t1", "library": "tenacity", "source": "retry(stop=stop_after_attempt(3))"}],
+    {"configs": [{"id": "t1", "library": "tenacity", "source": "retry(stop=stop_after_attempt(3))",
+                  "pins": {"urllib3": "1.26.20"}, "passes": ["sync", "async"]}],
      "scripts": [{"name": "fail2", "steps": [{"error": "ConnectionError", "duration": 0, "hint": null}, ...]}],
      "probes": [0.25, 0.75]}
 
-and writes, for every (config, script, probe), what the library did:
+and writes, for every (config, pass, script, probe), what the library did:
 
-    {"config": "t1", "script": "fail2", "probe": 0.25, "attempts": 3, "sleeps": [1.0, 2.0],
+    {"config": "t1", "pass": "sync", "script": "fail2", "probe": 0.25, "attempts": 3, "sleeps": [1.0, 2.0],
      "outcome": "returned" | "raised:ConnectionError" | "script_exhausted" | "error:<why the config does not run>"}
 
-The clock is fake: `time.monotonic`, `time.time`, `time.sleep` and backoff's `datetime.now` read and advance one
-counter; an attempt advances it by its scripted duration; a sleep advances it by the slept time and is recorded.
-Every random draw (`random.random`, and through it `random.uniform`) returns the probe, so a jittered library is
-pinned: `uniform(a, b) = a + (b - a) * probe`.
+`pins` are the versions this process must be running (a second urllib3 is put first on PYTHONPATH by the caller);
+a mismatch fails the whole run rather than proving a config against the wrong version.
+
+The `async` pass runs the same configuration on a coroutine under asyncio, with `asyncio.sleep` on the fake
+clock: tenacity's `@retry` and backoff's and stamina's decorators on an `async def`, tenacity `Retrying(...)`
+spelled `AsyncRetrying(...)` and google-api-core `Retry(...)` spelled `AsyncRetry(...)` (the async classes take
+the same arguments).
 
 An outcome script step raises the named exception (a builtin, `asyncio.CancelledError`) after its duration, or
 returns "ok"; a step's `hint` is a Retry-After in seconds, carried as an HTTP 503 response's header for the HTTP
-libraries and as a `retry_after` attribute otherwise.
+libraries and as a `retry_after` attribute otherwise. botocore's mapping is in run_botocore.py.
 """
 import asyncio
-import builtins
 import datetime as real_datetime
 import json
-import random
+import re
 import sys
 import time
 import warnings
 
+from fake import CLOCK, HOOK_CALLS, RETRYABLE, Operation, ScriptExhausted, fallback, install_clock, is_transient
+from fake import log_retry, qualified
+from run_botocore import run_botocore
+from run_http import run_urllib3
+
 warnings.simplefilter("ignore")
 
-
-class Clock:
-    def __init__(self):
-        self.now = 0.0
-        self.sleeps = []
-
-    def sleep(self, seconds):
-        seconds = float(seconds)
-        self.sleeps.append(seconds)
-        self.now += seconds
-
-
-CLOCK = Clock()
-EPOCH = 1_700_000_000.0
-
-
-class FakeDatetime(real_datetime.datetime):
-    @classmethod
-    def now(cls, tz=None):
-        return real_datetime.datetime.fromtimestamp(EPOCH + CLOCK.now, tz)
-
-
-class FakeDatetimeModule:
-    datetime = FakeDatetime
-    timedelta = real_datetime.timedelta
-
-
-def install_clock(probe):
-    time.monotonic = lambda: CLOCK.now
-    time.time = lambda: EPOCH + CLOCK.now
-    time.perf_counter = lambda: CLOCK.now
-    time.sleep = CLOCK.sleep
-    random._inst.random = lambda: probe
-    random.random = lambda: probe
-    try:
-        import backoff._sync
-
-        backoff._sync.datetime = FakeDatetimeModule
-    except ImportError:
-        pass
-
-
-HOOK_CALLS = []
-
-
-def log_retry(*args, **kwargs):
-    """A hook that only observes (what `before_sleep=`, `on_backoff=`, `on_error=` are usually given)."""
-    HOOK_CALLS.append(1)
-
-
-def fallback(*args, **kwargs):
-    """A callback whose return value replaces the outcome (`retry_error_callback=`)."""
-    HOOK_CALLS.append(1)
-    return "fallback"
-
-
-def is_transient(exc):
-    """A predicate handed where a class could go (`on=is_transient`)."""
-    return isinstance(exc, ConnectionError)
-
-
-RETRYABLE = (ConnectionError, TimeoutError)
-
-
-class ScriptExhausted(BaseException):
-    """The script ran out: the library wanted another attempt (unbounded or longer than scripted)."""
-
-
-def exception_class(name):
-    if name == "asyncio.CancelledError":
-        return asyncio.CancelledError
-    cls = getattr(builtins, name, None)
-    if isinstance(cls, type) and issubclass(cls, BaseException):
-        return cls
-    raise ValueError(f"unknown exception class {name}")
-
-
-def qualified(exc):
-    cls = type(exc)
-    if cls.__module__ == "builtins":
-        return cls.__name__
-    if cls is asyncio.CancelledError:
-        return "asyncio.CancelledError"
-    return f"{cls.__module__}.{cls.__qualname__}"
-
-
-class Operation:
-    """The retried callable: each call runs the next scripted step."""
-
-    def __init__(self, steps):
-        self.steps = steps
-        self.calls = 0
-
-    def step(self):
-        if self.calls >= len(self.steps):
-            raise ScriptExhausted()
-        step = self.steps[self.calls]
-        self.calls += 1
-        CLOCK.now += step.get("duration", 0) or 0
-        return step
-
-    def __call__(self, *args, **kwargs):
-        step = self.step()
-        if step.get("error") is None:
-            return "ok"
-        exc = exception_class(step["error"])()
-        if step.get("hint") is not None:
-            exc.retry_after = step["hint"]
-        raise exc
+# The libraries whose decorators also take coroutines (the async pass).
+ASYNC_LIBRARIES = ("tenacity", "backoff", "stamina", "google-api-core")
 
 
 def namespace(library):
@@ -166,6 +67,7 @@ def namespace(library):
 
         ns["retry"] = gretry
         ns["Retry"] = gretry.Retry
+        ns["AsyncRetry"] = gretry.AsyncRetry
         ns["if_exception_type"] = gretry.if_exception_type
     elif library in ("urllib3", "requests"):
         import requests.adapters
@@ -174,6 +76,11 @@ def namespace(library):
         ns["urllib3"] = urllib3
         ns["Retry"] = urllib3.util.Retry
         ns["HTTPAdapter"] = requests.adapters.HTTPAdapter
+    elif library == "botocore":
+        import botocore.config
+
+        ns["botocore"] = botocore
+        ns["Config"] = botocore.config.Config
     ns["log_retry"] = log_retry
     ns["fallback"] = fallback
     ns["is_transient"] = is_transient
@@ -184,69 +91,56 @@ def namespace(library):
     return ns
 
 
-def decorated(library, config, op):
-    """The callable the config makes of `op`."""
-    if library == "tenacity" and type(config).__name__ in ("Retrying",):
-        return lambda: config(op)
+def async_spelling(library, source):
+    """The async class where a config names the sync one (same arguments)."""
+    if library == "tenacity":
+        return re.sub(r"\bRetrying\(", "AsyncRetrying(", source)
     if library == "google-api-core":
-        return config(op)
-    return config(op)
+        return re.sub(r"\bRetry\(", "AsyncRetry(", source)
+    return source
 
 
-def run_urllib3(retry, op):
-    """urllib3's connection-pool loop (`HTTPConnectionPool.urlopen`): a raised error is a connect/read error
-    counted by `increment`; a Retry-After hint is a 503 response, retried when 503 is in the status forcelist."""
-    from urllib3.exceptions import MaxRetryError, ProtocolError
-    from urllib3.response import HTTPResponse
+def run_sync(library, made, op):
+    if library == "urllib3":
+        return run_urllib3(made, op)
+    if library == "requests":
+        return run_urllib3(made.max_retries, op)
+    if library == "botocore":
+        return run_botocore(made, op)
 
-    while True:
-        try:
-            step = op.step()
-        except ScriptExhausted:
-            raise
-        if step.get("error") is None:
-            return "ok"
-        if step.get("hint") is not None:
-            response = HTTPResponse(status=503, headers={"Retry-After": str(step["hint"])}, preload_content=False)
-            if not retry.is_retry("GET", 503, has_retry_after=True):
-                return "ok"
-            try:
-                retry = retry.increment("GET", "/", response=response)
-            except MaxRetryError:
-                raise exception_class(step["error"])()
-            retry.sleep(response)
-            continue
-        error = ProtocolError("connection aborted")
-        try:
-            retry = retry.increment("GET", "/", error=error)
-        except MaxRetryError:
-            raise exception_class(step["error"])()
-        retry.sleep()
+    def operation():
+        return op()
+
+    if library == "tenacity" and type(made).__name__ == "Retrying":
+        return made(operation)
+    return made(operation)()
 
 
-def run_one(config, script, probe):
-    CLOCK.now = 0.0
-    CLOCK.sleeps = []
-    HOOK_CALLS.clear()
+def run_async(library, made, op):
+    async def operation():
+        return op()
+
+    async def main():
+        if library == "tenacity" and type(made).__name__ == "AsyncRetrying":
+            return await made(operation)
+        return await made(operation)()
+
+    return asyncio.run(main())
+
+
+def run_one(config, mode, script, probe):
     install_clock(probe)
+    HOOK_CALLS.clear()
     library = config["library"]
     op = Operation(script["steps"])
+    record = {"config": config["id"], "pass": mode, "script": script["name"], "probe": probe}
+    source = async_spelling(library, config["source"]) if mode == "async" else config["source"]
     try:
-        made = eval(config["source"], namespace(library))
+        made = eval(source, namespace(library))
     except Exception as e:  # the config does not run: no attempt is made
-        return {"config": config["id"], "script": script["name"], "probe": probe, "attempts": 0, "sleeps": [],
-                "outcome": f"error:{type(e).__name__}: {e}", "hooks": 0}
+        return {**record, "attempts": 0, "sleeps": [], "outcome": f"error:{type(e).__name__}: {e}", "hooks": 0}
     try:
-        if library == "urllib3":
-            result = run_urllib3(made, op)
-        elif library == "requests":
-            result = run_urllib3(made.max_retries, op)
-        else:
-
-            def operation():
-                return op()
-
-            result = decorated(library, made, operation)()
+        result = run_async(library, made, op) if mode == "async" else run_sync(library, made, op)
         outcome = "returned" if result == "ok" else f"returned:{result!r}"
     except ScriptExhausted:
         outcome = "script_exhausted"
@@ -255,24 +149,28 @@ def run_one(config, script, probe):
         outcome = f"error:TypeError: {e}" if op.calls == 0 else f"raised:{qualified(e)}"
     except BaseException as e:  # noqa: B902 - cancellation is an outcome too
         outcome = f"raised:{qualified(e)}"
-    return {
-        "config": config["id"],
-        "script": script["name"],
-        "probe": probe,
-        "attempts": op.calls,
-        "sleeps": list(CLOCK.sleeps),
-        "outcome": outcome,
-        "hooks": len(HOOK_CALLS),
-    }
+    return {**record, "attempts": op.calls, "sleeps": list(CLOCK.sleeps), "outcome": outcome,
+            "hooks": len(HOOK_CALLS)}
+
+
+def check_pins(pins):
+    for package, wanted in (pins or {}).items():
+        module = __import__(package)
+        if module.__version__ != wanted:
+            sys.exit(f"{package} {wanted} wanted, {module.__version__} imported from {module.__file__}")
 
 
 def main():
     request = json.load(sys.stdin)
     out = []
     for config in request["configs"]:
-        for script in request["scripts"]:
-            for probe in request["probes"]:
-                out.append(run_one(config, script, probe))
+        check_pins(config.get("pins"))
+        for mode in config.get("passes", ["sync"]):
+            if mode == "async" and config["library"] not in ASYNC_LIBRARIES:
+                sys.exit(f"{config['id']}: {config['library']} has no async pass")
+            for script in request["scripts"]:
+                for probe in request["probes"]:
+                    out.append(run_one(config, mode, script, probe))
     json.dump(out, sys.stdout)
 
 

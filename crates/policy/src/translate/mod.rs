@@ -10,7 +10,7 @@
 //!
 //! Library semantics used (tenacity 8-9.2, backoff 2.2, stamina 24-26, urllib3 1.26-2.6, google-api-core 2.x,
 //! botocore legacy/standard/adaptive; proven against the pinned versions of `tests/requirements.txt` by
-//! `tests/differential.rs`):
+//! `tests/differential`):
 //!
 //! - tenacity `wait_exponential(multiplier, max, exp_base, min)`: delay after attempt k is
 //!   `max(min, min(multiplier * exp_base**(k-1), max))`; `wait_random_exponential` draws
@@ -36,8 +36,10 @@ mod google;
 mod stamina;
 mod tenacity;
 mod urllib3;
+mod versions;
 
 pub use expr::ParseError;
+pub use versions::{Version, Versions};
 
 use crate::policy::{PolicySpec, RetryPolicy};
 
@@ -264,21 +266,36 @@ fn unknown(reason: String) -> Translation {
 /// `retry`/`Retrying`/`AsyncRetrying`, backoff `on_exception`/`on_predicate`, stamina `retry`/`retry_context`,
 /// urllib3 `Retry`/`Retry.from_int`, google-api-core `Retry`/`AsyncRetry`, requests `HTTPAdapter`, botocore
 /// `Config`.
+///
+/// The library's version is not known: where versions differ the translation names it. [`translate_call_in`]
+/// takes known versions.
 pub fn translate_call(
     library: &str,
     func: &str,
     args: &[LiteralValue],
     kwargs: &[(String, LiteralValue)],
 ) -> Translation {
+    translate_call_in(library, func, args, kwargs, &Versions::default())
+}
+
+/// [`translate_call`] for known library versions.
+pub fn translate_call_in(
+    library: &str,
+    func: &str,
+    args: &[LiteralValue],
+    kwargs: &[(String, LiteralValue)],
+    versions: &Versions,
+) -> Translation {
     let call = CallExpr { func: func.to_string(), args: args.to_vec(), kwargs: kwargs.to_vec() };
+    let urllib3 = versions.urllib3;
     match (library, last(func)) {
         ("tenacity", "retry" | "Retrying" | "AsyncRetrying") => tenacity::translate(&call),
         ("backoff", "on_exception" | "on_predicate") => backoff::translate(&call),
         ("stamina", "retry" | "retry_context") => stamina::translate(&call),
-        ("urllib3", "Retry") => urllib3::translate(&call),
-        ("urllib3", "from_int") => urllib3::translate_total(call.args.first().or(call.arg("retries", None))),
+        ("urllib3", "Retry") => urllib3::translate(&call, urllib3),
+        ("urllib3", "from_int") => urllib3::translate_total(call.args.first().or(call.arg("retries", None)), urllib3),
         ("google-api-core", "Retry" | "AsyncRetry") => google::translate(&call),
-        ("requests", "HTTPAdapter") => urllib3::translate_adapter(&call),
+        ("requests", "HTTPAdapter") => urllib3::translate_adapter(&call, urllib3),
         ("botocore", "Config") => botocore::translate(&call),
         _ => unknown(format!("`{library}.{}` is not a retry configuration this engine knows", last(func))),
     }
@@ -313,6 +330,11 @@ pub const LIBRARIES: &[&str] =
 /// `translate_str` for a config whose library is known (the scan resolved its import): `Retry(...)` is
 /// urllib3's in one file and google-api-core's in another, and only the import says which.
 pub fn translate_str_as(library: &str, src: &str) -> Result<Translated, ParseError> {
+    translate_str_in(library, src, &Versions::default())
+}
+
+/// [`translate_str_as`] for known library versions (`urllib3` 1.26 or 2.x under `Retry` and `HTTPAdapter`).
+pub fn translate_str_in(library: &str, src: &str, versions: &Versions) -> Result<Translated, ParseError> {
     let Some(&library) = LIBRARIES.iter().find(|l| **l == library) else {
         let reason = format!("no translation of `{library}` configurations onto the canonical policy");
         return Ok(Translated { library: "unknown", translation: unknown(reason) });
@@ -320,9 +342,10 @@ pub fn translate_str_as(library: &str, src: &str) -> Result<Translated, ParseErr
     let text = src.trim().trim_start_matches('@');
     let items = expr::parse_items(text)?;
     match items.as_slice() {
-        [expr::Item::Positional(LiteralValue::Call(call))] => {
-            Ok(Translated { library, translation: translate_call(library, &call.func, &call.args, &call.kwargs) })
-        }
+        [expr::Item::Positional(LiteralValue::Call(call))] => Ok(Translated {
+            library,
+            translation: translate_call_in(library, &call.func, &call.args, &call.kwargs, versions),
+        }),
         _ => translate_str(src),
     }
 }

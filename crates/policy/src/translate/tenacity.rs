@@ -54,8 +54,9 @@ pub(super) fn translate(call: &CallExpr) -> Translation {
                 v.source()
             )),
             "sleep" => d.reason(format!(
-                "sleep={} replaces the sleep function; the canonical engine owns sleeping",
-                v.source()
+                "sleep={} replaces the sleep function; the canonical engine owns sleeping{}",
+                v.source(),
+                sleep_mismatch(&v.source())
             )),
             other => d.reason(format!("unknown tenacity argument `{other}`")),
         }
@@ -289,6 +290,18 @@ pub(super) fn exponential(d: &mut Draft, base: f64, exp_base: f64, max: f64, fun
             "{func}(exp_base={exp_base}) shrinks delays; the canonical multiplier is >= 1 (closest uses 1)"
         ));
         d.spec.multiplier = 1.0;
+    }
+}
+
+/// What a blocking or awaitable `sleep=` does on the other kind of function: AsyncRetrying awaits what sleep
+/// returns, Retrying calls it and drops the result (both seen in the differential's async pass).
+fn sleep_mismatch(sleep: &str) -> &'static str {
+    match sleep {
+        "time.sleep" => " (on an async def, tenacity awaits time.sleep's None: TypeError after the first failure)",
+        "asyncio.sleep" | "trio.sleep" | "anyio.sleep" => {
+            " (on a plain def, tenacity calls it and drops the coroutine: it never sleeps)"
+        }
+        _ => "",
     }
 }
 
