@@ -36,7 +36,12 @@ pub struct Args {
     /// Also apply unsafe fixes (renames, behaviour-changing redirects, inexact decorator translations).
     #[arg(long)]
     pub unsafe_fixes: bool,
-    /// Only these fix kinds (import_redirect, rename, decorator, config) or rule codes (repeatable, comma-separated).
+    /// Also rewrite each legacy retry engine the plan lists into a delegating shim onto the canonical manager
+    /// (needs `[canonical.engine]` in the plan). Exact shims are safe; the others are unsafe, their notes
+    /// listing what differs.
+    #[arg(long)]
+    pub shims: bool,
+    /// Only these fix kinds (import_redirect, rename, decorator, config, shim) or rule codes (repeatable, comma-separated).
     #[arg(long, value_delimiter = ',', value_name = "KIND|RULE")]
     pub select: Vec<String>,
     /// Never these fix kinds or rule codes (repeatable, comma-separated).
@@ -49,7 +54,7 @@ pub struct Args {
     pub format: Format,
 }
 
-const KNOWN: &[&str] = &["import_redirect", "rename", "decorator", "config"];
+const KNOWN: &[&str] = &["import_redirect", "rename", "decorator", "config", "shim"];
 
 fn validate(list: &[String], flag: &str) -> anyhow::Result<()> {
     for s in list {
@@ -93,7 +98,8 @@ pub fn run(args: Args) -> anyhow::Result<i32> {
     let fix_opts = Options {
         unsafe_fixes: args.unsafe_fixes,
         select: args.select.clone(),
-        ignore: args.ignore.clone(),
+        // Shims rewrite legacy engines wholesale: only when asked for.
+        ignore: args.ignore.iter().cloned().chain((!args.shims).then(|| "shim".to_string())).collect(),
         max_passes: args.max_passes,
         max_file_size: opts.max_file_size,
         write_roots: write_roots(&roots),

@@ -58,6 +58,55 @@ pub struct Canonical {
     /// The config class the decorator takes (`UnifiedRetryConfig(...)`). Default `UnifiedRetryConfig`.
     #[serde(default)]
     pub config_class: String,
+    /// How a legacy engine delegates to the canonical manager (`migrate --shims`); no shims without it.
+    #[serde(default)]
+    pub engine: Option<CanonicalEngine>,
+}
+
+/// The canonical manager as a shim calls it:
+/// `<handler>(<config>(<fields>...)).<run>(lambda: <the legacy attempt>)[.<returns>]`.
+/// Every name is checked against the canonical module's source before a shim is written.
+#[derive(Debug, Clone, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct CanonicalEngine {
+    /// The manager class, constructed with the config as its one positional argument.
+    pub handler: String,
+    /// Its method that runs a zero-argument callable with retries (sync or async, as the source says).
+    pub run: String,
+    /// A sync twin of `run` for sync legacy engines when `run` is async (or the reverse).
+    #[serde(default)]
+    pub run_other: String,
+    /// The attribute holding the callable's value when `run` returns a result object (`""`: the value).
+    #[serde(default)]
+    pub returns: String,
+    /// The config class.
+    pub config: String,
+    /// The config's keyword for each canonical knob: `max_attempts`, `base_delay`, `max_delay`, `strategy`,
+    /// `multiplier`, `retryable`, `non_retryable`, `jitter`. A knob without a keyword cannot be expressed.
+    #[serde(default)]
+    pub fields: BTreeMap<String, String>,
+    /// The strategy Enum (`RetryStrategy`), whose members are FIXED, LINEAR, EXPONENTIAL.
+    #[serde(default)]
+    pub strategy_enum: String,
+    /// The warning each shim gives once (`DeprecationWarning` by default; `"none"`: no warning).
+    #[serde(default)]
+    pub warning: String,
+}
+
+impl CanonicalEngine {
+    /// The config keyword of a canonical knob (`None`: the plan gives none, the knob cannot be expressed).
+    pub fn field(&self, knob: &str) -> Option<&str> {
+        self.fields.get(knob).map(String::as_str).filter(|f| !f.is_empty())
+    }
+
+    /// The warning category, `None` when shims do not warn.
+    pub fn warning(&self) -> Option<&str> {
+        match self.warning.as_str() {
+            "" => Some("DeprecationWarning"),
+            "none" => None,
+            w => Some(w),
+        }
+    }
 }
 
 impl Canonical {

@@ -46,10 +46,90 @@ pub struct DryRun {
 /// decorator factory whose parameters a nested wrapper's loop reads).
 pub fn run(ctx: &FileContext, host: Option<&FunctionDef>, def: Option<&FunctionDef>, stmt: &Stmt) -> DryRun {
     let machine = |mode| Machine::new(ctx, host, def, stmt, mode);
-    let mut explore = machine(Mode::Explore);
+    let mut explore = machine(Mode::Explore(HashMap::new()));
     explore.run_loop(stmt);
     let delays = explore.delays.iter().map_while(|d| *d).collect();
     DryRun { attempts: count_attempts(&machine, &|m: &mut Machine| m.run_loop(stmt)), delays }
+}
+
+/// A knob of a loop's schedule as the code spells it: a number, or a name the caller passes (a parameter, a
+/// `self.` attribute), possibly scaled.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Term {
+    Number(f64),
+    Name(String),
+    Scaled(String, f64),
+}
+
+/// A loop's policy in the names of its own scope: what a shim that replaces the loop passes on.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SymbolicRun {
+    pub attempts: Option<Attempts>,
+    pub base: Option<Term>,
+    /// `fixed`, `linear`, `exponential` (`None`: no wait, or not read).
+    pub strategy: Option<&'static str>,
+    pub multiplier: Option<Term>,
+    pub cap: Option<Term>,
+    /// The loop waits between attempts at all.
+    pub waits: bool,
+}
+
+/// `run`, reading parameters and `self.` attributes as the caller's values (by name) rather than their
+/// defaults. The delays are read twice with two sets of probe values for the names they follow: a knob that
+/// moves with one name one for one is that name (or a multiple of it), one that does not move is a number.
+pub fn run_symbolic(ctx: &FileContext, host: Option<&FunctionDef>, def: Option<&FunctionDef>, stmt: &Stmt) -> SymbolicRun {
+    let machine = |mode| {
+        let mut m = Machine::empty(ctx, host, def, mode, None);
+        m.symbolic = true;
+        if let Some(h) = host {
+            m.assign_before(&h.body, stmt.span);
+        }
+        m.delays.clear();
+        m
+    };
+    let attempts = count_attempts(&machine, &|m: &mut Machine| m.run_loop(stmt));
+    let mut first = machine(Mode::Explore(HashMap::new()));
+    first.run_loop(stmt);
+    let waits = !first.delays.is_empty();
+    let names: Vec<String> = std::mem::take(&mut first.unresolved).into_iter().collect();
+    const SET_A: [f64; 6] = [3.0, 5.0, 7.0, 11.0, 13.0, 17.0];
+    const SET_B: [f64; 6] = [19.0, 23.0, 29.0, 31.0, 37.0, 41.0];
+    let probe = |set: &[f64; 6]| {
+        let values: HashMap<String, f64> = names.iter().cloned().zip(set.iter().copied()).collect();
+        let mut m = machine(Mode::Explore(values));
+        m.run_loop(stmt);
+        let delays: Vec<f64> = m.delays.iter().map_while(|d| *d).collect();
+        read_schedule(&delays)
+    };
+    let mut out = SymbolicRun { attempts, base: None, strategy: None, multiplier: None, cap: None, waits };
+    if names.len() > SET_A.len() {
+        return out;
+    }
+    let (Some(a), Some(b)) = (probe(&SET_A), probe(&SET_B)) else { return out };
+    if a.strategy != b.strategy {
+        return out;
+    }
+    let term = |x: f64, y: f64| -> Option<Term> {
+        if close(x, y) {
+            return Some(Term::Number(x));
+        }
+        names.iter().enumerate().find_map(|(i, n)| {
+            let (k1, k2) = (x / SET_A[i], y / SET_B[i]);
+            close(k1, k2).then(|| if close(k1, 1.0) { Term::Name(n.clone()) } else { Term::Scaled(n.clone(), k1) })
+        })
+    };
+    out.base = term(a.base, b.base);
+    out.strategy = a.strategy;
+    out.multiplier = match (a.multiplier, b.multiplier) {
+        (Some(x), Some(y)) => term(x, y),
+        _ => None,
+    };
+    out.cap = match (a.cap, b.cap) {
+        (Some(x), Some(y)) => term(x, y),
+        (None, None) => None,
+        _ => return SymbolicRun { base: None, ..out },
+    };
+    out
 }
 
 /// Run a function that retries by calling itself with its attempt counter moved on (`if retries_taken <
@@ -57,7 +137,7 @@ pub fn run(ctx: &FileContext, host: Option<&FunctionDef>, def: Option<&FunctionD
 pub fn run_recursion(ctx: &FileContext, f: &FnInfo) -> DryRun {
     let Some(counter) = recursion_counter(ctx, f) else { return DryRun::default() };
     let machine = |mode| Machine::recursing(ctx, f, &counter, mode);
-    let mut explore = machine(Mode::Explore);
+    let mut explore = machine(Mode::Explore(HashMap::new()));
     explore.run_calls(f.def);
     let delays = explore.delays.iter().map_while(|d| *d).collect();
     let attempts = count_attempts(&|mode| machine(mode), &|m: &mut Machine| m.run_calls(f.def));
@@ -134,8 +214,9 @@ fn with_offset(name: &str, offset: i64) -> String {
 enum Mode {
     /// Count attempts until the loop gives up; unresolved names read as the given probe values.
     Count(HashMap<String, f64>),
-    /// Never give up (neither the loop's bound nor a give-up guard is taken), to read the delay arithmetic.
-    Explore,
+    /// Never give up (neither the loop's bound nor a give-up guard is taken), to read the delay arithmetic;
+    /// unresolved names read as the given probe values (none: unknown).
+    Explore(HashMap<String, f64>),
 }
 
 /// How a block of the loop body ended on the failure path.
@@ -178,6 +259,9 @@ struct Machine<'a> {
     /// What a name the run did not assign resolves to in the code (a default, a constant, an `__init__` or class
     /// assignment): the same every round, and a module-wide search to find.
     visible: HashMap<String, Option<f64>>,
+    /// Parameters and `self.` attributes are what a caller passes, not their defaults: left unresolved, so a
+    /// count or delay follows them by name (a shim keeps reading them).
+    symbolic: bool,
 }
 
 /// A structural question about a block, statement or handler (its answer is the same every round).
@@ -228,6 +312,7 @@ impl<'a> Machine<'a> {
             recursion,
             memo: Default::default(),
             visible: HashMap::new(),
+            symbolic: false,
         }
     }
 
@@ -277,14 +362,14 @@ impl<'a> Machine<'a> {
 
     fn round_limit(&self) -> u32 {
         match &self.mode {
-            Mode::Explore => DELAY_ROUNDS,
+            Mode::Explore(_) => DELAY_ROUNDS,
             Mode::Count(probes) if probes.is_empty() => ITERATION_LIMIT,
             Mode::Count(_) => PROBED_ITERATION_LIMIT,
         }
     }
 
     fn exploring(&self) -> bool {
-        self.mode == Mode::Explore
+        matches!(self.mode, Mode::Explore(_))
     }
 
     /// The assignments the function makes before the loop starts (`attempt = 0`, `delay = self.base_delay`).
@@ -635,6 +720,10 @@ impl<'a> Machine<'a> {
         }
         let visible = match self.visible.get(&name) {
             Some(v) => *v,
+            None if self.symbolic && self.passed_in(&name) => {
+                self.visible.insert(name.clone(), None);
+                None
+            }
             None => {
                 let v = [self.host, self.def]
                     .into_iter()
@@ -654,8 +743,21 @@ impl<'a> Machine<'a> {
                 self.unresolved.insert(name);
                 value
             }
-            Mode::Explore => None,
+            Mode::Explore(probes) => {
+                let value = probes.get(&name).copied();
+                self.unresolved.insert(name);
+                value
+            }
         }
+    }
+
+    /// A parameter of the host or the factory, or an attribute of `self`/`cls`.
+    fn passed_in(&self, name: &str) -> bool {
+        let head = name.split('.').next().unwrap_or(name);
+        if name.contains('.') && (head == "self" || head == "cls") {
+            return true;
+        }
+        [self.host, self.def].into_iter().flatten().any(|d| d.params.iter().any(|p| p.name == head))
     }
 
     fn eval(&mut self, e: &Expr) -> Option<f64> {

@@ -6,10 +6,12 @@
 //!   translation (safe only when the schedule and exception classification are proven identical).
 //! - `config`: legacy config constructions (`RetryConfig(max_retries=3)`) -> the canonical config.
 //! - `compat`: is a redirect target a replacement for the legacy name, as the file uses it (kind, signature).
+//! - `shim`: a legacy retry engine the plan lists -> a delegating shim onto the canonical manager.
 //! - `text`: small source-text helpers shared by the above (identifier counting, line bounds).
 
 pub mod compat;
 pub mod config;
 pub mod decorator;
 pub mod imports;
+pub mod shim;
 pub mod text;

@@ -39,6 +39,18 @@ pub fn check(cx: &Cx, out: &mut Vec<RawFinding>) {
             }
         }
         f.params.merge_missing(&signatures);
+        // A legacy decorator the plan lists: its wrapper's loop becomes a delegating shim (`migrate --shims`),
+        // reading the factory's parameters by name.
+        let wrapper = cx
+            .file
+            .functions
+            .iter()
+            .zip(cx.functions)
+            .enumerate()
+            .find(|(j, (_, ia))| *j != i && is_descendant(cx, *j, i) && ia.retry_loops().next().is_some());
+        if let Some((_, (inner, ia))) = wrapper {
+            support::attach_shim(cx, inner, ia, Some(info.def), &mut f);
+        }
         out.push(f);
     }
 }

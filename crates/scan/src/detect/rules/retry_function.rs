@@ -46,6 +46,9 @@ pub fn check(cx: &Cx, out: &mut Vec<RawFinding>) {
         if a.retry_loops().any(|l| l.facts.sleep_via_helper) {
             f.notes.push("sleep-in-helper".into());
         }
+        // A legacy engine the plan lists: its delegating shim (`migrate --shims`).
+        let outermost = std::iter::successors(info.parent, |p| cx.file.functions[*p].parent).last();
+        support::attach_shim(cx, info, a, outermost.map(|p| cx.file.functions[p].def), &mut f);
         out.push(f);
     }
 }

@@ -133,3 +133,21 @@ pub fn expr_finding(rule: &'static str, kind: Kind, e: &Expr, qualname: &str, me
         skipped_fix: None,
     }
 }
+
+/// The delegating shim of a legacy engine the plan lists (`migrate --shims`), or why there is none.
+/// `factory`: the function whose parameters the engine's loop reads by closure (a decorator factory).
+pub fn attach_shim(
+    cx: &crate::detect::Cx,
+    info: &crate::detect::context::FnInfo,
+    a: &crate::detect::functions::FnAnalysis,
+    factory: Option<&crate::syntax::FunctionDef>,
+    f: &mut crate::detect::RawFinding,
+) {
+    match crate::fixes::shim::shim_for(cx.file, info, a, factory, &cx.data.plan) {
+        Some(Ok(fix)) => f.fix = Some(fix),
+        Some(Err(reason)) => {
+            f.skipped_fix = Some(crate::finding::SkippedFix { fix_kind: crate::fixes::shim::KIND.into(), reason })
+        }
+        None => {}
+    }
+}

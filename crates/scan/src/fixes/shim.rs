@@ -1,0 +1,506 @@
+//! `migrate --shims`: a legacy retry engine the plan lists becomes a delegating shim onto the canonical manager
+//! (the plan's "Backward Compatibility Approach"). The function keeps its name, signature, sync/async-ness
+//! and docstring; its body (the loop) becomes one call of the canonical manager with the loop's own policy,
+//! read in the names of its scope (`max_attempts=self.max_retries + 1`, `base_delay=delay`), so callers that
+//! pass other values keep getting them:
+//!
+//! ```python
+//! async def execute_with_retry(self, agent, context):
+//!     _warn_legacy_retry("RetryManager.execute_with_retry", "UnifiedRetryHandler.execute_with_retry")
+//!     _retry_handler = UnifiedRetryHandler(RetryConfig(max_attempts=self.max_retries + 1, ...))
+//!     return await _retry_handler.execute_with_retry(lambda: agent.execute(context))
+//! ```
+//!
+//! What the shim cannot carry over is listed in its note and makes it unsafe (log lines on each failure, a
+//! different error when attempts run out, jitter); what it cannot express at all (a loop that does more than
+//! retry one call, a schedule the dry run cannot read, a sync engine onto an async-only manager) is skipped
+//! with the reason. Every name the shim uses is checked against the canonical module's source.
+
+use super::text::*;
+use crate::data::{CanonicalEngine, Plan};
+use crate::definitions::{CallShape, DefKind};
+use crate::detect::context::{FileContext, FnInfo};
+use crate::detect::dry_run::{self, Attempts, Term};
+use crate::detect::functions::FnAnalysis;
+use crate::finding::{Applicability, Edit, Fix};
+use crate::syntax::*;
+
+pub const KIND: &str = "shim";
+/// The module-level helper every shim of a file calls to warn once.
+const WARN_HELPER: &str = "_warn_legacy_retry";
+
+/// The shim of `info` (a function whose job is retrying), `None` when the plan asks for none here.
+pub fn shim_for(
+    file: &FileContext,
+    info: &FnInfo,
+    a: &FnAnalysis,
+    factory: Option<&FunctionDef>,
+    plan: &Plan,
+) -> Option<Result<Fix, String>> {
+    let engine = plan.canonical.engine.as_ref()?;
+    let canonical = plan.canonical.module.as_str();
+    if canonical.is_empty() || crate::project::module_eq(&file.module, canonical) {
+        return None;
+    }
+    crate::classify::plan::entry_for(plan, file.path)?;
+    Some(build(file, info, a, factory, plan, engine))
+}
+
+/// The pieces of the legacy body the shim is made of.
+struct Legacy<'a> {
+    docstring: Option<&'a Stmt>,
+    /// The attempt: the call the loop's `try` makes (its text, `await` stripped).
+    attempt: String,
+    retryable: Vec<String>,
+    non_retryable: Vec<String>,
+    /// What the shim does not carry over.
+    differences: Vec<String>,
+}
+
+fn build(
+    file: &FileContext,
+    info: &FnInfo,
+    a: &FnAnalysis,
+    factory: Option<&FunctionDef>,
+    plan: &Plan,
+    engine: &CanonicalEngine,
+) -> Result<Fix, String> {
+    let def = info.def;
+    if a.recursion.is_some() {
+        return Err("retries by recursion; a shim replaces a loop only".into());
+    }
+    let loops: Vec<_> = a.retry_loops().collect();
+    let [site] = loops.as_slice() else {
+        return Err(format!("{} retry loops in one function; a shim replaces exactly one", loops.len()));
+    };
+    let legacy = read_body(file, def, site.stmt)?;
+    let canonical = plan.canonical.module.as_str();
+    let tree = plan.tree.as_ref().ok_or("the canonical module's source was not read; nothing to delegate to")?;
+    // The canonical names, checked against the module's source.
+    let handler = tree.definition(canonical, &engine.handler).map_err(|e| format!("cannot verify the handler: {e}"))?;
+    if handler.kind != DefKind::Class || handler.type_checking_only {
+        return Err(format!("`{canonical}.{}` is not a class bound at run time", engine.handler));
+    }
+    let mut run = engine.run.as_str();
+    let mut run_sig = handler.methods.get(run).cloned();
+    if run_sig.as_ref().is_some_and(|s| s.is_async != def.is_async) && !engine.run_other.is_empty() {
+        run = engine.run_other.as_str();
+        run_sig = handler.methods.get(run).cloned();
+    }
+    let run_sig = run_sig.ok_or_else(|| format!("`{}` defines no method `{run}`", engine.handler))?;
+    if run_sig.is_async != def.is_async {
+        let (l, c) = if def.is_async { ("async", "sync") } else { ("sync", "async") };
+        return Err(format!(
+            "the legacy engine is {l} and `{}.{run}` is {c}; the plan names no {l} twin (`run_other`)",
+            engine.handler
+        ));
+    }
+    run_sig
+        .bind(&CallShape { positional: 1, keywords: vec![], unpacks: false })
+        .map_err(|e| format!("`{}.{run}` {e} (a shim passes one callable)", engine.handler))?;
+    handler
+        .signature
+        .as_ref()
+        .map_or(Ok(vec![]), |s| s.bind(&CallShape { positional: 1, keywords: vec![], unpacks: false }))
+        .map_err(|e| format!("`{}(config)`: {e}", engine.handler))?;
+
+    // The policy, in the names of the function's scope.
+    let host = info.def;
+    let symbolic = dry_run::run_symbolic(file, Some(host), factory, site.stmt);
+    let mut knobs: Vec<(&str, String)> = Vec::new();
+    let mut differences = legacy.differences;
+    match &symbolic.attempts {
+        Some(Attempts::Known(n)) => knobs.push(("max_attempts", n.to_string())),
+        Some(Attempts::Expr(e)) => knobs.push(("max_attempts", e.clone())),
+        None => return Err("how many attempts the loop makes could not be read".into()),
+    }
+    if symbolic.waits {
+        let (Some(base), Some(strategy)) = (&symbolic.base, symbolic.strategy) else {
+            return Err("the loop's waits could not be read as a fixed, linear or exponential schedule".into());
+        };
+        knobs.push(("base_delay", term(base)));
+        let member = match strategy {
+            "fixed" => "FIXED",
+            "linear" => "LINEAR",
+            _ => "EXPONENTIAL",
+        };
+        let enum_name = if engine.strategy_enum.is_empty() { "RetryStrategy" } else { &engine.strategy_enum };
+        knobs.push(("strategy", format!("{enum_name}.{member}")));
+        if strategy == "exponential" {
+            let m = symbolic.multiplier.as_ref().ok_or("the growth factor of the waits could not be read")?;
+            knobs.push(("multiplier", term(m)));
+        }
+        knobs.push(("max_delay", symbolic.cap.as_ref().map_or_else(|| "float(\"inf\")".to_string(), term)));
+        knobs.push(("jitter", "0.0".into()));
+    } else {
+        knobs.push(("base_delay", "0.0".into()));
+        knobs.push(("max_delay", "0.0".into()));
+        knobs.push(("jitter", "0.0".into()));
+    }
+    if !legacy.retryable.is_empty() {
+        knobs.push(("retryable", tuple(&legacy.retryable)));
+    }
+    if !legacy.non_retryable.is_empty() {
+        knobs.push(("non_retryable", tuple(&legacy.non_retryable)));
+    }
+    // Every knob needs its keyword in the canonical config, and the config must take them all.
+    let mut kwargs: Vec<String> = Vec::new();
+    let mut keywords: Vec<String> = Vec::new();
+    for (knob, value) in &knobs {
+        match engine.field(knob) {
+            Some(kw) => {
+                kwargs.push(format!("{kw}={value}"));
+                keywords.push(kw.to_string());
+            }
+            // Values the canonical defaults may already give are differences, not blockers.
+            None if matches!(*knob, "jitter" | "max_delay") => {
+                differences.push(format!("the canonical config has no `{knob}` knob (its default applies)"))
+            }
+            None => return Err(format!("the plan maps no config keyword for `{knob}` (`[canonical.engine] fields`)")),
+        }
+    }
+    let config = tree.definition(canonical, &engine.config).map_err(|e| format!("cannot verify the config: {e}"))?;
+    if let Some(sig) = &config.signature {
+        sig.bind(&CallShape { positional: 0, keywords, unpacks: false })
+            .map_err(|e| format!("`{}(...)` {e}", engine.config))?;
+    }
+    let mut names = vec![engine.handler.clone(), engine.config.clone()];
+    if symbolic.waits {
+        let enum_name = if engine.strategy_enum.is_empty() { "RetryStrategy" } else { &engine.strategy_enum };
+        tree.definition(canonical, enum_name).map_err(|e| format!("cannot verify the strategy Enum: {e}"))?;
+        names.push(enum_name.to_string());
+    }
+
+    // The new body.
+    let text = file.text;
+    let first = def.body.first().ok_or("empty body")?;
+    let indent = indent_of(text, first.span.start as usize).to_string();
+    let e = eol(text);
+    // The API callers use: a decorator's wrapper warns under the decorator's name.
+    let qual = match factory {
+        Some(f) => file.functions.iter().find(|x| std::ptr::eq(x.def, f)).map_or_else(|| info.qualname.clone(), |x| x.qualname.clone()),
+        None => info.qualname.clone(),
+    };
+    let replacement = format!("{}.{run}", engine.handler);
+    let mut body = String::new();
+    if let Some(doc) = legacy.docstring {
+        body.push_str(slice(text, doc.span));
+        body.push_str(e);
+        body.push_str(&indent);
+    }
+    let warning = engine.warning();
+    if warning.is_some() {
+        body.push_str(&format!("{WARN_HELPER}(\"{qual}\", \"{canonical}.{replacement}\"){e}{indent}"));
+    }
+    let one_line = format!("_retry_handler = {}({}({}))", engine.handler, engine.config, kwargs.join(", "));
+    if indent.len() + one_line.len() <= 100 {
+        body.push_str(&format!("{one_line}{e}{indent}"));
+    } else {
+        body.push_str(&format!("_retry_handler = {}({e}{indent}    {}({e}", engine.handler, engine.config));
+        for kw in &kwargs {
+            body.push_str(&format!("{indent}        {kw},{e}"));
+        }
+        body.push_str(&format!("{indent}    ){e}{indent}){e}{indent}"));
+    }
+    let awaited = if def.is_async { "await " } else { "" };
+    let returns = if engine.returns.is_empty() { String::new() } else { format!(".{}", engine.returns) };
+    let call = format!("_retry_handler.{run}(lambda: {})", legacy.attempt);
+    if returns.is_empty() {
+        body.push_str(&format!("return {awaited}{call}"));
+    } else if def.is_async {
+        body.push_str(&format!("return (await {call}){returns}"));
+    } else {
+        body.push_str(&format!("return {call}{returns}"));
+    }
+    let last = def.body.last().expect("non-empty");
+    let mut edits = vec![Edit { span: Span::new(first.span.start, last.span.end), content: body }];
+
+    // Module-level imports and the warning helper, unless an earlier shim of the file added them.
+    let module = file.ast;
+    let missing: Vec<&str> = names.iter().map(String::as_str).filter(|n| !imported_from(module, canonical, n)).collect();
+    for n in &missing {
+        if ident_count(text, n) > 0 {
+            return Err(format!("`{n}` is already used in this file for something else"));
+        }
+    }
+    let mut header: Vec<String> = Vec::new();
+    let needs_warnings = warning.is_some() && !imports_module(module, "warnings");
+    if needs_warnings {
+        header.push("import warnings".into());
+    }
+    if !missing.is_empty() {
+        header.push(format!("from {canonical} import {}", missing.join(", ")));
+    }
+    let helper_missing = warning.is_some() && stored_names(module, WARN_HELPER) == 0;
+    let at = import_point(text, module, def_start(info))?;
+    let mut insert = String::new();
+    for line in &header {
+        insert.push_str(e);
+        insert.push_str(line);
+    }
+    if helper_missing {
+        let category = warning.unwrap_or("DeprecationWarning");
+        insert.push_str(&format!(
+            "{e}{e}{e}def {WARN_HELPER}(legacy, replacement, _warned=set()):{e}    \
+             \"\"\"Warn once per legacy retry API that it delegates to the canonical one (retry-audit shim).\"\"\"{e}    \
+             if legacy not in _warned:{e}        _warned.add(legacy){e}        \
+             warnings.warn(f\"{{legacy}} is deprecated: it delegates to {{replacement}}\", {category}, stacklevel=3)"
+        ));
+    }
+    if helper_missing && at > 0 {
+        // Two blank lines after the helper, whatever followed the imports.
+        let following = text[at as usize..].chars().take_while(|c| *c == '\n' || *c == '\r').filter(|c| *c == '\n').count();
+        for _ in following..3 {
+            insert.push_str(e);
+        }
+    }
+    if at == 0 && !insert.is_empty() {
+        // At the top of a file without imports: the lines go first, each ended.
+        insert = format!("{}{e}{e}{e}", insert.trim_start_matches(['\r', '\n']));
+    }
+    // Imports only the loop used (`time`, `asyncio`) go with it: a shim adds no unused import.
+    let replaced = Span::new(first.span.start, last.span.end);
+    let keep: &[&str] = if warning.is_some() { &["warnings"] } else { &[] };
+    let mut dropped = unused_after(text, module, replaced, keep)?;
+    match dropped.iter_mut().find(|d| d.span.start <= at && at < d.span.end) {
+        // The import line the new lines were to follow is dropped: they take its place.
+        Some(d) if !insert.is_empty() => d.content = format!("{}{e}", insert.trim_start_matches(['\r', '\n'])),
+        _ if !insert.is_empty() => edits.push(Edit { span: Span::new(at, at), content: insert }),
+        _ => {}
+    }
+    edits.extend(dropped);
+    edits.sort();
+    let applicability = if differences.is_empty() { Applicability::Safe } else { Applicability::Unsafe };
+    let mut note = format!("shim: `{qual}` delegates to `{canonical}.{replacement}`");
+    if !differences.is_empty() {
+        note.push_str(&format!(" (differs: {})", differences.join("; ")));
+    }
+    Ok(Fix { edits, applicability, note, fix_kind: KIND.into() })
+}
+
+fn term(t: &Term) -> String {
+    match t {
+        Term::Number(x) => {
+            if x.fract() == 0.0 && x.abs() < 1e15 {
+                format!("{x:.1}")
+            } else {
+                format!("{x}")
+            }
+        }
+        Term::Name(n) => n.clone(),
+        Term::Scaled(n, k) => format!("{n} * {}", term(&Term::Number(*k))),
+    }
+}
+
+fn tuple(items: &[String]) -> String {
+    if items.len() == 1 {
+        format!("({},)", items[0])
+    } else {
+        format!("({})", items.join(", "))
+    }
+}
+
+/// Where the decorators of the function start (the statement's span starts at `def`).
+fn def_start(info: &FnInfo) -> u32 {
+    info.def.decorators.iter().map(|d| d.span.start).min().unwrap_or(info.stmt.span.start).min(info.stmt.span.start)
+}
+
+/// Reads the legacy body: an optional docstring, assignments the loop starts from, the loop, and after it at
+/// most a `raise` of the last error. The loop's `try` makes one call and returns its value; its handlers
+/// either wait and go on (the retryable exceptions) or re-raise at once (the non-retryable ones).
+fn read_body<'a>(file: &FileContext, def: &'a FunctionDef, loop_stmt: &Stmt) -> Result<Legacy<'a>, String> {
+    let text = file.text;
+    let line = |s: &Stmt| 1 + text[..s.span.start as usize].matches('\n').count();
+    let mut docstring = None;
+    let mut seen_loop = false;
+    let mut differences = Vec::new();
+    for (i, s) in def.body.iter().enumerate() {
+        if s.span == loop_stmt.span {
+            seen_loop = true;
+            continue;
+        }
+        match &s.kind {
+            StmtKind::Expr(Expr { kind: ExprKind::Constant(Constant::Str(_)), .. }) if i == 0 => docstring = Some(s),
+            StmtKind::Assign { targets, value } if !seen_loop && targets.iter().all(|t| matches!(t.kind, ExprKind::Name(_))) => {
+                if value.any(&|e| matches!(e.kind, ExprKind::Call { .. })) {
+                    return Err(format!("line {}: the function calls something before its loop; not only a retry", line(s)));
+                }
+            }
+            StmtKind::Raise { .. } if seen_loop => {
+                if !reraises_last(s) {
+                    differences.push(format!("line {}: raises its own error when attempts run out (the canonical manager re-raises the last one)", line(s)));
+                }
+            }
+            _ => return Err(format!("line {}: the function does more than retry one call", line(s))),
+        }
+    }
+    let body = match &loop_stmt.kind {
+        StmtKind::For { body, orelse, .. } | StmtKind::While { body, orelse, .. } => {
+            if !orelse.is_empty() {
+                return Err("the loop has an `else:` block".into());
+            }
+            body
+        }
+        _ => return Err("not a loop".into()),
+    };
+    let mut attempt = None;
+    let mut retryable = Vec::new();
+    let mut non_retryable = Vec::new();
+    for s in body {
+        match &s.kind {
+            StmtKind::Try { body: tbody, handlers, orelse, finalbody } if attempt.is_none() => {
+                if !orelse.is_empty() || !finalbody.is_empty() {
+                    return Err("the attempt's `try` has `else:` or `finally:`".into());
+                }
+                attempt = Some(attempt_call(text, tbody)?);
+                for h in handlers {
+                    let types = handler_types(text, h);
+                    if h.body.iter().all(|s| matches!(s.kind, StmtKind::Raise { exc: None })) {
+                        non_retryable.extend(types);
+                        continue;
+                    }
+                    if types.is_empty() {
+                        differences.push("a bare `except:` also retries cancellation and KeyboardInterrupt (the canonical manager never does)".into());
+                        retryable.push("Exception".into());
+                    } else {
+                        retryable.extend(types);
+                    }
+                    walk_stmts(&h.body, false, &mut |x| {
+                        if let StmtKind::Expr(e) = &x.kind {
+                            if let Some((func, _, _)) = e.unawait().as_call() {
+                                let name = func.last_name().unwrap_or("");
+                                if !name.contains("sleep") {
+                                    differences.push(format!("drops `{}` on each failure", slice(text, func.span)));
+                                }
+                            }
+                        }
+                        if let StmtKind::Raise { exc: Some(_) } = &x.kind {
+                            if !reraises_last(x) {
+                                differences.push("raises its own error when attempts run out (the canonical manager re-raises the last one)".into());
+                            }
+                        }
+                        if let StmtKind::Return(_) = &x.kind {
+                            differences.push("returns instead of raising when attempts run out".into());
+                        }
+                    });
+                }
+            }
+            // Waits, counters and delay arithmetic around the attempt.
+            StmtKind::AugAssign { .. } | StmtKind::Assign { .. } => {}
+            StmtKind::Expr(e) if e.unawait().as_call().and_then(|(f, _, _)| f.last_name()).is_some_and(|n| n.contains("sleep")) => {}
+            _ => return Err(format!("line {}: the loop does more than attempt, wait and count", line(s))),
+        }
+    }
+    let attempt = attempt.ok_or("the loop has no `try` around its attempt")?;
+    differences.sort();
+    differences.dedup();
+    Ok(Legacy { docstring, attempt, retryable, non_retryable, differences })
+}
+
+/// `raise`, `raise err` (the caught error), `raise last_exception`: the last error, as the canonical manager.
+fn reraises_last(s: &Stmt) -> bool {
+    match &s.kind {
+        StmtKind::Raise { exc: None } => true,
+        StmtKind::Raise { exc: Some(e) } => matches!(e.kind, ExprKind::Name(_)),
+        _ => false,
+    }
+}
+
+fn handler_types(text: &str, h: &Handler) -> Vec<String> {
+    match &h.type_ {
+        None => vec![],
+        Some(Expr { kind: ExprKind::Tuple(items), .. }) => items.iter().map(|i| slice(text, i.span).to_string()).collect(),
+        Some(t) => vec![slice(text, t.span).to_string()],
+    }
+}
+
+/// The one call the `try` attempts: `return [await] CALL`, or `x = [await] CALL` then `return x`.
+fn attempt_call(text: &str, body: &[Stmt]) -> Result<String, String> {
+    let call_text = |e: &Expr| -> Result<String, String> {
+        let inner = e.unawait();
+        inner.as_call().ok_or("the attempt is not a call")?;
+        Ok(slice(text, inner.span).to_string())
+    };
+    match body {
+        [Stmt { kind: StmtKind::Return(Some(v)), .. }] => call_text(v),
+        [Stmt { kind: StmtKind::Assign { targets, value }, .. }, Stmt { kind: StmtKind::Return(Some(r)), .. }]
+            if targets.len() == 1 && slice(text, targets[0].span) == slice(text, r.span) =>
+        {
+            call_text(value)
+        }
+        _ => Err("the `try` does more than make one call and return its value".into()),
+    }
+}
+
+fn imported_from(module: &Module, canonical: &str, name: &str) -> bool {
+    module.body.iter().any(|s| match &s.kind {
+        StmtKind::ImportFrom { module: Some(m), level: 0, names } => {
+            m == canonical && names.iter().any(|n| n.name == name && n.asname.is_none())
+        }
+        _ => false,
+    })
+}
+
+fn imports_module(module: &Module, name: &str) -> bool {
+    module.body.iter().any(|s| match &s.kind {
+        StmtKind::Import { names } => names.iter().any(|n| n.name == name && n.asname.is_none()),
+        _ => false,
+    })
+}
+
+/// After the module's leading imports (and its docstring), before `limit`.
+fn import_point(text: &str, module: &Module, limit: u32) -> Result<u32, String> {
+    let mut at = None;
+    for (i, s) in module.body.iter().enumerate() {
+        if s.span.end > limit {
+            break;
+        }
+        match &s.kind {
+            StmtKind::Import { .. } | StmtKind::ImportFrom { .. } => at = Some(s.span.end),
+            StmtKind::Expr(Expr { kind: ExprKind::Constant(Constant::Str(_)), .. }) if i == 0 => at = Some(s.span.end),
+            _ => break,
+        }
+    }
+    match at {
+        Some(end) if rest_is_blank_or_comment(text, end as usize) => Ok(line_end(text, end as usize) as u32),
+        Some(_) => Err("could not find a line to add the canonical import on".into()),
+        None => Ok(0),
+    }
+}
+
+/// Edits dropping the module-level imports whose names only `replaced` used.
+fn unused_after(text: &str, module: &Module, replaced: Span, keep: &[&str]) -> Result<Vec<Edit>, String> {
+    let mut edits = Vec::new();
+    for (idx, s) in module.body.iter().enumerate() {
+        let (StmtKind::Import { names } | StmtKind::ImportFrom { names, .. }) = &s.kind else { continue };
+        let is_from = matches!(s.kind, StmtKind::ImportFrom { .. });
+        // The text with the replaced body and this import blanked: what still names each binding.
+        let mut rest = String::with_capacity(text.len());
+        for (i, c) in text.char_indices() {
+            let at = i as u32;
+            let blank = (replaced.start <= at && at < replaced.end) || (s.span.start <= at && at < s.span.end);
+            rest.push(if blank && c != '\n' { ' ' } else { c });
+        }
+        let inside = &text[replaced.start as usize..replaced.end as usize];
+        let dead: std::collections::BTreeSet<usize> = names
+            .iter()
+            .enumerate()
+            .filter(|(_, n)| n.name != "*")
+            .filter(|(_, n)| {
+                let bound = match &n.asname {
+                    Some(a) => a.as_str(),
+                    None if is_from => n.name.as_str(),
+                    None => n.name.split('.').next().unwrap_or(&n.name),
+                };
+                !keep.contains(&bound) && ident_count(inside, bound) > 0 && ident_count(&rest, bound) == 0
+            })
+            .map(|(i, _)| i)
+            .collect();
+        if dead.len() == names.len() {
+            edits.push(super::imports::delete_stmt(text, &module.body, idx, true));
+        } else if !dead.is_empty() {
+            edits.extend(super::imports::remove_names(text, names, &dead)?);
+        }
+    }
+    Ok(edits)
+}

@@ -1,0 +1,141 @@
+//! `migrate --shims` on a small package with its own pytest tests written against the legacy API
+//! (`fixtures/shims`): the tests pass before, after the safe shims, and after the unsafe ones; each shim comes
+//! out as `fixtures/shims_expected` says, byte for byte; a shim warns once; a second run changes nothing;
+//! the legacy engines that keep a loop of their own go from four to one (the one that does more than retry).
+
+mod common;
+#[path = "common/venv.rs"]
+mod venv;
+
+use assert_cmd::Command;
+use std::path::Path;
+
+fn repo() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// (exit code, stdout, stderr) of `retry-audit migrate --plan plan.toml ARGS .` in `dir`.
+fn migrate(dir: &Path, args: &[&str]) -> (i32, String, String) {
+    let out = Command::cargo_bin("retry-audit")
+        .unwrap()
+        .current_dir(dir)
+        .args(["migrate", "--plan", "plan.toml"])
+        .args(args)
+        .arg(".")
+        .output()
+        .unwrap();
+    let text = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
+    (out.status.code().unwrap_or(-1), text(&out.stdout), text(&out.stderr))
+}
+
+/// The package's own tests, run by the venv's pytest: they must all pass.
+fn pytest(dir: &Path, when: &str) {
+    let out = std::process::Command::new(venv::python(env!("CARGO_MANIFEST_DIR")))
+        .current_dir(dir)
+        .args(["-m", "pytest", "-q", "-p", "no:cacheprovider", "tests"])
+        .output()
+        .expect("pytest runs");
+    let report = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{when}: the package's tests fail\n{report}{}", String::from_utf8_lossy(&out.stderr));
+    assert!(report.contains("6 passed"), "{when}: {report}");
+}
+
+/// Legacy engines (role `engine` outside the canonical module) with a loop of their own.
+fn legacy_engines(dir: &Path) -> Vec<String> {
+    let out = Command::cargo_bin("retry-audit")
+        .unwrap()
+        .current_dir(dir)
+        .args(["inventory", "--plan", "plan.toml", "--format", "json", "."])
+        .output()
+        .unwrap();
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["role"] == "engine" && !f["path"].as_str().unwrap().starts_with("shopapp/resilience/"))
+        .map(|f| f["symbol"].as_str().unwrap().to_string())
+        .collect()
+}
+
+#[test]
+fn shims_keep_the_legacy_api_passing_and_leave_one_loop() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    common::copy_dir(&repo().join("fixtures/shims"), dir);
+    pytest(dir, "before");
+    assert_eq!(
+        legacy_engines(dir),
+        [
+            "shopapp.legacy.agent_retry.AgentRetryManager",
+            "shopapp.legacy.agent_retry.AgentRetryManager.execute_with_retry",
+            "shopapp.legacy.batch.load_with_retry",
+            "shopapp.legacy.db_retry.retry_db_call",
+        ]
+    );
+
+    // Without --shims there is nothing to do (shims are asked for).
+    let (code, stdout, stderr) = migrate(dir, &["--check"]);
+    assert_eq!((code, stdout.as_str()), (0, ""), "{stderr}");
+    assert!(stderr.contains("fixes by applicability: 0 safe, 0 unsafe, 0 skipped"), "{stderr}");
+
+    let (code, _, stderr) = migrate(dir, &["--shims", "--check"]);
+    assert_eq!(code, 1, "{stderr}");
+    assert!(stderr.contains("fixes by applicability: 2 safe, 1 unsafe, 1 skipped"), "{stderr}");
+    assert!(
+        stderr.contains("shopapp/legacy/batch.py:5: RTY002 shim: line 6: the function does more than retry one call"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains(
+            "shopapp/legacy/agent_retry.py:13: RTY002 shim: unsafe fix not applied without --unsafe-fixes: shim: \
+             `AgentRetryManager.execute_with_retry` delegates to \
+             `shopapp.resilience.manager.UnifiedRetryManager.execute_async` (differs: drops `logger.warning` on each failure)"
+        ),
+        "{stderr}"
+    );
+
+    // The safe shims: the exact ones.
+    let (code, _, stderr) = migrate(dir, &["--shims", "--apply"]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stderr.contains("2 fix(es) applied to 2 file(s) (shim 2)"), "{stderr}");
+    pytest(dir, "after the safe shims");
+
+    // The unsafe one too.
+    let (code, _, stderr) = migrate(dir, &["--shims", "--unsafe-fixes", "--apply"]);
+    assert_eq!(code, 0, "{stderr}");
+    pytest(dir, "after the unsafe shims");
+    let expected = repo().join("fixtures/shims_expected");
+    for name in ["db_retry.py", "agent_retry.py", "decorators.py"] {
+        let got = std::fs::read_to_string(dir.join("shopapp/legacy").join(name)).unwrap();
+        let want = std::fs::read_to_string(expected.join("shopapp/legacy").join(name)).unwrap();
+        assert_eq!(got, want, "{name}");
+    }
+    let unchanged = std::fs::read(repo().join("fixtures/shims/shopapp/legacy/batch.py")).unwrap();
+    assert_eq!(std::fs::read(dir.join("shopapp/legacy/batch.py")).unwrap(), unchanged);
+
+    // Done: nothing left, and the only legacy loop left is the one no shim can replace.
+    let (code, stdout, stderr) = migrate(dir, &["--shims", "--unsafe-fixes", "--check"]);
+    assert_eq!((code, stdout.as_str()), (0, ""), "{stderr}");
+    assert_eq!(legacy_engines(dir), ["shopapp.legacy.batch.load_with_retry"]);
+
+    // Each shim warns once, naming the canonical API.
+    let out = std::process::Command::new(venv::python(env!("CARGO_MANIFEST_DIR")))
+        .current_dir(dir)
+        .args([
+            "-c",
+            "import warnings\nfrom shopapp.legacy.db_retry import retry_db_call\n\
+             with warnings.catch_warnings(record=True) as seen:\n    warnings.simplefilter('always')\n\
+             \x20   retry_db_call(lambda: 1)\n    retry_db_call(lambda: 2)\n\
+             print([(w.category.__name__, str(w.message)) for w in seen])",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "[('DeprecationWarning', 'retry_db_call is deprecated: it delegates to \
+         shopapp.resilience.manager.UnifiedRetryManager.execute')]\n",
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
