@@ -139,3 +139,21 @@ fn shims_keep_the_legacy_api_passing_and_leave_one_loop() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+/// Without `[canonical.engine]`, the manager, its run methods, the config and its keywords are read off the
+/// canonical module's source: the same shims as the declared engine.
+#[test]
+fn the_canonical_engine_is_read_off_the_source_when_the_plan_does_not_name_it() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    common::copy_dir(&repo().join("fixtures/shims"), dir);
+    let plan = std::fs::read_to_string(dir.join("plan.toml")).unwrap();
+    let (start, end) = (plan.find("[canonical.engine]").unwrap(), plan.find("[[entries]]").unwrap());
+    std::fs::write(dir.join("plan.toml"), format!("{}{}", &plan[..start], &plan[end..])).unwrap();
+    let (code, derived, stderr) = migrate(dir, &["--shims", "--unsafe-fixes", "--diff"]);
+    assert_eq!(code, 0, "{stderr}");
+    common::copy_dir(&repo().join("fixtures/shims"), dir);
+    let (_, declared, _) = migrate(dir, &["--shims", "--unsafe-fixes", "--diff"]);
+    assert!(derived.contains("_retry_handler = UnifiedRetryManager("), "{derived}");
+    assert_eq!(derived, declared);
+}

@@ -61,6 +61,8 @@ pub enum ParamShapeKind {
 pub struct Signature {
     pub params: Vec<ParamShape>,
     pub is_async: bool,
+    /// The last name of the return annotation (`RetryResult`, `Any`), when there is one.
+    pub returns: Option<String>,
 }
 
 /// A module-level name.
@@ -77,6 +79,8 @@ pub struct Definition {
     pub imported: Option<(String, Option<String>)>,
     /// 1-based line of the binding.
     pub line: u32,
+    /// An Enum's members (`FIXED`, `EXPONENTIAL`).
+    pub members: Vec<String>,
 }
 
 /// The module-level names of a parsed module, in order (a later binding of a name replaces an earlier one).
@@ -124,6 +128,7 @@ fn collect(body: &[Stmt], type_checking: bool, line_of: &dyn Fn(u32) -> u32, out
             methods: BTreeMap::new(),
             imported: None,
             line,
+            members: Vec::new(),
         };
         match &s.kind {
             StmtKind::ClassDef(c) => {
@@ -136,6 +141,12 @@ fn collect(body: &[Stmt], type_checking: bool, line_of: &dyn Fn(u32) -> u32, out
                         StmtKind::FunctionDef(f) => {
                             let is_static = f.decorators.iter().any(|d| d.last_name() == Some("staticmethod"));
                             d.methods.insert(f.name.to_string(), signature(f, !is_static));
+                        }
+                        StmtKind::Assign { targets, .. } => {
+                            d.members.extend(targets.iter().filter_map(|t| match &t.kind {
+                                ExprKind::Name(n) => Some(n.to_string()),
+                                _ => None,
+                            }));
                         }
                         StmtKind::AnnAssign { target, value, .. } => {
                             if let ExprKind::Name(n) = &target.kind {
@@ -158,7 +169,7 @@ fn collect(body: &[Stmt], type_checking: bool, line_of: &dyn Fn(u32) -> u32, out
                 });
                 d.signature = match d.methods.get("__init__") {
                     Some(init) => Some(init.clone()),
-                    None if dataclass => Some(Signature { params: fields, is_async: false }),
+                    None if dataclass => Some(Signature { params: fields, is_async: false, returns: None }),
                     None => None,
                 };
                 out.push((c.name.to_string(), d));
@@ -223,7 +234,11 @@ pub fn signature(f: &FunctionDef, method: bool) -> Signature {
             has_default: p.default.is_some(),
         })
         .collect();
-    Signature { params, is_async: f.is_async }
+    Signature {
+        params,
+        is_async: f.is_async,
+        returns: f.returns.as_ref().and_then(|r| r.last_name()).map(str::to_string),
+    }
 }
 
 /// How a call passes its arguments: `positional` plain positional arguments, `keywords` named ones, and

@@ -77,7 +77,12 @@ pub struct SymbolicRun {
 /// `run`, reading parameters and `self.` attributes as the caller's values (by name) rather than their
 /// defaults. The delays are read twice with two sets of probe values for the names they follow: a knob that
 /// moves with one name one for one is that name (or a multiple of it), one that does not move is a number.
-pub fn run_symbolic(ctx: &FileContext, host: Option<&FunctionDef>, def: Option<&FunctionDef>, stmt: &Stmt) -> SymbolicRun {
+pub fn run_symbolic(
+    ctx: &FileContext,
+    host: Option<&FunctionDef>,
+    def: Option<&FunctionDef>,
+    stmt: &Stmt,
+) -> SymbolicRun {
     let machine = |mode| {
         let mut m = Machine::empty(ctx, host, def, mode, None);
         m.symbolic = true;

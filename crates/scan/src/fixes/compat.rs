@@ -46,6 +46,15 @@ pub fn check_redirect(
             target.kind.with_article()
         ));
     }
+    // The object itself handed on (returned, stored, passed): its calls elsewhere cannot be checked here.
+    if source.signature != target.signature || (source.kind == DefKind::Class && source.methods != target.methods) {
+        if let Some(line) = escapes(file, local) {
+            return Err(format!(
+                "line {line}: `{local}` itself is handed on, and `{tname}` is not called the same way; its uses \
+                 elsewhere cannot be checked"
+            ));
+        }
+    }
     match source.kind {
         DefKind::Function => compatible_callable(
             &format!("`{tname}`"),
@@ -155,4 +164,32 @@ fn names_attribute(file: &FileContext, method: &str) -> bool {
 
 fn line_of(file: &FileContext, at: u32) -> u32 {
     1 + memchr::memchr_iter(b'\n', &file.text.as_bytes()[..at as usize]).count() as u32
+}
+
+/// The line of a use of `local` as a value (not called, not an attribute's object, not a base class list).
+fn escapes(file: &FileContext, local: &str) -> Option<u32> {
+    let mut ok: std::collections::BTreeSet<Span> = std::collections::BTreeSet::new();
+    walk_exprs(&file.ast.body, true, &mut |e| match &e.kind {
+        ExprKind::Call { func, .. } => {
+            ok.insert(func.span);
+        }
+        ExprKind::Attribute { value, .. } => {
+            ok.insert(value.span);
+        }
+        _ => {}
+    });
+    let mut bases: std::collections::BTreeSet<Span> = std::collections::BTreeSet::new();
+    walk_stmts(&file.ast.body, true, &mut |s| {
+        if let StmtKind::ClassDef(c) = &s.kind {
+            bases.extend(c.bases.iter().map(|b| b.span));
+        }
+    });
+    let mut found = None;
+    walk_exprs(&file.ast.body, true, &mut |e| {
+        let is_use = matches!(&e.kind, ExprKind::Name(n) if n == local);
+        if found.is_none() && is_use && !ok.contains(&e.span) && !bases.contains(&e.span) {
+            found = Some(line_of(file, e.span.start));
+        }
+    });
+    found
 }

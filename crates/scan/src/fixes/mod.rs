@@ -14,4 +14,5 @@ pub mod config;
 pub mod decorator;
 pub mod imports;
 pub mod shim;
+pub mod shim_engine;
 pub mod text;

@@ -37,12 +37,24 @@ pub fn shim_for(
     factory: Option<&FunctionDef>,
     plan: &Plan,
 ) -> Option<Result<Fix, String>> {
-    let engine = plan.canonical.engine.as_ref()?;
     let canonical = plan.canonical.module.as_str();
     if canonical.is_empty() || crate::project::module_eq(&file.module, canonical) {
         return None;
     }
     crate::classify::plan::entry_for(plan, file.path)?;
+    // The plan's `[canonical.engine]`, else what the canonical module's source shows.
+    let derived;
+    let engine = match &plan.canonical.engine {
+        Some(e) => e,
+        None => match plan.tree.as_ref().map(|t| super::shim_engine::derive(t, canonical)) {
+            Some(Ok(e)) => {
+                derived = e;
+                &derived
+            }
+            Some(Err(reason)) => return Some(Err(reason)),
+            None => return Some(Err("the canonical module's source was not read; nothing to delegate to".into())),
+        },
+    };
     Some(build(file, info, a, factory, plan, engine))
 }
 
@@ -98,11 +110,36 @@ fn build(
     run_sig
         .bind(&CallShape { positional: 1, keywords: vec![], unpacks: false })
         .map_err(|e| format!("`{}.{run}` {e} (a shim passes one callable)", engine.handler))?;
-    handler
-        .signature
-        .as_ref()
-        .map_or(Ok(vec![]), |s| s.bind(&CallShape { positional: 1, keywords: vec![], unpacks: false }))
-        .map_err(|e| format!("`{}(config)`: {e}", engine.handler))?;
+    // The config goes to the constructor's config (or policy) parameter by name; a constructor without one
+    // takes it as its one positional argument only when it has no other (`Handler(service_name, ...)` would
+    // get the config as its service name).
+    let config_param = handler.signature.as_ref().and_then(|s| {
+        s.params.iter().find(|p| p.name.contains("config") || p.name.contains("policy")).map(|p| p.name.clone())
+    });
+    let shape = match &config_param {
+        Some(p) => CallShape { positional: 0, keywords: vec![p.clone()], unpacks: false },
+        None => CallShape { positional: 1, keywords: vec![], unpacks: false },
+    };
+    if let Some(sig) = &handler.signature {
+        sig.bind(&shape).map_err(|e| format!("`{}(config)`: {e}", engine.handler))?;
+        if config_param.is_none() && sig.params.iter().any(|p| p.name != "self" && !p.name.starts_with('*')) {
+            if let Some(first) = sig.params.first() {
+                return Err(format!(
+                    "`{}` takes no config or policy parameter (its first is `{}`); name how it takes one in the plan",
+                    engine.handler, first.name
+                ));
+            }
+        }
+    }
+    if engine.returns.is_empty() {
+        if let Some(r) = run_sig.returns.as_deref().filter(|r| r.ends_with("Result") || r.ends_with("Outcome")) {
+            return Err(format!(
+                "`{}.{run}` returns a `{r}` object, not the value; name the attribute holding the value in \
+                 `[canonical.engine] returns`",
+                engine.handler
+            ));
+        }
+    }
 
     // The policy, in the names of the function's scope.
     let host = info.def;
@@ -156,6 +193,18 @@ fn build(
             None if matches!(*knob, "jitter" | "max_delay") => {
                 differences.push(format!("the canonical config has no `{knob}` knob (its default applies)"))
             }
+            None if *knob == "retryable" && legacy.retryable == ["Exception"] => differences.push(
+                "the legacy loop retries every `Exception`; the canonical config has no knob for which exceptions \
+                 are retried (its default applies)"
+                    .into(),
+            ),
+            None if *knob == "retryable" => {
+                return Err(format!(
+                    "the legacy loop retries only {}; the canonical config has no knob for which exceptions are \
+                     retried (`retryable` in `[canonical.engine] fields`)",
+                    tuple(&legacy.retryable)
+                ))
+            }
             None => return Err(format!("the plan maps no config keyword for `{knob}` (`[canonical.engine] fields`)")),
         }
     }
@@ -167,7 +216,13 @@ fn build(
     let mut names = vec![engine.handler.clone(), engine.config.clone()];
     if symbolic.waits {
         let enum_name = if engine.strategy_enum.is_empty() { "RetryStrategy" } else { &engine.strategy_enum };
-        tree.definition(canonical, enum_name).map_err(|e| format!("cannot verify the strategy Enum: {e}"))?;
+        let members =
+            tree.definition(canonical, enum_name).map_err(|e| format!("cannot verify the strategy Enum: {e}"))?.members;
+        let used =
+            knobs.iter().find(|(k, _)| *k == "strategy").map(|(_, v)| v.rsplit('.').next().unwrap_or("").to_string());
+        if let Some(member) = used.filter(|m| !members.contains(m)) {
+            return Err(format!("`{enum_name}` has no member `{member}`"));
+        }
         names.push(enum_name.to_string());
     }
 
@@ -178,7 +233,11 @@ fn build(
     let e = eol(text);
     // The API callers use: a decorator's wrapper warns under the decorator's name.
     let qual = match factory {
-        Some(f) => file.functions.iter().find(|x| std::ptr::eq(x.def, f)).map_or_else(|| info.qualname.clone(), |x| x.qualname.clone()),
+        Some(f) => file
+            .functions
+            .iter()
+            .find(|x| std::ptr::eq(x.def, f))
+            .map_or_else(|| info.qualname.clone(), |x| x.qualname.clone()),
         None => info.qualname.clone(),
     };
     let replacement = format!("{}.{run}", engine.handler);
@@ -192,11 +251,12 @@ fn build(
     if warning.is_some() {
         body.push_str(&format!("{WARN_HELPER}(\"{qual}\", \"{canonical}.{replacement}\"){e}{indent}"));
     }
-    let one_line = format!("_retry_handler = {}({}({}))", engine.handler, engine.config, kwargs.join(", "));
+    let pass = config_param.as_ref().map_or(String::new(), |p| format!("{p}="));
+    let one_line = format!("_retry_handler = {}({pass}{}({}))", engine.handler, engine.config, kwargs.join(", "));
     if indent.len() + one_line.len() <= 100 {
         body.push_str(&format!("{one_line}{e}{indent}"));
     } else {
-        body.push_str(&format!("_retry_handler = {}({e}{indent}    {}({e}", engine.handler, engine.config));
+        body.push_str(&format!("_retry_handler = {}({e}{indent}    {pass}{}({e}", engine.handler, engine.config));
         for kw in &kwargs {
             body.push_str(&format!("{indent}        {kw},{e}"));
         }
@@ -217,9 +277,11 @@ fn build(
 
     // Module-level imports and the warning helper, unless an earlier shim of the file added them.
     let module = file.ast;
-    let missing: Vec<&str> = names.iter().map(String::as_str).filter(|n| !imported_from(module, canonical, n)).collect();
+    let missing: Vec<&str> =
+        names.iter().map(String::as_str).filter(|n| !imported_from(module, canonical, n)).collect();
     for n in &missing {
-        if ident_count(text, n) > 0 {
+        // Bound or read as a name here (a word in a docstring or comment is no clash).
+        if binds(module, n) || !name_nodes(module, n).is_empty() {
             return Err(format!("`{n}` is already used in this file for something else"));
         }
     }
@@ -231,7 +293,7 @@ fn build(
     if !missing.is_empty() {
         header.push(format!("from {canonical} import {}", missing.join(", ")));
     }
-    let helper_missing = warning.is_some() && stored_names(module, WARN_HELPER) == 0;
+    let helper_missing = warning.is_some() && !binds(module, WARN_HELPER);
     let at = import_point(text, module, def_start(info))?;
     let mut insert = String::new();
     for line in &header {
@@ -249,7 +311,8 @@ fn build(
     }
     if helper_missing && at > 0 {
         // Two blank lines after the helper, whatever followed the imports.
-        let following = text[at as usize..].chars().take_while(|c| *c == '\n' || *c == '\r').filter(|c| *c == '\n').count();
+        let following =
+            text[at as usize..].chars().take_while(|c| *c == '\n' || *c == '\r').filter(|c| *c == '\n').count();
         for _ in following..3 {
             insert.push_str(e);
         }
@@ -321,9 +384,14 @@ fn read_body<'a>(file: &FileContext, def: &'a FunctionDef, loop_stmt: &Stmt) -> 
         }
         match &s.kind {
             StmtKind::Expr(Expr { kind: ExprKind::Constant(Constant::Str(_)), .. }) if i == 0 => docstring = Some(s),
-            StmtKind::Assign { targets, value } if !seen_loop && targets.iter().all(|t| matches!(t.kind, ExprKind::Name(_))) => {
+            StmtKind::Assign { targets, value }
+                if !seen_loop && targets.iter().all(|t| matches!(t.kind, ExprKind::Name(_))) =>
+            {
                 if value.any(&|e| matches!(e.kind, ExprKind::Call { .. })) {
-                    return Err(format!("line {}: the function calls something before its loop; not only a retry", line(s)));
+                    return Err(format!(
+                        "line {}: the function calls something before its loop; not only a retry",
+                        line(s)
+                    ));
                 }
             }
             StmtKind::Raise { .. } if seen_loop => {
@@ -387,7 +455,8 @@ fn read_body<'a>(file: &FileContext, def: &'a FunctionDef, loop_stmt: &Stmt) -> 
             }
             // Waits, counters and delay arithmetic around the attempt.
             StmtKind::AugAssign { .. } | StmtKind::Assign { .. } => {}
-            StmtKind::Expr(e) if e.unawait().as_call().and_then(|(f, _, _)| f.last_name()).is_some_and(|n| n.contains("sleep")) => {}
+            StmtKind::Expr(e)
+                if e.unawait().as_call().and_then(|(f, _, _)| f.last_name()).is_some_and(|n| n.contains("sleep")) => {}
             _ => return Err(format!("line {}: the loop does more than attempt, wait and count", line(s))),
         }
     }
@@ -409,7 +478,9 @@ fn reraises_last(s: &Stmt) -> bool {
 fn handler_types(text: &str, h: &Handler) -> Vec<String> {
     match &h.type_ {
         None => vec![],
-        Some(Expr { kind: ExprKind::Tuple(items), .. }) => items.iter().map(|i| slice(text, i.span).to_string()).collect(),
+        Some(Expr { kind: ExprKind::Tuple(items), .. }) => {
+            items.iter().map(|i| slice(text, i.span).to_string()).collect()
+        }
         Some(t) => vec![slice(text, t.span).to_string()],
     }
 }
@@ -503,4 +574,20 @@ fn unused_after(text: &str, module: &Module, replaced: Span, keep: &[&str]) -> R
         }
     }
     Ok(edits)
+}
+
+/// Does the file bind `name` anywhere: an import, a `def` or `class`, an assignment?
+fn binds(module: &Module, name: &str) -> bool {
+    let mut found = stored_names(module, name) > 0;
+    walk_stmts(&module.body, true, &mut |s| {
+        found |= match &s.kind {
+            StmtKind::Import { names } | StmtKind::ImportFrom { names, .. } => names
+                .iter()
+                .any(|a| a.asname.as_deref().unwrap_or_else(|| a.name.split('.').next().unwrap_or(&a.name)) == name),
+            StmtKind::FunctionDef(f) => f.name == name,
+            StmtKind::ClassDef(c) => c.name == name,
+            _ => false,
+        }
+    });
+    found
 }
