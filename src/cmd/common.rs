@@ -46,6 +46,10 @@ pub struct ScanArgs {
     pub isolated: bool,
     #[arg(skip)]
     loaded: OnceLock<Option<Config>>,
+    /// The scan works out which legacy modules nothing imports (`ScanOptions::deletion`): set by the commands
+    /// that report or delete them.
+    #[arg(skip)]
+    pub deletion: bool,
 }
 
 impl ScanArgs {
@@ -165,6 +169,7 @@ impl ScanArgs {
             walk: WalkOptions { exclude, include, no_gitignore: self.no_gitignore },
             max_file_size: max.unwrap_or(retry_audit_scan::DEFAULT_MAX_FILE_SIZE),
             files_done: None,
+            deletion: self.deletion,
         }
     }
 
