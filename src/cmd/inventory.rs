@@ -19,7 +19,9 @@ pub enum Format {
     Markdown,
 }
 
-pub fn run(args: Args) -> anyhow::Result<i32> {
+pub fn run(mut args: Args) -> anyhow::Result<i32> {
+    // The inventory reports the legacy modules nothing imports any more.
+    args.scan.deletion = true;
     let data = args.scan.rule_data()?;
     retry_audit_scan::timing::mark("rule data");
     let scan = args.scan.scan_reported(&data)?;

@@ -17,6 +17,9 @@ use retry_audit_scan::metrics::{self, Metrics};
 use retry_audit_scan::{RuleData, ScanResult};
 use serde_json::json;
 
+/// The version of `inventory --format json` (documented in README, "JSON output"). 3: `deletable`.
+pub const INVENTORY_JSON_VERSION: u32 = 3;
+
 pub struct Inventory<'a> {
     pub root: String,
     pub result: &'a ScanResult,
@@ -25,6 +28,8 @@ pub struct Inventory<'a> {
     pub metrics: Metrics,
     /// The findings as a graph: engines with what is built on them.
     pub system: retry_audit_scan::system::System,
+    /// Legacy modules nothing imports any more (`None`: not worked out: no plan lists a legacy module).
+    pub deletable: Option<&'a [retry_audit_scan::deletion::Deletable]>,
 }
 
 impl<'a> Inventory<'a> {
@@ -33,7 +38,8 @@ impl<'a> Inventory<'a> {
         let metrics =
             metrics::compute(&result.findings, result.canonical_imports, &|f| retry_audit_scan::drift::conforms(f));
         let system = retry_audit_scan::system::build(&result.findings);
-        Inventory { root: root.to_string(), result, data, stale, metrics, system }
+        let deletable = result.deletion.as_ref().map(|d| d.deletable.as_slice());
+        Inventory { root: root.to_string(), result, data, stale, metrics, system, deletable }
     }
 
     pub fn findings(&self) -> &[Finding] {
@@ -56,7 +62,7 @@ impl<'a> Inventory<'a> {
     pub fn to_json(&self) -> serde_json::Value {
         let plan = &self.data.plan;
         json!({
-            "version": 2,
+            "version": INVENTORY_JSON_VERSION,
             "root": self.root,
             "files_scanned": self.result.files_scanned,
             "files_parsed": self.result.files_parsed,
@@ -77,6 +83,7 @@ impl<'a> Inventory<'a> {
                 })).collect::<Vec<_>>(),
                 "stale": self.stale.iter().map(|e| json!({"id": e.id, "path": e.path, "category": e.category})).collect::<Vec<_>>(),
             })),
+            "deletable": self.deletable.unwrap_or_default(),
             "metrics": self.metrics,
             "system": {
                 "counts": self.system.counts.iter().map(|(r, n)| (r.to_string(), json!(n))).collect::<serde_json::Map<_, _>>(),

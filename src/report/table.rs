@@ -1,5 +1,5 @@
 //! The default human report: findings grouped like the plan (category -> file -> findings), then unplanned
-//! ones, totals, duplicate groups, stale plan entries and the SSOT metrics.
+//! ones, totals, duplicate groups, stale plan entries, deletable legacy modules and the SSOT metrics.
 
 use super::{params_text, Inventory};
 use retry_audit_scan::finding::{Finding, PlanStatus};
@@ -93,6 +93,20 @@ pub fn render(inv: &Inventory) -> String {
         let _ = writeln!(out, "\nStale plan entries (no finding):");
         for e in &inv.stale {
             let _ = writeln!(out, "  {} {} ({})", e.id, e.path, e.type_);
+        }
+    }
+    if let Some(deletable) = inv.deletable {
+        if deletable.is_empty() {
+            let _ = writeln!(out, "\nDeletable legacy modules: none (every legacy module is still imported)");
+        } else {
+            let _ = writeln!(
+                out,
+                "\nDeletable legacy modules ({}; `retry-audit migrate --delete-unused` removes them):",
+                deletable.len()
+            );
+            for d in deletable {
+                let _ = writeln!(out, "  {}  {}\n      {}", d.path, d.module, d.reason);
+            }
         }
     }
     if !inv.diagnostics().is_empty() {

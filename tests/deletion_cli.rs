@@ -1,0 +1,274 @@
+//! Deletable legacy modules (`inventory`) and their deletion (`migrate --delete-unused`), on a fixture backend
+//! written after real ones:
+//!
+//! - `fixtures/deletion/backend/`: legacy modules kept by a test's import, by an `importlib` string, by a
+//!   `mock.patch` target, by an entry point, by a parent package's re-export, by an importer the byte
+//!   prefilter leaves out, a `__main__` module; and modules nothing imports (one only through another
+//!   deletable one, one in a package that is left empty). Its own pytest tests pass before and after the
+//!   deletion (`README.md` there lists every case).
+
+mod common;
+#[path = "common/venv.rs"]
+mod venv;
+
+use assert_cmd::Command;
+use common::{copy_dir, read_tree};
+use serde_json::Value;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+fn fixture(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures").join(name)
+}
+
+fn bin(dir: &Path) -> Command {
+    let mut c = Command::cargo_bin("retry-audit").unwrap();
+    c.current_dir(dir);
+    c
+}
+
+/// `inventory --format json` of `dir` (its own `retry-audit.toml` names the plan).
+fn inventory_json(dir: &Path) -> Value {
+    let out = bin(dir).args(["inventory", "--format", "json", "--quiet", "."]).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+fn migrate(dir: &Path, args: &[&str]) -> std::process::Output {
+    bin(dir).arg("migrate").args(args).arg(".").output().unwrap()
+}
+
+/// The backend fixture copied to a scratch directory (`<tmp>/backend`).
+fn backend_copy() -> (tempfile::TempDir, PathBuf) {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("backend");
+    copy_dir(&fixture("deletion/backend"), &dir);
+    (tmp, dir)
+}
+
+/// What the backend fixture's inventory must report deletable: (path, module, words of the reason).
+const DELETABLE: &[(&str, &str, &str)] = &[
+    (
+        "acme_backend/app/core/async_retry_logic.py",
+        "acme_backend.app.core.async_retry_logic",
+        "nothing in the tree imports it (legacy: plan entry `core-async-retry-logic`)",
+    ),
+    (
+        "acme_backend/app/core/reliability_retry.py",
+        "acme_backend.app.core.reliability_retry",
+        "imported only by modules deleted with it: acme_backend.app.core.async_retry_logic (legacy: plan entry \
+         `core-reliability-retry`)",
+    ),
+    (
+        "acme_backend/app/old_retry/__init__.py",
+        "acme_backend.app.old_retry",
+        "its package holds nothing else once the legacy modules are deleted; nothing in the tree imports it",
+    ),
+    (
+        "acme_backend/app/old_retry/backoff_helpers.py",
+        "acme_backend.app.old_retry.backoff_helpers",
+        "nothing in the tree imports it (legacy: plan entry `core-old-backoff-helpers`)",
+    ),
+];
+
+fn deletable_paths() -> Vec<&'static str> {
+    DELETABLE.iter().map(|d| d.0).collect()
+}
+
+#[test]
+fn inventory_json_lists_exactly_the_deletable_legacy_modules() {
+    let v = inventory_json(&fixture("deletion/backend"));
+    assert_eq!(v["version"], 3);
+    let got: Vec<(String, String, String)> = v["deletable"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| {
+            assert_eq!(d.as_object().unwrap().len(), 3, "{d}: path, module, reason");
+            (
+                d["path"].as_str().unwrap().into(),
+                d["module"].as_str().unwrap().into(),
+                d["reason"].as_str().unwrap().into(),
+            )
+        })
+        .collect();
+    let want: Vec<(String, String, String)> =
+        DELETABLE.iter().map(|(p, m, r)| (p.to_string(), m.to_string(), r.to_string())).collect();
+    assert_eq!(got, want);
+    // Kept, each for its own reason (see the fixture's README): never listed.
+    for kept in [
+        "acme_backend/app/agents/base/retry_manager.py",      // a test imports it
+        "acme_backend/app/core/retry_cli.py",                 // pyproject.toml [project.scripts]
+        "acme_backend/app/core/enhanced_retry_strategies.py", // mock.patch("...") in a test
+        "acme_backend/app/db/intelligent_retry_system.py",    // importlib.import_module("...")
+        "acme_backend/app/db/postgres_core.py",               // imported by a file the prefilter leaves out
+        "acme_backend/app/services/retry_utils.py",           // re-exported by its package
+        "acme_backend/app/legacy_retry/__main__.py",          // a __main__ module
+        "acme_backend/app/legacy_retry/__init__.py",          // its package still holds __main__.py
+        "acme_backend/app/core/resilience/unified_retry_handler.py", // canonical
+    ] {
+        assert!(!got.iter().any(|d| d.0 == kept), "{kept} is not deletable");
+    }
+}
+
+#[test]
+fn the_session_module_is_left_out_by_the_byte_prefilter_yet_counts_as_an_importer() {
+    // `app/db/session.py` holds no retry word: the scan does not parse it (so it has no facts of its own), and
+    // `postgres_core` is kept only because its imports are read for the deletion analysis.
+    let session = std::fs::read_to_string(fixture("deletion/backend/acme_backend/app/db/session.py")).unwrap();
+    for word in ["retr", "sleep", "wait", "attempt", "delay", "backoff", "breaker"] {
+        assert!(!session.to_lowercase().contains(word), "{word}");
+    }
+    let v = inventory_json(&fixture("deletion/backend"));
+    assert!(!v["deletable"].as_array().unwrap().iter().any(|d| d["module"] == "acme_backend.app.db.postgres_core"));
+}
+
+#[test]
+fn table_and_markdown_reports_have_the_section() {
+    let dir = fixture("deletion/backend");
+    let table = bin(&dir).args(["inventory", "--quiet", "."]).output().unwrap();
+    let table = String::from_utf8(table.stdout).unwrap();
+    assert!(
+        table.contains("Deletable legacy modules (4; `retry-audit migrate --delete-unused` removes them):"),
+        "{table}"
+    );
+    for (path, module, _) in DELETABLE {
+        assert!(table.contains(&format!("  {path}  {module}\n")), "{path}: {table}");
+    }
+    let md = bin(&dir).args(["inventory", "--quiet", "--format", "markdown", "."]).output().unwrap();
+    let md = String::from_utf8(md.stdout).unwrap();
+    assert!(md.contains("### Deletable legacy modules (4)"), "{md}");
+    for (path, module, _) in DELETABLE {
+        assert!(md.contains(&format!("| `{path}` | `{module}` |")), "{path}: {md}");
+    }
+    // Without a plan nothing is legacy, so the section is not there at all.
+    let none = bin(&dir).args(["inventory", "--quiet", "--isolated", "--format", "json", "."]).output().unwrap();
+    let none: Value = serde_json::from_slice(&none.stdout).unwrap();
+    assert_eq!(none["deletable"], serde_json::json!([]));
+}
+
+#[test]
+fn dry_run_prints_a_git_apply_deletion_patch() {
+    let (_tmp, dir) = backend_copy();
+    let before = read_tree(&dir);
+    let out = migrate(&dir, &["--delete-unused", "--diff"]);
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(read_tree(&dir), before, "a dry run changes nothing");
+    let patch = String::from_utf8(out.stdout.clone()).unwrap();
+    let headers: Vec<&str> = patch.lines().filter(|l| l.starts_with("diff --git ")).collect();
+    let want: Vec<String> = deletable_paths().iter().map(|p| format!("diff --git a/{p} b/{p}")).collect();
+    assert_eq!(headers, want);
+    assert_eq!(patch.matches("deleted file mode 100644\n").count(), 4);
+    assert!(patch.contains(
+        "--- a/acme_backend/app/old_retry/backoff_helpers.py\n+++ /dev/null\n@@ -1,6 +0,0 @@\n\
+         -\"\"\"Backoff helpers of the first retry layer (legacy): nothing calls them any more.\"\"\"\n-import random\n"
+    ));
+    // Every line is removed: no context, no addition.
+    assert!(!patch.lines().any(|l| l.starts_with('+') && !l.starts_with("+++")));
+    assert!(!patch.lines().any(|l| l.starts_with(' ')));
+    // `git apply` takes it, and leaves the tree `--apply` leaves.
+    let patch_file = dir.parent().unwrap().join("delete.patch");
+    std::fs::write(&patch_file, &out.stdout).unwrap();
+    let git = std::process::Command::new("git").current_dir(&dir).arg("apply").arg(&patch_file).output().unwrap();
+    assert!(git.status.success(), "git apply: {}", String::from_utf8_lossy(&git.stderr));
+    let mut want: BTreeMap<String, Vec<u8>> = before;
+    for p in deletable_paths() {
+        want.remove(p);
+    }
+    assert_eq!(read_tree(&dir).keys().collect::<Vec<_>>(), want.keys().collect::<Vec<_>>());
+    let (_tmp2, applied) = backend_copy();
+    assert_eq!(migrate(&applied, &["--delete-unused", "--apply"]).status.code(), Some(0));
+    assert_eq!(read_tree(&applied), read_tree(&dir));
+}
+
+#[test]
+fn check_counts_pending_deletions_only_with_delete_unused() {
+    let (_tmp, dir) = backend_copy();
+    let plain = migrate(&dir, &["--check"]);
+    assert_eq!(plain.status.code(), Some(0), "no fix pending: {}", String::from_utf8_lossy(&plain.stderr));
+    let check = migrate(&dir, &["--check", "--delete-unused"]);
+    assert_eq!(check.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&check.stderr);
+    assert!(stderr.contains("4 unused legacy module(s) to delete"), "{stderr}");
+    for p in deletable_paths() {
+        assert!(stderr.contains(&format!("  {p}: delete: ")), "{p}: {stderr}");
+    }
+    let json = migrate(&dir, &["--check", "--delete-unused", "--format", "json"]);
+    let v: Value = serde_json::from_slice(&json.stdout).unwrap();
+    let listed: Vec<(&str, &str)> = v["deletions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| (d["path"].as_str().unwrap(), d["status"].as_str().unwrap()))
+        .collect();
+    assert_eq!(listed, deletable_paths().into_iter().map(|p| (p, "pending")).collect::<Vec<_>>());
+    let apply = migrate(&dir, &["--apply", "--delete-unused", "--format", "json"]);
+    assert_eq!(apply.status.code(), Some(0));
+    let v: Value = serde_json::from_slice(&apply.stdout).unwrap();
+    assert!(v["deletions"].as_array().unwrap().iter().all(|d| d["status"] == "deleted"), "{v}");
+    assert_eq!(migrate(&dir, &["--check", "--delete-unused"]).status.code(), Some(0));
+}
+
+/// A module reached through a symlink that leads out of the scanned root is never deleted (the write roots of
+/// `migrate`). A file changed since the scan is refused too: `retry_audit_fix::delete`'s own tests cover it.
+#[test]
+fn files_outside_the_write_roots_are_never_deleted() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (_keep, real) = backend_copy();
+    let link = tmp.path().join("linked");
+    std::fs::create_dir(&link).unwrap();
+    std::fs::write(link.join("retry-audit.toml"), "plan = \"retry-plan.toml\"\n").unwrap();
+    std::fs::copy(real.join("retry-plan.toml"), link.join("retry-plan.toml")).unwrap();
+    // The package is reached through a symlink that leads out of the scanned root.
+    std::os::unix::fs::symlink(real.join("acme_backend"), link.join("acme_backend")).unwrap();
+    let out = migrate(&link, &["--apply", "--delete-unused"]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    for p in deletable_paths() {
+        assert!(real.join(p).exists(), "{p} must not be deleted: {stderr}");
+    }
+    assert!(stderr.contains("outside the scanned root; not deleted"), "{stderr}");
+}
+
+/// Run the backend's own tests (pytest, from the test venv) in `dir`: the number passed.
+fn pytest(dir: &Path) -> usize {
+    let python = venv::python(env!("CARGO_MANIFEST_DIR"));
+    let out = std::process::Command::new(python)
+        .current_dir(dir)
+        .env("PYTHONDONTWRITEBYTECODE", "1")
+        .args(["-m", "pytest", "-q", "-p", "no:cacheprovider"])
+        .output()
+        .expect("python from the test venv");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "pytest failed in {}:\n{stdout}\n{}",
+        dir.display(),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let summary = stdout.lines().rev().find(|l| l.contains(" passed")).unwrap_or_default();
+    summary.split_whitespace().next().and_then(|n| n.parse().ok()).unwrap_or(0)
+}
+
+#[test]
+fn apply_deletes_them_and_the_package_tests_pass_before_and_after() {
+    let (_tmp, dir) = backend_copy();
+    let passed = pytest(&dir);
+    assert_eq!(passed, 7, "the backend's own tests");
+    let before = read_tree(&dir);
+    let out = migrate(&dir, &["--delete-unused", "--apply"]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert!(stderr.contains("4 unused legacy module(s) deleted"), "{stderr}");
+    let after = read_tree(&dir);
+    let mut want = before.clone();
+    for p in deletable_paths() {
+        want.remove(p);
+    }
+    assert_eq!(after, want, "exactly the deletable modules are gone; every other file is unchanged");
+    assert!(!dir.join("acme_backend/app/old_retry").exists(), "the emptied package directory is removed");
+    assert_eq!(pytest(&dir), passed, "the same tests pass after the deletion");
+    // Nothing is left to delete, and a second run says so.
+    assert_eq!(inventory_json(&dir)["deletable"], serde_json::json!([]));
+    let again = migrate(&dir, &["--delete-unused", "--apply"]);
+    assert!(String::from_utf8_lossy(&again.stderr).contains("no unused legacy module to delete"));
+}
