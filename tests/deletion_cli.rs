@@ -1,11 +1,13 @@
-//! Deletable legacy modules (`inventory`) and their deletion (`migrate --delete-unused`), on a fixture backend
-//! written after real ones:
+//! Deletable legacy modules (`inventory`), their deletion (`migrate --delete-unused`) and the consolidation
+//! metrics, on fixture backends written after real ones:
 //!
 //! - `fixtures/deletion/backend/`: legacy modules kept by a test's import, by an `importlib` string, by a
 //!   `mock.patch` target, by an entry point, by a parent package's re-export, by an importer the byte
 //!   prefilter leaves out, a `__main__` module; and modules nothing imports (one only through another
 //!   deletable one, one in a package that is left empty). Its own pytest tests pass before and after the
 //!   deletion (`README.md` there lists every case).
+//! - `fixtures/consolidation/{before,after,renamed}/`: one backend before its consolidation, after it (a
+//!   delegating shim, a deleted module) and after a rename that consolidates nothing.
 
 mod common;
 #[path = "common/venv.rs"]
@@ -109,6 +111,8 @@ fn inventory_json_lists_exactly_the_deletable_legacy_modules() {
     ] {
         assert!(!got.iter().any(|d| d.0 == kept), "{kept} is not deletable");
     }
+    // The plan's `core-error-recovery` was never written: absent, but not deleted.
+    assert_eq!(v["plan"]["deleted"], serde_json::json!([]));
 }
 
 #[test]
@@ -271,4 +275,68 @@ fn apply_deletes_them_and_the_package_tests_pass_before_and_after() {
     assert_eq!(inventory_json(&dir)["deletable"], serde_json::json!([]));
     let again = migrate(&dir, &["--delete-unused", "--apply"]);
     assert!(String::from_utf8_lossy(&again.stderr).contains("no unused legacy module to delete"));
+}
+
+fn metrics(dir: &Path) -> Value {
+    inventory_json(dir)["metrics"].clone()
+}
+
+fn git(dir: &Path, args: &[&str]) {
+    let out = std::process::Command::new("git")
+        .current_dir(dir)
+        .args(["-c", "user.name=t", "-c", "user.email=t@example.com", "-c", "init.defaultBranch=main"])
+        .args(args)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "git {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+}
+
+#[test]
+fn consolidation_metrics_count_shims_and_deletions_not_renames() {
+    let before = metrics(&fixture("consolidation/before"));
+    let renamed = metrics(&fixture("consolidation/renamed"));
+    let after = metrics(&fixture("consolidation/after"));
+    let pick = |m: &Value| {
+        [
+            "consolidated_implementations",
+            "shims_onto_canonical",
+            "deleted_legacy_modules",
+            "legacy_engines_with_own_loop",
+        ]
+        .map(|k| m[k].as_u64().unwrap())
+    };
+    // Before: three engine sites with loops of their own (RetryManager, RetryManager.execute, retry_db).
+    assert_eq!(pick(&before), [0, 0, 0, 3]);
+    assert_eq!(before["canonical_import_share"], 0.0);
+    // A same-spelled import redirected to the canonical module (a class to an Enum): the import share
+    // jumps to 100%, and nothing is consolidated.
+    assert_eq!(renamed["canonical_import_share"], 1.0);
+    assert_eq!(pick(&renamed), [0, 0, 0, 3]);
+    // After the maintainers' migration: the class and its method are shims onto the canonical handler, no
+    // legacy engine loops. Outside version control the deleted module is not known to be deleted.
+    assert_eq!(pick(&after), [2, 2, 0, 0]);
+    assert_eq!(after["canonical_import_share"], 0.8);
+
+    // In a checkout that had `db_retry.py`, its deletion counts once, committed or not.
+    let tmp = tempfile::tempdir().unwrap();
+    let repo = tmp.path().join("shop");
+    copy_dir(&fixture("consolidation/before"), &repo);
+    std::fs::copy(fixture("consolidation/plan.toml"), tmp.path().join("plan.toml")).unwrap();
+    git(&repo, &["init", "-q"]);
+    git(&repo, &["add", "-A"]);
+    git(&repo, &["commit", "-qm", "before"]);
+    std::fs::remove_file(repo.join("shop/db/db_retry.py")).unwrap();
+    copy_dir(&fixture("consolidation/after"), &repo);
+    let inv = inventory_json(&repo);
+    assert_eq!(pick(&inv["metrics"]), [3, 2, 1, 0]);
+    assert_eq!(inv["plan"]["deleted"], serde_json::json!([{"id": "db-retry", "path": "shop/db/db_retry.py"}]));
+    git(&repo, &["commit", "-qam", "after"]);
+    assert_eq!(pick(&metrics(&repo)), [3, 2, 1, 0]);
+    // The table shows the same, and the import share as the secondary metric it is.
+    let table = bin(&repo).args(["inventory", "--quiet", "."]).output().unwrap();
+    let table = String::from_utf8(table.stdout).unwrap();
+    assert!(table
+        .contains("  consolidated implementations: 3 (2 shims onto the canonical module, 1 legacy modules deleted)\n"));
+    assert!(table.contains("  legacy engines with a loop of their own: 0\n"));
+    assert!(table.contains("retry imports on the canonical module (secondary: counts spellings): 80.0%"));
 }

@@ -27,7 +27,9 @@ pub fn run(mut args: Args) -> anyhow::Result<i32> {
     let scan = args.scan.scan_reported(&data)?;
     args.scan.warn_about_plan(&data, &scan)?;
     let result = scan.result;
-    let inv = report::Inventory::new(&args.scan.root_display(), &result, &data);
+    let absent = result.deletion.as_ref().map(|d| d.absent_entries.as_slice()).unwrap_or_default();
+    let deleted = crate::deleted_modules::deleted(absent).into_iter().cloned().collect();
+    let inv = report::Inventory::new(&args.scan.root_display(), &result, &data, deleted);
     let out = match args.format {
         Format::Table => report::table::render(&inv),
         Format::Json => serde_json::to_string_pretty(&inv.to_json())? + "\n",
