@@ -233,6 +233,38 @@ fn files_outside_the_write_roots_are_never_deleted() {
     assert!(stderr.contains("outside the scanned root; not deleted"), "{stderr}");
 }
 
+/// A file the scan cannot parse has imports nobody can read: it keeps every legacy module it names (it may be
+/// fixed tomorrow), and only the other one goes.
+#[test]
+fn an_importer_that_does_not_parse_keeps_the_modules_it_names() {
+    let tmp = tempfile::tempdir().unwrap();
+    let files = [
+        ("retry-audit.toml", "plan = \"plan.toml\"\n"),
+        (
+            "plan.toml",
+            "[plan]\nname = \"t\"\n[canonical]\nmodule = \"app.core.retry_handler\"\npath = \"app/core/retry_handler.py\"\n\
+             [[entries]]\nid = \"a\"\ncategory = \"core\"\npath = \"app/legacy/retry_a.py\"\ntype = \"x\"\nstatus = \"x\"\nusage = \"x\"\n\
+             [[entries]]\nid = \"b\"\ncategory = \"core\"\npath = \"app/legacy/retry_b.py\"\ntype = \"x\"\nstatus = \"x\"\nusage = \"x\"\n",
+        ),
+        ("app/__init__.py", ""),
+        ("app/core/__init__.py", ""),
+        ("app/core/retry_handler.py", "def run(op):\n    return op()\n"),
+        ("app/legacy/__init__.py", ""),
+        ("app/legacy/retry_a.py", "def run(op):\n    return op()\n"),
+        ("app/legacy/retry_b.py", "def run(op):\n    return op()\n"),
+        ("app/broken.py", "from app.legacy.retry_a import run\n\ndef oops(:\n    pass\n"),
+    ];
+    for (rel, text) in files {
+        let p = tmp.path().join(rel);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(p, text).unwrap();
+    }
+    let v = inventory_json(tmp.path());
+    assert_eq!(v["diagnostics"][0]["path"], "app/broken.py");
+    let paths: Vec<&str> = v["deletable"].as_array().unwrap().iter().map(|d| d["path"].as_str().unwrap()).collect();
+    assert_eq!(paths, ["app/legacy/retry_b.py"]);
+}
+
 /// Run the backend's own tests (pytest, from the test venv) in `dir`: the number passed.
 fn pytest(dir: &Path) -> usize {
     let python = venv::python(env!("CARGO_MANIFEST_DIR"));

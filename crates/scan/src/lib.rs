@@ -469,8 +469,12 @@ fn analyse_file(
                         Some(prefilter),
                         tree,
                     );
-                    let byte_filtered = o.facts.is_none() && o.diagnostics.is_empty() && !o.parsed;
-                    o.deletion = Some(deletion::file_inputs(entry, &bytes, byte_filtered, d.may_delete(i), prefilter));
+                    let analysed = match (&o.facts, o.diagnostics.is_empty()) {
+                        (Some(_), _) => deletion::Analysed::Yes,
+                        (None, true) => deletion::Analysed::ByteFiltered,
+                        (None, false) => deletion::Analysed::Not,
+                    };
+                    o.deletion = Some(deletion::file_inputs(entry, i, &bytes, analysed, d, prefilter));
                     o
                 }
                 _ => {

@@ -11,7 +11,9 @@
 //! - a string naming it in a call that imports it (`importlib.import_module("a.b")`, `__import__`,
 //!   `mock.patch("a.b.f")`, `monkeypatch.setattr("a.b.X", ...)`, `resolve_name`, `import_string`: see
 //!   `strings`);
-//! - tests are importers like any other file: a module a test imports is not deletable.
+//! - tests are importers like any other file: a module a test imports is not deletable;
+//! - a file the scan could not decode or parse imports every module that may be deleted whose name its bytes
+//!   hold (its imports cannot be read, and it may be fixed).
 //!
 //! What to look for is known before the first pass, from the file list and the plan (`Prepared`): the files
 //! that may be deleted (legacy modules, and the `__init__.py` of packages that hold nothing but legacy modules
@@ -92,6 +94,10 @@ pub struct FileInputs {
     pub imports_only: Option<FileFacts>,
     /// `content_hash` of the bytes, for a file that may be deleted (a plan file, an `__init__.py`).
     pub sha256: Option<String>,
+    /// A file the scan could not analyse (it does not decode or parse): the names of modules that may be
+    /// deleted its bytes hold. It is taken to import each of them (its imports cannot be known, and it may
+    /// be fixed).
+    pub mentions: Vec<String>,
 }
 
 /// SHA-256 of `bytes`, lower-case hex.
@@ -114,6 +120,8 @@ pub struct Prepared {
     may_delete: Vec<bool>,
     /// The last segment of each of those modules: an import of one spells it.
     words: aho_corasick::AhoCorasick,
+    /// The words, in the matcher's pattern order.
+    word_list: Vec<String>,
 }
 
 impl Prepared {
@@ -169,8 +177,17 @@ impl Prepared {
             .collect();
         words.sort_unstable();
         words.dedup();
+        let word_list: Vec<String> = words.iter().map(|w| w.to_string()).collect();
         let words = aho_corasick::AhoCorasick::new(&words).ok()?;
-        Some(Prepared { legacy, may_delete, words })
+        Some(Prepared { legacy, may_delete, words, word_list })
+    }
+
+    /// The words the bytes hold (sorted, each once).
+    fn mentioned(&self, bytes: &[u8]) -> Vec<String> {
+        let mut ids: Vec<usize> = self.words.find_overlapping_iter(bytes).map(|m| m.pattern().as_usize()).collect();
+        ids.sort_unstable();
+        ids.dedup();
+        ids.into_iter().map(|i| self.word_list[i].clone()).collect()
     }
 
     /// The bytes name a module that may be deleted (so the file may import it).
@@ -184,16 +201,31 @@ impl Prepared {
     }
 }
 
-/// The inputs of a file that names a module that may be deleted (`Prepared::mentions`). `byte_filtered`: the
-/// byte prefilter left the file out (it has no facts). `hash`: the file may be deleted.
+/// How the first pass left a file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Analysed {
+    /// Parsed or token-scanned: the model has its imports.
+    Yes,
+    /// Left out by the byte prefilter: no facts.
+    ByteFiltered,
+    /// Not decodable or parsable (a diagnostic): no facts.
+    Not,
+}
+
+/// The inputs of file `i`, which names a module that may be deleted (`Prepared::mentions`).
 pub(crate) fn file_inputs(
     entry: &FileEntry,
+    i: usize,
     bytes: &[u8],
-    byte_filtered: bool,
-    hash: bool,
+    analysed: Analysed,
+    prepared: &Prepared,
     prefilter: &crate::prefilter::Prefilter,
 ) -> FileInputs {
-    let sha256 = hash.then(|| content_hash(bytes));
+    let sha256 = prepared.may_delete(i).then(|| content_hash(bytes));
+    if analysed == Analysed::Not {
+        return FileInputs { sha256, mentions: prepared.mentioned(bytes), ..Default::default() };
+    }
+    let byte_filtered = analysed == Analysed::ByteFiltered;
     let dynamic_wanted = may_import_dynamically(bytes);
     if !byte_filtered && !dynamic_wanted {
         return FileInputs { sha256, ..Default::default() };
@@ -224,7 +256,7 @@ pub(crate) fn file_inputs(
             None => vec![],
         }
     };
-    FileInputs { dynamic, imports_only, sha256 }
+    FileInputs { dynamic, imports_only, sha256, mentions: vec![] }
 }
 
 /// Every import statement of a parsed file as facts, each binding its name (the names a re-export needs).
@@ -309,14 +341,25 @@ pub(crate) fn analyse(
     let mut dynamic: Vec<Vec<DynamicImport>> = Vec::with_capacity(inputs.len());
     let mut hashes: Vec<Option<String>> = Vec::with_capacity(inputs.len());
     let mut imports_only: Vec<Option<FileFacts>> = Vec::with_capacity(inputs.len());
+    let mut mentions: Vec<Vec<String>> = Vec::with_capacity(inputs.len());
     for input in inputs {
         dynamic.push(input.dynamic);
         hashes.push(input.sha256);
         imports_only.push(input.imports_only);
+        mentions.push(input.mentions);
     }
-    let deletion = Analysis::new(project, files, &dynamic, &imports_only, &hashes, plan, prepared).run();
+    let inputs = Inputs { dynamic: &dynamic, imports_only: &imports_only, mentions: &mentions };
+    let deletion = Analysis::new(project, files, inputs, &hashes, plan, prepared).run();
     crate::timing::mark("deletion: deletable modules");
     deletion
+}
+
+/// Per file: its string imports, the imports of a file the byte prefilter left out, the names an unreadable
+/// file holds (`FileInputs`).
+struct Inputs<'i> {
+    dynamic: &'i [Vec<DynamicImport>],
+    imports_only: &'i [Option<FileFacts>],
+    mentions: &'i [Vec<String>],
 }
 
 struct Analysis<'a> {
@@ -333,8 +376,7 @@ impl<'a> Analysis<'a> {
     fn new(
         project: &'a Project,
         files: &'a [FileEntry],
-        dynamic: &[Vec<DynamicImport>],
-        imports_only: &[Option<FileFacts>],
+        inputs: Inputs<'_>,
         hashes: &'a [Option<String>],
         plan: &'a Plan,
         prepared: &'a Prepared,
@@ -357,7 +399,7 @@ impl<'a> Analysis<'a> {
         };
         for g in 0..n as FileId {
             // A file the byte prefilter left out has its imports here, not in the model.
-            let f = imports_only.get(g as usize).and_then(Option::as_ref).unwrap_or_else(|| model.file(g));
+            let f = inputs.imports_only.get(g as usize).and_then(Option::as_ref).unwrap_or_else(|| model.file(g));
             let mut targets: Vec<FileId> = Vec::new();
             // An import of a module that may be deleted spells its last segment (relative imports are resolved
             // to absolute targets): the others need no resolving. (`from pkg import name` re-exported from a
@@ -382,8 +424,16 @@ impl<'a> Analysis<'a> {
                     }
                 }
             }
-            for d in dynamic[g as usize].iter().filter(|d| prepared.words.is_match(&d.target)) {
+            for d in inputs.dynamic[g as usize].iter().filter(|d| prepared.words.is_match(&d.target)) {
                 targets.extend(prefixes(&d.target).filter_map(|p| model.module(p)));
+            }
+            // A file that could not be analysed imports every module that may be deleted it names.
+            for word in &inputs.mentions[g as usize] {
+                targets.extend(
+                    (0..n)
+                        .filter(|&t| prepared.may_delete(t) && model.files[t].module.rsplit('.').next() == Some(word))
+                        .map(|t| t as FileId),
+                );
             }
             for t in targets {
                 edge(g, t);
