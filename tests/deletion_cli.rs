@@ -233,6 +233,23 @@ fn files_outside_the_write_roots_are_never_deleted() {
     assert!(stderr.contains("outside the scanned root; not deleted"), "{stderr}");
 }
 
+/// A scan of part of the project cannot tell what the rest imports: nothing is listed, nothing deleted.
+#[test]
+fn a_scan_of_part_of_the_project_lists_and_deletes_nothing() {
+    let (_tmp, dir) = backend_copy();
+    let out = bin(&dir).args(["inventory", "--format", "json", "--quiet", "acme_backend/app"]).output().unwrap();
+    assert!(out.status.success());
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["deletable"], serde_json::json!([]));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("deletable legacy modules are not listed: the paths given do not cover the project root"));
+    let before = read_tree(&dir);
+    let out = bin(&dir).args(["migrate", "--delete-unused", "--apply", "acme_backend/app"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--delete-unused needs the whole project scanned"));
+    assert_eq!(read_tree(&dir), before);
+}
+
 /// A file the scan cannot parse has imports nobody can read: it keeps every legacy module it names (it may be
 /// fixed tomorrow), and only the other one goes.
 #[test]

@@ -106,6 +106,15 @@ impl ScanArgs {
         self.root_else(|start, cwd| if single && start.is_dir() { start } else { cwd })
     }
 
+    /// Whether the paths given cover the root the reports name files from (`report_root`): what a module
+    /// nothing in the scan imports may still be imported by is outside the scan otherwise. `Err`: that root.
+    pub fn covers_report_root(&self) -> anyhow::Result<Result<(), PathBuf>> {
+        let root = self.report_root()?;
+        let root = std::fs::canonicalize(&root).unwrap_or(root);
+        let covered = self.roots().iter().any(|r| std::fs::canonicalize(r).is_ok_and(|r| root.starts_with(r)));
+        Ok(if covered { Ok(()) } else { Err(root) })
+    }
+
     /// The config's directory, else the checkout's root, else `fallback(first path, current directory)`.
     fn root_else(&self, fallback: impl FnOnce(PathBuf, PathBuf) -> PathBuf) -> anyhow::Result<PathBuf> {
         if let Some(c) = self.config()? {

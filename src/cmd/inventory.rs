@@ -20,9 +20,17 @@ pub enum Format {
 }
 
 pub fn run(mut args: Args) -> anyhow::Result<i32> {
-    // The inventory reports the legacy modules nothing imports any more.
-    args.scan.deletion = true;
+    // The inventory reports the legacy modules nothing imports any more, when it scans the whole project.
     let data = args.scan.rule_data()?;
+    match args.scan.covers_report_root()? {
+        Ok(()) => args.scan.deletion = true,
+        Err(root) if retry_audit_scan::deletion::wanted(&data.plan) => eprintln!(
+            "retry-audit: note: deletable legacy modules are not listed: the paths given do not cover the project \
+             root {} (a module may be imported from outside them)",
+            root.display()
+        ),
+        Err(_) => {}
+    }
     retry_audit_scan::timing::mark("rule data");
     let scan = args.scan.scan_reported(&data)?;
     args.scan.warn_about_plan(&data, &scan)?;

@@ -69,6 +69,13 @@ fn validate(list: &[String], flag: &str) -> anyhow::Result<()> {
 
 pub fn run(mut args: Args) -> anyhow::Result<i32> {
     args.scan.deletion = args.delete_unused;
+    if let (true, Err(root)) = (args.delete_unused, args.scan.covers_report_root()?) {
+        anyhow::bail!(
+            "--delete-unused needs the whole project scanned: give its root {} (a module nothing in the paths \
+             given imports may be imported from outside them)",
+            root.display()
+        );
+    }
     validate(&args.select, "--select")?;
     validate(&args.ignore, "--ignore")?;
     if args.max_passes == 0 {
