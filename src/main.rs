@@ -6,6 +6,7 @@
 
 mod cmd;
 mod config;
+mod deleted_modules;
 mod gate;
 mod output;
 mod plan_check;

@@ -23,7 +23,21 @@ fn json(args: &[&str]) -> Value {
 #[test]
 fn json_interface_on_the_demo_tree() {
     let v = json(&["fixtures/netra_demo"]);
-    assert_eq!(v["version"], 2);
+    assert_eq!(v["version"], 3);
+    // The legacy modules of the demo nothing imports (its retry manager is imported by a service).
+    let deletable: Vec<&str> = v["deletable"].as_array().unwrap().iter().map(|d| d["path"].as_str().unwrap()).collect();
+    assert_eq!(
+        deletable,
+        [
+            "netra_backend/app/clients/circuit_breaker.py",
+            "netra_backend/app/core/async_retry_logic.py",
+            "netra_backend/app/core/reliability_retry.py",
+            "netra_backend/app/db/clickhouse.py",
+            "netra_backend/app/db/postgres_core.py",
+            "netra_backend/app/llm/enhanced_retry.py",
+            "netra_backend/app/websocket_core/manager.py",
+        ]
+    );
     assert_eq!(v["root"], "fixtures/netra_demo");
     assert_eq!(v["files_scanned"], 12);
     let findings = v["findings"].as_array().unwrap();

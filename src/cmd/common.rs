@@ -46,6 +46,10 @@ pub struct ScanArgs {
     pub isolated: bool,
     #[arg(skip)]
     loaded: OnceLock<Option<Config>>,
+    /// The scan works out which legacy modules nothing imports (`ScanOptions::deletion`): set by the commands
+    /// that report or delete them.
+    #[arg(skip)]
+    pub deletion: bool,
 }
 
 impl ScanArgs {
@@ -100,6 +104,15 @@ impl ScanArgs {
     fn report_root(&self) -> anyhow::Result<PathBuf> {
         let single = self.paths.len() == 1;
         self.root_else(|start, cwd| if single && start.is_dir() { start } else { cwd })
+    }
+
+    /// Whether the paths given cover the root the reports name files from (`report_root`): what a module
+    /// nothing in the scan imports may still be imported by is outside the scan otherwise. `Err`: that root.
+    pub fn covers_report_root(&self) -> anyhow::Result<Result<(), PathBuf>> {
+        let root = self.report_root()?;
+        let root = std::fs::canonicalize(&root).unwrap_or(root);
+        let covered = self.roots().iter().any(|r| std::fs::canonicalize(r).is_ok_and(|r| root.starts_with(r)));
+        Ok(if covered { Ok(()) } else { Err(root) })
     }
 
     /// The config's directory, else the checkout's root, else `fallback(first path, current directory)`.
@@ -168,6 +181,7 @@ impl ScanArgs {
             walk: WalkOptions { exclude, include, no_gitignore: self.no_gitignore },
             max_file_size: max.unwrap_or(retry_audit_scan::DEFAULT_MAX_FILE_SIZE),
             files_done: None,
+            deletion: self.deletion,
         }
     }
 

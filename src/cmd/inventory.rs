@@ -19,13 +19,25 @@ pub enum Format {
     Markdown,
 }
 
-pub fn run(args: Args) -> anyhow::Result<i32> {
+pub fn run(mut args: Args) -> anyhow::Result<i32> {
+    // The inventory reports the legacy modules nothing imports any more, when it scans the whole project.
     let data = args.scan.rule_data()?;
+    match args.scan.covers_report_root()? {
+        Ok(()) => args.scan.deletion = true,
+        Err(root) if retry_audit_scan::deletion::wanted(&data.plan) => eprintln!(
+            "retry-audit: note: deletable legacy modules are not listed: the paths given do not cover the project \
+             root {} (a module may be imported from outside them)",
+            root.display()
+        ),
+        Err(_) => {}
+    }
     retry_audit_scan::timing::mark("rule data");
     let scan = args.scan.scan_reported(&data)?;
     args.scan.warn_about_plan(&data, &scan)?;
     let result = scan.result;
-    let inv = report::Inventory::new(&args.scan.root_display(), &result, &data);
+    let absent = result.deletion.as_ref().map(|d| d.absent_entries.as_slice()).unwrap_or_default();
+    let deleted = crate::deleted_modules::deleted(absent).into_iter().cloned().collect();
+    let inv = report::Inventory::new(&args.scan.root_display(), &result, &data, deleted);
     let out = match args.format {
         Format::Table => report::table::render(&inv),
         Format::Json => serde_json::to_string_pretty(&inv.to_json())? + "\n",

@@ -4,6 +4,7 @@
 //! Dry run by default: a unified diff per file (a valid patch for `git apply` / `patch -p1`) on stdout and a
 //! summary on stderr. `--apply` writes atomically, `--check` exits 1 while any fix is pending (unsafe ones
 //! included: a migration is not finished while one is left) or a file could not be considered.
+//! `--delete-unused` also deletes the legacy modules nothing imports any more (`delete_unused`).
 use crate::output::sayln;
 
 use crate::cmd::common::ScanArgs;
@@ -52,6 +53,10 @@ pub struct Args {
     pub max_passes: usize,
     #[arg(long, value_enum, default_value_t = Format::Text)]
     pub format: Format,
+    /// Also delete the legacy modules nothing in the tree imports any more (`inventory` lists them as
+    /// deletable): a deletion patch in a dry run; with --check they count as pending.
+    #[arg(long)]
+    pub delete_unused: bool,
 }
 
 const KNOWN: &[&str] = &["import_redirect", "rename", "decorator", "config", "shim"];
@@ -67,7 +72,15 @@ fn validate(list: &[String], flag: &str) -> anyhow::Result<()> {
     Ok(())
 }
 
-pub fn run(args: Args) -> anyhow::Result<i32> {
+pub fn run(mut args: Args) -> anyhow::Result<i32> {
+    args.scan.deletion = args.delete_unused;
+    if let (true, Err(root)) = (args.delete_unused, args.scan.covers_report_root()?) {
+        anyhow::bail!(
+            "--delete-unused needs the whole project scanned: give its root {} (a module nothing in the paths \
+             given imports may be imported from outside them)",
+            root.display()
+        );
+    }
     validate(&args.select, "--select")?;
     validate(&args.ignore, "--ignore")?;
     if args.max_passes == 0 {
@@ -105,6 +118,12 @@ pub fn run(args: Args) -> anyhow::Result<i32> {
         write_roots: write_roots(&roots),
     };
     let mut outcome = compute(&result, &files, &data, &fix_opts);
+    let mut deletions =
+        args.delete_unused.then(|| super::delete_unused::Deletions::prepare(&result, &fix_opts.write_roots));
+    if let Some(d) = &deletions {
+        // A file that is deleted is not edited.
+        outcome.changes.retain(|c| !d.deletes(&c.display));
+    }
 
     let mut writes = Writes::default();
     if args.apply {
@@ -129,11 +148,16 @@ pub fn run(args: Args) -> anyhow::Result<i32> {
             }
         });
         outcome.notes.sort();
+        if let Some(d) = &mut deletions {
+            d.apply(&fix_opts.write_roots);
+        }
     }
 
     let pending = Pending::of(&outcome);
+    let pending_deletions = deletions.as_ref().map_or(0, |d| if args.apply { 0 } else { d.pending() });
+    let failed_deletions = deletions.as_ref().is_some_and(|d| !d.failed.is_empty());
     match args.format {
-        Format::Json => print_json(&outcome, &args, &writes, &pending)?,
+        Format::Json => print_json(&outcome, &args, &writes, &pending, deletions.as_ref())?,
         Format::Text => {
             if !args.apply && !args.check {
                 let color = std::io::stdout().is_terminal();
@@ -141,16 +165,22 @@ pub fn run(args: Args) -> anyhow::Result<i32> {
                 for c in &outcome.changes {
                     patch.extend(render_patch(c, color));
                 }
+                if let Some(d) = &deletions {
+                    patch.extend(d.patch(color));
+                }
                 crate::output::emit(&patch)?;
             }
             if !args.diff {
                 eprint!("{}", summary(&outcome, &args, &writes, &pending));
+                if let Some(d) = &deletions {
+                    eprint!("{}", d.summary(args.apply, args.check));
+                }
             }
         }
     }
-    Ok(if !writes.failed.is_empty() {
+    Ok(if !writes.failed.is_empty() || failed_deletions {
         2
-    } else if args.check && (pending.any() || !outcome.not_considered.is_empty()) {
+    } else if args.check && (pending.any() || pending_deletions > 0 || !outcome.not_considered.is_empty()) {
         1
     } else {
         0
@@ -256,7 +286,13 @@ fn applicability_str(a: Applicability) -> &'static str {
     }
 }
 
-fn print_json(outcome: &Outcome, args: &Args, writes: &Writes, pending: &Pending) -> anyhow::Result<()> {
+fn print_json(
+    outcome: &Outcome,
+    args: &Args,
+    writes: &Writes,
+    pending: &Pending,
+    deletions: Option<&super::delete_unused::Deletions>,
+) -> anyhow::Result<()> {
     let mut edits = Vec::new();
     for c in &outcome.changes {
         for f in &c.fixes {
@@ -278,7 +314,7 @@ fn print_json(outcome: &Outcome, args: &Args, writes: &Writes, pending: &Pending
     }
     let files: Vec<_> =
         outcome.changes.iter().map(|c| serde_json::json!({"path": c.display, "fixes": c.fixes.len()})).collect();
-    let doc = serde_json::json!({
+    let mut doc = serde_json::json!({
         "mode": if args.apply { "apply" } else if args.check { "check" } else { "dry-run" },
         "files_changed": outcome.changes.len(),
         "fixes": outcome.fix_count(),
@@ -294,6 +330,9 @@ fn print_json(outcome: &Outcome, args: &Args, writes: &Writes, pending: &Pending
         "write_failures": writes.failed,
         "notes": outcome.notes,
     });
+    if let Some(d) = deletions {
+        doc["deletions"] = d.json(args.apply);
+    }
     sayln!("{}", serde_json::to_string_pretty(&doc)?);
     Ok(())
 }
@@ -301,7 +340,9 @@ fn print_json(outcome: &Outcome, args: &Args, writes: &Writes, pending: &Pending
 fn summary(outcome: &Outcome, args: &Args, writes: &Writes, pending: &Pending) -> String {
     let mut s = String::new();
     let n = outcome.fix_count();
-    if outcome.changes.is_empty() && writes.failed.is_empty() {
+    if outcome.changes.is_empty() && writes.failed.is_empty() && args.delete_unused {
+        s.push_str("retry-audit migrate: no fixes to apply.\n");
+    } else if outcome.changes.is_empty() && writes.failed.is_empty() {
         s.push_str("retry-audit migrate: no fixes to apply; nothing to change.\n");
     } else if args.apply {
         let kinds: Vec<String> = outcome.by_kind().iter().map(|(k, v)| format!("{k} {v}")).collect();

@@ -2,6 +2,7 @@
 pub mod baseline;
 pub mod check;
 pub mod common;
+pub mod delete_unused;
 pub mod enforce;
 pub mod init;
 pub mod inventory;

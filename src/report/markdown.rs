@@ -55,6 +55,20 @@ pub fn render(inv: &Inventory) -> String {
             );
         }
     }
+    if let Some(deletable) = inv.deletable {
+        let _ = writeln!(out, "\n### Deletable legacy modules ({})\n", deletable.len());
+        if deletable.is_empty() {
+            let _ = writeln!(out, "Every legacy module is still imported.");
+        } else {
+            let _ =
+                writeln!(out, "Nothing in the tree imports these any more (`retry-audit migrate --delete-unused`).\n");
+            let _ = writeln!(out, "| Location | Module | Reason |");
+            let _ = writeln!(out, "|----------|--------|--------|");
+            for d in deletable {
+                let _ = writeln!(out, "| `{}` | `{}` | {} |", d.path, d.module, d.reason.replace('|', "\\|"));
+            }
+        }
+    }
     if !inv.system.roots.is_empty() {
         let _ = writeln!(out, "\n### Retry system: {}\n", inv.system.headline());
         let _ =

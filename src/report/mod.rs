@@ -17,6 +17,10 @@ use retry_audit_scan::metrics::{self, Metrics};
 use retry_audit_scan::{RuleData, ScanResult};
 use serde_json::json;
 
+/// The version of `inventory --format json` (documented in README, "JSON output"). 3: `deletable`, the
+/// consolidation metrics and `plan.deleted`.
+pub const INVENTORY_JSON_VERSION: u32 = 3;
+
 pub struct Inventory<'a> {
     pub root: String,
     pub result: &'a ScanResult,
@@ -25,15 +29,36 @@ pub struct Inventory<'a> {
     pub metrics: Metrics,
     /// The findings as a graph: engines with what is built on them.
     pub system: retry_audit_scan::system::System,
+    /// Legacy modules nothing imports any more (`None`: not worked out: no plan lists a legacy module).
+    pub deletable: Option<&'a [retry_audit_scan::deletion::Deletable]>,
+    /// Legacy plan entries whose module is deleted (see `deleted_modules`).
+    pub deleted: Vec<retry_audit_scan::deletion::AbsentEntry>,
 }
 
 impl<'a> Inventory<'a> {
-    pub fn new(root: &str, result: &'a ScanResult, data: &'a RuleData) -> Self {
+    /// The inventory of a scan; `deleted`: the legacy plan entries whose module is known to be deleted.
+    pub fn new(
+        root: &str,
+        result: &'a ScanResult,
+        data: &'a RuleData,
+        deleted: Vec<retry_audit_scan::deletion::AbsentEntry>,
+    ) -> Self {
         let stale = plan_match::stale(&data.plan, &result.findings);
-        let metrics =
-            metrics::compute(&result.findings, result.canonical_imports, &|f| retry_audit_scan::drift::conforms(f));
+        let metrics = metrics::compute(
+            &result.findings,
+            result.canonical_imports,
+            &|f| retry_audit_scan::drift::conforms(f),
+            &data.plan,
+            deleted.len(),
+        );
         let system = retry_audit_scan::system::build(&result.findings);
-        Inventory { root: root.to_string(), result, data, stale, metrics, system }
+        let deletable = result.deletion.as_ref().map(|d| d.deletable.as_slice());
+        Inventory { root: root.to_string(), result, data, stale, metrics, system, deletable, deleted }
+    }
+
+    /// The plan entry `id`'s module is known to be deleted.
+    pub fn is_deleted(&self, id: &str) -> bool {
+        self.deleted.iter().any(|e| e.id == id)
     }
 
     pub fn findings(&self) -> &[Finding] {
@@ -56,7 +81,7 @@ impl<'a> Inventory<'a> {
     pub fn to_json(&self) -> serde_json::Value {
         let plan = &self.data.plan;
         json!({
-            "version": 2,
+            "version": INVENTORY_JSON_VERSION,
             "root": self.root,
             "files_scanned": self.result.files_scanned,
             "files_parsed": self.result.files_parsed,
@@ -76,7 +101,9 @@ impl<'a> Inventory<'a> {
                     "findings": self.entry_findings(&e.id).len(),
                 })).collect::<Vec<_>>(),
                 "stale": self.stale.iter().map(|e| json!({"id": e.id, "path": e.path, "category": e.category})).collect::<Vec<_>>(),
+                "deleted": self.deleted.iter().map(|e| json!({"id": e.id, "path": e.path})).collect::<Vec<_>>(),
             })),
+            "deletable": self.deletable.unwrap_or_default(),
             "metrics": self.metrics,
             "system": {
                 "counts": self.system.counts.iter().map(|(r, n)| (r.to_string(), json!(n))).collect::<serde_json::Map<_, _>>(),

@@ -1,5 +1,5 @@
 //! The default human report: findings grouped like the plan (category -> file -> findings), then unplanned
-//! ones, totals, duplicate groups, stale plan entries and the SSOT metrics.
+//! ones, totals, duplicate groups, stale plan entries, deletable legacy modules and the SSOT metrics.
 
 use super::{params_text, Inventory};
 use retry_audit_scan::finding::{Finding, PlanStatus};
@@ -92,7 +92,22 @@ pub fn render(inv: &Inventory) -> String {
     if !inv.stale.is_empty() {
         let _ = writeln!(out, "\nStale plan entries (no finding):");
         for e in &inv.stale {
-            let _ = writeln!(out, "  {} {} ({})", e.id, e.path, e.type_);
+            let deleted = if inv.is_deleted(&e.id) { ", deleted" } else { "" };
+            let _ = writeln!(out, "  {} {} ({}{deleted})", e.id, e.path, e.type_);
+        }
+    }
+    if let Some(deletable) = inv.deletable {
+        if deletable.is_empty() {
+            let _ = writeln!(out, "\nDeletable legacy modules: none (every legacy module is still imported)");
+        } else {
+            let _ = writeln!(
+                out,
+                "\nDeletable legacy modules ({}; `retry-audit migrate --delete-unused` removes them):",
+                deletable.len()
+            );
+            for d in deletable {
+                let _ = writeln!(out, "  {}  {}\n      {}", d.path, d.module, d.reason);
+            }
         }
     }
     if !inv.diagnostics().is_empty() {
@@ -111,7 +126,13 @@ pub fn render(inv: &Inventory) -> String {
     );
     let _ = writeln!(
         out,
-        "  retry imports on the canonical module: {} ({} canonical, {} legacy)",
+        "  consolidated implementations: {} ({} shims onto the canonical module, {} legacy modules deleted)",
+        m.consolidated_implementations, m.shims_onto_canonical, m.deleted_legacy_modules
+    );
+    let _ = writeln!(out, "  legacy engines with a loop of their own: {}", m.legacy_engines_with_own_loop);
+    let _ = writeln!(
+        out,
+        "  retry imports on the canonical module (secondary: counts spellings): {} ({} canonical, {} legacy)",
         pct(m.canonical_import_share),
         m.canonical_imports,
         m.legacy_imports

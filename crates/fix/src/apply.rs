@@ -256,7 +256,7 @@ fn compute_here(result: &ScanResult, files: &[FileEntry], data: &RuleData, opts:
 }
 
 /// Is `path`, symlinks resolved, inside one of `roots`? The real path when it is not.
-fn outside_roots(path: &std::path::Path, roots: &[PathBuf]) -> Result<(), String> {
+pub(crate) fn outside_roots(path: &std::path::Path, roots: &[PathBuf]) -> Result<(), String> {
     if roots.is_empty() {
         return Ok(());
     }

@@ -11,8 +11,11 @@
 //!    encoding, BOM and line endings.
 //! 3. [`write_change`]: an atomic replace that cannot lose a concurrent write (see `write`): owner, group,
 //!    mode and extended attributes kept, hard links never split, a file changed since it was read refused.
+//! 4. [`delete`]: the deletion of a file the scan found unused (`migrate --delete-unused`): its `git apply`
+//!    patch, and a deletion refused outside the write roots or when the file changed since it was scanned.
 
 pub mod apply;
+pub mod delete;
 pub mod diff;
 pub mod write;
 

@@ -77,6 +77,11 @@ pub enum Step {
 /// The temporary file of the write in progress (see `interrupt`).
 static IN_FLIGHT: Mutex<Option<PathBuf>> = Mutex::new(None);
 
+/// The in-flight slot, held for a whole operation (a deletion): an interrupt waits for it to finish.
+pub(crate) fn in_flight() -> std::sync::MutexGuard<'static, Option<PathBuf>> {
+    IN_FLIGHT.lock().unwrap_or_else(|e| e.into_inner())
+}
+
 pub const TEMP_PREFIX: &str = ".retry-audit-";
 pub const TEMP_SUFFIX: &str = ".tmp";
 
@@ -126,7 +131,7 @@ pub fn write_change_with(c: &FileChange, hook: &mut dyn FnMut(Step)) -> Result<W
 }
 
 /// A temporary file beside the target, named so `remove_stale_temps` recognises it.
-fn temp_in(dir: &Path) -> Result<tempfile::NamedTempFile, String> {
+pub(crate) fn temp_in(dir: &Path) -> Result<tempfile::NamedTempFile, String> {
     tempfile::Builder::new()
         .prefix(&format!("{TEMP_PREFIX}{}-", std::process::id()))
         .suffix(TEMP_SUFFIX)
@@ -236,7 +241,7 @@ fn process_alive(_pid: u32) -> bool {
     true
 }
 
-fn link_count(meta: &Metadata) -> u64 {
+pub(crate) fn link_count(meta: &Metadata) -> u64 {
     #[cfg(unix)]
     {
         std::os::unix::fs::MetadataExt::nlink(meta)
@@ -250,7 +255,7 @@ fn link_count(meta: &Metadata) -> u64 {
 
 /// Is the file at `path` still the one read (same identity, size and mtime), and does `file` (the open
 /// original) still hold exactly `bytes`? The reason when not.
-fn same_file(path: &Path, file: &File, stamp: &FileStamp, bytes: &[u8]) -> Result<(), String> {
+pub(crate) fn same_file(path: &Path, file: &File, stamp: &FileStamp, bytes: &[u8]) -> Result<(), String> {
     let now = std::fs::symlink_metadata(path).map_err(|e| format!("cannot stat it now: {e}"))?;
     let now = FileStamp::of(&now);
     if (now.dev, now.ino) != (stamp.dev, stamp.ino) {
@@ -260,7 +265,7 @@ fn same_file(path: &Path, file: &File, stamp: &FileStamp, bytes: &[u8]) -> Resul
 }
 
 /// Does the open file still have the size, mtime and bytes it was read with?
-fn same_version(file: &File, stamp: &FileStamp, bytes: &[u8]) -> Result<(), String> {
+pub(crate) fn same_version(file: &File, stamp: &FileStamp, bytes: &[u8]) -> Result<(), String> {
     let now = FileStamp::of(&file.metadata().map_err(|e| format!("cannot stat it now: {e}"))?);
     if now.len != stamp.len {
         return Err(format!("size {} bytes, was {}", now.len, stamp.len));
@@ -274,7 +279,7 @@ fn same_version(file: &File, stamp: &FileStamp, bytes: &[u8]) -> Result<(), Stri
     Ok(())
 }
 
-fn read_all_at(file: &File) -> Result<Vec<u8>, String> {
+pub(crate) fn read_all_at(file: &File) -> Result<Vec<u8>, String> {
     let mut out = Vec::new();
     #[cfg(unix)]
     {
@@ -300,7 +305,7 @@ fn read_all_at(file: &File) -> Result<Vec<u8>, String> {
 
 /// Owner and group (when permitted), then mode (after chown, which may clear set-id bits), then extended
 /// attributes. Returns what could not be kept.
-fn copy_metadata(tmp: &File, original: &File, meta: &Metadata) -> Result<Vec<String>, String> {
+pub(crate) fn copy_metadata(tmp: &File, original: &File, meta: &Metadata) -> Result<Vec<String>, String> {
     let mut notes = Vec::new();
     #[cfg(unix)]
     {

@@ -9,6 +9,7 @@ pub mod baseline;
 pub mod classify;
 pub mod data;
 pub mod definitions;
+pub mod deletion;
 pub mod detect;
 pub mod diagnostic;
 pub mod drift;
@@ -44,11 +45,20 @@ pub struct ScanOptions {
     pub max_file_size: u64,
     /// Counts the files whose analysis has finished, for a progress display (none by default).
     pub files_done: Option<std::sync::Arc<std::sync::atomic::AtomicUsize>>,
+    /// Work out which legacy modules nothing imports any more (`ScanResult::deletion`; `deletion`), when the
+    /// plan lists any: every file's imports are kept for it, those of files the byte prefilter leaves out
+    /// included. Off by default (`inventory` and `migrate --delete-unused` turn it on).
+    pub deletion: bool,
 }
 
 impl Default for ScanOptions {
     fn default() -> Self {
-        ScanOptions { walk: walk::WalkOptions::default(), max_file_size: DEFAULT_MAX_FILE_SIZE, files_done: None }
+        ScanOptions {
+            walk: walk::WalkOptions::default(),
+            max_file_size: DEFAULT_MAX_FILE_SIZE,
+            files_done: None,
+            deletion: false,
+        }
     }
 }
 
@@ -68,6 +78,8 @@ pub struct FileOutcome {
     pub first_scan: Option<analysis::FirstScan>,
     /// The file's tree facts, when the scan builds the tree (`scan_files_tree`); `None`: not in the tree.
     pub tree: Option<project::ModuleInfo>,
+    /// What the deletion analysis needs of the file (`ScanOptions::deletion`).
+    pub deletion: Option<deletion::FileInputs>,
     /// The decoded file, kept when its fixes depend on the tree (`scan_files_tree` detects them again once the
     /// tree is known).
     kept: Option<read::SourceFile>,
@@ -98,6 +110,8 @@ pub struct ScanResult {
     pub model: Option<std::sync::Arc<analysis::Project>>,
     /// The tree facts the fixes were computed with (`scan_files_tree`).
     pub tree: Option<std::sync::Arc<project::TreeInfo>>,
+    /// Legacy modules nothing imports any more (`ScanOptions::deletion` with a plan that lists any).
+    pub deletion: Option<deletion::Deletion>,
 }
 
 /// Analyse one file's bytes. Never panics outward: a panic in the analysis becomes an internal-error diagnostic.
@@ -344,12 +358,18 @@ fn scan_files_with(
     tree_keys: Option<&[TreeKey]>,
 ) -> ScanResult {
     let prefilter = prefilter::Prefilter::new(data);
+    // What the deletion analysis looks for, from the file list and the plan (`None`: nothing is legacy).
+    let deleting = if opts.deletion { deletion::Prepared::new(files, &data.plan) } else { None };
+    if opts.deletion {
+        timing::mark("deletion: legacy modules among the files");
+    }
     let mut outcomes: Vec<FileOutcome> = pool().install(|| {
         files
             .par_iter()
             .enumerate()
             .map(|(i, entry)| {
-                let outcome = analyse_file(entry, opts, data, &prefilter, tree_keys.map(|k| &k[i]));
+                let deleting = deleting.as_ref().map(|d| (d, i));
+                let outcome = analyse_file(entry, opts, data, &prefilter, tree_keys.map(|k| &k[i]), deleting);
                 if let Some(done) = &opts.files_done {
                     done.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                 }
@@ -371,7 +391,11 @@ fn scan_files_with(
     let mut result = ScanResult { files_scanned: files.len(), diagnostics, tree, ..Default::default() };
     let mut facts = Vec::with_capacity(files.len());
     let mut scans = Vec::with_capacity(files.len());
+    let mut deletion_inputs: Option<Vec<deletion::FileInputs>> = deleting.as_ref().map(|_| Vec::new());
     for o in outcomes {
+        if let Some(inputs) = &mut deletion_inputs {
+            inputs.push(o.deletion.unwrap_or_default());
+        }
         result.files_parsed += o.parsed as usize;
         result.canonical_imports += o.canonical_imports;
         result.findings.extend(o.findings);
@@ -383,6 +407,9 @@ fn scan_files_with(
     let first = result.findings.len();
     let project = analysis::project_pass(files, facts, scans, &mut result.findings, opts, data, &prefilter);
     timing::mark("project pass");
+    if let (Some(inputs), Some(deleting)) = (deletion_inputs, &deleting) {
+        result.deletion = Some(deletion::analyse(&project, files, inputs, &data.plan, deleting));
+    }
     let drifts = drift::derive(&result.findings[first..]);
     result.findings.extend(drifts);
     result.findings.sort_by(|a, b| (&a.path, a.line, a.column, a.rule).cmp(&(&b.path, b.line, b.column, b.rule)));
@@ -435,11 +462,46 @@ fn analyse_file(
     data: &RuleData,
     prefilter: &prefilter::Prefilter,
     tree: Option<&TreeKey>,
+    deleting: Option<(&deletion::Prepared, usize)>,
 ) -> FileOutcome {
     match read::read_regular(&entry.path, opts.max_file_size) {
         Ok((bytes, meta)) => {
-            let mut o =
-                analyse_cow(&entry.display, &entry.module, std::borrow::Cow::Owned(bytes), data, Some(prefilter), tree);
+            let mut o = match deleting {
+                // A file that may import a legacy module (it names one): its bytes are still needed after the
+                // analysis, so they are lent, not handed over.
+                Some((d, i)) if d.mentions(&bytes) => {
+                    let mut o = analyse_cow(
+                        &entry.display,
+                        &entry.module,
+                        std::borrow::Cow::Borrowed(&bytes),
+                        data,
+                        Some(prefilter),
+                        tree,
+                    );
+                    let analysed = match (&o.facts, o.diagnostics.is_empty()) {
+                        (Some(_), _) => deletion::Analysed::Yes,
+                        (None, true) => deletion::Analysed::ByteFiltered,
+                        (None, false) => deletion::Analysed::Not,
+                    };
+                    o.deletion = Some(deletion::file_inputs(entry, i, &bytes, analysed, d, prefilter));
+                    o
+                }
+                _ => {
+                    let sha256 = deleting.filter(|(d, i)| d.may_delete(*i)).map(|_| deletion::content_hash(&bytes));
+                    let mut o = analyse_cow(
+                        &entry.display,
+                        &entry.module,
+                        std::borrow::Cow::Owned(bytes),
+                        data,
+                        Some(prefilter),
+                        tree,
+                    );
+                    if deleting.is_some() {
+                        o.deletion = Some(deletion::FileInputs { sha256, ..Default::default() });
+                    }
+                    o
+                }
+            };
             if let Some(scan) = &mut o.first_scan {
                 scan.stamp = Some(analysis::Stamp::of(&meta));
             }
