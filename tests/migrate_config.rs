@@ -41,16 +41,24 @@ fn config_fixes_are_unsafe_by_default_and_withheld() {
     // --check counts them: the migration is not finished while an unsafe fix is pending.
     let (code, stdout, stderr) = migrate(tmp.path(), &["--check"]);
     assert_eq!((code, stdout.as_str()), (1, ""), "{stderr}");
-    assert!(stderr.contains("retry-audit migrate: fixes by applicability: 0 safe, 3 unsafe, 1 skipped\n"), "{stderr}");
+    assert!(stderr.contains("retry-audit migrate: fixes by applicability: 0 safe, 3 unsafe, 4 skipped\n"), "{stderr}");
     let (code, _, stderr) = migrate(tmp.path(), &["--check", "--unsafe-fixes", "--select", "config"]);
     assert_eq!(code, 1);
-    assert!(stderr.contains("fixes by applicability: 0 safe, 3 unsafe, 1 skipped\n"), "{stderr}");
+    assert!(stderr.contains("fixes by applicability: 0 safe, 3 unsafe, 3 skipped\n"), "{stderr}");
     let (code, _, stderr) = migrate(tmp.path(), &["--check", "--ignore", "RTY012"]);
     assert_eq!(code, 0, "{stderr}");
-    assert!(stderr.contains("fixes by applicability: 0 safe, 0 unsafe, 0 skipped\n"), "{stderr}");
+    assert!(stderr.contains("fixes by applicability: 0 safe, 0 unsafe, 1 skipped\n"), "{stderr}");
+    // Each conversion the tree contradicts is refused, naming the consumer or the default.
+    for reason in [
+        "app/mixed.py:7: RTY012 config: line 9: `literal.max_retries` is read, which the canonical class does not define",
+        "app/mixed.py:13: RTY012 config: line 13: the config is passed to `RetryManager`, which is not the canonical API and may read the legacy fields",
+        "app/mixed.py:1: RTY009 import_redirect: line 13: an argument the legacy one takes as `config` would be passed to `UnifiedRetryHandler(...)` as `service_name`",
+    ] {
+        assert!(stderr.contains(reason) || migrate(tmp.path(), &["--check"]).2.contains(reason), "missing {reason}");
+    }
     let (_, stdout, _) = migrate(tmp.path(), &["--check", "--format", "json"]);
     let v: serde_json::Value = serde_json::from_str(&stdout).unwrap();
-    assert_eq!(v["fixes_by_applicability"], serde_json::json!({"safe": 0, "unsafe": 3, "skipped": 1}));
+    assert_eq!(v["fixes_by_applicability"], serde_json::json!({"safe": 0, "unsafe": 3, "skipped": 4}));
     // The diff header names the conversion.
     let (_, stdout, _) = migrate(tmp.path(), &["--unsafe-fixes"]);
     assert!(stdout.contains("RTY012 config (unsafe)"), "{stdout}");
@@ -91,7 +99,7 @@ config_class = "RetryConfig"
 from = "netra_backend.app.core.reliability_retry:RetryPolicy"
 to = "netra_backend.app.core.resilience.unified_retry_handler:RetryConfig"
 safety = "safe"
-rename = { max_retries = "max_attempts+1", base_delay = "base_delay", retry_delay = "base_delay", backoff_factor = "backoff_multiplier", timeout_ms = "timeout_seconds*0.001" }
+rename = { max_retries = "max_attempts+1", base_delay = "base_delay", max_delay = "max_delay", retry_delay = "base_delay", backoff_factor = "backoff_multiplier", timeout_ms = "timeout_seconds*0.001" }
 "#;
 
 #[test]

@@ -265,7 +265,10 @@ mod tests {
         let root = std::fs::canonicalize(t.path()).unwrap();
         std::fs::create_dir_all(root.join("a/b/c")).unwrap();
         std::fs::write(root.join("a/keep.py"), "").unwrap();
-        assert_eq!(remove_empty_dirs(&root.join("a/b/c"), &[root.clone()]), [root.join("a/b/c"), root.join("a/b")]);
+        assert_eq!(
+            remove_empty_dirs(&root.join("a/b/c"), std::slice::from_ref(&root)),
+            [root.join("a/b/c"), root.join("a/b")]
+        );
         assert!(root.join("a/keep.py").exists());
     }
 }

@@ -44,6 +44,48 @@ pub struct ParamShape {
     pub name: String,
     pub kind: ParamShapeKind,
     pub has_default: bool,
+    /// The default when it is a literal (`3`, `1.0`, `None`, `True`, `'x'`); `None`: none, or not a literal.
+    pub default: Option<DefaultValue>,
+}
+
+/// A literal default value.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub enum DefaultValue {
+    Number(f64),
+    Text(String),
+    Bool(bool),
+    None,
+}
+
+impl Eq for DefaultValue {}
+
+impl DefaultValue {
+    pub fn of(e: &Expr) -> Option<DefaultValue> {
+        use crate::syntax::Constant;
+        match &e.kind {
+            ExprKind::Constant(Constant::Int(i)) => Some(DefaultValue::Number(*i as f64)),
+            ExprKind::Constant(Constant::Float(x)) => Some(DefaultValue::Number(*x)),
+            ExprKind::Constant(Constant::Str(t)) => Some(DefaultValue::Text(t.clone())),
+            ExprKind::Constant(Constant::Bool(b)) => Some(DefaultValue::Bool(*b)),
+            ExprKind::Constant(Constant::None) => Some(DefaultValue::None),
+            ExprKind::UnaryMinus(x) => match DefaultValue::of(x)? {
+                DefaultValue::Number(n) => Some(DefaultValue::Number(-n)),
+                _ => None,
+            },
+            _ => None,
+        }
+    }
+
+    /// As Python spells it.
+    pub fn python(&self) -> String {
+        match self {
+            DefaultValue::Number(x) if x.fract() == 0.0 && x.abs() < 1e15 => format!("{}", *x as i64),
+            DefaultValue::Number(x) => format!("{x}"),
+            DefaultValue::Text(t) => format!("{t:?}"),
+            DefaultValue::Bool(b) => if *b { "True" } else { "False" }.into(),
+            DefaultValue::None => "None".into(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -154,6 +196,7 @@ fn collect(body: &[Stmt], type_checking: bool, line_of: &dyn Fn(u32) -> u32, out
                                     name: n.to_string(),
                                     kind: ParamShapeKind::Normal,
                                     has_default: value.is_some(),
+                                    default: value.as_ref().and_then(DefaultValue::of),
                                 });
                             }
                         }
@@ -232,6 +275,7 @@ pub fn signature(f: &FunctionDef, method: bool) -> Signature {
                 ParamKind::VarKeyword => ParamShapeKind::VarKeyword,
             },
             has_default: p.default.is_some(),
+            default: p.default.as_ref().and_then(DefaultValue::of),
         })
         .collect();
     Signature {

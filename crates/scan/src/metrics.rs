@@ -77,7 +77,15 @@ fn own_loop(f: &Finding) -> bool {
 fn is_shim(plan: &Plan, f: &Finding) -> bool {
     // A shim that builds the canonical config itself (`migrate --shims`) reads as a preset that configures the
     // canonical manager: the same hand-off.
-    matches!(f.role, Some(Role::Wrapper | Role::Preset))
+    let runs_canonical = |f: &Finding| {
+        // A preset counts when it hands a call to a method of the canonical manager (`Manager.execute`), not
+        // when it only builds a canonical config (`RetryConfig`).
+        let module = plan.canonical.module.as_str();
+        f.delegates_to.iter().any(|d| {
+            d.symbol.strip_prefix(module).and_then(|rest| rest.strip_prefix('.')).is_some_and(|rest| rest.contains('.'))
+        })
+    };
+    (f.role == Some(Role::Wrapper) || (f.role == Some(Role::Preset) && runs_canonical(f)))
         && (f.plan.status == PlanStatus::Planned || f.role_detail == "shim")
         && !crate::deletion::is_test_path(&f.path)
         && !f.delegates_to.is_empty()

@@ -193,7 +193,35 @@ pub fn fixes_for(
     if let Err(reason) = check_export(plan, tmod, tname) {
         return all_err(reason);
     }
-    let converted: Vec<Converted> = sites.iter().map(|s| convert_args(text, m, s)).collect();
+    // What the two classes are in the tree: the consumers and the defaults are checked against them.
+    let (fmod, fname) = m.from_parts();
+    let defs = plan.tree.as_ref().map(|t| (t.definition(fmod, fname), t.definition(tmod, tname)));
+    let (legacy_def, target_def) = match defs {
+        Some((Ok(l), Ok(t))) => (l, t),
+        Some((Err(e), _)) | Some((_, Err(e))) => return all_err(format!("cannot verify the conversion: {e}")),
+        None => return all_err("the tree's definitions were not read; the conversion cannot be verified".into()),
+    };
+    let converted: Vec<Converted> = sites
+        .iter()
+        .map(|s| {
+            let (mut edits, mut changes) = convert_args(text, m, s)?;
+            if let Some(problem) = super::config_checks::consumer_problem(file, plan, s.call, tmod, &target_def) {
+                return Err(problem);
+            }
+            let passed: Vec<&str> = s.keywords.iter().filter_map(|k| k.arg.as_deref()).collect();
+            let added = super::config_checks::defaults_to_write(m, &legacy_def, &target_def, &passed)?;
+            if !added.is_empty() {
+                let list: Vec<String> = added.iter().map(|(k, v)| format!("{k}={v}")).collect();
+                let (at, content) = match s.keywords.last() {
+                    Some(k) => (k.value.span.end, format!(", {}", list.join(", "))),
+                    None => (s.call.span.end - 1, list.join(", ")),
+                };
+                edits.push(Edit { span: Span::new(at, at), content });
+                changes.push(format!("legacy defaults written out: {}", list.join(", ")));
+            }
+            Ok((edits, changes))
+        })
+        .collect();
     let first_site = sites.iter().map(|s| s.call.span.start).min().unwrap_or(0);
     let existing = canonical_import(file, tmod, tname, first_site.min(b.block[b.idx].span.start));
     let mut applicability = if m.safety == Safety::Safe { Applicability::Safe } else { Applicability::Unsafe };

@@ -11,6 +11,7 @@
 
 pub mod compat;
 pub mod config;
+pub mod config_checks;
 pub mod decorator;
 pub mod imports;
 pub mod shim;
