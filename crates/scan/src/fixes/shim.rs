@@ -63,6 +63,8 @@ struct Legacy<'a> {
     docstring: Option<&'a Stmt>,
     /// The attempt: the call the loop's `try` makes (its text, `await` stripped).
     attempt: String,
+    /// The names the attempt reads.
+    attempt_names: Vec<String>,
     retryable: Vec<String>,
     non_retryable: Vec<String>,
     /// What the shim does not carry over.
@@ -224,6 +226,21 @@ fn build(
             return Err(format!("`{enum_name}` has no member `{member}`"));
         }
         names.push(enum_name.to_string());
+    }
+
+    // The shim replaces the whole body: what it reads must not be a local the body computed.
+    let locals = locals_of(def);
+    let mut read: Vec<String> = legacy.attempt_names.clone();
+    for (_, value) in &knobs {
+        read.extend(value.split(|c: char| !(c.is_alphanumeric() || c == '_' || c == '.')).filter_map(|w| {
+            let head = w.split('.').next().unwrap_or(w);
+            (!head.is_empty() && !head.starts_with(|c: char| c.is_ascii_digit())).then(|| head.to_string())
+        }));
+    }
+    if let Some(local) = read.iter().find(|n| locals.contains(n.as_str())) {
+        return Err(format!(
+            "the policy or the attempt reads `{local}`, which the function computes itself; a shim cannot keep it"
+        ));
     }
 
     // The new body.
@@ -412,6 +429,7 @@ fn read_body<'a>(file: &FileContext, def: &'a FunctionDef, loop_stmt: &Stmt) -> 
         _ => return Err("not a loop".into()),
     };
     let mut attempt = None;
+    let mut attempt_names = Vec::new();
     let mut retryable = Vec::new();
     let mut non_retryable = Vec::new();
     for s in body {
@@ -421,6 +439,11 @@ fn read_body<'a>(file: &FileContext, def: &'a FunctionDef, loop_stmt: &Stmt) -> 
                     return Err("the attempt's `try` has `else:` or `finally:`".into());
                 }
                 attempt = Some(attempt_call(text, tbody)?);
+                walk_exprs(tbody, false, &mut |e| {
+                    if let ExprKind::Name(n) = &e.kind {
+                        attempt_names.push(n.to_string());
+                    }
+                });
                 for h in handlers {
                     let types = handler_types(text, h);
                     if h.body.iter().all(|s| matches!(s.kind, StmtKind::Raise { exc: None })) {
@@ -463,7 +486,7 @@ fn read_body<'a>(file: &FileContext, def: &'a FunctionDef, loop_stmt: &Stmt) -> 
     let attempt = attempt.ok_or("the loop has no `try` around its attempt")?;
     differences.sort();
     differences.dedup();
-    Ok(Legacy { docstring, attempt, retryable, non_retryable, differences })
+    Ok(Legacy { docstring, attempt, attempt_names, retryable, non_retryable, differences })
 }
 
 /// `raise`, `raise err` (the caught error), `raise last_exception`: the last error, as the canonical manager.
@@ -590,4 +613,26 @@ fn binds(module: &Module, name: &str) -> bool {
         }
     });
     found
+}
+
+/// The names a function assigns in its own body (not in nested functions): its locals.
+fn locals_of(def: &FunctionDef) -> std::collections::BTreeSet<String> {
+    let mut out = std::collections::BTreeSet::new();
+    let add_target = |t: &Expr, out: &mut std::collections::BTreeSet<String>| {
+        t.walk(&mut |e: &Expr| {
+            if let ExprKind::Name(n) = &e.kind {
+                out.insert(n.to_string());
+            }
+        });
+    };
+    walk_stmts(&def.body, false, &mut |s| match &s.kind {
+        StmtKind::Assign { targets, .. } => targets.iter().for_each(|t| add_target(t, &mut out)),
+        StmtKind::AugAssign { target, .. } | StmtKind::AnnAssign { target, .. } => add_target(target, &mut out),
+        StmtKind::For { target, .. } => add_target(target, &mut out),
+        StmtKind::Try { handlers, .. } => {
+            out.extend(handlers.iter().filter_map(|h| h.name.as_ref().map(|n| n.to_string())));
+        }
+        _ => {}
+    });
+    out
 }
