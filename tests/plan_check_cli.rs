@@ -138,7 +138,7 @@ fn an_unreadable_inline_plan_names_file_line_and_key() {
     let dir = t.path();
     let config = dir.join("retry-audit.toml");
     let cases = [
-        (plan_tables("plan.").replace("module = ", "modul = "), "line 5: plan.canonical.modul: unknown field `modul`, expected one of `module`, `path`, `exports`, `decorator`, `config_class`"),
+        (plan_tables("plan.").replace("module = ", "modul = "), "line 5: plan.canonical.modul: unknown field `modul`, expected one of `module`, `path`, `exports`, `decorator`, `config_class`, `engine`"),
         (plan_tables("plan.").replace("safety = \"safe\"", "safety = 1"), "line 12: plan.redirects[0].safety: wanted string or table"),
         (plan_tables("plan.").replace("to = \"core.retry:Handler\"", "to = \"core.retry\""), "line 15: plan.config_migrations[0]: (legacy.errors:RetryConfig) `from` and `to` must name a class: \"module:Class\""),
     ];
