@@ -175,3 +175,39 @@ fn the_canonical_engine_is_read_off_the_source_when_the_plan_does_not_name_it() 
     assert!(derived.contains("_retry_handler = UnifiedRetryManager("), "{derived}");
     assert_eq!(derived, declared);
 }
+
+/// What a shim would drop is named, and makes it unsafe; what it cannot keep at all is skipped with the reason.
+#[test]
+fn shims_name_what_they_drop_and_skip_what_they_cannot_keep() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    common::copy_dir(&repo().join("fixtures/shims"), dir);
+    for f in ["agent_retry.py", "db_retry.py", "decorators.py", "batch.py"] {
+        std::fs::remove_file(dir.join("shopapp/legacy").join(f)).unwrap();
+    }
+    std::fs::remove_dir_all(dir.join("tests")).unwrap();
+    let legacy = "import time\n\n\nclass Client:\n    def __init__(self, retries=3):\n        self.retries = retries\n\n    \
+                  def should_retry(self, exc):\n        return not isinstance(exc, PermissionError)\n\n    \
+                  def call(self, op):\n        for attempt in range(self.retries):\n            try:\n                return op()\n            \
+                  except OSError as exc:\n                if not self.should_retry(exc) or attempt == self.retries - 1:\n                    raise\n                \
+                  time.sleep(0.5)\n\n    def stream(self, op):\n        for attempt in range(self.retries):\n            try:\n                \
+                  yield op()\n                return\n            except OSError:\n                time.sleep(1)\n\n    \
+                  def local_url(self, op, path):\n        url = \"/api/\" + path\n        for attempt in range(self.retries):\n            try:\n                \
+                  return op(url)\n            except OSError:\n                time.sleep(1)\n";
+    std::fs::write(dir.join("shopapp/legacy/client.py"), legacy).unwrap();
+    let plan = std::fs::read_to_string(dir.join("plan.toml")).unwrap();
+    let plan = plan.replace("shopapp/legacy/db_retry.py", "shopapp/legacy/client.py");
+    std::fs::write(dir.join("plan.toml"), plan).unwrap();
+    let (code, _, stderr) = migrate(dir, &["--shims"]);
+    assert_eq!(code, 0, "{stderr}");
+    for want in [
+        "shopapp/legacy/client.py:11: RTY002 shim: unsafe fix not applied without --unsafe-fixes: shim: `Client.call` \
+         delegates to `shopapp.resilience.manager.UnifiedRetryManager.execute` (differs: drops the call \
+         `self.should_retry` the loop makes)",
+        "shopapp/legacy/client.py:20: RTY002 shim: a generator; a shim replaces a function that returns",
+        "shopapp/legacy/client.py:28: RTY002 shim: the policy or the attempt reads `url`, which the function \
+         computes itself; a shim cannot keep it",
+    ] {
+        assert!(stderr.contains(want), "missing {want:?} in\n{stderr}");
+    }
+}

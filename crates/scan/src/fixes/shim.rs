@@ -26,6 +26,8 @@ use crate::finding::{Applicability, Edit, Fix};
 use crate::syntax::*;
 
 pub const KIND: &str = "shim";
+/// Calls that only log (dropped with the loop, and named in the shim's note).
+const LOG_CALLS: &[&str] = &["debug", "info", "warning", "warn", "error", "exception", "critical", "log", "print"];
 /// The module-level helper every shim of a file calls to warn once.
 const WARN_HELPER: &str = "_warn_legacy_retry";
 
@@ -87,6 +89,13 @@ fn build(
     let [site] = loops.as_slice() else {
         return Err(format!("{} retry loops in one function; a shim replaces exactly one", loops.len()));
     };
+    if def.body.iter().any(|st| {
+        let mut y = false;
+        walk_exprs(std::slice::from_ref(st), false, &mut |e| y |= matches!(e.kind, ExprKind::Yield(_)));
+        y
+    }) {
+        return Err("a generator; a shim replaces a function that returns".into());
+    }
     let legacy = read_body(file, def, site.stmt)?;
     let canonical = plan.canonical.module.as_str();
     let tree = plan.tree.as_ref().ok_or("the canonical module's source was not read; nothing to delegate to")?;
@@ -152,6 +161,9 @@ fn build(
         Some(Attempts::Known(n)) => knobs.push(("max_attempts", n.to_string())),
         Some(Attempts::Expr(e)) => knobs.push(("max_attempts", e.clone())),
         None => return Err("how many attempts the loop makes could not be read".into()),
+    }
+    if !symbolic.waits && (site.facts.sleep_via_helper || site.facts.pending_sleep || site.facts.has_sleep) {
+        return Err("the loop waits through a helper whose delays the dry run cannot read".into());
     }
     if symbolic.waits {
         let (Some(base), Some(strategy)) = (&symbolic.base, symbolic.strategy) else {
@@ -429,6 +441,7 @@ fn read_body<'a>(file: &FileContext, def: &'a FunctionDef, loop_stmt: &Stmt) -> 
         _ => return Err("not a loop".into()),
     };
     let mut attempt = None;
+    let mut attempt_span = Span::new(0, 0);
     let mut attempt_names = Vec::new();
     let mut retryable = Vec::new();
     let mut non_retryable = Vec::new();
@@ -438,7 +451,9 @@ fn read_body<'a>(file: &FileContext, def: &'a FunctionDef, loop_stmt: &Stmt) -> 
                 if !orelse.is_empty() || !finalbody.is_empty() {
                     return Err("the attempt's `try` has `else:` or `finally:`".into());
                 }
-                attempt = Some(attempt_call(text, tbody)?);
+                let (call, span) = attempt_call(text, tbody)?;
+                attempt = Some(call);
+                attempt_span = span;
                 walk_exprs(tbody, false, &mut |e| {
                     if let ExprKind::Name(n) = &e.kind {
                         attempt_names.push(n.to_string());
@@ -460,7 +475,7 @@ fn read_body<'a>(file: &FileContext, def: &'a FunctionDef, loop_stmt: &Stmt) -> 
                         if let StmtKind::Expr(e) = &x.kind {
                             if let Some((func, _, _)) = e.unawait().as_call() {
                                 let name = func.last_name().unwrap_or("");
-                                if !name.contains("sleep") {
+                                if LOG_CALLS.contains(&name) {
                                     differences.push(format!("drops `{}` on each failure", slice(text, func.span)));
                                 }
                             }
@@ -484,6 +499,36 @@ fn read_body<'a>(file: &FileContext, def: &'a FunctionDef, loop_stmt: &Stmt) -> 
         }
     }
     let attempt = attempt.ok_or("the loop has no `try` around its attempt")?;
+    // Every other call the loop makes (its test, its handlers) is dropped by the shim: a decision
+    // (`self.should_retry(exc)`), a hook, a metric. Logging is named above; waits and arithmetic are the policy.
+    const KEPT: &[&str] = &["min", "max", "float", "int", "len", "range", "isinstance", "pow", "abs", "round"];
+    let mut check_call = |func: &Expr, span: Span| {
+        let name = func.last_name().unwrap_or("");
+        if attempt_span.contains(span) {
+            return;
+        }
+        if name.contains("sleep") || KEPT.contains(&name) || LOG_CALLS.contains(&name) {
+            return;
+        }
+        differences.push(format!("drops the call `{}` the loop makes", slice(text, func.span)));
+    };
+    let header: Vec<&Expr> = match &loop_stmt.kind {
+        StmtKind::While { test, .. } => vec![test],
+        StmtKind::For { iter, .. } => vec![iter],
+        _ => vec![],
+    };
+    for e in header {
+        e.walk(&mut |x: &Expr| {
+            if let ExprKind::Call { func, .. } = &x.kind {
+                check_call(func, x.span);
+            }
+        });
+    }
+    walk_exprs(body, false, &mut |x| {
+        if let ExprKind::Call { func, .. } = &x.kind {
+            check_call(func, x.span);
+        }
+    });
     differences.sort();
     differences.dedup();
     Ok(Legacy { docstring, attempt, attempt_names, retryable, non_retryable, differences })
@@ -509,11 +554,11 @@ fn handler_types(text: &str, h: &Handler) -> Vec<String> {
 }
 
 /// The one call the `try` attempts: `return [await] CALL`, or `x = [await] CALL` then `return x`.
-fn attempt_call(text: &str, body: &[Stmt]) -> Result<String, String> {
-    let call_text = |e: &Expr| -> Result<String, String> {
+fn attempt_call(text: &str, body: &[Stmt]) -> Result<(String, Span), String> {
+    let call_text = |e: &Expr| -> Result<(String, Span), String> {
         let inner = e.unawait();
         inner.as_call().ok_or("the attempt is not a call")?;
-        Ok(slice(text, inner.span).to_string())
+        Ok((slice(text, inner.span).to_string(), inner.span))
     };
     match body {
         [Stmt { kind: StmtKind::Return(Some(v)), .. }] => call_text(v),
