@@ -1,7 +1,8 @@
-//! `migrate --shims` on a small package with its own pytest tests written against the legacy API
-//! (`fixtures/shims`): the tests pass before, after the safe shims, and after the unsafe ones; each shim comes
-//! out as `fixtures/shims_expected` says, byte for byte; a shim warns once; a second run changes nothing;
-//! the legacy engines that keep a loop of their own go from four to one (the one that does more than retry).
+//! The plan's three phases on a small package with its own pytest tests written against the legacy API
+//! (`fixtures/shims`): shims (`--shims`: the safe ones, then the unsafe one), redirects, deletion
+//! (`--delete-unused`). The tests pass before and after each phase; each shim comes out as
+//! `fixtures/shims_expected` says, byte for byte, and warns once; a last run has nothing left to do; the legacy
+//! engines that keep a loop of their own go from four to one (the one that does more than retry).
 
 mod common;
 #[path = "common/venv.rs"]
@@ -37,7 +38,7 @@ fn pytest(dir: &Path, when: &str) {
         .expect("pytest runs");
     let report = String::from_utf8_lossy(&out.stdout);
     assert!(out.status.success(), "{when}: the package's tests fail\n{report}{}", String::from_utf8_lossy(&out.stderr));
-    assert!(report.contains("6 passed"), "{when}: {report}");
+    assert!(report.contains("8 passed"), "{when}: {report}");
 }
 
 /// The SSOT metrics `(consolidated_implementations, legacy_engines_with_own_loop)`.
@@ -72,7 +73,7 @@ fn legacy_engines(dir: &Path) -> Vec<String> {
 }
 
 #[test]
-fn shims_keep_the_legacy_api_passing_and_leave_one_loop() {
+fn shims_then_redirects_then_deletion_keep_the_package_tests_passing() {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path();
     common::copy_dir(&repo().join("fixtures/shims"), dir);
@@ -86,15 +87,15 @@ fn shims_keep_the_legacy_api_passing_and_leave_one_loop() {
             "shopapp.legacy.db_retry.retry_db_call",
         ]
     );
-
     assert_eq!(consolidation(dir), (0, 4));
 
-    // Without --shims there is nothing to do (shims are asked for).
+    // Without --shims only the redirect is pending (shims are asked for).
     let (code, stdout, stderr) = migrate(dir, &["--check"]);
-    assert_eq!((code, stdout.as_str()), (0, ""), "{stderr}");
-    assert!(stderr.contains("fixes by applicability: 0 safe, 0 unsafe, 0 skipped"), "{stderr}");
+    assert_eq!((code, stdout.as_str()), (1, ""), "{stderr}");
+    assert!(stderr.contains("fixes by applicability: 1 safe, 0 unsafe, 0 skipped"), "{stderr}");
 
-    let (code, _, stderr) = migrate(dir, &["--shims", "--check"]);
+    // Phase 1, shims.
+    let (code, _, stderr) = migrate(dir, &["--shims", "--select", "shim", "--check"]);
     assert_eq!(code, 1, "{stderr}");
     assert!(stderr.contains("fixes by applicability: 2 safe, 1 unsafe, 1 skipped"), "{stderr}");
     assert!(
@@ -109,15 +110,12 @@ fn shims_keep_the_legacy_api_passing_and_leave_one_loop() {
         ),
         "{stderr}"
     );
-
-    // The safe shims: the exact ones.
-    let (code, _, stderr) = migrate(dir, &["--shims", "--apply"]);
+    // The safe shims (the exact ones), then the unsafe one.
+    let (code, _, stderr) = migrate(dir, &["--shims", "--select", "shim", "--apply"]);
     assert_eq!(code, 0, "{stderr}");
     assert!(stderr.contains("2 fix(es) applied to 2 file(s) (shim 2)"), "{stderr}");
     pytest(dir, "after the safe shims");
-
-    // The unsafe one too.
-    let (code, _, stderr) = migrate(dir, &["--shims", "--unsafe-fixes", "--apply"]);
+    let (code, _, stderr) = migrate(dir, &["--shims", "--select", "shim", "--unsafe-fixes", "--apply"]);
     assert_eq!(code, 0, "{stderr}");
     pytest(dir, "after the unsafe shims");
     let expected = repo().join("fixtures/shims_expected");
@@ -128,14 +126,29 @@ fn shims_keep_the_legacy_api_passing_and_leave_one_loop() {
     }
     let unchanged = std::fs::read(repo().join("fixtures/shims/shopapp/legacy/batch.py")).unwrap();
     assert_eq!(std::fs::read(dir.join("shopapp/legacy/batch.py")).unwrap(), unchanged);
-
-    // Done: nothing left, and the only legacy loop left is the one no shim can replace.
-    let (code, stdout, stderr) = migrate(dir, &["--shims", "--unsafe-fixes", "--check"]);
-    assert_eq!((code, stdout.as_str()), (0, ""), "{stderr}");
+    // The only legacy loop left is the one no shim can replace.
     assert_eq!(legacy_engines(dir), ["shopapp.legacy.batch.load_with_retry"]);
     // The decorator's shim hands off from its nested wrapper, which the model does not yet attribute to the
     // factory: two of the three shims count as consolidated.
     assert_eq!(consolidation(dir), (2, 1));
+
+    // Phase 2, redirects: the legacy Enum's callers import the canonical one.
+    let (code, _, stderr) = migrate(dir, &["--apply"]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stderr.contains("1 fix(es) applied to 1 file(s) (import_redirect 1)"), "{stderr}");
+    let orders = std::fs::read_to_string(dir.join("shopapp/services/orders.py")).unwrap();
+    assert!(orders.contains("from shopapp.resilience.manager import RetryStrategy\n"), "{orders}");
+    pytest(dir, "after the redirects");
+
+    // Phase 3, deletion: nothing imports the legacy strategy module any more.
+    let (code, stdout, stderr) = migrate(dir, &["--delete-unused", "--apply"]);
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    assert!(!dir.join("shopapp/legacy/strategies.py").exists(), "{stderr}");
+    pytest(dir, "after the deletion");
+
+    // Done: nothing left, a second run changes nothing.
+    let (code, stdout, stderr) = migrate(dir, &["--shims", "--unsafe-fixes", "--delete-unused", "--check"]);
+    assert_eq!((code, stdout.as_str()), (0, ""), "{stderr}");
 
     // Each shim warns once, naming the canonical API.
     let out = std::process::Command::new(venv::python(env!("CARGO_MANIFEST_DIR")))
