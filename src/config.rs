@@ -166,8 +166,19 @@ impl Config {
             for name in [STANDALONE, PYPROJECT] {
                 let f = d.join(name);
                 if f.is_file() {
-                    if let Some(c) = Config::load(&f)? {
-                        return Ok(Some(c));
+                    match Config::load(&f) {
+                        Ok(Some(c)) => return Ok(Some(c)),
+                        Ok(None) => {}
+                        // A pyproject that does not parse and never names `tool.retry-audit` cannot hold our
+                        // settings: said, and passed over (the scan's own diagnostic names its line).
+                        Err(e)
+                            if name == PYPROJECT
+                                && !retry_audit_scan::read::read_text(&f)
+                                    .is_ok_and(|t| t.contains("tool.retry-audit")) =>
+                        {
+                            eprintln!("retry-audit: warning: {e} (no [tool.retry-audit] settings read from it)");
+                        }
+                        Err(e) => return Err(e),
                     }
                 }
             }

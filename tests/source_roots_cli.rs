@@ -127,3 +127,30 @@ fn a_malformed_pyproject_is_a_diagnostic_with_its_line_and_the_scan_goes_on() {
     assert_eq!(out.status.code(), Some(0), "{stdout}");
     assert!(stdout.contains("warning[pyproject-error]: pyproject.toml:4: invalid table header"), "{stdout}");
 }
+
+#[test]
+fn a_malformed_pyproject_without_our_settings_does_not_stop_the_run() {
+    // No retry-audit.toml beside it, and the broken file never names `tool.retry-audit`: a warning, and the run
+    // goes on with the scan's own diagnostic.
+    let t = project("[project]\nname = \"acme\"\n\n[tool.setuptools\npackage-dir = {\"\" = \"code\"}\n");
+    let out = Command::cargo_bin("retry-audit")
+        .unwrap()
+        .current_dir(t.path())
+        .args(["inventory", "--format", "json", "."])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert!(
+        stderr.contains("retry-audit: warning: ") && stderr.contains("(no [tool.retry-audit] settings read from it)"),
+        "{stderr}"
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["diagnostics"][0]["kind"], "pyproject-error", "{v:#}");
+    // A broken pyproject that does configure us stays a configuration error (exit 2, file and line).
+    std::fs::write(t.path().join("pyproject.toml"), "[tool.retry-audit]\nexclude = [\n").unwrap();
+    let out =
+        Command::cargo_bin("retry-audit").unwrap().current_dir(t.path()).args(["inventory", "."]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("pyproject.toml"));
+}
