@@ -154,3 +154,25 @@ fn a_malformed_pyproject_without_our_settings_does_not_stop_the_run() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("pyproject.toml"));
 }
+
+#[test]
+fn enforce_bans_plan_entries_by_their_import_names() {
+    let t = project("[project]\nname = \"acme\"\n\n[tool.setuptools]\npackage-dir = {\"\" = \"code\"}\n");
+    std::fs::write(
+        t.path().join("plan.toml"),
+        "[plan]\nname = \"p\"\n\n[canonical]\nmodule = \"acme.retry\"\npath = \"code/acme/retry.py\"\n\n\
+         [[entries]]\nid = \"client\"\ncategory = \"core\"\npath = \"code/acme/net/client.py\"\ntype = \"Client\"\n\
+         status = \"ACTIVE\"\nusage = \"fetch_with_retry\"\nsymbols = [\"fetch_with_retry\"]\n",
+    )
+    .unwrap();
+    let out = Command::cargo_bin("retry-audit")
+        .unwrap()
+        .current_dir(t.path())
+        .args(["enforce", "--emit", "ruff", "--plan", "plan.toml", "."])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(stdout.contains("\"acme.net.client.fetch_with_retry\".msg = "), "{stdout}");
+    assert!(!stdout.contains("code.acme"), "{stdout}");
+}
