@@ -91,18 +91,20 @@ fn apply_matches_expected_compiles_and_is_idempotent() {
     // The unused-import probe sees one when there is one.
     let probe = tempfile::tempdir().unwrap();
     std::fs::write(probe.path().join("m.py"), "import os\n").unwrap();
-    assert_eq!(unused_imports(probe.path()), ["m.py: os"]);
+    assert_eq!(venv::unused_imports(env!("CARGO_MANIFEST_DIR"), probe.path()), ["m.py: os"]);
     for (name, case) in cases() {
         let extra = extra_args(&case);
         let tmp = tempfile::tempdir().unwrap();
         write_tree(&case_tree(&case), tmp.path());
         let before = read_tree(tmp.path());
-        let unused_before = unused_imports(tmp.path());
+        let unused_before = venv::unused_imports(env!("CARGO_MANIFEST_DIR"), tmp.path());
         let out = migrate(tmp.path(), &["--apply"], &extra);
         assert_eq!(out.status.code(), Some(0), "{name}: {}", String::from_utf8_lossy(&out.stderr));
         // Never a new unused import (F401, by the real ruff), in any file the fixes touched.
-        let new_unused: Vec<String> =
-            unused_imports(tmp.path()).into_iter().filter(|u| !unused_before.contains(u)).collect();
+        let new_unused: Vec<String> = venv::unused_imports(env!("CARGO_MANIFEST_DIR"), tmp.path())
+            .into_iter()
+            .filter(|u| !unused_before.contains(u))
+            .collect();
         assert!(new_unused.is_empty(), "{name}: the migration leaves unused imports: {new_unused:?}");
         let after = read_tree(tmp.path());
         assert_same(&name, &after, &expected_tree(&case));
@@ -124,31 +126,6 @@ fn apply_matches_expected_compiles_and_is_idempotent() {
         let unsafe_left = stderr.contains("unsafe fix(es) not applied");
         assert_eq!(check.status.code(), Some((unread || unsafe_left) as i32), "{name}: --check after --apply");
     }
-}
-
-/// `path: name` of each unused import ruff (the test venv's, pinned) reports in the tree.
-fn unused_imports(dir: &Path) -> Vec<String> {
-    let ruff = venv::venv_bin(env!("CARGO_MANIFEST_DIR")).join("ruff");
-    let out = std::process::Command::new(&ruff)
-        .current_dir(dir)
-        .args(["check", "--no-cache", "--isolated", "--select", "F401", "--output-format", "json", "--exit-zero", "."])
-        .output()
-        .unwrap_or_else(|e| panic!("{}: {e}", ruff.display()));
-    let v: serde_json::Value = serde_json::from_slice(&out.stdout)
-        .unwrap_or_else(|e| panic!("ruff output: {e}: {}", String::from_utf8_lossy(&out.stderr)));
-    v.as_array()
-        .unwrap()
-        .iter()
-        .map(|d| {
-            let file = d["filename"].as_str().unwrap();
-            let rel = Path::new(file)
-                .strip_prefix(dir.canonicalize().unwrap())
-                .map_or(file.into(), |p| p.display().to_string());
-            let message = d["message"].as_str().unwrap();
-            // The name only: line numbers move with the edits.
-            format!("{rel}: {}", message.split('`').nth(1).unwrap_or(message))
-        })
-        .collect()
 }
 
 fn apply_patch(dir: &Path, patch: &[u8]) -> bool {

@@ -94,6 +94,8 @@ fn shims_then_redirects_then_deletion_keep_the_package_tests_passing() {
     assert_eq!((code, stdout.as_str()), (1, ""), "{stderr}");
     assert!(stderr.contains("fixes by applicability: 1 safe, 0 unsafe, 0 skipped"), "{stderr}");
 
+    let unused_before = venv::unused_imports(env!("CARGO_MANIFEST_DIR"), dir);
+
     // Phase 1, shims.
     let (code, _, stderr) = migrate(dir, &["--shims", "--select", "shim", "--check"]);
     assert_eq!(code, 1, "{stderr}");
@@ -145,6 +147,9 @@ fn shims_then_redirects_then_deletion_keep_the_package_tests_passing() {
     assert_eq!(code, 0, "{stdout}{stderr}");
     assert!(!dir.join("shopapp/legacy/strategies.py").exists(), "{stderr}");
     pytest(dir, "after the deletion");
+
+    // No phase left an unused import behind (F401, by the real ruff).
+    assert_eq!(venv::unused_imports(env!("CARGO_MANIFEST_DIR"), dir), unused_before);
 
     // Done: nothing left, a second run changes nothing.
     let (code, stdout, stderr) = migrate(dir, &["--shims", "--unsafe-fixes", "--delete-unused", "--check"]);

@@ -79,3 +79,28 @@ pub fn python(manifest_dir: &str) -> PathBuf {
         None => venv_bin(manifest_dir).join("python"),
     }
 }
+
+/// `path: name` of each unused import ruff (the test venv's, pinned) reports in the tree.
+pub fn unused_imports(manifest_dir: &str, dir: &Path) -> Vec<String> {
+    let ruff = venv_bin(manifest_dir).join("ruff");
+    let out = std::process::Command::new(&ruff)
+        .current_dir(dir)
+        .args(["check", "--no-cache", "--isolated", "--select", "F401", "--output-format", "json", "--exit-zero", "."])
+        .output()
+        .unwrap_or_else(|e| panic!("{}: {e}", ruff.display()));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("ruff output: {e}: {}", String::from_utf8_lossy(&out.stderr)));
+    v.as_array()
+        .unwrap()
+        .iter()
+        .map(|d| {
+            let file = d["filename"].as_str().unwrap();
+            let rel = Path::new(file)
+                .strip_prefix(dir.canonicalize().unwrap())
+                .map_or(file.into(), |p| p.display().to_string());
+            let message = d["message"].as_str().unwrap();
+            // The name only: line numbers move with the edits.
+            format!("{rel}: {}", message.split('`').nth(1).unwrap_or(message))
+        })
+        .collect()
+}
