@@ -229,3 +229,33 @@ fn shims_name_what_they_drop_and_skip_what_they_cannot_keep() {
         assert!(stderr.contains(want), "missing {want:?} in\n{stderr}");
     }
 }
+
+/// A canonical manager that hands back a result object (`RetryResult(success, result, final_exception)`) and
+/// takes a service name before its config: the shims pass the config by name and unwrap the result through its
+/// fields (unsafe: the fields are read by name), and the package's tests still pass.
+#[test]
+fn a_manager_returning_result_objects_is_unwrapped_by_its_fields() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    common::copy_dir(&repo().join("fixtures/shims"), dir);
+    std::fs::copy(repo().join("fixtures/shims_result_canonical/manager.py"), dir.join("shopapp/resilience/manager.py"))
+        .unwrap();
+    let plan = std::fs::read_to_string(dir.join("plan.toml")).unwrap();
+    let (start, end) = (plan.find("[canonical.engine]").unwrap(), plan.find("[[entries]]").unwrap());
+    std::fs::write(dir.join("plan.toml"), format!("{}{}", &plan[..start], &plan[end..])).unwrap();
+    pytest(dir, "before");
+    let (code, _, stderr) = migrate(dir, &["--shims", "--select", "shim", "--unsafe-fixes", "--apply"]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stderr.contains("3 fix(es) applied to 3 file(s) (shim 3)"), "{stderr}");
+    let db = std::fs::read_to_string(dir.join("shopapp/legacy/db_retry.py")).unwrap();
+    assert!(
+        db.contains(
+            "    _retry_handler = UnifiedRetryHandler(\n        config=RetryConfig(\n            max_attempts=max_attempts,\n"
+        ) && db.contains(
+            "    _outcome = _retry_handler.execute_with_retry(lambda: func(*args, **kwargs))\n    \
+             if not _outcome.success:\n        raise _outcome.final_exception\n    return _outcome.result\n"
+        ),
+        "{db}"
+    );
+    pytest(dir, "after the shims");
+}

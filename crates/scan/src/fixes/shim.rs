@@ -142,13 +142,32 @@ fn build(
             }
         }
     }
+    // A run method annotated to return a result object: unwrapped through its own fields (success flag,
+    // value, final error) when the class shows them, else the plan must name the value's attribute.
+    let mut unwrap: Option<(String, String, String)> = None;
     if engine.returns.is_empty() {
         if let Some(r) = run_sig.returns.as_deref().filter(|r| r.ends_with("Result") || r.ends_with("Outcome")) {
-            return Err(format!(
-                "`{}.{run}` returns a `{r}` object, not the value; name the attribute holding the value in \
-                 `[canonical.engine] returns`",
-                engine.handler
-            ));
+            let fields: Vec<String> = tree
+                .definition(canonical, r)
+                .ok()
+                .and_then(|d| d.signature)
+                .map(|s| s.params.into_iter().map(|p| p.name).collect())
+                .unwrap_or_default();
+            let pick = |names: &[&str]| names.iter().find(|n| fields.iter().any(|f| f == *n)).map(|n| n.to_string());
+            match (
+                pick(&["success", "succeeded", "ok", "is_success"]),
+                pick(&["result", "value", "data", "return_value"]),
+                pick(&["final_exception", "last_exception", "exception", "error", "last_error"]),
+            ) {
+                (Some(ok), Some(value), Some(error)) => unwrap = Some((ok, value, error)),
+                _ => {
+                    return Err(format!(
+                        "`{}.{run}` returns a `{r}` object, not the value; name the attribute holding the value in \
+                         `[canonical.engine] returns`",
+                        engine.handler
+                    ))
+                }
+            }
         }
     }
 
@@ -294,7 +313,11 @@ fn build(
     let awaited = if def.is_async { "await " } else { "" };
     let returns = if engine.returns.is_empty() { String::new() } else { format!(".{}", engine.returns) };
     let call = format!("_retry_handler.{run}(lambda: {})", legacy.attempt);
-    if returns.is_empty() {
+    if let Some((ok, value, error)) = &unwrap {
+        body.push_str(&format!(
+            "_outcome = {awaited}{call}{e}{indent}if not _outcome.{ok}:{e}{indent}    raise _outcome.{error}{e}{indent}return _outcome.{value}"
+        ));
+    } else if returns.is_empty() {
         body.push_str(&format!("return {awaited}{call}"));
     } else if def.is_async {
         body.push_str(&format!("return (await {call}){returns}"));
@@ -362,6 +385,11 @@ fn build(
     }
     edits.extend(dropped);
     edits.sort();
+    if let Some((ok, value, error)) = &unwrap {
+        differences.push(format!(
+            "unwraps the canonical result object by its fields `{ok}`, `{value}`, `{error}` (read off its source, by name)"
+        ));
+    }
     let applicability = if differences.is_empty() { Applicability::Safe } else { Applicability::Unsafe };
     let mut note = format!("shim: `{qual}` delegates to `{canonical}.{replacement}`");
     if !differences.is_empty() {
