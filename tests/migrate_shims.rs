@@ -259,3 +259,31 @@ fn a_manager_returning_result_objects_is_unwrapped_by_its_fields() {
     );
     pytest(dir, "after the shims");
 }
+
+/// `init` writes the `[canonical.engine]` it reads off the canonical module, and the plan it writes drives the
+/// shims: from a tree without a plan to the package's tests passing on shims, in three commands.
+#[test]
+fn init_proposes_the_engine_the_shims_use() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    common::copy_dir(&repo().join("fixtures/shims"), dir);
+    std::fs::remove_file(dir.join("plan.toml")).unwrap();
+    let run = |args: &[&str]| {
+        let out = Command::cargo_bin("retry-audit").unwrap().current_dir(dir).args(args).output().unwrap();
+        (out.status.code().unwrap_or(-1), String::from_utf8_lossy(&out.stderr).into_owned())
+    };
+    let (code, stderr) = run(&["init", "--canonical", "shopapp.resilience.manager", "."]);
+    assert_eq!(code, 0, "{stderr}");
+    let config = std::fs::read_to_string(dir.join("retry-audit.toml")).unwrap();
+    assert!(
+        config.contains(
+            "[plan.canonical.engine]\nhandler = \"UnifiedRetryManager\"\nrun = \"execute\"\nrun_other = \"execute_async\"\n\
+             config = \"RetryConfig\"\nstrategy_enum = \"RetryStrategy\"\n"
+        ),
+        "{config}"
+    );
+    let (code, stderr) = run(&["migrate", "--shims", "--select", "shim", "--unsafe-fixes", "--apply", "."]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stderr.contains("3 fix(es) applied to 3 file(s) (shim 3)"), "{stderr}");
+    pytest(dir, "after the shims of an init plan");
+}

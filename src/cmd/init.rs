@@ -83,10 +83,12 @@ pub fn run(args: Args) -> anyhow::Result<i32> {
     let source = scan.sources.get(&path).with_context(|| format!("{path}: not among the scanned files"))?;
     let exports = exports(source, &canonical, &findings)?;
     let entries = entries(&findings, &path);
+    let engine = engine_of(source, &canonical, &path);
     let proposal = Proposal {
         canonical: &canonical,
         path: &path,
         exports: &exports,
+        engine: &engine,
         runner_up: ranked.iter().find(|(m, _, _)| *m != canonical),
         entries: &entries,
     };
@@ -130,6 +132,17 @@ fn rank_engine_modules(findings: &[&Finding], modules: &BTreeMap<&str, &str>) ->
 
 /// The canonical module's public names as its source defines them, each with what it is: classes, enums,
 /// functions, presets, and public constants (`DEFAULT_TIMEOUT`; not a logger or a one-letter type variable).
+/// How a shim calls the canonical manager, as `migrate --shims` reads it off the module's source (or why not).
+fn engine_of(source: &Path, module: &str, path: &str) -> Result<retry_audit_scan::data::CanonicalEngine, String> {
+    let text = retry_audit_scan::read::read_text(source).map_err(|e| e.to_string())?;
+    let ast = retry_audit_scan::parse::parse_module(&text).map_err(|e| e.message)?;
+    let is_package = path.ends_with("__init__.py");
+    let mut info = retry_audit_scan::project::module_info(module, is_package, &ast);
+    info.definitions = retry_audit_scan::project::definitions_of(module, is_package, &text, &ast);
+    let tree = retry_audit_scan::project::TreeInfo { modules: [(module.to_string(), info)].into_iter().collect() };
+    retry_audit_scan::fixes::shim_engine::derive(&tree, module)
+}
+
 fn exports(source: &Path, module: &str, findings: &[&Finding]) -> anyhow::Result<Vec<(String, &'static str)>> {
     let text = retry_audit_scan::read::read_text(source).map_err(|e| anyhow::anyhow!("{}: {e}", source.display()))?;
     let defs = crate::plan_check::definitions(&text)

@@ -26,6 +26,8 @@ pub struct Proposal<'a> {
     pub canonical: &'a str,
     pub path: &'a str,
     pub exports: &'a [(String, &'static str)],
+    /// How `migrate --shims` calls the canonical manager, read off its source (or why it could not be).
+    pub engine: &'a Result<retry_audit_scan::data::CanonicalEngine, String>,
     /// (module, path, uses of its engines).
     pub runner_up: Option<&'a (String, String, usize)>,
     pub entries: &'a [Entry],
@@ -78,6 +80,25 @@ pub fn render(p: &Proposal<'_>, table: Option<&str>) -> String {
         let _ = writeln!(out, "  {},  # {kind}", quote(name));
     }
     let _ = writeln!(out, "]");
+    match p.engine {
+        Ok(e) => {
+            let _ = writeln!(out, "\n# How `migrate --shims` calls the canonical manager (read off its source).");
+            let _ = writeln!(out, "[{}]", key("canonical.engine"));
+            let _ = writeln!(out, "handler = {}\nrun = {}", quote(&e.handler), quote(&e.run));
+            if !e.run_other.is_empty() {
+                let _ = writeln!(out, "run_other = {}", quote(&e.run_other));
+            }
+            let _ = writeln!(out, "config = {}", quote(&e.config));
+            if !e.strategy_enum.is_empty() {
+                let _ = writeln!(out, "strategy_enum = {}", quote(&e.strategy_enum));
+            }
+            let fields: Vec<String> = e.fields.iter().map(|(k, v)| format!("{k} = {}", quote(v))).collect();
+            let _ = writeln!(out, "fields = {{ {} }}", fields.join(", "));
+        }
+        Err(reason) => {
+            let _ = writeln!(out, "\n# No [{}] (for `migrate --shims`): {reason}", key("canonical.engine"));
+        }
+    }
     for e in p.entries {
         let id = e.path.trim_end_matches(".py").replace(['/', '.'], "-");
         let _ = writeln!(out, "\n[[{}]]\nid = {}\ncategory = {}", key("entries"), quote(&id), quote(e.category));
