@@ -65,6 +65,8 @@ struct Legacy<'a> {
     docstring: Option<&'a Stmt>,
     /// The attempt: the call the loop's `try` makes (its text, `await` stripped).
     attempt: String,
+    /// The attempt is awaited (`return await client.get(url)`).
+    attempt_awaited: bool,
     /// The names the attempt reads.
     attempt_names: Vec<String>,
     retryable: Vec<String>,
@@ -312,7 +314,19 @@ fn build(
     }
     let awaited = if def.is_async { "await " } else { "" };
     let returns = if engine.returns.is_empty() { String::new() } else { format!(".{}", engine.returns) };
-    let call = format!("_retry_handler.{run}(lambda: {})", legacy.attempt);
+    // An async attempt is a coroutine function (`async def`), so a manager that asks
+    // `iscoroutinefunction(func)` before awaiting it sees what it expects; a sync one is a lambda.
+    let call = if def.is_async {
+        let wait = if legacy.attempt_awaited { "await " } else { "" };
+        // A blank line before the nested `def` (the body so far ends with the next line's indentation).
+        body.truncate(body.len() - indent.len());
+        body.push_str(e);
+        body.push_str(&indent);
+        body.push_str(&format!("async def _attempt():{e}{indent}    return {wait}{}{e}{e}{indent}", legacy.attempt));
+        format!("_retry_handler.{run}(_attempt)")
+    } else {
+        format!("_retry_handler.{run}(lambda: {})", legacy.attempt)
+    };
     if let Some((ok, value, error)) = &unwrap {
         body.push_str(&format!(
             "_outcome = {awaited}{call}{e}{indent}if not _outcome.{ok}:{e}{indent}    raise _outcome.{error}{e}{indent}return _outcome.{value}"
@@ -470,6 +484,7 @@ fn read_body<'a>(file: &FileContext, def: &'a FunctionDef, loop_stmt: &Stmt) -> 
     };
     let mut attempt = None;
     let mut attempt_span = Span::new(0, 0);
+    let mut attempt_awaited = false;
     let mut attempt_names = Vec::new();
     let mut retryable = Vec::new();
     let mut non_retryable = Vec::new();
@@ -479,9 +494,10 @@ fn read_body<'a>(file: &FileContext, def: &'a FunctionDef, loop_stmt: &Stmt) -> 
                 if !orelse.is_empty() || !finalbody.is_empty() {
                     return Err("the attempt's `try` has `else:` or `finally:`".into());
                 }
-                let (call, span) = attempt_call(text, tbody)?;
+                let (call, span, awaited) = attempt_call(text, tbody)?;
                 attempt = Some(call);
                 attempt_span = span;
+                attempt_awaited = awaited;
                 walk_exprs(tbody, false, &mut |e| {
                     if let ExprKind::Name(n) = &e.kind {
                         attempt_names.push(n.to_string());
@@ -559,7 +575,7 @@ fn read_body<'a>(file: &FileContext, def: &'a FunctionDef, loop_stmt: &Stmt) -> 
     });
     differences.sort();
     differences.dedup();
-    Ok(Legacy { docstring, attempt, attempt_names, retryable, non_retryable, differences })
+    Ok(Legacy { docstring, attempt, attempt_awaited, attempt_names, retryable, non_retryable, differences })
 }
 
 /// `raise`, `raise err` (the caught error), `raise last_exception`: the last error, as the canonical manager.
@@ -582,11 +598,11 @@ fn handler_types(text: &str, h: &Handler) -> Vec<String> {
 }
 
 /// The one call the `try` attempts: `return [await] CALL`, or `x = [await] CALL` then `return x`.
-fn attempt_call(text: &str, body: &[Stmt]) -> Result<(String, Span), String> {
-    let call_text = |e: &Expr| -> Result<(String, Span), String> {
+fn attempt_call(text: &str, body: &[Stmt]) -> Result<(String, Span, bool), String> {
+    let call_text = |e: &Expr| -> Result<(String, Span, bool), String> {
         let inner = e.unawait();
         inner.as_call().ok_or("the attempt is not a call")?;
-        Ok((slice(text, inner.span).to_string(), inner.span))
+        Ok((slice(text, inner.span).to_string(), inner.span, matches!(e.kind, ExprKind::Await(_))))
     };
     match body {
         [Stmt { kind: StmtKind::Return(Some(v)), .. }] => call_text(v),
