@@ -1514,9 +1514,11 @@ fn preset_builders(cx: &mut Ctx, added: &mut Vec<NewSite>) {
 ///   (`_sleep_backoff`), both delay pieces): the engine's delay step; one made of decisions decides.
 fn derived_pieces(cx: &mut Ctx, added: &mut Vec<NewSite>) {
     let model = cx.model;
-    let mut found: Vec<(Sym, Role, Sym, &'static str)> = Vec::new();
-    for (fi, f) in model.files.iter().enumerate() {
-        let file = fi as FileId;
+    let cx_ref: &Ctx = cx;
+    // Each file only reads the roles found so far: in parallel, in file order.
+    let found: Vec<(Sym, Role, Sym, &'static str)> = each_file(model, |file, f| {
+        let cx = cx_ref;
+        let mut found = Vec::new();
         for (di, def) in f.defs.iter().enumerate() {
             let sym = Sym::Def(file, di as DefIdx);
             if cx.roles.contains_key(&sym) || inside_role(cx, file, def.parent) {
@@ -1530,7 +1532,8 @@ fn derived_pieces(cx: &mut Ctx, added: &mut Vec<NewSite>) {
                 found.push((sym, role, t, "composed"));
             }
         }
-    }
+        found
+    });
     for (sym, role, t, detail) in found {
         let ev = match detail {
             "partial" => format!("returns a partial of {} ({})", short(model, t), place(model, t)),
@@ -2217,9 +2220,11 @@ fn calculator_numbers(cx: &mut Ctx, added: &mut Vec<NewSite>) {
 /// BucketEventsUnavailable: return` in the follower's reconnect loop): the failures not to retry.
 fn give_up_sets(cx: &mut Ctx, added: &mut Vec<NewSite>) {
     let model = cx.model;
-    let mut found: Vec<(Sym, Sym, String)> = Vec::new();
-    for (fi, f) in model.files.iter().enumerate() {
-        let file = fi as FileId;
+    let cx_ref: &Ctx = cx;
+    // Each file only reads the roles found so far: in parallel, in file order.
+    let found: Vec<(Sym, Sym, String)> = each_file(model, |file, f| {
+        let cx = cx_ref;
+        let mut found = Vec::new();
         // The exceptions this file's retry loops give up on, with the loop's function.
         let given_up: Vec<(&str, Sym)> = f
             .defs
@@ -2229,7 +2234,7 @@ fn give_up_sets(cx: &mut Ctx, added: &mut Vec<NewSite>) {
             .filter(|(_, s)| cx.role(*s) == Some(Role::Engine) || cx.loop_owner_set.contains(s))
             .collect();
         if given_up.is_empty() {
-            continue;
+            return found;
         }
         for (ai, a) in f.assigns.iter().enumerate() {
             let sym = Sym::Assign(file, ai as u32);
@@ -2247,7 +2252,8 @@ fn give_up_sets(cx: &mut Ctx, added: &mut Vec<NewSite>) {
                 found.push((sym, e, x));
             }
         }
-    }
+        found
+    });
     for (sym, e, x) in found {
         let ev = format!("its members raise {x}, which {} ({}) gives up on", short(model, e), place(model, e));
         cx.add_site(added, sym, Kind::Decision, Role::Decision, "give_up_set", vec![], ev);
@@ -2259,14 +2265,16 @@ fn give_up_sets(cx: &mut Ctx, added: &mut Vec<NewSite>) {
 fn numbers_read_by(
     cx: &mut Ctx,
     added: &mut Vec<NewSite>,
-    named: impl Fn(&str) -> bool,
+    named: impl Fn(&str) -> bool + Sync + Send,
     what: &str,
-    reader: impl Fn(&Ctx, &crate::facts::Read, Sym) -> bool,
+    reader: impl Fn(&Ctx, &crate::facts::Read, Sym) -> bool + Sync + Send,
 ) {
     let model = cx.model;
-    let mut found: Vec<(Sym, Sym)> = Vec::new();
-    for (fi, f) in model.files.iter().enumerate() {
-        let file = fi as FileId;
+    let cx_ref: &Ctx = cx;
+    // Each file only reads the roles found so far: in parallel, in file order.
+    let found: Vec<(Sym, Sym)> = each_file(model, |file, f| {
+        let cx = cx_ref;
+        let mut found = Vec::new();
         for (ai, a) in f.assigns.iter().enumerate() {
             let sym = Sym::Assign(file, ai as u32);
             if a.owner != Owner::Module
@@ -2283,7 +2291,8 @@ fn numbers_read_by(
             });
             found.extend(by.map(|r| (sym, r)));
         }
-    }
+        found
+    });
     for (sym, r) in found {
         let ev = format!("{what} {} ({})", short(model, r), place(model, r));
         cx.add_site(added, sym, Kind::Preset, Role::Preset, "constant", vec![], ev);
