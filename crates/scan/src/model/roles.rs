@@ -959,238 +959,13 @@ fn wrapper_candidates(cx: &Ctx, by_name: &HashMap<&str, Option<Sym>>) -> Vec<(Fi
 fn wrappers(cx: &mut Ctx, added: &mut Vec<NewSite>) -> bool {
     let model = cx.model;
     let by_name = machinery_by_method_name(cx);
-    let mut found: Vec<(Sym, Sym, &'static str, String)> = Vec::new();
-    for (file, di) in wrapper_candidates(cx, &by_name) {
-        let f = model.file(file);
-        let di = di as usize;
-        let def = &f.defs[di];
-        {
-            let sym = Sym::Def(file, di as DefIdx);
-            // A longer function is a wrapper only when it routes its own retry budget into the engine
-            // (`request_raw(..., max_network_retries)` -> `request_with_retries(..., max_network_retries=...)`).
-            let long = def.statements > 6;
-            let budget = |n: &str| names::is_budget_name(n.rsplit('.').next().unwrap_or(n));
-            let routes = |call: &Call| call.arg_names.iter().any(|a| budget(a));
-            // Its budget is a parameter, or one it works out and hands on (`max_network_retries =
-            // options.get(...)` then `request_with_retries(..., max_network_retries=max_network_retries)`).
-            // Most functions call no machinery at all: find that out before anything else.
-            let di32 = di as DefIdx;
-            if cx.roles.contains_key(&sym) {
-                continue;
-            }
-            let reaches = cx
-                .graph
-                .calls_from(file, di32)
-                .any(|e| cx.machinery(&e.to).is_some() || cx.breaker_machinery(&e.to).is_some())
-                || model.call_indices_of(file, di32).any(|ci| {
-                    let callee = &f.calls[ci as usize].callee;
-                    callee.rsplit_once('.').is_some_and(|(_, n)| by_name.get(n).is_some_and(|t| t.is_some()))
-                });
-            if !reaches
-                || (long
-                    && !def.params.iter().any(|p| budget(&p.name))
-                    && !model.calls_of(file, di as DefIdx).any(&routes))
-                || inside_role(cx, file, def.parent)
-            {
-                continue;
-            }
-            // Methods of an engine (or breaker, config) class are its own API, not wrappers of it.
-            if def.class.is_some_and(|c| {
-                let cs = Sym::Class(file, c);
-                cx.role(cs).is_some() && !cx.weak.contains(&cs)
-            }) {
-                continue;
-            }
-            let is_cm = def.decorators.iter().any(|d| d.name.ends_with("contextmanager"));
-            // Constructors and protocol methods set up or tear down; `__call__` is the one that runs. A decision
-            // that consults machinery (`_needs_retry_for_credentials` asking a fetcher's predicate) decides.
-            if def.name.starts_with("__") && def.name.ends_with("__") && def.name != "__call__"
-                || names::is_decision_name(&def.name)
-            {
-                continue;
-            }
-            // A closure is part of the function it is defined in (`api_request` handed to a page iterator),
-            // unless that function returns it: then it is a decorator factory's wrapper.
-            let factory = match def.parent {
-                None => None,
-                Some(p) => {
-                    let mut outer = p;
-                    while let Some(q) = f.defs[outer as usize].parent {
-                        outer = q;
-                    }
-                    let o = &f.defs[outer as usize];
-                    let yields_it = o.decorators.iter().any(|d| d.name.ends_with("contextmanager"));
-                    if !(o.returns_nested_def || yields_it) || cx.roles.contains_key(&Sym::Def(file, outer)) {
-                        continue;
-                    }
-                    Some((outer, yields_it))
-                }
-            };
-            let own: Vec<(FileId, u32)> = match def.class {
-                Some(c) => model.mro(file, c),
-                None => vec![],
-            };
-            // What the function hands on includes what its enclosing functions were handed (a decorator's
-            // `func`, a factory's `name`).
-            let mut params: Vec<String> = def.params.iter().map(|p| p.name.clone()).collect();
-            let mut up = def.parent;
-            while let Some(p) = up {
-                params.extend(f.defs[p as usize].params.iter().map(|x| x.name.clone()));
-                up = f.defs[p as usize].parent;
-            }
-            let mut target = None;
-            let mut returns_decorator = false;
-            for e in cx.graph.calls_from(file, di as DefIdx) {
-                let call = &f.calls[e.call as usize];
-                if let Some(t) = cx.machinery(&e.to) {
-                    // A method calling machinery of its own class (or a base) is that class's API.
-                    let same_class = match t {
-                        Sym::Def(tf, td) => {
-                            model.file(tf).defs[td as usize].class.is_some_and(|tc| own.contains(&(tf, tc)))
-                        }
-                        _ => false,
-                    };
-                    // Unless it is a pure delegation: a public entry point that only forwards to the class's
-                    // retrying method (`request_with_retries` -> `self._request_with_retries_internal`), after
-                    // one statement at most that builds its arguments (`log_type = ...; yield from
-                    // self._stream_sse_events(url=...)`).
-                    // The machinery call is what the function ends with (the statements before it only build
-                    // its arguments: `kwargs = {...}; standard.register_retry_handler(**kwargs)`).
-                    let last = !call.in_loop && def.span.end.saturating_sub(call.span.end) <= 1;
-                    // Or the class's step that applies the policy hands back the wrapped callable, and this is
-                    // the method that runs it (`wrapped = self._prepare_call(retry, ...)`; `return wrapped(*args)`).
-                    let runs_applied = cx.roles.get(&t).is_some_and(|i| i.detail == "applies_policy")
-                        && runs_result_of(model, file, di as DefIdx, t);
-                    if same_class
-                        && !runs_applied
-                        && !(call.returned && (def.statements <= 1 || def.statements <= 2 && last))
-                    {
-                        continue;
-                    }
-                    let delegates = if long {
-                        routes(call)
-                    } else {
-                        hands_off(call, &params, def.statements) || def.statements <= 2 || is_cm || last || runs_applied
-                    };
-                    if t != sym && delegates {
-                        target = Some(t);
-                        returns_decorator = call.returned && cx.role(t) == Some(Role::Decorator);
-                        break;
-                    }
-                }
-            }
-            // A call on a receiver the model could not type, by the method's name.
-            if target.is_none() {
-                target = model.call_indices_of(file, di as DefIdx).find_map(|ci| {
-                    let call = &f.calls[ci as usize];
-                    if matches!(cx.graph.callee_of(file, ci), Some(Res::Sym(_))) {
-                        return None;
-                    }
-                    let (recv, name) = call.callee.rsplit_once('.')?;
-                    // Only a name that says retry: `send`, `post` or `run` on an untyped receiver is anyone's.
-                    if recv == "self" || recv == "cls" || !names::is_model_piece_name(name) {
-                        return None;
-                    }
-                    let t = (*by_name.get(name)?)?;
-                    let delegates = if long {
-                        routes(call)
-                    } else {
-                        hands_off(call, &params, def.statements) || def.statements <= 2
-                    };
-                    (t != sym && delegates).then_some(t)
-                });
-            }
-            // A function that runs its call through a breaker (or a registry's breaker) is a breaker wrapper.
-            let mut breaker = false;
-            if target.is_none() {
-                target = cx.graph.calls_from(file, di as DefIdx).find_map(|e| {
-                    let call = &f.calls[e.call as usize];
-                    let t = cx.breaker_machinery(&e.to)?;
-                    let mine = match t {
-                        Sym::Def(tf, td) => {
-                            model.file(tf).defs[td as usize].class.is_some_and(|tc| own.contains(&(tf, tc)))
-                        }
-                        _ => false,
-                    };
-                    // It hands the breaker its operation or the breaker's name: reading a registry's stats
-                    // (`registry.snapshot()`) is not running a call through it.
-                    let passes = call.arg_names.iter().any(|a| params.iter().any(|p| p == a));
-                    (t != sym && !mine && passes).then_some(t)
-                });
-                breaker = target.is_some();
-            }
-            let Some(t) = target else { continue };
-            // The inner wrapper of a decorator factory makes the factory the site (`circuit_protected(name)`
-            // whose `wrapper` runs `func` through the breaker; `with_db_retry(fn)` whose `inner` hands `fn` to
-            // the engine).
-            // A decorator's wrapper uses what the factory was given (the decorated function, the breaker's name);
-            // a closure that only calls machinery (`fetch_creds` built by `_create_fetcher`) is not one. A
-            // context manager yields its callable whatever it closes over.
-            if let Some((_, false)) = factory {
-                let mut outer_params: Vec<&str> = Vec::new();
-                let mut up = def.parent;
-                while let Some(p) = up {
-                    outer_params.extend(f.defs[p as usize].params.iter().map(|x| x.name.as_str()));
-                    up = f.defs[p as usize].parent;
-                }
-                let uses = model.calls_of(file, di as DefIdx).any(|c| {
-                    outer_params.contains(&c.callee.split('.').next().unwrap_or(""))
-                        || c.arg_names.iter().any(|a| outer_params.contains(&a.split('.').next().unwrap_or("")))
-                });
-                if !uses {
-                    continue;
-                }
-            }
-            if let Some((outer, yields_it)) = factory {
-                let ev = format!("its wrapper {} calls {} ({})", def.name, short(model, t), place(model, t));
-                let detail = match (breaker, yields_it) {
-                    (true, _) => "breaker_decorator",
-                    // A context manager yielding a retrying callable.
-                    (false, true) => "context_manager",
-                    (false, false) => "factory",
-                };
-                found.push((Sym::Def(file, outer), t, detail, ev));
-                continue;
-            }
-            if breaker {
-                found.push((sym, t, "breaker_wrapper", format!("calls {} ({})", short(model, t), place(model, t))));
-                continue;
-            }
-            let warns =
-                model.calls_of(file, di as DefIdx).any(|c| c.callee == "warn" || c.callee.ends_with("warnings.warn"));
-            let legacy = warns
-                || names::has_word(&def.name, &["legacy", "compat", "deprecated"])
-                || names::has_word(&f.module, &["compat", "legacy", "deprecated", "shim"]);
-            // It builds the policy it hands over with the numbers written out (`wrap_method(self.list_operations,
-            // default_retry=Retry(initial=0.5, maximum=10.0, multiplier=2.0))` per method): that is where the
-            // numbers live, a preset. (Numbers written on the machinery call itself keep it a wrapper.)
-            let builds_policy = model.call_indices_of(file, di as DefIdx).any(|ci| {
-                let c = &f.calls[ci as usize];
-                let numbers = c
-                    .keywords
-                    .iter()
-                    .filter(|k| matches!(k.value, Literal::Number(_)) && (retry_key(&k.name) || schedule_key(&k.name)))
-                    .count();
-                numbers >= 2 && !matches!(cx.graph.callee_of(file, ci), Some(r) if cx.machinery(r) == Some(t))
-            });
-            let detail = if builds_policy {
-                "configures"
-            } else if is_cm {
-                "context_manager"
-            } else if returns_decorator && def.name != "__call__" {
-                // `database_retry(**overrides)` returning `_build_retry_decorator(...)`: calling it gives a
-                // decorator, so it is a decorator factory.
-                "factory"
-            } else if legacy {
-                "shim"
-            } else if def.class.is_some() {
-                "method"
-            } else {
-                "facade"
-            };
-            found.push((sym, t, detail, format!("calls {} ({})", short(model, t), place(model, t))));
-        }
-    }
+    let candidates = wrapper_candidates(cx, &by_name);
+    let cx_ref: &Ctx = cx;
+    // Each candidate only reads the roles found so far: in parallel, in tree order.
+    let found: Vec<(Sym, Sym, &'static str, String)> = crate::pool().install(|| {
+        use rayon::prelude::*;
+        candidates.par_iter().filter_map(|&(file, di)| wrapper_at(cx_ref, &by_name, file, di)).collect()
+    });
     let any = !found.is_empty();
     for (sym, t, detail, ev) in found {
         let (role, kind, msg) = match detail {
@@ -1279,6 +1054,226 @@ fn wrappers(cx: &mut Ctx, added: &mut Vec<NewSite>) -> bool {
         cx.add(added, sym, Kind::Wrapper, info, format!("facade class: {ev}"));
     }
     any
+}
+
+/// The wrapper site one candidate of `wrappers` makes, if any: (site, what it calls, detail, evidence).
+fn wrapper_at(
+    cx: &Ctx,
+    by_name: &HashMap<&str, Option<Sym>>,
+    file: FileId,
+    di: DefIdx,
+) -> Option<(Sym, Sym, &'static str, String)> {
+    let model = cx.model;
+    let f = model.file(file);
+    let di = di as usize;
+    let def = &f.defs[di];
+    let sym = Sym::Def(file, di as DefIdx);
+    // A longer function is a wrapper only when it routes its own retry budget into the engine
+    // (`request_raw(..., max_network_retries)` -> `request_with_retries(..., max_network_retries=...)`).
+    let long = def.statements > 6;
+    let budget = |n: &str| names::is_budget_name(n.rsplit('.').next().unwrap_or(n));
+    let routes = |call: &Call| call.arg_names.iter().any(|a| budget(a));
+    // Its budget is a parameter, or one it works out and hands on (`max_network_retries =
+    // options.get(...)` then `request_with_retries(..., max_network_retries=max_network_retries)`).
+    // Most functions call no machinery at all: find that out before anything else.
+    let di32 = di as DefIdx;
+    if cx.roles.contains_key(&sym) {
+        return None;
+    }
+    let reaches =
+        cx.graph.calls_from(file, di32).any(|e| cx.machinery(&e.to).is_some() || cx.breaker_machinery(&e.to).is_some())
+            || model.call_indices_of(file, di32).any(|ci| {
+                let callee = &f.calls[ci as usize].callee;
+                callee.rsplit_once('.').is_some_and(|(_, n)| by_name.get(n).is_some_and(|t| t.is_some()))
+            });
+    if !reaches
+        || (long && !def.params.iter().any(|p| budget(&p.name)) && !model.calls_of(file, di as DefIdx).any(&routes))
+        || inside_role(cx, file, def.parent)
+    {
+        return None;
+    }
+    // Methods of an engine (or breaker, config) class are its own API, not wrappers of it.
+    if def.class.is_some_and(|c| {
+        let cs = Sym::Class(file, c);
+        cx.role(cs).is_some() && !cx.weak.contains(&cs)
+    }) {
+        return None;
+    }
+    let is_cm = def.decorators.iter().any(|d| d.name.ends_with("contextmanager"));
+    // Constructors and protocol methods set up or tear down; `__call__` is the one that runs. A decision
+    // that consults machinery (`_needs_retry_for_credentials` asking a fetcher's predicate) decides.
+    if def.name.starts_with("__") && def.name.ends_with("__") && def.name != "__call__"
+        || names::is_decision_name(&def.name)
+    {
+        return None;
+    }
+    // A closure is part of the function it is defined in (`api_request` handed to a page iterator),
+    // unless that function returns it: then it is a decorator factory's wrapper.
+    let factory = match def.parent {
+        None => None,
+        Some(p) => {
+            let mut outer = p;
+            while let Some(q) = f.defs[outer as usize].parent {
+                outer = q;
+            }
+            let o = &f.defs[outer as usize];
+            let yields_it = o.decorators.iter().any(|d| d.name.ends_with("contextmanager"));
+            if !(o.returns_nested_def || yields_it) || cx.roles.contains_key(&Sym::Def(file, outer)) {
+                return None;
+            }
+            Some((outer, yields_it))
+        }
+    };
+    let own: Vec<(FileId, u32)> = match def.class {
+        Some(c) => model.mro(file, c),
+        None => vec![],
+    };
+    // What the function hands on includes what its enclosing functions were handed (a decorator's
+    // `func`, a factory's `name`).
+    let mut params: Vec<String> = def.params.iter().map(|p| p.name.clone()).collect();
+    let mut up = def.parent;
+    while let Some(p) = up {
+        params.extend(f.defs[p as usize].params.iter().map(|x| x.name.clone()));
+        up = f.defs[p as usize].parent;
+    }
+    let mut target = None;
+    let mut returns_decorator = false;
+    for e in cx.graph.calls_from(file, di as DefIdx) {
+        let call = &f.calls[e.call as usize];
+        if let Some(t) = cx.machinery(&e.to) {
+            // A method calling machinery of its own class (or a base) is that class's API.
+            let same_class = match t {
+                Sym::Def(tf, td) => model.file(tf).defs[td as usize].class.is_some_and(|tc| own.contains(&(tf, tc))),
+                _ => false,
+            };
+            // Unless it is a pure delegation: a public entry point that only forwards to the class's
+            // retrying method (`request_with_retries` -> `self._request_with_retries_internal`), after
+            // one statement at most that builds its arguments (`log_type = ...; yield from
+            // self._stream_sse_events(url=...)`).
+            // The machinery call is what the function ends with (the statements before it only build
+            // its arguments: `kwargs = {...}; standard.register_retry_handler(**kwargs)`).
+            let last = !call.in_loop && def.span.end.saturating_sub(call.span.end) <= 1;
+            // Or the class's step that applies the policy hands back the wrapped callable, and this is
+            // the method that runs it (`wrapped = self._prepare_call(retry, ...)`; `return wrapped(*args)`).
+            let runs_applied = cx.roles.get(&t).is_some_and(|i| i.detail == "applies_policy")
+                && runs_result_of(model, file, di as DefIdx, t);
+            if same_class && !runs_applied && !(call.returned && (def.statements <= 1 || def.statements <= 2 && last)) {
+                continue;
+            }
+            let delegates = if long {
+                routes(call)
+            } else {
+                hands_off(call, &params, def.statements) || def.statements <= 2 || is_cm || last || runs_applied
+            };
+            if t != sym && delegates {
+                target = Some(t);
+                returns_decorator = call.returned && cx.role(t) == Some(Role::Decorator);
+                break;
+            }
+        }
+    }
+    // A call on a receiver the model could not type, by the method's name.
+    if target.is_none() {
+        target = model.call_indices_of(file, di as DefIdx).find_map(|ci| {
+            let call = &f.calls[ci as usize];
+            if matches!(cx.graph.callee_of(file, ci), Some(Res::Sym(_))) {
+                return None;
+            }
+            let (recv, name) = call.callee.rsplit_once('.')?;
+            // Only a name that says retry: `send`, `post` or `run` on an untyped receiver is anyone's.
+            if recv == "self" || recv == "cls" || !names::is_model_piece_name(name) {
+                return None;
+            }
+            let t = (*by_name.get(name)?)?;
+            let delegates =
+                if long { routes(call) } else { hands_off(call, &params, def.statements) || def.statements <= 2 };
+            (t != sym && delegates).then_some(t)
+        });
+    }
+    // A function that runs its call through a breaker (or a registry's breaker) is a breaker wrapper.
+    let mut breaker = false;
+    if target.is_none() {
+        target = cx.graph.calls_from(file, di as DefIdx).find_map(|e| {
+            let call = &f.calls[e.call as usize];
+            let t = cx.breaker_machinery(&e.to)?;
+            let mine = match t {
+                Sym::Def(tf, td) => model.file(tf).defs[td as usize].class.is_some_and(|tc| own.contains(&(tf, tc))),
+                _ => false,
+            };
+            // It hands the breaker its operation or the breaker's name: reading a registry's stats
+            // (`registry.snapshot()`) is not running a call through it.
+            let passes = call.arg_names.iter().any(|a| params.iter().any(|p| p == a));
+            (t != sym && !mine && passes).then_some(t)
+        });
+        breaker = target.is_some();
+    }
+    let t = target?;
+    // The inner wrapper of a decorator factory makes the factory the site (`circuit_protected(name)`
+    // whose `wrapper` runs `func` through the breaker; `with_db_retry(fn)` whose `inner` hands `fn` to
+    // the engine).
+    // A decorator's wrapper uses what the factory was given (the decorated function, the breaker's name);
+    // a closure that only calls machinery (`fetch_creds` built by `_create_fetcher`) is not one. A
+    // context manager yields its callable whatever it closes over.
+    if let Some((_, false)) = factory {
+        let mut outer_params: Vec<&str> = Vec::new();
+        let mut up = def.parent;
+        while let Some(p) = up {
+            outer_params.extend(f.defs[p as usize].params.iter().map(|x| x.name.as_str()));
+            up = f.defs[p as usize].parent;
+        }
+        let uses = model.calls_of(file, di as DefIdx).any(|c| {
+            outer_params.contains(&c.callee.split('.').next().unwrap_or(""))
+                || c.arg_names.iter().any(|a| outer_params.contains(&a.split('.').next().unwrap_or("")))
+        });
+        if !uses {
+            return None;
+        }
+    }
+    if let Some((outer, yields_it)) = factory {
+        let ev = format!("its wrapper {} calls {} ({})", def.name, short(model, t), place(model, t));
+        let detail = match (breaker, yields_it) {
+            (true, _) => "breaker_decorator",
+            // A context manager yielding a retrying callable.
+            (false, true) => "context_manager",
+            (false, false) => "factory",
+        };
+        return Some((Sym::Def(file, outer), t, detail, ev));
+    }
+    if breaker {
+        return Some((sym, t, "breaker_wrapper", format!("calls {} ({})", short(model, t), place(model, t))));
+    }
+    let warns = model.calls_of(file, di as DefIdx).any(|c| c.callee == "warn" || c.callee.ends_with("warnings.warn"));
+    let legacy = warns
+        || names::has_word(&def.name, &["legacy", "compat", "deprecated"])
+        || names::has_word(&f.module, &["compat", "legacy", "deprecated", "shim"]);
+    // It builds the policy it hands over with the numbers written out (`wrap_method(self.list_operations,
+    // default_retry=Retry(initial=0.5, maximum=10.0, multiplier=2.0))` per method): that is where the
+    // numbers live, a preset. (Numbers written on the machinery call itself keep it a wrapper.)
+    let builds_policy = model.call_indices_of(file, di as DefIdx).any(|ci| {
+        let c = &f.calls[ci as usize];
+        let numbers = c
+            .keywords
+            .iter()
+            .filter(|k| matches!(k.value, Literal::Number(_)) && (retry_key(&k.name) || schedule_key(&k.name)))
+            .count();
+        numbers >= 2 && !matches!(cx.graph.callee_of(file, ci), Some(r) if cx.machinery(r) == Some(t))
+    });
+    let detail = if builds_policy {
+        "configures"
+    } else if is_cm {
+        "context_manager"
+    } else if returns_decorator && def.name != "__call__" {
+        // `database_retry(**overrides)` returning `_build_retry_decorator(...)`: calling it gives a
+        // decorator, so it is a decorator factory.
+        "factory"
+    } else if legacy {
+        "shim"
+    } else if def.class.is_some() {
+        "method"
+    } else {
+        "facade"
+    };
+    Some((sym, t, detail, format!("calls {} ({})", short(model, t), place(model, t))))
 }
 
 /// A name that holds a retry policy object (`retry`, `self._retry`, `retry_policy`, `DEFAULT_RETRY`,
@@ -1514,9 +1509,11 @@ fn preset_builders(cx: &mut Ctx, added: &mut Vec<NewSite>) {
 ///   (`_sleep_backoff`), both delay pieces): the engine's delay step; one made of decisions decides.
 fn derived_pieces(cx: &mut Ctx, added: &mut Vec<NewSite>) {
     let model = cx.model;
-    let mut found: Vec<(Sym, Role, Sym, &'static str)> = Vec::new();
-    for (fi, f) in model.files.iter().enumerate() {
-        let file = fi as FileId;
+    let cx_ref: &Ctx = cx;
+    // Each file only reads the roles found so far: in parallel, in file order.
+    let found: Vec<(Sym, Role, Sym, &'static str)> = each_file(model, |file, f| {
+        let cx = cx_ref;
+        let mut found = Vec::new();
         for (di, def) in f.defs.iter().enumerate() {
             let sym = Sym::Def(file, di as DefIdx);
             if cx.roles.contains_key(&sym) || inside_role(cx, file, def.parent) {
@@ -1530,7 +1527,8 @@ fn derived_pieces(cx: &mut Ctx, added: &mut Vec<NewSite>) {
                 found.push((sym, role, t, "composed"));
             }
         }
-    }
+        found
+    });
     for (sym, role, t, detail) in found {
         let ev = match detail {
             "partial" => format!("returns a partial of {} ({})", short(model, t), place(model, t)),
@@ -2217,9 +2215,11 @@ fn calculator_numbers(cx: &mut Ctx, added: &mut Vec<NewSite>) {
 /// BucketEventsUnavailable: return` in the follower's reconnect loop): the failures not to retry.
 fn give_up_sets(cx: &mut Ctx, added: &mut Vec<NewSite>) {
     let model = cx.model;
-    let mut found: Vec<(Sym, Sym, String)> = Vec::new();
-    for (fi, f) in model.files.iter().enumerate() {
-        let file = fi as FileId;
+    let cx_ref: &Ctx = cx;
+    // Each file only reads the roles found so far: in parallel, in file order.
+    let found: Vec<(Sym, Sym, String)> = each_file(model, |file, f| {
+        let cx = cx_ref;
+        let mut found = Vec::new();
         // The exceptions this file's retry loops give up on, with the loop's function.
         let given_up: Vec<(&str, Sym)> = f
             .defs
@@ -2229,7 +2229,7 @@ fn give_up_sets(cx: &mut Ctx, added: &mut Vec<NewSite>) {
             .filter(|(_, s)| cx.role(*s) == Some(Role::Engine) || cx.loop_owner_set.contains(s))
             .collect();
         if given_up.is_empty() {
-            continue;
+            return found;
         }
         for (ai, a) in f.assigns.iter().enumerate() {
             let sym = Sym::Assign(file, ai as u32);
@@ -2247,7 +2247,8 @@ fn give_up_sets(cx: &mut Ctx, added: &mut Vec<NewSite>) {
                 found.push((sym, e, x));
             }
         }
-    }
+        found
+    });
     for (sym, e, x) in found {
         let ev = format!("its members raise {x}, which {} ({}) gives up on", short(model, e), place(model, e));
         cx.add_site(added, sym, Kind::Decision, Role::Decision, "give_up_set", vec![], ev);
@@ -2259,14 +2260,16 @@ fn give_up_sets(cx: &mut Ctx, added: &mut Vec<NewSite>) {
 fn numbers_read_by(
     cx: &mut Ctx,
     added: &mut Vec<NewSite>,
-    named: impl Fn(&str) -> bool,
+    named: impl Fn(&str) -> bool + Sync + Send,
     what: &str,
-    reader: impl Fn(&Ctx, &crate::facts::Read, Sym) -> bool,
+    reader: impl Fn(&Ctx, &crate::facts::Read, Sym) -> bool + Sync + Send,
 ) {
     let model = cx.model;
-    let mut found: Vec<(Sym, Sym)> = Vec::new();
-    for (fi, f) in model.files.iter().enumerate() {
-        let file = fi as FileId;
+    let cx_ref: &Ctx = cx;
+    // Each file only reads the roles found so far: in parallel, in file order.
+    let found: Vec<(Sym, Sym)> = each_file(model, |file, f| {
+        let cx = cx_ref;
+        let mut found = Vec::new();
         for (ai, a) in f.assigns.iter().enumerate() {
             let sym = Sym::Assign(file, ai as u32);
             if a.owner != Owner::Module
@@ -2283,7 +2286,8 @@ fn numbers_read_by(
             });
             found.extend(by.map(|r| (sym, r)));
         }
-    }
+        found
+    });
     for (sym, r) in found {
         let ev = format!("{what} {} ({})", short(model, r), place(model, r));
         cx.add_site(added, sym, Kind::Preset, Role::Preset, "constant", vec![], ev);
