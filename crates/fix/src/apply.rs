@@ -350,6 +350,9 @@ fn fix_file_with(
     let mut text = source.text.clone();
     let mut applied: Vec<AppliedFix> = Vec::new();
     let mut last: Vec<Finding> = Vec::new();
+    // Where each skipped fix sits in the file as it was read: a later pass sees lines moved by the fixes it
+    // applied, and the report names the lines the user has.
+    let mut first_lines: BTreeMap<(String, String, String), u32> = BTreeMap::new();
     for pass in 1..=opts.max_passes + 1 {
         let bytes = if pass == 1 {
             original.clone()
@@ -390,6 +393,11 @@ fn fix_file_with(
             .map(|x| x.edits.clone())
             .collect();
         if pass == 1 {
+            for f in &last {
+                if let Some(sk) = &f.skipped_fix {
+                    first_lines.entry((f.rule.to_string(), f.symbol.clone(), sk.fix_kind.clone())).or_insert(f.line);
+                }
+            }
             outcome.withheld.extend(candidates.iter().filter_map(|f| {
                 let x = f.fix.as_ref().filter(|x| !opts.allowed(x))?;
                 Some(Skipped {
@@ -478,7 +486,13 @@ fn fix_file_with(
         applied.extend(fixes_this_pass);
     }
     let refs: Vec<&Finding> = last.iter().collect();
-    outcome.skipped.extend(skipped_of(&refs, opts));
+    outcome.skipped.extend(skipped_of(&refs, opts).into_iter().map(|mut sk| {
+        let symbol = last.iter().find(|f| f.line == sk.line && f.rule == sk.rule).map(|f| f.symbol.clone());
+        if let Some(line) = symbol.and_then(|s| first_lines.get(&(sk.rule.clone(), s, sk.fix_kind.clone()))) {
+            sk.line = *line;
+        }
+        sk
+    }));
     if text == source.text {
         return;
     }
