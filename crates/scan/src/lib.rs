@@ -298,6 +298,14 @@ fn analyse_decoded(
     let drifts = drift::derive(&out.findings);
     out.findings.extend(drifts);
     out.findings.sort_by(|a, b| (a.line, a.column, a.rule).cmp(&(b.line, b.column, b.rule)));
+    if tree.is_none() && data.plan.tree.is_none() {
+        // Fixes are checked against what the tree's modules define, which a run without tree facts (inventory,
+        // check) does not read: it offers none, rather than reasons that only say it did not look.
+        for f in &mut out.findings {
+            f.fix = None;
+            f.skipped_fix = None;
+        }
+    }
     if tree.is_some() && out.findings.iter().any(fix_needs_tree) {
         out.kept = Some(src);
     }
