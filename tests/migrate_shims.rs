@@ -41,29 +41,28 @@ fn pytest(dir: &Path, when: &str) {
     assert!(report.contains("8 passed"), "{when}: {report}");
 }
 
-/// The SSOT metrics `(consolidated_implementations, legacy_engines_with_own_loop)`.
-fn consolidation(dir: &Path) -> (u64, u64) {
+/// `retry-audit inventory --plan plan.toml --format json .` in `dir`.
+fn inventory(dir: &Path) -> serde_json::Value {
     let out = Command::cargo_bin("retry-audit")
         .unwrap()
         .current_dir(dir)
         .args(["inventory", "--plan", "plan.toml", "--format", "json", "."])
         .output()
         .unwrap();
-    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+/// The SSOT metrics `(consolidated_implementations, legacy_engines_with_own_loop)`.
+fn consolidation(dir: &Path) -> (u64, u64) {
+    let v = inventory(dir);
     let m = &v["metrics"];
     (m["consolidated_implementations"].as_u64().unwrap(), m["legacy_engines_with_own_loop"].as_u64().unwrap())
 }
 
 /// Legacy engines (role `engine` outside the canonical module) with a loop of their own.
 fn legacy_engines(dir: &Path) -> Vec<String> {
-    let out = Command::cargo_bin("retry-audit")
-        .unwrap()
-        .current_dir(dir)
-        .args(["inventory", "--plan", "plan.toml", "--format", "json", "."])
-        .output()
-        .unwrap();
-    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    v["findings"]
+    inventory(dir)["findings"]
         .as_array()
         .unwrap()
         .iter()

@@ -72,20 +72,9 @@ pub fn prepare(
 /// The patch deleting the file: a `# path: delete: reason` comment line (ignored by `git apply`), then
 /// `diff --git`, `deleted file mode`, and one hunk removing every line (none for an empty file).
 pub fn render_deletion_patch(d: &FileDeletion, color: bool) -> Vec<u8> {
-    const BOLD: &str = "\x1b[1m";
-    const RED: &str = "\x1b[31m";
-    const CYAN: &str = "\x1b[36m";
-    const RESET: &str = "\x1b[0m";
+    use crate::diff::{BOLD, CYAN, RED};
     let mut out = Vec::new();
-    let paint = |out: &mut Vec<u8>, code: &str, text: &[u8]| {
-        if color {
-            out.extend_from_slice(code.as_bytes());
-        }
-        out.extend_from_slice(text);
-        if color {
-            out.extend_from_slice(RESET.as_bytes());
-        }
-    };
+    let paint = |out: &mut Vec<u8>, code: &str, text: &[u8]| crate::diff::paint(out, color, code, text);
     let shown = String::from_utf8_lossy(&crate::diff::quote_path("", &d.patch_path)).replace(['\n', '\r'], " ");
     let comment = format!("# {shown}: delete: {}\n", d.reason.replace(['\n', '\r'], " "));
     paint(&mut out, BOLD, comment.as_bytes());

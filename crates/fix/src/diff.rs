@@ -9,11 +9,22 @@ use crate::apply::FileChange;
 use retry_audit_scan::read::SourceFile;
 use similar::{capture_diff_slices, group_diff_ops, Algorithm, ChangeTag};
 
-const RED: &str = "\x1b[31m";
+pub(crate) const RED: &str = "\x1b[31m";
 const GREEN: &str = "\x1b[32m";
-const CYAN: &str = "\x1b[36m";
-const BOLD: &str = "\x1b[1m";
+pub(crate) const CYAN: &str = "\x1b[36m";
+pub(crate) const BOLD: &str = "\x1b[1m";
 const RESET: &str = "\x1b[0m";
+
+/// Append `text`, in the terminal colour `code` when `color`.
+pub(crate) fn paint(out: &mut Vec<u8>, color: bool, code: &str, text: &[u8]) {
+    if color {
+        out.extend_from_slice(code.as_bytes());
+    }
+    out.extend_from_slice(text);
+    if color {
+        out.extend_from_slice(RESET.as_bytes());
+    }
+}
 
 /// Bytes of one line as stored in the file (the BOM goes before line 0).
 fn line_bytes(src: &SourceFile, line: &str, first: bool) -> Vec<u8> {
@@ -76,15 +87,7 @@ pub fn quote_path(prefix: &str, path: &[u8]) -> Vec<u8> {
 /// `git apply` and `patch`), then a `diff --git` header and the hunks.
 pub fn render_patch(c: &FileChange, color: bool) -> Vec<u8> {
     let mut out: Vec<u8> = Vec::new();
-    let paint = |out: &mut Vec<u8>, code: &str, text: &[u8]| {
-        if color {
-            out.extend_from_slice(code.as_bytes());
-        }
-        out.extend_from_slice(text);
-        if color {
-            out.extend_from_slice(RESET.as_bytes());
-        }
-    };
+    let paint = |out: &mut Vec<u8>, code: &str, text: &[u8]| paint(out, color, code, text);
     let shown = String::from_utf8_lossy(&quote_path("", &c.patch_path)).replace(['\n', '\r'], " ");
     for f in &c.fixes {
         let applicability = match f.applicability {

@@ -267,16 +267,8 @@ fn imports_of_tree(ast: &crate::syntax::Module, text: &str, is_package: bool, f:
     let mut imports: Vec<Import> = Vec::new();
     walk_stmts(&ast.body, true, &mut |s| {
         let line = lines.line(s.span.start);
-        let import = |local: &str, target: String, from: bool, star: bool| Import {
-            local: local.to_string(),
-            target,
-            from,
-            star,
-            type_only: false,
-            fallback: false,
-            module_level: true,
-            line,
-        };
+        let import =
+            |local: &str, target: String, from: bool, star: bool| Import::module_level(local, target, from, star, line);
         match &s.kind {
             StmtKind::Import { names } => {
                 for n in names {

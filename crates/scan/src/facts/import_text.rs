@@ -29,16 +29,8 @@ pub fn parse_import_statement(text: &str, file_module: &str, is_package: bool, l
     let mut words = clean.split_whitespace();
     // What follows a word of `clean`.
     let after = |w: &str| &clean[w.as_ptr() as usize - clean.as_ptr() as usize + w.len()..];
-    let import = |local: &str, target: String, from: bool, star: bool| Import {
-        local: local.to_string(),
-        target,
-        from,
-        star,
-        type_only: false,
-        fallback: false,
-        module_level: true,
-        line,
-    };
+    let import =
+        |local: &str, target: String, from: bool, star: bool| Import::module_level(local, target, from, star, line);
     let mut out = Vec::new();
     match words.next() {
         Some(kw @ "import") => {

@@ -86,6 +86,22 @@ pub struct Import {
     pub line: u32,
 }
 
+impl Import {
+    /// A plain module-level import (not type-only, not a fallback) on `line`.
+    pub fn module_level(local: &str, target: String, from: bool, star: bool, line: u32) -> Import {
+        Import {
+            local: local.to_string(),
+            target,
+            from,
+            star,
+            type_only: false,
+            fallback: false,
+            module_level: true,
+            line,
+        }
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum BindingKind {

@@ -163,7 +163,7 @@ fn names_attribute(file: &FileContext, method: &str) -> bool {
 }
 
 fn line_of(file: &FileContext, at: u32) -> u32 {
-    1 + memchr::memchr_iter(b'\n', &file.text.as_bytes()[..at as usize]).count() as u32
+    super::text::line_number(file.text, at)
 }
 
 /// The line of a use of `local` as a value (not called, not an attribute's object, not a base class list).

@@ -20,7 +20,7 @@ pub fn consumer_problem(
     tmod: &str,
     target: &Definition,
 ) -> Option<String> {
-    let line = |at: u32| 1 + file.text[..at as usize].matches('\n').count();
+    let line = |at: u32| super::text::line_number(file.text, at);
     let accepts = |func: &Expr| file.resolve(func).is_some_and(|q| q.starts_with(&format!("{tmod}.")));
     let callee_of = |span: Span| -> Option<(&Expr, u32)> {
         let mut found = None;

@@ -459,7 +459,7 @@ fn def_start(info: &FnInfo) -> u32 {
 /// either wait and go on (the retryable exceptions) or re-raise at once (the non-retryable ones).
 fn read_body(file: &FileContext, def: &FunctionDef, loop_stmt: &Stmt) -> Result<Legacy, String> {
     let text = file.text;
-    let line = |s: &Stmt| 1 + text[..s.span.start as usize].matches('\n').count();
+    let line = |s: &Stmt| line_number(text, s.span.start);
     let mut seen_loop = false;
     let mut differences = Vec::new();
     for s in &def.body {

@@ -158,6 +158,11 @@ pub fn from_module_span(text: &str, stmt: Span) -> Option<Span> {
     (end > start).then(|| Span::new(stmt.start + start as u32, stmt.start + end as u32))
 }
 
+/// 1-based line of byte offset `at` (for the reasons a fix gives).
+pub fn line_number(text: &str, at: u32) -> u32 {
+    1 + memchr::memchr_iter(b'\n', &text.as_bytes()[..at as usize]).count() as u32
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
