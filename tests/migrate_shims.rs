@@ -123,9 +123,8 @@ fn shims_then_redirects_then_deletion_keep_the_package_tests_passing() {
     }
     // No legacy loop is left (the batch loader's report before its loop stays, run once as before).
     assert_eq!(legacy_engines(dir), Vec::<String>::new());
-    // The decorator's shim hands off from its nested wrapper, which the model does not yet attribute to the
-    // factory: three of the four shims count as consolidated.
-    assert_eq!(consolidation(dir), (3, 0));
+    // All four shims count as consolidated (the decorator's hands off from its nested wrapper).
+    assert_eq!(consolidation(dir), (4, 0));
 
     // Phase 2, redirects: the legacy Enum's callers import the canonical one.
     let (code, _, stderr) = migrate(dir, &["--apply"]);

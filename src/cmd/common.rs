@@ -182,6 +182,7 @@ impl ScanArgs {
             max_file_size: max.unwrap_or(retry_audit_scan::DEFAULT_MAX_FILE_SIZE),
             files_done: None,
             deletion: self.deletion,
+            prefilter: None,
         }
     }
 
@@ -218,7 +219,14 @@ impl ScanArgs {
     ) -> anyhow::Result<ProjectScan> {
         let mut opts = self.scan_options();
         retry_audit_scan::timing::mark("start");
-        let walked = retry_audit_scan::walk::walk(&self.roots(), &opts.walk).map_err(anyhow::Error::msg)?;
+        // The walk is one thread: the prefilter's automaton is built beside it.
+        let (walked, prefilter) = std::thread::scope(|s| {
+            let prefilter = s.spawn(|| retry_audit_scan::prefilter::Prefilter::new(data));
+            let walked = retry_audit_scan::walk::walk(&self.roots(), &opts.walk);
+            (walked, prefilter.join())
+        });
+        let walked = walked.map_err(anyhow::Error::msg)?;
+        opts.prefilter = prefilter.ok().map(std::sync::Arc::new);
         retry_audit_scan::timing::mark("walk");
         let exclude = globs(&opts.walk.exclude)?;
         let mut walk_diagnostics = walked.diagnostics;
@@ -275,6 +283,7 @@ impl ScanArgs {
             }
             entries.entry(display).or_insert((e.path, e.module));
         }
+        retry_audit_scan::timing::mark("files named");
         let progress = progress::Progress::start(entries.len(), self.quiet);
         opts.files_done = Some(progress.counter());
         // Displayed as the walk displays them, the files are named as the walk named them (the same files, so
@@ -294,6 +303,7 @@ impl ScanArgs {
             walk_diagnostics.extend(pyprojects.take_diagnostics());
             walk_diagnostics.sort();
         }
+        retry_audit_scan::timing::mark("modules assigned");
         let result = if tree {
             let walk_modules: Vec<String> = entries.values().map(|(_, m)| m.clone()).collect();
             retry_audit_scan::scan_files_tree(&files, &walk_modules, walk_diagnostics, &opts, data)

@@ -49,6 +49,9 @@ pub struct ScanOptions {
     /// plan lists any: every file's imports are kept for it, those of files the byte prefilter leaves out
     /// included. Off by default (`inventory` and `migrate --delete-unused` turn it on).
     pub deletion: bool,
+    /// The prefilter of the rule data the scan is given, built beforehand (while the tree is walked, on the
+    /// other core: it is a few milliseconds of automaton); `None`: built by the scan.
+    pub prefilter: Option<std::sync::Arc<prefilter::Prefilter>>,
 }
 
 impl Default for ScanOptions {
@@ -58,6 +61,7 @@ impl Default for ScanOptions {
             max_file_size: DEFAULT_MAX_FILE_SIZE,
             files_done: None,
             deletion: false,
+            prefilter: None,
         }
     }
 }
@@ -365,7 +369,7 @@ fn scan_files_with(
     data: &RuleData,
     tree_keys: Option<&[TreeKey]>,
 ) -> ScanResult {
-    let prefilter = prefilter::Prefilter::new(data);
+    let prefilter = opts.prefilter.clone().unwrap_or_else(|| std::sync::Arc::new(prefilter::Prefilter::new(data)));
     // What the deletion analysis looks for, from the file list and the plan (`None`: nothing is legacy).
     let deleting = if opts.deletion { deletion::Prepared::new(files, &data.plan) } else { None };
     if opts.deletion {

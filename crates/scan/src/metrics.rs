@@ -85,7 +85,9 @@ fn is_shim(plan: &Plan, f: &Finding) -> bool {
             d.symbol.strip_prefix(module).and_then(|rest| rest.strip_prefix('.')).is_some_and(|rest| rest.contains('.'))
         })
     };
-    (f.role == Some(Role::Wrapper) || (f.role == Some(Role::Preset) && runs_canonical(f)))
+    // A decorator factory whose wrapper hands each call to the canonical manager is a shim too.
+    let factory = f.role == Some(Role::Decorator) && f.role_detail == "factory" && runs_canonical(f);
+    (f.role == Some(Role::Wrapper) || (f.role == Some(Role::Preset) && runs_canonical(f)) || factory)
         && (f.plan.status == PlanStatus::Planned || f.role_detail == "shim")
         && !crate::deletion::is_test_path(&f.path)
         && !f.delegates_to.is_empty()

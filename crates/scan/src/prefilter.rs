@@ -126,6 +126,12 @@ pub struct Prefilter {
     loop_structure: bool,
 }
 
+impl std::fmt::Debug for Prefilter {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Prefilter")
+    }
+}
+
 impl Prefilter {
     /// Byte and token prefilter.
     pub fn new(data: &RuleData) -> Prefilter {

@@ -242,6 +242,12 @@ fn analyse_loop(ctx: &FileContext, stmt: &Stmt, class: Option<&str>) -> LoopFact
         f.has_sleep = true;
         f.sleep_via_helper = true;
     }
+    // `for seq in range(TMP_MAX): name = next(names); try: os.open(name, ...) except FileExistsError: continue`:
+    // with no wait, an attempt on a value freshly drawn each time is a walk over alternatives (a free name, a
+    // port, a unique code), not the same operation tried again.
+    if !f.has_sleep && draws_fresh_candidate(ctx, body) {
+        return f;
+    }
     // A written-out schedule is one only when its values are the waits (`for _ in (1, 2)` is "try twice",
     // whatever else the loop does).
     if written_schedule
@@ -649,6 +655,40 @@ fn counted_down(body: &[Stmt]) -> HashSet<String> {
 }
 
 /// Walk expressions of a loop body without entering nested defs.
+/// The loop body binds a name, at its own level, to a value drawn fresh each time (`next(names)`, a random or
+/// unique token), and a `try` of the body reads that name: each attempt is on a different value.
+fn draws_fresh_candidate(ctx: &FileContext, body: &[Stmt]) -> bool {
+    let fresh = |value: &Expr| {
+        value.any(&|e| {
+            e.as_call().is_some_and(|(func, _, _)| {
+                let resolved = ctx.resolve(func).unwrap_or_default();
+                resolved == "next"
+                    || resolved == "os.urandom"
+                    || ["random.", "uuid.", "secrets."].iter().any(|m| resolved.starts_with(m))
+            })
+        })
+    };
+    // What is computed from a drawn value is drawn too (`file = os.path.join(dir, pre + name + suf)`).
+    let mut drawn: Vec<String> = Vec::new();
+    for s in body {
+        if let StmtKind::Assign { targets, value } = &s.kind {
+            if fresh(value) || value.any(&|e| e.dotted().is_some_and(|d| drawn.contains(&d))) {
+                drawn.extend(targets.iter().filter_map(Expr::dotted));
+            }
+        }
+    }
+    if drawn.is_empty() {
+        return false;
+    }
+    let mut reads = false;
+    walk_stmts(body, false, &mut |s| {
+        if let StmtKind::Try { body: attempt, .. } = &s.kind {
+            walk_exprs(attempt, false, &mut |e| reads |= e.dotted().is_some_and(|d| drawn.contains(&d)));
+        }
+    });
+    reads
+}
+
 fn walk_loop_body<'a>(body: &'a [Stmt], f: &mut dyn FnMut(&'a Expr)) {
     walk_exprs(body, false, f);
 }

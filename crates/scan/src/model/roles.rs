@@ -368,6 +368,7 @@ pub fn assign(model: &Model, graph: &Graph, index: &Index, findings: &[Finding])
             break;
         }
     }
+    delegating_factories(&mut cx);
     // Builders of presets, once every wrapper is known (a wrapper may also fill in the settings it hands on).
     preset_builders(&mut cx, &mut added);
     // Config sites inside a function placed later (an assembler, a wrapper) belong to that function.
@@ -1657,6 +1658,49 @@ fn site_or_its_class(cx: &Ctx, s: Sym) -> Option<Sym> {
 }
 
 /// A nested function inside a site (a decorator's inner wrapper) belongs to that site.
+/// A decorator factory found in its file (RTY004) none of whose nested functions loops or recurses hands each
+/// call to machinery (a legacy decorator rewritten into a shim: its `wrapper` calls the canonical manager):
+/// what its wrappers call is what it delegates to.
+fn delegating_factories(cx: &mut Ctx) {
+    let model = cx.model;
+    let mut settled: Vec<(Sym, Sym, String)> = Vec::new();
+    for (&sym, info) in &cx.roles {
+        let Sym::Def(file, d) = sym else { continue };
+        if info.role != Role::Decorator || info.detail != "factory" || !info.delegates_to.is_empty() {
+            continue;
+        }
+        let f = model.file(file);
+        let within = |mut p: Option<DefIdx>| {
+            while let Some(q) = p {
+                if q == d {
+                    return true;
+                }
+                p = f.defs[q as usize].parent;
+            }
+            false
+        };
+        let nested: Vec<DefIdx> =
+            (0..f.defs.len() as DefIdx).filter(|&n| within(f.defs[n as usize].parent)).collect();
+        let own = |n: DefIdx| !f.defs[n as usize].evidence.retry_loops.is_empty() || f.defs[n as usize].evidence.recursion;
+        if nested.is_empty() || nested.iter().any(|&n| own(n)) || own(d) {
+            continue;
+        }
+        let target = nested.iter().find_map(|&n| {
+            cx.graph.calls_from(file, n).find_map(|e| Some((n, cx.machinery(&e.to).filter(|&t| t != sym)?)))
+        });
+        if let Some((n, t)) = target {
+            let ev = format!("its wrapper {} calls {} ({})", f.defs[n as usize].name, short(model, t), place(model, t));
+            settled.push((sym, t, ev));
+        }
+    }
+    for (sym, t, ev) in settled {
+        if let Some(info) = cx.roles.get_mut(&sym) {
+            info.delegates_to.push(t);
+            info.evidence.push(ev);
+        }
+    }
+}
+
 fn inside_role(cx: &Ctx, file: FileId, parent: Option<DefIdx>) -> bool {
     let f = cx.model.file(file);
     let mut p = parent;
