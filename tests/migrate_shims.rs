@@ -287,3 +287,54 @@ fn init_proposes_the_engine_the_shims_use() {
     assert!(stderr.contains("4 fix(es) applied to 4 file(s) (shim 4)"), "{stderr}");
     pytest(dir, "after the shims of an init plan");
 }
+
+/// A test that patches what a legacy loop uses through the legacy module (`patch("...db_retry.time.sleep")`,
+/// a mock whose calls it then counts) keeps that loop: after a shim the canonical manager would make the waits
+/// and the mock would see none. The shim is skipped with the reason; the others are made and every test passes.
+#[test]
+fn a_loop_whose_waits_tests_patch_through_its_module_keeps_its_loop() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    common::copy_dir(&repo().join("fixtures/shims"), dir);
+    std::fs::write(
+        dir.join("tests/test_patched_sleep.py"),
+        "from unittest import mock\n\nfrom shopapp.legacy.db_retry import retry_db_call\n\n\n\
+         def test_waits_are_patched_through_the_module():\n\
+         \x20   calls = []\n\n\
+         \x20   def op():\n\
+         \x20       calls.append(1)\n\
+         \x20       if len(calls) < 3:\n\
+         \x20           raise ConnectionError('down')\n\
+         \x20       return 'ok'\n\n\
+         \x20   with mock.patch(\"shopapp.legacy.db_retry.time.sleep\") as slept:\n\
+         \x20       assert retry_db_call(op, max_attempts=3, delay=0.5) == 'ok'\n\
+         \x20   assert [c.args for c in slept.call_args_list] == [(0.5,), (1.0,)]\n",
+    )
+    .unwrap();
+    let pytest_all = |when: &str| {
+        let out = std::process::Command::new(venv::python(env!("CARGO_MANIFEST_DIR")))
+            .current_dir(dir)
+            .args(["-m", "pytest", "-q", "-p", "no:cacheprovider", "tests"])
+            .output()
+            .expect("pytest runs");
+        let report = String::from_utf8_lossy(&out.stdout).into_owned();
+        assert!(out.status.success() && report.contains("9 passed"), "{when}: {report}");
+    };
+    pytest_all("before");
+    let (code, _, stderr) = migrate(dir, &["--shims", "--select", "shim", "--check"]);
+    assert_eq!(code, 1, "{stderr}");
+    assert!(
+        stderr.contains(
+            "shopapp/legacy/db_retry.py:5: RTY002 shim: the test module `test_patched_sleep` patches \
+             `shopapp.legacy.db_retry.time.sleep`, which the loop uses through this module"
+        ),
+        "{stderr}"
+    );
+    assert!(stderr.contains("fixes by applicability: 2 safe, 1 unsafe, 1 skipped"), "{stderr}");
+    let (code, _, stderr) = migrate(dir, &["--shims", "--select", "shim", "--unsafe-fixes", "--apply"]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stderr.contains("3 fix(es) applied to 3 file(s) (shim 3)"), "{stderr}");
+    let db = std::fs::read_to_string(dir.join("shopapp/legacy/db_retry.py")).unwrap();
+    assert!(db.contains("time.sleep(delay * 2 ** attempt)"), "{db}");
+    pytest_all("after the shims");
+}

@@ -98,6 +98,8 @@ pub struct TreeKey {
     /// A plan target may name the module: its exports are read too (the file is parsed whole for them when
     /// the scan does not parse it whole).
     pub exports: bool,
+    /// A test file: the names its string literals spell are read (`ModuleInfo::patch_targets`).
+    pub test: bool,
 }
 
 #[derive(Debug, Default)]
@@ -186,6 +188,19 @@ fn analyse_cow(
 /// read off the tokens (and the file parsed whole when they are not understood or its exports are wanted).
 /// `None`: the file does not parse.
 fn tree_facts(text: &str, key: &TreeKey, parsed_whole: Option<&syntax::Module>) -> Option<project::ModuleInfo> {
+    let mut info = tree_facts_of_code(text, key, parsed_whole)?;
+    if key.test {
+        info.patch_targets = project::dotted_strings(text);
+    }
+    Some(info)
+}
+
+/// `tree_facts` but the patch targets.
+fn tree_facts_of_code(
+    text: &str,
+    key: &TreeKey,
+    parsed_whole: Option<&syntax::Module>,
+) -> Option<project::ModuleInfo> {
     let with_definitions = |mut info: project::ModuleInfo, module: &syntax::Module| {
         if key.exports {
             info.definitions = project::definitions_of(&key.module, key.is_package, text, module);
@@ -357,6 +372,7 @@ pub fn scan_files_tree(
             module: m.clone(),
             is_package: facts::is_package_path(&f.display),
             exports: targets.iter().any(|t| project::module_eq(m, t)),
+            test: deletion::is_test_path(&f.display),
         })
         .collect();
     scan_files_with(files, diagnostics, opts, data, Some(&keys))

@@ -20,6 +20,37 @@ pub struct ModuleInfo {
     pub imports: BTreeSet<String>,
     /// What each module-level name is (read for the modules a plan target or redirect source may name).
     pub definitions: BTreeMap<String, crate::definitions::Definition>,
+    /// Dotted names a test file spells as string literals (`patch("app.retry.asyncio.sleep")`,
+    /// `monkeypatch.setattr("app.retry.time.sleep", fake)`): what its tests patch through other modules. Read
+    /// for test files only (`deletion::is_test_path`).
+    pub patch_targets: BTreeSet<String>,
+}
+
+/// The string literals of `text` that spell a dotted name (`"a.b"`, `'a.b.c'`: identifiers joined by dots), as
+/// mock targets are written. A byte scan, no parse: quotes in comments or inside other strings may add a
+/// name, which only makes the question "is this patched?" answer yes more often.
+pub fn dotted_strings(text: &str) -> BTreeSet<String> {
+    let b = text.as_bytes();
+    let mut out = BTreeSet::new();
+    let mut i = 0;
+    while let Some(k) = memchr::memchr2(b'"', b'\'', &b[i..]) {
+        let start = i + k + 1;
+        let quote = b[i + k];
+        let end = b[start..].iter().position(|&c| c == quote || c == b'\n').map_or(b.len(), |n| start + n);
+        let inner = &text[start..end];
+        let ident = |seg: &str| {
+            seg.bytes().next().is_some_and(|c| c.is_ascii_alphabetic() || c == b'_')
+                && seg.bytes().all(|c| c.is_ascii_alphanumeric() || c == b'_')
+        };
+        if inner.contains('.') && inner.split('.').all(ident) {
+            out.insert(inner.to_string());
+        }
+        i = end.min(b.len() - 1) + 1;
+        if i >= b.len() {
+            break;
+        }
+    }
+    out
 }
 
 /// The module-level definitions of a module, imports resolved to absolute modules.
@@ -114,6 +145,19 @@ pub fn module_eq(scanned: &str, wanted: &str) -> bool {
 }
 
 impl TreeInfo {
+    /// A test of the tree patches `name` as an attribute of `module` (`"{module}.{name}"`, or a target through
+    /// it, `"{module}.{name}.sleep"`): the target and the test module that spells it.
+    pub fn patched(&self, module: &str, name: &str) -> Option<(&str, &str)> {
+        let own = format!("{module}.{name}");
+        self.modules.iter().find_map(|(test, info)| {
+            let t = info
+                .patch_targets
+                .iter()
+                .find(|t| t.strip_prefix(own.as_str()).is_some_and(|rest| rest.is_empty() || rest.starts_with('.')))?;
+            Some((t.as_str(), test.as_str()))
+        })
+    }
+
     /// Facts about `module` (a dotted name as written in code), if it is in the scanned tree.
     pub fn module(&self, module: &str) -> Option<(&str, &ModuleInfo)> {
         if let Some((k, v)) = self.modules.get_key_value(module) {

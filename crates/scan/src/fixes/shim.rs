@@ -404,6 +404,20 @@ fn build(
     }
     // Imports only the loop used (`time`, `asyncio`) go with it: a shim adds no unused import.
     let replaced = Span::new(first.span.start, last.span.end);
+    // A test that patches what the loop used through this module (`patch("app.retry.asyncio.sleep")`,
+    // `patch("app.retry.sleep")`) would patch a name the shim no longer calls (or no longer imports): the
+    // canonical manager makes the waits, and the test would wait for real or fail on its mock.
+    if let Some(tree) = &plan.tree {
+        let inside = &text[replaced.start as usize..replaced.end as usize];
+        for bound in import_bindings(module).into_iter().filter(|b| ident_count(inside, b) > 0) {
+            if let Some((target, test)) = tree.patched(&file.module, bound) {
+                return Err(format!(
+                    "the test module `{test}` patches `{target}`, which the loop uses through this module: after \
+                     a shim the canonical manager waits, not this module, and the patch would no longer reach it"
+                ));
+            }
+        }
+    }
     let keep: &[&str] = if warning.is_some() { &["warnings"] } else { &[] };
     let mut dropped = unused_after(text, module, replaced, keep)?;
     match dropped.iter_mut().find(|d| d.span.start <= at && at < d.span.end) {
@@ -671,6 +685,26 @@ fn import_point(text: &str, module: &Module, limit: u32) -> Result<u32, String> 
 }
 
 /// Edits dropping the module-level imports whose names only `replaced` used.
+/// The name an imported alias binds: `import a.b` binds `a`, `from m import x as y` binds `y`.
+fn bound_name(n: &ImportName, is_from: bool) -> &str {
+    match &n.asname {
+        Some(a) => a.as_str(),
+        None if is_from => n.name.as_str(),
+        None => n.name.split('.').next().unwrap_or(&n.name),
+    }
+}
+
+/// Every name the module-level imports bind.
+fn import_bindings(module: &Module) -> Vec<&str> {
+    let mut out = Vec::new();
+    for s in &module.body {
+        let (StmtKind::Import { names } | StmtKind::ImportFrom { names, .. }) = &s.kind else { continue };
+        let is_from = matches!(s.kind, StmtKind::ImportFrom { .. });
+        out.extend(names.iter().filter(|n| n.name != "*").map(|n| bound_name(n, is_from)));
+    }
+    out
+}
+
 fn unused_after(text: &str, module: &Module, replaced: Span, keep: &[&str]) -> Result<Vec<Edit>, String> {
     let mut edits = Vec::new();
     for (idx, s) in module.body.iter().enumerate() {
@@ -689,11 +723,7 @@ fn unused_after(text: &str, module: &Module, replaced: Span, keep: &[&str]) -> R
             .enumerate()
             .filter(|(_, n)| n.name != "*")
             .filter(|(_, n)| {
-                let bound = match &n.asname {
-                    Some(a) => a.as_str(),
-                    None if is_from => n.name.as_str(),
-                    None => n.name.split('.').next().unwrap_or(&n.name),
-                };
+                let bound = bound_name(n, is_from);
                 !keep.contains(&bound) && ident_count(inside, bound) > 0 && ident_count(&rest, bound) == 0
             })
             .map(|(i, _)| i)
