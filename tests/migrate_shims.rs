@@ -338,3 +338,76 @@ fn a_loop_whose_waits_tests_patch_through_its_module_keeps_its_loop() {
     assert!(db.contains("time.sleep(delay * 2 ** attempt)"), "{db}");
     pytest_all("after the shims");
 }
+
+/// A legacy function that gives up with its own error (`raise GatewayUnavailable(...) from last_error` after
+/// its loop) keeps it: the shim raises it from the canonical manager's last error, errors the loop re-raised at
+/// once pass through unchanged, and the shim is exact (safe). The package's tests, which check the error and
+/// its cause, pass after it.
+#[test]
+fn a_legacy_error_raised_when_attempts_run_out_is_kept() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    common::copy_dir(&repo().join("fixtures/shims"), dir);
+    let legacy =
+        "\"\"\"Payment calls, retried until they give up with the gateway's own error.\"\"\"\nimport time\n\n\n\
+                  class GatewayUnavailable(Exception):\n    \"\"\"Raised when every attempt failed.\"\"\"\n\n\n\
+                  def charge_with_retry(charge, amount, max_attempts=3, delay=0.2):\n\
+                  \x20   last_error = None\n\
+                  \x20   for attempt in range(max_attempts):\n\
+                  \x20       try:\n\
+                  \x20           return charge(amount)\n\
+                  \x20       except ValueError:\n\
+                  \x20           raise\n\
+                  \x20       except (ConnectionError, TimeoutError) as e:\n\
+                  \x20           last_error = e\n\
+                  \x20           if attempt < max_attempts - 1:\n\
+                  \x20               time.sleep(delay * 2 ** attempt)\n\
+                  \x20   raise GatewayUnavailable(\n\
+                  \x20       f\"gave up charging {amount}\"\n\
+                  \x20   ) from last_error\n";
+    std::fs::write(dir.join("shopapp/legacy/payments.py"), legacy).unwrap();
+    std::fs::write(
+        dir.join("tests/test_payments.py"),
+        "import time\n\nimport pytest\n\nfrom shopapp.legacy.payments import GatewayUnavailable, charge_with_retry\n\n\n\
+         def test_gives_up_with_its_own_error(monkeypatch):\n\
+         \x20   waited = []\n\
+         \x20   monkeypatch.setattr(time, 'sleep', waited.append)\n\n\
+         \x20   def charge(amount):\n\
+         \x20       raise ConnectionError('down')\n\n\
+         \x20   with pytest.raises(GatewayUnavailable, match='gave up charging 5') as info:\n\
+         \x20       charge_with_retry(charge, 5)\n\
+         \x20   assert isinstance(info.value.__cause__, ConnectionError)\n\
+         \x20   assert waited == [0.2, 0.4]\n\n\n\
+         def test_a_value_error_passes_through():\n\
+         \x20   def charge(amount):\n\
+         \x20       raise ValueError('bad amount')\n\n\
+         \x20   with pytest.raises(ValueError):\n\
+         \x20       charge_with_retry(charge, 5)\n",
+    )
+    .unwrap();
+    let mut plan = std::fs::read_to_string(dir.join("plan.toml")).unwrap();
+    plan.push_str(
+        "\n[[entries]]\nid = \"payments\"\ncategory = \"core\"\npath = \"shopapp/legacy/payments.py\"\n\
+         type = \"Payment retry\"\nstatus = \"ACTIVE\"\nusage = \"charge_with_retry\"\n",
+    );
+    std::fs::write(dir.join("plan.toml"), plan).unwrap();
+    let pytest_all = |when: &str| {
+        let out = std::process::Command::new(venv::python(env!("CARGO_MANIFEST_DIR")))
+            .current_dir(dir)
+            .args(["-m", "pytest", "-q", "-p", "no:cacheprovider", "tests"])
+            .output()
+            .expect("pytest runs");
+        let report = String::from_utf8_lossy(&out.stdout).into_owned();
+        assert!(out.status.success() && report.contains("10 passed"), "{when}: {report}");
+    };
+    pytest_all("before");
+    let (code, _, stderr) = migrate(dir, &["--shims", "--select", "shim", "--apply"]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stderr.contains("4 fix(es) applied to 4 file(s) (shim 4)"), "{stderr}");
+    let shim = std::fs::read_to_string(dir.join("shopapp/legacy/payments.py")).unwrap();
+    let tail = "    try:\n        return _retry_handler.execute(lambda: charge(amount))\n    except (ValueError,):\n        \
+                raise\n    except (ConnectionError, TimeoutError) as last_error:\n        raise GatewayUnavailable(\n            \
+                f\"gave up charging {amount}\"\n        ) from last_error\n";
+    assert!(shim.ends_with(tail), "{shim}");
+    pytest_all("after the shims");
+}

@@ -196,11 +196,7 @@ fn tree_facts(text: &str, key: &TreeKey, parsed_whole: Option<&syntax::Module>) 
 }
 
 /// `tree_facts` but the patch targets.
-fn tree_facts_of_code(
-    text: &str,
-    key: &TreeKey,
-    parsed_whole: Option<&syntax::Module>,
-) -> Option<project::ModuleInfo> {
+fn tree_facts_of_code(text: &str, key: &TreeKey, parsed_whole: Option<&syntax::Module>) -> Option<project::ModuleInfo> {
     let with_definitions = |mut info: project::ModuleInfo, module: &syntax::Module| {
         if key.exports {
             info.definitions = project::definitions_of(&key.module, key.is_package, text, module);

@@ -73,6 +73,26 @@ struct Legacy {
     non_retryable: Vec<String>,
     /// What the shim does not carry over.
     differences: Vec<String>,
+    /// The function's own error when attempts run out, raised after the loop
+    /// (`raise RetryExhausted(...) from last_error`): kept by the shim when it reads nothing the loop computed.
+    final_raise: Option<FinalRaise>,
+}
+
+/// The `raise` after a legacy loop, and the names that hold the caught error in the loop's handlers (`e` of
+/// `except X as e`, `last_error` of `last_error = e`).
+struct FinalRaise {
+    text: String,
+    line: u32,
+    error_names: Vec<String>,
+}
+
+impl FinalRaise {
+    fn difference(&self) -> String {
+        format!(
+            "line {}: raises its own error when attempts run out (the canonical manager re-raises the last one)",
+            self.line
+        )
+    }
 }
 
 fn build(
@@ -296,6 +316,16 @@ fn build(
         ));
     }
 
+    // The function's own error when attempts run out stays when it reads nothing the replaced code computed
+    // but the caught error: the shim raises it from the canonical manager's last error.
+    let final_raise = legacy.final_raise.and_then(|fr| {
+        let kept = (unwrap.is_none()).then(|| keepable_raise(&fr, &locals, &legacy.retryable)).flatten();
+        if kept.is_none() {
+            differences.push(fr.difference());
+        }
+        kept.map(|error| (fr, error))
+    });
+
     // The new body.
     let text = file.text;
     let first = &def.body[from];
@@ -342,16 +372,31 @@ fn build(
     } else {
         format!("_retry_handler.{run}(lambda: {})", legacy.attempt)
     };
+    let ret = if returns.is_empty() {
+        format!("return {awaited}{call}")
+    } else if def.is_async {
+        format!("return (await {call}){returns}")
+    } else {
+        format!("return {call}{returns}")
+    };
     if let Some((ok, value, error)) = &unwrap {
         body.push_str(&format!(
             "_outcome = {awaited}{call}{e}{indent}if not _outcome.{ok}:{e}{indent}    raise _outcome.{error}{e}{indent}return _outcome.{value}"
         ));
-    } else if returns.is_empty() {
-        body.push_str(&format!("return {awaited}{call}"));
-    } else if def.is_async {
-        body.push_str(&format!("return (await {call}){returns}"));
+    } else if let Some((fr, error)) = &final_raise {
+        // The errors the legacy loop re-raised at once pass through unchanged; the ones it retried, once the
+        // manager gives up, become the function's own error, as before.
+        body.push_str(&format!("try:{e}{indent}    {ret}{e}"));
+        if !legacy.non_retryable.is_empty() {
+            body.push_str(&format!("{indent}except {}:{e}{indent}    raise{e}", tuple(&legacy.non_retryable)));
+        }
+        let bind = error.as_ref().map_or(String::new(), |n| format!(" as {n}"));
+        body.push_str(&format!("{indent}except {}{bind}:{e}{indent}    ", tuple(&legacy.retryable)));
+        // The statement's own continuation lines move in with it.
+        let moved: Vec<&str> = fr.text.lines().collect();
+        body.push_str(&moved.join(&format!("{e}    ")));
     } else {
-        body.push_str(&format!("return {call}{returns}"));
+        body.push_str(&ret);
     }
     let last = def.body.last().expect("non-empty");
     let mut edits = vec![Edit { span: Span::new(first.span.start, last.span.end), content: body }];
@@ -476,6 +521,7 @@ fn read_body(file: &FileContext, def: &FunctionDef, loop_stmt: &Stmt) -> Result<
     let line = |s: &Stmt| line_number(text, s.span.start);
     let mut seen_loop = false;
     let mut differences = Vec::new();
+    let mut final_raise: Option<FinalRaise> = None;
     for s in &def.body {
         if s.span == loop_stmt.span {
             seen_loop = true;
@@ -486,7 +532,11 @@ fn read_body(file: &FileContext, def: &FunctionDef, loop_stmt: &Stmt) -> Result<
             _ if !seen_loop => {}
             StmtKind::Raise { .. } => {
                 if !reraises_last(s) {
-                    differences.push(format!("line {}: raises its own error when attempts run out (the canonical manager re-raises the last one)", line(s)));
+                    final_raise = Some(FinalRaise {
+                        text: slice(text, s.span).to_string(),
+                        line: line_number(text, s.span.start),
+                        error_names: Vec::new(),
+                    });
                 }
             }
             _ => return Err(format!("line {}: the function does more than retry one call", line(s))),
@@ -527,6 +577,17 @@ fn read_body(file: &FileContext, def: &FunctionDef, loop_stmt: &Stmt) -> Result<
                     if h.body.iter().all(|s| matches!(s.kind, StmtKind::Raise { exc: None })) {
                         non_retryable.extend(types);
                         continue;
+                    }
+                    // The names that hold the caught error: `as e`, and what is assigned from it.
+                    if let (Some(fr), Some(n)) = (final_raise.as_mut(), h.name.as_ref()) {
+                        fr.error_names.push(n.to_string());
+                        walk_stmts(&h.body, false, &mut |x| {
+                            if let StmtKind::Assign { targets, value } = &x.kind {
+                                if matches!(&value.kind, ExprKind::Name(v) if v.as_str() == n.as_str()) {
+                                    fr.error_names.extend(targets.iter().filter_map(Expr::dotted));
+                                }
+                            }
+                        });
                     }
                     if types.is_empty() {
                         differences.push("a bare `except:` also retries cancellation and KeyboardInterrupt (the canonical manager never does)".into());
@@ -608,7 +669,7 @@ fn read_body(file: &FileContext, def: &FunctionDef, loop_stmt: &Stmt) -> Result<
     });
     differences.sort();
     differences.dedup();
-    Ok(Legacy { attempt, attempt_awaited, attempt_names, retryable, non_retryable, differences })
+    Ok(Legacy { attempt, attempt_awaited, attempt_names, retryable, non_retryable, differences, final_raise })
 }
 
 /// `raise`, `raise err` (the caught error), `raise last_exception`: the last error, as the canonical manager.
@@ -685,6 +746,30 @@ fn import_point(text: &str, module: &Module, limit: u32) -> Result<u32, String> 
 }
 
 /// Edits dropping the module-level imports whose names only `replaced` used.
+/// Can the shim raise the legacy function's own error (`FinalRaise`)? `Some(name)`: yes, binding the caught
+/// error to `name` when the `raise` reads it. No when it reads a name the replaced code computes (an attempt
+/// count), when the loop names no exceptions to catch, or when the statement holds a multi-line string (moving
+/// it in would change the string).
+fn keepable_raise(
+    fr: &FinalRaise,
+    locals: &std::collections::BTreeSet<String>,
+    retryable: &[String],
+) -> Option<Option<String>> {
+    if retryable.is_empty() || (fr.text.contains('\n') && (fr.text.contains("\"\"\"") || fr.text.contains("'''"))) {
+        return None;
+    }
+    let words: Vec<&str> = fr
+        .text
+        .split(|c: char| !(c.is_alphanumeric() || c == '_'))
+        .filter(|w| w.starts_with(|c: char| c.is_alphabetic() || c == '_'))
+        .collect();
+    let error = words.iter().find(|w| fr.error_names.iter().any(|n| n == *w)).map(|w| w.to_string());
+    if words.iter().any(|w| locals.contains(*w) && error.as_deref() != Some(*w)) {
+        return None;
+    }
+    Some(error)
+}
+
 /// The name an imported alias binds: `import a.b` binds `a`, `from m import x as y` binds `y`.
 fn bound_name(n: &ImportName, is_from: bool) -> &str {
     match &n.asname {

@@ -1679,9 +1679,9 @@ fn delegating_factories(cx: &mut Ctx) {
             }
             false
         };
-        let nested: Vec<DefIdx> =
-            (0..f.defs.len() as DefIdx).filter(|&n| within(f.defs[n as usize].parent)).collect();
-        let own = |n: DefIdx| !f.defs[n as usize].evidence.retry_loops.is_empty() || f.defs[n as usize].evidence.recursion;
+        let nested: Vec<DefIdx> = (0..f.defs.len() as DefIdx).filter(|&n| within(f.defs[n as usize].parent)).collect();
+        let own =
+            |n: DefIdx| !f.defs[n as usize].evidence.retry_loops.is_empty() || f.defs[n as usize].evidence.recursion;
         if nested.is_empty() || nested.iter().any(|&n| own(n)) || own(d) {
             continue;
         }
