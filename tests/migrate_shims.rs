@@ -364,11 +364,29 @@ fn a_legacy_error_raised_when_attempts_run_out_is_kept() {
                   \x20               time.sleep(delay * 2 ** attempt)\n\
                   \x20   raise GatewayUnavailable(\n\
                   \x20       f\"gave up charging {amount}\"\n\
-                  \x20   ) from last_error\n";
+                  \x20   ) from last_error\n\n\n\
+                  def refund_with_retry(refund, amount, max_attempts=3):\n\
+                  \x20   for attempt in range(max_attempts):\n\
+                  \x20       try:\n\
+                  \x20           return refund(amount)\n\
+                  \x20       except ConnectionError as e:\n\
+                  \x20           if attempt == max_attempts - 1:\n\
+                  \x20               raise GatewayUnavailable(f\"gave up refunding {amount}\") from e\n\
+                  \x20           time.sleep(1.0)\n";
     std::fs::write(dir.join("shopapp/legacy/payments.py"), legacy).unwrap();
     std::fs::write(
         dir.join("tests/test_payments.py"),
-        "import time\n\nimport pytest\n\nfrom shopapp.legacy.payments import GatewayUnavailable, charge_with_retry\n\n\n\
+        "import time\n\nimport pytest\n\nfrom shopapp.legacy.payments import GatewayUnavailable, charge_with_retry, \
+         refund_with_retry\n\n\n\
+         def test_refund_gives_up_with_its_own_error(monkeypatch):\n\
+         \x20   waited = []\n\
+         \x20   monkeypatch.setattr(time, 'sleep', waited.append)\n\n\
+         \x20   def refund(amount):\n\
+         \x20       raise ConnectionError('down')\n\n\
+         \x20   with pytest.raises(GatewayUnavailable, match='gave up refunding 5') as info:\n\
+         \x20       refund_with_retry(refund, 5)\n\
+         \x20   assert isinstance(info.value.__cause__, ConnectionError)\n\
+         \x20   assert waited == [1.0, 1.0]\n\n\n\
          def test_gives_up_with_its_own_error(monkeypatch):\n\
          \x20   waited = []\n\
          \x20   monkeypatch.setattr(time, 'sleep', waited.append)\n\n\
@@ -398,16 +416,20 @@ fn a_legacy_error_raised_when_attempts_run_out_is_kept() {
             .output()
             .expect("pytest runs");
         let report = String::from_utf8_lossy(&out.stdout).into_owned();
-        assert!(out.status.success() && report.contains("10 passed"), "{when}: {report}");
+        assert!(out.status.success() && report.contains("11 passed"), "{when}: {report}");
     };
     pytest_all("before");
     let (code, _, stderr) = migrate(dir, &["--shims", "--select", "shim", "--apply"]);
     assert_eq!(code, 0, "{stderr}");
-    assert!(stderr.contains("4 fix(es) applied to 4 file(s) (shim 4)"), "{stderr}");
+    assert!(stderr.contains("5 fix(es) applied to 4 file(s) (shim 5)"), "{stderr}");
     let shim = std::fs::read_to_string(dir.join("shopapp/legacy/payments.py")).unwrap();
+    // The error raised in the handler on the last attempt, too.
+    let refund = "    try:\n        return _retry_handler.execute(lambda: refund(amount))\n    except (ConnectionError,) as e:\n        \
+                  raise GatewayUnavailable(f\"gave up refunding {amount}\") from e\n";
+    assert!(shim.ends_with(refund), "{shim}");
     let tail = "    try:\n        return _retry_handler.execute(lambda: charge(amount))\n    except (ValueError,):\n        \
                 raise\n    except (ConnectionError, TimeoutError) as last_error:\n        raise GatewayUnavailable(\n            \
                 f\"gave up charging {amount}\"\n        ) from last_error\n";
-    assert!(shim.ends_with(tail), "{shim}");
+    assert!(shim.contains(&format!("{tail}\n\n")), "{shim}");
     pytest_all("after the shims");
 }

@@ -551,6 +551,10 @@ fn read_body(file: &FileContext, def: &FunctionDef, loop_stmt: &Stmt) -> Result<
         }
         _ => return Err("not a loop".into()),
     };
+    let loop_var = match &loop_stmt.kind {
+        StmtKind::For { target, .. } => target.dotted(),
+        _ => None,
+    };
     let mut attempt = None;
     let mut attempt_span = Span::new(0, 0);
     let mut attempt_awaited = false;
@@ -578,8 +582,36 @@ fn read_body(file: &FileContext, def: &FunctionDef, loop_stmt: &Stmt) -> Result<
                         non_retryable.extend(types);
                         continue;
                     }
+                    // `except X as e: if attempt == max_attempts - 1: raise Exhausted(...) from e`: the function's
+                    // own error on the last attempt, as a `raise` after the loop would be (one of them at most).
+                    let mut own_raise: Option<Span> = None;
+                    if let (None, Some(n)) = (final_raise.as_ref(), h.name.as_ref()) {
+                        for x in &h.body {
+                            if let StmtKind::If { test, body: then, orelse } = &x.kind {
+                                // The test compares the attempt count (a decision such as `isinstance(e, Fatal)`
+                                // raises at once, not when attempts run out).
+                                let counts = matches!(test.kind, ExprKind::Compare { .. })
+                                    && test.any(&|y| {
+                                        crate::detect::names::is_attempt_ref(y)
+                                            || (loop_var.is_some() && y.dotted() == loop_var)
+                                    });
+                                if let (true, [r @ Stmt { kind: StmtKind::Raise { exc: Some(_) }, .. }], []) =
+                                    (counts, then.as_slice(), orelse.as_slice())
+                                {
+                                    if !reraises_last(r) && own_raise.is_none() {
+                                        own_raise = Some(r.span);
+                                        final_raise = Some(FinalRaise {
+                                            text: slice(text, r.span).to_string(),
+                                            line: line_number(text, r.span.start),
+                                            error_names: vec![n.to_string()],
+                                        });
+                                    }
+                                }
+                            }
+                        }
+                    }
                     // The names that hold the caught error: `as e`, and what is assigned from it.
-                    if let (Some(fr), Some(n)) = (final_raise.as_mut(), h.name.as_ref()) {
+                    if let (Some(fr), Some(n), None) = (final_raise.as_mut(), h.name.as_ref(), own_raise) {
                         fr.error_names.push(n.to_string());
                         walk_stmts(&h.body, false, &mut |x| {
                             if let StmtKind::Assign { targets, value } = &x.kind {
@@ -605,7 +637,7 @@ fn read_body(file: &FileContext, def: &FunctionDef, loop_stmt: &Stmt) -> Result<
                             }
                         }
                         if let StmtKind::Raise { exc: Some(_) } = &x.kind {
-                            if !reraises_last(x) {
+                            if !reraises_last(x) && own_raise != Some(x.span) {
                                 differences.push("raises its own error when attempts run out (the canonical manager re-raises the last one)".into());
                             }
                         }
@@ -626,9 +658,16 @@ fn read_body(file: &FileContext, def: &FunctionDef, loop_stmt: &Stmt) -> Result<
     // Every other call the loop makes (its test, its handlers) is dropped by the shim: a decision
     // (`self.should_retry(exc)`), a hook, a metric. Logging is named above; waits and arithmetic are the policy.
     const KEPT: &[&str] = &["min", "max", "float", "int", "len", "range", "isinstance", "pow", "abs", "round"];
+    // What a `raise` builds is its error: named above when it is the function's own.
+    let mut raises: Vec<Span> = Vec::new();
+    walk_stmts(body, false, &mut |x| {
+        if matches!(x.kind, StmtKind::Raise { .. }) {
+            raises.push(x.span);
+        }
+    });
     let mut check_call = |func: &Expr, span: Span| {
         let name = func.last_name().unwrap_or("");
-        if attempt_span.contains(span) {
+        if attempt_span.contains(span) || raises.iter().any(|r| r.contains(span)) {
             return;
         }
         if name.contains("sleep") {
