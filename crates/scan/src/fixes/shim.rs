@@ -555,6 +555,7 @@ fn read_body(file: &FileContext, def: &FunctionDef, loop_stmt: &Stmt) -> Result<
         StmtKind::For { target, .. } => target.dotted(),
         _ => None,
     };
+    let (mut raised_in_handler, mut retry_handlers) = (false, 0);
     let mut attempt = None;
     let mut attempt_span = Span::new(0, 0);
     let mut attempt_awaited = false;
@@ -600,6 +601,7 @@ fn read_body(file: &FileContext, def: &FunctionDef, loop_stmt: &Stmt) -> Result<
                                 {
                                     if !reraises_last(r) && own_raise.is_none() {
                                         own_raise = Some(r.span);
+                                        raised_in_handler = true;
                                         final_raise = Some(FinalRaise {
                                             text: slice(text, r.span).to_string(),
                                             line: line_number(text, r.span.start),
@@ -621,6 +623,7 @@ fn read_body(file: &FileContext, def: &FunctionDef, loop_stmt: &Stmt) -> Result<
                             }
                         });
                     }
+                    retry_handlers += 1;
                     if types.is_empty() {
                         differences.push("a bare `except:` also retries cancellation and KeyboardInterrupt (the canonical manager never does)".into());
                         retryable.push("Exception".into());
@@ -652,6 +655,13 @@ fn read_body(file: &FileContext, def: &FunctionDef, loop_stmt: &Stmt) -> Result<
             StmtKind::Expr(e)
                 if e.unawait().as_call().and_then(|(f, _, _)| f.last_name()).is_some_and(|n| n.contains("sleep")) => {}
             _ => return Err(format!("line {}: the loop does more than attempt, wait and count", line(s))),
+        }
+    }
+    // An error one handler raises on its last attempt is that handler's: with other retried errors beside it,
+    // the shim, which catches them all at once, cannot tell them apart.
+    if raised_in_handler && retry_handlers > 1 {
+        if let Some(fr) = final_raise.take() {
+            differences.push(fr.difference());
         }
     }
     let attempt = attempt.ok_or("the loop has no `try` around its attempt")?;
