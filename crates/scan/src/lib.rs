@@ -191,6 +191,7 @@ fn tree_facts(text: &str, key: &TreeKey, parsed_whole: Option<&syntax::Module>) 
     let mut info = tree_facts_of_code(text, key, parsed_whole)?;
     if key.test {
         info.patch_targets = project::dotted_strings(text);
+        info.patch_targets.extend(project::object_patches(text));
     }
     Some(info)
 }

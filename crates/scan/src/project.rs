@@ -26,6 +26,31 @@ pub struct ModuleInfo {
     pub patch_targets: BTreeSet<String>,
 }
 
+/// What a test file patches through a module object: `monkeypatch.setattr(retry_utils.time, "sleep", f)` and
+/// `patch.object(retry_utils, "sleep")` give `retry_utils.time.sleep` and `retry_utils.sleep`, the object spelled
+/// as the test spells it (a module imported under its own last name; an alias is not followed). A byte scan.
+pub fn object_patches(text: &str) -> BTreeSet<String> {
+    let mut out = BTreeSet::new();
+    let ident = |seg: &str| {
+        seg.bytes().next().is_some_and(|c| c.is_ascii_alphabetic() || c == b'_')
+            && seg.bytes().all(|c| c.is_ascii_alphanumeric() || c == b'_')
+    };
+    for call in ["setattr(", ".object("] {
+        for at in memchr::memmem::find_iter(text.as_bytes(), call.as_bytes()) {
+            let args = &text[at + call.len()..];
+            let Some((object, rest)) = args.split_once(',') else { continue };
+            let object = object.trim();
+            let rest = rest.trim_start();
+            let Some(quote) = rest.chars().next().filter(|c| *c == '"' || *c == '\'') else { continue };
+            let Some(attr) = rest[1..].split(quote).next() else { continue };
+            if object.split('.').all(ident) && ident(attr) {
+                out.insert(format!("{object}.{attr}"));
+            }
+        }
+    }
+    out
+}
+
 /// The string literals of `text` that spell a dotted name (`"a.b"`, `'a.b.c'`: identifiers joined by dots), as
 /// mock targets are written. A byte scan, no parse: quotes in comments or inside other strings may add a
 /// name, which only makes the question "is this patched?" answer yes more often.
@@ -148,12 +173,14 @@ impl TreeInfo {
     /// A test of the tree patches `name` as an attribute of `module` (`"{module}.{name}"`, or a target through
     /// it, `"{module}.{name}.sleep"`): the target and the test module that spells it.
     pub fn patched(&self, module: &str, name: &str) -> Option<(&str, &str)> {
-        let own = format!("{module}.{name}");
+        // A patch through the module object spells it by its last name (`retry_utils.time.sleep`).
+        let last = module.rsplit('.').next().unwrap_or(module);
+        let spellings = [format!("{module}.{name}"), format!("{last}.{name}")];
+        let through = |t: &str| {
+            spellings.iter().any(|own| t.strip_prefix(own.as_str()).is_some_and(|r| r.is_empty() || r.starts_with('.')))
+        };
         self.modules.iter().find_map(|(test, info)| {
-            let t = info
-                .patch_targets
-                .iter()
-                .find(|t| t.strip_prefix(own.as_str()).is_some_and(|rest| rest.is_empty() || rest.starts_with('.')))?;
+            let t = info.patch_targets.iter().find(|t| through(t))?;
             Some((t.as_str(), test.as_str()))
         })
     }
@@ -380,6 +407,26 @@ fn top_level_bindings(body: &[Stmt], info: &mut ModuleInfo) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// What tests patch, as strings or through module objects, and which legacy names that reaches.
+    #[test]
+    fn patch_targets_of_a_test_file() {
+        let text = "from app.legacy import db_retry\nfrom unittest import mock\n\n\
+                    def test_a(monkeypatch):\n    monkeypatch.setattr(db_retry.time, \"sleep\", lambda s: None)\n\n\
+                    def test_b():\n    with mock.patch.object(db_retry, 'sleep'), mock.patch(\"app.legacy.agent.asyncio.sleep\"):\n\
+                    \x20       setattr(self, \"x\", 1)\n    log = 'not a target'\n";
+        let mut targets = dotted_strings(text);
+        targets.extend(object_patches(text));
+        let want = ["app.legacy.agent.asyncio.sleep", "db_retry.sleep", "db_retry.time.sleep", "self.x"];
+        assert_eq!(targets.iter().map(String::as_str).collect::<Vec<_>>(), want);
+        let mut tree = TreeInfo::default();
+        tree.modules.insert("tests.test_retry".into(), ModuleInfo { patch_targets: targets, ..Default::default() });
+        assert_eq!(tree.patched("app.legacy.db_retry", "time"), Some(("db_retry.time.sleep", "tests.test_retry")));
+        assert_eq!(tree.patched("app.legacy.db_retry", "sleep"), Some(("db_retry.sleep", "tests.test_retry")));
+        assert!(tree.patched("app.legacy.agent", "asyncio").is_some());
+        assert_eq!(tree.patched("app.legacy.agent", "time"), None);
+        assert_eq!(tree.patched("app.legacy.db_retry", "timeout"), None);
+    }
 
     #[test]
     fn exports_and_imports() {
