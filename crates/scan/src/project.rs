@@ -26,15 +26,17 @@ pub struct ModuleInfo {
     pub patch_targets: BTreeSet<String>,
 }
 
+/// `seg` is an ASCII identifier (module and attribute names as mock targets spell them).
+fn is_ascii_identifier(seg: &str) -> bool {
+    seg.bytes().next().is_some_and(|c| c.is_ascii_alphabetic() || c == b'_')
+        && seg.bytes().all(|c| c.is_ascii_alphanumeric() || c == b'_')
+}
+
 /// What a test file patches through a module object: `monkeypatch.setattr(retry_utils.time, "sleep", f)` and
 /// `patch.object(retry_utils, "sleep")` give `retry_utils.time.sleep` and `retry_utils.sleep`, the object spelled
 /// as the test spells it (a module imported under its own last name; an alias is not followed). A byte scan.
 pub fn object_patches(text: &str) -> BTreeSet<String> {
     let mut out = BTreeSet::new();
-    let ident = |seg: &str| {
-        seg.bytes().next().is_some_and(|c| c.is_ascii_alphabetic() || c == b'_')
-            && seg.bytes().all(|c| c.is_ascii_alphanumeric() || c == b'_')
-    };
     for call in ["setattr(", ".object("] {
         for at in memchr::memmem::find_iter(text.as_bytes(), call.as_bytes()) {
             let args = &text[at + call.len()..];
@@ -43,7 +45,7 @@ pub fn object_patches(text: &str) -> BTreeSet<String> {
             let rest = rest.trim_start();
             let Some(quote) = rest.chars().next().filter(|c| *c == '"' || *c == '\'') else { continue };
             let Some(attr) = rest[1..].split(quote).next() else { continue };
-            if object.split('.').all(ident) && ident(attr) {
+            if object.split('.').all(is_ascii_identifier) && is_ascii_identifier(attr) {
                 out.insert(format!("{object}.{attr}"));
             }
         }
@@ -63,11 +65,7 @@ pub fn dotted_strings(text: &str) -> BTreeSet<String> {
         let quote = b[i + k];
         let end = b[start..].iter().position(|&c| c == quote || c == b'\n').map_or(b.len(), |n| start + n);
         let inner = &text[start..end];
-        let ident = |seg: &str| {
-            seg.bytes().next().is_some_and(|c| c.is_ascii_alphabetic() || c == b'_')
-                && seg.bytes().all(|c| c.is_ascii_alphanumeric() || c == b'_')
-        };
-        if inner.contains('.') && inner.split('.').all(ident) {
+        if inner.contains('.') && inner.split('.').all(is_ascii_identifier) {
             out.insert(inner.to_string());
         }
         i = end.min(b.len() - 1) + 1;

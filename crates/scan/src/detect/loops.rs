@@ -654,7 +654,6 @@ fn counted_down(body: &[Stmt]) -> HashSet<String> {
     out
 }
 
-/// Walk expressions of a loop body without entering nested defs.
 /// The loop body binds a name, at its own level, to a value drawn fresh each time (`next(names)`, a random or
 /// unique token), and a `try` of the body reads that name: each attempt is on a different value.
 fn draws_fresh_candidate(ctx: &FileContext, body: &[Stmt]) -> bool {
@@ -689,6 +688,7 @@ fn draws_fresh_candidate(ctx: &FileContext, body: &[Stmt]) -> bool {
     reads
 }
 
+/// Walk expressions of a loop body without entering nested defs.
 fn walk_loop_body<'a>(body: &'a [Stmt], f: &mut dyn FnMut(&'a Expr)) {
     walk_exprs(body, false, f);
 }

@@ -1657,7 +1657,6 @@ fn site_or_its_class(cx: &Ctx, s: Sym) -> Option<Sym> {
     }
 }
 
-/// A nested function inside a site (a decorator's inner wrapper) belongs to that site.
 /// A decorator factory found in its file (RTY004) none of whose nested functions loops or recurses hands each
 /// call to machinery (a legacy decorator rewritten into a shim: its `wrapper` calls the canonical manager):
 /// what its wrappers call is what it delegates to.
@@ -1701,6 +1700,7 @@ fn delegating_factories(cx: &mut Ctx) {
     }
 }
 
+/// A nested function inside a site (a decorator's inner wrapper) belongs to that site.
 fn inside_role(cx: &Ctx, file: FileId, parent: Option<DefIdx>) -> bool {
     let f = cx.model.file(file);
     let mut p = parent;
