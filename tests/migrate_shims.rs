@@ -15,6 +15,13 @@ fn repo() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
 }
 
+/// A fresh copy of the shims package (`fixtures/shims`), removed when dropped.
+fn shims_package() -> tempfile::TempDir {
+    let tmp = tempfile::tempdir().unwrap();
+    common::copy_dir(&repo().join("fixtures/shims"), tmp.path());
+    tmp
+}
+
 /// (exit code, stdout, stderr) of `retry-audit migrate --plan plan.toml ARGS .` in `dir`.
 fn migrate(dir: &Path, args: &[&str]) -> (i32, String, String) {
     let out = Command::cargo_bin("retry-audit")
@@ -29,8 +36,13 @@ fn migrate(dir: &Path, args: &[&str]) -> (i32, String, String) {
     (out.status.code().unwrap_or(-1), text(&out.stdout), text(&out.stderr))
 }
 
-/// The package's own tests, run by the venv's pytest: they must all pass.
+/// The package's own tests (the fixture's 8), run by the venv's pytest: they must all pass.
 fn pytest(dir: &Path, when: &str) {
+    pytest_expect(dir, when, 8);
+}
+
+/// The package's tests, `passed` of them, run by the venv's pytest: they must all pass.
+fn pytest_expect(dir: &Path, when: &str, passed: usize) {
     let out = std::process::Command::new(venv::python(env!("CARGO_MANIFEST_DIR")))
         .current_dir(dir)
         .args(["-m", "pytest", "-q", "-p", "no:cacheprovider", "tests"])
@@ -38,7 +50,8 @@ fn pytest(dir: &Path, when: &str) {
         .expect("pytest runs");
     let report = String::from_utf8_lossy(&out.stdout);
     assert!(out.status.success(), "{when}: the package's tests fail\n{report}{}", String::from_utf8_lossy(&out.stderr));
-    assert!(report.contains("8 passed"), "{when}: {report}");
+    // The summary line starts with the count ("9 passed in 0.12s"): 18 passed is not 8.
+    assert!(report.lines().any(|l| l.starts_with(&format!("{passed} passed"))), "{when}: {report}");
 }
 
 /// `retry-audit inventory --plan plan.toml --format json .` in `dir`.
@@ -73,9 +86,8 @@ fn legacy_engines(dir: &Path) -> Vec<String> {
 
 #[test]
 fn shims_then_redirects_then_deletion_keep_the_package_tests_passing() {
-    let tmp = tempfile::tempdir().unwrap();
+    let tmp = shims_package();
     let dir = tmp.path();
-    common::copy_dir(&repo().join("fixtures/shims"), dir);
     pytest(dir, "before");
     assert_eq!(
         legacy_engines(dir),
@@ -172,9 +184,8 @@ fn shims_then_redirects_then_deletion_keep_the_package_tests_passing() {
 /// canonical module's source: the same shims as the declared engine.
 #[test]
 fn the_canonical_engine_is_read_off_the_source_when_the_plan_does_not_name_it() {
-    let tmp = tempfile::tempdir().unwrap();
+    let tmp = shims_package();
     let dir = tmp.path();
-    common::copy_dir(&repo().join("fixtures/shims"), dir);
     let plan = std::fs::read_to_string(dir.join("plan.toml")).unwrap();
     let (start, end) = (plan.find("[canonical.engine]").unwrap(), plan.find("[[entries]]").unwrap());
     std::fs::write(dir.join("plan.toml"), format!("{}{}", &plan[..start], &plan[end..])).unwrap();
@@ -189,9 +200,8 @@ fn the_canonical_engine_is_read_off_the_source_when_the_plan_does_not_name_it() 
 /// What a shim would drop is named, and makes it unsafe; what it cannot keep at all is skipped with the reason.
 #[test]
 fn shims_name_what_they_drop_and_skip_what_they_cannot_keep() {
-    let tmp = tempfile::tempdir().unwrap();
+    let tmp = shims_package();
     let dir = tmp.path();
-    common::copy_dir(&repo().join("fixtures/shims"), dir);
     for f in ["agent_retry.py", "db_retry.py", "decorators.py", "batch.py"] {
         std::fs::remove_file(dir.join("shopapp/legacy").join(f)).unwrap();
     }
@@ -235,9 +245,8 @@ fn shims_name_what_they_drop_and_skip_what_they_cannot_keep() {
 /// fields (unsafe: the fields are read by name), and the package's tests still pass.
 #[test]
 fn a_manager_returning_result_objects_is_unwrapped_by_its_fields() {
-    let tmp = tempfile::tempdir().unwrap();
+    let tmp = shims_package();
     let dir = tmp.path();
-    common::copy_dir(&repo().join("fixtures/shims"), dir);
     std::fs::copy(repo().join("fixtures/shims_result_canonical/manager.py"), dir.join("shopapp/resilience/manager.py"))
         .unwrap();
     let plan = std::fs::read_to_string(dir.join("plan.toml")).unwrap();
@@ -264,9 +273,8 @@ fn a_manager_returning_result_objects_is_unwrapped_by_its_fields() {
 /// shims: from a tree without a plan to the package's tests passing on shims, in three commands.
 #[test]
 fn init_proposes_the_engine_the_shims_use() {
-    let tmp = tempfile::tempdir().unwrap();
+    let tmp = shims_package();
     let dir = tmp.path();
-    common::copy_dir(&repo().join("fixtures/shims"), dir);
     std::fs::remove_file(dir.join("plan.toml")).unwrap();
     let run = |args: &[&str]| {
         let out = Command::cargo_bin("retry-audit").unwrap().current_dir(dir).args(args).output().unwrap();
@@ -293,9 +301,8 @@ fn init_proposes_the_engine_the_shims_use() {
 /// and the mock would see none. The shim is skipped with the reason; the others are made and every test passes.
 #[test]
 fn a_loop_whose_waits_tests_patch_through_its_module_keeps_its_loop() {
-    let tmp = tempfile::tempdir().unwrap();
+    let tmp = shims_package();
     let dir = tmp.path();
-    common::copy_dir(&repo().join("fixtures/shims"), dir);
     std::fs::write(
         dir.join("tests/test_patched_sleep.py"),
         "from unittest import mock\n\nfrom shopapp.legacy.db_retry import retry_db_call\n\n\n\
@@ -311,16 +318,7 @@ fn a_loop_whose_waits_tests_patch_through_its_module_keeps_its_loop() {
          \x20   assert [c.args for c in slept.call_args_list] == [(0.5,), (1.0,)]\n",
     )
     .unwrap();
-    let pytest_all = |when: &str| {
-        let out = std::process::Command::new(venv::python(env!("CARGO_MANIFEST_DIR")))
-            .current_dir(dir)
-            .args(["-m", "pytest", "-q", "-p", "no:cacheprovider", "tests"])
-            .output()
-            .expect("pytest runs");
-        let report = String::from_utf8_lossy(&out.stdout).into_owned();
-        assert!(out.status.success() && report.contains("9 passed"), "{when}: {report}");
-    };
-    pytest_all("before");
+    pytest_expect(dir, "before", 9);
     let (code, _, stderr) = migrate(dir, &["--shims", "--select", "shim", "--check"]);
     assert_eq!(code, 1, "{stderr}");
     assert!(
@@ -336,7 +334,7 @@ fn a_loop_whose_waits_tests_patch_through_its_module_keeps_its_loop() {
     assert!(stderr.contains("3 fix(es) applied to 3 file(s) (shim 3)"), "{stderr}");
     let db = std::fs::read_to_string(dir.join("shopapp/legacy/db_retry.py")).unwrap();
     assert!(db.contains("time.sleep(delay * 2 ** attempt)"), "{db}");
-    pytest_all("after the shims");
+    pytest_expect(dir, "after the shims", 9);
 }
 
 /// A legacy function that gives up with its own error (`raise GatewayUnavailable(...) from last_error` after
@@ -345,9 +343,8 @@ fn a_loop_whose_waits_tests_patch_through_its_module_keeps_its_loop() {
 /// its cause, pass after it.
 #[test]
 fn a_legacy_error_raised_when_attempts_run_out_is_kept() {
-    let tmp = tempfile::tempdir().unwrap();
+    let tmp = shims_package();
     let dir = tmp.path();
-    common::copy_dir(&repo().join("fixtures/shims"), dir);
     let legacy =
         "\"\"\"Payment calls, retried until they give up with the gateway's own error.\"\"\"\nimport time\n\n\n\
                   class GatewayUnavailable(Exception):\n    \"\"\"Raised when every attempt failed.\"\"\"\n\n\n\
@@ -409,16 +406,7 @@ fn a_legacy_error_raised_when_attempts_run_out_is_kept() {
          type = \"Payment retry\"\nstatus = \"ACTIVE\"\nusage = \"charge_with_retry\"\n",
     );
     std::fs::write(dir.join("plan.toml"), plan).unwrap();
-    let pytest_all = |when: &str| {
-        let out = std::process::Command::new(venv::python(env!("CARGO_MANIFEST_DIR")))
-            .current_dir(dir)
-            .args(["-m", "pytest", "-q", "-p", "no:cacheprovider", "tests"])
-            .output()
-            .expect("pytest runs");
-        let report = String::from_utf8_lossy(&out.stdout).into_owned();
-        assert!(out.status.success() && report.contains("11 passed"), "{when}: {report}");
-    };
-    pytest_all("before");
+    pytest_expect(dir, "before", 11);
     let (code, _, stderr) = migrate(dir, &["--shims", "--select", "shim", "--apply"]);
     assert_eq!(code, 0, "{stderr}");
     assert!(stderr.contains("5 fix(es) applied to 4 file(s) (shim 5)"), "{stderr}");
@@ -431,5 +419,5 @@ fn a_legacy_error_raised_when_attempts_run_out_is_kept() {
                 raise\n    except (ConnectionError, TimeoutError) as last_error:\n        raise GatewayUnavailable(\n            \
                 f\"gave up charging {amount}\"\n        ) from last_error\n";
     assert!(shim.contains(&format!("{tail}\n\n")), "{shim}");
-    pytest_all("after the shims");
+    pytest_expect(dir, "after the shims", 11);
 }
