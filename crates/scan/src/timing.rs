@@ -1,5 +1,6 @@
 //! `RETRY_AUDIT_TIMINGS=1` prints, to stderr, the wall time at which each phase of a run ends (milliseconds
-//! since the first mark): where a slow run spends its time, without a profiler.
+//! since the first mark) and the CPU time the process has used by then (all threads): where a slow run spends
+//! its time, and which phases leave a core idle, without a profiler.
 
 use std::sync::OnceLock;
 use std::time::Instant;
@@ -17,6 +18,14 @@ pub fn enabled() -> bool {
 /// Mark the end of a phase.
 pub fn mark(phase: &str) {
     if let Some(t) = start() {
-        eprintln!("[timing] {:>8.1} ms  {phase}", t.elapsed().as_secs_f64() * 1000.0);
+        eprintln!("[timing] {:>8.1} ms  cpu {:>8.1} ms  {phase}", t.elapsed().as_secs_f64() * 1000.0, cpu_ms());
     }
+}
+
+/// CPU time of the whole process so far, in milliseconds.
+fn cpu_ms() -> f64 {
+    let mut ts = libc::timespec { tv_sec: 0, tv_nsec: 0 };
+    // SAFETY: `ts` is a valid, writable timespec for the duration of the call.
+    let ok = unsafe { libc::clock_gettime(libc::CLOCK_PROCESS_CPUTIME_ID, &mut ts) } == 0;
+    if ok { ts.tv_sec as f64 * 1000.0 + ts.tv_nsec as f64 / 1e6 } else { f64::NAN }
 }
