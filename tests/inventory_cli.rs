@@ -511,7 +511,8 @@ fn sdk_shaped_pieces_get_their_roles_and_look_alikes_none() {
 /// Pieces only the whole-tree model places (fixtures/roles_model/README.md), one per shape of the project-model
 /// issue, each beside a look-alike that stays off the inventory: `Outcome`, `format_wait`, `POLL_BACKOFF`,
 /// `MAX_RETRIES_EXCEEDED_MSG`, `apply_transform`, the closure in `sync_all`, `HeartbeatSettings`,
-/// `load_with`'s pass-through keyword (a wrapper, not a config site), `export_rows`, and in `svc/rpc`
+/// `load_with`'s pass-through keyword (a wrapper, not a config site), `export_rows`, the lists of formatters
+/// in `svc/clients/handlers.py` (`default_formatters`, and `handlers_and_formatters` with one), and in `svc/rpc`
 /// `_apply_transforms`/`instrument` (a decorator list with no retry), `_format_from_config`,
 /// `_compute_cache_settings`, `record_attempts`, `create_formatter` and `describe`.
 #[test]
@@ -524,6 +525,19 @@ fn model_shapes_get_their_roles_and_look_alikes_none() {
         ("svc/clients/downloader.py", 26, "engine", "function", "svc.clients.downloader.fetch_page"),
         ("svc/clients/downloader.py", 40, "preset", "config_site", "svc.clients.downloader.refresh_dashboard"),
         ("svc/clients/downloader.py", 47, "wrapper", "facade", "svc.clients.downloader.load_with"),
+        ("svc/clients/handlers.py", 4, "decision", "checker", "svc.clients.handlers.RetryHandler"),
+        ("svc/clients/handlers.py", 5, "decision", "predicate", "svc.clients.handlers.RetryHandler.can_retry"),
+        ("svc/clients/handlers.py", 9, "decision", "checker", "svc.clients.handlers.ConnectionErrorHandler"),
+        (
+            "svc/clients/handlers.py",
+            10,
+            "decision",
+            "predicate",
+            "svc.clients.handlers.ConnectionErrorHandler.can_retry",
+        ),
+        ("svc/clients/handlers.py", 19, "preset", "instance", "svc.clients.handlers.connection_error_handler"),
+        ("svc/clients/handlers.py", 23, "preset", "factory", "svc.clients.handlers.default_handlers"),
+        ("svc/clients/handlers.py", 27, "preset", "factory", "svc.clients.handlers.async_default_handlers"),
         ("svc/clients/metadata.py", 7, "decision", "retryable_set", "svc.clients.metadata.RETRYABLE_ERRORS"),
         ("svc/clients/metadata.py", 10, "engine", "class", "svc.clients.metadata.MetadataFetcher"),
         ("svc/clients/metadata.py", 15, "engine", "function", "svc.clients.metadata.MetadataFetcher.fetch_token"),

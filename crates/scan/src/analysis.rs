@@ -299,8 +299,16 @@ fn second_pass_files(model: &Model, graph: &Graph, a: &Assignment) -> BTreeMap<F
         }
     }
     // A partly parsed file holding machinery: its own other definitions may call it (`ApiClient._request`
-    // returning `request_with_session(...)` beside it).
-    for s in &machinery {
+    // returning `request_with_session(...)` beside it), or hand out its instances (`return [handler]`) or
+    // build its decision and delay classes (`return [ConnectionErrorHandler()]`).
+    let piece_classes = a
+        .findings
+        .iter()
+        .filter_map(|(s, i)| Some((s.as_ref()?, i.as_ref()?)))
+        .chain(a.added.iter().map(|s| (&s.sym, &s.info)))
+        .filter(|(s, i)| matches!(s, Sym::Class(..)) && matches!(i.role, Role::Calculator | Role::Decision))
+        .map(|(s, _)| s);
+    for s in machinery.iter().chain(piece_classes) {
         let f = model.file(s.file());
         if !f.partial {
             continue;
@@ -308,6 +316,7 @@ fn second_pass_files(model: &Model, graph: &Graph, a: &Assignment) -> BTreeMap<F
         let name = match *s {
             Sym::Def(file, d) => model.file(file).defs[d as usize].name.clone(),
             Sym::Class(file, c) => model.file(file).classes[c as usize].name.clone(),
+            Sym::Assign(file, a) => model.file(file).assigns[a as usize].target.clone(),
             _ => continue,
         };
         if let Some(names) = out.entry(s.file()).or_insert_with(|| Some(vec![])) {

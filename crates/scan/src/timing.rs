@@ -27,5 +27,9 @@ fn cpu_ms() -> f64 {
     let mut ts = libc::timespec { tv_sec: 0, tv_nsec: 0 };
     // SAFETY: `ts` is a valid, writable timespec for the duration of the call.
     let ok = unsafe { libc::clock_gettime(libc::CLOCK_PROCESS_CPUTIME_ID, &mut ts) } == 0;
-    if ok { ts.tv_sec as f64 * 1000.0 + ts.tv_nsec as f64 / 1e6 } else { f64::NAN }
+    if ok {
+        ts.tv_sec as f64 * 1000.0 + ts.tv_nsec as f64 / 1e6
+    } else {
+        f64::NAN
+    }
 }

@@ -1070,6 +1070,18 @@ fn evidence_stmt(ctx: &FileContext, s: &Stmt, ev: &mut DefEvidence, line: &dyn F
             if params::is_backoff_arithmetic(ctx, e) {
                 ev.delay_math = true;
             }
+            if let ExprKind::List(items) | ExprKind::Tuple(items) = &e.kind {
+                // A construction without arguments counts as its callee with `()` (`[ConnectionErrorHandler()]`).
+                let item = |x: &Expr| match x.as_call() {
+                    Some((f, [], [])) => f.dotted().map(|d| format!("{d}()")),
+                    Some(_) => None,
+                    None => x.dotted(),
+                };
+                let names: Option<Vec<String>> = items.iter().map(item).collect();
+                if let Some(names) = names.filter(|n| !n.is_empty()) {
+                    ev.returns_items.extend(names);
+                }
+            }
         }
         _ => {}
     }

@@ -202,6 +202,11 @@ pub struct DefEvidence {
     pub delay_math: bool,
     /// It returns a value (`return x`).
     pub returns_value: bool,
+    /// The names a `return [a, b]` (list, tuple or set display) hands back, as written, when every item is a
+    /// name or attribute, or a construction without arguments spelled `Callee()` (`return
+    /// [connect_error_retry_handler, RateLimitHandler()]`): a list of presets.
+    #[serde(default)]
+    pub returns_items: Vec<String>,
     /// It has a `for` or `while` loop (a poll or an engine the local analysis turned down, not a mere
     /// signature).
     pub loops: bool,

@@ -361,6 +361,7 @@ pub fn assign(model: &Model, graph: &Graph, index: &Index, findings: &[Finding])
     derived_pieces(&mut cx, &mut added);
     handed_predicates(&mut cx, &mut added);
     piece_instances(&mut cx, &mut added);
+    preset_lists(&mut cx, &mut added);
     // Assemblers need the decision and delay pieces; what calls them is a wrapper in turn.
     assemblers(&mut cx, &mut added);
     for _ in 0..MAX_DEPTH {
@@ -2810,6 +2811,56 @@ fn overridden_pieces(cx: &mut Ctx, added: &mut Vec<NewSite>) {
 /// ConnectionErrorRetryHandler()`, `default_interval_calculator = BackoffRetryIntervalCalculator()`): the
 /// ready-made pieces callers configure engines with. And the data and instances of decisions: retry-named
 /// sets of statuses or exception types, predicates a decision factory builds.
+/// Factories of preset lists: a function every item of whose returned list is a preset, or machinery built
+/// without arguments (`def default_retry_handlers(): return [connect_error_retry_handler]`, `return
+/// [AsyncConnectionErrorRetryHandler()]`). After the instances of pieces, which are such presets.
+fn preset_lists(cx: &mut Ctx, added: &mut Vec<NewSite>) {
+    let model = cx.model;
+    let cx_ref: &Ctx = cx;
+    let found: Vec<(Sym, Vec<Sym>)> = each_file(model, |file, f| {
+        let cx = cx_ref;
+        let mut found = Vec::new();
+        for (di, def) in f.defs.iter().enumerate() {
+            let sym = Sym::Def(file, di as DefIdx);
+            let items = &def.evidence.returns_items;
+            if items.is_empty() || cx.roles.contains_key(&sym) || inside_role(cx, file, def.parent) {
+                continue;
+            }
+            let class = model.enclosing_class(file, di as DefIdx);
+            let preset = |item: &String| -> Option<Sym> {
+                if let Some(callee) = item.strip_suffix("()") {
+                    if let Some((Some(t), _, Role::Preset)) = construction(cx, file, Some(di as DefIdx), callee, false)
+                    {
+                        return Some(t);
+                    }
+                    // An instance of a decision or delay class, as `piece_instances` counts one.
+                    return match model.resolve_in(file, Some(di as DefIdx), class, callee).map(|r| model.value(r)) {
+                        Some(Res::Sym(t @ Sym::Class(..)))
+                            if matches!(cx.role(t), Some(Role::Decision | Role::Calculator)) =>
+                        {
+                            Some(t)
+                        }
+                        _ => None,
+                    };
+                }
+                match model.resolve_in(file, Some(di as DefIdx), class, item)? {
+                    Res::Sym(r @ Sym::Assign(..)) if cx.role(r) == Some(Role::Preset) => Some(r),
+                    _ => None,
+                }
+            };
+            if let Some(presets) = items.iter().map(preset).collect::<Option<Vec<Sym>>>() {
+                found.push((sym, presets));
+            }
+        }
+        found
+    });
+    for (sym, presets) in found {
+        let names: Vec<String> = presets.iter().map(|&p| short(model, p)).collect();
+        let ev = format!("returns a list of {}", names.join(", "));
+        cx.add_site(added, sym, Kind::Preset, Role::Preset, "factory", presets, ev);
+    }
+}
+
 fn piece_instances(cx: &mut Ctx, added: &mut Vec<NewSite>) {
     let model = cx.model;
     enum Piece {
