@@ -694,3 +694,33 @@ fn model_shapes_get_their_roles_and_look_alikes_none() {
         ["answers the loop test of SessionReader.read_until_stop (svc/clients/live.py:187)"]
     );
 }
+
+/// A breaker class of fields alone is the breaker's config schema; one with behaviour is a state machine.
+#[test]
+fn breaker_configs_are_told_from_state_machines() {
+    let v = json(&["fixtures/rules/circuit_breaker"]);
+    let want = rows(&[
+        (
+            "fixtures/rules/circuit_breaker/breakers.py",
+            13,
+            "breaker",
+            "state_machine",
+            "fixtures.rules.circuit_breaker.breakers.CircuitBreaker",
+        ),
+        (
+            "fixtures/rules/circuit_breaker/breakers.py",
+            37,
+            "breaker",
+            "state_machine",
+            "fixtures.rules.circuit_breaker.breakers.ServiceGuard",
+        ),
+        (
+            "fixtures/rules/circuit_breaker/breakers.py",
+            54,
+            "breaker",
+            "config",
+            "fixtures.rules.circuit_breaker.breakers.CircuitBreakerConfig",
+        ),
+    ]);
+    assert_eq!(role_rows(&v), want);
+}

@@ -320,6 +320,18 @@ pub fn assign(model: &Model, graph: &Graph, index: &Index, findings: &[Finding])
                 cx.weak.insert(Sym::Class(fi, c));
             }
         }
+        // A breaker class made of fields alone (`CircuitBreakerConfig` with `failure_threshold` and
+        // `recovery_timeout`) is the breaker's config schema, not a state machine.
+        if let (Some(Sym::Class(fi, c)), Some(i), Kind::CircuitBreaker) = (sym, info.as_mut(), f.kind) {
+            let k = &model.file(fi).classes[c as usize];
+            let behaviour = k.methods.iter().any(|&m| {
+                let name = model.file(fi).defs[m as usize].name.as_str();
+                !matches!(name, "__init__" | "__post_init__" | "__repr__" | "__eq__" | "__hash__")
+            });
+            if !behaviour && !k.fields.is_empty() {
+                i.detail = "config";
+            }
+        }
         // Statement sites (an inline loop, a library call) live inside a definition; the definition is the
         // engine only when the finding is about it.
         if let (Some(s), Some(i)) = (sym, &info) {
