@@ -512,7 +512,8 @@ fn sdk_shaped_pieces_get_their_roles_and_look_alikes_none() {
 /// issue, each beside a look-alike that stays off the inventory: `Outcome`, `format_wait`, `POLL_BACKOFF`,
 /// `MAX_RETRIES_EXCEEDED_MSG`, `apply_transform`, the closure in `sync_all`, `HeartbeatSettings`,
 /// `load_with`'s pass-through keyword (a wrapper, not a config site), `export_rows`, the lists of formatters
-/// in `svc/clients/handlers.py` (`default_formatters`, and `handlers_and_formatters` with one), and in `svc/rpc`
+/// in `svc/clients/handlers.py` (`default_formatters`, and `handlers_and_formatters` with one), the partial
+/// of a formatting function in `svc/resilience/bound.py`, and in `svc/rpc`
 /// `_apply_transforms`/`instrument` (a decorator list with no retry), `_format_from_config`,
 /// `_compute_cache_settings`, `record_attempts`, `create_formatter` and `describe`.
 #[test]
@@ -614,6 +615,9 @@ fn model_shapes_get_their_roles_and_look_alikes_none() {
         ("svc/resilience/apply.py", 49, "breaker", "registry", "svc.resilience.apply.get_breaker"),
         ("svc/resilience/apply.py", 55, "breaker", "breaker_decorator", "svc.resilience.apply.breaker_protected"),
         ("svc/resilience/apply.py", 66, "wrapper", "context_manager", "svc.resilience.apply.retrying"),
+        ("svc/resilience/bound.py", 7, "engine", "function", "svc.resilience.bound.retry_call"),
+        ("svc/resilience/bound.py", 21, "preset", "partial", "svc.resilience.bound.db_retry"),
+        ("svc/resilience/bound.py", 22, "preset", "partial", "svc.resilience.bound.quick_retry"),
         (
             "svc/resilience/conditional.py",
             5,

@@ -1876,6 +1876,24 @@ fn construction(
     }
 }
 
+/// A module-level `functools.partial` of a retry engine (or a wrapper or decorator of one) with retry numbers
+/// fixed (`db_retry = partial(retry_async, max_attempts=5, base_delay=0.5)`): the engine it binds.
+fn bound_engine(cx: &Ctx, file: FileId, a: &crate::facts::Assign) -> Option<Sym> {
+    let Value::Call { callee, keywords, .. } = &a.value else { return None };
+    if a.owner != Owner::Module
+        || !(callee == "partial" || callee.ends_with(".partial"))
+        || !keywords.iter().any(|k| retry_key(&k.name) || schedule_key(&k.name))
+    {
+        return None;
+    }
+    let f = cx.model.file(file);
+    let call = f.calls.iter().find(|c| c.owner.is_none() && c.line == a.line && &c.callee == callee)?;
+    let Res::Sym(t) = cx.model.resolve_in(file, None, None, call.arg_names.first()?).map(|r| cx.model.value(r))? else {
+        return None;
+    };
+    matches!(cx.role(t), Some(Role::Engine | Role::Wrapper | Role::Decorator)).then_some(t)
+}
+
 fn presets(cx: &mut Ctx, added: &mut Vec<NewSite>) {
     let model = cx.model;
     // Base classes of machinery classes in the tree -> the machinery class.
@@ -1924,6 +1942,9 @@ fn presets(cx: &mut Ctx, added: &mut Vec<NewSite>) {
                         found.push((sym, role, detail, t.into_iter().collect(), ev));
                     } else if callee == "dict" && keywords.iter().filter(|k| retry_key(&k.name)).count() >= 2 {
                         found.push((sym, Role::Preset, "dict", vec![], "dict of retry numbers".into()));
+                    } else if let Some(t) = bound_engine(cx, file, a) {
+                        let ev = format!("binds {} ({}) with its numbers", short(model, t), place(model, t));
+                        found.push((sym, Role::Preset, "partial", vec![t], ev));
                     }
                 }
                 // A retry number that retry machinery reads, named as one (`MAX_RETRIES`, `RETRY_DELAY`; not

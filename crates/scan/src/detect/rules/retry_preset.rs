@@ -5,8 +5,10 @@
 //! with arguments (`_db_handler = UnifiedRetryHandler(DATABASE_RETRY_POLICY)`), a retry library's policy
 //! object (`DEFAULT_RETRY = Retry(initial=1.0, maximum=60.0)`; reported as this library use with role
 //! `preset`), a dict of retry numbers or of such constructions, a function that returns one
-//! (`create_postgres_retry_policy()`, `_create_retry_config()`), and an in-tree retry decorator applied with
-//! its numbers at the use (`@retry_builder(tries=6, delay=1, backoff=2)`). The role detail says which;
+//! (`create_postgres_retry_policy()`, `_create_retry_config()`) or a list of presets (`return
+//! [connection_error_handler]`), an engine bound to its numbers (`db_retry = functools.partial(retry_call,
+//! max_attempts=5)`), and an in-tree retry decorator applied with its numbers at the use
+//! (`@retry_builder(tries=6, delay=1, backoff=2)`). The role detail says which;
 //! `delegates_to` names the config class, engine or decorator.
 //!
 //! Why it matters: presets are where the numbers live; a consolidation maps each onto a canonical preset.
