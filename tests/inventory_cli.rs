@@ -510,7 +510,7 @@ fn sdk_shaped_pieces_get_their_roles_and_look_alikes_none() {
 
 /// Pieces only the whole-tree model places (fixtures/roles_model/README.md), one per shape of the project-model
 /// issue, each beside a look-alike that stays off the inventory: `Outcome`, `format_wait`, `POLL_BACKOFF`,
-/// `MAX_RETRIES_EXCEEDED_MSG`, `apply_transform`, the closure in `sync_all`, `HeartbeatSettings`,
+/// `MAX_RETRIES_EXCEEDED_MSG`, the token refresh numbers of `svc/resilience/deadline.py`, `apply_transform`, the closure in `sync_all`, `HeartbeatSettings`,
 /// `load_with`'s pass-through keyword (a wrapper, not a config site), `export_rows`, the lists of formatters
 /// in `svc/clients/handlers.py` (`default_formatters`, and `handlers_and_formatters` with one), the partial
 /// of a formatting function in `svc/resilience/bound.py`, and in `svc/rpc`

@@ -1832,7 +1832,8 @@ fn retry_key(name: &str) -> bool {
 fn names_a_retry_number(name: &str) -> bool {
     names::has_word(name, &["retr", "attempt", "backoff", "jitter", "reconnect"])
         && !names::contains_ignore_case(name, "retriev")
-        && !any_word(name, &["poll", "heartbeat", "requeue"])
+        // A poll's, a heartbeat's or a token refresh's schedule (`MAX_REFRESH_JITTER_SECONDS`): periodic work.
+        && !any_word(name, &["poll", "heartbeat", "requeue", "refresh"])
 }
 
 /// What constructing `callee` makes, when it is retry configuration: the target symbol (if in the tree), and
@@ -1963,7 +1964,7 @@ fn presets(cx: &mut Ctx, added: &mut Vec<NewSite>) {
                         && (retry_key(&a.target)
                             || schedule_key(&a.target)
                             || names::has_word(&a.target, &["timeout", "deadline", "maximum", "initial"]))
-                        && !any_word(&a.target, &["poll", "heartbeat", "requeue"]) =>
+                        && !any_word(&a.target, &["poll", "heartbeat", "requeue", "refresh"]) =>
                 {
                     found.push((sym, Role::Preset, "constant", vec![], "a number of a retry module".into()));
                 }
