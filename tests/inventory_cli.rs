@@ -510,7 +510,8 @@ fn sdk_shaped_pieces_get_their_roles_and_look_alikes_none() {
 
 /// Pieces only the whole-tree model places (fixtures/roles_model/README.md), one per shape of the project-model
 /// issue, each beside a look-alike that stays off the inventory: `Outcome`, `format_wait`, `POLL_BACKOFF`,
-/// `MAX_RETRIES_EXCEEDED_MSG`, the token refresh numbers of `svc/resilience/deadline.py`, `apply_transform`, the closure in `sync_all`, `HeartbeatSettings`,
+/// `MAX_RETRIES_EXCEEDED_MSG`, the token refresh numbers of `svc/resilience/deadline.py`, the `Tracked` base in
+/// `svc/resilience/shared.py`, `apply_transform`, the closure in `sync_all`, `HeartbeatSettings`,
 /// `load_with`'s pass-through keyword (a wrapper, not a config site), `export_rows`, the lists of formatters
 /// in `svc/clients/handlers.py` (`default_formatters`, and `handlers_and_formatters` with one), the partial
 /// of a formatting function in `svc/resilience/bound.py`, and in `svc/rpc`
@@ -652,6 +653,9 @@ fn model_shapes_get_their_roles_and_look_alikes_none() {
         ("svc/resilience/policy.py", 14, "preset", "constant", "svc.resilience.policy.DATABASE_POLICY"),
         ("svc/resilience/policy.py", 17, "preset", "factory", "svc.resilience.policy.clickhouse_policy"),
         ("svc/resilience/runner.py", 14, "engine", "class", "svc.resilience.runner.Runner"),
+        ("svc/resilience/shared.py", 5, "config_schema", "base", "svc.resilience.shared._BaseRetry"),
+        ("svc/resilience/shared.py", 19, "engine", "class", "svc.resilience.shared.Retry"),
+        ("svc/resilience/shared.py", 20, "engine", "function", "svc.resilience.shared.Retry.__call__"),
         ("svc/resilience/runner.py", 18, "engine", "function", "svc.resilience.runner.Runner.run"),
         ("svc/resilience/runner.py", 29, "engine", "attempt", "svc.resilience.runner.Runner._attempt"),
         ("svc/resilience/runner.py", 35, "decision", "predicate", "svc.resilience.runner.Runner.should_retry"),

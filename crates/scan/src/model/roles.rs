@@ -350,6 +350,7 @@ pub fn assign(model: &Model, graph: &Graph, index: &Index, findings: &[Finding])
     engine_classes(&mut cx, &mut added);
     breakers(&mut cx, &mut added);
     schemas(&mut cx, &mut added);
+    engine_bases(&mut cx, &mut added);
     call_wrappers(&mut cx);
     for _ in 0..MAX_DEPTH {
         if !wrappers(&mut cx, &mut added) {
@@ -2983,6 +2984,54 @@ fn piece_instances(cx: &mut Ctx, added: &mut Vec<NewSite>) {
         let ev = format!("instance of {} ({})", short(model, t), place(model, t));
         cx.add_site(added, sym, Kind::Preset, Role::Preset, "instance", vec![t], ev);
     }
+}
+
+/// Base classes of engine classes or config schemas that hold the numbers their subclasses run with
+/// (`_BaseRetry.__init__(self, predicate, initial, maximum, multiplier, timeout)` under `Retry` and
+/// `AsyncRetry`): the schema of those numbers. The base's own constructor takes two of them or more; a base
+/// with a role already (a calculator's base, an engine) keeps it.
+fn engine_bases(cx: &mut Ctx, added: &mut Vec<NewSite>) {
+    let model = cx.model;
+    let mut found: Vec<(Sym, Sym)> = Vec::new();
+    let mut engines: Vec<Sym> = cx
+        .roles
+        .iter()
+        .filter(|(s, i)| matches!(s, Sym::Class(..)) && schema_or_engine(i.role))
+        .map(|(s, _)| *s)
+        .collect();
+    engines.sort();
+    for e in engines {
+        let Sym::Class(f, c) = e else { continue };
+        for (bf, bc) in model.mro(f, c).into_iter().skip(1) {
+            let base = Sym::Class(bf, bc);
+            if cx.roles.contains_key(&base) || found.iter().any(|(b, _)| *b == base) {
+                continue;
+            }
+            // The base's own constructor, not one it inherits.
+            let Some((mf, m)) = model
+                .method(bf, bc, "__init__")
+                .filter(|&(mf, m)| mf == bf && model.file(mf).defs[m as usize].class == Some(bc))
+            else {
+                continue;
+            };
+            let numbers = model.file(mf).defs[m as usize]
+                .params
+                .iter()
+                .filter(|p| retry_key(&p.name) || schedule_key(&p.name))
+                .count();
+            if numbers >= 2 {
+                found.push((base, e));
+            }
+        }
+    }
+    for (base, e) in found {
+        let ev = format!("holds the numbers of its subclass {} ({})", short(model, e), place(model, e));
+        cx.add_site(added, base, Kind::RetryConfig, Role::ConfigSchema, "base", vec![e], ev);
+    }
+}
+
+fn schema_or_engine(role: Role) -> bool {
+    matches!(role, Role::Engine | Role::ConfigSchema)
 }
 
 /// Schemas that embed a retry policy among other settings (`DatabaseSettings` with `connect_retries` and
