@@ -1833,9 +1833,12 @@ fn retry_key(name: &str) -> bool {
 fn names_a_retry_number(name: &str) -> bool {
     names::has_word(name, &["retr", "attempt", "backoff", "jitter", "reconnect"])
         && !names::contains_ignore_case(name, "retriev")
-        // A poll's, a heartbeat's or a token refresh's schedule (`MAX_REFRESH_JITTER_SECONDS`): periodic work.
-        && !any_word(name, &["poll", "heartbeat", "requeue", "refresh"])
+        && !any_word(name, PERIODIC_WORDS)
 }
+
+/// Words of a periodic job's numbers (a poll's, a heartbeat's, a re-queue's, a token refresh's schedule:
+/// `MAX_REFRESH_JITTER_SECONDS`): named for work that repeats whether or not anything failed, not retry numbers.
+const PERIODIC_WORDS: &[&str] = &["poll", "heartbeat", "requeue", "refresh"];
 
 /// What constructing `callee` makes, when it is retry configuration: the target symbol (if in the tree), and
 /// what kind of site the construction is.
@@ -1965,7 +1968,7 @@ fn presets(cx: &mut Ctx, added: &mut Vec<NewSite>) {
                         && (retry_key(&a.target)
                             || schedule_key(&a.target)
                             || names::has_word(&a.target, &["timeout", "deadline", "maximum", "initial"]))
-                        && !any_word(&a.target, &["poll", "heartbeat", "requeue", "refresh"]) =>
+                        && !any_word(&a.target, PERIODIC_WORDS) =>
                 {
                     found.push((sym, Role::Preset, "constant", vec![], "a number of a retry module".into()));
                 }
@@ -2993,14 +2996,15 @@ fn piece_instances(cx: &mut Ctx, added: &mut Vec<NewSite>) {
 fn engine_bases(cx: &mut Ctx, added: &mut Vec<NewSite>) {
     let model = cx.model;
     let mut found: Vec<(Sym, Sym)> = Vec::new();
-    let mut engines: Vec<Sym> = cx
+    let mut holders: Vec<Sym> = cx
         .roles
         .iter()
-        .filter(|(s, i)| matches!(s, Sym::Class(..)) && schema_or_engine(i.role))
+        .filter(|(s, i)| matches!(s, Sym::Class(..)) && matches!(i.role, Role::Engine | Role::ConfigSchema))
         .map(|(s, _)| *s)
         .collect();
-    engines.sort();
-    for e in engines {
+    // In symbol order: which subclass a base names in its evidence does not depend on the map's order.
+    holders.sort();
+    for e in holders {
         let Sym::Class(f, c) = e else { continue };
         for (bf, bc) in model.mro(f, c).into_iter().skip(1) {
             let base = Sym::Class(bf, bc);
@@ -3028,10 +3032,6 @@ fn engine_bases(cx: &mut Ctx, added: &mut Vec<NewSite>) {
         let ev = format!("holds the numbers of its subclass {} ({})", short(model, e), place(model, e));
         cx.add_site(added, base, Kind::RetryConfig, Role::ConfigSchema, "base", vec![e], ev);
     }
-}
-
-fn schema_or_engine(role: Role) -> bool {
-    matches!(role, Role::Engine | Role::ConfigSchema)
 }
 
 /// Schemas that embed a retry policy among other settings (`DatabaseSettings` with `connect_retries` and
