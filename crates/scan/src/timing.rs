@@ -22,7 +22,8 @@ pub fn mark(phase: &str) {
     }
 }
 
-/// CPU time of the whole process so far, in milliseconds.
+/// CPU time of the whole process so far, in milliseconds (NaN where the platform has no process clock).
+#[cfg(unix)]
 fn cpu_ms() -> f64 {
     let mut ts = libc::timespec { tv_sec: 0, tv_nsec: 0 };
     // SAFETY: `ts` is a valid, writable timespec for the duration of the call.
@@ -32,4 +33,9 @@ fn cpu_ms() -> f64 {
     } else {
         f64::NAN
     }
+}
+
+#[cfg(not(unix))]
+fn cpu_ms() -> f64 {
+    f64::NAN
 }
