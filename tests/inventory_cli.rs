@@ -514,7 +514,7 @@ fn sdk_shaped_pieces_get_their_roles_and_look_alikes_none() {
 /// `svc/resilience/shared.py`, `apply_transform`, the closure in `sync_all`, `HeartbeatSettings`,
 /// `load_with`'s pass-through keyword (a wrapper, not a config site), `export_rows`, the lists of formatters
 /// in `svc/clients/handlers.py` (`default_formatters`, and `handlers_and_formatters` with one), the partial
-/// of a formatting function in `svc/resilience/bound.py`, and in `svc/rpc`
+/// of a formatting function in `svc/resilience/bound.py` (also on the line of an engine's partial), and in `svc/rpc`
 /// `_apply_transforms`/`instrument` (a decorator list with no retry), `_format_from_config`,
 /// `_compute_cache_settings`, `record_attempts`, `create_formatter` and `describe`.
 #[test]
@@ -619,6 +619,7 @@ fn model_shapes_get_their_roles_and_look_alikes_none() {
         ("svc/resilience/bound.py", 7, "engine", "function", "svc.resilience.bound.retry_call"),
         ("svc/resilience/bound.py", 21, "preset", "partial", "svc.resilience.bound.db_retry"),
         ("svc/resilience/bound.py", 22, "preset", "partial", "svc.resilience.bound.quick_retry"),
+        ("svc/resilience/bound.py", 27, "preset", "partial", "svc.resilience.bound.slow_retry"),
         (
             "svc/resilience/conditional.py",
             5,

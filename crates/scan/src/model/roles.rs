@@ -1892,7 +1892,11 @@ fn bound_engine(cx: &Ctx, file: FileId, a: &crate::facts::Assign) -> Option<Sym>
         return None;
     }
     let f = cx.model.file(file);
-    let call = f.calls.iter().find(|c| c.owner.is_none() && c.line == a.line && &c.callee == callee)?;
+    // The assigned call: the first module-level call of that callee inside the assignment (two statements may
+    // share a line).
+    let call = f.calls.iter().find(|c| {
+        c.owner.is_none() && &c.callee == callee && a.span.start <= c.span.start && c.span.end <= a.span.end
+    })?;
     let Res::Sym(t) = cx.model.resolve_in(file, None, None, call.arg_names.first()?).map(|r| cx.model.value(r))? else {
         return None;
     };
