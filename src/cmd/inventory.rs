@@ -40,7 +40,7 @@ pub fn run(mut args: Args) -> anyhow::Result<i32> {
     let inv = report::Inventory::new(&args.scan.root_display(), &result, &data, deleted);
     let out = match args.format {
         Format::Table => report::table::render(&inv),
-        Format::Json => serde_json::to_string_pretty(&inv.to_json())? + "\n",
+        Format::Json => inv.to_json_text()? + "\n",
         Format::Markdown => report::markdown::render(&inv),
     };
     say!("{out}");

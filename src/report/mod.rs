@@ -3,6 +3,7 @@
 
 pub mod diagnostics;
 pub mod github;
+mod json_text;
 pub mod junit;
 pub mod markdown;
 pub mod sarif;
@@ -78,16 +79,51 @@ impl<'a> Inventory<'a> {
         self.findings().iter().filter(|f| f.plan.entry.as_deref() == Some(id)).collect()
     }
 
-    pub fn to_json(&self) -> serde_json::Value {
+    /// The document as one value (what `to_json_text` prints, for its test).
+    #[cfg(test)]
+    fn to_json(&self) -> serde_json::Value {
+        self.json_doc(
+            serde_json::to_value(self.diagnostics()).unwrap_or_default(),
+            serde_json::to_value(self.findings()).unwrap_or_default(),
+            serde_json::to_value(self.groups()).unwrap_or_default(),
+            serde_json::to_value(&self.system.roots).unwrap_or_default(),
+        )
+    }
+
+    /// `to_json` pretty-printed, byte for byte, with its long lists rendered item by item in parallel
+    /// (`json_text`).
+    pub fn to_json_text(&self) -> Result<String, serde_json::Error> {
+        const DIAGNOSTICS: &str = "\u{0}diagnostics";
+        const FINDINGS: &str = "\u{0}findings";
+        const GROUPS: &str = "\u{0}groups";
+        const ROOTS: &str = "\u{0}roots";
+        let doc = self.json_doc(json!(DIAGNOSTICS), json!(FINDINGS), json!(GROUPS), json!(ROOTS));
+        let lists = [
+            json_text::List::new(DIAGNOSTICS, 0, self.diagnostics())?,
+            json_text::List::new(FINDINGS, 0, self.findings())?,
+            json_text::List::new(GROUPS, 0, self.groups())?,
+            json_text::List::new(ROOTS, 1, &self.system.roots)?,
+        ];
+        json_text::render(&doc, &lists)
+    }
+
+    /// The document, with its four long lists given.
+    fn json_doc(
+        &self,
+        diagnostics: serde_json::Value,
+        findings: serde_json::Value,
+        groups: serde_json::Value,
+        roots: serde_json::Value,
+    ) -> serde_json::Value {
         let plan = &self.data.plan;
         json!({
             "version": INVENTORY_JSON_VERSION,
             "root": self.root,
             "files_scanned": self.result.files_scanned,
             "files_parsed": self.result.files_parsed,
-            "diagnostics": self.diagnostics(),
-            "findings": self.findings(),
-            "groups": self.groups(),
+            "diagnostics": diagnostics,
+            "findings": findings,
+            "groups": groups,
             "plan": (plan.has_canonical() || !plan.entries.is_empty()).then(|| json!({
                 "name": plan.plan.name,
                 "canonical": { "module": plan.canonical.module, "path": plan.canonical.path },
@@ -107,7 +143,7 @@ impl<'a> Inventory<'a> {
             "metrics": self.metrics,
             "system": {
                 "counts": self.system.counts.iter().map(|(r, n)| (r.to_string(), json!(n))).collect::<serde_json::Map<_, _>>(),
-                "roots": self.system.roots,
+                "roots": roots,
             },
         })
     }
@@ -145,4 +181,22 @@ pub fn params_text(f: &Finding) -> String {
         parts.push(format!("total_timeout={}", num(v)));
     }
     parts.join(" ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The text of the inventory, its long lists rendered item by item, is the text of the whole document
+    /// pretty-printed as one value: findings with roles and uses, groups, the system's roots, a plan.
+    #[test]
+    fn json_text_is_the_whole_document_pretty_printed() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/netra_demo");
+        let data = RuleData::with_plan_file(&retry_audit_scan::data::example_plan_path()).unwrap();
+        let result = retry_audit_scan::scan(&[root], &retry_audit_scan::ScanOptions::default(), &data).unwrap();
+        assert!(result.findings.len() > 20 && !result.groups.is_empty());
+        let inv = Inventory::new("fixtures/netra_demo", &result, &data, vec![]);
+        assert!(!inv.system.roots.is_empty());
+        assert_eq!(inv.to_json_text().unwrap(), serde_json::to_string_pretty(&inv.to_json()).unwrap());
+    }
 }

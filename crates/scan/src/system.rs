@@ -7,8 +7,8 @@
 //! imports, drift) are not part of the system.
 
 use crate::finding::{Finding, Role};
+use rustc_hash::FxHashMap as HashMap;
 use serde::Serialize;
-use std::collections::HashMap;
 
 /// One site of the system and what hangs off it.
 #[derive(Debug, Clone, Serialize)]
@@ -57,7 +57,7 @@ fn plural(role: &str, n: usize) -> String {
 pub fn build(findings: &[Finding]) -> System {
     let members: Vec<usize> = (0..findings.len()).filter(|&i| findings[i].role.is_some()).collect();
     // Symbol -> the first member with it (a class and its RTY011 twin share a symbol; drift has no role).
-    let mut by_symbol: HashMap<&str, usize> = HashMap::new();
+    let mut by_symbol: HashMap<&str, usize> = HashMap::default();
     for &i in &members {
         by_symbol.entry(findings[i].symbol.as_str()).or_insert(i);
     }
@@ -80,7 +80,7 @@ pub fn build(findings: &[Finding]) -> System {
         }
         None
     };
-    let mut parent: HashMap<usize, usize> = HashMap::new();
+    let mut parent: HashMap<usize, usize> = HashMap::default();
     for &i in &members {
         if let Some(p) = parent_of(i) {
             parent.insert(i, p);
@@ -99,7 +99,7 @@ pub fn build(findings: &[Finding]) -> System {
             cur = p;
         }
     }
-    let mut children: HashMap<usize, Vec<usize>> = HashMap::new();
+    let mut children: HashMap<usize, Vec<usize>> = HashMap::default();
     for &i in &members {
         if let Some(&p) = parent.get(&i) {
             children.entry(p).or_default().push(i);

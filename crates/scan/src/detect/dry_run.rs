@@ -12,7 +12,8 @@ use super::context::{FileContext, FnInfo};
 use super::loops::{continues, is_control_flow_handler};
 use super::{params, sleeps};
 use crate::syntax::*;
-use std::collections::{BTreeSet, HashMap, HashSet};
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
+use std::collections::BTreeSet;
 
 /// Past this many attempts the loop does not give up on its own, as far as its code shows. A run with probe
 /// values goes further, past the largest probe.
@@ -46,7 +47,7 @@ pub struct DryRun {
 /// decorator factory whose parameters a nested wrapper's loop reads).
 pub fn run(ctx: &FileContext, host: Option<&FunctionDef>, def: Option<&FunctionDef>, stmt: &Stmt) -> DryRun {
     let machine = |mode| Machine::new(ctx, host, def, stmt, mode);
-    let mut explore = machine(Mode::Explore(HashMap::new()));
+    let mut explore = machine(Mode::Explore(HashMap::default()));
     explore.run_loop(stmt);
     let delays = explore.delays.iter().map_while(|d| *d).collect();
     DryRun { attempts: count_attempts(&machine, &|m: &mut Machine| m.run_loop(stmt)), delays }
@@ -93,7 +94,7 @@ pub fn run_symbolic(
         m
     };
     let attempts = count_attempts(&machine, &|m: &mut Machine| m.run_loop(stmt));
-    let mut first = machine(Mode::Explore(HashMap::new()));
+    let mut first = machine(Mode::Explore(HashMap::default()));
     first.run_loop(stmt);
     let waits = !first.delays.is_empty();
     let names: Vec<String> = std::mem::take(&mut first.unresolved).into_iter().collect();
@@ -142,7 +143,7 @@ pub fn run_symbolic(
 pub fn run_recursion(ctx: &FileContext, f: &FnInfo) -> DryRun {
     let Some(counter) = recursion_counter(ctx, f) else { return DryRun::default() };
     let machine = |mode| Machine::recursing(ctx, f, &counter, mode);
-    let mut explore = machine(Mode::Explore(HashMap::new()));
+    let mut explore = machine(Mode::Explore(HashMap::default()));
     explore.run_calls(f.def);
     let delays = explore.delays.iter().map_while(|d| *d).collect();
     let attempts = count_attempts(&|mode| machine(mode), &|m: &mut Machine| m.run_calls(f.def));
@@ -187,7 +188,7 @@ fn count_attempts<'a>(
     machine: &dyn Fn(Mode) -> Machine<'a>,
     run: &dyn Fn(&mut Machine<'a>) -> Option<u32>,
 ) -> Option<Attempts> {
-    let mut first = machine(Mode::Count(HashMap::new()));
+    let mut first = machine(Mode::Count(HashMap::default()));
     if let Some(n) = run(&mut first) {
         return Some(Attempts::Known(n));
     }
@@ -276,6 +277,8 @@ enum Question {
     Retries,
     Recovers,
     Attempts,
+    /// Does the expression call a wait (most expressions a loop body evaluates, every round, do not)?
+    Waits,
 }
 
 impl<'a> Machine<'a> {
@@ -308,15 +311,15 @@ impl<'a> Machine<'a> {
             host,
             def,
             mode,
-            env: HashMap::new(),
-            nones: HashSet::new(),
-            caught: HashSet::new(),
+            env: HashMap::default(),
+            nones: HashSet::default(),
+            caught: HashSet::default(),
             unresolved: BTreeSet::new(),
             delays: vec![],
             waited_this_round: false,
             recursion,
             memo: Default::default(),
-            visible: HashMap::new(),
+            visible: HashMap::default(),
             symbolic: false,
         }
     }
@@ -660,6 +663,11 @@ impl<'a> Machine<'a> {
     /// Record the round's first wait (`time.sleep(delay)`, `await asyncio.sleep(seconds=d)`).
     fn note_waits(&mut self, e: &Expr) {
         let ctx = self.ctx;
+        if !self.remember(e, 1, Question::Waits, || {
+            e.any(&|x| x.as_call().is_some_and(|(f, _, _)| sleeps::is_sleep(ctx, f)))
+        }) {
+            return;
+        }
         let mut waits: Vec<Option<&Expr>> = Vec::new();
         e.walk(&mut |x| {
             if let Some((func, args, kws)) = x.as_call() {

@@ -10,7 +10,7 @@ use super::context::FileContext;
 use super::names;
 use super::sleeps;
 use crate::syntax::*;
-use std::collections::HashSet;
+use rustc_hash::FxHashSet as HashSet;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum LoopVerdict {
@@ -278,7 +278,7 @@ fn analyse_loop(ctx: &FileContext, stmt: &Stmt, class: Option<&str>) -> LoopFact
         if let Some(t) = test {
             let attempt_in_test =
                 t.any(&|e| e.as_call().is_some_and(|(func, _, _)| func.dotted().as_deref() != Some("len")));
-            if attempt_in_test && guard_of(t, &HashSet::new()) == Guard::Result {
+            if attempt_in_test && guard_of(t, &HashSet::default()) == Guard::Result {
                 f.verdict = Some(LoopVerdict::Retry);
                 f.bounded = true;
                 f.result_driven = true;
@@ -506,7 +506,7 @@ fn counter_guard(body: &[Stmt], is_counter: &dyn Fn(&Expr) -> bool) -> bool {
 
 /// Names the block counts up by one (`failures += 1`, `self._connection_attempts += 1`).
 fn counted_up(body: &[Stmt]) -> HashSet<String> {
-    let mut up = HashSet::new();
+    let mut up = HashSet::default();
     walk_stmts(body, false, &mut |s| {
         if let StmtKind::AugAssign { target, op: BinOp::Add, value } = &s.kind {
             if matches!(value.kind, ExprKind::Constant(Constant::Int(1))) {
@@ -519,7 +519,7 @@ fn counted_up(body: &[Stmt]) -> HashSet<String> {
 
 /// Names the block counts up by one and sets back to zero (`failures += 1`, `failures = 0`).
 fn consecutive_counts(body: &[Stmt]) -> HashSet<String> {
-    let mut zeroed = HashSet::new();
+    let mut zeroed = HashSet::default();
     walk_stmts(body, false, &mut |s| {
         if let StmtKind::Assign { targets, value } = &s.kind {
             if matches!(value.kind, ExprKind::Constant(Constant::Int(0))) {
@@ -641,7 +641,7 @@ fn attempt_fails_into_test(ctx: &FileContext, test: &Expr, class: Option<&str>) 
 
 /// Names the block decrements by an integer constant (`remaining -= 1`, `tries_left -= 1`).
 fn counted_down(body: &[Stmt]) -> HashSet<String> {
-    let mut out = HashSet::new();
+    let mut out = HashSet::default();
     walk_stmts(body, false, &mut |s| {
         if let StmtKind::AugAssign { target, op: BinOp::Sub, value } = &s.kind {
             if matches!(value.kind, ExprKind::Constant(Constant::Int(_))) {
@@ -770,7 +770,7 @@ fn handler_decides(body: &[Stmt]) -> bool {
 fn classify_exits(body: &[Stmt], flag: Option<(&str, bool)>) -> Exits {
     let mut ex = Exits::default();
     // Names the loop assigns from a call: `ok = await self.connect()`, `conn = pool.acquire()`.
-    let mut results = HashSet::new();
+    let mut results = HashSet::default();
     walk_stmts(body, false, &mut |s| {
         let (targets, value): (Vec<&Expr>, &Expr) = match &s.kind {
             StmtKind::Assign { targets, value } => (targets.iter().collect(), value),
