@@ -279,6 +279,8 @@ enum Question {
     Attempts,
     /// Does the expression call a wait (most expressions a loop body evaluates, every round, do not)?
     Waits,
+    /// Is the callee a wait (`time.sleep`, `asyncio.sleep`, an in-tree helper that sleeps)?
+    Sleep,
 }
 
 impl<'a> Machine<'a> {
@@ -582,7 +584,7 @@ impl<'a> Machine<'a> {
         let mut found = false;
         walk_exprs(std::slice::from_ref(s), false, &mut |e| {
             if let Some((func, _, _)) = e.as_call() {
-                found = found || !(sleeps::is_sleep(self.ctx, func) || is_bookkeeping_call(self.ctx, func));
+                found = found || !(self.is_sleep(func) || is_bookkeeping_call(self.ctx, func));
             }
         });
         found
@@ -655,32 +657,38 @@ impl<'a> Machine<'a> {
     fn waits_in(&self, block: &[Stmt]) -> bool {
         let mut found = false;
         walk_exprs(block, false, &mut |e| {
-            found = found || e.as_call().is_some_and(|(func, _, _)| sleeps::is_sleep(self.ctx, func));
+            found = found || self.calls_sleep(e);
         });
         found
     }
 
     /// Record the round's first wait (`time.sleep(delay)`, `await asyncio.sleep(seconds=d)`).
     fn note_waits(&mut self, e: &Expr) {
-        let ctx = self.ctx;
-        if !self.remember(e, 1, Question::Waits, || {
-            e.any(&|x| x.as_call().is_some_and(|(f, _, _)| sleeps::is_sleep(ctx, f)))
-        }) {
+        if self.waited_this_round || !self.remember(e, 1, Question::Waits, || e.any(&|x| self.calls_sleep(x))) {
             return;
         }
-        let mut waits: Vec<Option<&Expr>> = Vec::new();
+        let mut first: Option<Option<&Expr>> = None;
         e.walk(&mut |x| {
             if let Some((func, args, kws)) = x.as_call() {
-                if sleeps::is_sleep(ctx, func) {
-                    waits.push(args.first().or(kws.first().map(|k| &k.value)));
+                if first.is_none() && self.is_sleep(func) {
+                    first = Some(args.first().or(kws.first().map(|k| &k.value)));
                 }
             }
         });
-        if let Some(arg) = waits.first().copied().filter(|_| !self.waited_this_round) {
+        if let Some(arg) = first {
             self.waited_this_round = true;
             let seconds = arg.and_then(|a| self.eval(a));
             self.delays.push(seconds);
         }
+    }
+
+    /// `sleeps::is_sleep`, memoised: the run asks about the same callees every round.
+    fn is_sleep(&self, func: &Expr) -> bool {
+        self.remember(func, 1, Question::Sleep, || sleeps::is_sleep(self.ctx, func))
+    }
+
+    fn calls_sleep(&self, e: &Expr) -> bool {
+        e.as_call().is_some_and(|(func, _, _)| self.is_sleep(func))
     }
 
     fn assign(&mut self, target: &Expr, value: &Expr) {

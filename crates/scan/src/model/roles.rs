@@ -104,6 +104,10 @@ struct Ctx<'m> {
     /// Retry-named methods, in tree order (built once: `machinery_by_method_name` looks them up every round).
     piece_methods: Vec<(FileId, DefIdx)>,
     index: &'m Index,
+    /// The functions calling a symbol with a role, or a loop owner (sorted, each once), and the symbols whose
+    /// callers they already hold: `wrapper_candidates` adds only the callers of roles found since its last
+    /// call (the roles only grow while wrappers are looked for; every call went through all of them again).
+    role_callers: (Vec<(FileId, DefIdx)>, HashSet<Sym>),
 }
 
 /// What one file's facts alone say about its names, asked once per file and run: the roles are assigned again
@@ -278,6 +282,7 @@ pub fn assign(model: &Model, graph: &Graph, index: &Index, findings: &[Finding])
         untyped_calls: untyped_calls(model, index),
         piece_methods: piece_methods(model, index),
         index,
+        role_callers: Default::default(),
         library_lines: findings
             .iter()
             .filter(|f| f.kind == Kind::LibraryRetry)
@@ -935,13 +940,18 @@ fn machinery_by_method_name<'m>(cx: &Ctx<'m>) -> HashMap<&'m str, Option<Sym>> {
 /// The functions that may call machinery this round, in tree order: the owners of calls resolved to a symbol
 /// with a role or to a method of a class with one, and of untyped calls by a machinery method's name. Most
 /// functions call none, and every round would otherwise look at all of them.
-fn wrapper_candidates(cx: &Ctx, by_name: &HashMap<&str, Option<Sym>>) -> Vec<(FileId, DefIdx)> {
+fn wrapper_candidates(cx: &mut Ctx, by_name: &HashMap<&str, Option<Sym>>) -> Vec<(FileId, DefIdx)> {
     let model = cx.model;
-    let mut out: Vec<(FileId, DefIdx)> = Vec::new();
+    let graph = cx.graph;
+    let (known, expanded) = &mut cx.role_callers;
+    let before = known.len();
     let mut callers_of = |s: Sym| {
-        for e in cx.graph.callers(s) {
+        if !expanded.insert(s) {
+            return;
+        }
+        for e in graph.callers(s) {
             if let Some(owner) = model.file(e.file).calls[e.call as usize].owner {
-                out.push((e.file, owner));
+                known.push((e.file, owner));
             }
         }
     };
@@ -960,13 +970,21 @@ fn wrapper_candidates(cx: &Ctx, by_name: &HashMap<&str, Option<Sym>>) -> Vec<(Fi
     for &s in &cx.loop_owners {
         callers_of(s);
     }
+    if known.len() != before {
+        known.sort_unstable();
+        known.dedup();
+    }
+    let mut out = known.clone();
+    let before = out.len();
     for (name, t) in by_name {
         if t.is_some() {
             out.extend(cx.untyped_calls.get(name).into_iter().flatten().copied());
         }
     }
-    out.sort_unstable();
-    out.dedup();
+    if out.len() != before {
+        out.sort_unstable();
+        out.dedup();
+    }
     out
 }
 
