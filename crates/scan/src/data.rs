@@ -433,6 +433,9 @@ pub struct Domains {
     /// User path globs -> domain (from configuration `domains = { "app/db/**" = "database" }`), checked first.
     #[serde(skip)]
     pub path_overrides: Vec<(globset::GlobMatcher, String)>,
+    /// The words prepared for search, built on first use.
+    #[serde(skip)]
+    word_index: std::sync::OnceLock<crate::classify::domain::WordIndex>,
 }
 
 pub const DOMAIN_NAMES: &[&str] =
@@ -444,6 +447,11 @@ impl Domains {
             Some(p) => parse(&p.display().to_string(), &read(p)?),
             None => parse("rules/domains.toml (built in)", DEFAULT_DOMAINS),
         }
+    }
+
+    /// The words of every domain, prepared for search.
+    pub fn word_index(&self) -> &crate::classify::domain::WordIndex {
+        self.word_index.get_or_init(|| crate::classify::domain::WordIndex::new(self))
     }
 
     /// Add `glob -> domain` overrides; unknown domains and bad globs are errors naming the key.
