@@ -207,6 +207,15 @@ fn count_attempts<'a>(
     }
 }
 
+/// The dotted name of a name or an attribute chain, borrowed for a plain name: the run looks names up and
+/// binds them every round, most of them plain.
+fn dotted_name(e: &Expr) -> Option<std::borrow::Cow<'_, str>> {
+    match &e.kind {
+        ExprKind::Name(n) => Some(std::borrow::Cow::Borrowed(n.as_str())),
+        _ => e.dotted().map(std::borrow::Cow::Owned),
+    }
+}
+
 /// `max_retries`, `max_retries + 1`, `max_retries - 1`.
 fn with_offset(name: &str, offset: i64) -> String {
     match offset {
@@ -694,10 +703,15 @@ impl<'a> Machine<'a> {
     fn assign(&mut self, target: &Expr, value: &Expr) {
         let v = self.eval(value);
         self.bind(target, v);
+        let is_none = matches!(value.kind, ExprKind::Constant(Constant::None));
+        let caught = !is_none && dotted_name(value).is_some_and(|v| self.caught.contains(v.as_ref()));
+        if !(is_none || caught) {
+            return;
+        }
         let Some(name) = target.dotted() else { return };
-        if matches!(value.kind, ExprKind::Constant(Constant::None)) {
+        if is_none {
             self.nones.insert(name);
-        } else if value.dotted().is_some_and(|v| self.caught.contains(&v)) {
+        } else {
             self.caught.insert(name);
         }
     }
@@ -706,10 +720,16 @@ impl<'a> Machine<'a> {
         match &target.kind {
             ExprKind::Tuple(items) | ExprKind::List(items) => items.iter().for_each(|t| self.bind(t, None)),
             _ => {
-                if let Some(name) = target.dotted() {
-                    self.nones.remove(&name);
-                    self.caught.remove(&name);
-                    self.env.insert(name, v);
+                if let Some(name) = dotted_name(target) {
+                    self.nones.remove(name.as_ref());
+                    self.caught.remove(name.as_ref());
+                    // Every round binds the same names again: the key is copied only the first time.
+                    match self.env.get_mut(name.as_ref()) {
+                        Some(slot) => *slot = v,
+                        None => {
+                            self.env.insert(name.into_owned(), v);
+                        }
+                    }
                 }
             }
         }
@@ -735,14 +755,14 @@ impl<'a> Machine<'a> {
     /// A name's number: assigned in the run, else a parameter default, a module constant or an `__init__`
     /// assignment; else (counting) a probe value.
     fn lookup(&mut self, e: &Expr, probe: bool) -> Option<f64> {
-        let name = e.dotted()?;
-        if let Some(v) = self.env.get(&name) {
+        let name = dotted_name(e)?;
+        if let Some(v) = self.env.get(name.as_ref()) {
             return *v;
         }
-        let visible = match self.visible.get(&name) {
+        let visible = match self.visible.get(name.as_ref()) {
             Some(v) => *v,
             None if self.symbolic && self.passed_in(&name) => {
-                self.visible.insert(name.clone(), None);
+                self.visible.insert(name.to_string(), None);
                 None
             }
             None => {
@@ -751,25 +771,18 @@ impl<'a> Machine<'a> {
                     .flatten()
                     .find_map(|d| params::resolve_number(self.ctx, Some(d), e))
                     .or_else(|| params::resolve_number(self.ctx, None, e));
-                self.visible.insert(name.clone(), v);
+                self.visible.insert(name.to_string(), v);
                 v
             }
         };
         if visible.is_some() || !probe {
             return visible;
         }
-        match &self.mode {
-            Mode::Count(probes) => {
-                let value = probes.get(&name).copied();
-                self.unresolved.insert(name);
-                value
-            }
-            Mode::Explore(probes) => {
-                let value = probes.get(&name).copied();
-                self.unresolved.insert(name);
-                value
-            }
-        }
+        let value = match &self.mode {
+            Mode::Count(probes) | Mode::Explore(probes) => probes.get(name.as_ref()).copied(),
+        };
+        self.unresolved.insert(name.into_owned());
+        value
     }
 
     /// A parameter of the host or the factory, or an attribute of `self`/`cls`.
