@@ -116,10 +116,15 @@ pub fn build(findings: &[Finding]) -> System {
             children: children.get(&i).into_iter().flatten().map(|&c| node(c, findings, children)).collect(),
         }
     }
-    let mut roots: Vec<Node> =
-        members.iter().filter(|i| !parent.contains_key(i)).map(|&i| node(i, findings, &children)).collect();
-    // Biggest systems first, then by place.
-    roots.sort_by(|a, b| size(b).cmp(&size(a)).then_with(|| (&a.path, a.line).cmp(&(&b.path, b.line))));
+    // Biggest systems first, then by place (each tree's size counted once, not at every comparison).
+    let mut sized: Vec<(usize, Node)> = members
+        .iter()
+        .filter(|i| !parent.contains_key(i))
+        .map(|&i| node(i, findings, &children))
+        .map(|n| (size(&n), n))
+        .collect();
+    sized.sort_by(|(sa, a), (sb, b)| sb.cmp(sa).then_with(|| (&a.path, a.line).cmp(&(&b.path, b.line))));
+    let roots: Vec<Node> = sized.into_iter().map(|(_, n)| n).collect();
     let counts = Role::ALL
         .iter()
         .map(|r| (r.as_str(), members.iter().filter(|&&i| findings[i].role == Some(*r)).count()))
