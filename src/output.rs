@@ -27,6 +27,13 @@ pub fn emit_fmt(args: std::fmt::Arguments<'_>) -> Result<(), OutputError> {
     out.write_fmt(args).and_then(|()| out.flush()).map_err(OutputError)
 }
 
+/// Write to standard output through a buffer, then flush: for output written in pieces (a long JSON
+/// document is never held whole).
+pub fn emit_with(write: impl FnOnce(&mut dyn Write) -> std::io::Result<()>) -> Result<(), OutputError> {
+    let mut out = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
+    write(&mut out).and_then(|()| out.flush()).map_err(OutputError)
+}
+
 /// `print!` that returns an `OutputError` instead of panicking (use with `?`).
 macro_rules! say {
     ($($t:tt)*) => { $crate::output::emit_fmt(format_args!($($t)*))? };

@@ -38,12 +38,14 @@ pub fn run(mut args: Args) -> anyhow::Result<i32> {
     let absent = result.deletion.as_ref().map(|d| d.absent_entries.as_slice()).unwrap_or_default();
     let deleted = crate::deleted_modules::deleted(absent).into_iter().cloned().collect();
     let inv = report::Inventory::new(&args.scan.root_display(), &result, &data, deleted);
-    let out = match args.format {
-        Format::Table => report::table::render(&inv),
-        Format::Json => inv.to_json_text()? + "\n",
-        Format::Markdown => report::markdown::render(&inv),
-    };
-    say!("{out}");
+    match args.format {
+        Format::Table => say!("{}", report::table::render(&inv)),
+        Format::Json => crate::output::emit_with(|out| {
+            inv.write_json(out)?;
+            out.write_all(b"\n")
+        })?,
+        Format::Markdown => say!("{}", report::markdown::render(&inv)),
+    }
     retry_audit_scan::timing::mark("report");
     // The process ends here: freeing the model's many small allocations one by one would only cost time.
     std::mem::forget(inv);

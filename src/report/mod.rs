@@ -90,21 +90,25 @@ impl<'a> Inventory<'a> {
         )
     }
 
-    /// `to_json` pretty-printed, byte for byte, with its long lists rendered item by item in parallel
+    /// Write `to_json` pretty-printed, byte for byte, its long lists rendered item by item in parallel
     /// (`json_text`).
-    pub fn to_json_text(&self) -> Result<String, serde_json::Error> {
+    pub fn write_json(&self, out: &mut dyn std::io::Write) -> std::io::Result<()> {
+        use json_text::List;
         const DIAGNOSTICS: &str = "\u{0}diagnostics";
         const FINDINGS: &str = "\u{0}findings";
         const GROUPS: &str = "\u{0}groups";
         const ROOTS: &str = "\u{0}roots";
         let doc = self.json_doc(json!(DIAGNOSTICS), json!(FINDINGS), json!(GROUPS), json!(ROOTS));
-        let lists = [
-            json_text::List::new(DIAGNOSTICS, 0, self.diagnostics())?,
-            json_text::List::new(FINDINGS, 0, self.findings())?,
-            json_text::List::new(GROUPS, 0, self.groups())?,
-            json_text::List::new(ROOTS, 1, &self.system.roots)?,
-        ];
-        json_text::render(&doc, &lists)
+        json_text::write(
+            &doc,
+            &[
+                &List { placeholder: DIAGNOSTICS, depth: 0, items: self.diagnostics() },
+                &List { placeholder: FINDINGS, depth: 0, items: self.findings() },
+                &List { placeholder: GROUPS, depth: 0, items: self.groups() },
+                &List { placeholder: ROOTS, depth: 1, items: &self.system.roots },
+            ],
+            out,
+        )
     }
 
     /// The document, with its four long lists given.
@@ -187,7 +191,7 @@ pub fn params_text(f: &Finding) -> String {
 mod tests {
     use super::*;
 
-    /// The text of the inventory, its long lists rendered item by item, is the text of the whole document
+    /// The JSON of the inventory, its long lists rendered item by item, is the text of the whole document
     /// pretty-printed as one value: findings with roles and uses, groups, the system's roots, a plan.
     #[test]
     fn json_text_is_the_whole_document_pretty_printed() {
@@ -197,6 +201,8 @@ mod tests {
         assert!(result.findings.len() > 20 && !result.groups.is_empty());
         let inv = Inventory::new("fixtures/netra_demo", &result, &data, vec![]);
         assert!(!inv.system.roots.is_empty());
-        assert_eq!(inv.to_json_text().unwrap(), serde_json::to_string_pretty(&inv.to_json()).unwrap());
+        let mut out = Vec::new();
+        inv.write_json(&mut out).unwrap();
+        assert_eq!(String::from_utf8(out).unwrap(), serde_json::to_string_pretty(&inv.to_json()).unwrap());
     }
 }
