@@ -234,6 +234,10 @@ enum Mode {
     Explore(HashMap<String, f64>),
 }
 
+/// What a round of the run leaves that the next round reads: the names assigned, assigned `None`, holding a
+/// caught exception.
+type State = (HashMap<String, Option<f64>>, HashSet<String>, HashSet<String>);
+
 /// How a block of the loop body ended on the failure path.
 #[derive(Debug, Clone, Copy, PartialEq)]
 enum Flow {
@@ -442,6 +446,11 @@ impl<'a> Machine<'a> {
             StmtKind::While { body, .. } => (body, None, None),
             _ => return None,
         };
+        // Counting a `while` loop, a round that leaves the names as the round before left them runs again as
+        // it did, and so on to the limit: the loop does not give up on its own (`while True` with no counter
+        // ran its body the whole limit, in every probed run). Exploring reads every round's wait: no stop.
+        let counting = matches!(self.mode, Mode::Count(_)) && values.is_none();
+        let mut last_state: Option<State> = None;
         for attempt in 1..=limit {
             match (&stmt.kind, values.as_mut()) {
                 (StmtKind::While { test, .. }, _) if !self.exploring() && self.truth(test) == Some(false) => {
@@ -456,6 +465,13 @@ impl<'a> Machine<'a> {
             self.waited_this_round = false;
             if self.exec_block(body) == Flow::Exit {
                 return Some(attempt);
+            }
+            if counting {
+                let state = (self.env.clone(), self.nones.clone(), self.caught.clone());
+                if last_state.as_ref() == Some(&state) {
+                    return None;
+                }
+                last_state = Some(state);
             }
         }
         None
