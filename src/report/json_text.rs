@@ -26,10 +26,20 @@ pub struct List<'a, T> {
 /// held (a dense tree's findings are 19 MB of JSON).
 const CHUNK: usize = 1024;
 
-impl<T: Serialize + Sync> List<'_, T> {
+/// A list of any item type, as `write` takes them.
+pub trait Spliced: Sync {
+    fn placeholder(&self) -> &'static str;
+    fn write_list(&self, out: &mut dyn Write) -> std::io::Result<()>;
+}
+
+impl<T: Serialize + Sync> Spliced for List<'_, T> {
+    fn placeholder(&self) -> &'static str {
+        self.placeholder
+    }
+
     /// Convert and render the items a chunk at a time, each chunk in parallel (each item's keys sorted, as
     /// in a `serde_json::Value`), and write them.
-    fn write_to(&self, out: &mut dyn Write) -> std::io::Result<()> {
+    fn write_list(&self, out: &mut dyn Write) -> std::io::Result<()> {
         if self.items.is_empty() {
             return out.write_all(b"[]");
         }
@@ -57,21 +67,6 @@ impl<T: Serialize + Sync> List<'_, T> {
         out.write_all(b"\n")?;
         out.write_all(INDENT.repeat(self.depth + 1).as_bytes())?;
         out.write_all(b"]")
-    }
-}
-
-/// A list of any item type, as `write` takes them.
-pub trait Spliced: Sync {
-    fn placeholder(&self) -> &'static str;
-    fn write_list(&self, out: &mut dyn Write) -> std::io::Result<()>;
-}
-
-impl<T: Serialize + Sync> Spliced for List<'_, T> {
-    fn placeholder(&self) -> &'static str {
-        self.placeholder
-    }
-    fn write_list(&self, out: &mut dyn Write) -> std::io::Result<()> {
-        self.write_to(out)
     }
 }
 
