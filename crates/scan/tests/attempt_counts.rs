@@ -132,3 +132,28 @@ fn a_loop_running_its_preset_schedule_does_not_drift() {
     // Its neighbours with other schedules still do.
     assert!(findings.iter().any(|f| f.rule == "RTY011" && f.symbol == "loops.fetch_with_retries"));
 }
+
+/// A `while` loop whose failed rounds leave every name as the round before gives up only on success: no
+/// count (the dry run stops counting at the repeated round instead of running to its limit), and its waits
+/// are still read. A loop whose counter moves every round is counted to the end.
+#[test]
+fn a_loop_that_repeats_itself_has_no_count_and_its_waits() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("forever.py"),
+        "import time\n\n\n\
+         def follow_forever(op):\n    while True:\n        try:\n            return op()\n        \
+         except ConnectionError:\n            time.sleep(2)\n\n\n\
+         def reconnect(op):\n    failures = 0\n    while True:\n        try:\n            return op()\n        \
+         except OSError:\n            failures += 1\n            if failures > 5:\n                raise\n            \
+         time.sleep(1)\n",
+    )
+    .unwrap();
+    let result = scan(&[dir.path().to_path_buf()], &ScanOptions::default(), &RuleData::builtin()).expect("scan");
+    let forever = &retry_function(&result.findings, "forever.follow_forever").params;
+    assert_eq!((forever.max_attempts, forever.max_attempts_expr.as_deref()), (None, None));
+    assert_eq!((forever.base_delay, forever.strategy.as_deref()), (Some(2.0), Some("fixed")));
+    let reconnect = &retry_function(&result.findings, "forever.reconnect").params;
+    assert_eq!(reconnect.max_attempts, Some(6));
+    assert_eq!((reconnect.base_delay, reconnect.strategy.as_deref()), (Some(1.0), Some("fixed")));
+}
