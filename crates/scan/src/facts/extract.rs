@@ -147,6 +147,7 @@ pub fn extract(
     for name in unanalysed {
         f.bindings.push(Binding { name: name.clone(), kind: BindingKind::Unanalysed, line: 0, type_only: false });
     }
+    f.shrink_to_fit();
     f
 }
 
