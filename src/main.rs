@@ -4,6 +4,7 @@
 //! and maps errors to exit code 2 (usage / config errors), as ruff does; a closed output pipe exits
 //! quietly with 141.
 
+mod allocator;
 mod cmd;
 mod config;
 mod deleted_modules;
@@ -14,13 +15,6 @@ mod project_scan;
 mod report;
 
 use clap::{Parser, Subcommand};
-
-/// The scan allocates many small AST nodes on every thread; mimalloc's thread-local heaps cut the time spent
-/// in the system allocator (a third of the profile with glibc malloc). Built with `no_thp` (Cargo.toml): mimalloc
-/// otherwise asks for transparent huge pages, and the kernel then zeroes 2 MiB at every first touch of a fresh
-/// page (a fifth of the profile, and a third more peak RSS, for a run that lives about a second).
-#[global_allocator]
-static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 #[derive(Parser)]
 #[command(name = "retry-audit", version, about = "Find hand-rolled retries in Python and consolidate them")]

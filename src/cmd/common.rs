@@ -183,6 +183,7 @@ impl ScanArgs {
             files_done: None,
             deletion: self.deletion,
             prefilter: None,
+            after_first_pass: Some(crate::allocator::return_freed_memory_sooner),
         }
     }
 

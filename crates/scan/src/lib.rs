@@ -52,6 +52,9 @@ pub struct ScanOptions {
     /// The prefilter of the rule data the scan is given, built beforehand (while the tree is walked, on the
     /// other core: it is a few milliseconds of automaton); `None`: built by the scan.
     pub prefilter: Option<std::sync::Arc<prefilter::Prefilter>>,
+    /// Called once the per-file pass is over, before the project pass: the binary tells its allocator to give
+    /// the workers' freed parse trees back to the system (the scan does not know which allocator it runs on).
+    pub after_first_pass: Option<fn()>,
 }
 
 impl Default for ScanOptions {
@@ -62,6 +65,7 @@ impl Default for ScanOptions {
             files_done: None,
             deletion: false,
             prefilter: None,
+            after_first_pass: None,
         }
     }
 }
@@ -402,6 +406,9 @@ fn scan_files_with(
             })
             .collect()
     });
+    if let Some(hook) = opts.after_first_pass {
+        hook();
+    }
     if timing::enabled() {
         let parsed = outcomes.iter().filter(|o| o.parsed).count();
         let token_scanned = outcomes.iter().filter(|o| !o.parsed && o.facts.is_some()).count();
