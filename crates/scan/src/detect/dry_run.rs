@@ -198,9 +198,11 @@ fn count_attempts<'a>(
         run(&mut machine(Mode::Count(values.collect())))
     };
     let low = probed(None)?;
-    let moving: Vec<&String> = free.iter().filter(|n| probed(Some(n.as_str())) != Some(low)).collect();
+    // Each name raised once: the count of the one that moves it is the answer's too.
+    let moving: Vec<(&String, Option<u32>)> =
+        free.iter().map(|n| (n, probed(Some(n.as_str())))).filter(|(_, count)| *count != Some(low)).collect();
     match moving.as_slice() {
-        [name] if probed(Some(name.as_str())) == Some(low + (PROBES[1] - PROBES[0]) as u32) => {
+        [(name, count)] if *count == Some(low + (PROBES[1] - PROBES[0]) as u32) => {
             Some(Attempts::Expr(with_offset(name, i64::from(low) - PROBES[0] as i64)))
         }
         _ => None,
