@@ -9,10 +9,9 @@
 
 use super::common::ScanArgs;
 use crate::config::Selection;
-pub use crate::gate::{evaluate, plural, CheckReport, Status};
+pub use crate::gate::{evaluate, plural, Status};
 use anyhow::{anyhow, bail, Context};
 use retry_audit_scan::baseline::Baseline;
-use serde_json::json;
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -127,22 +126,32 @@ pub fn run(args: Args) -> anyhow::Result<i32> {
     let mut report = evaluate(&scan, &data, &sel, baseline.as_ref());
     report.input_errors_fail = !args.allow_parse_errors;
     report.baseline_file = baseline.as_ref().map(|_| bpath.clone());
-    let text = match args.format {
-        Format::Text => {
-            let color = args.output.is_none()
-                && std::io::IsTerminal::is_terminal(&std::io::stdout())
-                && std::env::var_os("NO_COLOR").is_none();
-            crate::report::diagnostics::render(&report, color)
-        }
-        Format::Json => serde_json::to_string_pretty(&to_json(&report, &args.scan.root_display()))? + "\n",
-        Format::Github => crate::report::github::render(&report),
-        Format::Sarif => serde_json::to_string_pretty(&crate::report::sarif::render(&report))? + "\n",
-        Format::Junit => crate::report::junit::render(&report),
+    let root = args.scan.root_display();
+    let color = args.output.is_none()
+        && std::io::IsTerminal::is_terminal(&std::io::stdout())
+        && std::env::var_os("NO_COLOR").is_none();
+    // JSON is written as it is rendered (`report::check_json`); the other formats as one text.
+    let render = |out: &mut dyn std::io::Write| -> std::io::Result<()> {
+        let text = match args.format {
+            Format::Json => {
+                crate::report::check_json::write(&report, &root, out)?;
+                return out.write_all(b"\n");
+            }
+            Format::Text => crate::report::diagnostics::render(&report, color),
+            Format::Github => crate::report::github::render(&report),
+            Format::Sarif => serde_json::to_string_pretty(&crate::report::sarif::render(&report))? + "\n",
+            Format::Junit => crate::report::junit::render(&report),
+        };
+        out.write_all(text.as_bytes())
     };
     match &args.output {
-        Some(file) => retry_audit_fix::write::write_file(file, text.as_bytes())
-            .map_err(|e| anyhow!("{}: cannot write report: {e}", file.display()))?,
-        None => crate::output::emit(text.as_bytes())?,
+        Some(file) => {
+            let mut text = Vec::new();
+            render(&mut text)?;
+            retry_audit_fix::write::write_file(file, &text)
+                .map_err(|e| anyhow!("{}: cannot write report: {e}", file.display()))?
+        }
+        None => crate::output::emit_with(render)?,
     }
     if (args.output.is_some() || args.format != Format::Text) && !args.scan.quiet {
         eprintln!("{}", report.summary_line());
@@ -153,42 +162,4 @@ pub fn run(args: Args) -> anyhow::Result<i32> {
     std::mem::forget(report);
     std::mem::forget(scan);
     Ok(if failed { 1 } else { 0 })
-}
-
-pub fn to_json(r: &CheckReport, root: &str) -> serde_json::Value {
-    let findings: Vec<serde_json::Value> = r
-        .items
-        .iter()
-        .map(|it| {
-            let mut v = serde_json::to_value(it.finding).unwrap_or_default();
-            if let Some(o) = v.as_object_mut() {
-                o.insert("status".into(), json!(it.status.as_str()));
-                if let Some(reason) = &it.reason {
-                    o.insert("suppression_reason".into(), json!(reason));
-                }
-                if it.changed {
-                    o.insert("changed_since_baseline".into(), json!(true));
-                }
-            }
-            v
-        })
-        .collect();
-    json!({
-        "version": 2,
-        "root": root,
-        "project_root": r.scan.root.display().to_string(),
-        "baseline": r.baseline_file.as_ref().map(|p| p.display().to_string()),
-        "summary": r.summary_json(),
-        "findings": findings,
-        "fixed": r.fixed,
-        "unused_suppressions": r.unused.iter().map(|u| {
-            let mut v = serde_json::to_value(u).unwrap_or_default();
-            if let Some(o) = v.as_object_mut() {
-                o.insert("message".into(), json!(u.message()));
-                o.insert("rule".into(), json!(crate::config::UNUSED_SUPPRESSION));
-            }
-            v
-        }).collect::<Vec<_>>(),
-        "diagnostics": r.scan.result.diagnostics,
-    })
 }

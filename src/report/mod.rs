@@ -1,6 +1,7 @@
 //! Rendering an inventory: a human table, JSON (a stable interface, documented in README) and Markdown
 //! (the plan's "Complete Inventory" tables regenerated from what was found).
 
+pub mod check_json;
 pub mod diagnostics;
 pub mod github;
 mod json_text;
