@@ -7,34 +7,40 @@ use crate::gate::{help_text, plural, replacement_note, CheckReport};
 use codespan_reporting::diagnostic::{Diagnostic, Label, Severity};
 use codespan_reporting::files::SimpleFiles;
 use codespan_reporting::term::{self, termcolor::Buffer};
+use rayon::prelude::*;
 use std::collections::HashMap;
 
 /// Spans longer than this many lines are underlined on their first line only.
 const MAX_LABEL_LINES: usize = 12;
 
 pub fn render(r: &CheckReport, color: bool) -> String {
-    let mut buf = if color { Buffer::ansi() } else { Buffer::no_color() };
     let config = term::Config::default();
+    // The sources of the files the diagnostics point into, read in parallel (a gate without a baseline over a
+    // dense tree points into thousands).
+    let mut paths: Vec<&str> =
+        r.new_items().map(|i| i.finding.path.as_str()).chain(r.unused.iter().map(|u| u.path.as_str())).collect();
+    paths.sort_unstable();
+    paths.dedup();
+    let sources: Vec<Option<String>> = retry_audit_scan::pool().install(|| {
+        paths
+            .par_iter()
+            .map(|path| {
+                let disk = r.scan.sources.get(*path)?;
+                let (bytes, _) =
+                    retry_audit_scan::read::read_regular(disk, retry_audit_scan::read::TEXT_FILE_LIMIT).ok()?;
+                Some(retry_audit_scan::read::decode(&bytes).ok()?.text)
+            })
+            .collect()
+    });
     let mut files = SimpleFiles::new();
-    let mut ids: HashMap<String, (usize, String)> = HashMap::new();
-    let paths = r.new_items().map(|i| i.finding.path.as_str()).chain(r.unused.iter().map(|u| u.path.as_str()));
-    for path in paths {
-        if ids.contains_key(path) {
-            continue;
+    let mut ids: HashMap<&str, usize> = HashMap::new();
+    for (path, text) in paths.iter().zip(sources) {
+        if let Some(text) = text {
+            ids.insert(path, files.add(path.to_string(), text));
         }
-        let Some(disk) = r.scan.sources.get(path) else {
-            continue;
-        };
-        let Ok((bytes, _)) = retry_audit_scan::read::read_regular(disk, retry_audit_scan::read::TEXT_FILE_LIMIT) else {
-            continue;
-        };
-        let Ok(src) = retry_audit_scan::read::decode(&bytes) else {
-            continue;
-        };
-        let id = files.add(path.to_string(), src.text.clone());
-        ids.insert(path.to_string(), (id, src.text));
     }
-    let file_id = |path: &str| ids.get(path);
+    let file_id =
+        |path: &str| ids.get(path).map(|&id| (id, files.get(id).map(|f| f.source().as_str()).unwrap_or_default()));
 
     let mut diags: Vec<Diagnostic<usize>> = Vec::new();
     for it in r.new_items() {
@@ -46,7 +52,7 @@ pub fn render(r: &CheckReport, color: bool) -> String {
         match file_id(&f.path) {
             Some((id, text)) => {
                 d = d.with_labels(vec![Label::primary(
-                    *id,
+                    id,
                     label_range(text, f.span.start as usize, f.span.end as usize),
                 )
                 .with_message(label_msg)]);
@@ -73,18 +79,29 @@ pub fn render(r: &CheckReport, color: bool) -> String {
         let mut d = Diagnostic::new(sev).with_code(crate::config::UNUSED_SUPPRESSION).with_message(u.message());
         match file_id(&u.path) {
             Some((id, _)) => {
-                d = d
-                    .with_labels(vec![Label::primary(*id, u.start as usize..u.end as usize)
-                        .with_message("remove or fix this comment")])
+                d = d.with_labels(vec![
+                    Label::primary(id, u.start as usize..u.end as usize).with_message("remove or fix this comment")
+                ])
             }
             None => d = d.with_notes(vec![format!("at {}:{}:{}", u.path, u.line, u.column)]),
         }
         diags.push(d);
     }
-    for d in &diags {
-        let _ = term::emit(&mut buf, &config, &files, d);
+    // Each diagnostic is rendered on its own (in parallel), then they are joined in order.
+    let rendered: Vec<Buffer> = retry_audit_scan::pool().install(|| {
+        diags
+            .par_iter()
+            .map(|d| {
+                let mut buf = if color { Buffer::ansi() } else { Buffer::no_color() };
+                let _ = term::emit(&mut buf, &config, &files, d);
+                buf
+            })
+            .collect()
+    });
+    let mut out = String::with_capacity(rendered.iter().map(|b| b.len()).sum());
+    for buf in &rendered {
+        out.push_str(&String::from_utf8_lossy(buf.as_slice()));
     }
-    let mut out = String::from_utf8_lossy(buf.as_slice()).into_owned();
     for d in &r.scan.result.diagnostics {
         let level = r.level_of(d);
         out.push_str(&format!("{level}[{}]: {}:{}: {}\n", d.kind.as_str(), d.path, d.line, d.message));
