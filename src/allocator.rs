@@ -10,8 +10,8 @@ use libmimalloc_sys as mi;
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
-/// `mi_option_purge_delay` in mimalloc 3's `mi_option_t` (libmimalloc-sys 0.1.49 names only the options of
-/// version 2, where 15 meant something else: the index is read off `c_src/mimalloc/v3/include/mimalloc.h`).
+/// `mi_option_purge_delay` in `mi_option_t`: libmimalloc-sys 0.1.49 declares no constant for it; the index is
+/// 15 in both headers it ships (`c_src/mimalloc/v2` and `v3/include/mimalloc.h`; it builds version 3).
 const OPTION_PURGE_DELAY: mi::mi_option_t = 15;
 
 /// How long freed memory stays with the process once the per-file pass is over (milliseconds).
@@ -38,8 +38,8 @@ mod tests {
 
     #[test]
     fn the_purge_delay_option_is_mimallocs_own() {
-        // mimalloc 3's default purge delay is 1000 ms (another test's scan may have set it already); another
-        // option at this index would read 0 or 1.
+        // mimalloc 3's default purge delay is 1000 ms (another test's scan may have set it already); the options
+        // beside it (`use_numa_nodes`, `eager_commit_delay`) default to 0 and 1.
         // SAFETY: as above.
         let (before, after) = unsafe {
             let before = mi::mi_option_get(OPTION_PURGE_DELAY);
