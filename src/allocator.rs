@@ -22,7 +22,7 @@ const PURGE_DELAY_AFTER_FIRST_PASS_MS: std::ffi::c_long = 10;
 /// was ever returned, and the parse trees the two workers freed stayed resident under the single-threaded
 /// project pass that follows (peak RSS 161 MB on a 5,680-file dense tree, 143 MB with this). The first pass
 /// keeps the long delay: there each worker reuses its own freed pages at once, and purging them would cost
-/// page faults (a delay of 10 ms from the start cost 6% of the wall time, this about 2%).
+/// page faults (a delay of 10 ms from the start cost 6% of the wall time, this about 3%).
 pub fn return_freed_memory_sooner() {
     // SAFETY: plain calls into the allocator's C API, which takes no pointers here and may be called from any
     // thread at any time.
